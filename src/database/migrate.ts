@@ -1,0 +1,58 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { runner } from 'node-pg-migrate';
+import { projectRoot } from './project-root';
+
+const MIGRATIONS_TABLE = 'pgmigrations';
+
+export function migrationsDir(): string {
+  return join(projectRoot(), 'migrations');
+}
+
+/** Names of the migration files shipped with this build, in order. */
+export function knownMigrations(): string[] {
+  return readdirSync(migrationsDir())
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
+}
+
+/**
+ * Applies pending migrations to `schema`. Safe to run from many processes at once: a blocking
+ * advisory lock per schema serialises them (node-pg-migrate's own lock is try-or-fail and
+ * cluster-wide, so it is turned off), and re-running applies nothing.
+ */
+export async function migrate(url: string, schema: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`thodare-migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const applied = await runner({
+      dbClient: client,
+      dir: migrationsDir(),
+      direction: 'up',
+      migrationsTable: MIGRATIONS_TABLE,
+      schema,
+      noLock: true,
+      checkOrder: true,
+      log: () => undefined,
+      logger: { debug: () => undefined, info: () => undefined, warn: log, error: log },
+    });
+    return applied.map((m) => m.name);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** True when every migration this build ships is recorded as applied in `schema`. */
+export async function migrationsApplied(query: (sql: string, params: unknown[]) => Promise<{ rows: { name: string }[] }>, schema: string): Promise<boolean> {
+  const { rows } = await query(
+    `SELECT name FROM "${schema}".${MIGRATIONS_TABLE}`,
+    [],
+  ).catch(() => ({ rows: [] as { name: string }[] }));
+  const done = new Set(rows.map((r) => r.name));
+  return knownMigrations().every((m) => done.has(m));
+}

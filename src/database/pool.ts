@@ -1,0 +1,29 @@
+import { Pool, PoolClient } from 'pg';
+
+/**
+ * A pg Pool whose connections all have `search_path` set to the deployment's schema, so SQL
+ * stays unqualified and several deployments (or test files) can share one cluster.
+ */
+export function createPool(url: string, schema: string, max: number): Pool {
+  const pool = new Pool({ connectionString: url, max, options: `-c search_path=${schema}` });
+  // An idle client's error (e.g. the server restarting) must not crash the process; the next
+  // checkout gets a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `work` in one transaction on one pooled connection; rolls back on any throw. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { defineConnector } from '../define-connector';
+
+/**
+ * The three builtin triggers. A trigger's output is the run input (`{{trigger.path}}` or
+ * `{{<triggerId>.path}}`); at most one trigger per workflow (validation `multiple_triggers`).
+ * The optional `inputSchema` param is a JSON Schema the run shell validates a run's input against.
+ */
+const triggerParams = z.object({
+  inputSchema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('JSON Schema (draft 2020-12) the run input must satisfy; omit to accept any JSON object'),
+});
+
+/** Any JSON object: the run input as sent. */
+const triggerOutputs = z.looseObject({});
+
+export const triggerManual = defineConnector({
+  type: 'trigger_manual',
+  name: 'Manual trigger',
+  description: 'Starts a run when a client calls POST /api/workflows/:id/runs with an input.',
+  category: 'trigger',
+  kind: 'trigger',
+  aliases: ['manual', 'start', 'trigger'],
+  params: triggerParams,
+  outputs: triggerOutputs,
+});
+
+export const triggerWebhook = defineConnector({
+  type: 'trigger_webhook',
+  name: 'Webhook trigger',
+  description: 'Starts a run when JSON is POSTed to the workflow webhook URL; the body is the run input.',
+  category: 'trigger',
+  kind: 'trigger',
+  aliases: ['webhook', 'http_trigger'],
+  params: triggerParams,
+  outputs: triggerOutputs,
+});
+
+export const triggerSchedule = defineConnector({
+  type: 'trigger_schedule',
+  name: 'Schedule trigger',
+  description:
+    'Starts runs on a cron schedule (created with POST /api/schedules); the schedule input is the run input.',
+  category: 'trigger',
+  kind: 'trigger',
+  aliases: ['cron', 'schedule', 'timer'],
+  params: triggerParams,
+  outputs: triggerOutputs,
+});

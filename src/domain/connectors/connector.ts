@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+
+/** What a block does in a run: starts it, acts, or durably waits (run by the runtime itself). */
+export type ConnectorKind = 'trigger' | 'action' | 'wait';
+
+/** Retry policy of a connector's step. Intervals in milliseconds. */
+export interface RetryPolicy {
+  /** Total attempts including the first one (1 = no retry). */
+  maxAttempts: number;
+  initialIntervalMs: number;
+  /** Multiplier applied to the interval after each failed attempt. */
+  backoffCoefficient: number;
+  maxIntervalMs: number;
+  /** Error `code`s (or `name`s) that fail the step at once. */
+  nonRetryableErrors?: readonly string[];
+}
+
+/** Used when a connector declares no `retry`. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 3,
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maxIntervalMs: 60_000,
+};
+
+/** What the runtime hands a connector's `run` for one step attempt. */
+export interface ConnectorContext {
+  runId: string;
+  blockId: string;
+  attempt: number;
+  /** Stable per attempt (`runId:blockId:attempt`): pass it to remote APIs that dedupe. */
+  idempotencyKey: string;
+  /** Aborted on cancellation or per-attempt timeout. */
+  signal: AbortSignal;
+  /** Hidden param values are already in `params`; this holds the same secret values by name. */
+  secrets: Readonly<Record<string, string>>;
+  log(message: string, data?: Record<string, unknown>): void;
+}
+
+export type ParamsSchema = z.ZodObject;
+export type OutputsSchema = z.ZodObject;
+
+/** Executes one step. Input is the parsed params (hidden ones filled from secrets). */
+export type ConnectorRun<P extends ParamsSchema, O extends OutputsSchema> = (
+  params: z.output<P>,
+  ctx: ConnectorContext,
+) => Promise<z.input<O>>;
+
+/** What a connector author writes (see `defineConnector`). */
+export interface ConnectorConfig<P extends ParamsSchema, O extends OutputsSchema> {
+  /** Stable snake_case id used as a block's `type`. */
+  type: string;
+  name: string;
+  description: string;
+  category: string;
+  kind: ConnectorKind;
+  params: P;
+  outputs: O;
+  retry?: RetryPolicy;
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Hidden param name → organization secret name it is filled from at run time. */
+  secrets?: Readonly<Record<string, string>>;
+  /** Triggers only: the shape of the run input the trigger emits. */
+  inputSchema?: z.ZodType;
+  /** Alternative names used only to suggest this type for a mistyped one. */
+  aliases?: readonly string[];
+  /** Allowed `sourceHandle`s on edges out of this block besides `error` (e.g. `true`/`false`). */
+  sourceHandles?: readonly string[];
+  /** Absent for `wait` connectors: the runtime executes waits itself. */
+  run?: ConnectorRun<P, O>;
+}
+
+/**
+ * A registered connector: the author's config plus what is derived from it once, so the patch
+ * loop never recomputes it. `agentParams` is `params` without hidden keys: what agents may set
+ * and what validation checks (hidden values come from secrets at run time).
+ */
+export interface Connector<P extends ParamsSchema = ParamsSchema, O extends OutputsSchema = OutputsSchema>
+  extends ConnectorConfig<P, O> {
+  retry: RetryPolicy;
+  secrets: Readonly<Record<string, string>>;
+  hiddenParams: ReadonlySet<string>;
+  userOnlyParams: ReadonlySet<string>;
+  agentParams: z.ZodObject;
+}

@@ -1,0 +1,161 @@
+import type { Pool, PoolClient } from 'pg';
+import { handlesEvent, type Projection, type Queryable } from '../projections/projection';
+import { InvalidAppend, StreamVersionConflict } from './errors';
+import { Checkpoint, EVENT_COLUMNS, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
+
+export interface AppendOptions {
+  organizationId: string;
+  metadata: EventMetadata;
+  /** Send one NOTIFY on commit so listeners wake now instead of at their next poll. */
+  notify?: boolean;
+  /** Join the caller's transaction instead of committing on our own. */
+  client?: PoolClient;
+}
+
+export interface AppendResult {
+  /** The stream's version after the append: the expected version for the next one. */
+  nextVersion: number;
+  events: RecordedEvent[];
+}
+
+export const MAX_EVENTS_PER_APPEND = 1000;
+
+/**
+ * Inserts a batch only when the stream is still at `expectedVersion` (0 = new stream), in one
+ * statement: the max(stream_version) check rejects stale writers, and the unique
+ * (stream_id, stream_version) index rejects the concurrent ones that read the same max.
+ * The optional NOTIFY rides in the same statement, so it is sent if and only if it commits.
+ */
+const APPEND_SQL = `
+WITH inserted AS (
+  INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+  SELECT $1, $2::int + e.ord::int, $3, e.type, e.data, $6::jsonb
+  FROM unnest($4::text[], $5::text[]::jsonb[]) WITH ORDINALITY AS e(type, data, ord)
+  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
+  RETURNING ${EVENT_COLUMNS}
+), notified AS (
+  SELECT pg_notify($7::text, $8::text) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
+  WHERE $7::text IS NOT NULL
+)
+SELECT inserted.* FROM inserted LEFT JOIN notified ON true ORDER BY stream_version`;
+
+/**
+ * The append-only Postgres event store (ARCHITECTURE §5). Streams are optimistic-concurrency
+ * units; inline projections run in the append's transaction; global reads follow commit
+ * order and never skip an event committed late by a concurrent transaction.
+ */
+export class EventStore {
+  private readonly inline: Projection[];
+
+  constructor(
+    private readonly pool: Pool,
+    /** NOTIFY channel for `notify: true` appends; listeners subscribe to the same name. */
+    readonly channel: string,
+    projections: readonly Projection[] = [],
+  ) {
+    this.inline = projections.filter((p) => p.mode === 'inline');
+  }
+
+  async append(streamId: string, expectedVersion: number, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) throw new InvalidAppend('an append needs at least one event');
+    if (events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
+    const projections = this.inline.filter((p) => events.some((e) => handlesEvent(p, e.type)));
+    if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
+    if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await this.appendOn(client, streamId, expectedVersion, events, options, projections);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async appendOn(
+    db: Queryable,
+    streamId: string,
+    expectedVersion: number,
+    events: NewEvent[],
+    options: AppendOptions,
+    projections: Projection[],
+  ): Promise<AppendResult> {
+    let rows: EventRow[];
+    try {
+      ({ rows } = await db.query<EventRow>(APPEND_SQL, [
+        streamId,
+        expectedVersion,
+        options.organizationId,
+        events.map((e) => e.type),
+        events.map((e) => JSON.stringify(e.data ?? null)),
+        JSON.stringify(options.metadata),
+        options.notify ? this.channel : null,
+        options.notify ? JSON.stringify({ streamId }) : null,
+      ]));
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
+        throw new StreamVersionConflict(streamId, expectedVersion, expectedVersion + 1);
+      }
+      throw error;
+    }
+    if (rows.length === 0) {
+      throw new StreamVersionConflict(streamId, expectedVersion, await this.streamVersion(streamId, db));
+    }
+    const recorded = rows.map(toRecordedEvent);
+    for (const event of recorded) {
+      for (const projection of projections) {
+        if (handlesEvent(projection, event.type)) await projection.apply(db, event);
+      }
+    }
+    return { nextVersion: expectedVersion + recorded.length, events: recorded };
+  }
+
+  /** The stream's current version; 0 when it does not exist. */
+  async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
+    const { rows } = await db.query<{ version: number }>(
+      'SELECT coalesce(max(stream_version), 0)::int AS version FROM events WHERE stream_id = $1',
+      [streamId],
+    );
+    return rows[0]?.version ?? 0;
+  }
+
+  /** A stream's events in version order, from `fromVersion` (inclusive, default 1). */
+  async readStream(
+    streamId: string,
+    options: { fromVersion?: number; limit?: number; organizationId?: string; db?: Queryable } = {},
+  ): Promise<RecordedEvent[]> {
+    const { rows } = await (options.db ?? this.pool).query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE stream_id = $1 AND stream_version >= $2 AND ($3::text IS NULL OR organization_id = $3)
+       ORDER BY stream_version LIMIT $4`,
+      [streamId, options.fromVersion ?? 1, options.organizationId ?? null, options.limit ?? null],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * Events committed after `after`, in commit order `(transaction_id, global_position)`, and
+   * only below the oldest transaction still open: an event whose transaction commits later
+   * is read later, never skipped (a bare `global_position > last` would lose it).
+   */
+  async readAll(
+    after: Checkpoint,
+    options: { limit?: number; organizationId?: string; db?: Queryable; belowOpenTransactions?: boolean } = {},
+  ): Promise<RecordedEvent[]> {
+    // `belowOpenTransactions: false` is only for readers that have locked out every writer
+    // that could still commit below their position (an inline projection's rebuild).
+    const horizon = options.belowOpenTransactions === false ? '' : 'AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+    const { rows } = await (options.db ?? this.pool).query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${horizon}
+         AND ($3::text IS NULL OR organization_id = $3)
+       ORDER BY transaction_id, global_position LIMIT $4`,
+      [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000],
+    );
+    return rows.map(toRecordedEvent);
+  }
+}

@@ -1,0 +1,74 @@
+/** Who caused an event. Every event records one (ARCHITECTURE §5). */
+export interface Actor {
+  type: 'user' | 'api_key' | 'schedule' | 'webhook' | 'system';
+  id: string;
+}
+
+/**
+ * Provenance carried by every event: who, under which request, caused by what, and the agent
+ * label a client sent in `X-Thodare-Agent`.
+ */
+export interface EventMetadata {
+  actor: Actor;
+  requestId?: string;
+  correlationId?: string;
+  causationId?: string;
+  agent?: string;
+}
+
+/** An event about to be appended: a past-tense `type` and a JSON-serialisable payload. */
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+}
+
+/** An event as stored. Positions are numbers (safe up to 2^53 events). */
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  globalPosition: number;
+  /** The writing transaction's xid8, as text; with `globalPosition` it orders catch-up reads. */
+  transactionId: string;
+  streamId: string;
+  streamVersion: number;
+  organizationId: string;
+  type: Type;
+  data: Data;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/** A position in commit order: events strictly after it are the ones still to read. */
+export interface Checkpoint {
+  transactionId: string;
+  globalPosition: number;
+}
+
+export const START: Checkpoint = { transactionId: '0', globalPosition: 0 };
+
+export interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: number;
+  organization_id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+export const EVENT_COLUMNS =
+  'global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, recorded_at';
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    globalPosition: Number(row.global_position),
+    transactionId: row.transaction_id,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    organizationId: row.organization_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,25 @@
+import type { Pool, PoolClient } from 'pg';
+import type { RecordedEvent } from '../event-store/event';
+
+/** Anything that runs SQL: the pool (autocommit) or a client inside a transaction. */
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/**
+ * A read model: a plain function from an event to SQL on tables it alone owns. Inline
+ * projections run inside the append transaction (read-your-writes); async ones run in a
+ * catch-up loop with a checkpoint. Either kind can be rebuilt from position zero, so `apply`
+ * must be deterministic given the events (use `event.recordedAt`, never `now()`).
+ */
+export interface Projection {
+  readonly name: string;
+  readonly mode: 'inline' | 'async';
+  /** Event types this projection reads (`'all'` for every one); it never sees the others. */
+  readonly handles: readonly string[] | 'all';
+  /** Tables it owns, emptied before a rebuild. */
+  readonly tables: readonly string[];
+  apply(db: Queryable, event: RecordedEvent): Promise<void>;
+}
+
+export function handlesEvent(projection: Projection, type: string): boolean {
+  return projection.handles === 'all' || projection.handles.includes(type);
+}

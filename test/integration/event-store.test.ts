@@ -1,0 +1,146 @@
+import { START } from '../../src/event-store/event';
+import { EventStore } from '../../src/event-store/event-store';
+import { StreamVersionConflict } from '../../src/event-store/errors';
+import type { Projection } from '../../src/projections/projection';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { systemMetadata } from '../support/metadata';
+
+const org = 'org-a';
+let db: TestDatabase;
+let store: EventStore;
+
+beforeAll(async () => {
+  db = await createTestDatabase('event_store', 30);
+  store = new EventStore(db.pool, `${db.schema}.events`);
+});
+afterAll(() => db.drop());
+
+const opts = { organizationId: org, metadata: systemMetadata };
+
+describe('append and readStream', () => {
+  it('appends a batch at the expected version and reads it back in order with its metadata', async () => {
+    const metadata = {
+      actor: { type: 'user' as const, id: 'u1' },
+      requestId: 'req-1',
+      correlationId: 'corr-1',
+      causationId: 'cause-1',
+      agent: 'planner-bot/1.2',
+    };
+    const result = await store.append('s-roundtrip', 0, [{ type: 'A', data: { n: 1 } }, { type: 'B', data: { n: 2 } }], { organizationId: org, metadata });
+    expect(result.nextVersion).toBe(2);
+    const events = await store.readStream('s-roundtrip');
+    expect(events.map((e) => [e.streamVersion, e.type, e.data])).toEqual([[1, 'A', { n: 1 }], [2, 'B', { n: 2 }]]);
+    expect(events[0]?.metadata).toEqual(metadata);
+    expect(events[0]?.organizationId).toBe(org);
+    expect(await store.readStream('s-roundtrip', { fromVersion: 2 })).toHaveLength(1);
+  });
+
+  it('refuses a stale or a future expected version with a typed conflict and leaves the stream intact', async () => {
+    await store.append('s-stale', 0, [{ type: 'A', data: {} }], opts);
+    await expect(store.append('s-stale', 0, [{ type: 'B', data: {} }], opts)).rejects.toBeInstanceOf(StreamVersionConflict);
+    await expect(store.append('s-stale', 5, [{ type: 'B', data: {} }], opts)).rejects.toMatchObject({ code: 'version_conflict', actualVersion: 1 });
+    expect((await store.readStream('s-stale')).map((e) => e.type)).toEqual(['A']);
+  });
+
+  it('lets exactly one of 20 concurrent appenders with the same expected version win', async () => {
+    await store.append('s-race', 0, [{ type: 'Created', data: {} }], opts);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.append('s-race', 1, [{ type: 'Raced', data: { i } }, { type: 'Raced2', data: { i } }], opts)),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const conflicts = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof StreamVersionConflict);
+    expect(won).toHaveLength(1);
+    expect(conflicts).toHaveLength(19);
+    const events = await store.readStream('s-race');
+    expect(events.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+    expect(new Set(events.slice(1).map((e) => (e.data as { i: number }).i)).size).toBe(1);
+  });
+});
+
+describe('the events table', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE, whoever asks', async () => {
+    await store.append('s-immutable', 0, [{ type: 'A', data: { v: 1 } }], opts);
+    await expect(db.pool.query(`UPDATE events SET data = '{"v":2}' WHERE stream_id = 's-immutable'`)).rejects.toThrow(/append-only/);
+    await expect(db.pool.query(`DELETE FROM events WHERE stream_id = 's-immutable'`)).rejects.toThrow(/append-only/);
+    await expect(db.pool.query('TRUNCATE events')).rejects.toThrow(/append-only/);
+    expect((await store.readStream('s-immutable'))[0]?.data).toEqual({ v: 1 });
+  });
+});
+
+describe('readAll (global catch-up)', () => {
+  it('never skips an event that took a lower position but committed after one the reader already saw', async () => {
+    const catchUpStore = new EventStore(db.pool, 'unused');
+    const start = await tail();
+    const a = await db.pool.connect();
+    const b = await db.pool.connect();
+    try {
+      // B takes its transaction id first, then A inserts (lower global_position), then B inserts and commits.
+      await b.query('BEGIN');
+      await b.query('SELECT pg_current_xact_id()');
+      await a.query('BEGIN');
+      const [eventA] = (await catchUpStore.append('s-late-a', 0, [{ type: 'A', data: {} }], { ...opts, client: a })).events;
+      const [eventB] = (await catchUpStore.append('s-late-b', 0, [{ type: 'B', data: {} }], { ...opts, client: b })).events;
+      await b.query('COMMIT');
+      expect(eventA!.globalPosition).toBeLessThan(eventB!.globalPosition);
+
+      const seen = await catchUpStore.readAll(start);
+      expect(seen.map((e) => e.streamId)).toEqual(['s-late-b']);
+      // A reader trusting a bare `global_position > last` would now have lost A for good:
+      const naive = await db.pool.query('SELECT stream_id FROM events WHERE global_position > $1', [seen[0]!.globalPosition]);
+      expect(naive.rows).toHaveLength(0);
+
+      await a.query('COMMIT');
+      const last = seen.at(-1)!;
+      const later = await catchUpStore.readAll({ transactionId: last.transactionId, globalPosition: last.globalPosition });
+      expect(later.map((e) => e.streamId)).toEqual(['s-late-a']);
+    } finally {
+      a.release();
+      b.release();
+    }
+  });
+
+  it('orders by commit (transaction, position) and filters by organization', async () => {
+    const start = await tail();
+    await store.append('s-org-x', 0, [{ type: 'X', data: {} }], { ...opts, organizationId: 'org-x' });
+    await store.append('s-org-y', 0, [{ type: 'Y', data: {} }], { ...opts, organizationId: 'org-y' });
+    expect((await store.readAll(start, { organizationId: 'org-y' })).map((e) => e.type)).toEqual(['Y']);
+    expect((await store.readAll(start)).map((e) => e.type)).toEqual(['X', 'Y']);
+  });
+});
+
+describe('inline projections', () => {
+  const counter: Projection = {
+    name: 'inline_counter',
+    mode: 'inline',
+    handles: ['Counted', 'Exploded'],
+    tables: ['inline_counter'],
+    async apply(q, event) {
+      if (event.type === 'Exploded') throw new Error('projection failed');
+      await q.query('INSERT INTO inline_counter (stream_id, n) VALUES ($1, 1) ON CONFLICT (stream_id) DO UPDATE SET n = inline_counter.n + 1', [event.streamId]);
+    },
+  };
+
+  beforeAll(() => db.pool.query('CREATE TABLE inline_counter (stream_id text PRIMARY KEY, n int NOT NULL)'));
+
+  it('writes the read model in the append transaction, so it is readable as soon as append returns', async () => {
+    const withInline = new EventStore(db.pool, 'unused', [counter]);
+    await withInline.append('s-inline', 0, [{ type: 'Counted', data: {} }, { type: 'Other', data: {} }, { type: 'Counted', data: {} }], opts);
+    const { rows } = await db.pool.query('SELECT n FROM inline_counter WHERE stream_id = $1', ['s-inline']);
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('rolls the events back when the projection fails', async () => {
+    const withInline = new EventStore(db.pool, 'unused', [counter]);
+    await expect(withInline.append('s-inline-fail', 0, [{ type: 'Counted', data: {} }, { type: 'Exploded', data: {} }], opts)).rejects.toThrow('projection failed');
+    expect(await withInline.readStream('s-inline-fail')).toEqual([]);
+    const { rows } = await db.pool.query('SELECT n FROM inline_counter WHERE stream_id = $1', ['s-inline-fail']);
+    expect(rows).toEqual([]);
+  });
+});
+
+async function tail() {
+  const { rows } = await db.pool.query(
+    `SELECT transaction_id::text AS t, global_position AS p FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+  );
+  return rows[0] ? { transactionId: rows[0].t as string, globalPosition: Number(rows[0].p) } : START;
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { migrate } from '../../src/database/migrate';
+import { createPool } from '../../src/database/pool';
+
+export interface TestDatabase {
+  url: string;
+  schema: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: run integration tests through jest (its global setup provides one)');
+  return url;
+}
+
+/** A fresh, migrated schema for one test file; `drop()` removes it and closes the pool. */
+export async function createTestDatabase(label: string, poolSize = 10): Promise<TestDatabase> {
+  const url = databaseUrl();
+  const schema = `test_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  await migrate(url, schema);
+  const pool = createPool(url, schema, poolSize);
+  return {
+    url,
+    schema,
+    pool,
+    async drop() {
+      await pool.end();
+      await dropSchema(url, schema);
+    },
+  };
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

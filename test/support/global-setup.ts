@@ -1,0 +1,20 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+
+/**
+ * Integration tests need a real Postgres: DATABASE_URL when it is set, otherwise one embedded
+ * cluster for the whole run (each test file then makes and drops its own schema).
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.DATABASE_URL) return;
+  const parent = mkdtempSync(join(tmpdir(), 'thodare-test-'));
+  chmodSync(parent, 0o755); // the cluster runs as the unprivileged `postgres` user when we are root
+  const db = await startEmbeddedPostgres({
+    dataDir: join(parent, 'pg'),
+    persistent: false,
+  });
+  process.env.DATABASE_URL = db.url;
+  (globalThis as { __thodareEmbedded?: typeof db }).__thodareEmbedded = db;
+}
