@@ -153,7 +153,7 @@ export class EventStore {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${horizon}
          AND ($3::text IS NULL OR organization_id = $3)
-       ORDER BY transaction_id, global_position LIMIT $4`,
+       ORDER BY events.transaction_id, events.global_position LIMIT $4`,
       [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000],
     );
     return rows.map(toRecordedEvent);

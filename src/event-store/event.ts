@@ -56,6 +56,7 @@ export interface EventRow {
   recorded_at: Date;
 }
 
+/** Note: `transaction_id` comes back as text, so ORDER BY must name `events.transaction_id`. */
 export const EVENT_COLUMNS =
   'global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, recorded_at';
 

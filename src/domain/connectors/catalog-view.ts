@@ -27,6 +27,7 @@ export interface ConnectorEntry extends ConnectorSummary {
   timeoutMs?: number;
 }
 
+/** The summary fields of a connector (what `?detail=summary` lists). */
 export function connectorSummary(connector: Connector): ConnectorSummary {
   const { type, name, description, category, kind } = connector;
   return { type, name, description, category, kind };
@@ -51,7 +52,13 @@ export function connectorEntry(connector: Connector): ConnectorEntry {
   return entry;
 }
 
-/** The whole catalog in registration order, at the requested detail. */
+/** The whole catalog in registration order, at the requested detail (summary by default). */
+export function catalogView(catalog: ConnectorCatalog, detail: 'full'): ConnectorEntry[];
+export function catalogView(catalog: ConnectorCatalog, detail?: 'summary'): ConnectorSummary[];
+export function catalogView(
+  catalog: ConnectorCatalog,
+  detail?: 'summary' | 'full',
+): ConnectorSummary[] | ConnectorEntry[];
 export function catalogView(
   catalog: ConnectorCatalog,
   detail: 'summary' | 'full' = 'summary',
@@ -75,7 +82,8 @@ function stripHidden(node: unknown): unknown {
   const properties = source.properties;
   if (properties && typeof properties === 'object') {
     for (const [key, value] of Object.entries(properties)) {
-      if ((value as Record<string, unknown> | null)?.[VISIBILITY_KEY] === 'hidden') hiddenKeys.add(key);
+      if ((value as Record<string, unknown> | null)?.[VISIBILITY_KEY] === 'hidden')
+        hiddenKeys.add(key);
     }
   }
   const out: Record<string, unknown> = {};

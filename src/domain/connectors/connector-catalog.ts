@@ -37,10 +37,16 @@ export function createConnectorCatalog(connectors: readonly Connector[]): Connec
   }
   const types = [...byType.keys()];
   const list = [...byType.values()];
+  const nearest = new Map<string, string | undefined>();
   return {
     get: (type) => byType.get(type),
     list: () => list,
-    nearestType: (name) => nearestName(name, types, aliases),
+    nearestType: (name) => {
+      if (nearest.has(name)) return nearest.get(name);
+      const found = nearestName(name, types, aliases);
+      if (nearest.size < 1_000 && name.length <= 200) nearest.set(name, found);
+      return found;
+    },
     allHiddenParams,
   };
 }

@@ -37,7 +37,9 @@ export interface ConnectorContext {
   log(message: string, data?: Record<string, unknown>): void;
 }
 
+/** A connector's params: a zod object (one key per param). */
 export type ParamsSchema = z.ZodObject;
+/** A connector's declared outputs: a zod object; references are checked against it. */
 export type OutputsSchema = z.ZodObject;
 
 /** Executes one step. Input is the parsed params (hidden ones filled from secrets). */
@@ -76,8 +78,10 @@ export interface ConnectorConfig<P extends ParamsSchema, O extends OutputsSchema
  * loop never recomputes it. `agentParams` is `params` without hidden keys: what agents may set
  * and what validation checks (hidden values come from secrets at run time).
  */
-export interface Connector<P extends ParamsSchema = ParamsSchema, O extends OutputsSchema = OutputsSchema>
-  extends ConnectorConfig<P, O> {
+export interface Connector<
+  P extends ParamsSchema = ParamsSchema,
+  O extends OutputsSchema = OutputsSchema,
+> extends ConnectorConfig<P, O> {
   retry: RetryPolicy;
   secrets: Readonly<Record<string, string>>;
   hiddenParams: ReadonlySet<string>;

@@ -57,7 +57,10 @@ export function defineConnector<P extends ParamsSchema, O extends OutputsSchema>
   }
   const secrets = { ...(input.secrets ?? {}) };
   checkSecretBindings(input.type, input.params, hiddenParams, secrets);
-  const omitted = Object.fromEntries([...hiddenParams].map((key) => [key, true])) as Record<string, true> &
+  const omitted = Object.fromEntries([...hiddenParams].map((key) => [key, true])) as Record<
+    string,
+    true
+  > &
     Record<number, never>;
   return {
     ...input,
@@ -84,7 +87,10 @@ function checkSecretBindings(
   for (const key of hiddenParams) {
     const required = !shape[key]?.safeParse(undefined).success;
     if (required && secrets[key] === undefined) {
-      throw new InvalidConnectorDefinition(type, `required hidden param '${key}' has no secret binding`);
+      throw new InvalidConnectorDefinition(
+        type,
+        `required hidden param '${key}' has no secret binding`,
+      );
     }
   }
 }

@@ -4,16 +4,24 @@
  */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  if (a.length === 0 || b.length === 0) return a.length + b.length;
+  let previous = new Uint32Array(b.length + 1);
+  let current = new Uint32Array(b.length + 1);
+  for (let j = 0; j <= b.length; j += 1) previous[j] = j;
   for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
+    current[0] = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      const substitute = (previous[j - 1] as number) + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitute,
+      );
     }
-    previous = current;
+    [previous, current] = [current, previous];
   }
-  return previous[b.length] ?? 0;
+  return previous[b.length] as number;
 }
 
 function normalize(name: string): string {
@@ -27,7 +35,7 @@ function normalize(name: string): string {
 /**
  * The candidate closest to `name`, or undefined when none is close enough to be a useful
  * suggestion. Case, separators and camelCase are ignored; a candidate containing the name (or
- * contained in it, 3+ characters) wins over pure edit distance; ties keep candidate order, so the
+ * contained in it, 3+ characters, or with the same words reordered) wins over pure edit distance; ties keep candidate order, so the
  * answer is deterministic. `aliases` maps extra spellings to a candidate.
  */
 export function nearestName(
@@ -43,7 +51,9 @@ export function nearestName(
   let bestScore = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
     const normalized = normalize(candidate);
-    const contains = query.length >= 3 && (normalized.includes(query) || query.includes(normalized));
+    const contains =
+      query.length >= 3 &&
+      (normalized.includes(query) || query.includes(normalized) || sameWords(query, normalized));
     const distance = editDistance(query, normalized);
     const threshold = Math.max(2, Math.floor(Math.max(query.length, normalized.length) * 0.4));
     if (!contains && distance > threshold) continue;
@@ -54,6 +64,12 @@ export function nearestName(
     }
   }
   return best;
+}
+
+/** Same words in another order (`send_slack_message` ~ `slack_send_message`). */
+function sameWords(a: string, b: string): boolean {
+  const words = (text: string) => text.split('_').filter(Boolean).sort().join('_');
+  return words(a) === words(b);
 }
 
 /** Normalized form used for alias lookups (same rules as `nearestName`). */

@@ -11,6 +11,7 @@ import type { z } from 'zod';
  */
 export type Visibility = 'hidden' | 'user-only';
 
+/** Metadata key of the markers; also the JSON Schema keyword the catalog shows. */
 export const VISIBILITY_KEY = 'x-visibility';
 
 /** Marks a param as hidden: agents never see it, its value comes from a secret. */
@@ -23,7 +24,15 @@ export function userOnly<T extends z.ZodType>(schema: T): T {
   return schema.meta({ [VISIBILITY_KEY]: 'user-only' }) as T;
 }
 
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+]);
 
 /** The visibility marker of a param schema, looking through wrapper schemas. */
 export function visibilityOf(schema: z.ZodType): Visibility | undefined {

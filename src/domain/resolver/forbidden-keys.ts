@@ -2,20 +2,30 @@
  * Keys that reach or rewrite an object's prototype chain. They are never followed by a
  * reference path and never accepted in an op (ids, param names, nested keys, variables).
  */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+]);
 
+/** `__proto__`, `constructor` or `prototype`. */
 export function isForbiddenKey(key: string): boolean {
   return FORBIDDEN_KEYS.has(key);
 }
 
 /** Result of scanning untrusted JSON for keys it must not carry. */
-export type ForbiddenKeyFinding = { kind: 'forbidden_key'; path: string } | { kind: 'too_deep'; path: string };
+export type ForbiddenKeyFinding =
+  { kind: 'forbidden_key'; path: string } | { kind: 'too_deep'; path: string };
 
 /**
  * The first own key anywhere in `value` that is forbidden (including own `__proto__` keys that
  * `JSON.parse` creates), or nesting deeper than `maxDepth`. Undefined when the value is clean.
  */
-export function findForbiddenKey(value: unknown, maxDepth = 32, path = ''): ForbiddenKeyFinding | undefined {
+export function findForbiddenKey(
+  value: unknown,
+  maxDepth = 32,
+  path = '',
+): ForbiddenKeyFinding | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (maxDepth <= 0) return { kind: 'too_deep', path: path || '(root)' };
   if (Array.isArray(value)) {

@@ -16,6 +16,7 @@ export interface Reference {
   path: string[];
 }
 
+/** What a string holds in references. */
 export interface ParsedTemplate {
   /** Set when the whole string is exactly one reference: the value keeps its type. */
   exact?: Reference;
@@ -27,20 +28,40 @@ export interface ParsedTemplate {
 const TOKEN = /\{\{([^{}]*)\}\}/g;
 const BODY = /^([A-Za-z][A-Za-z0-9_-]*)((?:\.[A-Za-z0-9_$-]+|\[\d+\])*)$/;
 const SEGMENT = /\.([A-Za-z0-9_$-]+)|\[(\d+)\]/g;
-const NO_REFERENCES: ParsedTemplate = Object.freeze({ references: [], malformed: [] }) as ParsedTemplate;
+const NO_REFERENCES: ParsedTemplate = Object.freeze({
+  references: [],
+  malformed: [],
+}) as ParsedTemplate;
 
 /** Parses one `{{…}}` body (without braces); undefined when it is not a valid reference. */
 export function parseReferenceBody(body: string): Omit<Reference, 'raw'> | undefined {
   const match = BODY.exec(body.trim());
   if (!match) return undefined;
   const path: string[] = [];
-  for (const segment of (match[2] ?? '').matchAll(SEGMENT)) path.push((segment[1] ?? segment[2]) as string);
+  for (const segment of (match[2] ?? '').matchAll(SEGMENT))
+    path.push((segment[1] ?? segment[2]) as string);
   return { root: match[1] as string, path };
 }
 
-/** Every reference in a string, whether it is exactly one reference, and malformed ones. */
+/** Parsed templates by text: the same strings are re-validated on every patch of a workflow. */
+const cache = new Map<string, ParsedTemplate>();
+const CACHE_LIMIT = 20_000;
+
+/**
+ * Every reference in a string, whether it is exactly one reference, and malformed ones.
+ * Results are shared (bounded cache): callers must not mutate them.
+ */
 export function parseTemplate(text: string): ParsedTemplate {
   if (!text.includes('{{')) return NO_REFERENCES;
+  const cached = cache.get(text);
+  if (cached) return cached;
+  const parsed = parseUncached(text);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (text.length <= 2_000) cache.set(text, parsed);
+  return parsed;
+}
+
+function parseUncached(text: string): ParsedTemplate {
   const references: Reference[] = [];
   const malformed: string[] = [];
   let tokens = 0;
@@ -69,27 +90,38 @@ export interface LocatedReference {
 }
 
 /** Walks a JSON value (own keys only, bounded depth) and lists every reference in its strings. */
-export function collectReferences(value: unknown, field: string[] = [], depth = 32): LocatedReference[] {
+export function collectReferences(value: unknown, depth = 32): LocatedReference[] {
   const out: LocatedReference[] = [];
-  visit(value, field, depth, out);
+  visit(value, [], depth, out);
   return out;
 }
 
-function visit(value: unknown, field: string[], depth: number, out: LocatedReference[]): void {
+/** `path` is a shared stack: copied only when a reference is found. */
+function visit(value: unknown, path: string[], depth: number, out: LocatedReference[]): void {
   if (typeof value === 'string') {
+    if (!value.includes('{{')) return;
     const parsed = parseTemplate(value);
+    const field = [...path];
     for (const reference of parsed.references) {
       out.push({ field, text: value, reference, exact: parsed.exact === reference });
     }
-    for (const malformed of parsed.malformed) out.push({ field, text: value, malformed, exact: false });
+    for (const malformed of parsed.malformed)
+      out.push({ field, text: value, malformed, exact: false });
     return;
   }
   if (depth <= 0 || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => visit(item, [...field, String(index)], depth - 1, out));
+    for (let i = 0; i < value.length; i += 1) {
+      path.push(String(i));
+      visit(value[i], path, depth - 1, out);
+      path.pop();
+    }
     return;
   }
-  for (const key of Object.keys(value)) {
-    visit((value as Record<string, unknown>)[key], [...field, key], depth - 1, out);
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    path.push(key);
+    visit((value as Record<string, unknown>)[key], path, depth - 1, out);
+    path.pop();
   }
 }

@@ -22,7 +22,8 @@ export function resolveReference(reference: Omit<Reference, 'raw'>, scope: Templ
   if (root === 'vars') return getPath(scope.vars, path);
   if (root === 'env') {
     const [name, ...rest] = path;
-    if (name === undefined || rest.length > 0 || !scope.envAllowList?.includes(name)) return undefined;
+    if (name === undefined || rest.length > 0 || !scope.envAllowList?.includes(name))
+      return undefined;
     return getPath(scope.env ?? {}, [name]);
   }
   if (isForbiddenKey(root)) return undefined;
@@ -33,7 +34,8 @@ export function resolveReference(reference: Omit<Reference, 'raw'>, scope: Templ
 export function stringifyForTemplate(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value) ?? '';
 }
 

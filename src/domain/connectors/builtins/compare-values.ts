@@ -1,5 +1,15 @@
 /** Operators of the `condition` connector. */
-export const COMPARE_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] as const;
+export const COMPARE_OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'contains',
+  'exists',
+] as const;
+/** One of `COMPARE_OPERATORS`. */
 export type CompareOperator = (typeof COMPARE_OPERATORS)[number];
 
 /**
@@ -31,7 +41,8 @@ export function compareValues(left: unknown, operator: CompareOperator, right: u
 
 function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
   return undefined;
 }
 
@@ -39,12 +50,14 @@ function order(left: unknown, right: unknown, test: (difference: number) => bool
   const a = asNumber(left);
   const b = asNumber(right);
   if (a !== undefined && b !== undefined) return test(a - b);
-  if (typeof left === 'string' && typeof right === 'string') return test(left < right ? -1 : left > right ? 1 : 0);
+  if (typeof left === 'string' && typeof right === 'string')
+    return test(left < right ? -1 : left > right ? 1 : 0);
   return false;
 }
 
 function contains(left: unknown, right: unknown): boolean {
-  if (typeof left === 'string') return right !== undefined && right !== null && left.includes(String(right));
+  if (typeof left === 'string')
+    return right !== undefined && right !== null && left.includes(String(right));
   if (Array.isArray(left)) return left.some((item) => deepEqual(item, right));
   if (left !== null && typeof left === 'object' && typeof right === 'string') {
     return Object.prototype.hasOwnProperty.call(left, right);
@@ -62,5 +75,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (keysA.length !== keysB.length) return false;
   const recordA = a as Record<string, unknown>;
   const recordB = b as Record<string, unknown>;
-  return keysA.every((key) => Object.prototype.hasOwnProperty.call(b, key) && deepEqual(recordA[key], recordB[key]));
+  return keysA.every(
+    (key) => Object.prototype.hasOwnProperty.call(b, key) && deepEqual(recordA[key], recordB[key]),
+  );
 }

@@ -10,12 +10,15 @@ const triggerParams = z.object({
   inputSchema: z
     .record(z.string(), z.unknown())
     .optional()
-    .describe('JSON Schema (draft 2020-12) the run input must satisfy; omit to accept any JSON object'),
+    .describe(
+      'JSON Schema (draft 2020-12) the run input must satisfy; omit to accept any JSON object',
+    ),
 });
 
 /** Any JSON object: the run input as sent. */
 const triggerOutputs = z.looseObject({});
 
+/** `trigger_manual`: runs started by `POST /api/workflows/:id/runs`. */
 export const triggerManual = defineConnector({
   type: 'trigger_manual',
   name: 'Manual trigger',
@@ -27,10 +30,12 @@ export const triggerManual = defineConnector({
   outputs: triggerOutputs,
 });
 
+/** `trigger_webhook`: runs started by a POST to the workflow's webhook URL. */
 export const triggerWebhook = defineConnector({
   type: 'trigger_webhook',
   name: 'Webhook trigger',
-  description: 'Starts a run when JSON is POSTed to the workflow webhook URL; the body is the run input.',
+  description:
+    'Starts a run when JSON is POSTed to the workflow webhook URL; the body is the run input.',
   category: 'trigger',
   kind: 'trigger',
   aliases: ['webhook', 'http_trigger'],
@@ -38,6 +43,7 @@ export const triggerWebhook = defineConnector({
   outputs: triggerOutputs,
 });
 
+/** `trigger_schedule`: runs started by a schedule's cron ticks. */
 export const triggerSchedule = defineConnector({
   type: 'trigger_schedule',
   name: 'Schedule trigger',

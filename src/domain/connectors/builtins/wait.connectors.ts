@@ -8,10 +8,12 @@ import { defineConnector } from '../define-connector';
 const MAX_WAIT_MS = 366 * 24 * 60 * 60 * 1000;
 const waitMs = z.number().int().min(1).max(MAX_WAIT_MS);
 
+/** `wait_duration`: a durable timer. */
 export const waitDuration = defineConnector({
   type: 'wait_duration',
   name: 'Wait for a duration',
-  description: 'Pauses the run durably for durationMs milliseconds (up to 366 days). Output: {resumedAt}.',
+  description:
+    'Pauses the run durably for durationMs milliseconds (up to 366 days). Output: {resumedAt}.',
   category: 'wait',
   kind: 'wait',
   aliases: ['sleep', 'delay', 'wait', 'pause'],
@@ -19,6 +21,7 @@ export const waitDuration = defineConnector({
   outputs: z.object({ resumedAt: z.string().describe('ISO-8601 time the wait ended') }),
 });
 
+/** `wait_for_event`: resumes on a matching event or run signal, or times out. */
 export const waitForEvent = defineConnector({
   type: 'wait_for_event',
   name: 'Wait for an event',
@@ -30,11 +33,17 @@ export const waitForEvent = defineConnector({
   params: z.object({
     eventName: z.string().min(1).max(200),
     correlationKey: z.string().min(1).max(500).optional(),
-    timeoutMs: waitMs.optional().describe('Give up after this many milliseconds; output timedOut: true'),
+    timeoutMs: waitMs
+      .optional()
+      .describe('Give up after this many milliseconds; output timedOut: true'),
   }),
-  outputs: z.object({ data: z.unknown().describe('The event payload; null when timed out'), timedOut: z.boolean() }),
+  outputs: z.object({
+    data: z.unknown().describe('The event payload; null when timed out'),
+    timedOut: z.boolean(),
+  }),
 });
 
+/** `human_approval`: resumes on a decision through a single-use approval token, or times out. */
 export const humanApproval = defineConnector({
   type: 'human_approval',
   name: 'Human approval',

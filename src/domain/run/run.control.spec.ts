@@ -1,0 +1,168 @@
+import { DEFAULT_RUN_LIMITS, payloadBytes } from './run.bounds';
+import { receiveSignal, requestCancel, startRun } from './run.commands';
+import { createRunDecider } from './run.decider';
+import type { RunEvent } from './run.events';
+import { runView } from './run.view';
+import {
+  at,
+  block,
+  chain,
+  edge,
+  kinds,
+  ok,
+  ports,
+  run,
+  specOf,
+  started,
+  summarize,
+  T0,
+  workflow,
+} from './run.spec-fixtures';
+
+const cancel = (reason = 'user asked'): RunEvent => ({
+  type: 'RunCancelRequested',
+  data: { reason, by: 'u1', at: T0.toISOString() },
+});
+
+describe('cancellation', () => {
+  it('cancels a run during a wait', () => {
+    const wf = workflow(
+      [
+        block('trigger', 'trigger_manual'),
+        block('w', 'wait_for_event', { eventName: 'e' }),
+        block('after'),
+      ],
+      [edge('trigger', 'w'), edge('w', 'after')],
+    );
+    let t = run.react(run.fold([started(wf)]), ports());
+    const state = run.fold(requestCancel(t.state, { reason: 'stop', now: at(5) }), t.state);
+    t = run.react(state, ports(at(6)));
+
+    expect(kinds(t.events)).toEqual(['RunCancelled']);
+    expect(t.state.status).toBe('cancelled');
+    expect(run.isTerminal(t.state)).toBe(true);
+  });
+
+  it('cancels during a step: nothing downstream runs and a late result is not recorded', () => {
+    let t = run.react(run.fold([started(chain(3))]), ports());
+    let state = run.fold([cancel()], t.state);
+    expect(run.decide(state, T0).actions).toEqual([
+      { type: 'CancelRun', reason: 'user asked', by: 'u1' },
+    ]);
+
+    t = run.react(state, ports());
+    state = t.state;
+    expect(kinds(t.events)).toEqual(['RunCancelled']);
+    expect(run.onStepResult(state, ok('b1'), ports()).events).toEqual([]);
+    expect(run.decide(state, at(1)).actions).toEqual([]);
+    expect(run.resume(state)).toEqual([]);
+  });
+
+  it('refuses to cancel a finished run with run_finished', () => {
+    const t = run.react(
+      run.fold([started(workflow([block('trigger', 'trigger_manual')], []))]),
+      ports(),
+    );
+
+    expect(() => requestCancel(t.state, { now: T0 })).toThrow(
+      expect.objectContaining({ code: 'run_finished' }),
+    );
+  });
+});
+
+describe('crash recovery', () => {
+  it('re-executes an attempt that started without a result, with the same idempotency key', () => {
+    const first = run.react(run.fold([started(chain(2))]), ports());
+    const log = [started(chain(2)), ...first.events];
+
+    const refolded = run.fold(log);
+
+    expect(run.resume(refolded)).toEqual([first.execute[0]]);
+    expect(run.decide(refolded, T0).actions).toEqual([]);
+  });
+
+  it('never executes a block with a recorded result again', () => {
+    let t = run.react(run.fold([started(chain(3))]), ports());
+    const log: RunEvent[] = [started(chain(3)), ...t.events];
+    t = run.onStepResult(t.state, ok('b1'), ports());
+    log.push(...t.events);
+
+    const refolded = run.fold(log);
+    const owed = [...run.resume(refolded), ...run.decide(refolded, at(1)).actions];
+
+    expect(summarize(owed)).toEqual(['ExecuteStep:b2']);
+    expect(refolded.blocks.get('b1')?.phase).toEqual({ kind: 'succeeded', output: { from: 'b1' } });
+    expect(run.onStepResult(refolded, ok('b1', 'again'), ports()).events).toEqual([]);
+    expect(
+      run.fold(
+        [
+          {
+            type: 'StepAttemptSucceeded',
+            data: { blockId: 'b1', attempt: 1, output: 'x', at: T0.toISOString(), durationMs: 0 },
+          },
+        ],
+        refolded,
+      ).outputs['b1'],
+    ).toEqual({ from: 'b1' });
+  });
+
+  it('folds the recorded stream into the state the worker held', () => {
+    let t = run.react(run.fold([started(chain(4))]), ports());
+    const log: RunEvent[] = [started(chain(4)), ...t.events];
+    for (const id of ['b1', 'b2', 'b3']) {
+      t = run.onStepResult(t.state, ok(id), ports());
+      log.push(...t.events);
+    }
+
+    const refolded = run.fold(log);
+
+    expect(runView(refolded)).toEqual(runView(t.state));
+    expect(refolded.version).toBe(log.length);
+  });
+});
+
+describe('bounds', () => {
+  it('fails a run past maxEventsPerRun with run_too_long', () => {
+    const tight = createRunDecider(specOf, { maxEventsPerRun: 6 });
+    let t = tight.react(tight.fold([started(chain(10))]), ports());
+    for (let i = 1; t.execute.length > 0; i += 1)
+      t = tight.onStepResult(t.state, ok(`b${i}`), ports());
+
+    expect(t.state.error).toMatchObject({ code: 'run_too_long' });
+    expect(t.state.version).toBeLessThanOrEqual(7);
+  });
+
+  it('refuses oversized inputs and signals with payload_too_large, and signals past the budget with run_too_long', () => {
+    const limits = { maxEventsPerRun: 2, maxPayloadBytes: 10 };
+    const request = {
+      runId: 'r',
+      organizationId: 'o',
+      workflowId: 'w',
+      workflowVersion: 1,
+      workflow: chain(1),
+      now: T0,
+    };
+    expect(() => startRun({ ...request, input: 'x'.repeat(20) }, limits)).toThrow(
+      expect.objectContaining({ code: 'payload_too_large' }),
+    );
+
+    const state = run.fold(startRun({ ...request, input: null }, limits));
+    const send = (signalId: string, payload: unknown) =>
+      receiveSignal(state, { signalId, name: 'n', payload, scope: 'run', now: T0 }, limits);
+    expect(() => send('a', 'y'.repeat(20))).toThrow(
+      expect.objectContaining({ code: 'payload_too_large' }),
+    );
+    const next = run.fold(send('b', 1), state);
+    expect(() =>
+      receiveSignal(next, { signalId: 'c', name: 'n', scope: 'run', now: T0 }, limits),
+    ).toThrow(expect.objectContaining({ code: 'run_too_long' }));
+  });
+
+  it('measures payloads as UTF-8 JSON', () => {
+    expect(payloadBytes({ a: 'é' })).toBe(10);
+    expect(payloadBytes('😀')).toBe(6);
+    expect(payloadBytes(undefined)).toBe(4);
+    expect(payloadBytes({ n: BigInt(1) })).toBeUndefined();
+    expect(DEFAULT_RUN_LIMITS.maxPayloadBytes).toBe(262_144);
+  });
+});

@@ -1,0 +1,130 @@
+import type { RunBlock } from './run-graph';
+import { executeStep, type RunAction, type RunDecision } from './run.actions';
+import { RUN_FAILURE_CODES } from './run.errors';
+import type { ActiveWait, RunState } from './run.state';
+
+/**
+ * What the run owes at `now`. Pure and read-only; costs O(blocks needing attention + waits), never
+ * O(workflow), so deciding after every step keeps a run linear. In order:
+ * - ended or not started: nothing; cancel requested: `CancelRun` alone (nothing downstream runs);
+ *   an unhandled block failure or an unrunnable block: `FailRun` alone;
+ * - `SkipStep` for dead blocks (no edge into them taken) and disabled ready ones (pass-through);
+ * - `ExecuteStep` for ready action blocks (attempt 1) and due retries, `StartWait` for ready waits;
+ * - `CompleteWait`/`TimeoutWait` for waits that were answered or whose deadline passed;
+ * - `CompleteRun` once every block settled.
+ * Blocks that are running are not returned: the worker already runs them (see `resume`).
+ */
+export function decide(state: RunState, now: Date): RunDecision {
+  const run = state.run;
+  if (!run || state.outcome) return { actions: [] };
+  if (state.cancelRequested) return { actions: [{ type: 'CancelRun', ...state.cancelRequested }] };
+  if (state.failure) return { actions: [{ type: 'FailRun', error: state.failure }] };
+  const nowMs = now.getTime();
+  const actions: RunAction[] = [];
+  let wakeMs = Infinity;
+  for (const blockId of state.index.dead) {
+    actions.push({ type: 'SkipStep', blockId, reason: 'branch_not_taken' });
+  }
+  for (const blockId of state.index.ready) {
+    const block = state.graph.blocks.get(blockId);
+    if (!block) continue;
+    const action = readyAction(run.runId, block);
+    if (action.type === 'FailRun') return { actions: [action] };
+    actions.push(action);
+  }
+  for (const blockId of state.index.backoff) {
+    const phase = state.blocks.get(blockId)?.phase;
+    const block = state.graph.blocks.get(blockId);
+    if (phase?.kind !== 'backoff' || !block) continue;
+    if (phase.availableAtMs <= nowMs)
+      actions.push(executeStep(run.runId, block, phase.nextAttempt));
+    else wakeMs = Math.min(wakeMs, phase.availableAtMs);
+  }
+  for (const blockId of state.index.waiting) {
+    const phase = state.blocks.get(blockId)?.phase;
+    if (phase?.kind !== 'waiting') continue;
+    const action = waitAction(blockId, phase.wait, nowMs);
+    if (typeof action === 'number') wakeMs = Math.min(wakeMs, action);
+    else if (action) actions.push(action);
+  }
+  if (actions.length === 0 && isIdle(state)) {
+    actions.push(state.open === 0 ? { type: 'CompleteRun', outputs: outputsOf(state) } : stuck());
+  }
+  return Number.isFinite(wakeMs) ? { actions, wakeAt: new Date(wakeMs) } : { actions };
+}
+
+/** The outputs map of a run (block id → output) as a plain object. */
+export function outputsOf(state: RunState): Record<string, unknown> {
+  return { ...state.outputs };
+}
+
+function readyAction(runId: string, block: RunBlock): RunAction {
+  if (!block.enabled) return { type: 'SkipStep', blockId: block.id, reason: 'disabled' };
+  switch (block.role) {
+    case 'action':
+    case 'trigger':
+      return executeStep(runId, block, 1);
+    case 'wait':
+      return block.waitType
+        ? { type: 'StartWait', blockId: block.id, waitType: block.waitType }
+        : fail(
+            RUN_FAILURE_CODES.unsupportedWait,
+            `Block type "${block.type}" is not a known wait`,
+            block.id,
+          );
+    case 'unregistered':
+      return fail(
+        RUN_FAILURE_CODES.typeNotRegistered,
+        `Block type "${block.type}" is not registered`,
+        block.id,
+      );
+  }
+}
+
+function waitAction(
+  blockId: string,
+  wait: ActiveWait,
+  nowMs: number,
+): RunAction | number | undefined {
+  if (wait.type === 'wait_duration') {
+    if (wait.untilMs > nowMs) return wait.untilMs;
+    return { type: 'CompleteWait', blockId, reason: 'elapsed', output: { sleptUntil: wait.until } };
+  }
+  if (wait.type === 'wait_for_event' && wait.signal) {
+    const output = { data: wait.signal.payload ?? null, timedOut: false };
+    return {
+      type: 'CompleteWait',
+      blockId,
+      reason: 'signal',
+      output,
+      signalId: wait.signal.signalId,
+    };
+  }
+  if (wait.type === 'human_approval' && wait.verdict) {
+    const output = { ...wait.verdict, timedOut: false };
+    return { type: 'CompleteWait', blockId, reason: 'approval', output };
+  }
+  if (wait.untilMs === undefined) return undefined;
+  if (wait.untilMs > nowMs) return wait.untilMs;
+  const output =
+    wait.type === 'wait_for_event'
+      ? { data: null, timedOut: true }
+      : { approved: false, by: null, note: null, timedOut: true };
+  return { type: 'TimeoutWait', blockId, output };
+}
+
+function isIdle(state: RunState): boolean {
+  const { index } = state;
+  return index.running.size + index.backoff.size + index.waiting.size === 0;
+}
+
+function fail(code: string, message: string, blockId?: string): RunAction {
+  return { type: 'FailRun', error: { code, message, ...(blockId ? { blockId } : {}) } };
+}
+
+function stuck(): RunAction {
+  return fail(
+    RUN_FAILURE_CODES.stuck,
+    'Blocks remain that can never become ready (a cycle in the workflow?)',
+  );
+}

@@ -1,0 +1,56 @@
+import { payloadBytes, type RunLimits } from './run.bounds';
+import type { RunEvent } from './run.events';
+import { nextRetryDelay, shouldRetry } from './retry-policy';
+import type { RunState } from './run.state';
+import { STEP_ERROR_CODES, type StepError, type StepReport } from './step-result';
+
+/**
+ * The facts recording one attempt's result at `ports.now`: `StepAttemptSucceeded` (an `undefined`
+ * output is stored as `null`), or `StepAttemptFailed` — followed by `StepRetryScheduled` when the
+ * block's policy grants another attempt, its delay spread by `jitter01`. An output that is too
+ * large or not JSON fails the attempt (`payload_too_large`, `invalid_output`; never retried).
+ */
+export function stepResultEvents(
+  state: RunState,
+  report: StepReport,
+  startedAtMs: number,
+  ports: { now: Date; jitter01: number },
+  limits: RunLimits,
+): RunEvent[] {
+  const { blockId, attempt, outcome } = report;
+  const at = ports.now.toISOString();
+  const durationMs = Math.max(0, ports.now.getTime() - startedAtMs) || 0;
+  const error = outcome.ok ? outputProblem(outcome.output, limits) : outcome.error;
+  if (outcome.ok && !error) {
+    const output = outcome.output ?? null;
+    return [{ type: 'StepAttemptSucceeded', data: { blockId, attempt, output, at, durationMs } }];
+  }
+  const failure = error as StepError;
+  const policy = state.graph.blocks.get(blockId)?.retry;
+  const retry = policy !== undefined && shouldRetry(policy, attempt, failure);
+  const failed: RunEvent = {
+    type: 'StepAttemptFailed',
+    data: { blockId, attempt, error: failure, terminal: !retry, at, durationMs },
+  };
+  if (!retry) return [failed];
+  const availableAtMs = ports.now.getTime() + nextRetryDelay(policy, attempt, ports.jitter01);
+  const availableAt = new Date(availableAtMs).toISOString();
+  return [
+    failed,
+    { type: 'StepRetryScheduled', data: { blockId, nextAttempt: attempt + 1, availableAt } },
+  ];
+}
+
+function outputProblem(output: unknown, limits: RunLimits): StepError | undefined {
+  const bytes = payloadBytes(output);
+  if (bytes === undefined) {
+    return {
+      code: STEP_ERROR_CODES.invalidOutput,
+      message: 'The step output is not JSON',
+      retryable: false,
+    };
+  }
+  if (bytes <= limits.maxPayloadBytes) return undefined;
+  const message = `The step output is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`;
+  return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
+}

@@ -1,0 +1,23 @@
+import type { SetMetadataOp, SetVariablesOp } from './edit-op.schema';
+import { APPLIED, type OpContext, type OpOutcome } from './op-outcome';
+import { safeJsonCopy } from './op-record';
+
+/** Sets the workflow's name and/or description. */
+export function applySetMetadata(ctx: OpContext, op: SetMetadataOp): OpOutcome {
+  ctx.draft.metadata = {
+    name: op.name ?? ctx.draft.metadata.name,
+    description: op.description ?? ctx.draft.metadata.description,
+  };
+  return APPLIED;
+}
+
+/** Merges variables (`{{vars.name}}`); a `null` value removes that variable. */
+export function applySetVariables(ctx: OpContext, op: SetVariablesOp): OpOutcome {
+  const variables: Record<string, unknown> = { ...ctx.draft.variables };
+  for (const [name, value] of Object.entries(op.variables)) {
+    if (value === null) delete variables[name];
+    else variables[name] = safeJsonCopy(value) ?? null;
+  }
+  ctx.draft.variables = variables;
+  return APPLIED;
+}

@@ -1,0 +1,109 @@
+import { EventStore } from '../../src/event-store/event-store';
+import { Notifier } from '../../src/event-store/notifier';
+import { SubscriptionRunner } from '../../src/event-store/subscription-runner';
+import type { Projection } from '../../src/projections/projection';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { systemMetadata } from '../support/metadata';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('subscription', 20);
+  await db.pool.query('CREATE TABLE projected (seq bigserial PRIMARY KEY, global_position bigint NOT NULL, transaction_id xid8 NOT NULL)');
+});
+afterAll(() => db.drop());
+
+const recorder: Projection = {
+  name: 'recorder',
+  mode: 'async',
+  handles: ['Tick'],
+  tables: ['projected'],
+  async apply(q, event) {
+    await q.query('INSERT INTO projected (global_position, transaction_id) VALUES ($1, $2::xid8)', [event.globalPosition, event.transactionId]);
+  },
+};
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const count = async (sql: string) => Number((await db.pool.query(sql)).rows[0].n);
+
+it('projects every event exactly once, in commit order, while the listener backend is killed repeatedly', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const notifier = new Notifier({ url: db.url, applicationName: `listener-${db.schema}` });
+  await notifier.start();
+  // A long poll interval: progress after each kill must come from reconnect catch-up and NOTIFY.
+  const runner = new SubscriptionRunner(db.pool, store, [recorder], notifier, { pollIntervalMs: 60_000 });
+  await runner.start();
+
+  const writers = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = 0; i < 100; i++) {
+      await store.append(`tick-${w}-${i}`, 0, [{ type: 'Tick', data: { w, i } }, { type: 'Ignored', data: {} }], {
+        organizationId: 'org',
+        metadata: systemMetadata,
+        notify: true,
+      });
+    }
+  });
+  const killer = (async () => {
+    for (let k = 0; k < 5; k++) {
+      await new Promise((r) => setTimeout(r, 40));
+      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [`listener-${db.schema}`]);
+    }
+  })();
+  await Promise.all([...writers, killer]);
+
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM projected')) === 400);
+  await runner.stop();
+  await notifier.stop();
+
+  expect(await count('SELECT count(DISTINCT global_position) AS n FROM projected')).toBe(400);
+  const { rows } = await db.pool.query(`
+    SELECT p.global_position AS projected, e.global_position AS expected
+    FROM (SELECT global_position, row_number() OVER (ORDER BY seq) AS rn FROM projected) p
+    JOIN (SELECT global_position, row_number() OVER (ORDER BY transaction_id, global_position) AS rn
+          FROM events WHERE type = 'Tick') e USING (rn)
+    WHERE p.global_position <> e.global_position`);
+  expect(rows).toEqual([]);
+});
+
+it('still makes progress by polling when no notification ever arrives', async () => {
+  const store = new EventStore(db.pool, 'nobody-listens');
+  const projection: Projection = { ...recorder, name: 'poll_only' };
+  await db.pool.query('TRUNCATE projected');
+  const runner = new SubscriptionRunner(db.pool, store, [projection], undefined, { pollIntervalMs: 50 });
+  await runner.start();
+  const before = await count(`SELECT count(*) AS n FROM events WHERE type = 'Tick'`);
+  await store.append('poll-1', 0, [{ type: 'Tick', data: {} }], { organizationId: 'org', metadata: systemMetadata });
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM projected')) === before + 1);
+  await runner.stop();
+});
+
+it('parks an event its projection keeps failing on, and moves past it', async () => {
+  const store = new EventStore(db.pool, 'unused');
+  await db.pool.query('CREATE TABLE picky (global_position bigint PRIMARY KEY)');
+  const picky: Projection = {
+    name: 'picky',
+    mode: 'async',
+    handles: ['Good', 'Poison'],
+    tables: ['picky'],
+    async apply(q, event) {
+      if (event.type === 'Poison') throw new Error('cannot handle this one');
+      await q.query('INSERT INTO picky VALUES ($1)', [event.globalPosition]);
+    },
+  };
+  const meta = { organizationId: 'org', metadata: systemMetadata };
+  await store.append('picky-1', 0, [{ type: 'Good', data: {} }, { type: 'Poison', data: {} }, { type: 'Good', data: {} }], meta);
+  const runner = new SubscriptionRunner(db.pool, store, [picky], undefined, { pollIntervalMs: 20, maxAttempts: 3 });
+  await runner.start();
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM picky')) === 2);
+  await runner.stop();
+  const parked = await db.pool.query(`SELECT projection, error, attempts FROM projection_parked_events WHERE projection = 'picky'`);
+  expect(parked.rows).toEqual([{ projection: 'picky', error: expect.stringContaining('cannot handle this one'), attempts: 3 }]);
+});
