@@ -27,6 +27,12 @@ const port = z.coerce
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A comma-separated list (`a, b,c`) as a string array; empty entries dropped. */
+const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** 32 bytes as 64 hex characters or base64. */
+const secretKey = z.string().refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64');
+
 const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -38,6 +44,16 @@ const configSchema = z.object({
   THODARE_BODY_LIMIT: positiveInt.default(1024 * 1024),
   THODARE_POOL_SIZE: positiveInt.default(10),
   THODARE_POLL_INTERVAL_MS: positiveInt.default(1000),
+  THODARE_SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
+  THODARE_SESSION_TTL_HOURS: positiveInt.default(24 * 7),
+  THODARE_RATE_LIMIT_PER_MIN: positiveInt.default(600),
+  THODARE_AUTH_RATE_LIMIT_PER_MIN: positiveInt.default(20),
+  THODARE_SECRET_KEY: secretKey.optional(),
+  THODARE_HTTP_ALLOW: list.default([]),
+  THODARE_TEMPLATE_ENV: list.default([]),
+  THODARE_SLACK_BASE_URL: z.url().default('https://slack.com/api'),
+  THODARE_WORKER_SLOTS: positiveInt.default(64),
+  THODARE_LEASE_MS: positiveInt.default(30_000),
 });
 
 export type Config = {
@@ -51,6 +67,22 @@ export type Config = {
   bodyLimit: number;
   poolSize: number;
   pollIntervalMs: number;
+  /** Who may sign up: anyone, only invited emails, or nobody (use `thodare admin create`). */
+  signup: 'open' | 'invite' | 'closed';
+  sessionTtlHours: number;
+  rateLimitPerMin: number;
+  authRateLimitPerMin: number;
+  /** Key for secrets at rest; when unset a dev key is generated in the data directory. */
+  secretKey: string | undefined;
+  /** Hosts `http_request` may reach even when they resolve to private/loopback addresses. */
+  httpAllowHosts: string[];
+  /** Environment variable names `{{env.NAME}}` may read (none by default). */
+  templateEnv: string[];
+  slackBaseUrl: string;
+  /** Steps one worker process executes at once. */
+  workerSlots: number;
+  /** How long a claimed run stays leased without renewal. */
+  leaseMs: number;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -69,7 +101,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        const shown = key === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(present[key])})`;
+        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' ? '' : ` (got ${JSON.stringify(present[key])})`;
         return `${key}: ${issue.message}${shown}`;
       }),
     );
@@ -86,6 +118,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bodyLimit: c.THODARE_BODY_LIMIT,
     poolSize: c.THODARE_POOL_SIZE,
     pollIntervalMs: c.THODARE_POLL_INTERVAL_MS,
+    signup: c.THODARE_SIGNUP,
+    sessionTtlHours: c.THODARE_SESSION_TTL_HOURS,
+    rateLimitPerMin: c.THODARE_RATE_LIMIT_PER_MIN,
+    authRateLimitPerMin: c.THODARE_AUTH_RATE_LIMIT_PER_MIN,
+    secretKey: c.THODARE_SECRET_KEY,
+    httpAllowHosts: c.THODARE_HTTP_ALLOW,
+    templateEnv: c.THODARE_TEMPLATE_ENV,
+    slackBaseUrl: c.THODARE_SLACK_BASE_URL,
+    workerSlots: c.THODARE_WORKER_SLOTS,
+    leaseMs: c.THODARE_LEASE_MS,
   };
 }
 

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import type { Config } from '../config/config';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded-postgres';
+
+export interface ResolvedDatabase {
+  url: string;
+  embedded: EmbeddedDatabase | undefined;
+}
+
+/** `DATABASE_URL` when set; otherwise the embedded cluster in `<THODARE_DATA_DIR>/pg`. */
+export async function resolveDatabase(config: Config): Promise<ResolvedDatabase> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined };
+  const embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'pg'), port: config.embeddedPgPort });
+  return { url: embedded.url, embedded };
+}
+
+/** The URL with its password hidden, for printing. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}

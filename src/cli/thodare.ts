@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config';
+import { migrate } from '../database/migrate';
+import { packageVersion } from '../database/project-root';
+import { displayUrl, resolveDatabase } from './database';
+import { rebuild } from './rebuild';
+import { serve } from './serve';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The `thodare` command. Every failure ends as one readable message and exit code 1. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('thodare')
+    .description('Thodare: a control plane for durable workflows that LLM agents write')
+    .version(packageVersion())
+    .showHelpAfterError();
+
+  program.command('start').description('run the API and the worker (embedded Postgres unless DATABASE_URL is set)')
+    .action(() => run((config) => serve(config, { api: true, worker: true }, print)));
+  program.command('api').description('run only the HTTP API')
+    .action(() => run((config) => serve(config, { api: true, worker: false }, print)));
+  program.command('worker').description('run only the background worker (async projections, runs)')
+    .action(() => run((config) => serve(config, { api: false, worker: true }, print)));
+  program.command('migrate').description('apply pending database migrations and exit')
+    .action(() => run(async (config) => {
+      const database = await resolveDatabase(config);
+      try {
+        print(`database: ${displayUrl(database.url)}`);
+        const applied = await migrate(database.url, config.schema);
+        print(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
+      } finally {
+        await database.embedded?.stop();
+      }
+    }));
+  const projections = program.command('projections').description('manage read models');
+  projections.command('rebuild').argument('<name>', 'the projection to rebuild from position zero')
+    .description('rebuild one read model from the event store')
+    .action((name: string) => run((config) => rebuild(config, name, print)));
+
+  await program.parseAsync(argv);
+}
+
+async function run(task: (config: Config) => Promise<void>): Promise<void> {
+  try {
+    await task(loadConfig());
+  } catch (error) {
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`thodare: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,40 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Pool } from 'pg';
+import { z } from 'zod';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
+import { migrationsApplied } from '../database/migrate';
+import { packageVersion } from '../database/project-root';
+import { ApiRoute, Public } from '../http/api-route.decorator';
+
+const health = z.object({ status: z.literal('ok'), version: z.string() });
+const readiness = z.object({ status: z.enum(['ready', 'not_ready']), database: z.boolean(), migrations: z.boolean() });
+
+/** Liveness and readiness probes; never rate-limited, never authenticated. */
+@Public()
+@Controller()
+export class HealthController {
+  private readonly version = packageVersion();
+
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  @Get('health')
+  @ApiRoute({ summary: 'Liveness: the process answers', tags: ['system'], responses: { 200: health } })
+  health(): z.infer<typeof health> {
+    return { status: 'ok', version: this.version };
+  }
+
+  @Get('ready')
+  @ApiRoute({ summary: 'Readiness: the database answers and every migration is applied', tags: ['system'], responses: { 200: readiness, 503: readiness } })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<z.infer<typeof readiness>> {
+    const database = await this.pool.query('SELECT 1').then(() => true, () => false);
+    const migrations = database && (await migrationsApplied((sql, params) => this.pool.query(sql, params), this.config.schema));
+    const ok = database && migrations;
+    void reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ready' : 'not_ready', database, migrations };
+  }
+}

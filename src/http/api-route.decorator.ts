@@ -1,0 +1,25 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ZodType } from 'zod';
+
+export const API_ROUTE = 'thodare:api-route';
+export const PUBLIC_ROUTE = 'thodare:public-route';
+
+/**
+ * What a route accepts and answers, as zod schemas. The same spec validates the request
+ * (`ValidationInterceptor`) and describes the route in `/openapi.json`, so the two cannot
+ * drift apart. Handlers read the parsed values from `@Body()` / `@Query()`.
+ */
+export interface ApiRouteSpec {
+  summary: string;
+  description?: string;
+  tags?: string[];
+  body?: ZodType;
+  query?: ZodType;
+  /** Status → response schema (or a sentence when there is no body). */
+  responses?: Record<number, ZodType | string>;
+}
+
+export const ApiRoute = (spec: ApiRouteSpec) => SetMetadata(API_ROUTE, spec);
+
+/** Marks a route that needs no credentials (the auth guard lets it through). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);

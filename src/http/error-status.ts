@@ -1,0 +1,36 @@
+/**
+ * The one table from stable error codes to HTTP statuses (ARCHITECTURE §9). A code missing
+ * here is a bug: it is answered 500 and logged.
+ */
+export const ERROR_STATUS: Record<string, number> = {
+  invalid_body: 400,
+  invalid_json: 400,
+  invalid_query: 400,
+  invalid_cron: 400,
+  invalid_timezone: 400,
+  weak_password: 400,
+  batch_too_large: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  not_found: 404,
+  workflow_not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  version_conflict: 409,
+  email_taken: 409,
+  idempotency_conflict: 409,
+  run_finished: 409,
+  approval_decided: 409,
+  last_owner: 409,
+  invitation_used: 409,
+  version_mismatch: 412,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  workflow_not_runnable: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  not_ready: 503,
+};

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule, type Roles } from './app/app.module';
+import type { Config } from './config/config';
+import { WorkerAppModule } from './app/worker-app.module';
+import { loggerOptions, requestId } from './http/logging';
+
+export interface RunningThodare {
+  /** The API's base URL when this process serves HTTP. */
+  url: string | undefined;
+  app: INestApplicationContext;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  databaseUrl: string;
+  roles: Roles;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+}
+
+/** Builds and starts the API and/or the worker in this process. Migrations must already be applied. */
+export async function startThodare(options: StartOptions): Promise<RunningThodare> {
+  const { config, databaseUrl, roles } = options;
+  if (!roles.api) {
+    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config, databaseUrl, options.logStream), { bufferLogs: true });
+    app.useLogger(app.get(Logger));
+    await app.init();
+    return { url: undefined, app, close: () => app.close() };
+  }
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimit,
+    logger: loggerOptions(config.logLevel, options.logStream),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestId(req.headers['x-request-id']),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    trustProxy: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return { url: `http://${host}:${port}`, app, close: () => app.close() };
+}

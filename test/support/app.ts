@@ -1,0 +1,75 @@
+import { Writable } from 'node:stream';
+import { parseConfig, type Config } from '../../src/config/config';
+import { startThodare, type RunningThodare } from '../../src/main';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export interface TestApp {
+  url: string;
+  db: TestDatabase;
+  running: RunningThodare;
+  config: Config;
+  /** Every log line the app wrote, for asserting that secrets never appear. */
+  logs: string[];
+  /** fetch against the app, JSON in and out. */
+  request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; raw?: string }): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+  text: string;
+}
+
+/**
+ * Boots the real application (Fastify on an ephemeral port) against a fresh schema. Pass env
+ * overrides to configure it exactly as an operator would.
+ */
+export async function startTestApp(label: string, env: Record<string, string> = {}, roles = { api: true, worker: true }): Promise<TestApp> {
+  const db = await createTestDatabase(label);
+  const config = parseConfig({ THODARE_LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_POLL_INTERVAL_MS: env.THODARE_POLL_INTERVAL_MS ?? '200' });
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const running = await startThodare({ config, databaseUrl: db.url, roles, logStream });
+  const url = running.url ?? '';
+  return {
+    url,
+    db,
+    running,
+    config,
+    logs,
+    request: (method, path, options = {}) => request(url, method, path, options),
+    async close() {
+      await running.close();
+      await db.drop();
+    },
+  };
+}
+
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<TestResponse> {
+  const hasBody = options.raw !== undefined || options.body !== undefined;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
