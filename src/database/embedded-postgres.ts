@@ -14,7 +14,7 @@ export interface EmbeddedDatabase {
 export interface EmbeddedOptions {
   /** Cluster directory; initialised on first use and reused after that. */
   dataDir: string;
-  /** Preferred port; when taken (or unset) a free one is picked. */
+  /** Preferred port (default 54329); when taken, or 0, a free one is picked. */
   port?: number;
   /** Delete the directory on stop (tests). */
   persistent?: boolean;
@@ -100,7 +100,8 @@ function loadWithoutExitHooks(): EmbeddedPostgresClass {
 }
 
 async function pickPort(preferred: number | undefined): Promise<number> {
-  if (preferred !== undefined && (await isFree(preferred))) return preferred;
+  // 0 asks for any free port, like PORT=0 does for the API.
+  if (preferred !== undefined && preferred !== 0 && (await isFree(preferred))) return preferred;
   if (preferred === undefined && (await isFree(54329))) return 54329;
   return new Promise((resolvePort, reject) => {
     const server = createServer();

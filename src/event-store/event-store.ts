@@ -86,7 +86,9 @@ export class EventStore {
   ): Promise<AppendResult> {
     let rows: EventRow[];
     try {
-      ({ rows } = await db.query<EventRow>(APPEND_SQL, [
+      // A named statement is parsed and planned once per connection: on the hot path the CTE's
+      // planning would otherwise cost as much as the insert itself.
+      ({ rows } = await db.query<EventRow>({ name: 'thodare_append', text: APPEND_SQL, values: [
         streamId,
         expectedVersion,
         options.organizationId,
@@ -95,7 +97,7 @@ export class EventStore {
         JSON.stringify(options.metadata),
         options.notify ? this.channel : null,
         options.notify ? JSON.stringify({ streamId }) : null,
-      ]));
+      ] }));
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
         throw new StreamVersionConflict(streamId, expectedVersion, expectedVersion + 1);

@@ -1,0 +1,24 @@
+import { benchEventStore } from './eventstore';
+
+/** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
+const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
+  eventstore: benchEventStore,
+};
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2);
+  const names = requested.length === 0 || requested.includes('all') ? Object.keys(benchmarks) : requested;
+  for (const name of names) {
+    const bench = benchmarks[name];
+    if (!bench) {
+      process.stderr.write(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}, all\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`${JSON.stringify(await bench(), null, 2)}\n`);
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

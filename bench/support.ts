@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { migrate } from '../src/database/migrate';
+import { createPool } from '../src/database/pool';
+
+export interface BenchDatabase {
+  url: string;
+  schema: string;
+  embedded: boolean;
+  pool(size: number): Pool;
+  close(): Promise<void>;
+}
+
+/** A fresh migrated schema on DATABASE_URL, or on a throw-away embedded cluster. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  let url = process.env.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const parent = mkdtempSync(join(tmpdir(), 'thodare-bench-'));
+    chmodSync(parent, 0o755);
+    const embedded = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false });
+    url = embedded.url;
+    stopEmbedded = () => embedded.stop();
+  }
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  await migrate(url, schema);
+  const pools: Pool[] = [];
+  const databaseUrl = url;
+  return {
+    url: databaseUrl,
+    schema,
+    embedded: stopEmbedded !== undefined,
+    pool(size) {
+      const pool = createPool(databaseUrl, schema, size);
+      pools.push(pool);
+      return pool;
+    },
+    async close() {
+      await Promise.all(pools.map((p) => p.end()));
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await client.end();
+      await stopEmbedded?.();
+    },
+  };
+}
+
+/** Runs `op` back to back for `ms` milliseconds on each of `workers` loops; returns ops/s. */
+export async function rate(ms: number, workers: number, op: (worker: number, i: number) => Promise<unknown>): Promise<number> {
+  const until = performance.now() + ms;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; performance.now() < until; i++) {
+        await op(w, i);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const round = (n: number, digits = 2) => Number(n.toFixed(digits));

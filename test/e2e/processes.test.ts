@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { dropSchema, databaseUrl } from '../support/database';
+import { request } from '../support/app';
+import { runCli, startServer } from '../support/cli';
+
+const freshSchema = () => `test_proc_${randomBytes(4).toString('hex')}`;
+
+describe('thodare CLI as real processes', () => {
+  it('prints help listing every command', async () => {
+    const result = await runCli(['--help'], {});
+    expect(result.code).toBe(0);
+    for (const command of ['start', 'api', 'worker', 'migrate', 'projections']) expect(result.stdout).toContain(command);
+  });
+
+  it('refuses a bad configuration with one message listing every problem, exit code 1, no stack trace', async () => {
+    const result = await runCli(['start'], { DATABASE_URL: 'not a url', PORT: '99999', THODARE_SCHEMA: 'Drop Table' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('DATABASE_URL');
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('THODARE_SCHEMA');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('brings up two API processes started at once on an empty schema, and re-migrating is a no-op', async () => {
+    const schema = freshSchema();
+    const env = { DATABASE_URL: databaseUrl(), THODARE_SCHEMA: schema, PORT: '0', HOST: '127.0.0.1' };
+    try {
+      const [a, b] = await Promise.all([startServer(['api'], env), startServer(['api'], env)]);
+      try {
+        expect((await request(a.url, 'GET', '/ready')).status).toBe(200);
+        expect((await request(b.url, 'GET', '/ready')).status).toBe(200);
+      } finally {
+        expect(await a.stop('SIGTERM')).toBe(0);
+        expect(await b.stop('SIGINT')).toBe(0);
+      }
+      const again = await runCli(['migrate'], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('up to date');
+    } finally {
+      await dropSchema(databaseUrl(), schema);
+    }
+  });
+
+  it('rebuilds a projection from the CLI into a table equal to the live one', async () => {
+    const schema = freshSchema();
+    const env = { DATABASE_URL: databaseUrl(), THODARE_SCHEMA: schema, PORT: '0', HOST: '127.0.0.1', THODARE_POLL_INTERVAL_MS: '50' };
+    const client = new Client({ connectionString: databaseUrl(), options: `-c search_path=${schema}` });
+    try {
+      const server = await startServer(['start'], env);
+      await client.connect();
+      for (let i = 0; i < 30; i++) {
+        await client.query(
+          `INSERT INTO events (stream_id, stream_version, organization_id, type, data) VALUES ($1, 1, $2, $3, '{}')`,
+          [`run-${i}`, `org-${i % 3}`, i % 2 ? 'RunStarted' : 'RunCompleted'],
+        );
+      }
+      const live = async () => (await client.query('SELECT * FROM event_counts ORDER BY 1, 2, 3, 4')).rows;
+      for (let tries = 0; (await live()).reduce((n, r) => n + Number(r.count), 0) < 30; tries++) {
+        if (tries > 200) throw new Error('event_counts never caught up');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await server.stop()).toBe(0);
+      const before = await live();
+      const rebuilt = await runCli(['projections', 'rebuild', 'event_counts'], env);
+      expect(rebuilt.code).toBe(0);
+      expect(rebuilt.stdout).toContain('rebuilt event_counts from 30 events');
+      expect(await live()).toEqual(before);
+      const unknown = await runCli(['projections', 'rebuild', 'nope'], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('unknown projection "nope"');
+    } finally {
+      await client.end();
+      await dropSchema(databaseUrl(), schema);
+    }
+  });
+
+  it('starts on an embedded Postgres without DATABASE_URL, reuses its data, and leaves no postgres behind on Ctrl-C', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'thodare-start-'));
+    chmodSync(dataDir, 0o755);
+    const env = { THODARE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', THODARE_EMBEDDED_PG_PORT: '0' };
+    const first = await startServer(['start'], env);
+    expect(first.output()).toContain(`embedded Postgres in ${join(dataDir, 'pg')}`);
+    expect((await request(first.url, 'GET', '/ready')).status).toBe(200);
+    const postmasterPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(await first.stop('SIGINT')).toBe(0);
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    expect(() => process.kill(postmasterPid, 0)).toThrow();
+
+    const second = await startServer(['start'], env);
+    expect(second.output()).toContain('up to date');
+    expect((await request(second.url, 'GET', '/health')).status).toBe(200);
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
+});
