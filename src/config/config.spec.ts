@@ -1,0 +1,40 @@
+import { ConfigError, parseConfig } from './config';
+
+describe('parseConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ port: 3000, schema: 'thodare', dataDir: '.thodare', databaseUrl: undefined, signup: 'open', rateLimitPerMin: 600, authRateLimitPerMin: 20 });
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(parseConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
+  });
+
+  it('lists every problem at once', () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: 'http', DATABASE_URL: 'mysql://x', THODARE_SCHEMA: 'x; drop table', THODARE_SIGNUP: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const key of ['PORT', 'DATABASE_URL', 'THODARE_SCHEMA', 'THODARE_SIGNUP']) expect(problems).toContain(key);
+  });
+
+  it('never echoes a database URL or secret key it refused', () => {
+    try {
+      parseConfig({ DATABASE_URL: 'mysql://user:hunter2@db', THODARE_SECRET_KEY: 'short-secret' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2');
+      expect((e as Error).message).not.toContain('short-secret');
+    }
+  });
+
+  it('parses comma lists and accepts a 64-hex secret key', () => {
+    const config = parseConfig({ THODARE_HTTP_ALLOW: 'a.example, 127.0.0.1,', THODARE_SECRET_KEY: 'ab'.repeat(32) });
+    expect(config.httpAllowHosts).toEqual(['a.example', '127.0.0.1']);
+    expect(config.secretKey).toBe('ab'.repeat(32));
+  });
+});
