@@ -20,24 +20,34 @@ export interface AppendResult {
 
 export const MAX_EVENTS_PER_APPEND = 1000;
 
+interface InsertedRow {
+  global_position: string;
+  transaction_id: string;
+  stream_version: number;
+  recorded_at: Date;
+}
+
 /**
  * Inserts a batch only when the stream is still at `expectedVersion` (0 = new stream), in one
  * statement: the max(stream_version) check rejects stale writers, and the unique
  * (stream_id, stream_version) index rejects the concurrent ones that read the same max.
  * The optional NOTIFY rides in the same statement, so it is sent if and only if it commits.
  */
-const APPEND_SQL = `
-WITH inserted AS (
+const INSERT_SQL = `
   INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1, $2::int + e.ord::int, $3, e.type, e.data, $6::jsonb
   FROM unnest($4::text[], $5::text[]::jsonb[]) WITH ORDINALITY AS e(type, data, ord)
   WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
-  RETURNING ${EVENT_COLUMNS}
+  RETURNING global_position, transaction_id::text AS transaction_id, stream_version, recorded_at`;
+
+const APPEND_SQL = `${INSERT_SQL} `;
+
+const APPEND_AND_NOTIFY_SQL = `
+WITH inserted AS (${INSERT_SQL}
 ), notified AS (
   SELECT pg_notify($7::text, $8::text) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
-  WHERE $7::text IS NOT NULL
 )
-SELECT inserted.* FROM inserted LEFT JOIN notified ON true ORDER BY stream_version`;
+SELECT inserted.* FROM inserted LEFT JOIN notified ON true`;
 
 /**
  * The append-only Postgres event store (ARCHITECTURE §5). Streams are optimistic-concurrency
@@ -84,20 +94,25 @@ export class EventStore {
     options: AppendOptions,
     projections: Projection[],
   ): Promise<AppendResult> {
-    let rows: EventRow[];
+    const payloads = events.map((e) => JSON.stringify(e.data ?? null));
+    const metadata = JSON.stringify(options.metadata);
+    let rows: InsertedRow[];
     try {
       // A named statement is parsed and planned once per connection: on the hot path the CTE's
       // planning would otherwise cost as much as the insert itself.
-      ({ rows } = await db.query<EventRow>({ name: 'thodare_append', text: APPEND_SQL, values: [
+      const values = [
         streamId,
         expectedVersion,
         options.organizationId,
         events.map((e) => e.type),
-        events.map((e) => JSON.stringify(e.data ?? null)),
-        JSON.stringify(options.metadata),
-        options.notify ? this.channel : null,
-        options.notify ? JSON.stringify({ streamId }) : null,
-      ] }));
+        payloads,
+        metadata,
+      ];
+      ({ rows } = await db.query<InsertedRow>(
+        options.notify
+          ? { name: 'thodare_append_notify', text: APPEND_AND_NOTIFY_SQL, values: [...values, this.channel, JSON.stringify({ streamId })] }
+          : { name: 'thodare_append', text: APPEND_SQL, values },
+      ));
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
         throw new StreamVersionConflict(streamId, expectedVersion, expectedVersion + 1);
@@ -107,7 +122,19 @@ export class EventStore {
     if (rows.length === 0) {
       throw new StreamVersionConflict(streamId, expectedVersion, await this.streamVersion(streamId, db));
     }
-    const recorded = rows.map(toRecordedEvent);
+    rows.sort((a, b) => a.stream_version - b.stream_version);
+    // Readers get the payloads as stored: parsed back from the JSON we sent, as jsonb would give them.
+    const recorded = rows.map((row, i): RecordedEvent => ({
+      globalPosition: Number(row.global_position),
+      transactionId: row.transaction_id,
+      streamId,
+      streamVersion: row.stream_version,
+      organizationId: options.organizationId,
+      type: events[i]!.type,
+      data: JSON.parse(payloads[i]!),
+      metadata: JSON.parse(metadata),
+      recordedAt: row.recorded_at,
+    }));
     for (const event of recorded) {
       for (const projection of projections) {
         if (handlesEvent(projection, event.type)) await projection.apply(db, event);
