@@ -1,8 +1,14 @@
 import { benchEventStore } from './eventstore';
+import { benchPatch } from './patch';
+import { benchRateLimit } from './rate-limit';
+import { benchRuntime } from './runtime';
 
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   eventstore: benchEventStore,
+  patch: benchPatch,
+  'rate-limit': benchRateLimit,
+  runtime: benchRuntime,
 };
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule, type Roles } from './app/app.module';
 import type { Config } from './config/config';
 import { WorkerAppModule } from './app/worker-app.module';
-import { loggerOptions, requestId } from './http/logging';
+import { requestId } from './http/logging';
 
 export interface RunningThodare {
   /** The API's base URL when this process serves HTTP. */
@@ -35,13 +35,13 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
   }
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
-    logger: loggerOptions(config.logLevel, options.logStream),
+    logger: false, // requests are logged by pino-http inside Nest (see loggerModule)
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestId(req.headers['x-request-id']),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     trustProxy: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

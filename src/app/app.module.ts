@@ -1,15 +1,27 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../config/config';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { AuthGuard } from '../auth/auth.guard';
+import { AuthModule } from '../auth/auth.module';
+import { ConnectorsModule } from '../connectors/connectors.module';
 import { DatabaseModule } from '../database/database.module';
 import { HealthController } from '../health/health.controller';
 import { DocsController } from '../http/docs.controller';
 import { ErrorFilter } from '../http/error.filter';
+import { loggerModule } from '../http/logging';
 import { ValidationInterceptor } from '../http/validation.interceptor';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { OrganizationsModule } from '../organizations/organizations.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
 import { DATABASE_URL } from '../worker/worker.tokens';
+import { WorkflowsModule } from '../workflows/workflows.module';
+import { RunsModule } from '../runs/runs.module';
+import { RunWorkerModule } from '../worker/run-worker.module';
 
 /** Which parts of Thodare this process runs (`thodare start` = both). */
 export interface Roles {
@@ -19,7 +31,7 @@ export interface Roles {
 
 @Module({})
 export class AppModule {
-  static register(config: Config, databaseUrl: string, roles: Roles): DynamicModule {
+  static register(config: Config, databaseUrl: string, roles: Roles, logStream?: DestinationStream): DynamicModule {
     const workerProviders: Provider[] = roles.worker ? [ProjectionWorker] : [];
     return {
       module: AppModule,
@@ -27,14 +39,27 @@ export class AppModule {
         DatabaseModule.register(config, databaseUrl),
         CqrsModule.forRoot(),
         DiscoveryModule,
-        // The HTTP adapter owns the pino instance (request ids, redaction); Nest's Logger writes through it.
-        LoggerModule.forRoot({ useExisting: true }),
+        loggerModule(config.logLevel, logStream),
+        ...(roles.api ? [RateLimitModule] : []),
+        AuthModule.register({ http: roles.api }),
+        ApiKeysModule.register({ http: roles.api }),
+        OrganizationsModule.register({ http: roles.api }),
+        ConnectorsModule.register({ http: roles.api }),
+        SecretsModule.register({ http: roles.api }),
+        ...(roles.api ? [WorkflowsModule] : []),
+        RunsModule.register({ http: roles.api, databaseUrl }),
+        ...(roles.worker ? [RunWorkerModule] : []),
       ],
       controllers: roles.api ? [HealthController, DocsController] : [],
       providers: [
         { provide: DATABASE_URL, useValue: databaseUrl },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ValidationInterceptor },
+        // APP_GUARDs run in the order listed here. The auth guard comes FIRST: it answers 401/403
+        // (honouring @Public and @RequireRole) and sets request.principal, which the guards after
+        // it (RateLimitGuard) key on.
+        ...(roles.api ? [{ provide: APP_GUARD, useClass: AuthGuard }] : []),
+        ...(roles.api ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
         ...workerProviders,
       ],
     };

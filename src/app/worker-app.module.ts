@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config/config';
 import { DatabaseModule } from '../database/database.module';
-import { loggerOptions } from '../http/logging';
+import { loggerModule } from '../http/logging';
+import { ConnectorsModule } from '../connectors/connectors.module';
+import { RunsModule } from '../runs/runs.module';
+import { SecretsModule } from '../secrets/secrets.module';
+import { RunWorkerModule } from '../worker/run-worker.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
 import { DATABASE_URL } from '../worker/worker.tokens';
 
@@ -12,13 +15,16 @@ import { DATABASE_URL } from '../worker/worker.tokens';
 @Module({})
 export class WorkerAppModule {
   static register(config: Config, databaseUrl: string, logStream?: DestinationStream): DynamicModule {
-    const { stream, ...pinoOptions } = loggerOptions(config.logLevel, logStream);
     return {
       module: WorkerAppModule,
       imports: [
         DatabaseModule.register(config, databaseUrl),
         CqrsModule.forRoot(),
-        LoggerModule.forRoot({ pinoHttp: stream ? [pinoOptions, stream] : pinoOptions }),
+        loggerModule(config.logLevel, logStream),
+        ConnectorsModule.register({ http: false }),
+        SecretsModule.register({ http: false }),
+        RunsModule.register({ http: false, databaseUrl }),
+        RunWorkerModule,
       ],
       providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ProjectionWorker],
     };

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
+import { adminCreate } from './admin';
 import { displayUrl, resolveDatabase } from './database';
 import { rebuild } from './rebuild';
 import { serve } from './serve';
@@ -32,6 +33,13 @@ export async function main(argv: string[]): Promise<void> {
         await database.embedded?.stop();
       }
     }));
+  const admin = program.command('admin').description('manage accounts from the server side');
+  admin.command('create').description('create a user, an organization they own, and print an admin API key once')
+    .requiredOption('--email <email>', "the owner's email")
+    .requiredOption('--org <name>', 'the organization name')
+    .option('--password <password>', 'the password (at least 12 characters); generated and printed when absent')
+    .option('--name <name>', "the owner's display name")
+    .action((options: { email: string; org: string; password?: string; name?: string }) => run((config) => adminCreate(config, options, print)));
   const projections = program.command('projections').description('manage read models');
   projections.command('rebuild').argument('<name>', 'the projection to rebuild from position zero')
     .description('rebuild one read model from the event store')

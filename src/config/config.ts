@@ -78,6 +78,8 @@ export type Config = {
   httpAllowHosts: string[];
   /** Environment variable names `{{env.NAME}}` may read (none by default). */
   templateEnv: string[];
+  /** The values of the `templateEnv` names, read once at start-up (the run worker resolves `{{env.NAME}}` with them). */
+  templateEnvValues: Record<string, string | undefined>;
   slackBaseUrl: string;
   /** Steps one worker process executes at once. */
   workerSlots: number;
@@ -125,6 +127,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     secretKey: c.THODARE_SECRET_KEY,
     httpAllowHosts: c.THODARE_HTTP_ALLOW,
     templateEnv: c.THODARE_TEMPLATE_ENV,
+    templateEnvValues: Object.fromEntries(c.THODARE_TEMPLATE_ENV.map((name) => [name, env[name]])),
     slackBaseUrl: c.THODARE_SLACK_BASE_URL,
     workerSlots: c.THODARE_WORKER_SLOTS,
     leaseMs: c.THODARE_LEASE_MS,

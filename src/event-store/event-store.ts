@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '../database/pool';
 import { handlesEvent, type Projection, type Queryable } from '../projections/projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { Checkpoint, EVENT_COLUMNS, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
@@ -72,18 +73,7 @@ export class EventStore {
     const projections = this.inline.filter((p) => events.some((e) => handlesEvent(p, e.type)));
     if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
     if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await this.appendOn(client, streamId, expectedVersion, events, options, projections);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
   }
 
   private async appendOn(

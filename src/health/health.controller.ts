@@ -7,12 +7,14 @@ import { CONFIG } from '../database/database.module';
 import { migrationsApplied } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
 import { ApiRoute, Public } from '../http/api-route.decorator';
+import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 
 const health = z.object({ status: z.literal('ok'), version: z.string() });
 const readiness = z.object({ status: z.enum(['ready', 'not_ready']), database: z.boolean(), migrations: z.boolean() });
 
 /** Liveness and readiness probes; never rate-limited, never authenticated. */
 @Public()
+@NoRateLimit()
 @Controller()
 export class HealthController {
   private readonly version = packageVersion();

@@ -6,12 +6,14 @@ import { packageVersion } from '../database/project-root';
 import { ApiRoute, Public } from './api-route.decorator';
 import { buildOpenApi } from './openapi';
 import { listRoutes } from './route-catalog';
+import { NoRateLimit } from '../rate-limit/rate-limit.decorators';
 
 const swaggerDir = dirname(require.resolve('swagger-ui-dist/package.json'));
 const asset = (name: string) => readFileSync(join(swaggerDir, name), 'utf8');
 
 /** `/openapi.json` (generated at first request from every registered route) and `/docs`. */
 @Public()
+@NoRateLimit()
 @Controller()
 export class DocsController {
   private document: Record<string, unknown> | undefined;

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { DynamicModule } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream, LoggerOptions } from 'pino';
 
 /** Path segments that are credentials in our public URLs (approval, hook, invitation tokens). */
@@ -41,4 +44,15 @@ const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestId(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value && VALID_REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/**
+ * The process's one pino logger (nestjs-pino): Nest's own messages, our services' logs and one
+ * line per HTTP request (pino-http, with Fastify's request id) all go to `stream` (stdout by
+ * default, a capture buffer in tests).
+ */
+export function loggerModule(level: string, stream?: DestinationStream): DynamicModule {
+  const { stream: destination, ...options } = loggerOptions(level, stream);
+  const pinoHttp = { ...options, genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']) };
+  return LoggerModule.forRoot({ pinoHttp: destination ? [pinoHttp, destination] : pinoHttp });
 }

@@ -1,11 +1,32 @@
+import { apiKeysProjection } from '../api-keys/api-keys.projection';
+import { invitationsProjection } from '../organizations/invitations.projection';
+import { membershipsProjection } from '../organizations/memberships.projection';
+import { organizationsProjection } from '../organizations/organizations.projection';
 import { eventCountsProjection } from './event-counts.projection';
+import { runLogsProjection } from './run-logs.projection';
+import { runStateProjection } from './run-state.projection';
+import { runWaitsProjection } from './run-waits.projection';
 import type { Projection } from './projection';
+import { workflowsProjection } from './workflows.projection';
 
 /**
  * Every read model of the application. The event store runs the inline ones inside appends,
  * the worker runs the async ones, and `thodare projections rebuild <name>` looks names up here.
  */
-export const ALL_PROJECTIONS: readonly Projection[] = [eventCountsProjection];
+export const ALL_PROJECTIONS: readonly Projection[] = [
+  eventCountsProjection,
+  // identity (issue 3)
+  organizationsProjection,
+  membershipsProjection,
+  invitationsProjection,
+  apiKeysProjection,
+  // workflows (issue 4)
+  workflowsProjection,
+  // runs (issue 5)
+  runStateProjection,
+  runWaitsProjection,
+  runLogsProjection,
+];
 
 export function findProjection(name: string): Projection | undefined {
   return ALL_PROJECTIONS.find((p) => p.name === name);

@@ -54,8 +54,10 @@ describe('HTTP conventions', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('echoes a sane x-request-id and replaces a hostile one', async () => {
+  it('echoes a sane x-request-id, logs the request under it, and replaces a hostile one', async () => {
     expect((await app.request('GET', '/health', { headers: { 'x-request-id': 'abc-123' } })).headers.get('x-request-id')).toBe('abc-123');
+    const line = app.logs.map((l) => JSON.parse(l)).find((l) => l.req?.id === 'abc-123' && l.res);
+    expect(line).toMatchObject({ req: { method: 'GET', url: '/health' }, res: { statusCode: 200 } });
     const hostile = await app.request('GET', '/health', { headers: { 'x-request-id': 'x'.repeat(10_000) } });
     expect(hostile.headers.get('x-request-id')).not.toContain('xxxx');
   });

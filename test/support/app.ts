@@ -26,9 +26,18 @@ export interface TestResponse {
  * Boots the real application (Fastify on an ephemeral port) against a fresh schema. Pass env
  * overrides to configure it exactly as an operator would.
  */
-export async function startTestApp(label: string, env: Record<string, string> = {}, roles = { api: true, worker: true }): Promise<TestApp> {
-  const db = await createTestDatabase(label);
-  const config = parseConfig({ THODARE_LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_POLL_INTERVAL_MS: env.THODARE_POLL_INTERVAL_MS ?? '200' });
+export async function startTestApp(
+  label: string,
+  env: Record<string, string> = {},
+  roles = { api: true, worker: true },
+  /** Another instance's database: this app shares it, and `close()` leaves it to its owner. */
+  shared?: TestDatabase,
+): Promise<TestApp> {
+  const db = shared ?? (await createTestDatabase(label));
+  // Generous budgets unless a test sets its own: every test client shares 127.0.0.1, and the
+  // default 20 sign-ins/ups a minute per address would refuse a file's 21st sign-up.
+  const budgets = { THODARE_RATE_LIMIT_PER_MIN: '100000', THODARE_AUTH_RATE_LIMIT_PER_MIN: '100000' };
+  const config = parseConfig({ THODARE_LOG_LEVEL: 'info', ...budgets, ...env, PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_POLL_INTERVAL_MS: env.THODARE_POLL_INTERVAL_MS ?? '200' });
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -47,7 +56,7 @@ export async function startTestApp(label: string, env: Record<string, string> = 
     request: (method, path, options = {}) => request(url, method, path, options),
     async close() {
       await running.close();
-      await db.drop();
+      if (!shared) await db.drop();
     },
   };
 }

@@ -1,0 +1,208 @@
+import { CommandBus } from '@nestjs/cqrs';
+import type { Pool } from 'pg';
+import { parseConfig } from '../src/config/config';
+import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
+import { startThodare, type RunningThodare } from '../src/main';
+import { RunChanges } from '../src/runs/run-changes';
+import { StartRunCommand } from '../src/runs/start-run.command';
+import { benchDatabase, percentile, rate, round } from './support';
+
+const metadata = { actor: { type: 'system' as const, id: 'bench' } };
+const ORG = 'org-bench';
+
+function chain(n: number): SerializedWorkflow {
+  const blocks: WorkflowBlock[] = [{ id: 'trigger', type: 'trigger_manual', params: {}, enabled: true }];
+  const connections: WorkflowConnection[] = [];
+  for (let i = 1; i <= n; i += 1) {
+    blocks.push({ id: `s${i}`, type: 'transform', params: { template: { step: i } }, enabled: true });
+    connections.push({ source: i === 1 ? 'trigger' : `s${i - 1}`, target: `s${i}` });
+  }
+  return { metadata: { name: `chain ${n}`, description: '' }, variables: {}, blocks, connections };
+}
+
+const sleepThenStep: SerializedWorkflow = {
+  metadata: { name: 'S1', description: '' },
+  variables: {},
+  blocks: [
+    { id: 'trigger', type: 'trigger_manual', params: {}, enabled: true },
+    { id: 'nap', type: 'wait_duration', params: { durationMs: 1000 }, enabled: true },
+    { id: 'after', type: 'transform', params: { template: 'woke' }, enabled: true },
+  ],
+  connections: [
+    { source: 'trigger', target: 'nap' },
+    { source: 'nap', target: 'after' },
+  ],
+};
+
+/** Runs started in this process, and when each ended (from the worker's in-process hint). */
+class Runner {
+  private readonly ended = new Map<string, number>();
+  private readonly waiting = new Map<string, () => void>();
+  private readonly bus: CommandBus;
+
+  constructor(app: RunningThodare) {
+    this.bus = app.app.get(CommandBus);
+    app.app.get(RunChanges).onAnyRun((runId, change) => {
+      if (!change?.ended || this.ended.has(runId)) return;
+      this.ended.set(runId, performance.now());
+      this.waiting.get(runId)?.();
+    });
+  }
+
+  async start(workflow: SerializedWorkflow, input: unknown = {}): Promise<{ runId: string; startedAt: number }> {
+    const startedAt = performance.now();
+    const { runId } = await this.bus.execute(new StartRunCommand(ORG, 'wf-bench', input, metadata, { workflow: { version: 1, workflow } }));
+    return { runId, startedAt };
+  }
+
+  /** Resolves with the time the run ended. */
+  end(runId: string): Promise<number> {
+    const at = this.ended.get(runId);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve) => this.waiting.set(runId, () => resolve(this.ended.get(runId)!)));
+  }
+
+  /** Start → end latency of one run, ms. */
+  async once(workflow: SerializedWorkflow): Promise<number> {
+    const { runId, startedAt } = await this.start(workflow);
+    return (await this.end(runId)) - startedAt;
+  }
+}
+
+const stats = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
+};
+
+async function w3Burst(runner: Runner, runs: number): Promise<Record<string, unknown>> {
+  const w3 = chain(3);
+  const began = performance.now();
+  const latencies = await Promise.all(
+    Array.from({ length: runs }, async () => {
+      const { runId, startedAt } = await runner.start(w3);
+      return (await runner.end(runId)) - startedAt;
+    }),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  return { runs, runsPerSec: round(runs / seconds, 0), stepsPerSec: round((3 * runs) / seconds, 0), latencyMs: stats(latencies) };
+}
+
+async function serial(count: number, op: () => Promise<number>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < 10; i += 1) await op(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < count; i += 1) samples.push(await op());
+  return stats(samples);
+}
+
+/** S1: how late after its 1 s a `wait_duration` resumes (WaitCompleted.at − until), p50 over `runs`. */
+async function sleepLateness(runner: Runner, pool: Pool, runs: number): Promise<{ p50: number; p99: number }> {
+  const ids: string[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const { runId } = await runner.start(sleepThenStep);
+    ids.push(runId);
+    await new Promise((r) => setTimeout(r, 25)); // spread the wake-ups, like real traffic
+  }
+  await Promise.all(ids.map((id) => runner.end(id)));
+  const { rows } = await pool.query<{ late: number }>(
+    `SELECT extract(epoch FROM (w.data->>'at')::timestamptz - (s.data->>'until')::timestamptz) * 1000 AS late
+     FROM events s JOIN events w ON w.stream_id = s.stream_id AND w.type = 'WaitCompleted'
+     WHERE s.type = 'RunSleeping' AND s.stream_id = ANY($1)`,
+    [ids.map((id) => `run-${id}`)],
+  );
+  return stats(rows.map((r) => Number(r.late)));
+}
+
+/** W3 serial through HTTP: sign up, build the workflow with EditOps, then `POST …/runs?waitMs=`. */
+async function httpSerial(url: string, count: number): Promise<{ p50: number; p99: number }> {
+  const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const signedUp = await call('POST', '/api/auth/sign-up', { email: `bench-${Date.now()}@example.test`, password: 'bench-password-123456' });
+  const auth = { authorization: `Bearer ${String(signedUp.body.token)}` };
+  const workflow = await call('POST', '/api/workflows', { name: 'W3' }, auth);
+  const id = String(workflow.body.id);
+  const ops = [
+    { operation_type: 'add', block_id: 'trigger', type: 'trigger_manual' },
+    ...[1, 2, 3].flatMap((i) => [
+      { operation_type: 'add', block_id: `s${i}`, type: 'transform', params: { template: { step: i } } },
+      { operation_type: 'connect', block_id: i === 1 ? 'trigger' : `s${i - 1}`, target_block_id: `s${i}` },
+    ]),
+  ];
+  await call('POST', `/api/workflows/${id}/operations`, { ops }, auth);
+  return serial(count, async () => {
+    const began = performance.now();
+    const res = await call('POST', `/api/workflows/${id}/runs?waitMs=5000`, {}, auth);
+    if (res.status !== 200 || res.body.status !== 'completed') throw new Error(`run did not complete: ${res.status} ${JSON.stringify(res.body)}`);
+    return performance.now() - began;
+  });
+}
+
+/**
+ * The runtime figures of issue 5, measured in one process holding the API and ONE worker: W3
+ * (1,000 runs of trigger + 3 transforms as fast as possible), W3 serial (in process and over
+ * HTTP with ?waitMs=), C100/C1000 chain wall times, S1 sleep lateness, and the raw commit baseline.
+ */
+export async function benchRuntime(): Promise<Record<string, unknown>> {
+  const db = await benchDatabase();
+  const config = parseConfig({
+    DATABASE_URL: db.url,
+    THODARE_SCHEMA: db.schema,
+    THODARE_LOG_LEVEL: 'warn',
+    THODARE_POOL_SIZE: '24',
+    THODARE_WORKER_SLOTS: '128',
+    THODARE_RATE_LIMIT_PER_MIN: '1000000',
+    THODARE_AUTH_RATE_LIMIT_PER_MIN: '1000',
+    PORT: '0',
+    HOST: '127.0.0.1',
+  });
+  const app = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+  const pool = db.pool(2);
+  try {
+    const runner = new Runner(app);
+    await w3Burst(runner, 100); // warm-up
+    const w3 = await w3Burst(runner, 1000);
+    const w3Serial = await serial(100, () => runner.once(chain(3)));
+    const w3SerialHttp = await httpSerial(app.url!, 100);
+    await runner.once(chain(100)); // warm-up
+    const c100 = Math.min(...(await sequential(3, () => runner.once(chain(100)))));
+    const c1000 = Math.min(...(await sequential(2, () => runner.once(chain(1000)))));
+    const s1 = await sleepLateness(runner, pool, 20);
+    const raw = db.pool(16);
+    await raw.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload jsonb NOT NULL)');
+    const payload = JSON.stringify({ n: 1 });
+    const baseline = await rate(3000, 16, () => raw.query('INSERT INTO bench_raw (payload) VALUES ($1)', [payload]));
+    // One connection: the cost of one commit, the floor of a serial step (C100 ≈ 100 of them).
+    const single = await rate(2000, 1, () => pool.query('INSERT INTO bench_raw (payload) VALUES ($1)', [payload]));
+    return {
+      benchmark: 'runtime',
+      database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      W3: w3,
+      W3SerialMs: w3Serial,
+      W3SerialHttpWaitMs: w3SerialHttp,
+      C100Ms: round(c100, 1),
+      C1000Ms: round(c1000, 1),
+      C1000OverC100: round(c1000 / c100, 2),
+      S1LatenessMs: s1,
+      rawInsertCommitsPerSec16: round(baseline, 0),
+      rawInsertCommitMs1: round(1000 / single, 3),
+      stepsPerSecOverBaseline: round(Number(w3.stepsPerSec) / baseline, 3),
+      targets: {
+        W3: '>= 1000 runs/s, p99 <= 300 ms',
+        W3SerialMs: 'p50 <= 3 ms in process, <= 5 ms over HTTP',
+        C100Ms: '<= 50 ms; C1000 <= 12 x C100',
+        S1LatenessMs: 'p50 <= 5 ms',
+        stepsPerSecOverBaseline: '>= 0.25',
+      },
+    };
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}
+
+async function sequential(times: number, op: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < times; i += 1) out.push(await op());
+  return out;
+}

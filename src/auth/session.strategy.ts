@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { Pool } from 'pg';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
+import { AppError } from '../errors';
+import type { Principal } from '../http/principal';
+import { hashSecret } from './credentials';
+import { throwawayPassport } from './passport-instance';
+import { sessionTokenFrom } from './request-credentials';
+import { lookUpSession } from './sessions';
+
+export const RENEWED_COOKIE = Symbol('thodare.renewedSessionCookie');
+export type RenewableRequest = FastifyRequest & { [RENEWED_COOKIE]?: { token: string; expiresAt: Date } };
+
+/**
+ * Session tokens (`Authorization: Bearer ths_…` or the `thodare_session` cookie). The role is
+ * read from `memberships` on every request, so a demotion or removal applies at once.
+ */
+@Injectable()
+export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session') {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {
+    super();
+  }
+
+  getPassportInstance() {
+    return throwawayPassport();
+  }
+
+  async validate(request: FastifyRequest): Promise<Principal | null> {
+    const credential = sessionTokenFrom(request);
+    if (!credential) return null;
+    const session = await lookUpSession(this.pool, hashSecret(credential.token), this.config.sessionTtlHours);
+    if (!session) throw new AppError('unauthorized', 'the session is invalid, expired or signed out');
+    if (credential.fromCookie && session.renewedUntil) {
+      // The expiry slid forward: the guard re-sends the cookie so the browser's copy slides too.
+      (request as RenewableRequest)[RENEWED_COOKIE] = { token: credential.token, expiresAt: session.renewedUntil };
+    }
+    return {
+      // '' = the user belongs to no organization any more; the guard only lets such a
+      // principal reach routes marked @WithoutOrganization().
+      organizationId: session.organizationId ?? '',
+      role: session.role ?? 'viewer',
+      actor: { type: 'user', id: session.userId },
+      authMode: 'session',
+      userId: session.userId,
+      sessionId: session.sessionId,
+    };
+  }
+}

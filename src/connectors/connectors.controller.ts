@@ -1,0 +1,52 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { catalogView, connectorEntry } from '../domain/connectors/catalog-view';
+import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import { NotFound } from '../errors';
+import { ApiRoute } from '../http/api-route.decorator';
+import { RequireRole } from '../http/require-role.decorator';
+import { CONNECTOR_CATALOG } from './catalog.token';
+
+const summary = z.object({
+  type: z.string(),
+  name: z.string(),
+  description: z.string(),
+  category: z.string(),
+  kind: z.enum(['trigger', 'action', 'wait']),
+});
+const entry = summary.extend({
+  params: z.record(z.string(), z.unknown()).describe('JSON Schema of the params an agent may set (hidden params absent)'),
+  outputs: z.record(z.string(), z.unknown()).describe('JSON Schema of the declared outputs'),
+  secrets: z.array(z.string()).describe('Organization secret names the hidden params are filled from'),
+  sourceHandles: z.array(z.string()).optional(),
+  inputSchema: z.record(z.string(), z.unknown()).optional(),
+  timeoutMs: z.number().optional(),
+});
+const listQuery = z.object({ detail: z.enum(['summary', 'full']).default('summary') });
+
+/** The catalog agents read before drafting a workflow. Read-only, any role. */
+@Controller('api/connectors')
+export class ConnectorsController {
+  constructor(@Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog) {}
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiRoute({
+    summary: 'List connectors (summary, or full with params/outputs as JSON Schema)',
+    tags: ['connectors'],
+    query: listQuery,
+    responses: { 200: z.object({ data: z.array(z.union([entry, summary])) }) },
+  })
+  list(@Query() query: z.infer<typeof listQuery>): { data: unknown[] } {
+    return { data: catalogView(this.catalog, query.detail) };
+  }
+
+  @Get(':type')
+  @RequireRole('viewer')
+  @ApiRoute({ summary: 'One connector, full entry', tags: ['connectors'], responses: { 200: entry } })
+  get(@Param('type') type: string): unknown {
+    const connector = this.catalog.get(type);
+    if (!connector) throw new NotFound(`connector type "${type.slice(0, 100)}"`);
+    return connectorEntry(connector);
+  }
+}

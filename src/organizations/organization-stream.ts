@@ -1,0 +1,56 @@
+import type { Pool, PoolClient } from 'pg';
+import { StreamVersionConflict } from '../event-store/errors';
+import type { EventMetadata } from '../event-store/event';
+import type { EventStore } from '../event-store/event-store';
+import { notFound } from '../domain/organization/organization.errors';
+import { organizationStream, type OrganizationEvent } from '../domain/organization/organization.events';
+import { foldOrganization, type OrganizationState } from '../domain/organization/organization.state';
+
+const MAX_ATTEMPTS = 5;
+
+export interface OrganizationDecision<R> {
+  events: OrganizationEvent[];
+  /** Extra writes in the same transaction (credential rows), run after the append. */
+  alsoWrite?: (client: PoolClient) => Promise<void>;
+  result: R;
+}
+
+/**
+ * Load → fold → decide → append at the expected version, in one transaction with the inline
+ * projections and any credential rows. A concurrent writer makes the append fail; we reload
+ * and decide again, a bounded number of times (the decision may well change: the other
+ * writer may have removed the member we were about to promote).
+ */
+export async function decideOnOrganization<R>(
+  pool: Pool,
+  store: EventStore,
+  organizationId: string,
+  metadata: EventMetadata,
+  decide: (state: OrganizationState) => OrganizationDecision<R>,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const streamId = organizationStream(organizationId);
+      // Our own writers queue on this lock instead of racing; the expected version still
+      // catches other capabilities that append to the same stream (secrets metadata).
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`thodare:${streamId}`]);
+      const history = await store.readStream(streamId, { organizationId, db: client });
+      const state = foldOrganization(history);
+      if (!state.exists) throw notFound('organization');
+      const decision = decide(state);
+      if (decision.events.length > 0) {
+        await store.append(streamId, history.at(-1)?.streamVersion ?? 0, decision.events, { organizationId, metadata, client });
+        await decision.alsoWrite?.(client);
+      }
+      await client.query('COMMIT');
+      return decision.result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (!(error instanceof StreamVersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

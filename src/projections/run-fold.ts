@@ -1,0 +1,53 @@
+import type { SpecLookup } from '../domain/run/block-spec';
+import { createRunDecider, type RunDecider } from '../domain/run/run.decider';
+import type { RunEvent } from '../domain/run/run.events';
+import type { RunState } from '../domain/run/run.state';
+import { buildBuiltinCatalog } from '../connectors/builtin-catalog';
+import type { RecordedEvent } from '../event-store/event';
+import type { Queryable } from './projection';
+
+// The run projections' way to the folded state of a run when no writer handed it over (a
+// rebuild, or an append made without a hint): fold the stream from the store. A small cache keeps
+// rebuilds linear; an entry is trusted only when the event it stopped at is the one committed at
+// that version (positions are never reused), so a rolled-back append can never poison it.
+
+let decider: RunDecider = createRunDecider(defaultLookup());
+
+/** The block lookup the processes use (the deployment's connector catalog); builtins by default. */
+export function setRunProjectionSpecLookup(specOf: SpecLookup): void {
+  decider = createRunDecider(specOf);
+  cache.clear();
+}
+
+const CACHE_LIMIT = 500;
+const cache = new Map<string, { state: RunState; position: number }>();
+
+/** The state of `event`'s run after folding `event` (which is already in the store). */
+export async function foldRunThrough(db: Queryable, event: RecordedEvent): Promise<RunState> {
+  const cached = cache.get(event.streamId);
+  if (cached && cached.state.version === event.streamVersion - 1) {
+    const { rows } = await db.query<{ global_position: string }>(
+      'SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = $2',
+      [event.streamId, event.streamVersion - 1],
+    );
+    if (rows[0] && Number(rows[0].global_position) === cached.position) {
+      decider.evolve(cached.state, event as unknown as RunEvent);
+      cached.position = event.globalPosition;
+      return cached.state;
+    }
+  }
+  const { rows } = await db.query<{ type: string; data: unknown }>(
+    'SELECT type, data FROM events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version',
+    [event.streamId, event.streamVersion],
+  );
+  const state = decider.fold(rows as RunEvent[]);
+  cache.delete(event.streamId);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(event.streamId, { state, position: event.globalPosition });
+  return state;
+}
+
+function defaultLookup(): SpecLookup {
+  const catalog = buildBuiltinCatalog();
+  return (type) => catalog.get(type);
+}

@@ -1,0 +1,123 @@
+import { decide } from '../domain/run/run.decide';
+import type { RunEventType, RunStarted } from '../domain/run/run.events';
+import type { RunState } from '../domain/run/run.state';
+import { waitingFor } from '../domain/run/run.view';
+import type { RecordedEvent } from '../event-store/event';
+import { LeaseLost, runAppendHint } from './run-append-hint';
+import { foldRunThrough } from './run-fold';
+import type { Projection, Queryable } from './projection';
+
+/** Every event type of a run stream. */
+export const RUN_EVENT_TYPES: readonly RunEventType[] = [
+  'RunStarted',
+  'StepAttemptStarted',
+  'StepAttemptSucceeded',
+  'StepAttemptFailed',
+  'StepRetryScheduled',
+  'StepSkipped',
+  'RunSleeping',
+  'RunWaitingForEvent',
+  'ApprovalRequested',
+  'SignalReceived',
+  'WaitCompleted',
+  'ApprovalDecided',
+  'RunCancelRequested',
+  'RunCancelled',
+  'RunCompleted',
+  'RunFailed',
+];
+
+/** The `run_state` columns a run's folded state decides. */
+export interface RunStateColumns {
+  status: string;
+  version: number;
+  error: string | null;
+  waitingFor: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  availableAt: Date | null;
+}
+
+/**
+ * When the run next owes work, judged at `at`: now while attempts run (so another worker takes
+ * over once the lease expires) or something is due; else its earliest timer; else never (only a
+ * signal, an approval decision or a cancel — all appends that recompute it — can move it).
+ */
+export function availableAt(state: RunState, at: Date): Date | null {
+  if (state.outcome) return null;
+  if (state.index.running.size > 0) return at;
+  const decision = decide(state, at);
+  return decision.actions.length > 0 ? at : (decision.wakeAt ?? null);
+}
+
+/** The `run_state` columns of `state`, judged at `at` (the time of its last event). */
+export function runStateColumns(state: RunState, at: Date): RunStateColumns {
+  const waiting = waitingFor(state);
+  return {
+    status: state.status,
+    version: state.version,
+    error: state.error ? JSON.stringify(state.error) : null,
+    waitingFor: waiting ? JSON.stringify(waiting) : null,
+    startedAt: state.run?.startedAt ?? null,
+    endedAt: state.endedAt ?? null,
+    availableAt: availableAt(state, at),
+  };
+}
+
+const INSERT_SQL = `
+INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status,
+  stream_version, error, waiting_for, started_at, ended_at, available_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+ON CONFLICT (run_id) DO NOTHING`;
+
+// $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs for writers without a lease.
+// $12: the run is due now ($7 = $8); it keeps the time it has been due since (a HOT update).
+const UPDATE_SQL = `
+UPDATE run_state SET status = $2, stream_version = $3, error = $4, waiting_for = $5, ended_at = $6,
+  available_at = CASE WHEN $12::boolean AND available_at IS NOT NULL AND available_at <= $7 THEN available_at ELSE $7 END,
+  updated_at = $8,
+  lease_owner = CASE WHEN $9::boolean THEN NULL ELSE lease_owner END,
+  lease_until = CASE WHEN $9::boolean THEN NULL ELSE lease_until END
+WHERE run_id = $1 AND ($10::text IS NULL OR (lease_owner = $10 AND lease_epoch = $11))`;
+
+async function write(db: Queryable, event: RecordedEvent, state: RunState, release: boolean, fence?: { owner: string; epoch: number }): Promise<void> {
+  const c = runStateColumns(state, event.recordedAt);
+  const runId = event.streamId.slice('run-'.length);
+  if (event.type === 'RunStarted') {
+    const data = (event as unknown as RunStarted).data;
+    await db.query(INSERT_SQL, [
+      runId, event.organizationId, data.workflowId, data.workflowVersion, event.globalPosition,
+      c.status, c.version, c.error, c.waitingFor, c.startedAt, c.endedAt, c.availableAt, event.recordedAt,
+    ]);
+    return;
+  }
+  const result = await db.query(UPDATE_SQL, [
+    runId, c.status, c.version, c.error, c.waitingFor, c.endedAt, c.availableAt, event.recordedAt,
+    release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null,
+    c.availableAt !== null && c.availableAt.getTime() === event.recordedAt.getTime(),
+  ]);
+  if (fence && result.rowCount === 0) throw new LeaseLost(runId);
+}
+
+/**
+ * `run_state`: one row per run — its folded status, stream version, error, `waitingFor`, and the
+ * worker queue (`available_at`, lease). Inline, so a claim always sees the latest append. Writers
+ * hand over the state they already folded (see `RunAppendHint`), so a batch costs one UPDATE and
+ * no re-fold; a rebuild folds the streams itself.
+ */
+export const runStateProjection: Projection = {
+  name: 'run_state',
+  mode: 'inline',
+  handles: RUN_EVENT_TYPES,
+  tables: ['run_state'],
+  async apply(db, event) {
+    const hint = runAppendHint(event.streamId);
+    if (hint) {
+      // Only the batch's last event writes: the row reflects the state after the whole batch.
+      if (event.streamVersion < hint.state.version) return;
+      await write(db, event, hint.state, hint.release ?? false, hint.fence);
+      return;
+    }
+    await write(db, event, await foldRunThrough(db, event), false);
+  },
+};

@@ -1,0 +1,66 @@
+import type { Pool } from 'pg';
+import { receiveSignal } from '../domain/run/run.commands';
+import { RunRuleError } from '../domain/run/run.errors';
+import { AppError } from '../errors';
+import type { EventMetadata } from '../event-store/event';
+import type { RunStore } from './run-store';
+
+/** A published organization event, as stored. */
+export interface OrgEvent {
+  eventId: string;
+  organizationId: string;
+  name: string;
+  correlationKey: string | null;
+  payload: unknown;
+}
+
+const PARALLEL = 8;
+
+/**
+ * Delivers `event` to every run of its organization waiting for it now (same name; the wait's
+ * correlation key absent or equal; its deadline not passed), as `SignalReceived` with the event id
+ * as signal id — so a run gets it once even if the stored-event lookup of a wait that began
+ * meanwhile delivers it too. Marks the event delivered and returns how many runs it reached.
+ */
+export async function deliverOrgEvent(pool: Pool, runs: RunStore, event: OrgEvent, metadata: EventMetadata): Promise<number> {
+  const { rows } = await pool.query<{ run_id: string }>(
+    `SELECT DISTINCT w.run_id FROM run_event_waits w JOIN run_state s ON s.run_id = w.run_id
+     WHERE w.organization_id = $1 AND w.event_name = $2 AND (w.correlation_key IS NULL OR w.correlation_key = $3)
+       AND (w.until IS NULL OR w.until >= now()) AND s.status NOT IN ('completed', 'failed', 'cancelled')`,
+    [event.organizationId, event.name, event.correlationKey],
+  );
+  let matched = 0;
+  const queue = rows.map((row) => row.run_id);
+  const deliverNext = async (): Promise<void> => {
+    for (let runId = queue.shift(); runId !== undefined; runId = queue.shift()) {
+      if (await deliverTo(runs, runId, event, metadata)) matched += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, deliverNext));
+  await pool.query('UPDATE org_events SET matched_runs = $2, delivered_at = now() WHERE event_id = $1', [event.eventId, matched]);
+  return matched;
+}
+
+async function deliverTo(runs: RunStore, runId: string, event: OrgEvent, metadata: EventMetadata): Promise<boolean> {
+  try {
+    await runs.command(runId, event.organizationId, metadata, (state) =>
+      receiveSignal(
+        state,
+        {
+          signalId: event.eventId,
+          name: event.name,
+          payload: event.payload,
+          ...(event.correlationKey !== null ? { correlationKey: event.correlationKey } : {}),
+          scope: 'organization',
+          now: new Date(),
+        },
+        runs.decider.limits,
+      ),
+    );
+    return true;
+  } catch (error) {
+    // The run ended, is full or vanished meanwhile: the event does not reach it.
+    if (error instanceof RunRuleError || error instanceof AppError) return false;
+    throw error;
+  }
+}

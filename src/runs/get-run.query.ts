@@ -1,0 +1,43 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { runView, type RunView } from '../domain/run/run.view';
+import { NotFound } from '../errors';
+import { RunStore } from './run-store';
+
+/** `GET /api/runs/:id`. */
+export interface RunDetails extends RunView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  input: unknown;
+  createdAt: string;
+}
+
+/** A run as the API shows it, folded from its stream (404 for another organization's run). */
+export class GetRunQuery extends Query<RunDetails> {
+  constructor(
+    readonly organizationId: string,
+    readonly runId: string,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetRunQuery)
+export class GetRunHandler implements IQueryHandler<GetRunQuery, RunDetails> {
+  constructor(@Inject(RunStore) private readonly runs: RunStore) {}
+
+  async execute({ organizationId, runId }: GetRunQuery): Promise<RunDetails> {
+    const loaded = await this.runs.load(runId, organizationId);
+    const run = loaded?.state.run;
+    if (!loaded || !run) throw new NotFound('run');
+    return {
+      id: runId,
+      workflowId: run.workflowId,
+      workflowVersion: run.workflowVersion,
+      input: run.input,
+      createdAt: loaded.createdAt.toISOString(),
+      ...runView(loaded.state),
+    };
+  }
+}

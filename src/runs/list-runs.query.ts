@@ -1,0 +1,77 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+
+/** A run in a listing. */
+export interface RunSummary {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: string;
+  error: unknown;
+  waitingFor: unknown;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface RunPage {
+  data: RunSummary[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+/** `GET /api/runs`: newest first, filtered by workflow and status, keyset-paginated. */
+export class ListRunsQuery extends Query<RunPage> {
+  constructor(
+    readonly organizationId: string,
+    readonly filter: { workflowId?: string; status?: string; after?: string; limit: number },
+  ) {
+    super();
+  }
+}
+
+interface Row {
+  run_id: string;
+  workflow_id: string;
+  workflow_version: number;
+  status: string;
+  error: unknown;
+  waiting_for: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  seq: string;
+}
+
+@QueryHandler(ListRunsQuery)
+export class ListRunsHandler implements IQueryHandler<ListRunsQuery, RunPage> {
+  constructor(@Inject(Pool) private readonly pool: Pool) {}
+
+  async execute({ organizationId, filter }: ListRunsQuery): Promise<RunPage> {
+    const after = filter.after && /^\d{1,18}$/.test(filter.after) ? filter.after : null;
+    const { rows } = await this.pool.query<Row>(
+      `SELECT run_id, workflow_id, workflow_version, status, error, waiting_for, created_at, started_at, ended_at, seq
+       FROM run_state
+       WHERE organization_id = $1 AND ($2::text IS NULL OR workflow_id = $2) AND ($3::text IS NULL OR status = $3)
+         AND ($4::bigint IS NULL OR seq < $4)
+       ORDER BY seq DESC LIMIT $5`,
+      [organizationId, filter.workflowId ?? null, filter.status ?? null, after, filter.limit + 1],
+    );
+    const page = rows.slice(0, filter.limit);
+    return {
+      data: page.map((row) => ({
+        id: row.run_id,
+        workflowId: row.workflow_id,
+        workflowVersion: row.workflow_version,
+        status: row.status,
+        error: row.error ?? null,
+        waitingFor: row.waiting_for ?? null,
+        createdAt: row.created_at.toISOString(),
+        startedAt: row.started_at?.toISOString() ?? null,
+        endedAt: row.ended_at?.toISOString() ?? null,
+      })),
+      next: rows.length > filter.limit ? (page.at(-1)?.seq ?? null) : null,
+    };
+  }
+}

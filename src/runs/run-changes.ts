@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
+import { EventStore } from '../event-store/event-store';
+import { Notifier } from '../event-store/notifier';
+import { DATABASE_URL } from '../worker/worker.tokens';
+
+/** What a local commit knows about the run it changed (absent for other processes' commits). */
+export interface RunChange {
+  version: number;
+  ended: boolean;
+}
+
+type Listener = (runId: string, change?: RunChange) => void;
+
+/**
+ * "Run X changed" hints for this process: emitted in process right after a local commit, and
+ * from the event store's NOTIFY channel for commits of other processes (run starts, signals,
+ * cancels, run ends — the step path does not notify). Hints only: listeners re-read the store.
+ * One LISTEN connection per process, shared by the worker, `?waitMs=` and the SSE stream.
+ */
+@Injectable()
+export class RunChanges implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('runs');
+  private readonly perRun = new Map<string, Set<Listener>>();
+  private readonly anyRun = new Set<Listener>();
+  private readonly reconnects = new Set<() => void>();
+  private notifier: Notifier | undefined;
+
+  constructor(
+    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
+    const notifier = new Notifier({ url: this.databaseUrl, applicationName: `thodare-runs:${this.config.schema}`, log });
+    this.notifier = notifier;
+    await notifier.listen(this.store.channel, (payload) => {
+      const { streamId, change } = parsePayload(payload);
+      if (streamId?.startsWith('run-')) this.emit(streamId.slice(4), change);
+    });
+    notifier.onConnect(() => this.reconnects.forEach((handler) => handler()));
+    await notifier.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.notifier?.stop();
+  }
+
+  /** Tells this process's listeners that run `runId` has new events (up to `change.version`). */
+  emit(runId: string, change?: RunChange): void {
+    this.perRun.get(runId)?.forEach((listener) => listener(runId, change));
+    this.anyRun.forEach((listener) => listener(runId, change));
+  }
+
+  /** Calls `listener` when run `runId` changes; returns the unsubscribe function. */
+  onRun(runId: string, listener: Listener): () => void {
+    let set = this.perRun.get(runId);
+    if (!set) this.perRun.set(runId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.perRun.delete(runId);
+    };
+  }
+
+  /** Calls `listener` for every run change. */
+  onAnyRun(listener: Listener): () => void {
+    this.anyRun.add(listener);
+    return () => this.anyRun.delete(listener);
+  }
+
+  /** Called after every (re)connect of the listener: notifications may have been lost. */
+  onReconnect(handler: () => void): void {
+    this.reconnects.add(handler);
+  }
+}
+
+/** `{streamId}` from the event store; run appends add `{version, ended}`. */
+function parsePayload(payload: unknown): { streamId?: string; change?: RunChange } {
+  const value = (typeof payload === 'string' ? safeParse(payload) : payload) as { streamId?: unknown; version?: unknown; ended?: unknown } | null;
+  const streamId = typeof value?.streamId === 'string' ? value.streamId : undefined;
+  if (typeof value?.version !== 'number') return streamId ? { streamId } : {};
+  return { ...(streamId ? { streamId } : {}), change: { version: value.version, ended: value.ended === true } };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

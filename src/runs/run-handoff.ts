@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import type { RunStarted } from '../domain/run/run.events';
+import type { RunStatus } from '../domain/run/run.state';
+import type { EventMetadata } from '../event-store/event';
+
+/** A worker in this process that can take a run at its start. */
+export interface LocalRunner {
+  /**
+   * Records `RunStarted` with everything the run owes at once (its first attempts' starts), leased
+   * to this worker, in one commit, then runs it; answers the run's status after that commit.
+   * Undefined (nothing written) when it has no free slot or the batch needs more than the
+   * one-statement append; the caller then appends `RunStarted` alone and a worker claims the run.
+   */
+  tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined>;
+}
+
+/**
+ * The in-process hand-off between the start command and this process's worker (`thodare start`,
+ * embedded use): a run started where a worker has a free slot skips the NOTIFY round trip, the
+ * claim and the re-read. The worker registers itself; without one, runs go through the queue.
+ */
+@Injectable()
+export class RunHandoff {
+  private runner: LocalRunner | undefined;
+
+  register(runner: LocalRunner | undefined): void {
+    this.runner = runner;
+  }
+
+  async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
+    return this.runner?.tryStart(started, metadata);
+  }
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool, type PoolClient } from 'pg';
+import type { RunDecider } from '../domain/run/run.decider';
+import { runStreamId, type RunEvent } from '../domain/run/run.events';
+import type { RunState } from '../domain/run/run.state';
+import { StreamVersionConflict } from '../event-store/errors';
+import type { EventMetadata } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
+import { withRunAppendHint } from '../projections/run-append-hint';
+import { NotFound } from '../errors';
+import { fastAppend, fastAppendApplies } from './run-append';
+import { RunChanges } from './run-changes';
+import { RUN_DECIDER } from './run-decider.provider';
+
+/** A run folded from its stream. */
+export interface LoadedRun {
+  state: RunState;
+  /** When `RunStarted` was recorded. */
+  createdAt: Date;
+}
+
+export interface RunAppendOptions {
+  metadata: EventMetadata;
+  /** NOTIFY on commit: for appends that must wake a worker or a waiter in another process. */
+  notify?: boolean;
+  /** The worker's lease: the append fails with `LeaseLost` once another worker claimed the run. */
+  fence?: { owner: string; epoch: number };
+  /** Clear the lease in the same transaction (the worker parks the run). */
+  release?: boolean;
+  /** Join this transaction; the caller then tells listeners (`RunChanges.emit`) after its commit. */
+  client?: PoolClient;
+  /** A new run only: leased to this worker in the same commit (see `RunHandoff`). */
+  lease?: { owner: string; ms: number };
+}
+
+const MAX_COMMAND_ATTEMPTS = 20;
+/** A busy run (a worker appending every few ms) must not starve a signal: back off a little, randomly. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
+
+/**
+ * Reads and writes run streams. Every append hands the state after the batch to the `run_state`
+ * projection (no re-fold on the hot path) and tells this process's listeners after the commit.
+ */
+@Injectable()
+export class RunStore {
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(RUN_DECIDER) readonly decider: RunDecider,
+    @Inject(RunChanges) private readonly changes: RunChanges,
+    @Inject(Pool) private readonly pool: Pool,
+  ) {}
+
+  /** The run folded from its stream; undefined when it does not exist (in this organization). */
+  async load(runId: string, organizationId?: string): Promise<LoadedRun | undefined> {
+    const events = await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {});
+    const first = events[0];
+    if (!first) return undefined;
+    return { state: this.decider.fold(events as unknown as RunEvent[]), createdAt: first.recordedAt };
+  }
+
+  /** Folds the events recorded after `state.version` into `state` (consumed). */
+  async catchUp(state: RunState, runId: string): Promise<RunState> {
+    const events = await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1 });
+    return this.decider.fold(events as unknown as RunEvent[], state);
+  }
+
+  /**
+   * Appends `events`, which have already been folded into `state`, at `expectedVersion` (the
+   * version before them): in one statement when `run_state` is their only inline projection (the
+   * steady state of a run), else through the event store with the state handed to the projection.
+   * Throws `StreamVersionConflict` or `LeaseLost`; `state` is then stale.
+   */
+  async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
+    const run = state.run;
+    if (!run) throw new Error('cannot append to a run that has not started');
+    if (fastAppendApplies(events)) {
+      await fastAppend(options.client ?? this.pool, state, expectedVersion, events, {
+        metadata: options.metadata,
+        ...(options.notify ? { channel: this.store.channel } : {}),
+        ...(options.fence ? { fence: options.fence } : {}),
+        ...(options.release ? { release: true } : {}),
+        ...(options.lease ? { lease: options.lease } : {}),
+      });
+    } else {
+      if (options.lease) throw new Error('a run can only be leased at its start by the one-statement append');
+      const streamId = runStreamId(run.runId);
+      const hint = { streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
+      await withRunAppendHint(hint, () =>
+        this.store.append(streamId, expectedVersion, events, {
+          organizationId: run.organizationId,
+          metadata: options.metadata,
+          notify: options.notify ?? false,
+          ...(options.client ? { client: options.client } : {}),
+        }),
+      );
+    }
+    if (!options.client) this.changes.emit(run.runId, { version: state.version, ended: state.outcome !== undefined });
+  }
+
+  /**
+   * An API command on an existing run: load, `decide` the events (it may throw a domain error),
+   * append them with a NOTIFY, and start over on a concurrent append. 404 when the run is not
+   * this organization's. Returns the state after the events.
+   */
+  async command(runId: string, organizationId: string | undefined, metadata: EventMetadata, decide: (state: RunState) => RunEvent[]): Promise<{ state: RunState; events: RunEvent[] }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const loaded = await this.load(runId, organizationId);
+      if (!loaded) throw new NotFound('run');
+      const state = loaded.state;
+      const expected = state.version;
+      const events = decide(state);
+      if (events.length === 0) return { state, events };
+      for (const event of events) this.decider.evolve(state, event);
+      try {
+        await this.append(state, expected, events, { metadata, notify: true });
+        return { state, events };
+      } catch (error) {
+        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+}

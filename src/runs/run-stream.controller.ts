@@ -1,0 +1,81 @@
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Pool } from 'pg';
+import { z } from 'zod';
+import { runStreamId } from '../domain/run/run.events';
+import { EventStore } from '../event-store/event-store';
+import { ApiRoute } from '../http/api-route.decorator';
+import { CurrentPrincipal, type Principal } from '../http/principal';
+import { RequireRole } from '../http/require-role.decorator';
+import { RunChanges } from './run-changes';
+import { runEventView } from './run-events.query';
+import { assertRunExists } from './run-exists';
+
+const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional() });
+const ENDING = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
+/** The step path does not NOTIFY: a stream served by another process than the worker re-reads this often. */
+const POLL_MS = 250;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /api/runs/:id/stream`: Server-Sent Events of the run's events (`id` = stream version,
+ * `event` = type, `data` = the event as `GET …/events` shows it) from `after` (or `Last-Event-ID`)
+ * until the run ends; then the stream closes.
+ */
+@Controller('api/runs')
+export class RunStreamController {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(RunChanges) private readonly changes: RunChanges,
+  ) {}
+
+  @Get(':id/stream')
+  @RequireRole('viewer')
+  @ApiRoute({ summary: "Server-Sent Events of the run's events until it ends", tags: ['runs'], query: streamQuery, responses: { 200: 'text/event-stream' } })
+  async stream(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') runId: string,
+    @Query() query: z.infer<typeof streamQuery>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await assertRunExists(this.pool, principal.organizationId, runId);
+    const lastEventId = Number(request.headers['last-event-id']);
+    let after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : (query.after ?? 0);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.write(': connected\n\n');
+    let closed = false;
+    let wake: () => void = () => undefined;
+    raw.on('close', () => {
+      closed = true;
+      wake();
+    });
+    const unsubscribe = this.changes.onRun(runId, () => wake());
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    try {
+      while (!closed) {
+        const events = await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId });
+        for (const event of events) {
+          raw.write(`id: ${event.streamVersion}\nevent: ${event.type}\ndata: ${JSON.stringify(runEventView(event))}\n\n`);
+          after = event.streamVersion;
+          if (ENDING.has(event.type)) closed = true;
+        }
+        if (closed || events.length === 500) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      clearInterval(heartbeat);
+      unsubscribe();
+      raw.end();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { RunChanges, type RunChange } from './run-changes';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+/** Re-checks now and then in case a notification was lost. */
+const FALLBACK_CHECK_MS = 1000;
+
+/**
+ * Waits for a run to end without polling: woken by this process's commits and by NOTIFY (a run's
+ * final append notifies), re-checking `run_state` only when a hint could mean the end.
+ */
+@Injectable()
+export class RunWaiter {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(RunChanges) private readonly changes: RunChanges,
+  ) {}
+
+  /** Resolves true once the run has ended, false after `timeoutMs`. */
+  waitForEnd(runId: string, timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      let checking = false;
+      let recheck = false;
+      const finish = (ended: boolean) => {
+        if (settled) return;
+        settled = true;
+        unsubscribe();
+        clearTimeout(deadline);
+        clearInterval(fallback);
+        resolve(ended);
+      };
+      const check = async () => {
+        if (settled) return;
+        if (checking) {
+          recheck = true;
+          return;
+        }
+        checking = true;
+        try {
+          do {
+            recheck = false;
+            if (await this.hasEnded(runId)) return finish(true);
+          } while (recheck && !settled);
+        } catch {
+          // a failed check is retried by the fallback timer
+        } finally {
+          checking = false;
+        }
+      };
+      const unsubscribe = this.changes.onRun(runId, (_id, change?: RunChange) => {
+        if (change?.ended) finish(true);
+        else if (!change) void check();
+      });
+      const deadline = setTimeout(() => finish(false), timeoutMs);
+      const fallback = setInterval(() => void check(), FALLBACK_CHECK_MS);
+      void check();
+    });
+  }
+
+  private async hasEnded(runId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ status: string }>('SELECT status FROM run_state WHERE run_id = $1', [runId]);
+    return TERMINAL.has(rows[0]?.status ?? '');
+  }
+}

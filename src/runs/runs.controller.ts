@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { z } from 'zod';
+import type { EventMetadata } from '../event-store/event';
+import { ApiRoute } from '../http/api-route.decorator';
+import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
+import { RequireRole } from '../http/require-role.decorator';
+import { CancelRunCommand } from './cancel-run.command';
+import { GetRunQuery } from './get-run.query';
+import { ListRunsQuery } from './list-runs.query';
+import { RunEventsQuery } from './run-events.query';
+import { RunLogsQuery } from './run-logs.query';
+import {
+  cancelBody,
+  cancelResponse,
+  eventsQuery,
+  eventsResponse,
+  listRunsQuery,
+  logsResponse,
+  pageQuery,
+  runListResponse,
+  runResponse,
+  signalBody,
+  signalResponse,
+} from './runs.schemas';
+import { SignalRunCommand } from './signal-run.command';
+
+/** Reading and controlling runs; every route is scoped to the caller's organization (others' ids are 404). */
+@Controller('api/runs')
+export class RunsController {
+  constructor(
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(QueryBus) private readonly queries: QueryBus,
+  ) {}
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiRoute({ summary: "The organization's runs, newest first, by workflow and status (keyset cursor)", tags: ['runs'], query: listRunsQuery, responses: { 200: runListResponse } })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof listRunsQuery>) {
+    const { workflowId, status, after, limit } = query;
+    return this.queries.execute(new ListRunsQuery(principal.organizationId, { limit, ...(workflowId ? { workflowId } : {}), ...(status ? { status } : {}), ...(after ? { after } : {}) }));
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  @ApiRoute({ summary: 'A run: status, outputs per block, error, what it waits for', tags: ['runs'], responses: { 200: runResponse } })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.queries.execute(new GetRunQuery(principal.organizationId, id));
+  }
+
+  @Get(':id/logs')
+  @RequireRole('viewer')
+  @ApiRoute({ summary: 'One row per step attempt (hidden values shown as "[hidden]"), keyset-paginated', tags: ['runs'], query: pageQuery, responses: { 200: logsResponse } })
+  logs(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof pageQuery>) {
+    return this.queries.execute(new RunLogsQuery(principal.organizationId, id, { limit: query.limit, ...(query.after ? { after: query.after } : {}) }));
+  }
+
+  @Get(':id/events')
+  @RequireRole('viewer')
+  @ApiRoute({ summary: "The run's raw event stream after a version", tags: ['runs'], query: eventsQuery, responses: { 200: eventsResponse } })
+  events(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof eventsQuery>) {
+    return this.queries.execute(new RunEventsQuery(principal.organizationId, id, query));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({ summary: 'Cancel a run: running calls are aborted, nothing downstream runs; 409 run_finished', tags: ['runs'], body: cancelBody, responses: { 202: cancelResponse } })
+  cancel(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof cancelBody>) {
+    return this.commands.execute(new CancelRunCommand(principal.organizationId, id, meta, body.reason));
+  }
+
+  @Post(':id/signals')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({ summary: "Send a signal to the run (stored even if it does not wait yet); resumes its wait_for_event on that name", tags: ['runs'], body: signalBody, responses: { 202: signalResponse } })
+  signal(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof signalBody>) {
+    const { name, payload, idempotencyKey } = body;
+    return this.commands.execute(new SignalRunCommand(principal.organizationId, id, { name, ...(payload !== undefined ? { payload } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) }, meta));
+  }
+}

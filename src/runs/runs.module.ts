@@ -1,0 +1,53 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DATABASE_URL } from '../worker/worker.tokens';
+import { ApprovalsController } from './approvals.controller';
+import { CancelRunHandler } from './cancel-run.command';
+import { DecideApprovalHandler } from './decide-approval.command';
+import { GetApprovalHandler } from './get-approval.query';
+import { GetRunHandler } from './get-run.query';
+import { ListRunsHandler } from './list-runs.query';
+import { OrgEventsController } from './org-events.controller';
+import { PublishEventHandler } from './publish-event.command';
+import { RunChanges } from './run-changes';
+import { runDeciderProvider, RUN_DECIDER } from './run-decider.provider';
+import { RunEventsHandler } from './run-events.query';
+import { RunHandoff } from './run-handoff';
+import { RunLogsHandler } from './run-logs.query';
+import { RunStore } from './run-store';
+import { RunStreamController } from './run-stream.controller';
+import { RunWaiter } from './run-waiter';
+import { RunsController } from './runs.controller';
+import { SignalRunHandler } from './signal-run.command';
+import { StartRunHandler } from './start-run.command';
+import { WorkflowRunsController } from './workflow-runs.controller';
+
+const commandHandlers = [StartRunHandler, CancelRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
+const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler];
+
+/**
+ * Runs: the run store, change hints and the run commands and queries, in every process (workers
+ * and schedulers start runs too); `http: true` also serves the run routes. Global, so the worker
+ * module and other capabilities inject `RunStore` and dispatch `StartRunCommand` without
+ * importing it.
+ */
+@Global()
+@Module({})
+export class RunsModule {
+  static register(options: { http: boolean; databaseUrl: string }): DynamicModule {
+    return {
+      module: RunsModule,
+      controllers: options.http ? [WorkflowRunsController, RunsController, RunStreamController, OrgEventsController, ApprovalsController] : [],
+      providers: [
+        { provide: DATABASE_URL, useValue: options.databaseUrl },
+        runDeciderProvider,
+        RunChanges,
+        RunStore,
+        RunWaiter,
+        RunHandoff,
+        ...commandHandlers,
+        ...queryHandlers,
+      ],
+      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff],
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Request and response schemas of the run routes (API.md "Runs"). */
+
+const RUN_STATUSES = ['queued', 'running', 'sleeping', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const key = z.string().min(1).max(200);
+
+/** The longest `?waitMs=` honoured: a request never hangs longer than this. */
+export const MAX_WAIT_MS = 30_000;
+
+export const startBody = z.object({ input: z.unknown().optional(), idempotencyKey: key.optional() });
+export const startQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
+export const startResponse = z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), workflowVersion: z.number().int(), duplicate: z.boolean().optional() });
+
+export const listRunsQuery = z.object({
+  workflowId: z.string().min(1).max(200).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  after: z.string().max(40).optional(),
+  limit: limit(200, 50),
+});
+export const pageQuery = z.object({ after: z.string().max(40).optional(), limit: limit(500, 100) });
+export const eventsQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(0), limit: limit(1000, 200) });
+
+const runError = z.object({ code: z.string(), message: z.string(), blockId: z.string().optional() }).nullable();
+const waitingFor = z
+  .object({
+    kind: z.enum(['wait_duration', 'wait_for_event', 'human_approval', 'retry']),
+    blockId: z.string(),
+    until: z.string().optional(),
+    eventName: z.string().optional(),
+    correlationKey: z.string().optional(),
+    approvalToken: z.string().optional(),
+  })
+  .nullable();
+const summaryFields = {
+  id: z.string(),
+  workflowId: z.string(),
+  workflowVersion: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  error: runError,
+  waitingFor,
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+};
+export const runResponse = z.object({ ...summaryFields, input: z.unknown(), outputs: z.record(z.string(), z.unknown()) });
+export const runListResponse = z.object({ data: z.array(z.object(summaryFields)), next: z.string().nullable() });
+export const logsResponse = z.object({
+  data: z.array(
+    z.object({
+      id: z.string(),
+      blockId: z.string(),
+      blockType: z.string(),
+      attempt: z.number().int(),
+      status: z.string(),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+      durationMs: z.number().nullable(),
+      input: z.unknown(),
+      output: z.unknown(),
+      error: z.unknown(),
+    }),
+  ),
+  next: z.string().nullable(),
+});
+export const eventsResponse = z.object({
+  data: z.array(z.object({ version: z.number().int(), type: z.string(), data: z.unknown(), metadata: z.unknown(), recordedAt: z.string() })),
+  next: z.string().nullable(),
+});
+
+export const cancelBody = z.object({ reason: z.string().max(1000).optional() });
+export const cancelResponse = z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), cancelRequested: z.boolean() });
+
+export const signalBody = z.object({ name: z.string().min(1).max(200), payload: z.unknown().optional(), idempotencyKey: key.optional() });
+export const signalResponse = z.object({ runId: z.string(), signalId: z.string(), status: z.enum(RUN_STATUSES), duplicate: z.boolean() });
+
+export const publishBody = z.object({
+  name: z.string().min(1).max(200),
+  correlationKey: z.union([z.string().min(1).max(500), z.number().transform(String)]).optional(),
+  payload: z.unknown().optional(),
+  idempotencyKey: key.optional(),
+});
+export const publishResponse = z.object({ eventId: z.string(), matchedRuns: z.number().int(), duplicate: z.boolean().optional() });
+
+export const approvalResponse = z.object({
+  prompt: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'cancelled']),
+  runId: z.string(),
+  blockId: z.string(),
+  expiresAt: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+});
+export const decideBody = z.object({ approved: z.boolean(), note: z.string().max(4000).optional() });
+export const decideResponse = z.object({ runId: z.string(), status: z.enum(['approved', 'rejected']), approved: z.boolean(), by: z.string().nullable() });

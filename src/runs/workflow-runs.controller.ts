@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import type { EventMetadata } from '../event-store/event';
+import { ApiRoute } from '../http/api-route.decorator';
+import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
+import { RequireRole } from '../http/require-role.decorator';
+import { GetRunQuery } from './get-run.query';
+import { RunWaiter } from './run-waiter';
+import { MAX_WAIT_MS, runResponse, startBody, startQuery, startResponse } from './runs.schemas';
+import { StartRunCommand } from './start-run.command';
+
+/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version. */
+@Controller('api/workflows')
+export class WorkflowRunsController {
+  constructor(
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(QueryBus) private readonly queries: QueryBus,
+    @Inject(RunWaiter) private readonly waiter: RunWaiter,
+  ) {}
+
+  @Post([':id/runs', ':id/run'])
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({
+    summary: 'Start a run of the workflow (pins its current version); ?waitMs= waits for the end',
+    description: `202 {runId, status, workflowVersion}; with waitMs (capped at ${MAX_WAIT_MS} ms) a run that ends in time is answered 200 with the run.`,
+    tags: ['runs'],
+    body: startBody,
+    query: startQuery,
+    responses: { 202: startResponse, 200: runResponse },
+  })
+  async start(
+    @CurrentPrincipal() principal: Principal,
+    @RequestMeta() meta: EventMetadata,
+    @Param('id') workflowId: string,
+    @Body() body: z.infer<typeof startBody>,
+    @Query() query: z.infer<typeof startQuery>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const started = await this.commands.execute(
+      new StartRunCommand(principal.organizationId, workflowId, body.input, meta, body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
+    );
+    const waitMs = Math.min(query.waitMs ?? 0, MAX_WAIT_MS);
+    if (waitMs > 0 && (await this.waiter.waitForEnd(started.runId, waitMs))) {
+      void reply.status(200);
+      return this.queries.execute(new GetRunQuery(principal.organizationId, started.runId));
+    }
+    return started;
+  }
+}

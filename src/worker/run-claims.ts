@@ -1,0 +1,112 @@
+import type { Pool } from 'pg';
+import type { RunEvent } from '../domain/run/run.events';
+
+/** A run this worker now holds. */
+export interface ClaimedRun {
+  runId: string;
+  organizationId: string;
+  streamVersion: number;
+  epoch: number;
+  /** A short stream comes with the claim (saves a read); compare its length with `streamVersion`. */
+  events?: RunEvent[];
+}
+
+interface ClaimRow {
+  run_id: string;
+  organization_id: string;
+  stream_version: number;
+  lease_epoch: number;
+  events?: RunEvent[] | null;
+}
+
+const toClaim = (row: ClaimRow): ClaimedRun => ({
+  runId: row.run_id,
+  organizationId: row.organization_id,
+  streamVersion: row.stream_version,
+  epoch: row.lease_epoch,
+  ...(row.events ? { events: row.events } : {}),
+});
+
+/** Streams up to this long are returned with the claim. */
+const INLINE_EVENTS = 16;
+const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INLINE_EVENTS} THEN (
+  SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.stream_version)
+  FROM events e WHERE e.stream_id = 'run-' || ${alias}.run_id) END AS events`;
+
+/**
+ * One statement claims up to $2 runs. Fair between organizations: every organization's oldest
+ * due run comes before anyone's second (`turn`), so one tenant's backlog cannot starve another.
+ * SKIP LOCKED lets workers claim side by side; the lease epoch fences the previous holder.
+ */
+const CLAIM_BATCH = `
+WITH ranked AS (
+  SELECT run_id, available_at,
+         row_number() OVER (PARTITION BY organization_id ORDER BY available_at) AS turn
+  FROM run_state WHERE available_at <= now() AND (lease_until IS NULL OR lease_until < now())
+), picked AS (
+  SELECT r.run_id FROM run_state r
+  JOIN (SELECT run_id, turn, available_at FROM ranked ORDER BY turn, available_at LIMIT $2 * 4) k
+    ON k.run_id = r.run_id
+  WHERE r.available_at <= now() AND (r.lease_until IS NULL OR r.lease_until < now())
+  ORDER BY k.turn, k.available_at
+  LIMIT $2
+  FOR UPDATE OF r SKIP LOCKED
+)
+UPDATE run_state s SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
+  lease_epoch = s.lease_epoch + 1
+FROM picked WHERE s.run_id = picked.run_id
+RETURNING s.run_id, s.organization_id, s.stream_version, s.lease_epoch, ${EVENTS_OF('s')}`;
+
+/** Claims one named run whatever its `available_at` (its own timer fired, or it was handed over). */
+const CLAIM_ONE = `
+UPDATE run_state r SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
+  lease_epoch = lease_epoch + 1
+WHERE run_id = $2 AND available_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())
+RETURNING run_id, organization_id, stream_version, lease_epoch, ${EVENTS_OF('r')}`;
+
+const RENEW = `
+UPDATE run_state SET lease_until = now() + $3::int * interval '1 millisecond'
+WHERE run_id = ANY($2::text[]) AND lease_owner = $1
+RETURNING run_id, organization_id, stream_version, lease_epoch`;
+
+// available_at: what the run owes next as the worker saw it (NULL = nothing but a signal).
+const RELEASE = `
+UPDATE run_state SET lease_owner = NULL, lease_until = NULL, available_at = $4
+WHERE run_id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
+
+/** The queue side of `run_state`: claims, lease renewals and releases. */
+export class RunClaims {
+  constructor(
+    private readonly pool: Pool,
+    readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  async claimBatch(limit: number): Promise<ClaimedRun[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] });
+    return rows.map(toClaim);
+  }
+
+  async claimOne(runId: string): Promise<ClaimedRun | undefined> {
+    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs] });
+    return rows[0] && toClaim(rows[0]);
+  }
+
+  /** Extends the leases still held; the runs missing from the answer were lost. */
+  async renew(runIds: string[]): Promise<ClaimedRun[]> {
+    if (runIds.length === 0) return [];
+    const { rows } = await this.pool.query<ClaimRow>(RENEW, [this.owner, runIds, this.leaseMs]);
+    return rows.map(toClaim);
+  }
+
+  /**
+   * Gives the run back without an append (nothing was owed), due again at `availableAt`. Only
+   * while the lease and the stream are as the worker left them: anything newer keeps its own
+   * `available_at`, and the lease then simply expires.
+   */
+  async release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
+    const result = await this.pool.query(RELEASE, [claim.runId, this.owner, claim.epoch, availableAt, version]);
+    return (result.rowCount ?? 0) > 0;
+  }
+}

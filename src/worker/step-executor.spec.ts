@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { createConnectorCatalog } from '../domain/connectors/connector-catalog';
+import type { Connector } from '../domain/connectors/connector';
+import { defineConnector } from '../domain/connectors/define-connector';
+import { hidden } from '../domain/connectors/visibility';
+import type { ExecuteStep } from '../domain/run/run.actions';
+import { StepExecutor } from './step-executor';
+
+const action = (type: string, run: (params: Record<string, unknown>, ctx: { signal: AbortSignal; secrets: Readonly<Record<string, string>> }) => Promise<unknown>, extra: Partial<Connector> = {}) =>
+  defineConnector({
+    type,
+    name: type,
+    description: type,
+    category: 'test',
+    kind: 'action',
+    params: z.object({ n: z.number().default(1), token: hidden(z.string()).optional() }),
+    outputs: z.object({}),
+    run: run as never,
+    ...(extra as object),
+  }) as Connector;
+
+const catalog = createConnectorCatalog([
+  action('echo', async (params, ctx) => ({ params, secretCount: Object.keys(ctx.secrets).length })),
+  action('throws_null', async () => {
+    throw null;
+  }),
+  action('hangs', () => new Promise(() => undefined)),
+  action('leaky', async (params) => ({ said: `token is ${String(params.token)}` }), { secrets: { token: 'API_TOKEN' } } as Partial<Connector>),
+]);
+const secrets = { resolveSecrets: async (_org: string, names: readonly string[]) => Object.fromEntries(names.map((n) => [n, 's3cr3t-value'])) };
+const executor = new StepExecutor(catalog, secrets, () => undefined);
+const run = { runId: 'r1', organizationId: 'o1' };
+const step = (blockType: string, timeoutMs?: number): ExecuteStep => ({
+  type: 'ExecuteStep',
+  blockId: 'b',
+  blockType,
+  attempt: 1,
+  idempotencyKey: 'r1:b:1',
+  ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+});
+const live = () => new AbortController().signal;
+
+describe('StepExecutor', () => {
+  it('parses params with the connector schema (defaults applied) before the call', async () => {
+    expect(await executor.execute(run, step('echo'), {}, live())).toEqual({ ok: true, output: { params: { n: 1 }, secretCount: 0 } });
+  });
+
+  it('fails without retry when the params do not fit', async () => {
+    const outcome = await executor.execute(run, step('echo'), { n: 'one' }, live());
+    expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'invalid_params', retryable: false }) });
+  });
+
+  it('turns a thrown null into a retryable step error', async () => {
+    expect(await executor.execute(run, step('throws_null'), {}, live())).toEqual({
+      ok: false,
+      error: { code: 'step_failed', message: 'The step threw null', retryable: true },
+    });
+  });
+
+  it('aborts a call past its timeout and reports step_timeout, even if the connector ignores its signal', async () => {
+    const outcome = await executor.execute(run, step('hangs', 20), {}, live());
+    expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout', retryable: true }) });
+  });
+
+  it('stops waiting for a call once the run aborts it', async () => {
+    const controller = new AbortController();
+    const pending = executor.execute(run, step('hangs'), {}, controller.signal);
+    controller.abort(new Error('cancelled'));
+    expect(await pending).toEqual({ ok: false, error: expect.objectContaining({ message: 'cancelled' }) });
+  });
+
+  it('fills hidden params from secrets and never lets their values back out', async () => {
+    const outcome = await executor.execute(run, step('leaky'), {}, live());
+    expect(outcome).toEqual({ ok: true, output: { said: 'token is [hidden]' } });
+  });
+
+  it('refuses a type that has no connector', async () => {
+    expect(await executor.execute(run, step('nope'), {}, live())).toEqual({ ok: false, error: expect.objectContaining({ code: 'block_type_not_registered', retryable: false }) });
+  });
+});

@@ -1,0 +1,47 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { NotFound } from '../errors';
+import { StreamVersionConflict } from '../event-store/errors';
+import type { EventMetadata } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
+import { workflowStream, type WorkflowEvent } from './workflow.events';
+import { getCurrentWorkflow } from './workflow-read-model';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Soft-deletes a workflow: later reads answer 404; runs already started keep their pinned copy
+ * (they never read the workflow again).
+ */
+export class DeleteWorkflowCommand extends Command<void> {
+  constructor(
+    readonly organizationId: string,
+    readonly workflowId: string,
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(DeleteWorkflowCommand)
+export class DeleteWorkflowHandler implements ICommandHandler<DeleteWorkflowCommand, void> {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(EventStore) private readonly store: EventStore,
+  ) {}
+
+  async execute({ organizationId, workflowId, metadata }: DeleteWorkflowCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+      if (!current) throw new NotFound('workflow');
+      const event: WorkflowEvent = { type: 'WorkflowDeleted', data: { version: current.version } };
+      try {
+        await this.store.append(workflowStream(workflowId), current.streamVersion, [event], { organizationId, metadata });
+        return;
+      } catch (error) {
+        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,287 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startTestApp, type TestApp } from '../support/app';
+import { addMember, signUp, type SignedUp } from '../support/auth';
+import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
+
+let app: TestApp;
+let owner: SignedUp;
+let slack: Server;
+const slackCalls: Array<{ authorization: string | undefined; body: string }> = [];
+const TOKEN = 'xoxb-very-secret-token-123456';
+
+beforeAll(async () => {
+  slack = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      slackCalls.push({ authorization: req.headers.authorization, body });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, channel: 'C1', ts: '1.2', echo: req.headers.authorization }));
+    });
+  });
+  await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+  const port = (slack.address() as AddressInfo).port;
+  app = await startTestApp('runs', { THODARE_SLACK_BASE_URL: `http://127.0.0.1:${port}` });
+  owner = await signUp(app);
+});
+afterAll(async () => {
+  await app?.close();
+  await new Promise((resolve) => slack?.close(resolve));
+});
+
+const h = () => owner.headers;
+const echo = (template: unknown) => [add('start', 'trigger_manual'), add('echo', 'transform', { template }), connect('start', 'echo')];
+
+describe('starting runs', () => {
+  it('starts a run and, with ?waitMs=, answers 200 with the finished run', async () => {
+    const id = await createWorkflow(app, h(), echo({ hello: '{{trigger.name}}' }));
+    const res = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { name: 'ada' } } });
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      workflowId: id,
+      workflowVersion: 2,
+      status: 'completed',
+      input: { name: 'ada' },
+      outputs: { start: { name: 'ada' }, echo: { value: { hello: 'ada' } } },
+      error: null,
+      waitingFor: null,
+    });
+    expect(res.body.endedAt).toEqual(expect.any(String));
+  });
+
+  it('answers 202 with the run id through the alias, and the run finishes', async () => {
+    const id = await createWorkflow(app, h(), echo('x'));
+    const res = await app.request('POST', `/api/workflows/${id}/run`, { headers: h(), body: {} });
+
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ runId: expect.any(String), status: expect.stringMatching(/^(queued|running|completed)$/), workflowVersion: 2 });
+    expect((await waitForRun(app, h(), res.body.runId)).outputs.echo).toEqual({ value: 'x' });
+  });
+
+  it('refuses a workflow with validation errors with 422 and the errors', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('echo', 'transform', {}), connect('start', 'echo')]);
+    const res = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+
+    expect(res.status).toBe(422);
+    expect(res.body.error).toBe('workflow_not_runnable');
+    expect(res.body.validation_errors).toEqual([expect.objectContaining({ block_id: 'echo', code: 'required_param_missing' })]);
+  });
+
+  it("validates the input against the trigger's input schema", async () => {
+    const schema = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] };
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual', { inputSchema: schema }), add('echo', 'transform', { template: '{{trigger.n}}' }), connect('start', 'echo')]);
+
+    const bad = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { n: 'one' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_input');
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: 'n' })]);
+    const good = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { n: 1 } } });
+    expect(good.status).toBe(200);
+  });
+
+  it('makes idempotency keys per organization: same body → same run, another body → 409', async () => {
+    const id = await createWorkflow(app, h(), echo('once'));
+    const first = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { a: 1 }, idempotencyKey: 'k-1' } });
+    const again = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { a: 1 }, idempotencyKey: 'k-1' } });
+    const other = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { a: 2 }, idempotencyKey: 'k-1' } });
+
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.runId).toBe(first.body.runId);
+    expect(other.status).toBe(409);
+    expect(other.body.error).toBe('idempotency_conflict');
+    const someoneElse = await signUp(app);
+    const theirs = await createWorkflow(app, someoneElse.headers, echo('once'));
+    const elsewhere = await app.request('POST', `/api/workflows/${theirs}/runs`, { headers: someoneElse.headers, body: { input: { a: 1 }, idempotencyKey: 'k-1' } });
+    expect(elsewhere.status).toBe(202);
+    expect(elsewhere.body.runId).not.toBe(first.body.runId);
+  });
+
+  it('pins the workflow at run start: later patches and a delete never change the run', async () => {
+    const id = await createWorkflow(app, h(), [
+      add('start', 'trigger_manual'),
+      add('hold', 'wait_for_event', { eventName: 'go' }),
+      add('out', 'transform', { template: 'version one' }),
+      connect('start', 'hold'),
+      connect('hold', 'out'),
+    ]);
+    const started = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+    const runId = started.body.runId as string;
+    await waitForRun(app, h(), runId, ['waiting']);
+    await patchWorkflow(app, h(), id, [{ operation_type: 'update', block_id: 'out', params: { template: 'version two' } }]);
+    expect((await app.request('DELETE', `/api/workflows/${id}`, { headers: h() })).status).toBe(204);
+
+    expect((await app.request('POST', `/api/runs/${runId}/signals`, { headers: h(), body: { name: 'go' } })).status).toBe(202);
+    const run = await waitForRun(app, h(), runId);
+    expect(run.outputs.out).toEqual({ value: 'version one' });
+    expect(run.workflowVersion).toBe(started.body.workflowVersion);
+  });
+});
+
+describe('watching runs', () => {
+  it('lists runs by workflow and status with a keyset cursor', async () => {
+    const id = await createWorkflow(app, h(), echo('listed'));
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      runIds.push((await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} })).body.id);
+    }
+    const page1 = await app.request('GET', `/api/runs?workflowId=${id}&status=completed&limit=2`, { headers: h() });
+    expect(page1.status).toBe(200);
+    expect(page1.body.data.map((r: { id: string }) => r.id)).toEqual([runIds[2], runIds[1]]);
+    expect(page1.body.data[0]).toMatchObject({ workflowId: id, status: 'completed', workflowVersion: 2, error: null });
+    const page2 = await app.request('GET', `/api/runs?workflowId=${id}&status=completed&limit=2&after=${page1.body.next}`, { headers: h() });
+    expect(page2.body.data.map((r: { id: string }) => r.id)).toEqual([runIds[0]]);
+    expect(page2.body.next).toBeNull();
+    expect((await app.request('GET', `/api/runs?workflowId=${id}&status=failed`, { headers: h() })).body.data).toEqual([]);
+    expect((await app.request('GET', '/api/runs?status=nonsense', { headers: h() })).status).toBe(400);
+  });
+
+  it('shows step logs with hidden values as "[hidden]", and never records the secret', async () => {
+    expect((await app.request('POST', '/api/secrets', { headers: h(), body: { name: 'SLACK_BOT_TOKEN', value: TOKEN } })).status).toBe(201);
+    const id = await createWorkflow(app, h(), [
+      add('start', 'trigger_manual'),
+      add('say', 'slack_send_message', { channel: '#general', text: 'hi {{trigger.who}}' }),
+      connect('start', 'say'),
+    ]);
+    const run = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { who: 'bob' } } });
+    expect(run.body.status).toBe('completed');
+    expect(slackCalls.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+
+    const logs = await waitForLogs(app, h(), run.body.id, 1);
+    expect(logs).toEqual([
+      expect.objectContaining({
+        blockId: 'say',
+        blockType: 'slack_send_message',
+        attempt: 1,
+        status: 'succeeded',
+        input: { channel: '#general', text: 'hi bob', botToken: '[hidden]' },
+        output: { ok: true, channel: 'C1', ts: '1.2' },
+        error: null,
+        durationMs: expect.any(Number),
+      }),
+    ]);
+    const events = await app.request('GET', `/api/runs/${run.body.id}/events`, { headers: h() });
+    expect(events.text).not.toContain(TOKEN);
+    const stored = await app.db.pool.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE $1`, [`%${TOKEN}%`]);
+    expect(stored.rows[0].n).toBe(0);
+    expect(app.logs.join('')).not.toContain(TOKEN);
+  });
+
+  it('pages through the raw event stream', async () => {
+    const id = await createWorkflow(app, h(), echo('e'));
+    const run = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} });
+    const first = await app.request('GET', `/api/runs/${run.body.id}/events?limit=2`, { headers: h() });
+    expect(first.body.data.map((e: { type: string; version: number }) => [e.version, e.type])).toEqual([
+      [1, 'RunStarted'],
+      [2, 'StepAttemptStarted'],
+    ]);
+    const rest = await app.request('GET', `/api/runs/${run.body.id}/events?after=${first.body.next}`, { headers: h() });
+    expect(rest.body.data.map((e: { type: string }) => e.type)).toEqual(['StepAttemptSucceeded', 'RunCompleted']);
+    expect(rest.body.next).toBeNull();
+  });
+
+  it('streams a run as Server-Sent Events until it ends', async () => {
+    const id = await createWorkflow(app, h(), [
+      add('start', 'trigger_manual'),
+      add('nap', 'wait_duration', { durationMs: 300 }),
+      add('out', 'transform', { template: 'done' }),
+      connect('start', 'nap'),
+      connect('nap', 'out'),
+    ]);
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+    const response = await fetch(`${app.url}/api/runs/${run.body.runId}/stream`, { headers: h() });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const text = await response.text(); // the server closes the stream once the run has ended
+    const types = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    expect(types[0]).toBe('RunStarted');
+    expect(types).toContain('RunSleeping');
+    expect(types.at(-1)).toBe('RunCompleted');
+    expect(text).toMatch(/^id: 1$/m);
+  });
+});
+
+describe('controlling runs', () => {
+  const waiting = () => [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'resume', correlationKey: '{{trigger.key}}' }), add('out', 'transform', { template: '{{hold.data}}' }), connect('start', 'hold'), connect('hold', 'out')];
+
+  it('cancels a run (202), then refuses with 409 run_finished', async () => {
+    const id = await createWorkflow(app, h(), waiting());
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'c' } } });
+    await waitForRun(app, h(), run.body.runId, ['waiting']);
+
+    const cancel = await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: h(), body: {} });
+    expect(cancel.status).toBe(202);
+    expect(cancel.body).toMatchObject({ runId: run.body.runId, cancelRequested: true });
+    expect((await waitForRun(app, h(), run.body.runId)).status).toBe('cancelled');
+    const again = await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: h(), body: {} });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('run_finished');
+  });
+
+  it('publishes an organization event to the runs waiting on its name and key', async () => {
+    const id = await createWorkflow(app, h(), waiting());
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'k-42' } } });
+    const view = await waitForRun(app, h(), run.body.runId, ['waiting']);
+    expect(view.waitingFor).toEqual({ kind: 'wait_for_event', blockId: 'hold', eventName: 'resume', correlationKey: 'k-42' });
+
+    const miss = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'other' } });
+    expect(miss.status).toBe(202);
+    expect(miss.body).toEqual({ eventId: expect.any(String), matchedRuns: 0 });
+    const hit = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'k-42', payload: { ok: 1 }, idempotencyKey: 'ev-1' } });
+    expect(hit.body).toEqual({ eventId: expect.any(String), matchedRuns: 1 });
+    const replay = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'k-42', payload: { ok: 1 }, idempotencyKey: 'ev-1' } });
+    expect(replay.body).toMatchObject({ eventId: hit.body.eventId, matchedRuns: 1, duplicate: true });
+    expect((await waitForRun(app, h(), run.body.runId)).outputs.out).toEqual({ value: { ok: 1 } });
+  });
+
+  it('decides an approval through its public single-use link and records who decided', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('ask', 'human_approval', { prompt: 'Deploy?' }), add('out', 'transform', { template: '{{ask.approved}}' }), connect('start', 'ask'), connect('ask', 'out')]);
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+    const token = (await waitForRun(app, h(), run.body.runId, ['waiting'])).waitingFor.approvalToken as string;
+
+    const shown = await app.request('GET', `/api/approvals/${token}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ prompt: 'Deploy?', status: 'pending', runId: run.body.runId, expiresAt: null });
+    const decided = await app.request('POST', `/api/approvals/${token}`, { headers: h(), body: { approved: true, note: 'go' } });
+    expect(decided.status).toBe(200);
+    expect(decided.body).toEqual({ runId: run.body.runId, status: 'approved', approved: true, by: owner.userId });
+    const second = await app.request('POST', `/api/approvals/${token}`, { body: { approved: false } });
+    expect(second.status).toBe(409);
+    expect(second.body.error).toBe('approval_decided');
+    expect((await waitForRun(app, h(), run.body.runId)).outputs.ask).toEqual({ approved: true, by: owner.userId, note: 'go', timedOut: false });
+    expect((await app.request('GET', '/api/approvals/no-such-token')).status).toBe(404);
+  });
+
+  it('lets a viewer read runs but not start, cancel or signal them', async () => {
+    const viewer = await addMember(app, owner, 'viewer');
+    const id = await createWorkflow(app, h(), waiting());
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'v' } } });
+
+    expect((await app.request('GET', `/api/runs/${run.body.runId}`, { headers: viewer.headers })).status).toBe(200);
+    expect((await app.request('GET', '/api/runs', { headers: viewer.headers })).status).toBe(200);
+    expect((await app.request('POST', `/api/workflows/${id}/runs`, { headers: viewer.headers, body: {} })).status).toBe(403);
+    expect((await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: viewer.headers, body: {} })).status).toBe(403);
+    expect((await app.request('POST', `/api/runs/${run.body.runId}/signals`, { headers: viewer.headers, body: { name: 'x' } })).status).toBe(403);
+    expect((await app.request('POST', '/api/events', { headers: viewer.headers, body: { name: 'x' } })).status).toBe(403);
+    await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: h(), body: {} });
+  });
+
+  it('bounds payloads with clear errors: run input, signal payload and event payload', async () => {
+    const big = { blob: 'x'.repeat(300 * 1024) }; // over the 256 KiB run payload limit, under the body limit
+    const id = await createWorkflow(app, h(), waiting());
+    const input = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'b', ...big } } });
+    expect(input.status).toBe(413);
+    expect(input.body).toMatchObject({ error: 'payload_too_large', message: expect.stringContaining('run input') });
+
+    const run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'b' } } });
+    const signal = await app.request('POST', `/api/runs/${run.body.runId}/signals`, { headers: h(), body: { name: 'resume', payload: big } });
+    expect(signal.status).toBe(413);
+    expect(signal.body.message).toContain('signal payload');
+    const event = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', payload: big } });
+    expect(event.status).toBe(413);
+    expect(event.body.message).toContain('event payload');
+    await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: h(), body: {} });
+  });
+});

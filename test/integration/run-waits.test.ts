@@ -1,0 +1,136 @@
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { RunningThodare } from '../../src/main';
+import { DecideApprovalCommand } from '../../src/runs/decide-approval.command';
+import { GetApprovalQuery } from '../../src/runs/get-approval.query';
+import { PublishEventCommand } from '../../src/runs/publish-event.command';
+import { SignalRunCommand } from '../../src/runs/signal-run.command';
+import type { TestDatabase } from '../support/database';
+import { block, edge, workflowOf } from '../support/run-workflows';
+import { createRunTestDatabase, startRun, startWorkerApp, testMetadata, viewRun, waitForStatus } from '../support/run-harness';
+
+let db: TestDatabase;
+let worker: RunningThodare & { logs: string[] };
+const ORG = 'org-test';
+
+beforeAll(async () => {
+  db = await createRunTestDatabase('run_waits');
+  worker = await startWorkerApp(db);
+});
+afterAll(async () => {
+  await worker?.close();
+  await db?.drop();
+});
+
+const bus = () => worker.app.get(CommandBus);
+const publish = (name: string, payload: unknown, correlationKey?: string, organizationId = ORG) =>
+  bus().execute(new PublishEventCommand(organizationId, { name, payload, ...(correlationKey ? { correlationKey } : {}) }, testMetadata));
+
+/** trigger → [before] → wait (wait_for_event) → after (echoes the event data). */
+const waitForEvent = (params: Record<string, unknown>, before?: { type: string; params: Record<string, unknown> }) => {
+  const blocks = [block('wait', 'wait_for_event', params), block('after', 'transform', { template: '{{wait.data}}' })];
+  const edges = [edge('wait', 'after')];
+  if (before) {
+    blocks.unshift(block('before', before.type, before.params));
+    edges.unshift(edge('trigger', 'before'), edge('before', 'wait'));
+  } else edges.unshift(edge('trigger', 'wait'));
+  return workflowOf(blocks, edges);
+};
+
+describe('wait_duration', () => {
+  it('sleeps durably and resumes', async () => {
+    const wf = workflowOf([block('nap', 'wait_duration', { durationMs: 300 }), block('after', 'transform', { template: 'woke' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
+    const runId = await startRun(worker, wf);
+    expect(await waitForStatus(db.pool, runId, ['sleeping', 'completed'])).toBe('sleeping');
+    const view = await viewRun(worker, runId);
+    expect(view.waitingFor).toMatchObject({ kind: 'wait_duration', blockId: 'nap', until: expect.any(String) });
+    const lease = await db.pool.query('SELECT lease_owner, available_at FROM run_state WHERE run_id = $1', [runId]);
+    expect(lease.rows[0].lease_owner).toBeNull(); // a parked run holds no lease
+    expect(lease.rows[0].available_at.toISOString()).toBe(view.waitingFor?.until);
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'woke' });
+  });
+});
+
+describe('wait_for_event', () => {
+  it('is resumed by a signal sent to the run, with its payload', async () => {
+    const runId = await startRun(worker, waitForEvent({ eventName: 'go' }));
+    expect(await waitForStatus(db.pool, runId, ['waiting'])).toBe('waiting');
+    expect((await viewRun(worker, runId)).waitingFor).toEqual({ kind: 'wait_for_event', blockId: 'wait', eventName: 'go' });
+    await bus().execute(new SignalRunCommand(ORG, runId, { name: 'go', payload: { x: 1 } }, testMetadata));
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['wait']).toEqual({ data: { x: 1 }, timedOut: false });
+  });
+
+  it('stores a signal sent before the wait begins and delivers it then', async () => {
+    const runId = await startRun(worker, waitForEvent({ eventName: 'early' }, { type: 'wait_duration', params: { durationMs: 300 } }));
+    await bus().execute(new SignalRunCommand(ORG, runId, { name: 'early', payload: 'stored' }, testMetadata));
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'stored' });
+  });
+
+  it('delivers an organization event published before the wait began', async () => {
+    const runId = await startRun(worker, waitForEvent({ eventName: 'order.paid', correlationKey: '{{trigger.order}}' }, { type: 'wait_duration', params: { durationMs: 400 } }), { order: 'o-early' });
+    expect(await waitForStatus(db.pool, runId, ['sleeping'])).toBe('sleeping');
+    const published = await publish('order.paid', { amount: 5 }, 'o-early');
+    expect(published.matchedRuns).toBe(0); // nobody waits yet
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['wait']).toEqual({ data: { amount: 5 }, timedOut: false });
+  });
+
+  it('keeps runs apart by correlation key: two runs, two keys, two payloads', async () => {
+    const wf = waitForEvent({ eventName: 'invoice.settled', correlationKey: '{{trigger.invoice}}' });
+    const a = await startRun(worker, wf, { invoice: 'A' });
+    const b = await startRun(worker, wf, { invoice: 'B' });
+    await waitForStatus(db.pool, a, ['waiting']);
+    await waitForStatus(db.pool, b, ['waiting']);
+
+    expect((await publish('invoice.settled', { paid: 'for B' }, 'B')).matchedRuns).toBe(1);
+    expect(await waitForStatus(db.pool, b)).toBe('completed');
+    expect((await viewRun(worker, a)).status).toBe('waiting');
+    expect((await publish('invoice.settled', { paid: 'for A' }, 'A')).matchedRuns).toBe(1);
+    expect(await waitForStatus(db.pool, a)).toBe('completed');
+
+    expect((await viewRun(worker, a)).outputs['after']).toEqual({ value: { paid: 'for A' } });
+    expect((await viewRun(worker, b)).outputs['after']).toEqual({ value: { paid: 'for B' } });
+  });
+
+  it('never delivers an event of another organization', async () => {
+    const runId = await startRun(worker, waitForEvent({ eventName: 'shared.name' }));
+    await waitForStatus(db.pool, runId, ['waiting']);
+    expect((await publish('shared.name', 'not yours', undefined, 'org-other')).matchedRuns).toBe(0);
+    expect((await viewRun(worker, runId)).status).toBe('waiting');
+    expect((await publish('shared.name', 'yours')).matchedRuns).toBe(1);
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'yours' });
+  });
+
+  it('times out with timedOut: true', async () => {
+    const runId = await startRun(worker, waitForEvent({ eventName: 'never', timeoutMs: 200 }));
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['wait']).toEqual({ data: null, timedOut: true });
+  });
+});
+
+describe('human_approval', () => {
+  const approvalFlow = workflowOf(
+    [block('ask', 'human_approval', { prompt: 'Ship it?' }), block('after', 'transform', { template: '{{ask.approved}}' })],
+    [edge('trigger', 'ask'), edge('ask', 'after')],
+  );
+
+  it('waits on a single-use token, resumes with the decision, and refuses a second one', async () => {
+    const runId = await startRun(worker, approvalFlow);
+    expect(await waitForStatus(db.pool, runId, ['waiting'])).toBe('waiting');
+    const token = (await viewRun(worker, runId)).waitingFor?.approvalToken;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const queries = worker.app.get(QueryBus);
+    expect(await queries.execute(new GetApprovalQuery(token!))).toMatchObject({ prompt: 'Ship it?', status: 'pending', runId });
+
+    expect(await bus().execute(new DecideApprovalCommand(token!, { approved: true, by: 'user:alice', note: 'ok' }, testMetadata))).toMatchObject({ status: 'approved', runId });
+    await expect(bus().execute(new DecideApprovalCommand(token!, { approved: false }, testMetadata))).rejects.toMatchObject({ code: 'approval_decided' });
+
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['ask']).toEqual({ approved: true, by: 'user:alice', note: 'ok', timedOut: false });
+    expect(await queries.execute(new GetApprovalQuery(token!))).toMatchObject({ status: 'approved', decidedBy: 'user:alice' });
+    await expect(queries.execute(new GetApprovalQuery('not-a-token'))).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

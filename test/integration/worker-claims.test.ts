@@ -1,0 +1,42 @@
+import { buildCatalog } from '../../src/connectors/connector-registry';
+import { parseConfig } from '../../src/config/config';
+import { RunClaims } from '../../src/worker/run-claims';
+import type { TestDatabase } from '../support/database';
+import { createRunTestDatabase } from '../support/run-harness';
+import { appendRunStart } from '../support/run-start';
+import { transformChain } from '../support/run-workflows';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createRunTestDatabase('worker_claims'); // no worker runs here: the test claims by hand
+});
+afterAll(() => db?.drop());
+
+describe('claiming runs', () => {
+  it('is fair between organizations: a big backlog does not push a small tenant back', async () => {
+    const catalog = buildCatalog(parseConfig({}));
+    const big = [];
+    for (let i = 0; i < 20; i += 1) big.push(await appendRunStart(db, catalog, transformChain(1), {}, 'org-big'));
+    const small = [await appendRunStart(db, catalog, transformChain(1), {}, 'org-small'), await appendRunStart(db, catalog, transformChain(1), {}, 'org-small')];
+
+    const claims = new RunClaims(db.pool, 'tester', 30_000);
+    const first = await claims.claimBatch(4);
+    expect(first.map((c) => c.runId).sort()).toEqual([big[0], big[1], ...small].sort());
+    expect(first.every((c) => c.epoch === 1 && c.streamVersion === 1 && c.events?.length === 1)).toBe(true);
+  });
+
+  it('never hands the same run to two claimers, and a second claim after expiry bumps the epoch', async () => {
+    const catalog = buildCatalog(parseConfig({}));
+    const runId = await appendRunStart(db, catalog, transformChain(1), {}, 'org-solo');
+    await db.pool.query(`UPDATE run_state SET lease_owner = 'x', lease_until = now() + interval '1 hour' WHERE run_id <> $1`, [runId]);
+    const [a, b] = [new RunClaims(db.pool, 'a', 100), new RunClaims(db.pool, 'b', 100)];
+
+    const claimed = (await Promise.all([a.claimBatch(5), b.claimBatch(5)])).flat();
+    expect(claimed.map((c) => c.runId)).toEqual([runId]);
+    expect(await b.claimOne(runId)).toBeUndefined(); // still leased
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await b.claimOne(runId)).toMatchObject({ runId, epoch: 2 });
+    expect(await a.renew([runId])).toEqual([]); // a's lease is gone
+  });
+});

@@ -1,0 +1,123 @@
+import { buildBuiltinCatalog } from '../../src/connectors/builtin-catalog';
+import { parseConfig } from '../../src/config/config';
+import { eventsChannel } from '../../src/database/database.module';
+import { EventStore } from '../../src/event-store/event-store';
+import { ALL_PROJECTIONS } from '../../src/projections/all-projections';
+import { rebuildProjection } from '../../src/projections/rebuild';
+import { workflowsProjection } from '../../src/projections/workflows.projection';
+import { CreateWorkflowHandler, CreateWorkflowCommand } from '../../src/workflows/create-workflow.command';
+import { DeleteWorkflowCommand, DeleteWorkflowHandler } from '../../src/workflows/delete-workflow.command';
+import { PatchWorkflowCommand, PatchWorkflowHandler, type PatchOptions } from '../../src/workflows/patch-workflow.command';
+import { getCurrentWorkflow } from '../../src/workflows/workflow-read-model';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { systemMetadata } from '../support/metadata';
+
+const org = 'org-integration';
+const apiKey = { kind: 'api_key' } as const;
+let db: TestDatabase;
+let store: EventStore;
+let create: CreateWorkflowHandler;
+let patchHandler: PatchWorkflowHandler;
+
+beforeAll(async () => {
+  db = await createTestDatabase('workflow_patch', 30);
+  store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
+  create = new CreateWorkflowHandler(store);
+  patchHandler = new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}));
+});
+afterAll(() => db.drop());
+
+const newWorkflow = async () => (await create.execute(new CreateWorkflowCommand(org, 'wf', undefined, systemMetadata))).id;
+const patch = (id: string, ops: unknown[], options: PatchOptions = {}, organizationId = org) =>
+  patchHandler.execute(new PatchWorkflowCommand(organizationId, id, ops, apiKey, options, systemMetadata));
+const add = (id: string, type = 'transform') => ({ operation_type: 'add', block_id: id, type, params: { template: id } });
+const streamTypes = async (id: string) => (await store.readStream(`workflow-${id}`)).map((e) => e.type);
+
+describe('patch handler against Postgres', () => {
+  it('appends EditOpApplied/EditOpSkipped per op and one WorkflowPatched per changing batch', async () => {
+    const id = await newWorkflow();
+    const result = await patch(id, [add('a'), add('b'), { operation_type: 'add', block_id: 'c', type: 'no_such_type' }, 42]);
+    expect(result.version).toBe(2);
+    expect(await streamTypes(id)).toEqual(['WorkflowCreated', 'EditOpApplied', 'EditOpApplied', 'EditOpSkipped', 'EditOpSkipped', 'WorkflowPatched']);
+    const current = await getCurrentWorkflow(db.pool, org, id);
+    expect(current).toMatchObject({ id, version: 2, streamVersion: 6 });
+    expect(current?.workflow.blocks.map((b) => b.id)).toEqual(['a', 'b']);
+  });
+
+  it('records the skips of an all-skipped batch without a new version, and the next patch still appends', async () => {
+    const id = await newWorkflow();
+    const skipped = await patch(id, [{ operation_type: 'remove', block_id: 'ghost' }]);
+    expect(skipped.version).toBe(1);
+    expect(await streamTypes(id)).toEqual(['WorkflowCreated', 'EditOpSkipped']);
+    expect(await getCurrentWorkflow(db.pool, org, id)).toMatchObject({ version: 1, streamVersion: 2 });
+    expect((await patch(id, [add('a')])).version).toBe(2);
+  });
+
+  it('applies 8 concurrent batches without If-Match: every op lands, one version per batch', async () => {
+    const id = await newWorkflow();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => patch(id, [add(`n${i}`)])));
+    expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    const current = await getCurrentWorkflow(db.pool, org, id);
+    expect(current?.workflow.blocks.map((b) => b.id).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7']);
+    expect((await streamTypes(id)).filter((t) => t === 'WorkflowPatched')).toHaveLength(8);
+  });
+
+  it('lets exactly one of 8 concurrent If-Match patches on the same version win; the others get 412 with current', async () => {
+    const id = await newWorkflow();
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => patch(id, [add(`n${i}`)], { ifMatch: 1 })));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(rejected).toHaveLength(7);
+    for (const r of rejected) expect(r.reason).toMatchObject({ code: 'version_mismatch', details: { current: 2 } });
+    expect((await getCurrentWorkflow(db.pool, org, id))?.workflow.blocks).toHaveLength(1);
+  });
+
+  it('an If-Match patch is not refused because of concurrent all-skipped batches (the version did not move)', async () => {
+    const id = await newWorkflow();
+    const noise = Array.from({ length: 5 }, () => patch(id, [{ operation_type: 'remove', block_id: 'ghost' }]));
+    const [winner] = await Promise.all([patch(id, [add('a')], { ifMatch: 1 }), ...noise]);
+    expect(winner.version).toBe(2);
+  });
+
+  it('applies a batch once when the same Idempotency-Key arrives 6 times at once', async () => {
+    const id = await newWorkflow();
+    const results = await Promise.all(Array.from({ length: 6 }, () => patch(id, [add('once')], { idempotencyKey: 'k-1' })));
+    for (const r of results) expect(r).toEqual(results[0]);
+    expect((await streamTypes(id)).filter((t) => t === 'WorkflowPatched')).toHaveLength(1);
+  });
+
+  it('scopes idempotency keys per workflow and per organization', async () => {
+    const first = await newWorkflow();
+    const second = await newWorkflow();
+    expect((await patch(first, [add('a')], { idempotencyKey: 'shared' })).version).toBe(2);
+    expect((await patch(second, [add('b')], { idempotencyKey: 'shared' })).version).toBe(2);
+    await expect(patch(first, [add('a')], { idempotencyKey: 'shared' }, 'org-other')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('answers 404 after a delete, and delete of a deleted workflow is 404', async () => {
+    const id = await newWorkflow();
+    const del = new DeleteWorkflowHandler(db.pool, store);
+    await del.execute(new DeleteWorkflowCommand(org, id, systemMetadata));
+    await expect(patch(id, [add('a')])).rejects.toMatchObject({ code: 'not_found' });
+    await expect(del.execute(new DeleteWorkflowCommand(org, id, systemMetadata))).rejects.toMatchObject({ code: 'not_found' });
+    expect(await getCurrentWorkflow(db.pool, org, id)).toBeUndefined();
+  });
+});
+
+describe('workflows projection rebuild', () => {
+  it('rebuilds workflows and workflow_versions equal to the live tables', async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('x'), { operation_type: 'set_metadata', name: 'renamed', description: 'd' }]);
+    await patch(id, [{ operation_type: 'remove', block_id: 'ghost' }]);
+    const snapshot = async () => ({
+      workflows: (await db.pool.query('SELECT * FROM workflows ORDER BY id')).rows,
+      versions: (await db.pool.query('SELECT * FROM workflow_versions ORDER BY workflow_id, version')).rows,
+    });
+    const live = await snapshot();
+    expect(live.workflows.length).toBeGreaterThan(5);
+    expect(live.workflows.some((row) => row.deleted_at !== null)).toBe(true);
+    const { events } = await rebuildProjection(db.pool, store, workflowsProjection);
+    expect(events).toBeGreaterThan(0);
+    expect(await snapshot()).toEqual(live);
+  });
+});

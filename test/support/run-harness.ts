@@ -1,0 +1,109 @@
+import { CommandBus } from '@nestjs/cqrs';
+import { Writable } from 'node:stream';
+import type { Pool } from 'pg';
+import { parseConfig } from '../../src/config/config';
+import { registerConnectors } from '../../src/connectors/connector-registry';
+import { runView } from '../../src/domain/run/run.view';
+import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
+import { startThodare, type RunningThodare } from '../../src/main';
+import { RunStore } from '../../src/runs/run-store';
+import { StartRunCommand } from '../../src/runs/start-run.command';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createRunTestTables, runTestConnectors } from './run-connectors';
+
+export const TERMINAL = ['completed', 'failed', 'cancelled'];
+export const testMetadata = { actor: { type: 'system' as const, id: 'test' } };
+
+let connectorPool: Pool | undefined;
+let registered = false;
+
+/** Registers the test connectors once per test file; they write through the current test pool. */
+function ensureTestConnectors(pool: Pool): void {
+  connectorPool = pool;
+  if (registered) return;
+  registered = true;
+  const proxy = { query: (...args: unknown[]) => (connectorPool!.query as (...a: unknown[]) => unknown)(...args) } as unknown as Pool;
+  registerConnectors(...runTestConnectors(proxy));
+}
+
+/** A fresh schema with the test connectors' tables. */
+export async function createRunTestDatabase(label: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(label, 20);
+  await createRunTestTables(db.pool);
+  ensureTestConnectors(db.pool);
+  return db;
+}
+
+/** A worker-only Thodare (the real `WorkerAppModule`) on `db`, logs captured. */
+export async function startWorkerApp(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningThodare & { logs: string[] }> {
+  const config = parseConfig({ THODARE_LOG_LEVEL: 'warn', THODARE_POLL_INTERVAL_MS: '200', THODARE_LEASE_MS: '3000', ...env, THODARE_SCHEMA: db.schema, DATABASE_URL: db.url });
+  const logs: string[] = [];
+  const logStream = new Writable({ write(chunk, _e, done) { logs.push(String(chunk)); done(); } });
+  const running = await startThodare({ config, databaseUrl: db.url, roles: { api: false, worker: true }, logStream });
+  return Object.assign(running, { logs });
+}
+
+/** Starts a run of `workflow` (pinned as version 1 of workflow `workflowId`) through the command bus. */
+export async function startRun(
+  app: RunningThodare,
+  workflow: SerializedWorkflow,
+  input: unknown = {},
+  options: { organizationId?: string; workflowId?: string; idempotencyKey?: string; version?: number } = {},
+): Promise<string> {
+  const bus = app.app.get(CommandBus);
+  const started = await bus.execute(
+    new StartRunCommand(options.organizationId ?? 'org-test', options.workflowId ?? 'wf-test', input, testMetadata, {
+      workflow: { version: options.version ?? 1, workflow },
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    }),
+  );
+  return started.runId;
+}
+
+/** Polls `run_state` until the run reaches one of `statuses`; throws with the last status on timeout. */
+export async function waitForStatus(pool: Pool, runId: string, statuses: string[] = TERMINAL, timeoutMs = 30_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  let last = 'missing';
+  while (Date.now() < until) {
+    const { rows } = await pool.query<{ status: string }>('SELECT status FROM run_state WHERE run_id = $1', [runId]);
+    last = rows[0]?.status ?? 'missing';
+    if (statuses.includes(last)) return last;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`run ${runId} did not reach ${statuses.join('/')} in ${timeoutMs} ms (last status: ${last})`);
+}
+
+/** The run folded from its stream, as the API shows it. */
+export async function viewRun(app: RunningThodare, runId: string) {
+  const loaded = await app.app.get(RunStore).load(runId);
+  if (!loaded) throw new Error(`run ${runId} not found`);
+  return { ...runView(loaded.state), version: loaded.state.version };
+}
+
+/** Event types of a run's stream, in order. */
+export async function eventTypes(pool: Pool, runId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ type: string }>('SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version', [`run-${runId}`]);
+  return rows.map((r) => r.type);
+}
+
+/** Rows of `test_calls` for a run. */
+export async function callsOf(pool: Pool, runId: string): Promise<Array<{ connector: string; block_id: string; attempt: number; idempotency_key: string; label: string | null }>> {
+  const { rows } = await pool.query('SELECT connector, block_id, attempt, idempotency_key, label FROM test_calls WHERE run_id = $1 ORDER BY id', [runId]);
+  return rows;
+}
+
+/** Opens a `test_gate` with this label. */
+export async function openGate(pool: Pool, label: string): Promise<void> {
+  await pool.query('INSERT INTO test_gates (label) VALUES ($1) ON CONFLICT DO NOTHING', [label]);
+}
+
+/** Waits until `test_calls` holds at least `count` rows matching `label`. */
+export async function waitForCalls(pool: Pool, label: string, count = 1, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM test_calls WHERE label = $1', [label]);
+    if ((rows[0]?.n ?? 0) >= count) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`fewer than ${count} calls labelled ${label} after ${timeoutMs} ms`);
+}

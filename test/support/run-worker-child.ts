@@ -1,0 +1,22 @@
+// A worker process for crash tests: the real `WorkerAppModule` (as `thodare worker` runs it) plus
+// the test connectors. Configured like the CLI, from the environment; prints `ready` once claiming.
+import { parseConfig } from '../../src/config/config';
+import { registerConnectors } from '../../src/connectors/connector-registry';
+import { createPool } from '../../src/database/pool';
+import { startThodare } from '../../src/main';
+import { runTestConnectors } from './run-connectors';
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const databaseUrl = config.databaseUrl;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required');
+  registerConnectors(...runTestConnectors(createPool(databaseUrl, config.schema, 4)));
+  const running = await startThodare({ config, databaseUrl, roles: { api: false, worker: true } });
+  process.stdout.write('ready\n');
+  process.on('SIGTERM', () => void running.close().then(() => process.exit(0)));
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker child failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
