@@ -34,11 +34,21 @@ interface InsertedRow {
  * (stream_id, stream_version) index rejects the concurrent ones that read the same max.
  * The optional NOTIFY rides in the same statement, so it is sent if and only if it commits.
  */
-const INSERT_SQL = `
+/**
+ * The append's INSERT: parameters $1 stream id, $2 expected version, $3 organization id,
+ * $4 types (text[]), $5 payloads (JSON text[]), $6 metadata (JSON). `condition` may add a
+ * guard (the run hot path fences on its lease). Statements that do more work in the same
+ * commit wrap it in a CTE and add their own RETURNING.
+ */
+export function insertEventsSql(condition = 'true'): string {
+  return `
   INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1, $2::int + e.ord::int, $3, e.type, e.data, $6::jsonb
   FROM unnest($4::text[], $5::text[]::jsonb[]) WITH ORDINALITY AS e(type, data, ord)
-  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
+  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2 AND (${condition})`;
+}
+
+const INSERT_SQL = `${insertEventsSql()}
   RETURNING global_position, transaction_id::text AS transaction_id, stream_version, recorded_at`;
 
 const APPEND_SQL = `${INSERT_SQL} `;

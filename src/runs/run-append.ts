@@ -2,13 +2,14 @@ import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
+import { insertEventsSql } from '../event-store/event-store';
 import { ALL_PROJECTIONS } from '../projections/all-projections';
 import { handlesEvent, type Queryable } from '../projections/projection';
 import { LeaseLost } from '../projections/run-append-hint';
 import { runStateColumns, runStateProjection } from '../projections/run-state.projection';
 
 // The hot path of runs, in ONE statement and one commit: insert the batch at the expected
-// version (the same check as `EventStore.append`: max(stream_version) plus the unique index),
+// version (`insertEventsSql`, the event store's own INSERT and version check),
 // apply the `run_state` projection from the state the writer already folded, optionally fence on
 // the worker's lease (the run_state row is locked first, so a concurrent claim either waits for
 // this commit or makes this insert insert nothing) and NOTIFY. Used only when `run_state` is the
@@ -18,12 +19,7 @@ import { runStateColumns, runStateProjection } from '../projections/run-state.pr
 const INSERT_EVENTS = `
 fence AS (
   SELECT 1 FROM run_state WHERE run_id = $7 AND lease_owner = $8 AND lease_epoch = $9 FOR UPDATE
-), inserted AS (
-  INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-  SELECT $1, $2::int + e.ord::int, $3, e.type, e.data, $6::jsonb
-  FROM unnest($4::text[], $5::text[]::jsonb[]) WITH ORDINALITY AS e(type, data, ord)
-  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2
-    AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM fence))
+), inserted AS (${insertEventsSql('$8::text IS NULL OR EXISTS (SELECT 1 FROM fence)')}
   RETURNING global_position, stream_version, recorded_at
 ), last AS (
   SELECT max(recorded_at) AS at FROM inserted

@@ -88,7 +88,8 @@ function waitAction(
 ): RunAction | number | undefined {
   if (wait.type === 'wait_duration') {
     if (wait.untilMs > nowMs) return wait.untilMs;
-    return { type: 'CompleteWait', blockId, reason: 'elapsed', output: { sleptUntil: wait.until } };
+    const output = { sleptUntil: wait.until, resumedAt: new Date(nowMs).toISOString() };
+    return { type: 'CompleteWait', blockId, reason: 'elapsed', output };
   }
   if (wait.type === 'wait_for_event' && wait.signal) {
     const output = { data: wait.signal.payload ?? null, timedOut: false };

@@ -48,7 +48,7 @@ describe('wait_duration', () => {
 
     t = run.react(t.state, ports(at(60_000)));
     expect(kinds(t.events)).toEqual(['WaitCompleted:w', 'StepAttemptStarted:after']);
-    expect(t.state.outputs['w']).toEqual({ sleptUntil: at(60_000).toISOString() });
+    expect(t.state.outputs['w']).toEqual({ sleptUntil: at(60_000).toISOString(), resumedAt: expect.any(String) });
   });
 
   it('accepts seconds', () => {

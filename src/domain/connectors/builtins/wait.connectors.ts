@@ -13,12 +13,15 @@ export const waitDuration = defineConnector({
   type: 'wait_duration',
   name: 'Wait for a duration',
   description:
-    'Pauses the run durably for durationMs milliseconds (up to 366 days). Output: {resumedAt}.',
+    'Pauses the run durably for durationMs milliseconds (up to 366 days). Output: {sleptUntil, resumedAt}.',
   category: 'wait',
   kind: 'wait',
   aliases: ['sleep', 'delay', 'wait', 'pause'],
   params: z.object({ durationMs: waitMs.describe('How long to wait, in milliseconds') }),
-  outputs: z.object({ resumedAt: z.string().describe('ISO-8601 time the wait ended') }),
+  outputs: z.object({
+    sleptUntil: z.string().describe('ISO-8601 time the timer was due'),
+    resumedAt: z.string().describe('ISO-8601 time the run actually resumed (at or after sleptUntil)'),
+  }),
 });
 
 /** `wait_for_event`: resumes on a matching event or run signal, or times out. */
