@@ -40,7 +40,7 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'thodare-api-key'
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const key = apiKeyFrom(request);
     if (!key) return null;
-    const { rows } = await this.pool.query<{ id: string; organization_id: string; role: Role }>(KEY_SQL, [hashSecret(key)]);
+    const { rows } = await this.pool.query<{ id: string; organization_id: string; role: Role }>({ name: 'thodare_auth_key', text: KEY_SQL, values: [hashSecret(key)] });
     const row = rows[0];
     if (!row) throw new AppError('unauthorized', 'the API key is invalid, expired or revoked');
     return {

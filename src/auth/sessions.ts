@@ -52,10 +52,12 @@ FROM s LEFT JOIN LATERAL (
 
 /** The live session behind a token hash (renewing its expiry now and then), or undefined. */
 export async function lookUpSession(db: Queryable, tokenHash: string, ttlHours: number): Promise<SessionPrincipal | undefined> {
-  const { rows } = await db.query<{ session_id: string; user_id: string; organization_id: string | null; role: Role | null; renewed_until: Date | null }>(LOOKUP_SQL, [
-    tokenHash,
-    ttlHours,
-  ]);
+  // Named: runs on every request, so each connection plans it once.
+  const { rows } = await db.query<{ session_id: string; user_id: string; organization_id: string | null; role: Role | null; renewed_until: Date | null }>({
+    name: 'thodare_auth_session',
+    text: LOOKUP_SQL,
+    values: [tokenHash, ttlHours],
+  });
   const row = rows[0];
   return row && { sessionId: row.session_id, userId: row.user_id, organizationId: row.organization_id, role: row.role, renewedUntil: row.renewed_until };
 }

@@ -48,7 +48,7 @@ export class PgThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnMod
   /** `ttl` is the window in milliseconds (throttler v6); the record's times are in seconds. */
   async increment(key: string, ttl: number, limit: number, _blockDuration?: number, _throttlerName?: string): Promise<PgThrottlerRecord> {
     const params = gcraParams(limit, ttl);
-    const result = await this.pool.query<{ tat: string; seen_at: string; admitted: boolean }>(INCREMENT, [key, params.emissionUs, params.burstUs]);
+    const result = await this.pool.query<{ tat: string; seen_at: string; admitted: boolean }>({ name: 'thodare_rate_limit', text: INCREMENT, values: [key, params.emissionUs, params.burstUs] });
     const row = result.rows[0];
     if (!row) throw new Error('rate-limit upsert returned no row');
     const state = budgetState({ tat: Number(row.tat), seenAt: Number(row.seen_at), admitted: row.admitted }, params);

@@ -21,13 +21,14 @@ export interface CurrentWorkflow {
  * sees every committed patch (the runtime pins this at run start).
  */
 export async function getCurrentWorkflow(db: Queryable, organizationId: string, workflowId: string): Promise<CurrentWorkflow | undefined> {
-  const { rows } = await db.query<{ id: string; version: number; workflow: SerializedWorkflow; stream_version: number }>(
-    `SELECT id, version, workflow,
+  const { rows } = await db.query<{ id: string; version: number; workflow: SerializedWorkflow; stream_version: number }>({
+    name: 'thodare_current_workflow',
+    text: `SELECT id, version, workflow,
             (SELECT max(stream_version) FROM events WHERE stream_id = 'workflow-' || workflows.id) AS stream_version
      FROM workflows
      WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL`,
-    [workflowId, organizationId],
-  );
+    values: [workflowId, organizationId],
+  });
   const row = rows[0];
   return row && { id: row.id, version: row.version, workflow: row.workflow, streamVersion: row.stream_version };
 }
