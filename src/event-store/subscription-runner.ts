@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { handlesEvent, type Projection } from '../projections/projection';
-import { Checkpoint } from './event';
+import { applyAll, handlesEvent, type Projection } from '../projections/projection';
+import { Checkpoint, type RecordedEvent } from './event';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
 
@@ -98,12 +98,14 @@ export class SubscriptionRunner {
       }
       const from = await readCheckpoint(client, projection.name);
       const events = await this.store.readAll(from, { limit: this.options.batchSize ?? 1000, db: client });
+      const handled = [];
       for (const event of events) {
-        current = event.globalPosition;
         if (!handlesEvent(projection, event.type)) continue;
         if (this.shouldPark(projection.name, event.globalPosition)) await park(client, projection.name, event.globalPosition, this.failures.get(projection.name));
-        else await projection.apply(client, event);
+        else handled.push(event);
       }
+      current = this.failures.get(projection.name)?.position ?? handled[0]?.globalPosition;
+      await this.applyHandled(client, projection, handled, (position) => (current = position));
       const last = events.at(-1);
       if (last) await writeCheckpoint(client, projection.name, last);
       await client.query('COMMIT');
@@ -115,6 +117,18 @@ export class SubscriptionRunner {
       return 0;
     } finally {
       client.release();
+    }
+  }
+
+  /**
+   * The batch form first; once an event of this batch has failed, one event at a time, so the
+   * failure is pinned on the right event (and that event can be parked after repeated failures).
+   */
+  private async applyHandled(client: PoolClient, projection: Projection, events: RecordedEvent[], at: (position: number) => void): Promise<void> {
+    if (!this.failures.has(projection.name)) return applyAll(projection, client, events);
+    for (const event of events) {
+      at(event.globalPosition);
+      await projection.apply(client, event);
     }
   }
 

@@ -18,8 +18,20 @@ export interface Projection {
   /** Tables it owns, emptied before a rebuild. */
   readonly tables: readonly string[];
   apply(db: Queryable, event: RecordedEvent): Promise<void>;
+  /**
+   * Optional: the same effect as `apply` over each event in order, in fewer statements. Async
+   * runners and rebuilds call it with every handled event of a batch when it is defined.
+   */
+  applyBatch?(db: Queryable, events: readonly RecordedEvent[]): Promise<void>;
 }
 
 export function handlesEvent(projection: Projection, type: string): boolean {
   return projection.handles === 'all' || projection.handles.includes(type);
+}
+
+/** Applies `events` (already filtered to the ones it handles) through the batch form when there is one. */
+export async function applyAll(projection: Projection, db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (projection.applyBatch) return projection.applyBatch(db, events);
+  for (const event of events) await projection.apply(db, event);
 }

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { Checkpoint, START } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { writeCheckpoint } from '../event-store/subscription-runner';
-import { handlesEvent, type Projection } from './projection';
+import { applyAll, handlesEvent, type Projection } from './projection';
 
 const PAGE = 5000;
 
@@ -32,9 +32,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
         db: client,
         belowOpenTransactions: projection.mode === 'async',
       });
-      for (const event of events) {
-        if (handlesEvent(projection, event.type)) await projection.apply(client, event);
-      }
+      await applyAll(projection, client, events.filter((e) => handlesEvent(projection, e.type)));
       const last = events.at(-1);
       if (!last) break;
       after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
