@@ -24,7 +24,8 @@ export function userOnly<T extends z.ZodType>(schema: T): T {
   return schema.meta({ [VISIBILITY_KEY]: 'user-only' }) as T;
 }
 
-const WRAPPERS = new Set([
+/** zod schema kinds that wrap one inner schema without changing what it describes. */
+export const WRAPPER_SCHEMA_TYPES: ReadonlySet<string> = new Set([
   'optional',
   'nullable',
   'default',
@@ -41,7 +42,7 @@ export function visibilityOf(schema: z.ZodType): Visibility | undefined {
     const mark = current.meta()?.[VISIBILITY_KEY];
     if (mark === 'hidden' || mark === 'user-only') return mark;
     const def = current.def as { type: string; innerType?: z.ZodType };
-    current = WRAPPERS.has(def.type) ? def.innerType : undefined;
+    current = WRAPPER_SCHEMA_TYPES.has(def.type) ? def.innerType : undefined;
   }
   return undefined;
 }

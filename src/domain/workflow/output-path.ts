@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { isForbiddenKey } from '../resolver/forbidden-keys';
+import { WRAPPER_SCHEMA_TYPES } from '../connectors/visibility';
 
 /** Whether a reference path exists in a declared outputs schema, and if not, where it breaks. */
 export type OutputPathCheck =
@@ -30,15 +31,6 @@ interface Def {
   getter?: () => z.core.$ZodType;
 }
 
-const WRAPPERS = new Set([
-  'optional',
-  'nullable',
-  'default',
-  'prefault',
-  'readonly',
-  'catch',
-  'nonoptional',
-]);
 const INDEX = /^\d+$/;
 
 function defOf(schema: z.core.$ZodType): Def {
@@ -49,7 +41,7 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
   for (let i = 0; i < 16; i += 1) {
     const def = defOf(current);
-    const next = WRAPPERS.has(def.type)
+    const next = WRAPPER_SCHEMA_TYPES.has(def.type)
       ? def.innerType
       : def.type === 'pipe'
         ? def.out
