@@ -55,6 +55,12 @@ export function settle(
   }
 }
 
+/** A block finished with `output`: it becomes the block's output and its edges resolve. */
+export function succeed(state: RunState, blockId: string, output: unknown): void {
+  state.outputs[blockId] = output;
+  settle(state, blockId, { kind: 'succeeded', output }, { kind: 'succeeded', output });
+}
+
 /**
  * The API status of a folded state: `running` while the worker has something to do now;
  * otherwise `waiting` when a block waits for an event or approval, `sleeping` when only timers

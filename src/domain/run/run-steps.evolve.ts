@@ -5,7 +5,7 @@ import type {
   StepRetryScheduled,
   StepSkipped,
 } from './run.events';
-import { setPhase, settle } from './run-flow';
+import { setPhase, settle, succeed } from './run-flow';
 import type { RunState } from './run.state';
 import { errorOutput } from './step-result';
 
@@ -27,13 +27,7 @@ export function onAttemptStarted(state: RunState, data: StepAttemptStarted['data
 export function onAttemptSucceeded(state: RunState, data: StepAttemptSucceeded['data']): void {
   const phase = state.blocks.get(data.blockId)?.phase;
   if (phase?.kind !== 'running' || phase.attempt !== data.attempt) return;
-  state.outputs[data.blockId] = data.output;
-  settle(
-    state,
-    data.blockId,
-    { kind: 'succeeded', output: data.output },
-    { kind: 'succeeded', output: data.output },
-  );
+  succeed(state, data.blockId, data.output);
 }
 
 /**

@@ -6,7 +6,7 @@ import type {
   SignalReceived,
   WaitCompleted,
 } from './run.events';
-import { setPhase, settle } from './run-flow';
+import { setPhase, succeed } from './run-flow';
 import type { ActiveWait, ReceivedSignal, RunState } from './run.state';
 import { findWaiter, takePendingSignal, type EventWait } from './signal-matching';
 
@@ -89,13 +89,7 @@ export function onWaitCompleted(state: RunState, data: WaitCompleted['data']): v
       state.approvals.set(phase.wait.token, { ...entry, status: 'timed_out' });
     }
   }
-  state.outputs[data.blockId] = data.output;
-  settle(
-    state,
-    data.blockId,
-    { kind: 'succeeded', output: data.output },
-    { kind: 'succeeded', output: data.output },
-  );
+  succeed(state, data.blockId, data.output);
 }
 
 function begin(state: RunState, blockId: string, wait: ActiveWait): void {
