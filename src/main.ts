@@ -2,11 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule, type Roles } from './app/app.module';
 import type { Config } from './config/config';
 import { WorkerAppModule } from './app/worker-app.module';
+import { AppLogger } from './http/app-logger';
 import { requestId } from './http/logging';
 
 export interface RunningThodare {
@@ -29,7 +29,7 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
   const { config, databaseUrl, roles } = options;
   if (!roles.api) {
     const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config, databaseUrl, options.logStream), { bufferLogs: true });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(AppLogger));
     await app.init();
     return { url: undefined, app, close: () => app.close() };
   }
@@ -42,7 +42,7 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
     trustProxy: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

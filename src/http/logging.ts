@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamicModule } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { AppLogger } from './app-logger';
 import type { DestinationStream, LoggerOptions } from 'pino';
 
 /** Path segments that are credentials in our public URLs (approval, hook, invitation tokens). */
@@ -54,5 +55,6 @@ export function requestId(header: string | string[] | undefined): string {
 export function loggerModule(level: string, stream?: DestinationStream): DynamicModule {
   const { stream: destination, ...options } = loggerOptions(level, stream);
   const pinoHttp = { ...options, genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']) };
-  return LoggerModule.forRoot({ pinoHttp: destination ? [pinoHttp, destination] : pinoHttp });
+  const module = LoggerModule.forRoot({ pinoHttp: destination ? [pinoHttp, destination] : pinoHttp });
+  return { ...module, providers: [...(module.providers ?? []), AppLogger], exports: [...(module.exports ?? []), AppLogger] };
 }
