@@ -1,13 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { z } from 'zod';
 import type { EventMetadata } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
+import { pageQuery } from '../http/keyset';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { orgActor } from '../organizations/org-actor';
 import { CreateApiKeyCommand, type CreatedApiKey } from './create-api-key.command';
-import { ListApiKeysQuery, type ApiKeySummary } from './list-api-keys.query';
+import { ListApiKeysQuery, type ApiKeyPage } from './list-api-keys.query';
+
+const listPage = pageQuery();
 import { RevokeApiKeyCommand } from './revoke-api-key.command';
 
 const role = z.enum(['owner', 'admin', 'member', 'viewer']);
@@ -42,9 +45,14 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiRoute({ summary: 'List the API keys (prefixes and last use, never the keys)', tags, responses: { 200: z.object({ apiKeys: z.array(listed) }) } })
-  async list(@CurrentPrincipal() principal: Principal): Promise<{ apiKeys: ApiKeySummary[] }> {
-    return { apiKeys: await this.queries.execute(new ListApiKeysQuery(principal.organizationId)) };
+  @ApiRoute({
+    summary: 'List the API keys (prefixes and last use, never the keys), newest first; keyset pages',
+    tags,
+    query: listPage,
+    responses: { 200: z.object({ apiKeys: z.array(listed), next: z.string().nullable() }) },
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof listPage>): Promise<ApiKeyPage> {
+    return this.queries.execute(new ListApiKeysQuery(principal.organizationId, query.after, query.limit));
   }
 
   @Delete(':id')

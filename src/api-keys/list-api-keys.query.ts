@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import type { OrgRole } from '../domain/organization/organization.events';
+import { decodeCursor, toPage } from '../http/keyset';
 
 export interface ApiKeySummary {
   id: string;
@@ -15,27 +16,40 @@ export interface ApiKeySummary {
   lastUsedAt: Date | null;
 }
 
-/** `GET /api/api-keys`: the organization's keys, newest first, without any secret. */
-export class ListApiKeysQuery extends Query<ApiKeySummary[]> {
-  constructor(readonly organizationId: string) {
+export interface ApiKeyPage {
+  apiKeys: ApiKeySummary[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+/** `GET /api/api-keys`: the organization's keys, newest first (keyset pages), without any secret. */
+export class ListApiKeysQuery extends Query<ApiKeyPage> {
+  constructor(
+    readonly organizationId: string,
+    readonly after: string | undefined,
+    readonly limit: number,
+  ) {
     super();
   }
 }
 
 @QueryHandler(ListApiKeysQuery)
-export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery, ApiKeySummary[]> {
+export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery, ApiKeyPage> {
   constructor(@Inject(Pool) private readonly pool: Pool) {}
 
-  async execute({ organizationId }: ListApiKeysQuery): Promise<ApiKeySummary[]> {
+  async execute({ organizationId, after, limit }: ListApiKeysQuery): Promise<ApiKeyPage> {
+    const [createdAt, id] = after === undefined ? [null, ''] : decodeCursor(after, ['time', 'string']);
     const { rows } = await this.pool.query<ApiKeySummary>(
       `SELECT k.id, k.name, k.prefix, k.role, k.created_by AS "createdBy", k.created_at AS "createdAt",
               k.expires_at AS "expiresAt", k.revoked_at AS "revokedAt", c.last_used_at AS "lastUsedAt"
        FROM api_keys k LEFT JOIN api_key_credentials c ON c.api_key_id = k.id AND c.organization_id = k.organization_id
        WHERE k.organization_id = $1
+         AND ($2::timestamptz IS NULL OR (k.created_at < $2 OR (k.created_at = $2 AND k.id > $3)))
        ORDER BY k.created_at DESC, k.id
-       LIMIT 1000`,
-      [organizationId],
+       LIMIT $4`,
+      [organizationId, createdAt, id, limit + 1],
     );
-    return rows;
+    const { items, next } = toPage(rows, limit, (row) => row, (row) => [row.createdAt.toISOString(), row.id]);
+    return { apiKeys: items, next };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
 import { WithoutOrganization } from '../auth/without-organization.decorator';
@@ -9,7 +9,7 @@ import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal
 import { RequireRole } from '../http/require-role.decorator';
 import { AcceptInvitationCommand } from './accept-invitation.command';
 import { CreateInvitationCommand, type CreatedInvitation } from './create-invitation.command';
-import { ListInvitationsQuery, type InvitationView } from './list-invitations.query';
+import { ListInvitationsQuery, type InvitationPage } from './list-invitations.query';
 import { orgActor } from './org-actor';
 import * as s from './organizations.schemas';
 
@@ -44,9 +44,9 @@ export class InvitationsController {
 
   @Get()
   @RequireRole('admin')
-  @ApiRoute({ summary: "This organization's invitations (without tokens)", tags, responses: { 200: s.invitationList } })
-  async list(@CurrentPrincipal() principal: Principal): Promise<{ invitations: InvitationView[] }> {
-    return { invitations: await this.queries.execute(new ListInvitationsQuery(principal.organizationId)) };
+  @ApiRoute({ summary: "This organization's invitations (without tokens), newest first; keyset pages", tags, query: s.listPage, responses: { 200: s.invitationList } })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof s.listPage>): Promise<InvitationPage> {
+    return this.queries.execute(new ListInvitationsQuery(principal.organizationId, query.after, query.limit));
   }
 
   @Post(':token/accept')

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import type { OrgRole } from '../domain/organization/organization.events';
+import { decodeCursor, toPage } from '../http/keyset';
 
 export interface InvitationView {
   id: string;
@@ -13,23 +14,37 @@ export interface InvitationView {
   acceptedBy: string | null;
 }
 
-/** `GET /api/invitations`: the organization's invitations, newest first (never their tokens). */
-export class ListInvitationsQuery extends Query<InvitationView[]> {
-  constructor(readonly organizationId: string) {
+export interface InvitationPage {
+  invitations: InvitationView[];
+  /** Pass as `after` for the next page; null on the last one. */
+  next: string | null;
+}
+
+/** `GET /api/invitations`: the organization's invitations, newest first (keyset pages; never their tokens). */
+export class ListInvitationsQuery extends Query<InvitationPage> {
+  constructor(
+    readonly organizationId: string,
+    readonly after: string | undefined,
+    readonly limit: number,
+  ) {
     super();
   }
 }
 
 @QueryHandler(ListInvitationsQuery)
-export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuery, InvitationView[]> {
+export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuery, InvitationPage> {
   constructor(@Inject(Pool) private readonly pool: Pool) {}
 
-  async execute({ organizationId }: ListInvitationsQuery): Promise<InvitationView[]> {
+  async execute({ organizationId, after, limit }: ListInvitationsQuery): Promise<InvitationPage> {
+    const [createdAt, id] = after === undefined ? [null, ''] : decodeCursor(after, ['time', 'string']);
     const { rows } = await this.pool.query<InvitationView>(
       `SELECT id, email, role, created_at AS "createdAt", expires_at AS "expiresAt", accepted_at AS "acceptedAt", accepted_by AS "acceptedBy"
-       FROM invitations WHERE organization_id = $1 ORDER BY created_at DESC, id LIMIT 1000`,
-      [organizationId],
+       FROM invitations WHERE organization_id = $1
+         AND ($2::timestamptz IS NULL OR (created_at < $2 OR (created_at = $2 AND id > $3)))
+       ORDER BY created_at DESC, id LIMIT $4`,
+      [organizationId, createdAt, id, limit + 1],
     );
-    return rows;
+    const { items, next } = toPage(rows, limit, (row) => row, (row) => [row.createdAt.toISOString(), row.id]);
+    return { invitations: items, next };
   }
 }

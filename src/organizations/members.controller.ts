@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
 import type { EventMetadata } from '../event-store/event';
@@ -6,7 +6,7 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { ChangeMemberRoleCommand } from './change-member-role.command';
-import { ListMembersQuery, type MemberView } from './list-members.query';
+import { ListMembersQuery, type MemberPage } from './list-members.query';
 import { orgActor } from './org-actor';
 import * as s from './organizations.schemas';
 import { RemoveMemberCommand } from './remove-member.command';
@@ -25,9 +25,9 @@ export class MembersController {
   ) {}
 
   @Get()
-  @ApiRoute({ summary: 'List the members of this organization', tags, responses: { 200: s.memberList } })
-  async list(@CurrentPrincipal() principal: Principal): Promise<{ members: MemberView[] }> {
-    return { members: await this.queries.execute(new ListMembersQuery(principal.organizationId)) };
+  @ApiRoute({ summary: 'List the members of this organization, owners first; keyset pages', tags, query: s.listPage, responses: { 200: s.memberList } })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof s.listPage>): Promise<MemberPage> {
+    return this.queries.execute(new ListMembersQuery(principal.organizationId, query.after, query.limit));
   }
 
   @Patch(':userId')

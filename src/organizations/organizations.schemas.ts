@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailSchema } from '../auth/email';
+import { pageQuery } from '../http/keyset';
 
 export const role = z.enum(['owner', 'admin', 'member', 'viewer']);
 
@@ -15,7 +16,8 @@ export const organizationView = z.object({ id: z.string(), name: z.string(), slu
 export const organizationList = z.object({ organizations: z.array(organizationView.extend({ active: z.boolean() })) });
 
 export const memberView = z.object({ userId: z.string(), email: z.string(), name: z.string().nullable(), role, joinedAt: z.string() });
-export const memberList = z.object({ members: z.array(memberView) });
+export const memberList = z.object({ members: z.array(memberView), next: z.string().nullable() });
+export const listPage = pageQuery();
 export const changeRoleBody = z.object({ role });
 export const changeRoleResponse = z.object({ userId: z.string(), role });
 
@@ -29,5 +31,6 @@ export const invitationList = z.object({
   invitations: z.array(
     z.object({ id: z.string(), email: z.string(), role, createdAt: z.string(), expiresAt: z.string(), acceptedAt: z.string().nullable(), acceptedBy: z.string().nullable() }),
   ),
+  next: z.string().nullable(),
 });
 export const invitationAccepted = z.object({ organizationId: z.string(), role });
