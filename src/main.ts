@@ -39,7 +39,8 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestId(req.headers['x-request-id']),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    trustProxy: false,
+    // Per-address limits (sign-in, public token routes) key on request.ip: behind a proxy it must be trusted.
+    trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true });
   app.useLogger(app.get(AppLogger));

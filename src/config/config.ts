@@ -54,6 +54,7 @@ const configSchema = z.object({
   THODARE_SLACK_BASE_URL: z.url().default('https://slack.com/api'),
   THODARE_WORKER_SLOTS: positiveInt.default(64),
   THODARE_LEASE_MS: positiveInt.default(30_000),
+  THODARE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
 
 export type Config = {
@@ -85,6 +86,8 @@ export type Config = {
   workerSlots: number;
   /** How long a claimed run stays leased without renewal. */
   leaseMs: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -131,6 +134,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     slackBaseUrl: c.THODARE_SLACK_BASE_URL,
     workerSlots: c.THODARE_WORKER_SLOTS,
     leaseMs: c.THODARE_LEASE_MS,
+    trustProxy: c.THODARE_TRUST_PROXY === 'true',
   };
 }
 
