@@ -8,7 +8,7 @@ import type { EventMetadata } from '../event-store/event';
 import { deliverOrgEvent } from './deliver-org-event';
 import { ORG_EVENT_RETENTION_MS } from './org-events';
 import { RunStore } from './run-store';
-import { requestHash } from './stable-hash';
+import { requestHash } from '../http/request-hash';
 
 /** The answer to a published event. */
 export interface PublishedEvent {

@@ -18,7 +18,7 @@ import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
-import { requestHash } from './stable-hash';
+import { requestHash } from '../http/request-hash';
 
 /** The answer to a run start. */
 export interface StartedRun {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { AppError } from '../errors';
 import type { Queryable } from '../projections/projection';
@@ -14,28 +13,18 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
   return value;
 }
 
-/** SHA-256 of the body with object keys sorted, so the same ops in another key order match. */
-export function requestHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 export interface StoredPatch {
   requestHash: string;
   response: PatchResponse;
 }
 
+/** How long a patch's `Idempotency-Key` is remembered; after that the key is free again. */
+const RETENTION = `interval '24 hours'`;
+
 export async function findStoredPatch(db: Queryable, organizationId: string, workflowId: string, key: string): Promise<StoredPatch | undefined> {
   const { rows } = await db.query<{ request_hash: string; response: PatchResponse }>(
-    'SELECT request_hash, response FROM workflow_patch_idempotency WHERE organization_id = $1 AND workflow_id = $2 AND key = $3',
+    `SELECT request_hash, response FROM workflow_patch_idempotency
+     WHERE organization_id = $1 AND workflow_id = $2 AND key = $3 AND created_at > now() - ${RETENTION}`,
     [organizationId, workflowId, key],
   );
   const row = rows[0];
@@ -47,9 +36,18 @@ export class IdempotencyRace extends Error {}
 
 /** Records the response in the patch's transaction; a concurrent twin makes it roll back. */
 export async function storePatch(client: PoolClient, organizationId: string, workflowId: string, key: string, stored: StoredPatch): Promise<void> {
+  // Expired keys of this workflow go in the same statement; an expired row under this very key is
+  // replaced, a live one means a concurrent twin stored it first.
   const { rowCount } = await client.query(
-    `INSERT INTO workflow_patch_idempotency (organization_id, workflow_id, key, request_hash, response)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    `WITH expired AS (
+       DELETE FROM workflow_patch_idempotency
+       WHERE organization_id = $1 AND workflow_id = $2 AND key <> $3 AND created_at <= now() - ${RETENTION}
+     )
+     INSERT INTO workflow_patch_idempotency (organization_id, workflow_id, key, request_hash, response)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (organization_id, workflow_id, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, response = EXCLUDED.response, created_at = now()
+       WHERE workflow_patch_idempotency.created_at <= now() - ${RETENTION}`,
     [organizationId, workflowId, key, stored.requestHash, JSON.stringify(stored.response)],
   );
   if (!rowCount) throw new IdempotencyRace();

@@ -2,7 +2,7 @@ import { buildBuiltinCatalog } from '../connectors/builtin-catalog';
 import { apply } from '../domain/workflow/apply-ops';
 import { emptyWorkflow } from '../domain/workflow/workflow';
 import { patchEvents } from './workflow.events';
-import { requestHash } from './patch-idempotency';
+import { requestHash } from '../http/request-hash';
 
 const catalog = buildBuiltinCatalog();
 

@@ -1,4 +1,4 @@
-import { requestHash, stableJson } from './stable-hash';
+import { requestHash, stableJson } from './request-hash';
 
 describe('stableJson', () => {
   it('ignores key order and undefined values at every level', () => {
