@@ -96,3 +96,36 @@ describe('thodare CLI as real processes', () => {
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 });
+
+describe('thodare api + thodare worker as separate processes', () => {
+  it('runs a workflow started through an API-only process on a worker-only process', async () => {
+    const schema = freshSchema();
+    const env = { DATABASE_URL: databaseUrl(), THODARE_SCHEMA: schema, PORT: '0', HOST: '127.0.0.1', THODARE_POLL_INTERVAL_MS: '200' };
+    try {
+      const api = await startServer(['api'], env);
+      const worker = await startServer(['worker'], env);
+      try {
+        const signUp = await request(api.url, 'POST', '/api/auth/sign-up', { body: { email: `split-${schema}@example.test`, password: 'correct horse battery' } });
+        const auth = { authorization: `Bearer ${signUp.body.token}` };
+        const workflow = await request(api.url, 'POST', '/api/workflows', { body: { name: 'split' }, headers: auth });
+        const ops = [
+          { operation_type: 'add', block_id: 'start', type: 'trigger_manual' },
+          { operation_type: 'add', block_id: 'greet', type: 'transform', params: { template: 'hello {{trigger.name}}' } },
+          { operation_type: 'connect', block_id: 'start', target_block_id: 'greet' },
+        ];
+        expect((await request(api.url, 'POST', `/api/workflows/${workflow.body.id}/operations`, { body: { ops }, headers: auth })).body.ok).toBe(true);
+        const run = await request(api.url, 'POST', `/api/workflows/${workflow.body.id}/runs?waitMs=20000`, { body: { input: { name: 'split' } }, headers: auth });
+        expect(run.status).toBe(200);
+        expect(run.body).toMatchObject({ status: 'completed', outputs: { greet: { value: 'hello split' } } });
+        const logs = await request(api.url, 'GET', `/api/runs/${run.body.id}/events`, { headers: auth });
+        const workerActors = logs.body.data.filter((e: { metadata: { actor: { id: string } } }) => e.metadata.actor.id.startsWith('worker:'));
+        expect(workerActors.length).toBeGreaterThan(0);
+      } finally {
+        expect(await worker.stop('SIGTERM')).toBe(0);
+        expect(await api.stop('SIGTERM')).toBe(0);
+      }
+    } finally {
+      await dropSchema(databaseUrl(), schema);
+    }
+  });
+});
