@@ -20,7 +20,8 @@ export function checkOutputs(
   const { path } = reference;
   const missing = path.slice(0, result.at + 1).join('.');
   const parent = path.slice(0, result.at).join('.');
-  const nearest = nearestName(path[result.at] as string, result.allowed);
+  // With a single declared field there is only one thing the reference can have meant.
+  const nearest = nearestName(path[result.at] as string, result.allowed) ?? (result.allowed.length === 1 ? result.allowed[0] : undefined);
   const where =
     result.allowed.length > 0
       ? `declared ${parent ? `fields of "${parent}"` : 'outputs'}: ${result.allowed.join(', ')}`

@@ -114,6 +114,17 @@ describe('validateWorkflow', () => {
     expect(errors[0]).toMatchObject({ code: 'unknown_output', allowed: ['user', 'total'] });
   });
 
+  it('suggests the only declared output, however far the hallucinated name is from it', () => {
+    const errors = validateWorkflow(
+      workflowOf(
+        [block('start', 'trigger_manual'), block('log', 'transform', { template: 'x' }), block('next', 'transform', { template: '{{log.result}}' })],
+        [['start', 'log'], ['log', 'next']],
+      ),
+      catalog,
+    );
+    expect(errors).toEqual([expect.objectContaining({ code: 'unknown_output', allowed: ['value'], suggestion: '{{log.value}}' })]);
+  });
+
   it('reports references to unknown blocks, variables and env names', () => {
     const errors = validateWorkflow(
       withUser(
