@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -24,7 +24,10 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     chmodSync(parent, 0o755);
     const embedded = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false });
     url = embedded.url;
-    stopEmbedded = () => embedded.stop();
+    stopEmbedded = async () => {
+      await embedded.stop();
+      rmSync(parent, { recursive: true, force: true });
+    };
   }
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   await migrate(url, schema);

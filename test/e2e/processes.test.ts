@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -94,6 +94,7 @@ describe('thodare CLI as real processes', () => {
     expect(second.output()).toContain('up to date');
     expect((await request(second.url, 'GET', '/health')).status).toBe(200);
     expect(await second.stop('SIGTERM')).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
 

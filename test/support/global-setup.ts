@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
@@ -16,5 +16,10 @@ export default async function globalSetup(): Promise<void> {
     persistent: false,
   });
   process.env.DATABASE_URL = db.url;
-  (globalThis as { __thodareEmbedded?: typeof db }).__thodareEmbedded = db;
+  (globalThis as { __thodareEmbedded?: { stop(): Promise<void> } }).__thodareEmbedded = {
+    async stop() {
+      await db.stop();
+      rmSync(parent, { recursive: true, force: true });
+    },
+  };
 }
