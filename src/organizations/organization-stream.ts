@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { StreamVersionConflict } from '../event-store/errors';
+import { retryOnConflict } from '../event-store/retry-on-conflict';
+import { inTransaction } from '../database/pool';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { notFound } from '../domain/organization/organization.errors';
@@ -28,29 +29,23 @@ export async function decideOnOrganization<R>(
   metadata: EventMetadata,
   decide: (state: OrganizationState) => OrganizationDecision<R>,
 ): Promise<R> {
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const streamId = organizationStream(organizationId);
-      // Our own writers queue on this lock instead of racing; the expected version still
-      // catches other capabilities that append to the same stream (secrets metadata).
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`thodare:${streamId}`]);
-      const history = await store.readStream(streamId, { organizationId, db: client });
-      const state = foldOrganization(history);
-      if (!state.exists) throw notFound('organization');
-      const decision = decide(state);
-      if (decision.events.length > 0) {
-        await store.append(streamId, history.at(-1)?.streamVersion ?? 0, decision.events, { organizationId, metadata, client });
-        await decision.alsoWrite?.(client);
-      }
-      await client.query('COMMIT');
-      return decision.result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (!(error instanceof StreamVersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const streamId = organizationStream(organizationId);
+  return retryOnConflict(
+    () =>
+      inTransaction(pool, async (client) => {
+        // Our own writers queue on this lock instead of racing; the expected version still
+        // catches other capabilities that append to the same stream (secrets metadata).
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`thodare:${streamId}`]);
+        const history = await store.readStream(streamId, { organizationId, db: client });
+        const state = foldOrganization(history);
+        if (!state.exists) throw notFound('organization');
+        const decision = decide(state);
+        if (decision.events.length > 0) {
+          await store.append(streamId, history.at(-1)?.streamVersion ?? 0, decision.events, { organizationId, metadata, client });
+          await decision.alsoWrite?.(client);
+        }
+        return decision.result;
+      }),
+    { attempts: MAX_ATTEMPTS },
+  );
 }

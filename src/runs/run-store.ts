@@ -3,7 +3,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
 import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import { StreamVersionConflict } from '../event-store/errors';
+import { retryOnConflict } from '../event-store/retry-on-conflict';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../projections/run-append-hint';
@@ -34,8 +34,6 @@ export interface RunAppendOptions {
 }
 
 const MAX_COMMAND_ATTEMPTS = 20;
-/** A busy run (a worker appending every few ms) must not starve a signal: back off a little, randomly. */
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
 
 /**
  * Reads and writes run streams. Every append hands the state after the batch to the `run_state`
@@ -103,7 +101,7 @@ export class RunStore {
    * this organization's. Returns the state after the events.
    */
   async command(runId: string, organizationId: string | undefined, metadata: EventMetadata, decide: (state: RunState) => RunEvent[]): Promise<{ state: RunState; events: RunEvent[] }> {
-    for (let attempt = 1; ; attempt += 1) {
+    return retryOnConflict(async () => {
       const loaded = await this.load(runId, organizationId);
       if (!loaded) throw new NotFound('run');
       const state = loaded.state;
@@ -111,13 +109,8 @@ export class RunStore {
       const events = decide(state);
       if (events.length === 0) return { state, events };
       for (const event of events) this.decider.evolve(state, event);
-      try {
-        await this.append(state, expected, events, { metadata, notify: true });
-        return { state, events };
-      } catch (error) {
-        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_COMMAND_ATTEMPTS) throw error;
-        await backoff(attempt);
-      }
-    }
+      await this.append(state, expected, events, { metadata, notify: true });
+      return { state, events };
+    }, { attempts: MAX_COMMAND_ATTEMPTS });
   }
 }

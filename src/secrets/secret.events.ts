@@ -1,5 +1,5 @@
 import type { PoolClient, Pool } from 'pg';
-import { StreamVersionConflict } from '../event-store/errors';
+import { retryOnConflict } from '../event-store/retry-on-conflict';
 import type { EventMetadata, NewEvent } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { inTransaction } from '../database/pool';
@@ -27,16 +27,14 @@ export async function writeWithOrganizationEvent<R>(
   write: (client: PoolClient) => Promise<{ event: SecretEvent; result: R }>,
 ): Promise<R> {
   const streamId = `org-${organizationId}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inTransaction(pool, async (client) => {
+  return retryOnConflict(
+    () =>
+      inTransaction(pool, async (client) => {
         const { event, result } = await write(client);
         const expected = await store.streamVersion(streamId, client);
         await store.append(streamId, expected, [event as NewEvent], { organizationId, metadata, client });
         return result;
-      });
-    } catch (error) {
-      if (!(error instanceof StreamVersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
+      }),
+    { attempts: MAX_ATTEMPTS },
+  );
 }

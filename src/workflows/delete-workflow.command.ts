@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { NotFound } from '../errors';
-import { StreamVersionConflict } from '../event-store/errors';
+import { retryOnConflict } from '../event-store/retry-on-conflict';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { workflowStream, type WorkflowEvent } from './workflow.events';
@@ -32,16 +32,11 @@ export class DeleteWorkflowHandler implements ICommandHandler<DeleteWorkflowComm
   ) {}
 
   async execute({ organizationId, workflowId, metadata }: DeleteWorkflowCommand): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    await retryOnConflict(async () => {
       const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
       if (!current) throw new NotFound('workflow');
       const event: WorkflowEvent = { type: 'WorkflowDeleted', data: { version: current.version } };
-      try {
-        await this.store.append(workflowStream(workflowId), current.streamVersion, [event], { organizationId, metadata });
-        return;
-      } catch (error) {
-        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_ATTEMPTS) throw error;
-      }
-    }
+      await this.store.append(workflowStream(workflowId), current.streamVersion, [event], { organizationId, metadata });
+    }, { attempts: MAX_ATTEMPTS });
   }
 }

@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import type { Config } from '../config/config';
@@ -12,6 +11,7 @@ import type { ApplyResult, Principal as Author } from '../domain/workflow/apply-
 import { MAX_OPS_PER_BATCH } from '../domain/workflow/edit-op.schema';
 import { AppError, NotFound } from '../errors';
 import { StreamVersionConflict } from '../event-store/errors';
+import { retryOnConflict } from '../event-store/retry-on-conflict';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { assertVersion } from './if-match';
@@ -68,25 +68,22 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
     }
     const key = options.dryRun ? undefined : options.idempotencyKey;
     const hash = key === undefined ? '' : requestHash({ ops });
-    for (let attempt = 1; ; attempt++) {
-      const stored = key === undefined ? undefined : await findStoredPatch(this.pool, organizationId, workflowId, key);
-      if (stored) return replay(stored, hash);
-      const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
-      if (!current) throw new NotFound('workflow');
-      assertVersion(options.ifMatch, current.version);
-      const result = apply(current.workflow, ops, this.catalog, command.author, { templateEnv: this.config.templateEnv });
-      const response = patchResponse(result, result.changed ? current.version + 1 : current.version);
-      if (options.dryRun) return response;
-      try {
+    return retryOnConflict(
+      async () => {
+        const stored = key === undefined ? undefined : await findStoredPatch(this.pool, organizationId, workflowId, key);
+        if (stored) return replay(stored, hash);
+        const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+        if (!current) throw new NotFound('workflow');
+        assertVersion(options.ifMatch, current.version);
+        const result = apply(current.workflow, ops, this.catalog, command.author, { templateEnv: this.config.templateEnv });
+        const response = patchResponse(result, result.changed ? current.version + 1 : current.version);
+        if (options.dryRun) return response;
         await this.commit(command, current, result, key === undefined ? undefined : { key, requestHash: hash, response });
         return response;
-      } catch (error) {
-        const retryable = error instanceof StreamVersionConflict || error instanceof IdempotencyRace;
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-        // Jittered so two writers that collided do not collide again in lockstep.
-        await sleep(Math.floor(Math.random() * 5 * attempt));
-      }
-    }
+      },
+      // A twin request that stored the same Idempotency-Key first is answered from its record on the retry.
+      { attempts: MAX_ATTEMPTS, retryable: (error) => error instanceof StreamVersionConflict || error instanceof IdempotencyRace },
+    );
   }
 
   private async commit(
