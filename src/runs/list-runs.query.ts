@@ -49,14 +49,13 @@ export class ListRunsHandler implements IQueryHandler<ListRunsQuery, RunPage> {
   constructor(@Inject(Pool) private readonly pool: Pool) {}
 
   async execute({ organizationId, filter }: ListRunsQuery): Promise<RunPage> {
-    const after = filter.after && /^\d{1,18}$/.test(filter.after) ? filter.after : null;
     const { rows } = await this.pool.query<Row>(
       `SELECT run_id, workflow_id, workflow_version, status, error, waiting_for, created_at, started_at, ended_at, seq
        FROM run_state
        WHERE organization_id = $1 AND ($2::text IS NULL OR workflow_id = $2) AND ($3::text IS NULL OR status = $3)
          AND ($4::bigint IS NULL OR seq < $4)
        ORDER BY seq DESC LIMIT $5`,
-      [organizationId, filter.workflowId ?? null, filter.status ?? null, after, filter.limit + 1],
+      [organizationId, filter.workflowId ?? null, filter.status ?? null, filter.after ?? null, filter.limit + 1],
     );
     const page = rows.slice(0, filter.limit);
     return {

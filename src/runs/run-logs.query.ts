@@ -44,11 +44,10 @@ export class RunLogsHandler implements IQueryHandler<RunLogsQuery, RunLogPage> {
 
   async execute({ organizationId, runId, page }: RunLogsQuery): Promise<RunLogPage> {
     await assertRunExists(this.pool, organizationId, runId);
-    const after = page.after && /^\d{1,18}$/.test(page.after) ? page.after : '0';
     const { rows } = await this.pool.query(
       `SELECT id, block_id, block_type, attempt, status, started_at, finished_at, duration_ms, input, output, error
        FROM run_logs WHERE run_id = $1 AND organization_id = $2 AND id > $3 ORDER BY id LIMIT $4`,
-      [runId, organizationId, after, page.limit + 1],
+      [runId, organizationId, page.after ?? '0', page.limit + 1],
     );
     const data = rows.slice(0, page.limit).map((row) => ({
       id: String(row.id),

@@ -13,13 +13,16 @@ export const startBody = z.object({ input: z.unknown().optional(), idempotencyKe
 export const startQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
 export const startResponse = z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), workflowVersion: z.number().int(), duplicate: z.boolean().optional() });
 
+/** A position cursor (a run's queue sequence, a log row's id): a forged one is a 400, never "page one again". */
+const position = z.string().regex(/^\d{1,18}$/, 'not a cursor this endpoint returned');
+
 export const listRunsQuery = z.object({
   workflowId: z.string().min(1).max(200).optional(),
   status: z.enum(RUN_STATUSES).optional(),
-  after: z.string().max(40).optional(),
+  after: position.optional(),
   limit: limit(200, 50),
 });
-export const pageQuery = z.object({ after: z.string().max(40).optional(), limit: limit(500, 100) });
+export const pageQuery = z.object({ after: position.optional(), limit: limit(500, 100) });
 export const eventsQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(0), limit: limit(1000, 200) });
 
 const runError = z.object({ code: z.string(), message: z.string(), blockId: z.string().optional() }).nullable();

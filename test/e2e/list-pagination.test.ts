@@ -51,3 +51,10 @@ it('answers a forged cursor with 400 invalid_query, not a server error', async (
     }
   }
 });
+
+it('answers a forged run or log cursor with 400 invalid_query instead of starting over at page one', async () => {
+  for (const path of ['/api/runs?after=abc', '/api/runs?after=1;drop', `/api/runs/00000000-0000-0000-0000-000000000000/logs?after=x`]) {
+    const res = await app.request('GET', path, { headers: owner.headers });
+    expect([path, res.status, res.body.error]).toEqual([path, 400, 'invalid_query']);
+  }
+});
