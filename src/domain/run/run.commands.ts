@@ -1,4 +1,3 @@
-import type { SerializedWorkflow } from '../workflow/workflow';
 import { assertEventBudget, assertPayloadFits, type RunLimits } from './run.bounds';
 import { ApprovalAlreadyDecided, ApprovalNotFound, RunFinished } from './run.errors';
 import type { ApprovalDecided, RunCancelRequested, RunStarted, SignalReceived } from './run.events';
@@ -10,15 +9,7 @@ import type { RunState } from './run.state';
 
 /** `RunStarted` for a new run; throws `payload_too_large` when the input is too big. */
 export function startRun(
-  request: {
-    runId: string;
-    organizationId: string;
-    workflowId: string;
-    workflowVersion: number;
-    workflow: SerializedWorkflow;
-    input: unknown;
-    now: Date;
-  },
+  request: Omit<RunStarted['data'], 'startedAt'> & { now: Date },
   limits: RunLimits,
 ): RunStarted[] {
   assertPayloadFits('run input', request.input, limits);
