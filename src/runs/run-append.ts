@@ -59,9 +59,12 @@ const CREATE_SQL = `WITH ${INSERT_EVENTS}, created AS (
   RETURNING 1
 )${NOTIFY_AND_COUNT}`;
 
+/** Inline projections other than `run_state`: a batch touching their event types needs `EventStore.append`. */
+const otherInline = ALL_PROJECTIONS.filter((p) => p.mode === 'inline' && p !== runStateProjection);
+
 /** Whether `run_state` is the only inline projection these events concern (then one statement does it all). */
 export function fastAppendApplies(events: readonly RunEvent[]): boolean {
-  return !ALL_PROJECTIONS.some((p) => p.mode === 'inline' && p !== runStateProjection && events.some((e) => handlesEvent(p, e.type)));
+  return !events.some((e) => otherInline.some((p) => handlesEvent(p, e.type)));
 }
 
 export interface FastAppendOptions {
