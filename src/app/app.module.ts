@@ -18,7 +18,6 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
-import { DATABASE_URL } from '../worker/worker.tokens';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { RunsModule } from '../runs/runs.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
@@ -47,12 +46,11 @@ export class AppModule {
         ConnectorsModule.register({ http: roles.api }),
         SecretsModule.register({ http: roles.api }),
         ...(roles.api ? [WorkflowsModule] : []),
-        RunsModule.register({ http: roles.api, databaseUrl }),
+        RunsModule.register({ http: roles.api }),
         ...(roles.worker ? [RunWorkerModule] : []),
       ],
       controllers: roles.api ? [HealthController, DocsController] : [],
       providers: [
-        { provide: DATABASE_URL, useValue: databaseUrl },
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ValidationInterceptor },
         // APP_GUARDs run in the order listed here. The auth guard comes FIRST: it answers 401/403

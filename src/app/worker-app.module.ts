@@ -9,7 +9,6 @@ import { RunsModule } from '../runs/runs.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
-import { DATABASE_URL } from '../worker/worker.tokens';
 
 /** `thodare worker`: no HTTP, only the background work. */
 @Module({})
@@ -23,10 +22,10 @@ export class WorkerAppModule {
         loggerModule(config.logLevel, logStream),
         ConnectorsModule.register({ http: false }),
         SecretsModule.register({ http: false }),
-        RunsModule.register({ http: false, databaseUrl }),
+        RunsModule.register({ http: false }),
         RunWorkerModule,
       ],
-      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ProjectionWorker],
+      providers: [ProjectionWorker],
     };
   }
 }

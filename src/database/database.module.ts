@@ -1,21 +1,30 @@
-import { Global, Inject, Module, OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown, type DynamicModule } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { EventStore } from '../event-store/event-store';
+import { Notifier } from '../event-store/notifier';
 import { ALL_PROJECTIONS } from '../projections/all-projections';
 import { createPool } from './pool';
 
 export const CONFIG = Symbol('Config');
 
-/** Closes the pool last, after every other provider has shut down. */
-class PoolCloser implements OnApplicationShutdown {
-  constructor(@Inject(Pool) private readonly pool: Pool) {}
+/** Closes the pool and the listener connection when the application shuts down. */
+class ConnectionsCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(Notifier) private readonly notifier: Notifier,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
+    await this.notifier.stop();
     await this.pool.end().catch(() => undefined);
   }
 }
 
-/** The configuration, the pg Pool and the event store, shared by every module. */
+/**
+ * The configuration, the pg Pool, the event store and the process's one LISTEN connection
+ * (`Notifier`: projections, the run worker, `?waitMs=` and SSE all subscribe to it; each
+ * consumer registers its channel handlers and calls `start()`, which connects once).
+ */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -30,9 +39,16 @@ export class DatabaseModule {
           inject: [Pool],
           useFactory: (pool: Pool) => new EventStore(pool, eventsChannel(config.schema), ALL_PROJECTIONS),
         },
-        PoolCloser,
+        {
+          provide: Notifier,
+          useFactory: () => {
+            const logger = new Logger('listener');
+            return new Notifier({ url: databaseUrl, applicationName: `thodare:${config.schema}`, log: (message, error) => logger.warn({ err: error }, message) });
+          },
+        },
+        ConnectionsCloser,
       ],
-      exports: [CONFIG, Pool, EventStore],
+      exports: [CONFIG, Pool, EventStore, Notifier],
     };
   }
 }

@@ -20,11 +20,17 @@ export class Notifier {
   private readonly channels = new Map<string, Array<(payload: unknown) => void>>();
   private readonly connectHandlers: Array<() => void> = [];
   private closed = false;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly options: NotifierOptions) {}
 
-  /** Connects, retrying until it succeeds or `stop()` is called. */
-  async start(): Promise<void> {
+  /** Connects, retrying until it succeeds or `stop()` is called. Every caller shares one connect. */
+  start(): Promise<void> {
+    this.starting ??= this.connect();
+    return this.starting;
+  }
+
+  private async connect(): Promise<void> {
     for (let attempt = 0; !this.closed && !this.subscriber; attempt++) {
       const subscriber = this.create();
       try {

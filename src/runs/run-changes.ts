@@ -1,9 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { Config } from '../config/config';
-import { CONFIG } from '../database/database.module';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
-import { DATABASE_URL } from '../worker/worker.tokens';
 
 /** What a local commit knows about the run it changed (absent for other processes' commits). */
 export interface RunChange {
@@ -17,36 +14,27 @@ type Listener = (runId: string, change?: RunChange) => void;
  * "Run X changed" hints for this process: emitted in process right after a local commit, and
  * from the event store's NOTIFY channel for commits of other processes (run starts, signals,
  * cancels, run ends — the step path does not notify). Hints only: listeners re-read the store.
- * One LISTEN connection per process, shared by the worker, `?waitMs=` and the SSE stream.
+ * Rides on the process's one LISTEN connection (`Notifier`, shared with the projections).
  */
 @Injectable()
-export class RunChanges implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('runs');
+export class RunChanges implements OnApplicationBootstrap {
   private readonly perRun = new Map<string, Set<Listener>>();
   private readonly anyRun = new Set<Listener>();
   private readonly reconnects = new Set<() => void>();
-  private notifier: Notifier | undefined;
 
   constructor(
-    @Inject(DATABASE_URL) private readonly databaseUrl: string,
     @Inject(EventStore) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(Notifier) private readonly notifier: Notifier,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
-    const notifier = new Notifier({ url: this.databaseUrl, applicationName: `thodare-runs:${this.config.schema}`, log });
-    this.notifier = notifier;
+    const notifier = this.notifier;
     await notifier.listen(this.store.channel, (payload) => {
       const { streamId, change } = parsePayload(payload);
       if (streamId?.startsWith('run-')) this.emit(streamId.slice(4), change);
     });
     notifier.onConnect(() => this.reconnects.forEach((handler) => handler()));
     await notifier.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.notifier?.stop();
   }
 
   /** Tells this process's listeners that run `runId` has new events (up to `change.version`). */

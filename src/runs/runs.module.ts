@@ -1,5 +1,4 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { DATABASE_URL } from '../worker/worker.tokens';
 import { ApprovalsController } from './approvals.controller';
 import { CancelRunHandler } from './cancel-run.command';
 import { DecideApprovalHandler } from './decide-approval.command';
@@ -33,12 +32,11 @@ const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEvents
 @Global()
 @Module({})
 export class RunsModule {
-  static register(options: { http: boolean; databaseUrl: string }): DynamicModule {
+  static register(options: { http: boolean }): DynamicModule {
     return {
       module: RunsModule,
       controllers: options.http ? [WorkflowRunsController, RunsController, RunStreamController, OrgEventsController, ApprovalsController] : [],
       providers: [
-        { provide: DATABASE_URL, useValue: options.databaseUrl },
         runDeciderProvider,
         RunChanges,
         RunStore,

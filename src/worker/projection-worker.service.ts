@@ -6,37 +6,33 @@ import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
 import { SubscriptionRunner } from '../event-store/subscription-runner';
 import { ALL_PROJECTIONS } from '../projections/all-projections';
-import { DATABASE_URL } from './worker.tokens';
 
 /** Keeps the async read models (analytics, logs, …) caught up in worker processes. */
 @Injectable()
 export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
-  private notifier: Notifier | undefined;
   private runner: SubscriptionRunner | undefined;
 
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    @Inject(Notifier) private readonly notifier: Notifier,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
-    this.notifier = new Notifier({ url: this.databaseUrl, applicationName: `thodare-projections:${this.config.schema}`, log });
-    await this.notifier.start();
     const asyncProjections = ALL_PROJECTIONS.filter((p) => p.mode === 'async');
     this.runner = new SubscriptionRunner(this.pool, this.store, asyncProjections, this.notifier, {
       pollIntervalMs: this.config.pollIntervalMs,
       log,
     });
     await this.runner.start();
+    await this.notifier.start();
     this.logger.log(`projecting ${asyncProjections.map((p) => p.name).join(', ')}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
-    await this.notifier?.stop();
   }
 }
