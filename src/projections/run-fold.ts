@@ -1,23 +1,17 @@
-import type { SpecLookup } from '../domain/run/block-spec';
-import { createRunDecider, type RunDecider } from '../domain/run/run.decider';
+import { createRunDecider } from '../domain/run/run.decider';
 import type { RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import { buildBuiltinCatalog } from '../connectors/builtin-catalog';
 import type { RecordedEvent } from '../event-store/event';
 import type { Queryable } from './projection';
 
 // The run projections' way to the folded state of a run when no writer handed it over (a
-// rebuild, or an append made without a hint): fold the stream from the store. A small cache keeps
-// rebuilds linear; an entry is trusted only when the event it stopped at is the one committed at
-// that version (positions are never reused), so a rolled-back append can never poison it.
+// rebuild, or an append made without a hint): fold the stream from the store. Replay reads only
+// the stream (connectors are pinned in RunStarted), so any process folds it the same way. A small
+// cache keeps rebuilds linear; an entry is trusted only when the event it stopped at is the one
+// committed at that version (positions are never reused), so a rolled-back append can never
+// poison it.
 
-let decider: RunDecider = createRunDecider(defaultLookup());
-
-/** The block lookup the processes use (the deployment's connector catalog); builtins by default. */
-export function setRunProjectionSpecLookup(specOf: SpecLookup): void {
-  decider = createRunDecider(specOf);
-  cache.clear();
-}
+const decider = createRunDecider();
 
 const CACHE_LIMIT = 500;
 const cache = new Map<string, { state: RunState; position: number }>();
@@ -45,9 +39,4 @@ export async function foldRunThrough(db: Queryable, event: RecordedEvent): Promi
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(event.streamId, { state, position: event.globalPosition });
   return state;
-}
-
-function defaultLookup(): SpecLookup {
-  const catalog = buildBuiltinCatalog();
-  return (type) => catalog.get(type);
 }

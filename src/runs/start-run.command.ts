@@ -7,6 +7,8 @@ import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
 import { inTransaction } from '../database/pool';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import type { SpecLookup } from '../domain/run/block-spec';
+import { catalogSpecs } from '../connectors/catalog-specs';
 import { startRun } from '../domain/run/run.commands';
 import type { RunStatus } from '../domain/run/run.state';
 import { validateRunInput } from '../domain/workflow/run-input';
@@ -63,7 +65,11 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     @Inject(RunStore) private readonly runs: RunStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
-  ) {}
+  ) {
+    this.specs = catalogSpecs(catalog);
+  }
+
+  private readonly specs: SpecLookup;
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
@@ -81,6 +87,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const runId = randomUUID();
     const events = startRun(
       { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, input, now: new Date() },
+      this.specs,
       this.runs.decider.limits,
     );
     const state = this.runs.decider.fold(events);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectorCatalog } from '../../src/domain/connectors/connector-catalog';
 import { startRun } from '../../src/domain/run/run.commands';
 import { createRunDecider } from '../../src/domain/run/run.decider';
+import { catalogSpecs } from '../../src/connectors/catalog-specs';
 import { runStreamId } from '../../src/domain/run/run.events';
 import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
 import { eventsChannel } from '../../src/database/database.module';
@@ -22,8 +23,8 @@ export async function appendRunStart(
   organizationId = 'org-test',
 ): Promise<string> {
   const runId = randomUUID();
-  const decider = createRunDecider((type) => catalog.get(type));
-  const events = startRun({ runId, organizationId, workflowId: 'wf-test', workflowVersion: 1, workflow, input, now: new Date() }, decider.limits);
+  const decider = createRunDecider();
+  const events = startRun({ runId, organizationId, workflowId: 'wf-test', workflowVersion: 1, workflow, input, now: new Date() }, catalogSpecs(catalog), decider.limits);
   const state = decider.fold(events);
   const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
   const streamId = runStreamId(runId);

@@ -14,12 +14,14 @@ export interface BlockSpec {
   retry?: Partial<RetryPolicy>;
   /** Per-attempt timeout in ms; the shell aborts the connector call and reports `step_timeout`. */
   timeoutMs?: number;
+  /** The output names the block declares. */
+  outputs?: readonly string[];
 }
 
 /**
  * Looks a block type up; `undefined` means the type is not registered. The block itself is passed
  * too, so a shell can apply per-block overrides; a plain `(type) => spec` function fits as well.
- * Called once per block when a run starts: the answers are pinned in the run's state.
+ * Called once per block when a run starts: the answers are pinned in `RunStarted` (see `pinBlocks`).
  */
 export type SpecLookup = (type: string, block: WorkflowBlock) => BlockSpec | undefined;
 

@@ -1,6 +1,7 @@
 import type { SerializedWorkflow, WorkflowBlock } from '../workflow/workflow';
-import { isWaitType, type SpecLookup, type WaitType } from './block-spec';
-import { retryPolicyOf, type RetryPolicy } from './retry-policy';
+import { isWaitType, type WaitType } from './block-spec';
+import { UNPINNED, type BlockPins, type PinnedBlock } from './block-pins';
+import type { RetryPolicy } from './retry-policy';
 
 /** Which outcome of its source an edge follows; any handle but these three is `default`. */
 export type EdgeHandle = 'default' | 'error' | 'true' | 'false';
@@ -47,12 +48,12 @@ export type Settlement =
 export const EMPTY_GRAPH: RunGraph = { blocks: new Map() };
 
 /**
- * Builds the run graph. Wait types are recognised by name; other roles come from `specOf`.
- * Edges naming a missing block are ignored (validation reports them before a run can start).
+ * Builds the run graph from the workflow and the pins recorded beside it. Edges naming a missing
+ * block are ignored (validation reports them before a run can start).
  */
-export function buildRunGraph(workflow: SerializedWorkflow, specOf: SpecLookup): RunGraph {
+export function buildRunGraph(workflow: SerializedWorkflow, pins: BlockPins | undefined): RunGraph {
   const blocks = new Map<string, RunBlock>();
-  for (const block of workflow.blocks) blocks.set(block.id, runBlock(block, specOf));
+  for (const block of workflow.blocks) blocks.set(block.id, runBlock(block, pins?.[block.id] ?? UNPINNED));
   for (const connection of workflow.connections) {
     const source = blocks.get(connection.source);
     const target = blocks.get(connection.target);
@@ -98,10 +99,9 @@ function conditionResult(output: unknown): unknown {
     : undefined;
 }
 
-function runBlock(block: WorkflowBlock, specOf: SpecLookup): RunBlock {
-  const spec = specOf(block.type, block);
-  const waitType = isWaitType(block.type) ? block.type : undefined;
-  const role: BlockRole = waitType ? 'wait' : (spec?.kind ?? 'unregistered');
+function runBlock(block: WorkflowBlock, pin: PinnedBlock): RunBlock {
+  const waitType = isWaitType(block.type) && pin.kind === 'wait' ? block.type : undefined;
+  const role: BlockRole = pin.kind;
   return {
     id: block.id,
     type: block.type,
@@ -109,8 +109,8 @@ function runBlock(block: WorkflowBlock, specOf: SpecLookup): RunBlock {
     params: block.params ?? {},
     role,
     ...(waitType ? { waitType } : {}),
-    retry: retryPolicyOf(spec?.retry),
-    ...(spec?.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    retry: pin.retry,
+    ...(pin.timeoutMs !== undefined ? { timeoutMs: pin.timeoutMs } : {}),
     out: [],
     inCount: 0,
     hasErrorEdge: false,

@@ -1,3 +1,5 @@
+import type { SpecLookup } from './block-spec';
+import { pinBlocks } from './block-pins';
 import { assertEventBudget, assertPayloadFits, type RunLimits } from './run.bounds';
 import { ApprovalAlreadyDecided, ApprovalNotFound, RunFinished } from './run.errors';
 import type { ApprovalDecided, RunCancelRequested, RunStarted, SignalReceived } from './run.events';
@@ -7,16 +9,20 @@ import type { RunState } from './run.state';
 // append (with the state's version as the expected version), throwing a `RunRuleError` with a
 // stable code when the request is refused. Time and ids come in with the request.
 
-/** `RunStarted` for a new run; throws `payload_too_large` when the input is too big. */
+/**
+ * `RunStarted` for a new run, with every block's connector pinned through `specOf` (the
+ * deployment's catalog); throws `payload_too_large` when the input is too big.
+ */
 export function startRun(
-  request: Omit<RunStarted['data'], 'startedAt'> & { now: Date },
+  request: Omit<RunStarted['data'], 'startedAt' | 'blocks'> & { now: Date },
+  specOf: SpecLookup,
   limits: RunLimits,
 ): RunStarted[] {
   assertPayloadFits('run input', request.input, limits);
   const { now, input, ...rest } = request;
-  return [
-    { type: 'RunStarted', data: { ...rest, input: input ?? null, startedAt: now.toISOString() } },
-  ];
+  const blocks = pinBlocks(request.workflow, specOf);
+  const data = { ...rest, blocks, input: input ?? null, startedAt: now.toISOString() };
+  return [{ type: 'RunStarted', data }];
 }
 
 /** `RunCancelRequested`; nothing when already requested; `run_finished` when the run ended. */

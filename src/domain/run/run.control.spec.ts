@@ -123,7 +123,7 @@ describe('crash recovery', () => {
 
 describe('bounds', () => {
   it('fails a run past maxEventsPerRun with run_too_long', () => {
-    const tight = createRunDecider(specOf, { maxEventsPerRun: 6 });
+    const tight = createRunDecider({ maxEventsPerRun: 6 });
     let t = tight.react(tight.fold([started(chain(10))]), ports());
     for (let i = 1; t.execute.length > 0; i += 1)
       t = tight.onStepResult(t.state, ok(`b${i}`), ports());
@@ -142,11 +142,11 @@ describe('bounds', () => {
       workflow: chain(1),
       now: T0,
     };
-    expect(() => startRun({ ...request, input: 'x'.repeat(20) }, limits)).toThrow(
+    expect(() => startRun({ ...request, input: 'x'.repeat(20) }, specOf, limits)).toThrow(
       expect.objectContaining({ code: 'payload_too_large' }),
     );
 
-    const state = run.fold(startRun({ ...request, input: null }, limits));
+    const state = run.fold(startRun({ ...request, input: null }, specOf, limits));
     const send = (signalId: string, payload: unknown) =>
       receiveSignal(state, { signalId, name: 'n', payload, scope: 'run', now: T0 }, limits);
     expect(() => send('a', 'y'.repeat(20))).toThrow(

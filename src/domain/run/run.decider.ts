@@ -1,4 +1,3 @@
-import type { SpecLookup } from './block-spec';
 import { runLimitsOf, type RunLimits } from './run.bounds';
 import type { ExecuteStep, RunDecision } from './run.actions';
 import { decide } from './run.decide';
@@ -11,7 +10,7 @@ import type { StepReport } from './step-result';
 
 /**
  * A run as a decider `{decide, evolve, initialState, isTerminal}` and a process
- * `{evolve, react, resume}`, bound to a block lookup and bounds. The worker's loop:
+ * `{evolve, react, resume}`, bound to its bounds. The worker's loop:
  *
  * 1. load the stream and `fold` it (or keep the state it folded while it holds the lease);
  * 2. after a (re)claim, execute `resume(state)` — attempts started but never recorded;
@@ -40,15 +39,15 @@ export interface RunDecider {
   readonly limits: RunLimits;
 }
 
-/** Builds the run decider for a block lookup and optional bound overrides. */
-export function createRunDecider(specOf: SpecLookup, limits: Partial<RunLimits> = {}): RunDecider {
-  const rules: RunRules = { specOf, limits: runLimitsOf(limits) };
+/** Builds the run decider with optional bound overrides. */
+export function createRunDecider(limits: Partial<RunLimits> = {}): RunDecider {
+  const rules: RunRules = { limits: runLimitsOf(limits) };
   return {
     initialState: initialRunState,
-    evolve: (state, event) => evolve(state, event, specOf),
+    evolve,
     fold(events, state = initialRunState()) {
       let folded = state;
-      for (const event of events) folded = evolve(folded, event, specOf);
+      for (const event of events) folded = evolve(folded, event);
       return folded;
     },
     decide,

@@ -1,4 +1,5 @@
 import type { SerializedWorkflow } from '../workflow/workflow';
+import type { BlockPins } from './block-pins';
 import type { StepError } from './step-result';
 
 /**
@@ -18,7 +19,11 @@ export interface RunError {
   blockId?: string;
 }
 
-/** The run began; the workflow JSON and version are pinned here, later patches never apply. */
+/**
+ * The run began. The workflow JSON and version are pinned here (later patches never apply), and
+ * so is what the run needs of each block's connector (`blocks`, see `pinBlocks`): replay reads
+ * nothing else, so a deploy never changes how a recorded run replays.
+ */
 export type RunStarted = Fact<
   'RunStarted',
   {
@@ -27,6 +32,8 @@ export type RunStarted = Fact<
     workflowId: string;
     workflowVersion: number;
     workflow: SerializedWorkflow;
+    /** Absent only in streams recorded before pinning: their blocks replay as unregistered. */
+    blocks?: BlockPins;
     input: unknown;
     startedAt: string;
   }

@@ -1,5 +1,4 @@
 import { assertNever } from '../assert-never';
-import type { SpecLookup } from './block-spec';
 import type { RunEvent, RunStarted } from './run.events';
 import { deriveStatus, setPhase, settle } from './run-flow';
 import { buildRunGraph } from './run-graph';
@@ -33,22 +32,23 @@ const API_EVENTS: ReadonlySet<RunEvent['type']> = new Set([
  * `state` (see {@link RunState}). Total: a fact that no longer applies — a result for a block that
  * already settled, anything after the run ended — changes nothing but the version, so a recorded
  * result can never be overwritten and replays of the same stream always give the same state.
- * `specOf` is read only for `RunStarted`, whose answers are pinned in the state.
+ * It reads nothing but the state and the event: what a block's connector is was pinned in
+ * `RunStarted`.
  */
-export function evolve(state: RunState, event: RunEvent, specOf: SpecLookup): RunState {
+export function evolve(state: RunState, event: RunEvent): RunState {
   state.version += 1;
   if (state.outcome) return state;
   if (!state.run && event.type !== 'RunStarted') return state;
-  apply(state, event, specOf);
+  apply(state, event);
   if (!API_EVENTS.has(event.type)) state.begun = true;
   state.status = deriveStatus(state);
   return state;
 }
 
-function apply(state: RunState, event: RunEvent, specOf: SpecLookup): void {
+function apply(state: RunState, event: RunEvent): void {
   switch (event.type) {
     case 'RunStarted':
-      return onStarted(state, event.data, specOf);
+      return onStarted(state, event.data);
     case 'StepAttemptStarted':
       return onAttemptStarted(state, event.data);
     case 'StepAttemptSucceeded':
@@ -86,11 +86,11 @@ function apply(state: RunState, event: RunEvent, specOf: SpecLookup): void {
   }
 }
 
-function onStarted(state: RunState, data: RunStarted['data'], specOf: SpecLookup): void {
+function onStarted(state: RunState, data: RunStarted['data']): void {
   if (state.run) return;
-  const { workflow, ...identity } = data;
+  const { workflow, blocks: pins, ...identity } = data;
   state.run = { ...identity, variables: workflow.variables ?? {} };
-  state.graph = buildRunGraph(workflow, specOf);
+  state.graph = buildRunGraph(workflow, pins);
   const triggers: string[] = [];
   for (const block of state.graph.blocks.values()) {
     const root = block.inCount === 0;

@@ -1,4 +1,3 @@
-import type { SpecLookup } from './block-spec';
 import { fitsEventBudget, type RunLimits } from './run.bounds';
 import { decide } from './run.decide';
 import { executeStep, type ExecuteStep } from './run.actions';
@@ -10,9 +9,8 @@ import { translate, type RunPorts } from './run.translate';
 import type { StepReport } from './step-result';
 import { stepResultEvents } from './step-result.events';
 
-/** The rules a run is played by: the block lookup (read at `RunStarted`) and the bounds. */
+/** The rules a run is played by: its bounds. */
 export interface RunRules {
-  specOf: SpecLookup;
   limits: RunLimits;
 }
 
@@ -46,7 +44,7 @@ export function react(state: RunState, ports: RunPorts, rules: RunRules): RunTra
       const produced = recordable(state, translate(state, action, ports), ports, rules);
       for (const event of produced) {
         events.push(event);
-        evolve(state, event, rules.specOf);
+        evolve(state, event);
       }
       if (action.type === 'ExecuteStep' && produced[0]?.type === 'StepAttemptStarted') {
         execute.push(action);
@@ -74,7 +72,7 @@ export function onStepResult(
   }
   const facts = stepResultEvents(state, report, phase.startedAtMs, ports, rules.limits);
   const recorded = recordable(state, facts, ports, rules);
-  for (const event of recorded) evolve(state, event, rules.specOf);
+  for (const event of recorded) evolve(state, event);
   const next = react(state, ports, rules);
   return { ...next, events: [...recorded, ...next.events] };
 }

@@ -1,6 +1,7 @@
 // Builders shared by the run domain's specs (kept beside them: the run folder is self-contained).
 import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../workflow/workflow';
 import type { BlockSpec, SpecLookup } from './block-spec';
+import { pinBlocks } from './block-pins';
 import { createRunDecider, type RunDecider } from './run.decider';
 import type { RunEvent } from './run.events';
 import type { RunAction } from './run.actions';
@@ -29,7 +30,7 @@ const SPECS: Record<string, BlockSpec> = {
 
 export const specOf: SpecLookup = (type) => SPECS[type];
 
-export const run: RunDecider = createRunDecider(specOf);
+export const run: RunDecider = createRunDecider();
 
 export function block(
   id: string,
@@ -63,7 +64,8 @@ export function chain(n: number): SerializedWorkflow {
 }
 
 export function started(wf: SerializedWorkflow, input: unknown = { n: 1 }, runId = 'r1'): RunEvent {
-  const data = { runId, organizationId: 'o1', workflowId: 'w1', workflowVersion: 1, workflow: wf };
+  const pins = pinBlocks(wf, specOf);
+  const data = { runId, organizationId: 'o1', workflowId: 'w1', workflowVersion: 1, workflow: wf, blocks: pins };
   return { type: 'RunStarted', data: { ...data, input, startedAt: T0.toISOString() } };
 }
 
