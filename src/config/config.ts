@@ -54,6 +54,8 @@ const configSchema = z.object({
   THODARE_SLACK_BASE_URL: z.url().default('https://slack.com/api'),
   THODARE_WORKER_SLOTS: positiveInt.default(64),
   THODARE_LEASE_MS: positiveInt.default(30_000),
+  THODARE_SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
+  THODARE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
   THODARE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
 });
 
@@ -86,6 +88,13 @@ export type Config = {
   workerSlots: number;
   /** How long a claimed run stays leased without renewal. */
   leaseMs: number;
+  /**
+   * On SIGTERM, how long steps in flight may take to finish and be recorded before the worker
+   * aborts them and gives their runs back; the process exits by this deadline whatever happens.
+   */
+  shutdownGraceMs: number;
+  /** How long opening a database connection may take before it fails (a partition, a dead host). */
+  dbConnectTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
 };
@@ -134,6 +143,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     slackBaseUrl: c.THODARE_SLACK_BASE_URL,
     workerSlots: c.THODARE_WORKER_SLOTS,
     leaseMs: c.THODARE_LEASE_MS,
+    shutdownGraceMs: c.THODARE_SHUTDOWN_GRACE_MS,
+    dbConnectTimeoutMs: c.THODARE_DB_CONNECT_TIMEOUT_MS,
     trustProxy: c.THODARE_TRUST_PROXY === 'true',
   };
 }

@@ -33,7 +33,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: Pool, useFactory: () => createPool(databaseUrl, config.schema, config.poolSize) },
+        { provide: Pool, useFactory: () => createPool(databaseUrl, config.schema, config.poolSize, config.dbConnectTimeoutMs) },
         {
           provide: EventStore,
           inject: [Pool],

@@ -4,8 +4,10 @@ import { Pool, PoolClient } from 'pg';
  * A pg Pool whose connections all have `search_path` set to the deployment's schema, so SQL
  * stays unqualified and several deployments (or test files) can share one cluster.
  */
-export function createPool(url: string, schema: string, max: number): Pool {
-  const pool = new Pool({ connectionString: url, max, options: `-c search_path=${schema}` });
+export function createPool(url: string, schema: string, max: number, connectTimeoutMs = 5_000): Pool {
+  // A connect that never completes (a partition, a dead host) fails after `connectTimeoutMs`
+  // instead of hanging the caller — and a shutdown — forever.
+  const pool = new Pool({ connectionString: url, max, options: `-c search_path=${schema}`, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
   // An idle client's error (e.g. the server restarting) must not crash the process; the next
   // checkout gets a fresh connection.
   pool.on('error', () => undefined);

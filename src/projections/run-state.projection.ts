@@ -67,7 +67,7 @@ export function runStateColumns(state: RunState, at: Date): RunStateColumns {
 const INSERT_SQL = `
 INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status,
   stream_version, error, waiting_for, started_at, ended_at, available_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $10, $13)
 ON CONFLICT (run_id) DO NOTHING`;
 
 // $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs for writers without a lease.

@@ -51,7 +51,7 @@ const CREATE_SQL = `WITH ${INSERT_EVENTS}, created AS (
   INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status, stream_version,
     error, waiting_for, started_at, ended_at, available_at, created_at, updated_at, lease_owner, lease_until, lease_epoch)
   SELECT $7, $3, $20, $21, i.global_position, $12, $13, $14, $15, $22, $16,
-    CASE WHEN $17::boolean THEN i.recorded_at ELSE $18::timestamptz END, i.recorded_at, (SELECT at FROM last),
+    CASE WHEN $17::boolean THEN i.recorded_at ELSE $18::timestamptz END, $22::timestamptz, (SELECT at FROM last),
     $19::text, CASE WHEN $19::text IS NULL THEN NULL ELSE now() + $23::int * interval '1 millisecond' END,
     CASE WHEN $19::text IS NULL THEN 0 ELSE 1 END
   FROM inserted i WHERE i.stream_version = 1

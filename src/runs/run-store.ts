@@ -15,7 +15,7 @@ import { RUN_DECIDER } from './run-decider.provider';
 /** A run folded from its stream. */
 export interface LoadedRun {
   state: RunState;
-  /** When `RunStarted` was recorded. */
+  /** When the run was created: the time `RunStarted` carries (the same as `startedAt`). */
   createdAt: Date;
 }
 
@@ -53,7 +53,9 @@ export class RunStore {
     const events = await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {});
     const first = events[0];
     if (!first) return undefined;
-    return { state: this.decider.fold(events as unknown as RunEvent[]), createdAt: first.recordedAt };
+    const state = this.decider.fold(events as unknown as RunEvent[]);
+    // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
+    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt };
   }
 
   /** Folds the events recorded after `state.version` into `state` (consumed). */

@@ -1,16 +1,38 @@
+import { endUnrecordable } from '../domain/run/run.commands';
 import type { ExecuteStep } from '../domain/run/run.actions';
-import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
+import type { RunEvent, RunStarted, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
-import type { EventMetadata } from '../event-store/event';
-import { fastAppendApplies } from '../runs/run-append';
 import type { StepReport } from '../domain/run/step-result';
+import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
+import type { EventMetadata } from '../event-store/event';
 import { LeaseLost } from '../projections/run-append-hint';
 import { availableAt } from '../projections/run-state.projection';
-import type { RunHost } from './run-host';
+import { fastAppendApplies } from '../runs/run-append';
 import type { ClaimedRun } from './run-claims';
-import { resolveBlockParams, runPorts } from './run-ports';
-import { signalsFromStoredEvents, type SignalRequest } from './stored-event-signals';
+import type { RunHost, Settled } from './run-host';
+import type { SignalRequest } from './stored-event-signals';
+
+/** What reached the run since its last batch. */
+type Message =
+  | { kind: 'claimed' } // just claimed: re-execute the attempts owed since a crash
+  | { kind: 'result'; report: StepReport }
+  | { kind: 'signal'; request: SignalRequest }
+  | { kind: 'moved' } // the stream holds events the state has not seen
+  | { kind: 'due' }; // a timer of the run fell due, or something asks for a fresh look
+
+/** The run's loop: one batch at a time. */
+type Loop =
+  | { kind: 'idle' }
+  | { kind: 'working' }
+  | { kind: 'waiting' } // for the database to answer, or a back-off
+  | { kind: 'closed'; how: Settled };
+
+/**
+ * What the worker knows of the run. `unknown`: the state may have run ahead of the store (a failed
+ * append), fold it again; `rejected` says the store refused the last batch for its content.
+ */
+type Knowledge = { kind: 'folded'; state: RunState } | { kind: 'unknown'; rejected?: string };
 
 interface Batch {
   events: RunEvent[];
@@ -20,69 +42,47 @@ interface Batch {
   release: boolean;
 }
 
-/** How a held run left this worker. */
-export type Settled = 'parked' | 'ended' | 'dropped';
-
-const RETRY_DELAYS_MS = [50, 200, 1000, 5000];
+const BACKOFF_MS = [50, 200, 1000, 5000];
 
 /**
- * A run this worker holds the lease of. It keeps the folded state in memory (folded once per
- * claim, then advanced in O(1) per event), executes ready blocks concurrently, and records each
- * step transition — results, retries, skips, the next attempts' starts, the end — as one append
- * at the expected version, fenced by the lease epoch. One pump at a time per run: results that
- * arrive while an append is in flight are recorded together in the next one.
+ * A run this worker holds the lease of: a mailbox (results, signals, wake-ups) drained one batch
+ * at a time. Each batch folds what is new, records every step transition that follows — results,
+ * retries, skips, the next attempts' starts, the end — as ONE append at the expected version,
+ * fenced by the lease epoch, then starts the calls it decided. `draining` (shutdown) records the
+ * results of the calls in flight without starting anything new, then lets the run go.
  */
 export class ActiveRun {
   readonly runId: string;
-  private state: RunState | undefined;
+  private loop: Loop = { kind: 'idle' };
+  private known: Knowledge = { kind: 'unknown' };
+  private mode: 'playing' | 'draining' = 'playing';
+  private mailbox: Message[] = [];
   private readonly calls = new Map<string, { attempt: number; controller: AbortController }>();
-  private reports: StepReport[] = [];
-  private signals: SignalRequest[] = [];
   private readonly resolved = new Map<string, Record<string, unknown>>();
-  private readonly ports;
-  private dirty = false;
-  private needsReact = false;
-  private refold = false;
-  private busy = false;
-  private closed = false;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private wakeAt: Date | undefined;
+  /** Every worker append names the worker process: the audit trail shows who recorded each step. */
+  private readonly metadata: EventMetadata;
 
   constructor(
     private readonly host: RunHost,
     private readonly claim: ClaimedRun,
-    private readonly cached: RunState | undefined,
   ) {
     this.runId = claim.runId;
-    this.ports = runPorts(host.catalog, host.templateEnv, this.resolved);
+    this.metadata = { actor: { type: 'system', id: `worker:${host.owner}` } };
   }
 
-  /** Folds (or catches the cached state up), re-executes attempts owed since a crash, plays on. */
-  async start(): Promise<void> {
-    this.busy = true;
-    try {
-      const cached = this.cached;
-      const inline = this.claim.events;
-      if (cached && cached.version <= this.claim.streamVersion) {
-        this.state = cached.version === this.claim.streamVersion ? cached : await this.host.store.catchUp(cached, this.runId);
-      } else if (inline && inline.length > 0) {
-        // The claim's snapshot may predate the row's newest version: catch up the difference.
-        const folded = this.host.decider.fold(inline);
-        this.state = folded.version < this.claim.streamVersion ? await this.host.store.catchUp(folded, this.runId) : folded;
-      } else {
-        this.state = (await this.host.store.load(this.runId))?.state;
-      }
-      if (!this.state) return this.close('dropped');
-      for (const step of this.host.decider.resume(this.state)) this.launch(step);
-      this.needsReact = true;
-    } catch (error) {
-      this.host.log.warn({ err: error, runId: this.runId }, 'could not load a claimed run');
-      this.refold = true;
-    } finally {
-      this.busy = false;
+  /** Starts from the state this worker kept when it parked the run, or the claim's events, or the store. */
+  start(cached: RunState | undefined): void {
+    const inline = this.claim.events;
+    const state = cached && cached.version <= this.claim.streamVersion ? cached : inline?.length ? this.host.decider.fold(inline) : undefined;
+    if (state) {
+      this.known = { kind: 'folded', state };
+      if (state.version < this.claim.streamVersion) this.mailbox.push({ kind: 'moved' });
     }
-    await this.pump();
+    this.mailbox.push({ kind: 'claimed' });
+    void this.pump();
   }
 
   /**
@@ -90,171 +90,233 @@ export class ActiveRun {
    * are recorded in one commit that also takes the lease. Undefined (nothing written) when that
    * batch cannot be one statement.
    */
-  async startFresh(state: RunState, startEvents: RunEvent[], metadata: EventMetadata): Promise<RunStatus | undefined> {
-    this.busy = true;
+  async startFresh(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
+    const state = this.host.decider.fold([started]);
+    this.loop = { kind: 'working' };
     try {
-      this.state = state;
-      const batch = this.decide(state, [], []);
-      const events = [...startEvents, ...batch.events];
-      if (!fastAppendApplies(events)) return this.discard();
-      try {
-        await this.host.store.append(state, 0, events, {
-          metadata,
-          notify: batch.terminal,
-          release: batch.release,
-          lease: { owner: this.host.owner, ms: this.host.leaseMs },
-        });
-      } catch (error) {
-        this.discard();
-        throw error;
-      }
-      for (const step of batch.execute) this.launch(step);
-      if (batch.terminal) this.close('ended');
-      else if (batch.release) this.close('parked');
+      const batch = this.decide(state, []);
+      const events = [started, ...batch.events];
+      if (!fastAppendApplies(events)) return undefined;
+      const lease = { owner: this.host.owner, ms: this.host.leaseMs };
+      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease });
+      this.known = { kind: 'folded', state };
+      this.loop = { kind: 'idle' };
+      this.settle(batch, state);
       return state.status;
     } finally {
-      this.busy = false;
-      if (!this.closed && (this.dirty || this.reports.length > 0)) void this.pump();
+      if (this.loop.kind === 'working') {
+        // Nothing was written: forget the run (the caller appends `RunStarted` alone).
+        this.loop = { kind: 'closed', how: 'dropped' };
+        clearTimeout(this.timer);
+      } else if (this.mailbox.length > 0) void this.pump();
     }
   }
 
   /** New events may be in the stream (a signal, a cancel): catch up and react. */
   wake(version?: number): void {
-    if (this.closed || (version !== undefined && this.state && version <= this.state.version)) return;
-    this.dirty = true;
-    void this.pump();
+    if (this.loop.kind === 'closed') return;
+    if (version !== undefined && this.known.kind === 'folded' && version <= this.known.state.version) return;
+    this.post({ kind: 'moved' });
   }
 
-  /** The lease is gone (another worker took over, or shutdown): stop without writing anything. */
+  /** Shutdown: record the calls in flight, start nothing new, then give the run back. */
+  drain(): void {
+    this.mode = 'draining';
+    clearTimeout(this.timer);
+    this.post({ kind: 'due' });
+  }
+
+  /** The lease is gone (another worker took over, or the deadline passed): stop without writing. */
   drop(): void {
-    if (this.closed) return;
+    if (this.loop.kind === 'closed') return;
     this.abortCalls('lease lost');
     this.close('dropped');
   }
 
   get version(): number | undefined {
-    return this.state?.version;
+    return this.known.kind === 'folded' ? this.known.state.version : undefined;
   }
 
+  private post(message: Message): void {
+    this.mailbox.push(message);
+    void this.pump();
+  }
+
+  /** Runs batches until the mailbox is empty; one pump at a time (`loop`). */
   private async pump(): Promise<void> {
-    if (this.busy || this.closed) return;
-    this.busy = true;
+    if (this.loop.kind !== 'idle') return;
+    this.loop = { kind: 'working' };
+    let failed = false;
+    let failure: unknown;
     try {
-      while (!this.closed && (this.refold || this.dirty || this.needsReact || this.reports.length > 0 || this.signals.length > 0)) {
-        if (this.refold) {
-          this.refold = false;
-          this.state = (await this.host.store.load(this.runId))?.state;
-          if (!this.state) return this.close('dropped');
-          this.needsReact = true;
-        }
-        if (this.dirty) {
-          this.dirty = false;
-          this.state = await this.host.store.catchUp(this.state!, this.runId);
-          this.needsReact = true;
-        }
-        await this.advance();
-      }
-      if (!this.closed && this.calls.size === 0) await this.park();
+      await this.work();
       this.failures = 0;
     } catch (error) {
-      this.retryLater(error);
-    } finally {
-      this.busy = false;
+      failed = true;
+      failure = error;
     }
-    if (!this.closed && (this.dirty || this.reports.length > 0)) void this.pump();
+    if (this.loop.kind === 'working') this.loop = { kind: 'idle' };
+    if (failed) this.recover(failure);
+    else if (this.isOpen() && this.mailbox.length > 0) void this.pump();
   }
 
-  /** Records the results in hand and everything that follows from them, in one append. */
-  private async advance(): Promise<void> {
-    const state = this.state!;
-    const reports = this.reports;
-    const signals = this.signals;
-    this.reports = [];
-    this.signals = [];
-    this.needsReact = false;
+  private async work(): Promise<void> {
+    while (this.isOpen() && (this.mailbox.length > 0 || this.known.kind === 'unknown')) {
+      const messages = this.mailbox.splice(0);
+      try {
+        const synced = await this.sync(messages);
+        if (!synced) return this.close('dropped');
+        await this.record(synced.state, messages, synced.rejected);
+      } catch (error) {
+        this.mailbox.unshift(...messages.filter((m) => m.kind === 'result' || m.kind === 'signal'));
+        throw error;
+      }
+    }
+    if (this.isOpen() && this.calls.size === 0) await this.park();
+  }
+
+  /** The state with everything recorded folded in; re-executes what a claim owes. */
+  private async sync(messages: Message[]): Promise<{ state: RunState; rejected?: string } | undefined> {
+    const journal = this.host.journal;
+    const known = this.known;
+    let state: RunState | undefined;
+    if (known.kind === 'unknown') state = await journal.load(this.runId);
+    else state = messages.some((m) => m.kind === 'moved') ? await journal.catchUp(known.state, this.runId) : known.state;
+    if (!state) return undefined;
+    this.known = { kind: 'folded', state };
+    // After a claim, or a fold from scratch (an append whose outcome is unknown may have committed
+    // attempt starts), the attempts recorded as started but not running here are owed.
+    if (known.kind === 'unknown' || messages.some((m) => m.kind === 'claimed')) {
+      for (const step of this.host.decider.resume(state)) if (!this.calls.has(step.blockId)) this.launch(step, state);
+    }
+    return known.kind === 'unknown' && known.rejected !== undefined ? { state, rejected: known.rejected } : { state };
+  }
+
+  /** Records the messages' results and signals and everything that follows, in one append. */
+  private async record(state: RunState, messages: Message[], rejected: string | undefined): Promise<void> {
     const before = state.version;
-    let batch: Batch;
+    const batch = rejected === undefined ? this.decide(state, messages) : this.endRejected(state, rejected);
+    if (batch.events.length === 0) return;
     try {
-      batch = this.decide(state, reports, signals);
-      if (batch.events.length === 0) return;
-      await this.host.store.append(state, before, batch.events, {
-        metadata: this.host.metadata,
+      await this.host.journal.append(state, before, batch.events, {
+        metadata: this.metadata,
         notify: batch.terminal,
         fence: { owner: this.host.owner, epoch: this.claim.epoch },
         release: batch.release,
       });
     } catch (error) {
-      // The state ran ahead of the store: fold again, then replay what was not recorded (a result
-      // that was recorded meanwhile is stale by then and ignored, never recorded twice).
-      this.reports.unshift(...reports);
-      this.signals.unshift(...signals);
+      this.known = { kind: 'unknown' };
       if (error instanceof LeaseLost) return this.drop();
-      this.refold = true;
-      if (error instanceof StreamVersionConflict) return;
+      if (error instanceof StreamVersionConflict) throw new Refold();
+      if (classifyDatabaseError(error) === 'content' && rejected === undefined) {
+        // The same batch would fail on every try: end the run instead (its results are lost with it).
+        this.host.log.error({ err: error, runId: this.runId }, 'the store refused a run batch for its content; ending the run');
+        this.known = { kind: 'unknown', rejected: error instanceof Error ? error.message : String(error) };
+        return;
+      }
       throw error;
     }
-    for (const step of batch.execute) this.launch(step);
+    this.settle(batch, state);
+    if (batch.waits.length > 0 && this.isOpen()) {
+      for (const request of await this.host.journal.storedSignals(state, batch.waits)) this.mailbox.push({ kind: 'signal', request });
+    }
+  }
+
+  /** After a committed batch: start its calls, and end or park the run when it says so. */
+  private settle(batch: Batch, state: RunState): void {
+    for (const step of batch.execute) this.launch(step, state);
     if (batch.terminal) {
       this.abortCalls('run ended');
-      return this.close('ended');
-    }
-    if (batch.waits.length > 0) this.signals.push(...(await signalsFromStoredEvents(this.host, state, batch.waits)));
-    if (batch.release) this.close('parked');
+      this.close('ended');
+    } else if (batch.release) this.close('parked');
   }
 
   /** Plays signals and results into the state (consumed) and decides what follows. */
-  private decide(state: RunState, reports: StepReport[], signals: SignalRequest[]): Batch {
+  private decide(state: RunState, messages: Message[]): Batch {
     const decider = this.host.decider;
-    const ports = this.ports(new Date());
+    const ports = this.host.ports(new Date(), this.resolved);
     const events: RunEvent[] = [];
     const execute: ExecuteStep[] = [];
-    for (const request of signals) {
-      for (const event of request(state, ports.now)) {
+    for (const message of messages) {
+      if (message.kind !== 'signal') continue;
+      for (const event of message.request(state, ports.now)) {
         decider.evolve(state, event);
         events.push(event);
       }
     }
-    for (const report of reports) {
-      const transition = decider.onStepResult(state, report, ports);
-      events.push(...transition.events);
-      execute.push(...transition.execute);
+    for (const message of messages) {
+      if (message.kind !== 'result') continue;
+      if (this.mode === 'draining') events.push(...decider.recordResult(state, message.report, ports));
+      else {
+        const transition = decider.onStepResult(state, message.report, ports);
+        events.push(...transition.events);
+        execute.push(...transition.execute);
+      }
     }
-    const last = decider.react(state, ports);
-    events.push(...last.events);
-    execute.push(...last.execute);
-    this.setWake(last.wakeAt);
+    if (this.mode === 'playing') {
+      const next = decider.react(state, ports);
+      events.push(...next.events);
+      execute.push(...next.execute);
+      this.setWake(next.wakeAt);
+    }
     const terminal = decider.isTerminal(state);
-    const idle = !terminal && this.calls.size === 0 && execute.length === 0;
+    const idle = this.calls.size === 0 && execute.length === 0;
     const waits = events.filter((e): e is RunWaitingForEvent => e.type === 'RunWaitingForEvent');
     // A run that just began waiting for an event keeps its lease until the stored events were
-    // looked up (see signalsFromStoredEvents); otherwise an idle run parks in the same commit.
+    // looked up (see `storedSignals`); otherwise an idle run parks in the same commit.
     return { events, execute, terminal, waits, release: terminal || (idle && waits.length === 0) };
+  }
+
+  private endRejected(state: RunState, reason: string): Batch {
+    const events = endUnrecordable(state, reason, new Date());
+    for (const event of events) this.host.decider.evolve(state, event);
+    return { events, execute: [], terminal: true, waits: [], release: true };
   }
 
   /** Nothing running and nothing owed: give the lease back unless the stream moved meanwhile. */
   private async park(): Promise<void> {
-    const state = this.state!;
-    const released = await this.host.claims.release(this.claim, state.version, availableAt(state, new Date()));
+    if (this.known.kind !== 'folded') return;
+    const state = this.known.state;
+    const released = await this.host.journal.release(this.claim, state.version, availableAt(state, new Date()));
     if (released) this.close('parked');
-    else this.dirty = true;
+    else this.mailbox.push({ kind: 'moved' });
   }
 
-  private launch(step: ExecuteStep): void {
-    const state = this.state!;
+  /** A batch could not be written: fold again, wait for the database, or back off. */
+  private recover(error: unknown): void {
+    if (!this.isOpen()) return;
+    if (error instanceof Refold) {
+      void this.pump();
+      return;
+    }
+    this.loop = { kind: 'waiting' };
+    if (classifyDatabaseError(error) === 'unavailable') {
+      void this.host.databaseAway(error).then(() => this.resume());
+      return;
+    }
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
+    this.failures += 1;
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.host.log.warn({ err: error, runId: this.runId, failures: this.failures, retryInMs: delay }, 'could not record a run batch; retrying');
+    }
+    setTimeout(() => void this.resume(), delay);
+  }
+
+  private resume(): Promise<void> {
+    if (this.loop.kind !== 'waiting') return Promise.resolve();
+    this.loop = { kind: 'idle' };
+    return this.pump();
+  }
+
+  private launch(step: ExecuteStep, state: RunState): void {
     const controller = new AbortController();
     this.calls.set(step.blockId, { attempt: step.attempt, controller });
-    let params = this.resolved.get(step.blockId);
+    const params = this.resolved.get(step.blockId);
     this.resolved.delete(step.blockId);
     const run = { runId: this.runId, organizationId: this.claim.organizationId };
-    const outcome = (async () => {
-      params ??= resolveBlockParams(state, step.blockId, this.host.templateEnv);
-      return this.host.executor.execute(run, step, params, controller.signal);
-    })().catch((error: unknown) => ({ ok: false as const, error: { code: 'step_failed', message: String(error), retryable: true } }));
-    void outcome.then((result) => {
+    void this.host.execute(run, step, state, params, controller.signal).then((outcome) => {
       if (this.calls.get(step.blockId)?.controller === controller) this.calls.delete(step.blockId);
-      if (this.closed) return;
-      this.reports.push({ blockId: step.blockId, attempt: step.attempt, outcome: result });
-      void this.pump();
+      if (this.isOpen()) this.post({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome } });
     });
   }
 
@@ -267,32 +329,26 @@ export class ActiveRun {
   private setWake(wakeAt: Date | undefined): void {
     clearTimeout(this.timer);
     this.wakeAt = wakeAt;
-    if (!wakeAt || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.needsReact = true;
-      void this.pump();
-    }, Math.max(0, wakeAt.getTime() - Date.now()));
+    if (!wakeAt || !this.isOpen()) return;
+    this.timer = setTimeout(() => this.post({ kind: 'due' }), Math.max(0, wakeAt.getTime() - Date.now()));
   }
 
-  private retryLater(error: unknown): void {
-    const delay = RETRY_DELAYS_MS[Math.min(this.failures, RETRY_DELAYS_MS.length - 1)]!;
-    this.failures += 1;
-    this.refold = true;
-    this.host.log.warn({ err: error, runId: this.runId, retryInMs: delay }, 'run step failed to record; retrying');
-    setTimeout(() => void this.pump(), delay);
-  }
-
-  /** Forgets a run that was never recorded (no lease, nothing to settle). */
-  private discard(): undefined {
-    this.closed = true;
-    clearTimeout(this.timer);
-    return undefined;
+  private isOpen(): boolean {
+    return this.loop.kind !== 'closed';
   }
 
   private close(how: Settled): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.loop.kind === 'closed') return;
+    this.loop = { kind: 'closed', how };
     clearTimeout(this.timer);
-    this.host.settled(this, how, how === 'parked' ? this.state : undefined, this.wakeAt);
+    const parked = how === 'parked' && this.known.kind === 'folded' ? { state: this.known.state, wakeAt: this.wakeAt } : undefined;
+    this.host.settled(this.runId, how, parked);
+  }
+}
+
+/** A concurrent append came first: the batch's messages go back to the mailbox and the state is folded again. */
+class Refold extends Error {
+  constructor() {
+    super('the stream moved: fold again');
   }
 }

@@ -1,25 +1,27 @@
 import type { Pool } from 'pg';
 import type { EventMetadata } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
+import { ALL_PROJECTIONS } from '../projections/all-projections';
 import { deliverOrgEvent } from '../runs/deliver-org-event';
+import { undeliveredOrgEvents } from '../runs/org-events';
 import type { RunStore } from '../runs/run-store';
 
 /** How long a publisher may take to deliver before a worker does it instead. */
 const GRACE_MS = 10_000;
+const BATCH = 20;
 
 /**
- * Housekeeping of organization events, run by every worker now and then: delivers the events a
- * publisher stored but did not get to deliver (it crashed in between), and deletes events past
- * their retention. Safe to run anywhere at once: delivery is idempotent per run.
+ * Delivers the organization events a publisher recorded but did not get to deliver (it crashed
+ * in between), run by every worker now and then. Safe to run anywhere at once: delivery is
+ * idempotent per run and `OrgEventDelivered` is recorded once per event. Expired rows are not
+ * deleted here: the `org_events` projection prunes them from event time, so a rebuild matches.
+ *
+ * `store` should be the application's event store; without one, an equivalent is built (these
+ * appends never NOTIFY, so its channel is unused).
  */
-export async function sweepOrgEvents(pool: Pool, runs: RunStore, metadata: EventMetadata): Promise<void> {
-  const { rows } = await pool.query<{ event_id: string; organization_id: string; name: string; correlation_key: string | null; payload: unknown }>(
-    `SELECT event_id, organization_id, name, correlation_key, payload FROM org_events
-     WHERE delivered_at IS NULL AND published_at < now() - $1::int * interval '1 millisecond'
-     ORDER BY published_at LIMIT 20`,
-    [GRACE_MS],
-  );
-  for (const row of rows) {
-    await deliverOrgEvent(pool, runs, { eventId: row.event_id, organizationId: row.organization_id, name: row.name, correlationKey: row.correlation_key, payload: row.payload }, metadata);
+export async function sweepOrgEvents(pool: Pool, runs: RunStore, metadata: EventMetadata, store?: EventStore): Promise<void> {
+  const events = store ?? new EventStore(pool, 'org-event-sweeper', ALL_PROJECTIONS);
+  for (const event of await undeliveredOrgEvents(pool, GRACE_MS, BATCH)) {
+    await deliverOrgEvent(pool, events, runs, event, metadata);
   }
-  await pool.query('DELETE FROM org_events WHERE expires_at < now()');
 }

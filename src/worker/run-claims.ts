@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { RunEvent } from '../domain/run/run.events';
+import { WORKER_LOCK_KEY_SQL } from './worker-liveness';
 
 /** A run this worker now holds. */
 export interface ClaimedRun {
@@ -74,6 +75,19 @@ const RELEASE = `
 UPDATE run_state SET lease_owner = NULL, lease_until = NULL, available_at = $4
 WHERE run_id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
 
+// Owners holding unexpired leases whose liveness lock is free: their process is gone. The
+// transaction-level try-lock conflicts with the owner's session-level lock while it lives.
+const REAP_DEAD = `
+UPDATE run_state SET lease_owner = NULL, lease_until = NULL
+WHERE lease_until > now() AND lease_owner IN (
+  SELECT o.owner FROM (
+    SELECT DISTINCT lease_owner AS owner FROM run_state
+    WHERE lease_owner IS NOT NULL AND lease_owner <> $1 AND lease_until > now()
+  ) o
+  WHERE pg_try_advisory_xact_lock(${WORKER_LOCK_KEY_SQL('o.owner')})
+)
+RETURNING run_id`;
+
 /** The queue side of `run_state`: claims, lease renewals and releases. */
 export class RunClaims {
   constructor(
@@ -98,6 +112,20 @@ export class RunClaims {
     if (runIds.length === 0) return [];
     const { rows } = await this.pool.query<ClaimRow>(RENEW, [this.owner, runIds, this.leaseMs]);
     return rows.map(toClaim);
+  }
+
+  /**
+   * Frees the leases of workers whose process is gone (see `WorkerLiveness`), so their runs are
+   * claimable now rather than when the leases expire. Returns how many runs were freed.
+   */
+  async reapDead(): Promise<number> {
+    const result = await this.pool.query({ name: 'thodare-reap-dead', text: REAP_DEAD, values: [this.owner] });
+    return result.rowCount ?? 0;
+  }
+
+  /** Gives back every lease this worker holds (shutdown), due now so another worker takes them. */
+  async releaseAll(): Promise<void> {
+    await this.pool.query('UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1', [this.owner]);
   }
 
   /**

@@ -1,29 +1,43 @@
-import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
-import type { RunLimits } from '../domain/run/run.bounds';
 import type { RunDecider } from '../domain/run/run.decider';
+import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import type { EventMetadata } from '../event-store/event';
-import type { Queryable } from '../projections/projection';
-import type { RunStore } from '../runs/run-store';
-import type { ActiveRun, Settled } from './active-run';
-import type { RunClaims } from './run-claims';
-import type { TemplateEnv } from './run-ports';
-import type { StepExecutor } from './step-executor';
+import type { RunPorts } from '../domain/run/run.translate';
+import type { StepOutcome } from '../domain/run/step-result';
+import type { ExecuteStep } from '../domain/run/run.actions';
+import type { RunAppendOptions } from '../runs/run-store';
+import type { ClaimedRun } from './run-claims';
+import type { SignalRequest } from './stored-event-signals';
 
-/** What an `ActiveRun` uses of the worker that holds it. */
+/** How a held run left its worker. */
+export type Settled = 'parked' | 'ended' | 'dropped';
+
+/** A run's stream and queue row, as a held run reads and writes them. */
+export interface RunJournal {
+  /** The run folded from its whole stream; undefined when it does not exist. */
+  load(runId: string): Promise<RunState | undefined>;
+  /** `state` (consumed) with the events recorded after its version folded in. */
+  catchUp(state: RunState, runId: string): Promise<RunState>;
+  /** Appends `events` (already folded into `state`) at `expectedVersion`. */
+  append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void>;
+  /** Gives the lease back with nothing to record; false when the stream or the lease moved. */
+  release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean>;
+  /** Organization events published before these waits began, as signals to record next. */
+  storedSignals(state: RunState, waits: RunWaitingForEvent[]): Promise<SignalRequest[]>;
+}
+
+/** What a held run uses of the worker that holds it. */
 export interface RunHost {
   readonly owner: string;
   readonly leaseMs: number;
   readonly decider: RunDecider;
-  readonly limits: RunLimits;
-  readonly store: RunStore;
-  readonly claims: RunClaims;
-  readonly executor: StepExecutor;
-  readonly catalog: ConnectorCatalog;
-  readonly templateEnv: TemplateEnv;
-  readonly metadata: EventMetadata;
-  readonly pool: Queryable;
-  readonly log: { warn(data: object, message: string): void };
+  readonly journal: RunJournal;
+  /** Resolves a step's params (when the batch did not) and runs it; never throws. */
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome>;
+  /** The ports of one batch, at `now`; resolved params land in `resolved` for the calls. */
+  ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number };
+  /** Reports a failure to reach the database; resolves when it answers again. */
+  databaseAway(error: unknown): Promise<void>;
+  readonly log: { warn(data: object, message: string): void; error(data: object, message: string): void };
   /** The run left this worker: parked (with its state and next timer), ended, or dropped. */
-  settled(run: ActiveRun, how: Settled, state: RunState | undefined, wakeAt: Date | undefined): void;
+  settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void;
 }

@@ -1,25 +1,32 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
+import { classifyDatabaseError } from '../database/pg-errors';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
+import type { StepOutcome } from '../domain/run/step-result';
 import type { EventMetadata } from '../event-store/event';
 import { RunChanges, type RunChange } from '../runs/run-changes';
 import { RunHandoff, type LocalRunner } from '../runs/run-handoff';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
-import { ActiveRun, type Settled } from './active-run';
+import { ActiveRun } from './active-run';
+import { DatabaseOutage } from './database-outage';
 import { sweepOrgEvents } from './org-event-sweeper';
 import { RunClaims, type ClaimedRun } from './run-claims';
-import type { RunHost } from './run-host';
-import type { TemplateEnv } from './run-ports';
+import type { RunHost, Settled } from './run-host';
+import { StoreJournal } from './run-journal';
+import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
 import { RunTimers } from './run-timers';
 import { StepExecutor } from './step-executor';
+import { WorkerLiveness } from './worker-liveness';
+import { WorkerSlots } from './worker-slots';
 
 const PARKED_CACHE_LIMIT = 10_000;
 const SWEEP_INTERVAL_MS = 15_000;
@@ -28,38 +35,49 @@ const SWEEP_INTERVAL_MS = 15_000;
  * The replay worker (ARCHITECTURE §7): claims due runs in batches sized to its free slots (a
  * slot = one run held), holds each with a lease it renews, and hands it to an `ActiveRun`. Woken
  * by run notifications (starts, signals, cancels), by its own timers for parked runs due soon,
- * and by a poll that guarantees progress when a notification is lost. See `src/worker/README.md`.
+ * and by a poll that guarantees progress when a notification is lost. On shutdown it drains: no
+ * new claims, steps in flight finish and are recorded within the grace period. See
+ * `src/worker/README.md`.
  */
 @Injectable()
-export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, OnApplicationShutdown {
+export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  readonly claims: RunClaims;
-  readonly executor: StepExecutor;
-  readonly templateEnv: TemplateEnv;
-  /** Every worker append names the worker process: the audit trail shows who recorded each step. */
-  readonly metadata: EventMetadata = { actor: { type: 'system', id: `worker:${this.owner}` } };
   readonly log = new Logger('worker');
+  readonly journal: StoreJournal;
+  private readonly claims: RunClaims;
+  private readonly executor: StepExecutor;
+  private readonly templateEnv: TemplateEnv;
+  private readonly slots: WorkerSlots;
+  private readonly outage: DatabaseOutage;
+  private readonly liveness: WorkerLiveness;
   private readonly active = new Map<string, ActiveRun>();
   private readonly parked = new Map<string, RunState>();
   private readonly timers = new RunTimers((runId) => void this.claimOne(runId));
-  private claiming = false;
-  private again = false;
-  private stopped = false;
+  /** The claim pass: one at a time; `again` when a wake-up came while it ran. */
+  private pass: 'idle' | 'running' | 'again' = 'idle';
+  private phase: 'running' | 'draining' | 'stopped' = 'running';
   private intervals: NodeJS.Timeout[] = [];
+  private renewal: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private drained: (() => void) | undefined;
 
   constructor(
-    @Inject(Pool) readonly pool: Pool,
+    @Inject(Pool) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(RunStore) readonly store: RunStore,
+    @Inject(RunStore) private readonly store: RunStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
-    @Inject(CONNECTOR_CATALOG) readonly catalog: ConnectorCatalog,
+    @Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog,
     @Inject(SecretsService) secrets: SecretsService,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
   ) {
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
+    this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits);
     this.executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message));
     this.templateEnv = { env: config.templateEnvValues, allowList: config.templateEnv };
+    this.slots = new WorkerSlots(config.workerSlots);
+    this.outage = new DatabaseOutage(() => pool.query('SELECT 1'), this.log);
+    this.outage.onRecovered(() => this.wake());
+    this.liveness = new WorkerLiveness(pool, this.owner, (data, message) => this.log.warn(data, message));
   }
 
   get leaseMs(): number {
@@ -70,90 +88,155 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     return this.store.decider;
   }
 
-  get limits() {
-    return this.store.decider.limits;
-  }
-
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.liveness.start(); // before the first claim: a lease is never held without it
     this.handoff.register(this);
     this.unsubscribe = this.changes.onAnyRun((runId, change) => this.onChange(runId, change));
     this.changes.onReconnect(() => this.wake());
     this.intervals = [
-      setInterval(() => this.wake(), this.config.pollIntervalMs),
-      setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3))),
+      setInterval(() => this.poll(), this.config.pollIntervalMs),
       setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS),
     ];
+    this.renewal = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3)));
     this.wake();
     this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms`);
   }
 
-  /** Stops claiming and gives every held run back at once (its attempts in flight will be re-run). */
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.handoff.register(undefined);
-    this.unsubscribe?.();
-    this.intervals.forEach(clearInterval);
-    this.timers.clear();
+  /**
+   * Drains before the connections close: stops claiming, lets every step in flight finish and be
+   * recorded (nothing new starts), gives each run back as it goes quiet; at the deadline aborts
+   * what is left and gives those runs back too (their attempts will run again elsewhere).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.phase !== 'running') return;
+    this.phase = 'draining';
+    this.stopClaiming();
+    const grace = this.config.shutdownGraceMs;
+    const deadline = grace - Math.min(2_000, grace / 5); // leaves time to release and close
+    if (this.active.size > 0) {
+      this.log.log(`draining ${this.active.size} run(s) for up to ${Math.round(deadline)} ms`);
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      for (const run of [...this.active.values()]) run.drain();
+      await Promise.race([drained, sleep(deadline)]);
+    }
+    this.stop();
+    const leftover = this.active.size;
     for (const run of [...this.active.values()]) run.drop();
-    await this.pool
-      .query('UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1', [this.owner])
-      .catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases at shutdown'));
+    if (leftover > 0) {
+      this.log.warn({ runs: leftover }, 'shutdown deadline: aborted the steps still running; their runs are given back');
+      await Promise.race([this.claims.releaseAll(), sleep(1_000)]).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases at shutdown'));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopClaiming();
+    this.stop();
+    for (const run of [...this.active.values()]) run.drop();
   }
 
   /** Takes a run started in this process at once, when a slot is free (see `RunHandoff`). */
   async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
-    if (this.stopped || this.active.size >= this.config.workerSlots) return undefined;
+    if (this.phase !== 'running' || this.outage.isDown || this.slots.take(1) === 0) return undefined;
     const { runId, organizationId } = started.data;
-    const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 }, undefined);
+    const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
     this.active.set(runId, run);
+    let status: RunStatus | undefined;
     try {
-      const status = await run.startFresh(this.decider.fold([started]), [started], metadata);
-      if (status === undefined && this.active.get(runId) === run) this.active.delete(runId);
-      return status;
-    } catch (error) {
-      if (this.active.get(runId) === run) this.active.delete(runId);
-      throw error;
+      status = await run.startFresh(started, metadata);
+    } finally {
+      if (status === undefined && this.active.get(runId) === run) {
+        this.active.delete(runId);
+        this.slots.give();
+      }
     }
+    return status;
   }
 
   /** Runs a claim pass now (coalesced with one in flight). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.claiming) {
-      this.again = true;
+    if (this.phase !== 'running' || this.outage.isDown) return;
+    if (this.pass !== 'idle') {
+      this.pass = 'again';
       return;
     }
-    this.claiming = true;
-    void (async () => {
-      try {
-        do {
-          this.again = false;
-          const free = this.config.workerSlots - this.active.size;
-          if (free <= 0) break;
-          const claimed = await this.claims.claimBatch(free);
-          claimed.forEach((claim) => this.adopt(claim));
-          if (claimed.length === free) this.again = true;
-        } while (this.again && !this.stopped);
-      } catch (error) {
-        this.log.warn({ err: error }, 'claim pass failed');
-      } finally {
-        this.claiming = false;
-      }
-    })();
+    this.pass = 'running';
+    void this.claimPass();
   }
 
-  settled(run: ActiveRun, how: Settled, state: RunState | undefined, wakeAt: Date | undefined): void {
-    if (this.active.get(run.runId) === run) this.active.delete(run.runId);
-    if (how === 'parked' && state) {
-      this.parked.delete(run.runId);
-      if (this.parked.size >= PARKED_CACHE_LIMIT) this.parked.delete(this.parked.keys().next().value as string);
-      this.parked.set(run.runId, state);
-      if (wakeAt) this.timers.schedule(run.runId, wakeAt);
-    } else {
-      this.parked.delete(run.runId);
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
+    try {
+      // Resolved now, before anything is awaited: the state moves on with the next batch.
+      const input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
+      return this.executor.execute(run, step, input, signal);
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: { code: 'step_failed', message: String(error), retryable: true } });
     }
-    // A slot is free again: pick up whatever is due.
-    if (!this.stopped) this.wake();
+  }
+
+  ports(now: Date, resolved: Map<string, Record<string, unknown>>) {
+    return runPorts(this.catalog, this.templateEnv, resolved)(now);
+  }
+
+  databaseAway(error: unknown): Promise<void> {
+    this.outage.report(error);
+    return this.outage.whenUp();
+  }
+
+  settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void {
+    if (!this.active.delete(runId)) return;
+    this.slots.give();
+    this.parked.delete(runId);
+    if (how === 'parked' && parked) {
+      if (this.parked.size >= PARKED_CACHE_LIMIT) this.parked.delete(this.parked.keys().next().value as string);
+      this.parked.set(runId, parked.state);
+      if (parked.wakeAt && this.phase === 'running') this.timers.schedule(runId, parked.wakeAt);
+    }
+    if (this.active.size === 0) this.drained?.();
+    this.wake(); // a slot is free again: pick up whatever is due
+  }
+
+  private async claimPass(): Promise<void> {
+    try {
+      do {
+        this.pass = 'running';
+        const granted = this.slots.take(this.slots.free);
+        if (granted === 0) break;
+        let claimed: ClaimedRun[] = [];
+        try {
+          claimed = await this.claims.claimBatch(granted);
+        } finally {
+          this.slots.give(granted - claimed.length);
+        }
+        claimed.forEach((claim) => this.adopt(claim));
+        if (claimed.length === granted) this.pass = 'again';
+      } while (this.pass === 'again' && this.phase === 'running');
+    } catch (error) {
+      this.failed(error, 'claim pass failed');
+    } finally {
+      this.pass = 'idle';
+    }
+  }
+
+  /** Adopts a claimed run; its slot was taken before the claim. */
+  private adopt(claim: ClaimedRun): void {
+    this.timers.cancel(claim.runId);
+    const cached = this.parked.get(claim.runId);
+    this.parked.delete(claim.runId);
+    const run = new ActiveRun(this, claim);
+    this.active.set(claim.runId, run);
+    run.start(cached);
+  }
+
+  private async claimOne(runId: string): Promise<void> {
+    if (this.phase !== 'running' || this.active.has(runId) || this.slots.take(1) === 0) return;
+    let claim: ClaimedRun | undefined;
+    try {
+      claim = await this.claims.claimOne(runId);
+    } catch (error) {
+      this.failed(error, 'could not claim a run whose timer fired');
+    }
+    if (claim && !this.active.has(runId)) this.adopt(claim);
+    else this.slots.give();
   }
 
   private onChange(runId: string, change: RunChange | undefined): void {
@@ -165,33 +248,31 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.wake();
   }
 
-  private adopt(claim: ClaimedRun): void {
-    this.timers.cancel(claim.runId);
-    const cached = this.parked.get(claim.runId);
-    this.parked.delete(claim.runId);
-    const run = new ActiveRun(this, claim, cached);
-    this.active.set(claim.runId, run);
-    void run.start();
-  }
-
-  private async claimOne(runId: string): Promise<void> {
-    if (this.stopped || this.active.has(runId)) return;
-    try {
-      const claim = await this.claims.claimOne(runId);
-      if (claim && !this.active.has(runId)) this.adopt(claim);
-    } catch (error) {
-      this.log.warn({ err: error, runId }, 'could not claim a run whose timer fired');
-    }
+  /** The poll: frees the runs of workers that died, then claims what is due. */
+  private poll(): void {
+    if (this.phase !== 'running' || this.outage.isDown) return;
+    this.claims.reapDead().then(
+      (freed) => {
+        if (freed > 0) this.log.log({ runs: freed }, 'took over the runs of a worker that is gone');
+        this.wake();
+      },
+      (error: unknown) => {
+        this.failed(error, 'could not look for dead workers');
+        this.wake();
+      },
+    );
   }
 
   private async sweep(): Promise<void> {
-    await sweepOrgEvents(this.pool, this.store, this.metadata).catch((error: unknown) => this.log.warn({ err: error }, 'organization event sweep failed'));
+    if (this.outage.isDown) return;
+    const metadata: EventMetadata = { actor: { type: 'system', id: `worker:${this.owner}` } };
+    await sweepOrgEvents(this.pool, this.store, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
   }
 
   /** Extends every held lease; a run whose lease is gone is dropped, one that moved is caught up. */
   private async renew(): Promise<void> {
     const held = [...this.active.values()];
-    if (held.length === 0 || this.stopped) return;
+    if (held.length === 0 || this.phase === 'stopped' || this.outage.isDown) return;
     try {
       const renewed = new Map((await this.claims.renew(held.map((run) => run.runId))).map((claim) => [claim.runId, claim]));
       for (const run of held) {
@@ -201,7 +282,33 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
         else if (run.version !== undefined && claim.streamVersion > run.version) run.wake(claim.streamVersion);
       }
     } catch (error) {
-      this.log.warn({ err: error }, 'lease renewal failed');
+      this.failed(error, 'lease renewal failed');
     }
   }
+
+  /** A background call failed: an outage is reported once (see `DatabaseOutage`), anything else logged. */
+  private failed(error: unknown, message: string): void {
+    if (classifyDatabaseError(error) === 'unavailable') this.outage.report(error);
+    else this.log.warn({ err: error }, message);
+  }
+
+  private stopClaiming(): void {
+    this.handoff.register(undefined);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.intervals.forEach(clearInterval);
+    this.intervals = [];
+    this.timers.clear();
+  }
+
+  private stop(): void {
+    this.phase = 'stopped';
+    clearInterval(this.renewal);
+    this.liveness.stop();
+    this.outage.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config/config';
 import { registerConnectors } from '../../src/connectors/connector-registry';
 import { createPool } from '../../src/database/pool';
 import { startThodare } from '../../src/main';
+import { onShutdownSignals } from '../../src/cli/shutdown';
 import { runTestConnectors } from './run-connectors';
 
 async function main(): Promise<void> {
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   registerConnectors(...runTestConnectors(createPool(databaseUrl, config.schema, 4)));
   const running = await startThodare({ config, databaseUrl, roles: { api: false, worker: true } });
   process.stdout.write('ready\n');
-  process.on('SIGTERM', () => void running.close().then(() => process.exit(0)));
+  onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print: (line) => process.stdout.write(`${line}\n`) });
 }
 
 main().catch((error) => {

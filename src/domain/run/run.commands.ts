@@ -1,8 +1,9 @@
 import type { SpecLookup } from './block-spec';
 import { pinBlocks } from './block-pins';
 import { assertEventBudget, assertPayloadFits, type RunLimits } from './run.bounds';
-import { ApprovalAlreadyDecided, ApprovalNotFound, RunFinished } from './run.errors';
-import type { ApprovalDecided, RunCancelRequested, RunStarted, SignalReceived } from './run.events';
+import { ApprovalAlreadyDecided, ApprovalNotFound, RUN_FAILURE_CODES, RunFinished } from './run.errors';
+import type { ApprovalDecided, RunCancelled, RunCancelRequested, RunFailed, RunStarted, SignalReceived } from './run.events';
+import { storableText } from './storable';
 import type { RunState } from './run.state';
 
 // The API side of a run: pure functions from a folded state and a request to the events to
@@ -23,6 +24,20 @@ export function startRun(
   const blocks = pinBlocks(request.workflow, specOf);
   const data = { ...rest, blocks, input: input ?? null, startedAt: now.toISOString() };
   return [{ type: 'RunStarted', data }];
+}
+
+/**
+ * What a worker records when the store refused the run's next batch for its content (a data
+ * error that would repeat on every try): the run ends, so it can never wedge — cancelled when a
+ * cancel was asked for, else failed with `append_rejected` and the store's reason. Nothing when
+ * the run already ended.
+ */
+export function endUnrecordable(state: RunState, reason: string, now: Date): (RunCancelled | RunFailed)[] {
+  if (state.outcome) return [];
+  const at = now.toISOString();
+  if (state.cancelRequested) return [{ type: 'RunCancelled', data: { ...state.cancelRequested, at } }];
+  const message = `The run's next step could not be recorded: ${storableText(reason)}`;
+  return [{ type: 'RunFailed', data: { error: { code: RUN_FAILURE_CODES.unrecordable, message }, at } }];
 }
 
 /** `RunCancelRequested`; nothing when already requested; `run_finished` when the run ended. */

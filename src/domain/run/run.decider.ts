@@ -3,7 +3,7 @@ import type { ExecuteStep, RunDecision } from './run.actions';
 import { decide } from './run.decide';
 import type { RunEvent } from './run.events';
 import { evolve } from './run.evolve';
-import { onStepResult, react, resume, type RunRules, type RunTransition } from './run.react';
+import { onStepResult, react, recordResult, resume, type RunRules, type RunTransition } from './run.react';
 import { initialRunState, type RunState } from './run.state';
 import type { RunPorts } from './run.translate';
 import type { StepReport } from './step-result';
@@ -35,6 +35,8 @@ export interface RunDecider {
     report: StepReport,
     ports: RunPorts & { jitter01: number },
   ): RunTransition;
+  /** The result's facts alone, without playing on (a worker draining for shutdown). */
+  recordResult(state: RunState, report: StepReport, ports: RunPorts & { jitter01: number }): RunEvent[];
   resume(state: RunState): ExecuteStep[];
   readonly limits: RunLimits;
 }
@@ -54,6 +56,7 @@ export function createRunDecider(limits: Partial<RunLimits> = {}): RunDecider {
     isTerminal: (state) => state.outcome !== undefined,
     react: (state, ports) => react(state, ports, rules),
     onStepResult: (state, report, ports) => onStepResult(state, report, ports, rules),
+    recordResult: (state, report, ports) => recordResult(state, report, ports, rules),
     resume,
     limits: rules.limits,
   };

@@ -8,6 +8,8 @@ export const RUN_FAILURE_CODES = {
   typeNotRegistered: 'block_type_not_registered',
   /** A block the lookup calls a wait is none of the built-in waits. */
   unsupportedWait: 'unsupported_wait_type',
+  /** The store refused what the run had to record next, for its content (it would on every try). */
+  unrecordable: 'append_rejected',
 } as const;
 
 /**

@@ -115,9 +115,15 @@ function onStarted(state: RunState, data: RunStarted['data']): void {
   }
 }
 
+/**
+ * The run's end. One clock for the run's times: the start was stamped by the process that
+ * started it, the end by the worker; a worker whose clock is behind never makes a run end
+ * before it started.
+ */
 function end(state: RunState, outcome: NonNullable<RunState['outcome']>, at: string): void {
+  const startedAt = state.run?.startedAt;
   state.outcome = outcome;
-  state.endedAt = at;
+  state.endedAt = startedAt !== undefined && Date.parse(at) < Date.parse(startedAt) ? startedAt : at;
 }
 
 function pick<T extends object, K extends keyof T>(data: T, key: K): Partial<Pick<T, K>> {

@@ -66,15 +66,29 @@ export function onStepResult(
   ports: RunPorts & { jitter01: number },
   rules: RunRules,
 ): RunTransition {
+  const recorded = recordResult(state, report, ports, rules);
+  if (recorded.length === 0) return { state, events: [], execute: [] };
+  const next = react(state, ports, rules);
+  return { ...next, events: [...recorded, ...next.events] };
+}
+
+/**
+ * Only the facts of an attempt's result, folded into `state` (consumed), without playing on: what
+ * a worker that is shutting down records before it lets the run go, so that nothing new starts
+ * there. Nothing for a stale result.
+ */
+export function recordResult(
+  state: RunState,
+  report: StepReport,
+  ports: RunPorts & { jitter01: number },
+  rules: RunRules,
+): RunEvent[] {
   const phase = state.blocks.get(report.blockId)?.phase;
-  if (state.outcome || phase?.kind !== 'running' || phase.attempt !== report.attempt) {
-    return { state, events: [], execute: [] };
-  }
+  if (state.outcome || phase?.kind !== 'running' || phase.attempt !== report.attempt) return [];
   const facts = stepResultEvents(state, report, phase.startedAtMs, ports, rules.limits);
   const recorded = recordable(state, facts, ports, rules);
   for (const event of recorded) evolve(state, event);
-  const next = react(state, ports, rules);
-  return { ...next, events: [...recorded, ...next.events] };
+  return recorded;
 }
 
 /**

@@ -174,6 +174,36 @@ describe('run retries', () => {
     expect(t.state.status).toBe('failed');
   });
 
+  it.each([
+    ['a NUL character', { body: { text: 'a\u0000b' } }, '$.body.text'],
+    ['a lone high surrogate', { items: ['ok', '\ud800'] }, '$.items[1]'],
+    ['a lone low surrogate in a key', { 'k\udc00': 1 }, '$["k\ufffd"]'],
+  ])('fails the step without retry with value_not_storable when its output holds %s', (_what, output, path) => {
+    let t = run.react(run.fold([started(single('flaky'))]), ports());
+    t = run.onStepResult(t.state, ok('s', output), ports());
+
+    expect(t.events[0]?.data).toMatchObject({
+      error: { code: 'value_not_storable', retryable: false },
+      terminal: true,
+    });
+    expect((t.events[0]?.data as { error: { message: string } }).error.message).toContain(path);
+    expect(t.state.status).toBe('failed');
+  });
+
+  it('records a failure whose message quotes unstorable text with the text made storable', () => {
+    let t = run.react(run.fold([started(single('action'))]), ports());
+    t = run.onStepResult(t.state, failed('s', { message: 'bad \u0000 body \ud800', retryable: false }), ports());
+
+    expect(t.events[0]?.data).toMatchObject({ error: { message: 'bad \ufffd body \ufffd' } });
+  });
+
+  it('keeps paired surrogates (emoji) as they are', () => {
+    let t = run.react(run.fold([started(single('action'))]), ports());
+    t = run.onStepResult(t.state, ok('s', { text: 'ok \ud83d\ude00' }), ports());
+
+    expect(t.events[0]).toMatchObject({ type: 'StepAttemptSucceeded', data: { output: { text: 'ok \ud83d\ude00' } } });
+  });
+
   it('records null for a step that returned undefined', () => {
     let t = run.react(run.fold([started(single('action'))]), ports());
     t = run.onStepResult(

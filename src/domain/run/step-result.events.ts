@@ -1,4 +1,5 @@
 import { payloadBytes, type RunLimits } from './run.bounds';
+import { firstUnstorablePath, storableText } from './storable';
 import type { RunEvent } from './run.events';
 import { nextRetryDelay, shouldRetry } from './retry-policy';
 import type { RunState } from './run.state';
@@ -25,7 +26,7 @@ export function stepResultEvents(
     const output = outcome.output ?? null;
     return [{ type: 'StepAttemptSucceeded', data: { blockId, attempt, output, at, durationMs } }];
   }
-  const failure = error as StepError;
+  const failure = storableError(error as StepError);
   const policy = state.graph.blocks.get(blockId)?.retry;
   const retry = policy !== undefined && shouldRetry(policy, attempt, failure);
   const failed: RunEvent = {
@@ -41,6 +42,11 @@ export function stepResultEvents(
   ];
 }
 
+/** An error as recorded: a connector may quote text Postgres cannot store in its message. */
+function storableError(error: StepError): StepError {
+  return { ...error, code: storableText(error.code), message: storableText(error.message) };
+}
+
 function outputProblem(output: unknown, limits: RunLimits): StepError | undefined {
   const bytes = payloadBytes(output);
   if (bytes === undefined) {
@@ -50,7 +56,13 @@ function outputProblem(output: unknown, limits: RunLimits): StepError | undefine
       retryable: false,
     };
   }
-  if (bytes <= limits.maxPayloadBytes) return undefined;
-  const message = `The step output is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`;
-  return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
+  if (bytes > limits.maxPayloadBytes) {
+    const message = `The step output is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`;
+    return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
+  }
+  const path = firstUnstorablePath(output);
+  if (path === undefined) return undefined;
+  const message = `The step output cannot be stored: ${path} holds a NUL character or a lone UTF-16 surrogate`;
+  return { code: STEP_ERROR_CODES.valueNotStorable, message, retryable: false };
 }
+

@@ -30,6 +30,8 @@ export const STEP_ERROR_CODES = {
   invalidOutput: 'invalid_output',
   /** A wait block's resolved params do not fit its shape (never retried). */
   invalidWaitParams: 'invalid_wait_params',
+  /** The output holds text Postgres cannot store (NUL, a lone surrogate; never retried). */
+  valueNotStorable: 'value_not_storable',
 } as const;
 
 /**

@@ -1,0 +1,38 @@
+import type { RunLimits } from '../domain/run/run.bounds';
+import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
+import type { RunState } from '../domain/run/run.state';
+import type { Queryable } from '../projections/projection';
+import type { RunAppendOptions, RunStore } from '../runs/run-store';
+import type { ClaimedRun, RunClaims } from './run-claims';
+import type { RunJournal } from './run-host';
+import { signalsFromStoredEvents, type SignalRequest } from './stored-event-signals';
+
+/** The `RunJournal` of a worker: run streams through the `RunStore`, the queue row through `RunClaims`. */
+export class StoreJournal implements RunJournal {
+  constructor(
+    private readonly store: RunStore,
+    private readonly claims: RunClaims,
+    private readonly pool: Queryable,
+    private readonly limits: RunLimits,
+  ) {}
+
+  async load(runId: string): Promise<RunState | undefined> {
+    return (await this.store.load(runId))?.state;
+  }
+
+  catchUp(state: RunState, runId: string): Promise<RunState> {
+    return this.store.catchUp(state, runId);
+  }
+
+  append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
+    return this.store.append(state, expectedVersion, events, options);
+  }
+
+  release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
+    return this.claims.release(claim, version, availableAt);
+  }
+
+  storedSignals(state: RunState, waits: RunWaitingForEvent[]): Promise<SignalRequest[]> {
+    return signalsFromStoredEvents({ pool: this.pool, limits: this.limits }, state, waits);
+  }
+}

@@ -1,0 +1,59 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** The advisory lock key of a worker, in the deployment's schema (several share a cluster). */
+export const WORKER_LOCK_KEY_SQL = (owner: string) => `hashtextextended(current_schema() || ':worker:' || ${owner}, 0)`;
+
+/**
+ * Proof of life of one worker process: a session-level advisory lock on its owner id, held on a
+ * connection of its own for as long as the process lives. Postgres drops it the moment that
+ * connection goes — a SIGKILL, a crash, a lost network — so another worker that can take the lock
+ * knows the owner is gone and takes its runs over at once, without waiting for their leases
+ * (see `RunClaims.reapDead`). A live worker whose lock connection drops takes it again.
+ */
+export class WorkerLiveness {
+  private client: PoolClient | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly owner: string,
+    private readonly warn: (data: object, message: string) => void,
+  ) {}
+
+  /** Takes the lock; on failure keeps trying in the background (the worker runs meanwhile). */
+  async start(): Promise<void> {
+    try {
+      const client = await this.pool.connect();
+      client.on('error', () => this.lost(client));
+      client.on('end', () => this.lost(client));
+      await client.query(`SELECT pg_advisory_lock(${WORKER_LOCK_KEY_SQL('$1')})`, [this.owner]);
+      if (this.stopped) return client.release(true);
+      this.client = client;
+    } catch (error) {
+      this.warn({ err: error }, 'could not take the worker liveness lock; retrying');
+      this.later();
+    }
+  }
+
+  /** Releases the lock (by closing its connection). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.client?.release(true);
+    this.client = undefined;
+  }
+
+  private lost(client: PoolClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.release(true);
+    this.later();
+  }
+
+  private later(): void {
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.start(), 1_000);
+  }
+}
