@@ -2,6 +2,7 @@ import { apiKeysProjection } from '../api-keys/api-keys.projection';
 import { invitationsProjection } from '../organizations/invitations.projection';
 import { membershipsProjection } from '../organizations/memberships.projection';
 import { organizationsProjection } from '../organizations/organizations.projection';
+import { orgEventsProjection } from '../runs/org-events.projection';
 import { eventCountsProjection } from './event-counts.projection';
 import { runLogsProjection } from './run-logs.projection';
 import { runStateProjection } from './run-state.projection';
@@ -26,6 +27,8 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   runStateProjection,
   runWaitsProjection,
   runLogsProjection,
+  // organization events (issue 8)
+  orgEventsProjection,
 ];
 
 export function findProjection(name: string): Projection | undefined {

@@ -2,17 +2,12 @@ import type { Pool } from 'pg';
 import { receiveSignal } from '../domain/run/run.commands';
 import { RunRuleError } from '../domain/run/run.errors';
 import { AppError } from '../errors';
+import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
+import type { EventStore } from '../event-store/event-store';
+import { orgEventStream, type OrgEventDelivered } from './org-event.events';
+import type { OrgEvent } from './org-events';
 import type { RunStore } from './run-store';
-
-/** A published organization event, as stored. */
-export interface OrgEvent {
-  eventId: string;
-  organizationId: string;
-  name: string;
-  correlationKey: string | null;
-  payload: unknown;
-}
 
 const PARALLEL = 8;
 
@@ -20,9 +15,9 @@ const PARALLEL = 8;
  * Delivers `event` to every run of its organization waiting for it now (same name; the wait's
  * correlation key absent or equal; its deadline not passed), as `SignalReceived` with the event id
  * as signal id — so a run gets it once even if the stored-event lookup of a wait that began
- * meanwhile delivers it too. Marks the event delivered and returns how many runs it reached.
+ * meanwhile delivers it too. Then records `OrgEventDelivered` and returns how many runs it reached.
  */
-export async function deliverOrgEvent(pool: Pool, runs: RunStore, event: OrgEvent, metadata: EventMetadata): Promise<number> {
+export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunStore, event: OrgEvent, metadata: EventMetadata): Promise<number> {
   const { rows } = await pool.query<{ run_id: string }>(
     `SELECT DISTINCT w.run_id FROM run_event_waits w JOIN run_state s ON s.run_id = w.run_id
      WHERE w.organization_id = $1 AND w.event_name = $2 AND (w.correlation_key IS NULL OR w.correlation_key = $3)
@@ -37,8 +32,25 @@ export async function deliverOrgEvent(pool: Pool, runs: RunStore, event: OrgEven
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, deliverNext));
-  await pool.query('UPDATE org_events SET matched_runs = $2, delivered_at = now() WHERE event_id = $1', [event.eventId, matched]);
-  return matched;
+  return recordDelivery(store, event, matched, metadata);
+}
+
+/**
+ * Appends `OrgEventDelivered` right after the publication (expected version 1). When a sweeper
+ * and a slow publisher both delivered, the first record stands and both answer its count.
+ */
+async function recordDelivery(store: EventStore, event: OrgEvent, matchedRuns: number, metadata: EventMetadata): Promise<number> {
+  const streamId = orgEventStream(event.eventId);
+  const delivered: OrgEventDelivered = { type: 'OrgEventDelivered', data: { eventId: event.eventId, matchedRuns } };
+  try {
+    await store.append(streamId, 1, [delivered], { organizationId: event.organizationId, metadata });
+    return matchedRuns;
+  } catch (error) {
+    if (!(error instanceof StreamVersionConflict)) throw error;
+    const [recorded] = await store.readStream(streamId, { fromVersion: 2, limit: 1 });
+    if (recorded?.type !== 'OrgEventDelivered') throw error;
+    return (recorded.data as OrgEventDelivered['data']).matchedRuns;
+  }
 }
 
 async function deliverTo(runs: RunStore, runId: string, event: OrgEvent, metadata: EventMetadata): Promise<boolean> {

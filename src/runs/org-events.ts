@@ -3,9 +3,19 @@ import type { Queryable } from '../projections/projection';
 /**
  * How long a published organization event stays matchable by a `wait_for_event` that begins
  * after it: 24 hours. Waits open at publication get it at once; later waits within the window
- * get the oldest matching event they have not seen yet.
+ * get the oldest matching event they have not seen yet. Recorded in each publication, so a
+ * change here never rewrites the expiry of events already published.
  */
 export const ORG_EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** A published organization event, as delivered to runs. */
+export interface OrgEvent {
+  eventId: string;
+  organizationId: string;
+  name: string;
+  correlationKey: string | null;
+  payload: unknown;
+}
 
 /** A stored organization event. */
 export interface StoredOrgEvent {
@@ -21,6 +31,8 @@ export interface EventWaitKey {
   eventName: string;
   correlationKey?: string;
 }
+
+// Reads of `org_events`, the read model `orgEventsProjection` alone writes.
 
 /**
  * Stored, unexpired events of the organization that `wait` matches (same name; a wait with a key
@@ -40,5 +52,37 @@ export async function storedEventsFor(db: Queryable, organizationId: string, wai
     correlationKey: row.correlation_key,
     payload: row.payload,
     publishedAt: row.published_at,
+  }));
+}
+
+/** The unexpired publication that used this idempotency key, if any. */
+export async function publicationByKey(
+  db: Queryable,
+  organizationId: string,
+  idempotencyKey: string,
+): Promise<{ eventId: string; matchedRuns: number; requestHash: string } | undefined> {
+  const { rows } = await db.query<{ event_id: string; matched_runs: number; request_hash: string }>(
+    `SELECT event_id, matched_runs, request_hash FROM org_events
+     WHERE organization_id = $1 AND idempotency_key = $2 AND expires_at > now()`,
+    [organizationId, idempotencyKey],
+  );
+  const row = rows[0];
+  return row && { eventId: row.event_id, matchedRuns: row.matched_runs, requestHash: row.request_hash };
+}
+
+/** Unexpired events published more than `graceMs` ago and still not delivered, oldest first. */
+export async function undeliveredOrgEvents(db: Queryable, graceMs: number, limit: number): Promise<OrgEvent[]> {
+  const { rows } = await db.query<{ event_id: string; organization_id: string; name: string; correlation_key: string | null; payload: unknown }>(
+    `SELECT event_id, organization_id, name, correlation_key, payload FROM org_events
+     WHERE delivered_at IS NULL AND published_at < now() - $1::int * interval '1 millisecond' AND expires_at > now()
+     ORDER BY published_at LIMIT $2`,
+    [graceMs, limit],
+  );
+  return rows.map((row) => ({
+    eventId: row.event_id,
+    organizationId: row.organization_id,
+    name: row.name,
+    correlationKey: row.correlation_key,
+    payload: row.payload,
   }));
 }

@@ -1,14 +1,17 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
+import { inTransaction } from '../database/pool';
 import { assertPayloadFits } from '../domain/run/run.bounds';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
-import { deliverOrgEvent } from './deliver-org-event';
-import { ORG_EVENT_RETENTION_MS } from './org-events';
-import { RunStore } from './run-store';
+import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
+import { deliverOrgEvent } from './deliver-org-event';
+import { orgEventStream, type OrgEventPublished } from './org-event.events';
+import { ORG_EVENT_RETENTION_MS, publicationByKey } from './org-events';
+import { RunStore } from './run-store';
 
 /** The answer to a published event. */
 export interface PublishedEvent {
@@ -18,10 +21,11 @@ export interface PublishedEvent {
 }
 
 /**
- * Publishes an organization-wide event: stored (so a `wait_for_event` that begins later within
- * the retention window still gets it), then delivered to this organization's runs waiting on its
- * name and correlation key now. Same idempotency key and body → the first answer; another body →
- * 409 `idempotency_conflict`.
+ * Publishes an organization-wide event: `OrgEventPublished` on its own stream (the inline
+ * `org_events` projection keeps it matchable by a `wait_for_event` that begins later within the
+ * retention window), then delivered to this organization's runs waiting on its name and
+ * correlation key now. Same idempotency key and body → the first answer; another body → 409
+ * `idempotency_conflict`, and nothing is recorded.
  */
 export class PublishEventCommand extends Command<PublishedEvent> {
   constructor(
@@ -37,35 +41,60 @@ export class PublishEventCommand extends Command<PublishedEvent> {
 export class PublishEventHandler implements ICommandHandler<PublishEventCommand, PublishedEvent> {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
+    @Inject(EventStore) private readonly store: EventStore,
     @Inject(RunStore) private readonly runs: RunStore,
   ) {}
 
   async execute({ organizationId, event, metadata }: PublishEventCommand): Promise<PublishedEvent> {
     const payload = event.payload ?? null;
     assertPayloadFits('event payload', payload, this.runs.decider.limits);
-    const correlationKey = event.correlationKey ?? null;
-    const hash = requestHash({ name: event.name, correlationKey, payload });
-    const eventId = randomUUID();
-    const inserted = await this.pool.query(
-      `INSERT INTO org_events (event_id, organization_id, name, correlation_key, payload, idempotency_key, request_hash, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8::bigint * interval '1 millisecond')
-       ON CONFLICT (organization_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
-      [eventId, organizationId, event.name, correlationKey, JSON.stringify(payload), event.idempotencyKey ?? null, hash, ORG_EVENT_RETENTION_MS],
-    );
-    if (inserted.rowCount === 0) return this.earlier(organizationId, event.idempotencyKey!, hash);
-    const matchedRuns = await deliverOrgEvent(this.pool, this.runs, { eventId, organizationId, name: event.name, correlationKey, payload }, metadata);
+    const { name, correlationKey, idempotencyKey } = event;
+    const published: OrgEventPublished = {
+      type: 'OrgEventPublished',
+      data: {
+        eventId: randomUUID(),
+        name,
+        ...(correlationKey !== undefined ? { correlationKey } : {}),
+        payload,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        requestHash: requestHash({ name, correlationKey: correlationKey ?? null, payload }),
+        retentionMs: ORG_EVENT_RETENTION_MS,
+      },
+    };
+    const append = (client?: PoolClient) =>
+      this.store.append(orgEventStream(published.data.eventId), 0, [published], { organizationId, metadata, ...(client ? { client } : {}) });
+    if (!idempotencyKey) await append();
+    else {
+      const earlier = await this.appendOnce(organizationId, idempotencyKey, published.data.requestHash, append);
+      if (earlier) return earlier;
+    }
+    const { eventId } = published.data;
+    const matchedRuns = await deliverOrgEvent(this.pool, this.store, this.runs, { eventId, organizationId, name, correlationKey: correlationKey ?? null, payload }, metadata);
     return { eventId, matchedRuns };
   }
 
-  private async earlier(organizationId: string, key: string, hash: string): Promise<PublishedEvent> {
-    const { rows } = await this.pool.query<{ event_id: string; matched_runs: number; request_hash: string }>(
-      'SELECT event_id, matched_runs, request_hash FROM org_events WHERE organization_id = $1 AND idempotency_key = $2',
-      [organizationId, key],
-    );
-    const row = rows[0];
-    if (!row || row.request_hash !== hash) {
-      throw new AppError('idempotency_conflict', 'This idempotency key was already used to publish a different event');
-    }
-    return { eventId: row.event_id, matchedRuns: row.matched_runs, duplicate: true };
+  /**
+   * Appends unless an unexpired publication already used the key; then answers that one, or 409
+   * when its body differed. Publishers of one key queue on an advisory lock (other keys never
+   * wait), so the check and the append are atomic without a retry loop.
+   */
+  private async appendOnce(
+    organizationId: string,
+    key: string,
+    hash: string,
+    append: (client: PoolClient) => Promise<unknown>,
+  ): Promise<PublishedEvent | undefined> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':org-event-key:' || $1 || ':' || $2))`, [organizationId, key]);
+      const earlier = await publicationByKey(client, organizationId, key);
+      if (!earlier) {
+        await append(client);
+        return undefined;
+      }
+      if (earlier.requestHash !== hash) {
+        throw new AppError('idempotency_conflict', 'This idempotency key was already used to publish a different event');
+      }
+      return { eventId: earlier.eventId, matchedRuns: earlier.matchedRuns, duplicate: true };
+    });
   }
 }
