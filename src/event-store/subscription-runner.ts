@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { applyAll, handlesEvent, type Projection } from '../projections/projection';
-import { Checkpoint, type RecordedEvent } from './event';
+import { eventsHeldBack, notifyProgress, readCheckpoint, writeCheckpoint } from './checkpoints';
+import type { RecordedEvent } from './event';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
 
@@ -13,6 +14,16 @@ export interface SubscriptionRunnerOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
+/** First retry when committed events wait behind an open transaction; doubles up to the poll interval. */
+const HELD_BACK_RETRY_MS = 10;
+
+/** What one pass over the projections found. */
+interface PassResult {
+  progressed: boolean;
+  /** Committed events it could not read yet: an older transaction was still open. */
+  heldBack: boolean;
+}
+
 /** Serialises work on one projection across every process sharing the schema. */
 export const PROJECTION_LOCK_SQL = `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':projection:' || $1)) AS locked`;
 
@@ -21,13 +32,19 @@ export const PROJECTION_LOCK_SQL = `SELECT pg_try_advisory_xact_lock(hashtext(cu
  * projection's advisory lock: read events after the checkpoint (in commit order, below the
  * oldest open transaction), apply them, store the new checkpoint — so a projection's rows and
  * its checkpoint can never disagree, and every event is applied exactly once, in order.
- * Woken by NOTIFY, by every listener reconnect, and by a poll timer.
+ * Woken by NOTIFY, by every listener reconnect, and by a poll timer. An event committed while an
+ * older transaction is still open cannot be read yet (its notification may already have come):
+ * the runner then retries shortly, backing off to the poll interval, so a run's final event is
+ * projected promptly. Awaited projections announce each checkpoint (`notifyProgress`).
  */
 export class SubscriptionRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** The held-back retry: its timer while one is due, and its current delay (0: none yet). */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
   private readonly failures = new Map<string, Failure>();
 
   constructor(
@@ -46,47 +63,73 @@ export class SubscriptionRunner {
       await this.notifier.listen(this.store.channel, () => this.wake());
       this.notifier.onConnect(() => this.wake());
     }
-    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
+    // The poll keeps the held-back back-off going: a long-open transaction must not reset it.
+    this.timer = setInterval(() => this.run(), this.options.pollIntervalMs);
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     await this.running;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
-  async drain(): Promise<void> {
-    while (await this.pass()) { /* keep going */ }
+  async drain(): Promise<PassResult> {
+    for (;;) {
+      const result = await this.pass();
+      if (!result.progressed) return result;
+    }
   }
 
+  /** A notification or a reconnect: catch up now, and restart the held-back back-off. */
   wake(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryDelayMs = 0;
+    this.run();
+  }
+
+  private run(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = (async () => {
+      let heldBack = false;
       do {
         this.again = false;
-        await this.drain().catch((error) => this.options.log?.('projection pass failed', error));
+        heldBack = (await this.drain().catch((error) => this.options.log?.('projection pass failed', error)))?.heldBack ?? false;
       } while (this.again && !this.stopped);
       this.running = undefined;
+      if (heldBack) this.retryHeldBack();
     })();
   }
 
-  /** One batch per projection; true when any of them applied something. */
-  private async pass(): Promise<boolean> {
-    let progressed = false;
-    for (const projection of this.projections) {
-      if (this.stopped) return false;
-      progressed = (await this.batch(projection)) > 0 || progressed;
-    }
-    return progressed;
+  private retryHeldBack(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryDelayMs = this.retryDelayMs ? Math.min(this.options.pollIntervalMs, this.retryDelayMs * 2) : HELD_BACK_RETRY_MS;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.run();
+    }, this.retryDelayMs);
   }
 
-  private async batch(projection: Projection): Promise<number> {
+  /** One batch per projection. */
+  private async pass(): Promise<PassResult> {
+    const result: PassResult = { progressed: false, heldBack: false };
+    for (const projection of this.projections) {
+      if (this.stopped) return { progressed: false, heldBack: false };
+      const batch = await this.batch(projection);
+      result.progressed ||= batch.read > 0;
+      result.heldBack ||= batch.heldBack;
+    }
+    return result;
+  }
+
+  private async batch(projection: Projection): Promise<{ read: number; heldBack: boolean }> {
     const client = await this.pool.connect();
     let current: number | undefined;
     try {
@@ -94,10 +137,16 @@ export class SubscriptionRunner {
       const { rows } = await client.query<{ locked: boolean }>(PROJECTION_LOCK_SQL, [projection.name]);
       if (!rows[0]?.locked) {
         await client.query('ROLLBACK');
-        return 0; // another process is applying this projection right now
+        return { read: 0, heldBack: false }; // another process is applying this projection right now
       }
       const from = await readCheckpoint(client, projection.name);
-      const events = await this.store.readAll(from, { limit: this.options.batchSize ?? 1000, db: client });
+      const limit = this.options.batchSize ?? 1000;
+      const events = await this.store.readAll(from, { limit, db: client });
+      const last = events.at(-1);
+      const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;
+      // A full batch reads again at once; otherwise, is anything committed still out of reach?
+      // (Asked before this transaction writes, so its own id does not count as open.)
+      const heldBack = events.length < limit && (await eventsHeldBack(client, at));
       const handled = [];
       for (const event of events) {
         if (!handlesEvent(projection, event.type)) continue;
@@ -106,15 +155,15 @@ export class SubscriptionRunner {
       }
       current = this.failures.get(projection.name)?.position ?? handled[0]?.globalPosition;
       await this.applyHandled(client, projection, handled, (position) => (current = position));
-      const last = events.at(-1);
-      if (last) await writeCheckpoint(client, projection.name, last);
+      if (last) await writeCheckpoint(client, projection.name, at);
+      if (last && projection.awaited) await notifyProgress(client, this.store.channel, { projection: projection.name, at });
       await client.query('COMMIT');
       this.failures.delete(projection.name);
-      return events.length;
+      return { read: events.length, heldBack };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       this.recordFailure(projection.name, current, error);
-      return 0;
+      return { read: 0, heldBack: false };
     } finally {
       client.release();
     }
@@ -143,25 +192,6 @@ export class SubscriptionRunner {
     const failure = this.failures.get(name);
     return failure !== undefined && failure.position === position && failure.attempts >= (this.options.maxAttempts ?? 5);
   }
-}
-
-export async function readCheckpoint(client: PoolClient, name: string): Promise<Checkpoint> {
-  const { rows } = await client.query<{ transaction_id: string; global_position: string }>(
-    'SELECT transaction_id::text AS transaction_id, global_position FROM projection_checkpoints WHERE name = $1',
-    [name],
-  );
-  const row = rows[0];
-  return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : { transactionId: '0', globalPosition: 0 };
-}
-
-export async function writeCheckpoint(client: PoolClient, name: string, at: Checkpoint): Promise<void> {
-  await client.query(
-    `INSERT INTO projection_checkpoints (name, transaction_id, global_position, updated_at)
-     VALUES ($1, $2::xid8, $3, now())
-     ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
-       global_position = EXCLUDED.global_position, updated_at = EXCLUDED.updated_at`,
-    [name, at.transactionId, at.globalPosition],
-  );
 }
 
 interface Failure {

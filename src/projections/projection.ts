@@ -17,6 +17,11 @@ export interface Projection {
   readonly handles: readonly string[] | 'all';
   /** Tables it owns, emptied before a rebuild. */
   readonly tables: readonly string[];
+  /**
+   * Async only: readers wait for it to catch up (`CheckpointWaiter`), so the runner NOTIFYs each
+   * checkpoint it commits. Off by default: every notifying commit takes a global lock.
+   */
+  readonly awaited?: boolean;
   apply(db: Queryable, event: RecordedEvent): Promise<void>;
   /**
    * Optional: the same effect as `apply` over each event in order, in fewer statements. Async

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Checkpoint, START } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
-import { writeCheckpoint } from '../event-store/subscription-runner';
+import { writeCheckpoint } from '../event-store/checkpoints';
 import { applyAll, handlesEvent, type Projection } from './projection';
 
 const PAGE = 5000;

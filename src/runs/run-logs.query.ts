@@ -1,7 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
+import { CheckpointWaiter } from '../event-store/checkpoint-waiter';
+import { EventStore } from '../event-store/event-store';
+import { Notifier } from '../event-store/notifier';
+import { runLogsProjection } from '../projections/run-logs.projection';
 import { assertRunExists } from './run-exists';
+
+/** How long a logs read waits for `run_logs` to catch up with the run, unless told otherwise. */
+export const DEFAULT_LOGS_WAIT_MS = 5000;
 
 /** One step attempt (or wait) of a run. */
 export interface RunLogEntry {
@@ -24,15 +31,24 @@ export interface RunLogPage {
 }
 
 /**
- * `GET /api/runs/:id/logs`: one row per step attempt in the order they started, keyset-paginated.
- * Inputs are as recorded: resolved params with hidden values `"[hidden]"`. The `run_logs` read
- * model is asynchronous: it follows the run within a poll interval.
+ * `GET /api/runs/:id/logs`: one row per step attempt (and wait) in the order they started,
+ * keyset-paginated. Inputs are as recorded: resolved params with hidden values `"[hidden]"`.
+ *
+ * Row `status`: `running` (an attempt in progress), `waiting` (a wait block), `succeeded`,
+ * `failed`; when the run ends with rows still open, they close at the end's recorded time as
+ * `cancelled` (the run was cancelled) or `abandoned` (it failed or completed without that attempt
+ * or wait ending, e.g. a parallel branch aborted by another branch's failure).
+ *
+ * `run_logs` is asynchronous (worker processes apply it), so the read first waits — up to
+ * `waitMs`, then it answers with what there is — until the projection has applied the run's
+ * latest event: once a run shows a terminal status, its logs hold every attempt.
  */
 export class RunLogsQuery extends Query<RunLogPage> {
   constructor(
     readonly organizationId: string,
     readonly runId: string,
     readonly page: { after?: string; limit: number },
+    readonly waitMs = DEFAULT_LOGS_WAIT_MS,
   ) {
     super();
   }
@@ -40,10 +56,19 @@ export class RunLogsQuery extends Query<RunLogPage> {
 
 @QueryHandler(RunLogsQuery)
 export class RunLogsHandler implements IQueryHandler<RunLogsQuery, RunLogPage> {
-  constructor(@Inject(Pool) private readonly pool: Pool) {}
+  private readonly caughtUp: CheckpointWaiter;
 
-  async execute({ organizationId, runId, page }: RunLogsQuery): Promise<RunLogPage> {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(EventStore) store: EventStore,
+    @Inject(Notifier) notifier: Notifier,
+  ) {
+    this.caughtUp = new CheckpointWaiter(pool, store.channel, notifier);
+  }
+
+  async execute({ organizationId, runId, page, waitMs }: RunLogsQuery): Promise<RunLogPage> {
     await assertRunExists(this.pool, organizationId, runId);
+    await this.caughtUp.waitForStream(runLogsProjection.name, `run-${runId}`, waitMs);
     const { rows } = await this.pool.query(
       `SELECT id, block_id, block_type, attempt, status, started_at, finished_at, duration_ms, input, output, error
        FROM run_logs WHERE run_id = $1 AND organization_id = $2 AND id > $3 ORDER BY id LIMIT $4`,

@@ -9,15 +9,16 @@ import { CancelRunCommand } from './cancel-run.command';
 import { GetRunQuery } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
 import { RunEventsQuery } from './run-events.query';
-import { RunLogsQuery } from './run-logs.query';
+import { DEFAULT_LOGS_WAIT_MS, RunLogsQuery } from './run-logs.query';
 import {
   cancelBody,
   cancelResponse,
   eventsQuery,
   eventsResponse,
   listRunsQuery,
+  logsQuery,
   logsResponse,
-  pageQuery,
+  MAX_WAIT_MS,
   runListResponse,
   runResponse,
   signalBody,
@@ -50,9 +51,16 @@ export class RunsController {
 
   @Get(':id/logs')
   @RequireRole('viewer')
-  @ApiRoute({ summary: 'One row per step attempt (hidden values shown as "[hidden]"), keyset-paginated', tags: ['runs'], query: pageQuery, responses: { 200: logsResponse } })
-  logs(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof pageQuery>) {
-    return this.queries.execute(new RunLogsQuery(principal.organizationId, id, { limit: query.limit, ...(query.after ? { after: query.after } : {}) }));
+  @ApiRoute({
+    summary: 'One row per step attempt (hidden values shown as "[hidden]"), keyset-paginated',
+    description: `Waits (up to waitMs, default ${DEFAULT_LOGS_WAIT_MS} ms, capped at ${MAX_WAIT_MS} ms) until the logs cover the run's latest event: a finished run's logs hold every attempt.`,
+    tags: ['runs'],
+    query: logsQuery,
+    responses: { 200: logsResponse },
+  })
+  logs(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof logsQuery>) {
+    const page = { limit: query.limit, ...(query.after ? { after: query.after } : {}) };
+    return this.queries.execute(new RunLogsQuery(principal.organizationId, id, page, Math.min(query.waitMs ?? DEFAULT_LOGS_WAIT_MS, MAX_WAIT_MS)));
   }
 
   @Get(':id/events')

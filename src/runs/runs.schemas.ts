@@ -23,6 +23,8 @@ export const listRunsQuery = z.object({
   limit: limit(200, 50),
 });
 export const pageQuery = z.object({ after: position.optional(), limit: limit(500, 100) });
+/** `waitMs`: how long to wait for the logs to catch up with the run (default 5000, capped at MAX_WAIT_MS; 0 answers at once). */
+export const logsQuery = pageQuery.extend({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
 export const eventsQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(0), limit: limit(1000, 200) });
 
 const runError = z.object({ code: z.string(), message: z.string(), blockId: z.string().optional() }).nullable();
@@ -56,7 +58,7 @@ export const logsResponse = z.object({
       blockId: z.string(),
       blockType: z.string(),
       attempt: z.number().int(),
-      status: z.string(),
+      status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'abandoned']),
       startedAt: z.string(),
       finishedAt: z.string().nullable(),
       durationMs: z.number().nullable(),

@@ -107,3 +107,37 @@ it('parks an event its projection keeps failing on, and moves past it', async ()
   const parked = await db.pool.query(`SELECT projection, error, attempts FROM projection_parked_events WHERE projection = 'picky'`);
   expect(parked.rows).toEqual([{ projection: 'picky', error: expect.stringContaining('cannot handle this one'), attempts: 3 }]);
 });
+
+it('projects an event committed behind an older open transaction once that ends, without waiting for the poll', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  await db.pool.query('CREATE TABLE held (global_position bigint PRIMARY KEY)');
+  const held: Projection = {
+    name: 'held',
+    mode: 'async',
+    handles: ['Held'],
+    tables: ['held'],
+    async apply(q, event) {
+      await q.query('INSERT INTO held VALUES ($1)', [event.globalPosition]);
+    },
+  };
+  const notifier = new Notifier({ url: db.url, applicationName: `held-${db.schema}` });
+  await notifier.start();
+  const runner = new SubscriptionRunner(db.pool, store, [held], notifier, { pollIntervalMs: 600_000 });
+  await runner.start();
+  const older = await db.pool.connect();
+  try {
+    await older.query('BEGIN');
+    await older.query('SELECT pg_current_xact_id()'); // an open transaction with an id below the append's
+    // The notification comes while the event is still out of reach of catch-up reads.
+    await store.append('held-1', 0, [{ type: 'Held', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await count('SELECT count(*) AS n FROM held')).toBe(0);
+    await older.query('ROLLBACK'); // no notification follows
+  } finally {
+    older.release();
+  }
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM held')) === 1);
+  await runner.stop();
+  await notifier.stop();
+});
