@@ -11,6 +11,9 @@ export function createPool(url: string, schema: string, max: number, connectTime
   // An idle client's error (e.g. the server restarting) must not crash the process; the next
   // checkout gets a fresh connection.
   pool.on('error', () => undefined);
+  // The same for a client that is checked out but between queries when its connection dies: the
+  // error reaches its next query (and the pool discards it on release); unheard, it would crash.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -1,3 +1,4 @@
+import { classifyDatabaseError } from '../database/pg-errors';
 import type { Pool, PoolClient } from 'pg';
 import { applyAll, handlesEvent, type Projection } from '../projections/projection';
 import { eventsHeldBack, notifyProgress, readCheckpoint, writeCheckpoint } from './checkpoints';
@@ -42,6 +43,8 @@ export class SubscriptionRunner {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** The last pass could not reach the database (logged once per outage). */
+  private databaseAway = false;
   /** The held-back retry: its timer while one is due, and its current delay (0: none yet). */
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
@@ -101,11 +104,25 @@ export class SubscriptionRunner {
       let heldBack = false;
       do {
         this.again = false;
-        heldBack = (await this.drain().catch((error) => this.options.log?.('projection pass failed', error)))?.heldBack ?? false;
+        heldBack = (await this.drain().then((result) => this.reachable(result), (error: unknown) => this.failedPass(error)))?.heldBack ?? false;
       } while (this.again && !this.stopped);
       this.running = undefined;
       if (heldBack) this.retryHeldBack();
     })();
+  }
+
+  /** A pass failed: an outage is logged once (and once when it ends), anything else every time. */
+  private failedPass(error: unknown): undefined {
+    if (classifyDatabaseError(error) !== 'unavailable') this.options.log?.('projection pass failed', error);
+    else if (!this.databaseAway) this.options.log?.('database unreachable: projections paused until it answers', error);
+    this.databaseAway ||= classifyDatabaseError(error) === 'unavailable';
+    return undefined;
+  }
+
+  private reachable(result: PassResult): PassResult {
+    if (this.databaseAway) this.options.log?.('database reachable again: projections resumed');
+    this.databaseAway = false;
+    return result;
   }
 
   private retryHeldBack(): void {
@@ -162,6 +179,8 @@ export class SubscriptionRunner {
       return { read: events.length, heldBack };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // The database being away is no fault of the event: never count it towards parking.
+      if (classifyDatabaseError(error) === 'unavailable') throw error;
       this.recordFailure(projection.name, current, error);
       return { read: 0, heldBack: false };
     } finally {

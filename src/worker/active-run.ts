@@ -187,7 +187,8 @@ export class ActiveRun {
     // After a claim, or a fold from scratch (an append whose outcome is unknown may have committed
     // attempt starts), the attempts recorded as started but not running here are owed.
     if (known.kind === 'unknown' || messages.some((m) => m.kind === 'claimed')) {
-      for (const step of this.host.decider.resume(state)) if (!this.calls.has(step.blockId)) this.launch(step, state);
+      const reported = (step: ExecuteStep) => messages.some((m) => m.kind === 'result' && m.report.blockId === step.blockId && m.report.attempt === step.attempt);
+      for (const step of this.host.decider.resume(state)) if (!this.calls.has(step.blockId) && !reported(step)) this.launch(step, state);
     }
     return known.kind === 'unknown' && known.rejected !== undefined ? { state, rejected: known.rejected } : { state };
   }

@@ -77,7 +77,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.slots = new WorkerSlots(config.workerSlots);
     this.outage = new DatabaseOutage(() => pool.query('SELECT 1'), this.log);
     this.outage.onRecovered(() => this.wake());
-    this.liveness = new WorkerLiveness(pool, this.owner, (data, message) => this.log.warn(data, message));
+    this.liveness = new WorkerLiveness(pool, this.owner, (data, message) => this.log.warn(data, message), (error) => this.databaseAway(error));
   }
 
   get leaseMs(): number {

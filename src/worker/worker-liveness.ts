@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { classifyDatabaseError } from '../database/pg-errors';
 
 /** The advisory lock key of a worker, in the deployment's schema (several share a cluster). */
 export const WORKER_LOCK_KEY_SQL = (owner: string) => `hashtextextended(current_schema() || ':worker:' || ${owner}, 0)`;
@@ -19,6 +20,8 @@ export class WorkerLiveness {
     private readonly pool: Pool,
     private readonly owner: string,
     private readonly warn: (data: object, message: string) => void,
+    /** Reports an outage and resolves when the database answers again (see `DatabaseOutage`). */
+    private readonly away: (error: unknown) => Promise<void>,
   ) {}
 
   /** Takes the lock; on failure keeps trying in the background (the worker runs meanwhile). */
@@ -31,6 +34,10 @@ export class WorkerLiveness {
       if (this.stopped) return client.release(true);
       this.client = client;
     } catch (error) {
+      if (classifyDatabaseError(error) === 'unavailable') {
+        void this.away(error).then(() => (this.stopped ? undefined : this.start()));
+        return;
+      }
       this.warn({ err: error }, 'could not take the worker liveness lock; retrying');
       this.later();
     }
@@ -40,8 +47,9 @@ export class WorkerLiveness {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retry);
-    this.client?.release(true);
+    const client = this.client;
     this.client = undefined;
+    client?.release(true);
   }
 
   private lost(client: PoolClient): void {
@@ -50,6 +58,7 @@ export class WorkerLiveness {
     client.release(true);
     this.later();
   }
+
 
   private later(): void {
     if (this.stopped) return;

@@ -35,7 +35,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * - `test_sleep {ms}` waits `ms`; an abort is recorded as a `test_sleep_aborted` call;
  * - `test_fail {code?, retryable?}` always fails.
  */
-export function runTestConnectors(pool: Pool): Connector[] {
+export function runTestConnectors(pool: Pool, options: { failAttempts?: number } = {}): Connector[] {
   const record = async (connector: string, ctx: { runId: string; blockId: string; attempt: number; idempotencyKey: string }, label?: string) => {
     await pool.query('INSERT INTO test_calls (connector, run_id, block_id, attempt, idempotency_key, label) VALUES ($1, $2, $3, $4, $5, $6)', [
       connector, ctx.runId, ctx.blockId, ctx.attempt, ctx.idempotencyKey, label ?? null,
@@ -92,7 +92,8 @@ export function runTestConnectors(pool: Pool): Connector[] {
     }),
     defineConnector({
       type: 'test_fail', name: 'Fail', description: 'Always fails', category: 'test', kind: 'action',
-      retry: { maxAttempts: 2, initialIntervalMs: 10, backoffCoefficient: 1, maxIntervalMs: 10 },
+      // `failAttempts`: a deployment whose policy differs from the one pinned in a run's start.
+      retry: { maxAttempts: options.failAttempts ?? 2, initialIntervalMs: 10, backoffCoefficient: 1, maxIntervalMs: 10 },
       params: z.object({ code: z.string().optional(), retryable: z.boolean().optional() }),
       outputs: z.object({}),
       run: async (params, ctx) => {

@@ -18,7 +18,7 @@ let connectorPool: Pool | undefined;
 let registered = false;
 
 /** Registers the test connectors once per test file; they write through the current test pool. */
-function ensureTestConnectors(pool: Pool): void {
+export function ensureTestConnectors(pool: Pool): void {
   connectorPool = pool;
   if (registered) return;
   registered = true;

@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   const config = parseConfig(process.env);
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
-  registerConnectors(...runTestConnectors(createPool(databaseUrl, config.schema, 4)));
+  const failAttempts = process.env.TEST_FAIL_MAX_ATTEMPTS ? Number(process.env.TEST_FAIL_MAX_ATTEMPTS) : undefined;
+  registerConnectors(...runTestConnectors(createPool(databaseUrl, config.schema, 4), failAttempts ? { failAttempts } : {}));
   const running = await startThodare({ config, databaseUrl, roles: { api: false, worker: true } });
   process.stdout.write('ready\n');
   onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print: (line) => process.stdout.write(`${line}\n`) });
