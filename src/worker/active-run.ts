@@ -245,8 +245,11 @@ export class ActiveRun {
         events.push(event);
       }
     }
+    // Results whose batch keeps failing must not hold a cancel back: once it is asked for, the
+    // retry records the cancellation alone (the steps ran; their results are not recorded).
+    const skipResults = this.failures > 0 && state.cancelRequested !== undefined;
     for (const message of messages) {
-      if (message.kind !== 'result') continue;
+      if (message.kind !== 'result' || skipResults) continue;
       if (this.mode === 'draining') events.push(...decider.recordResult(state, message.report, ports));
       else {
         const transition = decider.onStepResult(state, message.report, ports);
