@@ -16,8 +16,12 @@ export async function rebuild(config: Config, name: string, print: (line: string
   try {
     await migrate(database.url, config.schema);
     const started = Date.now();
-    const { events } = await rebuildProjection(pool, new EventStore(pool, eventsChannel(config.schema), ALL_PROJECTIONS), projection);
+    const { events, swap } = await rebuildProjection(pool, new EventStore(pool, eventsChannel(config.schema), ALL_PROJECTIONS), projection);
     print(`rebuilt ${name} from ${events} events in ${Date.now() - started} ms`);
+    if (swap) {
+      print(`swapped in live: ${swap.updated} rows updated, ${swap.inserted} inserted, ${swap.deleted} deleted; ` +
+        `${swap.caughtUp} events caught up while writers waited ${swap.lockedMs} ms`);
+    }
   } finally {
     await pool.end();
     await database.embedded?.stop();

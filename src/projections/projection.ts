@@ -15,8 +15,13 @@ export interface Projection {
   readonly mode: 'inline' | 'async';
   /** Event types this projection reads (`'all'` for every one); it never sees the others. */
   readonly handles: readonly string[] | 'all';
-  /** Tables it owns, emptied before a rebuild. */
+  /** Tables it owns; a rebuild gives them exactly the rows the events produce. */
   readonly tables: readonly string[];
+  /**
+   * Inline only, per table: columns other writers own (the worker's queue in `run_state`). A
+   * rebuild keeps their live values on every row that exists live (see `live-rebuild.ts`).
+   */
+  readonly operationalColumns?: Readonly<Record<string, readonly string[]>>;
   /**
    * Async only: readers wait for it to catch up (`CheckpointWaiter`), so the runner NOTIFYs each
    * checkpoint it commits. Off by default: every notifying commit takes a global lock.

@@ -3,20 +3,22 @@ import { Checkpoint, START } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { writeCheckpoint } from '../event-store/checkpoints';
 import { applyAll, handlesEvent, type Projection } from './projection';
+import { rebuildInline, type SwapReport } from './live-rebuild';
 
 const PAGE = 5000;
 
 /**
- * Rebuilds a read model from position zero in one transaction: empty its tables, replay every
- * event through `apply`, and (async projections) store the checkpoint reached.
+ * Rebuilds a read model from position zero. Inline projections' tables are live (the API and
+ * the worker write them on every append), so they are rebuilt beside them and swapped in by a
+ * short transaction (`live-rebuild.ts`). Async ones are rebuilt in one transaction: empty the
+ * tables, replay every event through `apply`, and store the checkpoint reached.
  *
- * Concurrency: TRUNCATE holds an ACCESS EXCLUSIVE lock until commit. An inline projection's
- * writer that touched the table earlier has committed (so its event is visible here); one that
- * comes later blocks on the lock and applies its own event after us — so inline rebuilds read
- * every committed event. Async rebuilds take the runner's advisory lock and stop below the
- * oldest open transaction, exactly like the runner, which continues from their checkpoint.
+ * Concurrency (async): TRUNCATE holds an ACCESS EXCLUSIVE lock until commit. Async rebuilds
+ * take the runner's advisory lock and stop below the oldest open transaction, exactly like the
+ * runner, which continues from their checkpoint.
  */
-export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection): Promise<{ events: number }> {
+export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection): Promise<{ events: number; swap?: SwapReport }> {
+  if (projection.mode === 'inline') return rebuildInline(pool, store, projection);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

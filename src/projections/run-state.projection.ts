@@ -64,37 +64,45 @@ export function runStateColumns(state: RunState, at: Date): RunStateColumns {
   };
 }
 
+// Times of the event itself come from its row (`e.recorded_at`), not from `recordedAt`: a JS Date
+// keeps milliseconds, the one-statement hot path (`run-append.ts`) writes the stored microseconds,
+// and a rebuild must write exactly what the hot path wrote.
 const INSERT_SQL = `
 INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status,
   stream_version, error, waiting_for, started_at, ended_at, available_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $10, $13)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+  CASE WHEN $13::boolean THEN e.recorded_at ELSE $12::timestamptz END, $10, e.recorded_at
+FROM events e WHERE e.global_position = $5
 ON CONFLICT (run_id) DO NOTHING`;
 
-// $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs for writers without a lease.
-// $12: the run is due now ($7 = $8); it keeps the time it has been due since (a HOT update).
+// $8 = the event's position; $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs
+// for writers without a lease. $12: the run is due now (at the event's time); it keeps the time
+// it has been due since (a HOT update).
 const UPDATE_SQL = `
 UPDATE run_state SET status = $2, stream_version = $3, error = $4, waiting_for = $5, ended_at = $6,
-  available_at = CASE WHEN $12::boolean AND available_at IS NOT NULL AND available_at <= $7 THEN available_at ELSE $7 END,
-  updated_at = $8,
+  available_at = CASE WHEN NOT $12::boolean THEN $7::timestamptz
+    WHEN available_at IS NOT NULL AND available_at <= e.recorded_at THEN available_at ELSE e.recorded_at END,
+  updated_at = e.recorded_at,
   lease_owner = CASE WHEN $9::boolean THEN NULL ELSE lease_owner END,
   lease_until = CASE WHEN $9::boolean THEN NULL ELSE lease_until END
+FROM (SELECT recorded_at FROM events WHERE global_position = $8) AS e
 WHERE run_id = $1 AND ($10::text IS NULL OR (lease_owner = $10 AND lease_epoch = $11))`;
 
 async function write(db: Queryable, event: RecordedEvent, state: RunState, release: boolean, fence?: { owner: string; epoch: number }): Promise<void> {
   const c = runStateColumns(state, event.recordedAt);
   const runId = event.streamId.slice('run-'.length);
+  const dueNow = c.availableAt !== null && c.availableAt.getTime() === event.recordedAt.getTime();
   if (event.type === 'RunStarted') {
     const data = (event as unknown as RunStarted).data;
     await db.query(INSERT_SQL, [
       runId, event.organizationId, data.workflowId, data.workflowVersion, event.globalPosition,
-      c.status, c.version, c.error, c.waitingFor, c.startedAt, c.endedAt, c.availableAt, event.recordedAt,
+      c.status, c.version, c.error, c.waitingFor, c.startedAt, c.endedAt, c.availableAt, dueNow,
     ]);
     return;
   }
   const result = await db.query(UPDATE_SQL, [
-    runId, c.status, c.version, c.error, c.waitingFor, c.endedAt, c.availableAt, event.recordedAt,
-    release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null,
-    c.availableAt !== null && c.availableAt.getTime() === event.recordedAt.getTime(),
+    runId, c.status, c.version, c.error, c.waitingFor, c.endedAt, c.availableAt, event.globalPosition,
+    release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null, dueNow,
   ]);
   if (fence && result.rowCount === 0) throw new LeaseLost(runId);
 }
@@ -110,6 +118,9 @@ export const runStateProjection: Projection = {
   mode: 'inline',
   handles: RUN_EVENT_TYPES,
   tables: ['run_state'],
+  // The queue's columns: claims, renewals and releases write them without an event (a release
+  // re-states available_at at the worker's clock), so a rebuild keeps the live values.
+  operationalColumns: { run_state: ['available_at', 'lease_owner', 'lease_until', 'lease_epoch'] },
   async apply(db, event) {
     const hint = runAppendHint(event.streamId);
     if (hint) {
