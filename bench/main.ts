@@ -1,4 +1,5 @@
 import { benchEventStore } from './eventstore';
+import { benchFaults } from './faults';
 import { benchPatch } from './patch';
 import { benchRateLimit } from './rate-limit';
 import { benchRuntime } from './runtime';
@@ -6,6 +7,7 @@ import { benchRuntime } from './runtime';
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   eventstore: benchEventStore,
+  faults: benchFaults,
   patch: benchPatch,
   'rate-limit': benchRateLimit,
   runtime: benchRuntime,

@@ -56,6 +56,7 @@ describe('the database going away under a worker', () => {
     await pg.stop(); // the steps in flight finish during the outage: their results cannot be recorded
     const cpuBefore = cpuMs(worker.child.pid!);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
+    expect(worker.child.exitCode).toBeNull(); // it survived the outage
     const cpuDuring = cpuMs(worker.child.pid!) - cpuBefore;
     const linesDuring = lines(worker) - linesBefore;
     await pg.start();
