@@ -62,17 +62,19 @@ export async function benchFaults(): Promise<Record<string, unknown>> {
 async function takeover(cluster: Cluster): Promise<number> {
   const remote = await server((path, hits) => (hits === 1 ? undefined : 0)); // first calls hang forever
   const doomed = worker(cluster);
-  const rescuer = worker(cluster);
+  let rescuer: ReturnType<typeof worker> | undefined;
   try {
-    await Promise.all([doomed.ready, rescuer.ready]);
+    await doomed.ready;
     await startRuns(cluster, 16, remote.url, 'org-takeover');
     await remote.until((hits) => hits.size === 16);
+    rescuer = worker(cluster); // up before the kill, with every run held by the doomed worker
+    await rescuer.ready;
     const killedAt = performance.now();
     doomed.child.kill('SIGKILL');
     await remote.until((hits) => [...hits.values()].every((n) => n >= 2));
     return round((performance.now() - killedAt) / 1000, 2);
   } finally {
-    stop(doomed, rescuer);
+    stop(doomed, ...(rescuer ? [rescuer] : []));
     remote.close();
   }
 }

@@ -51,6 +51,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private readonly outage: DatabaseOutage;
   private readonly liveness: WorkerLiveness;
   private readonly active = new Map<string, ActiveRun>();
+  /** Runs handed over at their start whose creating commit is not done: no lease to renew yet. */
+  private readonly starting = new Set<string>();
   private readonly parked = new Map<string, RunState>();
   private readonly timers = new RunTimers((runId) => void this.claimOne(runId));
   /** The claim pass: one at a time; `again` when a wake-up came while it ran. */
@@ -140,10 +142,12 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     const { runId, organizationId } = started.data;
     const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
     this.active.set(runId, run);
+    this.starting.add(runId);
     let status: RunStatus | undefined;
     try {
       status = await run.startFresh(started, metadata);
     } finally {
+      this.starting.delete(runId);
       if (status === undefined && this.active.get(runId) === run) {
         this.active.delete(runId);
         this.slots.give();
@@ -271,7 +275,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   /** Extends every held lease; a run whose lease is gone is dropped, one that moved is caught up. */
   private async renew(): Promise<void> {
-    const held = [...this.active.values()];
+    const held = [...this.active.values()].filter((run) => !this.starting.has(run.runId));
     if (held.length === 0 || this.phase === 'stopped' || this.outage.isDown) return;
     try {
       const renewed = new Map((await this.claims.renew(held.map((run) => run.runId))).map((claim) => [claim.runId, claim]));
