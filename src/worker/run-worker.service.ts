@@ -57,6 +57,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private readonly timers = new RunTimers((runId) => void this.claimOne(runId));
   /** The claim pass: one at a time; `again` when a wake-up came while it ran. */
   private pass: 'idle' | 'running' | 'again' = 'idle';
+  /** The claim pass in flight, which holds the free slots until its claim comes back. */
+  private passDone: Promise<void> = Promise.resolve();
   private phase: 'running' | 'draining' | 'stopped' = 'running';
   private intervals: NodeJS.Timeout[] = [];
   private renewal: NodeJS.Timeout | undefined;
@@ -138,7 +140,12 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   /** Takes a run started in this process at once, when a slot is free (see `RunHandoff`). */
   async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
-    if (this.phase !== 'running' || this.outage.isDown || this.slots.take(1) === 0) return undefined;
+    if (this.phase !== 'running' || this.outage.isDown) return undefined;
+    // A claim pass holds every free slot for the few ms its claim takes: wait for what it gives back.
+    if (this.slots.take(1) === 0) {
+      await this.passDone;
+      if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
+    }
     const { runId, organizationId } = started.data;
     const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
     this.active.set(runId, run);
@@ -164,7 +171,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
       return;
     }
     this.pass = 'running';
-    void this.claimPass();
+    this.passDone = this.claimPass();
   }
 
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
