@@ -17,8 +17,8 @@ import { createRunDecider } from '../src/domain/run/run.decider';
 import { runStreamId } from '../src/domain/run/run.events';
 import type { SerializedWorkflow } from '../src/domain/workflow/workflow';
 import { EventStore } from '../src/event-store/event-store';
-import { ALL_PROJECTIONS } from '../src/projections/all-projections';
-import { withRunAppendHint } from '../src/projections/run-append-hint';
+import { ALL_PROJECTIONS } from '../src/app/projections';
+import { withRunAppendHint } from '../src/run-queue/run-append-hint';
 import { round } from './support';
 
 // `npm run bench -- faults`: the run engine under the faults of issue 8, with real `thodare

@@ -6,7 +6,7 @@ import { measureApplyThroughput } from '../src/domain/workflow/apply-throughput'
 import { buildPatchBenchmarkCase } from '../src/domain/workflow/fixtures';
 import { EventStore } from '../src/event-store/event-store';
 import { startThodare } from '../src/main';
-import { ALL_PROJECTIONS } from '../src/projections/all-projections';
+import { ALL_PROJECTIONS } from '../src/app/projections';
 import { benchDatabase, percentile, round } from './support';
 
 const SAMPLES = 200;

@@ -1,4 +1,4 @@
-import type { Projection } from '../projections/projection';
+import type { Projection } from '../event-store/projection';
 import type { OrganizationEvent } from '../domain/organization/organization.events';
 
 /** `api_keys`: name, prefix, role, expiry, revocation (the key hash lives in `api_key_credentials`). */

@@ -8,6 +8,7 @@ import { AuthGuard } from '../auth/auth.guard';
 import { AuthModule } from '../auth/auth.module';
 import { ConnectorsModule } from '../connectors/connectors.module';
 import { DatabaseModule } from '../database/database.module';
+import { ALL_PROJECTIONS } from './projections';
 import { HealthController } from '../health/health.controller';
 import { DocsController } from '../http/docs.controller';
 import { ErrorFilter } from '../http/error.filter';
@@ -35,7 +36,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        DatabaseModule.register(config, databaseUrl),
+        DatabaseModule.register(config, databaseUrl, ALL_PROJECTIONS),
         CqrsModule.forRoot(),
         DiscoveryModule,
         loggerModule(config.logLevel, logStream),

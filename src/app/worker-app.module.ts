@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config/config';
 import { DatabaseModule } from '../database/database.module';
+import { ALL_PROJECTIONS } from './projections';
 import { loggerModule } from '../http/logging';
 import { ConnectorsModule } from '../connectors/connectors.module';
 import { RunsModule } from '../runs/runs.module';
@@ -17,7 +18,7 @@ export class WorkerAppModule {
     return {
       module: WorkerAppModule,
       imports: [
-        DatabaseModule.register(config, databaseUrl),
+        DatabaseModule.register(config, databaseUrl, ALL_PROJECTIONS),
         CqrsModule.forRoot(),
         loggerModule(config.logLevel, logStream),
         ConnectorsModule.register({ http: false }),

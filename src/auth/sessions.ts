@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 import type { Role } from '../http/principal';
 import { hashSecret, newSecret, SESSION_TOKEN_PREFIX } from './credentials';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 
 export interface User {
   id: string;

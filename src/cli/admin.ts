@@ -9,7 +9,7 @@ import { migrate } from '../database/migrate';
 import { createPool } from '../database/pool';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { ALL_PROJECTIONS } from '../projections/all-projections';
+import { ALL_PROJECTIONS } from '../app/projections';
 import { displayUrl, resolveDatabase } from './database';
 
 export interface AdminCreateOptions {

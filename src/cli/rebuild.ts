@@ -3,7 +3,7 @@ import { eventsChannel } from '../database/database.module';
 import { migrate } from '../database/migrate';
 import { createPool } from '../database/pool';
 import { EventStore } from '../event-store/event-store';
-import { ALL_PROJECTIONS, findProjection } from '../projections/all-projections';
+import { ALL_PROJECTIONS, findProjection } from '../app/projections';
 import { rebuildProjection } from '../projections/rebuild';
 import { resolveDatabase } from './database';
 

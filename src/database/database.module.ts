@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
-import { ALL_PROJECTIONS } from '../projections/all-projections';
+import type { Projection } from '../event-store/projection';
 import { createPool } from './pool';
 
 export const CONFIG = Symbol('Config');
@@ -28,7 +28,8 @@ class ConnectionsCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class DatabaseModule {
-  static register(config: Config, databaseUrl: string): DynamicModule {
+  /** `projections`: the application's read models (the event store runs the inline ones in its appends). */
+  static register(config: Config, databaseUrl: string, projections: readonly Projection[]): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
@@ -37,7 +38,7 @@ export class DatabaseModule {
         {
           provide: EventStore,
           inject: [Pool],
-          useFactory: (pool: Pool) => new EventStore(pool, eventsChannel(config.schema), ALL_PROJECTIONS),
+          useFactory: (pool: Pool) => new EventStore(pool, eventsChannel(config.schema), projections),
         },
         {
           provide: Notifier,

@@ -1,4 +1,4 @@
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from './projection';
 import { compareCheckpoints, parseProgress, progressChannel, readCheckpoint, streamHead } from './checkpoints';
 import type { Checkpoint } from './event';
 import type { Notifier } from './notifier';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from './projection';
 import type { Checkpoint } from './event';
 
 /**

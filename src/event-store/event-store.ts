@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
-import { handlesEvent, type Projection, type Queryable } from '../projections/projection';
+import { handlesEvent, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { Checkpoint, EVENT_COLUMNS, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
 
@@ -30,28 +30,19 @@ interface InsertedRow {
 
 /**
  * Inserts a batch only when the stream is still at `expectedVersion` (0 = new stream), in one
- * statement: the max(stream_version) check rejects stale writers, and the unique
- * (stream_id, stream_version) index rejects the concurrent ones that read the same max.
+ * statement, through the store's `append_events` function (migrations/0009): the
+ * max(stream_version) check rejects stale writers, and the unique (stream_id, stream_version)
+ * index rejects the concurrent ones that read the same max. Writers that do more in the same
+ * commit (the run hot path) call that function in their own statement; nobody splices its SQL.
  * The optional NOTIFY rides in the same statement, so it is sent if and only if it commits.
+ * Parameters: $1 stream id, $2 expected version, $3 organization id, $4 types, $5 payloads
+ * (JSON text[]), $6 metadata (JSON).
  */
-/**
- * The append's INSERT: parameters $1 stream id, $2 expected version, $3 organization id,
- * $4 types (text[]), $5 payloads (JSON text[]), $6 metadata (JSON). `condition` may add a
- * guard (the run hot path fences on its lease). Statements that do more work in the same
- * commit wrap it in a CTE and add their own RETURNING.
- */
-export function insertEventsSql(condition = 'true'): string {
-  return `
-  INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-  SELECT $1, $2::int + e.ord::int, $3, e.type, e.data, $6::jsonb
-  FROM unnest($4::text[], $5::text[]::jsonb[]) WITH ORDINALITY AS e(type, data, ord)
-  WHERE (SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1) = $2 AND (${condition})`;
-}
+const INSERT_SQL = `
+  SELECT global_position, transaction_id::text AS transaction_id, stream_version, recorded_at
+  FROM append_events($1, $2, $3, $4::text[], $5::text[]::jsonb[], $6::jsonb)`;
 
-const INSERT_SQL = `${insertEventsSql()}
-  RETURNING global_position, transaction_id::text AS transaction_id, stream_version, recorded_at`;
-
-const APPEND_SQL = `${INSERT_SQL} `;
+const APPEND_SQL = INSERT_SQL;
 
 const APPEND_AND_NOTIFY_SQL = `
 WITH inserted AS (${INSERT_SQL}
@@ -72,15 +63,21 @@ export class EventStore {
     private readonly pool: Pool,
     /** NOTIFY channel for `notify: true` appends; listeners subscribe to the same name. */
     readonly channel: string,
-    projections: readonly Projection[] = [],
+    /** The application's read models: the inline ones run in every append, the async ones in the runner. */
+    readonly projections: readonly Projection[] = [],
   ) {
     this.inline = projections.filter((p) => p.mode === 'inline');
+  }
+
+  /** The inline projections an append of these event types runs. */
+  inlineProjectionsOf(events: readonly { type: string }[]): Projection[] {
+    return this.inline.filter((p) => events.some((e) => handlesEvent(p, e.type)));
   }
 
   async append(streamId: string, expectedVersion: number, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     if (events.length === 0) throw new InvalidAppend('an append needs at least one event');
     if (events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
-    const projections = this.inline.filter((p) => events.some((e) => handlesEvent(p, e.type)));
+    const projections = this.inlineProjectionsOf(events);
     if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
     if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));

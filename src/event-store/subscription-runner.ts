@@ -1,6 +1,6 @@
 import { classifyDatabaseError } from '../database/pg-errors';
 import type { Pool, PoolClient } from 'pg';
-import { applyAll, handlesEvent, type Projection } from '../projections/projection';
+import { applyAll, handlesEvent, type Projection } from './projection';
 import { eventsHeldBack, notifyProgress, readCheckpoint, writeCheckpoint } from './checkpoints';
 import type { RecordedEvent } from './event';
 import type { EventStore } from './event-store';

@@ -1,4 +1,4 @@
-import type { Projection } from '../projections/projection';
+import type { Projection } from '../event-store/projection';
 import type { OrganizationEvent } from '../domain/organization/organization.events';
 
 /** `invitations`: pending and accepted invitations (the token hash lives in `invitation_tokens`). */

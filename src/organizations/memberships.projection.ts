@@ -1,4 +1,4 @@
-import type { Projection } from '../projections/projection';
+import type { Projection } from '../event-store/projection';
 import type { OrganizationEvent } from '../domain/organization/organization.events';
 
 /** `memberships`: who belongs to which organization with which role. The auth guard reads it per request. */

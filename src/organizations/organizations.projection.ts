@@ -1,4 +1,4 @@
-import type { Projection } from '../projections/projection';
+import type { Projection } from '../event-store/projection';
 import type { OrganizationEvent } from '../domain/organization/organization.events';
 
 /** `organizations`: one row per organization (name, unique slug). */

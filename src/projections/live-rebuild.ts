@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { START, type Checkpoint } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
-import { applyAll, handlesEvent, type Projection } from './projection';
+import { applyAll, handlesEvent, type Projection } from '../event-store/projection';
 import { createShadow, mergeShadow, type MergeCounts, type ShadowTable } from './shadow-table';
 
 const PAGE = 1000;

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { Checkpoint, START } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { writeCheckpoint } from '../event-store/checkpoints';
-import { applyAll, handlesEvent, type Projection } from './projection';
+import { applyAll, handlesEvent, type Projection } from '../event-store/projection';
 import { rebuildInline, type SwapReport } from './live-rebuild';
 
 const PAGE = 5000;

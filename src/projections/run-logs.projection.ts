@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../event-store/event';
-import type { Projection, Queryable } from './projection';
+import type { Projection, Queryable } from '../event-store/projection';
 import { logChanges, type LogFinish, type LogRunEnd, type LogStart } from './run-log-changes';
 
 const INSERT_STARTS = `

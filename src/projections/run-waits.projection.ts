@@ -6,7 +6,7 @@ import type {
   RunWaitingForEvent,
   WaitCompleted,
 } from '../domain/run/run.events';
-import type { Projection } from './projection';
+import type { Projection } from '../event-store/projection';
 
 /** The lookup key of an approval token: its SHA-256, hex. */
 export function approvalTokenHash(token: string): string {

@@ -1,4 +1,4 @@
-import type { Queryable } from './projection';
+import type { Queryable } from '../event-store/projection';
 
 /**
  * A live table of an inline projection and its shadow: a temporary table of the same name and

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../event-store/event';
-import type { Projection, Queryable } from './projection';
+import type { Projection, Queryable } from '../event-store/projection';
 
 const PREFIX = 'workflow-';
 

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { listRunRows } from '../run-queue/run-state.queries';
 import { Pool } from 'pg';
 
 /** A run in a listing. */
@@ -31,32 +32,12 @@ export class ListRunsQuery extends Query<RunPage> {
   }
 }
 
-interface Row {
-  run_id: string;
-  workflow_id: string;
-  workflow_version: number;
-  status: string;
-  error: unknown;
-  waiting_for: unknown;
-  created_at: Date;
-  started_at: Date | null;
-  ended_at: Date | null;
-  seq: string;
-}
-
 @QueryHandler(ListRunsQuery)
 export class ListRunsHandler implements IQueryHandler<ListRunsQuery, RunPage> {
   constructor(@Inject(Pool) private readonly pool: Pool) {}
 
   async execute({ organizationId, filter }: ListRunsQuery): Promise<RunPage> {
-    const { rows } = await this.pool.query<Row>(
-      `SELECT run_id, workflow_id, workflow_version, status, error, waiting_for, created_at, started_at, ended_at, seq
-       FROM run_state
-       WHERE organization_id = $1 AND ($2::text IS NULL OR workflow_id = $2) AND ($3::text IS NULL OR status = $3)
-         AND ($4::bigint IS NULL OR seq < $4)
-       ORDER BY seq DESC LIMIT $5`,
-      [organizationId, filter.workflowId ?? null, filter.status ?? null, filter.after ?? null, filter.limit + 1],
-    );
+    const rows = await listRunRows(this.pool, organizationId, { ...filter, limit: filter.limit + 1 });
     const page = rows.slice(0, filter.limit);
     return {
       data: page.map((row) => ({

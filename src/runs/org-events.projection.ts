@@ -1,5 +1,5 @@
 import { assertNever } from '../domain/assert-never';
-import type { Projection, Queryable } from '../projections/projection';
+import type { Projection, Queryable } from '../event-store/projection';
 import { ORG_EVENT_TYPES, type OrgEventFact } from './org-event.events';
 
 /**

@@ -1,4 +1,4 @@
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 
 /**
  * How long a published organization event stays matchable by a `wait_for_event` that begins

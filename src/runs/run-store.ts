@@ -6,9 +6,10 @@ import type { RunState } from '../domain/run/run.state';
 import { retryOnConflict } from '../event-store/retry-on-conflict';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { withRunAppendHint } from '../projections/run-append-hint';
+import { withRunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
-import { fastAppend, fastAppendApplies } from './run-append';
+import { fastAppend } from '../run-queue/run-append';
+import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
 
@@ -64,6 +65,11 @@ export class RunStore {
     return this.decider.fold(events as unknown as RunEvent[], state);
   }
 
+  /** Whether `run_state` is the only inline projection these events concern: then one statement records them. */
+  appendsInOneStatement(events: readonly RunEvent[]): boolean {
+    return this.store.inlineProjectionsOf(events).every((p) => p === runStateProjection);
+  }
+
   /**
    * Appends `events`, which have already been folded into `state`, at `expectedVersion` (the
    * version before them): in one statement when `run_state` is their only inline projection (the
@@ -73,7 +79,7 @@ export class RunStore {
   async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
-    if (fastAppendApplies(events)) {
+    if (this.appendsInOneStatement(events)) {
       await fastAppend(options.client ?? this.pool, state, expectedVersion, events, {
         metadata: options.metadata,
         ...(options.notify ? { channel: this.store.channel } : {}),

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { runStatusOf } from '../run-queue/run-state.queries';
 import { RunChanges, type RunChange } from './run-changes';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -60,7 +61,6 @@ export class RunWaiter {
   }
 
   private async hasEnded(runId: string): Promise<boolean> {
-    const { rows } = await this.pool.query<{ status: string }>('SELECT status FROM run_state WHERE run_id = $1', [runId]);
-    return TERMINAL.has(rows[0]?.status ?? '');
+    return TERMINAL.has((await runStatusOf(this.pool, runId)) ?? '');
   }
 }

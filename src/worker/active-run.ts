@@ -6,10 +6,9 @@ import type { StepReport } from '../domain/run/step-result';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
-import { LeaseLost } from '../projections/run-append-hint';
-import { availableAt } from '../projections/run-state.projection';
-import { fastAppendApplies } from '../runs/run-append';
-import type { ClaimedRun } from './run-claims';
+import { LeaseLost } from '../run-queue/run-append-hint';
+import { availableAt } from '../run-queue/run-state.projection';
+import type { ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
 import type { SignalRequest } from './stored-event-signals';
 
@@ -96,7 +95,7 @@ export class ActiveRun {
     try {
       const batch = this.decide(state, []);
       const events = [started, ...batch.events];
-      if (!fastAppendApplies(events)) return undefined;
+      if (!this.host.journal.appendsInOneStatement(events)) return undefined;
       const lease = { owner: this.host.owner, ms: this.host.leaseMs };
       await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease });
       this.known = { kind: 'folded', state };

@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
 import type { EventMetadata } from '../event-store/event';
-import { EventStore } from '../event-store/event-store';
-import { ALL_PROJECTIONS } from '../projections/all-projections';
+import type { EventStore } from '../event-store/event-store';
 import { deliverOrgEvent } from '../runs/deliver-org-event';
 import { undeliveredOrgEvents } from '../runs/org-events';
 import type { RunStore } from '../runs/run-store';
@@ -15,12 +14,8 @@ const BATCH = 20;
  * in between), run by every worker now and then. Safe to run anywhere at once: delivery is
  * idempotent per run and `OrgEventDelivered` is recorded once per event. Expired rows are not
  * deleted here: the `org_events` projection prunes them from event time, so a rebuild matches.
- *
- * `store` should be the application's event store; without one, an equivalent is built (these
- * appends never NOTIFY, so its channel is unused).
  */
-export async function sweepOrgEvents(pool: Pool, runs: RunStore, metadata: EventMetadata, store?: EventStore): Promise<void> {
-  const events = store ?? new EventStore(pool, 'org-event-sweeper', ALL_PROJECTIONS);
+export async function sweepOrgEvents(pool: Pool, events: EventStore, runs: RunStore, metadata: EventMetadata): Promise<void> {
   for (const event of await undeliveredOrgEvents(pool, GRACE_MS, BATCH)) {
     await deliverOrgEvent(pool, events, runs, event, metadata);
   }

@@ -5,7 +5,6 @@ import { CONFIG } from '../database/database.module';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
 import { SubscriptionRunner } from '../event-store/subscription-runner';
-import { ALL_PROJECTIONS } from '../projections/all-projections';
 
 /** Keeps the async read models (analytics, logs, …) caught up in worker processes. */
 @Injectable()
@@ -22,7 +21,7 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
-    const asyncProjections = ALL_PROJECTIONS.filter((p) => p.mode === 'async');
+    const asyncProjections = this.store.projections.filter((p) => p.mode === 'async');
     this.runner = new SubscriptionRunner(this.pool, this.store, asyncProjections, this.notifier, {
       pollIntervalMs: this.config.pollIntervalMs,
       log,

@@ -5,7 +5,7 @@ import type { RunPorts } from '../domain/run/run.translate';
 import type { StepOutcome } from '../domain/run/step-result';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunAppendOptions } from '../runs/run-store';
-import type { ClaimedRun } from './run-claims';
+import type { ClaimedRun } from '../run-queue/run-claims';
 import type { SignalRequest } from './stored-event-signals';
 
 /** How a held run left its worker. */
@@ -17,6 +17,8 @@ export interface RunJournal {
   load(runId: string): Promise<RunState | undefined>;
   /** `state` (consumed) with the events recorded after its version folded in. */
   catchUp(state: RunState, runId: string): Promise<RunState>;
+  /** Whether these events are recorded in one statement (the only way a run can be leased at its start). */
+  appendsInOneStatement(events: readonly RunEvent[]): boolean;
   /** Appends `events` (already folded into `state`) at `expectedVersion`. */
   append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void>;
   /** Gives the lease back with nothing to record; false when the stream or the lease moved. */

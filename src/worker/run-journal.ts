@@ -1,9 +1,9 @@
 import type { RunLimits } from '../domain/run/run.bounds';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 import type { RunAppendOptions, RunStore } from '../runs/run-store';
-import type { ClaimedRun, RunClaims } from './run-claims';
+import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { RunJournal } from './run-host';
 import { signalsFromStoredEvents, type SignalRequest } from './stored-event-signals';
 
@@ -22,6 +22,10 @@ export class StoreJournal implements RunJournal {
 
   catchUp(state: RunState, runId: string): Promise<RunState> {
     return this.store.catchUp(state, runId);
+  }
+
+  appendsInOneStatement(events: readonly RunEvent[]): boolean {
+    return this.store.appendsInOneStatement(events);
   }
 
   append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {

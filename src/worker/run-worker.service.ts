@@ -12,6 +12,7 @@ import type { RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
 import type { StepOutcome } from '../domain/run/step-result';
 import type { EventMetadata } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
 import { RunChanges, type RunChange } from '../runs/run-changes';
 import { RunHandoff, type LocalRunner } from '../runs/run-handoff';
 import { RunStore } from '../runs/run-store';
@@ -19,7 +20,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
 import { DatabaseOutage } from './database-outage';
 import { sweepOrgEvents } from './org-event-sweeper';
-import { RunClaims, type ClaimedRun } from './run-claims';
+import { RunClaims, type ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
 import { StoreJournal } from './run-journal';
 import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
@@ -69,6 +70,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(Pool) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(RunStore) private readonly store: RunStore,
+    @Inject(EventStore) private readonly events: EventStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog,
     @Inject(SecretsService) secrets: SecretsService,
@@ -277,7 +279,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private async sweep(): Promise<void> {
     if (this.outage.isDown) return;
     const metadata: EventMetadata = { actor: { type: 'system', id: `worker:${this.owner}` } };
-    await sweepOrgEvents(this.pool, this.store, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
+    await sweepOrgEvents(this.pool, this.events, this.store, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
   }
 
   /** Extends every held lease; a run whose lease is gone is dropped, one that moved is caught up. */

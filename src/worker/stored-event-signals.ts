@@ -1,7 +1,7 @@
 import { receiveSignal } from '../domain/run/run.commands';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 import { storedEventsFor } from '../runs/org-events';
 
 /** A signal to record in the run's next batch: the events, decided against the state then. */

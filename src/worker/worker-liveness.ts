@@ -1,8 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { classifyDatabaseError } from '../database/pg-errors';
+import { WORKER_LOCK_KEY_SQL } from '../run-queue/run-claims';
 
-/** The advisory lock key of a worker, in the deployment's schema (several share a cluster). */
-export const WORKER_LOCK_KEY_SQL = (owner: string) => `hashtextextended(current_schema() || ':worker:' || ${owner}, 0)`;
 
 /**
  * Proof of life of one worker process: a session-level advisory lock on its owner id, held on a

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { AppError } from '../errors';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 import type { PatchResponse } from './patch-response';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

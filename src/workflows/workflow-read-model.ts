@@ -1,5 +1,5 @@
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
-import type { Queryable } from '../projections/projection';
+import type { Queryable } from '../event-store/projection';
 
 /** A workflow as the `workflows` read model holds it now. */
 export interface CurrentWorkflow {

@@ -1,6 +1,6 @@
 import { EventStore } from '../../src/event-store/event-store';
 import { createAdmin } from '../../src/cli/admin';
-import { ALL_PROJECTIONS } from '../../src/projections/all-projections';
+import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { startTestApp, type TestApp } from '../support/app';
 import { signIn, uniqueEmail } from '../support/auth';
 

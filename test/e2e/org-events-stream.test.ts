@@ -3,7 +3,7 @@ import { inTransaction } from '../../src/database/pool';
 import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { requestHash } from '../../src/http/request-hash';
-import { ALL_PROJECTIONS, findProjection } from '../../src/projections/all-projections';
+import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { ORG_EVENT_RETENTION_MS, storedEventsFor } from '../../src/runs/org-events';
 import { orgEventsProjection } from '../../src/runs/org-events.projection';
@@ -110,7 +110,7 @@ describe('organization events are events', () => {
     const eventId = await publishedAgo(owner.organizationId, 11_000, { name: 'resume', correlationKey: 'k-crash', payload: 'late' });
     const runs = app.running.app.get(RunStore);
     const store = app.running.app.get(EventStore);
-    const sweep = () => sweepOrgEvents(app.db.pool, runs, { actor: { type: 'system', id: 'sweeper-test' } }, store);
+    const sweep = () => sweepOrgEvents(app.db.pool, store, runs, { actor: { type: 'system', id: 'sweeper-test' } });
     await Promise.all([sweep(), sweep()]);
     await sweep();
 

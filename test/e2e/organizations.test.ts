@@ -1,6 +1,6 @@
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { EventStore } from '../../src/event-store/event-store';
-import { ALL_PROJECTIONS, findProjection } from '../../src/projections/all-projections';
+import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, createApiKey, signUp, uniqueEmail, type SignedUp } from '../support/auth';
 

@@ -1,7 +1,7 @@
 import { START } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { StreamVersionConflict } from '../../src/event-store/errors';
-import type { Projection } from '../../src/projections/projection';
+import type { Projection } from '../../src/event-store/projection';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
 

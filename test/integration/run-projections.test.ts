@@ -2,7 +2,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
 import type { RunningThodare } from '../../src/main';
-import { ALL_PROJECTIONS, findProjection } from '../../src/projections/all-projections';
+import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
 import type { TestDatabase } from '../support/database';

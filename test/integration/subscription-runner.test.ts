@@ -1,7 +1,7 @@
 import { EventStore } from '../../src/event-store/event-store';
 import { Notifier } from '../../src/event-store/notifier';
 import { SubscriptionRunner } from '../../src/event-store/subscription-runner';
-import type { Projection } from '../../src/projections/projection';
+import type { Projection } from '../../src/event-store/projection';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
 

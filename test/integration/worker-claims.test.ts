@@ -1,6 +1,6 @@
 import { buildCatalog } from '../../src/connectors/connector-registry';
 import { parseConfig } from '../../src/config/config';
-import { RunClaims } from '../../src/worker/run-claims';
+import { RunClaims } from '../../src/run-queue/run-claims';
 import type { TestDatabase } from '../support/database';
 import { createRunTestDatabase } from '../support/run-harness';
 import { appendRunStart } from '../support/run-start';

@@ -2,7 +2,7 @@ import { buildBuiltinCatalog } from '../../src/connectors/builtin-catalog';
 import { parseConfig } from '../../src/config/config';
 import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
-import { ALL_PROJECTIONS } from '../../src/projections/all-projections';
+import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { workflowsProjection } from '../../src/projections/workflows.projection';
 import { CreateWorkflowHandler, CreateWorkflowCommand } from '../../src/workflows/create-workflow.command';

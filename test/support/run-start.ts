@@ -7,8 +7,8 @@ import { runStreamId } from '../../src/domain/run/run.events';
 import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
 import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
-import { ALL_PROJECTIONS } from '../../src/projections/all-projections';
-import { withRunAppendHint } from '../../src/projections/run-append-hint';
+import { ALL_PROJECTIONS } from '../../src/app/projections';
+import { withRunAppendHint } from '../../src/run-queue/run-append-hint';
 import type { TestDatabase } from './database';
 
 /**

@@ -5,7 +5,7 @@ import { waitingFor } from '../domain/run/run.view';
 import type { RecordedEvent } from '../event-store/event';
 import { LeaseLost, runAppendHint } from './run-append-hint';
 import { foldRunThrough } from './run-fold';
-import type { Projection, Queryable } from './projection';
+import type { Projection, Queryable } from '../event-store/projection';
 
 /** Every event type of a run stream. */
 export const RUN_EVENT_TYPES: readonly RunEventType[] = [

@@ -2,15 +2,13 @@ import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
-import { insertEventsSql } from '../event-store/event-store';
-import { ALL_PROJECTIONS } from '../projections/all-projections';
-import { handlesEvent, type Queryable } from '../projections/projection';
-import { LeaseLost } from '../projections/run-append-hint';
-import { runStateColumns, runStateProjection } from '../projections/run-state.projection';
+import type { Queryable } from '../event-store/projection';
+import { LeaseLost } from './run-append-hint';
+import { runStateColumns } from './run-state.projection';
 
-// The hot path of runs, in ONE statement and one commit: insert the batch at the expected
-// version (`insertEventsSql`, the event store's own INSERT and version check),
-// apply the `run_state` projection from the state the writer already folded, optionally fence on
+// The hot path of runs, in ONE statement and one commit: append the batch at the expected
+// version through the event store's own `append_events` (its version check; see
+// migrations/0009), apply the `run_state` projection from the state the writer already folded, optionally fence on
 // the worker's lease (the run_state row is locked first, so a concurrent claim either waits for
 // this commit or makes this insert insert nothing) and NOTIFY. Used only when `run_state` is the
 // sole inline projection of the batch's event types; any other batch goes through
@@ -19,8 +17,9 @@ import { runStateColumns, runStateProjection } from '../projections/run-state.pr
 const INSERT_EVENTS = `
 fence AS (
   SELECT 1 FROM run_state WHERE run_id = $7 AND lease_owner = $8 AND lease_epoch = $9 FOR UPDATE
-), inserted AS (${insertEventsSql('$8::text IS NULL OR EXISTS (SELECT 1 FROM fence)')}
-  RETURNING global_position, stream_version, recorded_at
+), inserted AS (
+  SELECT global_position, stream_version, recorded_at
+  FROM append_events($1, $2, $3, $4::text[], $5::text[]::jsonb[], $6::jsonb, $8::text IS NULL OR EXISTS (SELECT 1 FROM fence))
 ), last AS (
   SELECT max(recorded_at) AS at FROM inserted
 )`;
@@ -58,14 +57,6 @@ const CREATE_SQL = `WITH ${INSERT_EVENTS}, created AS (
   ON CONFLICT (run_id) DO NOTHING
   RETURNING 1
 )${NOTIFY_AND_COUNT}`;
-
-/** Inline projections other than `run_state`: a batch touching their event types needs `EventStore.append`. */
-const otherInline = ALL_PROJECTIONS.filter((p) => p.mode === 'inline' && p !== runStateProjection);
-
-/** Whether `run_state` is the only inline projection these events concern (then one statement does it all). */
-export function fastAppendApplies(events: readonly RunEvent[]): boolean {
-  return !events.some((e) => otherInline.some((p) => handlesEvent(p, e.type)));
-}
 
 export interface FastAppendOptions {
   metadata: EventMetadata;

@@ -3,12 +3,12 @@ import { invitationsProjection } from '../organizations/invitations.projection';
 import { membershipsProjection } from '../organizations/memberships.projection';
 import { organizationsProjection } from '../organizations/organizations.projection';
 import { orgEventsProjection } from '../runs/org-events.projection';
-import { eventCountsProjection } from './event-counts.projection';
-import { runLogsProjection } from './run-logs.projection';
-import { runStateProjection } from './run-state.projection';
-import { runWaitsProjection } from './run-waits.projection';
-import type { Projection } from './projection';
-import { workflowsProjection } from './workflows.projection';
+import { eventCountsProjection } from '../projections/event-counts.projection';
+import { runLogsProjection } from '../projections/run-logs.projection';
+import { runStateProjection } from '../run-queue/run-state.projection';
+import { runWaitsProjection } from '../projections/run-waits.projection';
+import type { Projection } from '../event-store/projection';
+import { workflowsProjection } from '../projections/workflows.projection';
 
 /**
  * Every read model of the application. The event store runs the inline ones inside appends,

@@ -1,6 +1,11 @@
 import type { Pool } from 'pg';
 import type { RunEvent } from '../domain/run/run.events';
-import { WORKER_LOCK_KEY_SQL } from './worker-liveness';
+
+/**
+ * The advisory lock key of a worker's liveness lock (see `WorkerLiveness`), in the deployment's
+ * schema (several share a cluster). `owner` is SQL: a parameter or a column.
+ */
+export const WORKER_LOCK_KEY_SQL = (owner: string) => `hashtextextended(current_schema() || ':worker:' || ${owner}, 0)`;
 
 /** A run this worker now holds. */
 export interface ClaimedRun {

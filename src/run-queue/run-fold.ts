@@ -2,7 +2,7 @@ import { createRunDecider } from '../domain/run/run.decider';
 import type { RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import type { RecordedEvent } from '../event-store/event';
-import type { Queryable } from './projection';
+import type { Queryable } from '../event-store/projection';
 
 // The run projections' way to the folded state of a run when no writer handed it over (a
 // rebuild, or an append made without a hint): fold the stream from the store. Replay reads only

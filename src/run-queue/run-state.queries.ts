@@ -1,0 +1,47 @@
+import type { Queryable } from '../event-store/projection';
+
+// The reads other modules make of `run_state`, kept beside the table's writers so that its
+// columns have one owner.
+
+/** Whether run `runId` exists in this organization. */
+export async function runExistsIn(db: Queryable, organizationId: string, runId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM run_state WHERE run_id = $1 AND organization_id = $2', [runId, organizationId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The run's status as last projected, or undefined when there is no such run. */
+export async function runStatusOf(db: Queryable, runId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ status: string }>('SELECT status FROM run_state WHERE run_id = $1', [runId]);
+  return rows[0]?.status;
+}
+
+/** One row of a run listing. `seq` (the position of `RunStarted`) is the keyset. */
+export interface RunRow {
+  run_id: string;
+  workflow_id: string;
+  workflow_version: number;
+  status: string;
+  error: unknown;
+  waiting_for: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  seq: string;
+}
+
+/** Up to `limit` runs of the organization, newest first, after keyset `after` (a `seq`). */
+export async function listRunRows(
+  db: Queryable,
+  organizationId: string,
+  filter: { workflowId?: string; status?: string; after?: string; limit: number },
+): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT run_id, workflow_id, workflow_version, status, error, waiting_for, created_at, started_at, ended_at, seq
+     FROM run_state
+     WHERE organization_id = $1 AND ($2::text IS NULL OR workflow_id = $2) AND ($3::text IS NULL OR status = $3)
+       AND ($4::bigint IS NULL OR seq < $4)
+     ORDER BY seq DESC LIMIT $5`,
+    [organizationId, filter.workflowId ?? null, filter.status ?? null, filter.after ?? null, filter.limit],
+  );
+  return rows;
+}
