@@ -1,5 +1,5 @@
 import { DEFAULT_RUN_LIMITS, payloadBytes } from './run.bounds';
-import { receiveSignal, requestCancel, startRun } from './run.commands';
+import { endUnrecordable, receiveSignal, requestCancel, startRun } from './run.commands';
 import { createRunDecider } from './run.decider';
 import type { RunEvent } from './run.events';
 import { runView } from './run.view';
@@ -118,6 +118,19 @@ describe('crash recovery', () => {
 
     expect(runView(refolded)).toEqual(runView(t.state));
     expect(refolded.version).toBe(log.length);
+  });
+});
+
+describe('a batch the store refused for its content', () => {
+  it('ends the run as failed with append_rejected, or as cancelled when a cancel was asked for', () => {
+    const running = run.react(run.fold([started(chain(2))]), ports()).state;
+    expect(endUnrecordable(running, 'invalid input syntax \u0000', T0)).toEqual([
+      { type: 'RunFailed', data: { error: { code: 'append_rejected', message: "The run's next step could not be recorded: invalid input syntax \ufffd" }, at: T0.toISOString() } },
+    ]);
+
+    const cancelling = run.fold([{ type: 'RunCancelRequested', data: { by: 'user:u1', at: T0.toISOString() } }], running);
+    expect(endUnrecordable(cancelling, 'refused', T0)).toEqual([{ type: 'RunCancelled', data: { by: 'user:u1', at: T0.toISOString() } }]);
+    expect(endUnrecordable(run.fold(endUnrecordable(cancelling, 'refused', T0), cancelling), 'again', T0)).toEqual([]);
   });
 });
 
