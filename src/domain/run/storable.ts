@@ -4,6 +4,7 @@
  * their escapes). A step's output is plain data from the outside world, so it may hold either;
  * recording it as is would fail the append on every try.
  */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this must find
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 
