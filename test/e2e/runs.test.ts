@@ -51,6 +51,21 @@ describe('starting runs', () => {
     expect(res.body.endedAt).toEqual(expect.any(String));
   });
 
+  it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
+    const id = await createWorkflow(app, h(), echo('clock'));
+    const runs = [];
+    for (let i = 0; i < 20; i += 1) {
+      runs.push((await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} })).body);
+    }
+    const listed = (await app.request('GET', `/api/runs?workflowId=${id}&limit=50`, { headers: h() })).body.data;
+
+    for (const run of [...runs, ...listed]) {
+      expect(run.status).toBe('completed');
+      expect(Date.parse(run.createdAt)).toBeLessThanOrEqual(Date.parse(run.startedAt));
+      expect(Date.parse(run.startedAt)).toBeLessThanOrEqual(Date.parse(run.endedAt));
+    }
+  });
+
   it('answers 202 with the run id through the alias, and the run finishes', async () => {
     const id = await createWorkflow(app, h(), echo('x'));
     const res = await app.request('POST', `/api/workflows/${id}/run`, { headers: h(), body: {} });
