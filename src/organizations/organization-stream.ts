@@ -1,6 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { retryOnConflict } from '../event-store/retry-on-conflict';
-import { inTransaction } from '../database/pool';
+import { handleCommandInTransaction } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { notFound } from '../domain/organization/organization.errors';
@@ -30,22 +29,27 @@ export async function decideOnOrganization<R>(
   decide: (state: OrganizationState) => OrganizationDecision<R>,
 ): Promise<R> {
   const streamId = organizationStream(organizationId);
-  return retryOnConflict(
-    () =>
-      inTransaction(pool, async (client) => {
+  return handleCommandInTransaction<OrganizationState, OrganizationDecision<R>, R>(
+    pool,
+    (client) => ({
+      load: async () => {
         // Our own writers queue on this lock instead of racing; the expected version still
         // catches other capabilities that append to the same stream (secrets metadata).
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`thodare:${streamId}`]);
         const history = await store.readStream(streamId, { organizationId, db: client });
         const state = foldOrganization(history);
         if (!state.exists) throw notFound('organization');
-        const decision = decide(state);
+        return { state, version: history.at(-1)?.streamVersion ?? 0 };
+      },
+      decide,
+      append: async (loaded, decision) => {
         if (decision.events.length > 0) {
-          await store.append(streamId, history.at(-1)?.streamVersion ?? 0, decision.events, { organizationId, metadata, client });
+          await store.append(streamId, loaded.version, decision.events, { organizationId, metadata, client });
           await decision.alsoWrite?.(client);
         }
         return decision.result;
-      }),
+      },
+    }),
     { attempts: MAX_ATTEMPTS },
   );
 }

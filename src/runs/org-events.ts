@@ -55,19 +55,10 @@ export async function storedEventsFor(db: Queryable, organizationId: string, wai
   }));
 }
 
-/** The unexpired publication that used this idempotency key, if any. */
-export async function publicationByKey(
-  db: Queryable,
-  organizationId: string,
-  idempotencyKey: string,
-): Promise<{ eventId: string; matchedRuns: number; requestHash: string } | undefined> {
-  const { rows } = await db.query<{ event_id: string; matched_runs: number; request_hash: string }>(
-    `SELECT event_id, matched_runs, request_hash FROM org_events
-     WHERE organization_id = $1 AND idempotency_key = $2 AND expires_at > now()`,
-    [organizationId, idempotencyKey],
-  );
-  const row = rows[0];
-  return row && { eventId: row.event_id, matchedRuns: row.matched_runs, requestHash: row.request_hash };
+/** How many runs got the publication so far (0 until its delivery is recorded, or once it is pruned). */
+export async function matchedRunsOf(db: Queryable, eventId: string): Promise<number> {
+  const { rows } = await db.query<{ matched_runs: number }>('SELECT matched_runs FROM org_events WHERE event_id = $1', [eventId]);
+  return rows[0]?.matched_runs ?? 0;
 }
 
 /** Unexpired events published more than `graceMs` ago and still not delivered, oldest first. */

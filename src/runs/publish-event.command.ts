@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { assertPayloadFits } from '../domain/run/run.bounds';
-import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
+import { claimIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-keys';
 import { deliverOrgEvent } from './deliver-org-event';
 import { orgEventStream, type OrgEventPublished } from './org-event.events';
-import { ORG_EVENT_RETENTION_MS, publicationByKey } from './org-events';
+import { matchedRunsOf, ORG_EVENT_RETENTION_MS } from './org-events';
 import { RunStore } from './run-store';
 
 /** The answer to a published event. */
@@ -36,6 +36,13 @@ export class PublishEventCommand extends Command<PublishedEvent> {
     super();
   }
 }
+
+/** An event's key is freed when the publication stops being matchable. */
+const ORG_EVENT_KEYS: IdempotencyScope = {
+  name: 'org-event',
+  retentionMs: ORG_EVENT_RETENTION_MS,
+  conflictMessage: 'This idempotency key was already used to publish a different event',
+};
 
 @CommandHandler(PublishEventCommand)
 export class PublishEventHandler implements ICommandHandler<PublishEventCommand, PublishedEvent> {
@@ -65,7 +72,7 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
       this.store.append(orgEventStream(published.data.eventId), 0, [published], { organizationId, metadata, ...(client ? { client } : {}) });
     if (!idempotencyKey) await append();
     else {
-      const earlier = await this.appendOnce(organizationId, idempotencyKey, published.data.requestHash, append);
+      const earlier = await this.appendOnce(organizationId, idempotencyKey, published, append);
       if (earlier) return earlier;
     }
     const { eventId } = published.data;
@@ -74,27 +81,25 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
   }
 
   /**
-   * Appends unless an unexpired publication already used the key; then answers that one, or 409
-   * when its body differed. Publishers of one key queue on an advisory lock (other keys never
-   * wait), so the check and the append are atomic without a retry loop.
+   * Appends unless a live key of this organization was claimed by an earlier publication; then
+   * answers that one (its delivery as recorded now), or 409 when its body differed. The key is
+   * claimed in the append's transaction: a twin publishing the same key at once waits on it.
    */
   private async appendOnce(
     organizationId: string,
     key: string,
-    hash: string,
+    published: OrgEventPublished,
     append: (client: PoolClient) => Promise<unknown>,
   ): Promise<PublishedEvent | undefined> {
+    const { eventId, requestHash: hash } = published.data;
     return inTransaction(this.pool, async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':org-event-key:' || $1 || ':' || $2))`, [organizationId, key]);
-      const earlier = await publicationByKey(client, organizationId, key);
-      if (!earlier) {
+      const claim = await claimIdempotencyKey(client, ORG_EVENT_KEYS, { organizationId, key, requestHash: hash }, { eventId });
+      if (claim.kind === 'claimed') {
         await append(client);
         return undefined;
       }
-      if (earlier.requestHash !== hash) {
-        throw new AppError('idempotency_conflict', 'This idempotency key was already used to publish a different event');
-      }
-      return { eventId: earlier.eventId, matchedRuns: earlier.matchedRuns, duplicate: true };
+      const earlier = claim.result.eventId;
+      return { eventId: earlier, matchedRuns: await matchedRunsOf(client, earlier), duplicate: true };
     });
   }
 }

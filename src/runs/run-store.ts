@@ -3,7 +3,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
 import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
-import { retryOnConflict } from '../event-store/retry-on-conflict';
+import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../run-queue/run-append-hint';
@@ -109,16 +109,23 @@ export class RunStore {
    * this organization's. Returns the state after the events.
    */
   async command(runId: string, organizationId: string | undefined, metadata: EventMetadata, decide: (state: RunState) => RunEvent[]): Promise<{ state: RunState; events: RunEvent[] }> {
-    return retryOnConflict(async () => {
-      const loaded = await this.load(runId, organizationId);
-      if (!loaded) throw new NotFound('run');
-      const state = loaded.state;
-      const expected = state.version;
-      const events = decide(state);
-      if (events.length === 0) return { state, events };
-      for (const event of events) this.decider.evolve(state, event);
-      await this.append(state, expected, events, { metadata, notify: true });
-      return { state, events };
-    }, { attempts: MAX_COMMAND_ATTEMPTS });
+    return handleCommand(
+      {
+        load: async () => {
+          const loaded = await this.load(runId, organizationId);
+          if (!loaded) throw new NotFound('run');
+          return { state: loaded.state, version: loaded.state.version };
+        },
+        decide,
+        append: async ({ state, version }, events) => {
+          if (events.length === 0) return { state, events };
+          // The state after the batch goes to the `run_state` projection with it (see `append`).
+          for (const event of events) this.decider.evolve(state, event);
+          await this.append(state, version, events, { metadata, notify: true });
+          return { state, events };
+        },
+      },
+      { attempts: MAX_COMMAND_ATTEMPTS },
+    );
   }
 }

@@ -21,6 +21,7 @@ import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
 import { requestHash } from '../http/request-hash';
+import { claimIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-keys';
 
 /** The answer to a run start. */
 export interface StartedRun {
@@ -55,6 +56,13 @@ export class StartRunCommand extends Command<StartedRun> {
     super();
   }
 }
+
+/** Run-start keys are scoped to the organization and kept forever. */
+const RUN_START_KEYS: IdempotencyScope = {
+  name: 'run-start',
+  retentionMs: null,
+  conflictMessage: 'This idempotency key was already used to start a run with a different body',
+};
 
 @CommandHandler(StartRunCommand)
 export class StartRunHandler implements ICommandHandler<StartRunCommand, StartedRun> {
@@ -98,15 +106,10 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       await this.runs.append(state, 0, events, { metadata, notify: true });
       return started;
     }
-    const key = options.idempotencyKey;
-    const hash = requestHash({ workflowId, input });
+    const request = { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) };
     const result = await inTransaction(this.pool, async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO run_start_keys (organization_id, idempotency_key, request_hash, run_id)
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [organizationId, key, hash, runId],
-      );
-      if (inserted.rowCount === 0) return this.earlier(client, organizationId, key, hash);
+      const claim = await claimIdempotencyKey(client, RUN_START_KEYS, request, { runId });
+      if (claim.kind === 'duplicate') return this.earlier(client, claim.result.runId);
       await this.runs.append(state, 0, events, { metadata, notify: true, client });
       return started;
     });
@@ -114,17 +117,13 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     return result;
   }
 
-  private async earlier(db: Pick<Pool, 'query'>, organizationId: string, key: string, hash: string): Promise<StartedRun> {
-    const { rows } = await db.query<{ request_hash: string; run_id: string; status: RunStatus | null; workflow_version: number | null }>(
-      `SELECT k.request_hash, k.run_id, s.status, s.workflow_version
-       FROM run_start_keys k LEFT JOIN run_state s ON s.run_id = k.run_id
-       WHERE k.organization_id = $1 AND k.idempotency_key = $2`,
-      [organizationId, key],
+  /** The run an earlier start with the same key and body created, as it is now. */
+  private async earlier(db: Pick<Pool, 'query'>, runId: string): Promise<StartedRun> {
+    const { rows } = await db.query<{ status: RunStatus; workflow_version: number }>(
+      'SELECT status, workflow_version FROM run_state WHERE run_id = $1',
+      [runId],
     );
     const row = rows[0];
-    if (!row || row.request_hash !== hash) {
-      throw new AppError('idempotency_conflict', 'This idempotency key was already used to start a run with a different body');
-    }
-    return { runId: row.run_id, status: row.status ?? 'queued', workflowVersion: row.workflow_version ?? 0, duplicate: true };
+    return { runId, status: row?.status ?? 'queued', workflowVersion: row?.workflow_version ?? 0, duplicate: true };
   }
 }

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { writeWithOrganizationEvent } from './secret.events';
+import { changeSecret } from './secret.events';
 
 /** Deletes an organization secret; `not_found` when the name is not stored. */
 export class DeleteSecretCommand extends Command<void> {
@@ -25,10 +25,17 @@ export class DeleteSecretHandler implements ICommandHandler<DeleteSecretCommand,
   ) {}
 
   async execute({ organizationId, name, metadata }: DeleteSecretCommand): Promise<void> {
-    await writeWithOrganizationEvent(this.pool, this.store, organizationId, metadata, async (client) => {
-      const { rowCount } = await client.query('DELETE FROM secrets WHERE organization_id = $1 AND name = $2', [organizationId, name]);
-      if (!rowCount) throw new NotFound(`secret "${name}"`);
-      return { event: { type: 'SecretDeleted', data: { name } }, result: undefined };
+    await changeSecret(this.pool, this.store, {
+      organizationId,
+      name,
+      metadata,
+      decide: (stored) => {
+        if (!stored) throw new NotFound(`secret "${name}"`);
+        return { type: 'SecretDeleted', data: { name } } as const;
+      },
+      write: async (client) => {
+        await client.query('DELETE FROM secrets WHERE organization_id = $1 AND name = $2', [organizationId, name]);
+      },
     });
   }
 }

@@ -1,8 +1,7 @@
 import type { PoolClient, Pool } from 'pg';
-import { retryOnConflict } from '../event-store/retry-on-conflict';
+import { handleCommandInTransaction } from '../event-store/command-runtime';
 import type { EventMetadata, NewEvent } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
-import { inTransaction } from '../database/pool';
 
 /**
  * Secret metadata facts on the organization's `org-<id>` stream (ARCHITECTURE §5). They carry
@@ -14,27 +13,43 @@ export type SecretEvent =
 
 const MAX_ATTEMPTS = 5;
 
+/** A change of one secret: the event decided from whether the name is stored, and its row write. */
+export interface SecretChange<E extends SecretEvent, R> {
+  organizationId: string;
+  name: string;
+  metadata: EventMetadata;
+  /** Pure: the event, or a domain error (`not_found`). */
+  decide: (stored: boolean) => E;
+  /** The `secrets` row change, in the append's transaction; returns the answer. */
+  write: (client: PoolClient, event: E) => Promise<R>;
+}
+
 /**
- * Runs `write` (the `secrets` row change) and appends its events to `org-<id>` in one
- * transaction. The org stream is shared with membership and key events, so a concurrent
- * writer is expected: on a version conflict everything rolls back and runs again.
+ * Load → decide → write the row and append the event to `org-<id>`, in one transaction. Every
+ * change of a secret appends to that stream, so a change committed after our load makes our
+ * append fail: everything rolls back and runs again. The stream is shared with membership and
+ * key events, so such conflicts are expected.
  */
-export async function writeWithOrganizationEvent<R>(
-  pool: Pool,
-  store: EventStore,
-  organizationId: string,
-  metadata: EventMetadata,
-  write: (client: PoolClient) => Promise<{ event: SecretEvent; result: R }>,
-): Promise<R> {
+export async function changeSecret<E extends SecretEvent, R>(pool: Pool, store: EventStore, change: SecretChange<E, R>): Promise<R> {
+  const { organizationId, name, metadata } = change;
   const streamId = `org-${organizationId}`;
-  return retryOnConflict(
-    () =>
-      inTransaction(pool, async (client) => {
-        const { event, result } = await write(client);
-        const expected = await store.streamVersion(streamId, client);
-        await store.append(streamId, expected, [event as NewEvent], { organizationId, metadata, client });
+  return handleCommandInTransaction<boolean, E, R>(
+    pool,
+    (client) => ({
+      load: async () => {
+        // The version first: a change that commits after it makes the append fail, so the row
+        // read next is never newer than the version we append at.
+        const version = await store.streamVersion(streamId, client);
+        const { rowCount } = await client.query('SELECT 1 FROM secrets WHERE organization_id = $1 AND name = $2', [organizationId, name]);
+        return { state: rowCount === 1, version };
+      },
+      decide: change.decide,
+      append: async (loaded, event) => {
+        const result = await change.write(client, event);
+        await store.append(streamId, loaded.version, [event as NewEvent], { organizationId, metadata, client });
         return result;
-      }),
+      },
+    }),
     { attempts: MAX_ATTEMPTS },
   );
 }

@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { sealSecret } from './secret-cipher';
-import { writeWithOrganizationEvent } from './secret.events';
+import { changeSecret } from './secret.events';
 import { SecretKeyProvider } from './secret-key';
 
 export interface StoredSecret {
@@ -38,23 +38,26 @@ export class StoreSecretHandler implements ICommandHandler<StoreSecretCommand, S
   async execute({ organizationId, name, value, metadata }: StoreSecretCommand): Promise<StoredSecret> {
     const { key } = await this.keys.key();
     const sealed = sealSecret(key, organizationId, name, value);
-    return writeWithOrganizationEvent(this.pool, this.store, organizationId, metadata, async (client) => {
-      // `xmax = 0` only on a freshly inserted row: it tells an insert from an update in one statement.
-      const { rows } = await client.query<{ created_at: Date; updated_at: Date; replaced: boolean }>(
-        `INSERT INTO secrets (organization_id, name, ciphertext, iv, auth_tag, key_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (organization_id, name) DO UPDATE
-           SET ciphertext = EXCLUDED.ciphertext, iv = EXCLUDED.iv, auth_tag = EXCLUDED.auth_tag,
-               key_id = EXCLUDED.key_id, updated_at = now()
-         RETURNING created_at, updated_at, (xmax::text <> '0') AS replaced`,
-        [organizationId, name, sealed.ciphertext, sealed.iv, sealed.authTag, sealed.keyId],
-      );
-      const row = rows[0];
-      if (!row) throw new Error('secret upsert returned no row');
-      return {
-        event: { type: 'SecretStored', data: { name, replaced: row.replaced } },
-        result: { name, createdAt: row.created_at, updatedAt: row.updated_at, replaced: row.replaced },
-      };
+    return changeSecret(this.pool, this.store, {
+      organizationId,
+      name,
+      metadata,
+      decide: (stored) => ({ type: 'SecretStored', data: { name, replaced: stored } }),
+      write: async (client, event) => {
+        const { rows } = await client.query<{ created_at: Date; updated_at: Date }>(
+          `INSERT INTO secrets (organization_id, name, ciphertext, iv, auth_tag, key_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (organization_id, name) DO UPDATE
+             SET ciphertext = EXCLUDED.ciphertext, iv = EXCLUDED.iv, auth_tag = EXCLUDED.auth_tag,
+                 key_id = EXCLUDED.key_id, updated_at = now()
+           RETURNING created_at, updated_at`,
+          [organizationId, name, sealed.ciphertext, sealed.iv, sealed.authTag, sealed.keyId],
+        );
+        const row = rows[0];
+        if (!row) throw new Error('secret upsert returned no row');
+        // `replaced` as decided: a change since our load would have failed the append.
+        return { name, createdAt: row.created_at, updatedAt: row.updated_at, replaced: event.data.replaced };
+      },
     });
   }
 }

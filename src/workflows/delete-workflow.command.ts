@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { NotFound } from '../errors';
-import { retryOnConflict } from '../event-store/retry-on-conflict';
+import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { workflowStream, type WorkflowEvent } from './workflow.events';
@@ -32,11 +32,19 @@ export class DeleteWorkflowHandler implements ICommandHandler<DeleteWorkflowComm
   ) {}
 
   async execute({ organizationId, workflowId, metadata }: DeleteWorkflowCommand): Promise<void> {
-    await retryOnConflict(async () => {
-      const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
-      if (!current) throw new NotFound('workflow');
-      const event: WorkflowEvent = { type: 'WorkflowDeleted', data: { version: current.version } };
-      await this.store.append(workflowStream(workflowId), current.streamVersion, [event], { organizationId, metadata });
-    }, { attempts: MAX_ATTEMPTS });
+    await handleCommand(
+      {
+        load: async () => {
+          const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+          if (!current) throw new NotFound('workflow');
+          return { state: current, version: current.streamVersion };
+        },
+        decide: (current): WorkflowEvent[] => [{ type: 'WorkflowDeleted', data: { version: current.version } }],
+        append: async (loaded, events) => {
+          await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata });
+        },
+      },
+      { attempts: MAX_ATTEMPTS },
+    );
   }
 }

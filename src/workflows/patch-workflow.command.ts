@@ -7,22 +7,30 @@ import { CONFIG } from '../database/database.module';
 import { inTransaction } from '../database/pool';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { apply } from '../domain/workflow/apply-ops';
-import type { ApplyResult, Principal as Author } from '../domain/workflow/apply-result';
+import type { Principal as Author } from '../domain/workflow/apply-result';
 import { MAX_OPS_PER_BATCH } from '../domain/workflow/edit-op.schema';
 import { AppError, NotFound } from '../errors';
-import { StreamVersionConflict } from '../event-store/errors';
-import { retryOnConflict } from '../event-store/retry-on-conflict';
+import { handleCommand, type Loaded } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { assertVersion } from './if-match';
 import { requestHash } from '../http/request-hash';
-import { findStoredPatch, IdempotencyRace, replay, storePatch } from './patch-idempotency';
+import { claimIdempotencyKey, recordedAnswer, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
+import { assertVersion } from './if-match';
 import { patchResponse, type PatchResponse } from './patch-response';
-import { patchEvents, workflowStream } from './workflow.events';
+import { patchEvents, workflowStream, type WorkflowEvent } from './workflow.events';
 import { getCurrentWorkflow, type CurrentWorkflow } from './workflow-read-model';
 
 /** Conflicting writers are retried this many times before answering 409 `version_conflict`. */
 const MAX_ATTEMPTS = 10;
+
+/** A patch's `Idempotency-Key` is scoped to its workflow and remembered for 24 hours. */
+function patchKeys(workflowId: string): IdempotencyScope {
+  return {
+    name: `workflow-patch:${workflowId}`,
+    retentionMs: 24 * 60 * 60 * 1000,
+    conflictMessage: 'this Idempotency-Key was already used on this workflow with a different body; use a new key',
+  };
+}
 
 export interface PatchOptions {
   /** The `If-Match` version (NaN: unreadable tag, never matches). */
@@ -46,11 +54,17 @@ export class PatchWorkflowCommand extends Command<PatchResponse> {
   }
 }
 
+interface PatchDecision {
+  events: WorkflowEvent[];
+  response: PatchResponse;
+}
+
 /**
- * Load → `apply` (pure) → one append of the batch's events at the loaded stream version,
- * with the Idempotency-Key row in the same transaction. A concurrent writer makes the append
+ * Load → `apply` (pure) → one append of the batch's events at the loaded stream version, with
+ * the Idempotency-Key claimed in the same transaction. A concurrent writer makes the append
  * fail: we reload and apply again (no op is lost; with If-Match the reload answers 412 when the
- * workflow moved on). A stored key replays its response before anything else is checked.
+ * workflow moved on). A recorded key replays its response before anything else is checked, so
+ * a retry is answered even after the workflow moved on (or was deleted).
  */
 @CommandHandler(PatchWorkflowCommand)
 export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowCommand, PatchResponse> {
@@ -67,39 +81,39 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
       throw new AppError('batch_too_large', `a batch holds at most ${MAX_OPS_PER_BATCH} ops (got ${ops.length}); split it — nothing was applied`, { max: MAX_OPS_PER_BATCH, received: ops.length });
     }
     const key = options.dryRun ? undefined : options.idempotencyKey;
-    const hash = key === undefined ? '' : requestHash({ ops });
-    return retryOnConflict(
-      async () => {
-        const stored = key === undefined ? undefined : await findStoredPatch(this.pool, organizationId, workflowId, key);
-        if (stored) return replay(stored, hash);
-        const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
-        if (!current) throw new NotFound('workflow');
-        assertVersion(options.ifMatch, current.version);
-        const result = apply(current.workflow, ops, this.catalog, command.author, { templateEnv: this.config.templateEnv });
-        const response = patchResponse(result, result.changed ? current.version + 1 : current.version);
-        if (options.dryRun) return response;
-        await this.commit(command, current, result, key === undefined ? undefined : { key, requestHash: hash, response });
-        return response;
+    const keyed = key === undefined ? undefined : { organizationId, key, requestHash: requestHash({ ops }) };
+    const scope = patchKeys(workflowId);
+    return handleCommand<CurrentWorkflow, PatchDecision, PatchResponse>(
+      {
+        load: async () => {
+          const recorded = keyed && (await recordedAnswer<PatchResponse>(this.pool, scope, keyed));
+          if (recorded) return { answered: recorded };
+          const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+          if (!current) throw new NotFound('workflow');
+          return { state: current, version: current.streamVersion };
+        },
+        decide: (current) => {
+          assertVersion(options.ifMatch, current.version);
+          const result = apply(current.workflow, ops, this.catalog, command.author, { templateEnv: this.config.templateEnv });
+          return { events: patchEvents(result, current.version), response: patchResponse(result, result.changed ? current.version + 1 : current.version) };
+        },
+        append: (loaded, decision) => (options.dryRun ? Promise.resolve(decision.response) : this.commit(command, loaded, decision, keyed)),
       },
-      // A twin request that stored the same Idempotency-Key first is answered from its record on the retry.
-      { attempts: MAX_ATTEMPTS, retryable: (error) => error instanceof StreamVersionConflict || error instanceof IdempotencyRace },
+      { attempts: MAX_ATTEMPTS },
     );
   }
 
-  private async commit(
-    command: PatchWorkflowCommand,
-    current: CurrentWorkflow,
-    result: ApplyResult,
-    idempotency: { key: string; requestHash: string; response: PatchResponse } | undefined,
-  ): Promise<void> {
-    const events = patchEvents(result, current.version);
-    if (events.length === 0 && !idempotency) return;
+  /** The events and the key in one transaction; a twin that claimed the key first is answered from its record. */
+  private async commit(command: PatchWorkflowCommand, loaded: Loaded<CurrentWorkflow>, { events, response }: PatchDecision, keyed: KeyedRequest | undefined): Promise<PatchResponse> {
+    if (events.length === 0 && !keyed) return response;
     const { organizationId, workflowId, metadata } = command;
-    await inTransaction(this.pool, async (client) => {
-      if (events.length > 0) {
-        await this.store.append(workflowStream(workflowId), current.streamVersion, events, { organizationId, metadata, client });
+    return inTransaction(this.pool, async (client) => {
+      if (keyed) {
+        const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
+        if (claim.kind === 'duplicate') return claim.result;
       }
-      if (idempotency) await storePatch(client, organizationId, workflowId, idempotency.key, idempotency);
+      if (events.length > 0) await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata, client });
+      return response;
     });
   }
 }

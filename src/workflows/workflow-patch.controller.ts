@@ -7,7 +7,7 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { parseIfMatch, versionTag } from './if-match';
-import { readIdempotencyKey } from './patch-idempotency';
+import { readIdempotencyKey } from '../idempotency/idempotency-key-header';
 import type { PatchResponse } from './patch-response';
 import { PatchWorkflowCommand } from './patch-workflow.command';
 import { patchBody, patchQuery, patchResponseSchema } from './workflow.schemas';

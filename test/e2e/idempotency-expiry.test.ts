@@ -19,10 +19,10 @@ it('remembers a patch Idempotency-Key for 24 hours, then frees it', async () => 
   expect((await patch(addOp('a'))).status).toBe(200);
   expect((await patch(addOp('b'))).status).toBe(409); // same key, other body, still remembered
 
-  await app.db.pool.query(`UPDATE workflow_patch_idempotency SET created_at = now() - interval '25 hours'`);
+  await app.db.pool.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'`);
   const later = await patch(addOp('b'));
   expect(later.status).toBe(200);
   expect(later.body.workflow.blocks.map((b: { id: string }) => b.id)).toEqual(['a', 'b']);
-  const { rows } = await app.db.pool.query('SELECT count(*)::int AS n FROM workflow_patch_idempotency');
+  const { rows } = await app.db.pool.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE scope LIKE 'workflow-patch:%'`);
   expect(rows[0].n).toBe(1);
 });
