@@ -1,3 +1,4 @@
+import type { RunStatus } from '../domain/run/run.state';
 import type { Queryable } from '../event-store/projection';
 
 // The reads other modules make of `run_state`, kept beside the table's writers so that its
@@ -9,10 +10,10 @@ export async function runExistsIn(db: Queryable, organizationId: string, runId: 
   return (rowCount ?? 0) > 0;
 }
 
-/** The run's status as last projected, or undefined when there is no such run. */
-export async function runStatusOf(db: Queryable, runId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ status: string }>('SELECT status FROM run_state WHERE run_id = $1', [runId]);
-  return rows[0]?.status;
+/** The run's status and pinned workflow version as last projected; undefined when there is no such run. */
+export async function runHeadOf(db: Queryable, runId: string): Promise<{ status: RunStatus; workflowVersion: number } | undefined> {
+  const { rows } = await db.query<{ status: RunStatus; workflow_version: number }>('SELECT status, workflow_version FROM run_state WHERE run_id = $1', [runId]);
+  return rows[0] && { status: rows[0].status, workflowVersion: rows[0].workflow_version };
 }
 
 /** One row of a run listing. `seq` (the position of `RunStarted`) is the keyset. */

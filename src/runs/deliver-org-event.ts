@@ -19,9 +19,10 @@ const PARALLEL = 8;
  */
 export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunStore, event: OrgEvent, metadata: EventMetadata): Promise<number> {
   const { rows } = await pool.query<{ run_id: string }>(
-    `SELECT DISTINCT w.run_id FROM run_event_waits w JOIN run_state s ON s.run_id = w.run_id
+    // A run's open waits are removed when it ends (the run_waits projection), so no run_state join.
+    `SELECT DISTINCT w.run_id FROM run_event_waits w
      WHERE w.organization_id = $1 AND w.event_name = $2 AND (w.correlation_key IS NULL OR w.correlation_key = $3)
-       AND (w.until IS NULL OR w.until >= now()) AND s.status NOT IN ('completed', 'failed', 'cancelled')`,
+       AND (w.until IS NULL OR w.until >= now())`,
     [event.organizationId, event.name, event.correlationKey],
   );
   let matched = 0;

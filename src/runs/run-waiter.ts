@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { runStatusOf } from '../run-queue/run-state.queries';
+import { runHeadOf } from '../run-queue/run-state.queries';
 import { RunChanges, type RunChange } from './run-changes';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -61,6 +61,6 @@ export class RunWaiter {
   }
 
   private async hasEnded(runId: string): Promise<boolean> {
-    return TERMINAL.has((await runStatusOf(this.pool, runId)) ?? '');
+    return TERMINAL.has((await runHeadOf(this.pool, runId))?.status ?? '');
   }
 }

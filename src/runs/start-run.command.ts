@@ -21,6 +21,7 @@ import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
 import { requestHash } from '../http/request-hash';
+import { runHeadOf } from '../run-queue/run-state.queries';
 import { claimIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-keys';
 
 /** The answer to a run start. */
@@ -119,11 +120,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
 
   /** The run an earlier start with the same key and body created, as it is now. */
   private async earlier(db: Pick<Pool, 'query'>, runId: string): Promise<StartedRun> {
-    const { rows } = await db.query<{ status: RunStatus; workflow_version: number }>(
-      'SELECT status, workflow_version FROM run_state WHERE run_id = $1',
-      [runId],
-    );
-    const row = rows[0];
-    return { runId, status: row?.status ?? 'queued', workflowVersion: row?.workflow_version ?? 0, duplicate: true };
+    const head = await runHeadOf(db, runId);
+    return { runId, status: head?.status ?? 'queued', workflowVersion: head?.workflowVersion ?? 0, duplicate: true };
   }
 }
