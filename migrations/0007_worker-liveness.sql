@@ -1,9 +1,14 @@
 -- Up Migration
 
--- The leases held right now, by owner: a worker looks for owners whose process is gone (their
--- liveness lock is free) without scanning every run. Only claims and releases change
--- lease_owner, so a step's UPDATE stays HOT.
-CREATE INDEX run_state_leased ON run_state (lease_owner) WHERE lease_owner IS NOT NULL;
+-- The workers that have lived on this schema: each holds a session advisory lock on its owner id
+-- while its process lives (src/worker/worker-liveness.ts). A worker that can take another's lock
+-- knows that process is gone: it deletes the row and frees that owner's leases. A table rather
+-- than an index on run_state.lease_owner, which would turn every claim and release into a
+-- non-HOT update.
+CREATE TABLE workers (
+  owner text PRIMARY KEY,
+  started_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- Down Migration
-DROP INDEX run_state_leased;
+DROP TABLE workers;

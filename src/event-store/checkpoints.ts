@@ -16,13 +16,21 @@ export async function readCheckpoint(db: Queryable, name: string): Promise<Check
   return row ? { transactionId: row.transaction_id, globalPosition: Number(row.global_position) } : { transactionId: '0', globalPosition: 0 };
 }
 
-export async function writeCheckpoint(db: Queryable, name: string, at: Checkpoint): Promise<void> {
+/**
+ * Writes the checkpoint; with `notifyOn` (an events channel) it also announces it as progress
+ * (see `parseProgress`) in the same statement, so the notification goes out iff it commits.
+ */
+export async function writeCheckpoint(db: Queryable, name: string, at: Checkpoint, notifyOn?: string): Promise<void> {
   await db.query(
-    `INSERT INTO projection_checkpoints (name, transaction_id, global_position, updated_at)
-     VALUES ($1, $2::xid8, $3, now())
-     ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
-       global_position = EXCLUDED.global_position, updated_at = EXCLUDED.updated_at`,
-    [name, at.transactionId, at.globalPosition],
+    `WITH written AS (
+       INSERT INTO projection_checkpoints (name, transaction_id, global_position, updated_at)
+       VALUES ($1, $2::xid8, $3, now())
+       ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
+         global_position = EXCLUDED.global_position, updated_at = EXCLUDED.updated_at
+       RETURNING 1
+     )
+     SELECT pg_notify($4::text, $5::text) FROM written WHERE $4::text IS NOT NULL`,
+    [name, at.transactionId, at.globalPosition, notifyOn ? progressChannel(notifyOn) : null, notifyOn ? JSON.stringify({ projection: name, at }) : null],
   );
 }
 
@@ -46,16 +54,21 @@ export async function streamHead(db: Queryable, streamId: string): Promise<Check
 }
 
 /**
- * Whether events committed after `after` cannot be read yet because an older transaction is still
- * open (they sit at or above the oldest open transaction, where catch-up reads stop).
+ * The checkpoint a runner's pass starts from and, when `askHeldBack`, whether events committed
+ * after it cannot be read yet because an older transaction is still open (they sit at or above
+ * the oldest open transaction, where catch-up reads stop) — one round trip for both.
  */
-export async function eventsHeldBack(db: Queryable, after: Checkpoint): Promise<boolean> {
-  const { rows } = await db.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-       AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
-    [after.transactionId, after.globalPosition],
+export async function readCheckpointForPass(db: Queryable, name: string, askHeldBack: boolean): Promise<{ from: Checkpoint; heldBack: boolean }> {
+  const { rows } = await db.query<{ transaction_id: string; global_position: string; held: boolean }>(
+    `SELECT c.transaction_id::text AS transaction_id, c.global_position,
+       $2::boolean AND EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
+         AND e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held
+     FROM projection_checkpoints c WHERE c.name = $1`,
+    [name, askHeldBack],
   );
-  return rows[0]?.held === true;
+  const row = rows[0];
+  if (!row) return { from: { transactionId: '0', globalPosition: 0 }, heldBack: false };
+  return { from: { transactionId: row.transaction_id, globalPosition: Number(row.global_position) }, heldBack: row.held === true };
 }
 
 /** The NOTIFY channel on which runners announce the checkpoints of awaited projections. */
@@ -67,11 +80,6 @@ export function progressChannel(eventsChannel: string): string {
 export interface Progress {
   projection: string;
   at: Checkpoint;
-}
-
-/** Sends a progress notification; called inside the transaction that writes the checkpoint. */
-export async function notifyProgress(db: Queryable, eventsChannel: string, progress: Progress): Promise<void> {
-  await db.query('SELECT pg_notify($1, $2)', [progressChannel(eventsChannel), JSON.stringify(progress)]);
 }
 
 /** The progress a notification payload describes, or undefined for anything else. */

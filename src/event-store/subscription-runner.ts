@@ -1,7 +1,7 @@
 import { classifyDatabaseError } from '../database/pg-errors';
 import type { Pool, PoolClient } from 'pg';
 import { applyAll, handlesEvent, type Projection } from './projection';
-import { eventsHeldBack, notifyProgress, readCheckpoint, writeCheckpoint } from './checkpoints';
+import { readCheckpointForPass, writeCheckpoint } from './checkpoints';
 import type { RecordedEvent } from './event';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
@@ -156,14 +156,13 @@ export class SubscriptionRunner {
         await client.query('ROLLBACK');
         return { read: 0, heldBack: false }; // another process is applying this projection right now
       }
-      const from = await readCheckpoint(client, projection.name);
+      // Are committed events held back by an older open transaction? Then the runner retries soon
+      // rather than at the poll (asked with the checkpoint read: no extra round trip).
+      const { from, heldBack } = await readCheckpointForPass(client, projection.name, true);
       const limit = this.options.batchSize ?? 1000;
       const events = await this.store.readAll(from, { limit, db: client });
       const last = events.at(-1);
       const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;
-      // A full batch reads again at once; otherwise, is anything committed still out of reach?
-      // (Asked before this transaction writes, so its own id does not count as open.)
-      const heldBack = events.length < limit && (await eventsHeldBack(client, at));
       const handled = [];
       for (const event of events) {
         if (!handlesEvent(projection, event.type)) continue;
@@ -172,8 +171,7 @@ export class SubscriptionRunner {
       }
       current = this.failures.get(projection.name)?.position ?? handled[0]?.globalPosition;
       await this.applyHandled(client, projection, handled, (position) => (current = position));
-      if (last) await writeCheckpoint(client, projection.name, at);
-      if (last && projection.awaited) await notifyProgress(client, this.store.channel, { projection: projection.name, at });
+      if (last) await writeCheckpoint(client, projection.name, at, projection.awaited ? this.store.channel : undefined);
       await client.query('COMMIT');
       this.failures.delete(projection.name);
       return { read: events.length, heldBack };

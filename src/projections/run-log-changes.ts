@@ -28,8 +28,9 @@ export interface LogFinish {
 
 /**
  * The run's end: closes every row of the run still open, at the end's recorded time — `cancelled`
- * when the run was cancelled, `abandoned` when it failed or completed without that attempt or
- * wait recording an end (e.g. a parallel branch aborted by another branch's failure).
+ * when the run was cancelled, `abandoned` when it failed without that attempt or wait recording
+ * an end (e.g. a parallel branch aborted by another branch's failure). A completed run has no
+ * open row (every block settled), so `RunCompleted` is not read: the common end costs nothing.
  */
 export interface LogRunEnd {
   runId: string;
@@ -102,7 +103,6 @@ export function logChanges(recorded: RecordedEvent): LogChanges {
     case 'RunCancelled':
       return { end: { runId, status: 'cancelled', at: event.data.at } };
     case 'RunFailed':
-    case 'RunCompleted':
       return { end: { runId, status: 'abandoned', at: event.data.at } };
     default:
       return {};

@@ -47,7 +47,6 @@ export const runLogsProjection: Projection = {
     'WaitCompleted',
     'RunCancelled',
     'RunFailed',
-    'RunCompleted',
   ],
   tables: ['run_logs'],
   apply: (db, event) => writeLogs(db, [event]),

@@ -80,18 +80,17 @@ const RELEASE = `
 UPDATE run_state SET lease_owner = NULL, lease_until = NULL, available_at = $4
 WHERE run_id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
 
-// Owners holding unexpired leases whose liveness lock is free: their process is gone. The
-// transaction-level try-lock conflicts with the owner's session-level lock while it lives.
-const REAP_DEAD = `
+// Workers whose liveness lock is free: their process is gone. The transaction-level try-lock
+// conflicts with the owner's session-level lock while it lives.
+const FORGET_DEAD = `
+DELETE FROM workers w WHERE w.owner <> $1 AND pg_try_advisory_xact_lock(${WORKER_LOCK_KEY_SQL('w.owner')})
+RETURNING w.owner`;
+
+// Rare (a worker died), so a scan of run_state is fine here; an index on lease_owner would make
+// every claim and release a non-HOT update.
+const FREE_LEASES = `
 UPDATE run_state SET lease_owner = NULL, lease_until = NULL
-WHERE lease_until > now() AND lease_owner IN (
-  SELECT o.owner FROM (
-    SELECT DISTINCT lease_owner AS owner FROM run_state
-    WHERE lease_owner IS NOT NULL AND lease_owner <> $1 AND lease_until > now()
-  ) o
-  WHERE pg_try_advisory_xact_lock(${WORKER_LOCK_KEY_SQL('o.owner')})
-)
-RETURNING run_id`;
+WHERE lease_owner = ANY($1::text[]) AND lease_until > now()`;
 
 /** The queue side of `run_state`: claims, lease renewals and releases. */
 export class RunClaims {
@@ -124,8 +123,10 @@ export class RunClaims {
    * claimable now rather than when the leases expire. Returns how many runs were freed.
    */
   async reapDead(): Promise<number> {
-    const result = await this.pool.query({ name: 'thodare-reap-dead', text: REAP_DEAD, values: [this.owner] });
-    return result.rowCount ?? 0;
+    const { rows } = await this.pool.query<{ owner: string }>({ name: 'thodare-forget-dead', text: FORGET_DEAD, values: [this.owner] });
+    if (rows.length === 0) return 0;
+    const freed = await this.pool.query(FREE_LEASES, [rows.map((row) => row.owner)]);
+    return freed.rowCount ?? 0;
   }
 
   /** Gives back every lease this worker holds (shutdown), due now so another worker takes them. */

@@ -36,7 +36,7 @@ export interface RunLogPage {
  *
  * Row `status`: `running` (an attempt in progress), `waiting` (a wait block), `succeeded`,
  * `failed`; when the run ends with rows still open, they close at the end's recorded time as
- * `cancelled` (the run was cancelled) or `abandoned` (it failed or completed without that attempt
+ * `cancelled` (the run was cancelled) or `abandoned` (it failed without that attempt
  * or wait ending, e.g. a parallel branch aborted by another branch's failure).
  *
  * `run_logs` is asynchronous (worker processes apply it), so the read first waits — up to

@@ -143,7 +143,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   /** Takes a run started in this process at once, when a slot is free (see `RunHandoff`). */
   async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
-    // A claim pass holds every free slot for the few ms its claim takes: wait for what it gives back.
+    // A claim pass in flight may hold the last free slots for the ms its claim takes: wait for them.
     if (this.slots.take(1) === 0) {
       await this.passDone;
       if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
@@ -212,7 +212,9 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     try {
       do {
         this.pass = 'running';
-        const granted = this.slots.take(this.slots.free);
+        // One slot stays out of the claim while it is in flight (unless it is the last), so a run
+        // started in this process meanwhile is handed over at once instead of waiting for it.
+        const granted = this.slots.take(Math.max(1, this.slots.free - 1));
         if (granted === 0) break;
         let claimed: ClaimedRun[] = [];
         try {

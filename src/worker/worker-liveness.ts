@@ -8,7 +8,8 @@ import { WORKER_LOCK_KEY_SQL } from '../run-queue/run-claims';
  * connection of its own for as long as the process lives. Postgres drops it the moment that
  * connection goes — a SIGKILL, a crash, a lost network — so another worker that can take the lock
  * knows the owner is gone and takes its runs over at once, without waiting for their leases
- * (see `RunClaims.reapDead`). A live worker whose lock connection drops takes it again.
+ * (see `RunClaims.reapDead`; the `workers` table lists who to look at). A live worker whose lock
+ * connection drops takes it again.
  */
 export class WorkerLiveness {
   private client: PoolClient | undefined;
@@ -30,6 +31,8 @@ export class WorkerLiveness {
       client.on('error', () => this.lost(client));
       client.on('end', () => this.lost(client));
       await client.query(`SELECT pg_advisory_lock(${WORKER_LOCK_KEY_SQL('$1')})`, [this.owner]);
+      // Listed only once the lock is held (again, after a reconnect: a peer may have forgotten us).
+      await client.query('INSERT INTO workers (owner) VALUES ($1) ON CONFLICT DO NOTHING', [this.owner]);
       if (this.stopped) return client.release(true);
       this.client = client;
     } catch (error) {
