@@ -49,7 +49,7 @@ export class ApiKeysController {
     summary: 'List the API keys (prefixes and last use, never the keys), newest first; keyset pages',
     tags,
     query: listPage,
-    responses: { 200: z.object({ apiKeys: z.array(listed), next: z.string().nullable() }) },
+    responses: { 200: z.object({ data: z.array(listed), next: z.string().nullable() }) },
   })
   list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof listPage>): Promise<ApiKeyPage> {
     return this.queries.execute(new ListApiKeysQuery(principal.organizationId, query.after, query.limit));

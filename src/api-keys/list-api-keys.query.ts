@@ -17,7 +17,7 @@ export interface ApiKeySummary {
 }
 
 export interface ApiKeyPage {
-  apiKeys: ApiKeySummary[];
+  data: ApiKeySummary[];
   /** Pass as `after` for the next page; null on the last one. */
   next: string | null;
 }
@@ -50,6 +50,6 @@ export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery, ApiKe
       [organizationId, createdAt, id, limit + 1],
     );
     const { items, next } = toPage(rows, limit, (row) => row, (row) => [row.createdAt.toISOString(), row.id]);
-    return { apiKeys: items, next };
+    return { data: items, next };
   }
 }

@@ -32,13 +32,13 @@ export class ConnectorsController {
   @Get()
   @RequireRole('viewer')
   @ApiRoute({
-    summary: 'List connectors (summary, or full with params/outputs as JSON Schema)',
+    summary: 'List connectors (summary, or full with params/outputs as JSON Schema); the whole catalog, so `next` is always null',
     tags: ['connectors'],
     query: listQuery,
-    responses: { 200: z.object({ data: z.array(z.union([entry, summary])) }) },
+    responses: { 200: z.object({ data: z.array(z.union([entry, summary])), next: z.null() }) },
   })
-  list(@Query() query: z.infer<typeof listQuery>): { data: unknown[] } {
-    return { data: catalogView(this.catalog, query.detail) };
+  list(@Query() query: z.infer<typeof listQuery>): { data: unknown[]; next: null } {
+    return { data: catalogView(this.catalog, query.detail), next: null };
   }
 
   @Get(':type')

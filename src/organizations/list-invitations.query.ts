@@ -15,7 +15,7 @@ export interface InvitationView {
 }
 
 export interface InvitationPage {
-  invitations: InvitationView[];
+  data: InvitationView[];
   /** Pass as `after` for the next page; null on the last one. */
   next: string | null;
 }
@@ -45,6 +45,6 @@ export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuer
       [organizationId, createdAt, id, limit + 1],
     );
     const { items, next } = toPage(rows, limit, (row) => row, (row) => [row.createdAt.toISOString(), row.id]);
-    return { invitations: items, next };
+    return { data: items, next };
   }
 }

@@ -13,7 +13,7 @@ export interface MemberView {
 }
 
 export interface MemberPage {
-  members: MemberView[];
+  data: MemberView[];
   /** Pass as `after` for the next page; null on the last one. */
   next: string | null;
 }
@@ -50,6 +50,6 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery, Membe
       [organizationId, rank, joinedAt, userId, limit + 1],
     );
     const { items, next } = toPage(rows, limit, ({ rank: _rank, ...member }) => member, (r) => [r.rank, r.joinedAt.toISOString(), r.userId]);
-    return { members: items, next };
+    return { data: items, next };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
 import { WithoutOrganization } from '../auth/without-organization.decorator';
@@ -8,7 +8,7 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { CreateOrganizationCommand } from './create-organization.command';
-import { ListOrganizationsQuery } from './list-organizations.query';
+import { ListOrganizationsQuery, type OrganizationPage } from './list-organizations.query';
 import * as s from './organizations.schemas';
 
 const tags = ['organizations'];
@@ -35,8 +35,13 @@ export class OrganizationsController {
   }
 
   @Get()
-  @ApiRoute({ summary: 'The organizations you belong to, with your role (an API key sees its own)', tags, responses: { 200: s.organizationList } })
-  async list(@CurrentPrincipal() principal: Principal): Promise<z.infer<typeof s.organizationList>> {
-    return { organizations: await this.queries.execute(new ListOrganizationsQuery(principal)) };
+  @ApiRoute({
+    summary: 'The organizations you belong to, with your role, in the order you joined; keyset pages (an API key sees its own)',
+    tags,
+    query: s.listPage,
+    responses: { 200: s.organizationList },
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof s.listPage>): Promise<OrganizationPage> {
+    return this.queries.execute(new ListOrganizationsQuery(principal, query.after, query.limit));
   }
 }

@@ -43,9 +43,13 @@ export class SecretsController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiRoute({ summary: "The organization's secret names (never values)", tags: ['secrets'], responses: { 200: z.object({ data: z.array(summary) }) } })
+  @ApiRoute({
+    summary: "The organization's secret names (never values); one page, so `next` is always null",
+    tags: ['secrets'],
+    responses: { 200: z.object({ data: z.array(summary), next: z.null() }) },
+  })
   async list(@CurrentPrincipal() principal: Principal) {
-    return { data: await this.queries.execute(new ListSecretsQuery(principal.organizationId)) };
+    return { data: await this.queries.execute(new ListSecretsQuery(principal.organizationId)), next: null };
   }
 
   @Delete(':name')

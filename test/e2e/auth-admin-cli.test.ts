@@ -46,7 +46,7 @@ it('creates an owner and an organization, and prints an admin API key once that 
     expect(session.status).toBe(200);
     expect(session.body).toMatchObject({ role: 'admin', authMode: 'api_key' });
     const members = await request(running.url!, 'GET', '/api/members', { headers: { authorization: `Bearer ${key}` } });
-    expect(members.body.members).toEqual([expect.objectContaining({ email, role: 'owner' })]);
+    expect(members.body.data).toEqual([expect.objectContaining({ email, role: 'owner' })]);
     const password = /password: +(\S+)/.exec(output)![1];
     const signIn = await request(running.url!, 'POST', '/api/auth/sign-in', { body: { email, password } });
     expect(signIn.status).toBe(200);

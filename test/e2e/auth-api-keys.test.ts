@@ -27,10 +27,10 @@ describe('API keys', () => {
     const list = await app.request('GET', '/api/api-keys', { headers: owner.headers });
     expect(list.status).toBe(200);
     expect(list.text).not.toContain(res.body.key);
-    expect(list.body.apiKeys).toEqual([
+    expect(list.body.data).toEqual([
       expect.objectContaining({ id: res.body.id, prefix: res.body.prefix, role: 'admin', revokedAt: null, lastUsedAt: expect.any(String), createdBy: { type: 'user', id: owner.userId } }),
     ]);
-    expect(list.body.apiKeys[0]).not.toHaveProperty('key');
+    expect(list.body.data[0]).not.toHaveProperty('key');
     const { rows } = await app.db.pool.query('SELECT key_hash FROM api_key_credentials WHERE api_key_id = $1', [res.body.id]);
     expect(rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -45,7 +45,7 @@ describe('API keys', () => {
     expect(next.status).toBe(401);
     expect(next.body.error).toBe('unauthorized');
     const list = await app.request('GET', '/api/api-keys', { headers: owner.headers });
-    expect(list.body.apiKeys[0].revokedAt).toEqual(expect.any(String));
+    expect(list.body.data[0].revokedAt).toEqual(expect.any(String));
     // Revoking again is a no-op.
     expect((await app.request('DELETE', `/api/api-keys/${key.id}`, { headers: owner.headers })).status).toBe(204);
   });

@@ -147,7 +147,8 @@ describe('active organization', () => {
     expect(foreign.status).toBe(404);
     expect(foreign.body.error).toBe('not_found');
     const list = await app.request('GET', '/api/organizations', { headers: user.headers });
-    expect(list.body.organizations.map((o: { id: string; active: boolean }) => [o.id, o.active])).toEqual([
+    expect(list.body.next).toBeNull();
+    expect(list.body.data.map((o: { id: string; active: boolean }) => [o.id, o.active])).toEqual([
       [user.organizationId, false],
       [created.body.id, true],
     ]);

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const members = async (headers: Record<string, string>) => (await app.request('GET', '/api/members', { headers })).body.members as { userId: string; role: string; email: string }[];
+const members = async (headers: Record<string, string>) => (await app.request('GET', '/api/members', { headers })).body.data as { userId: string; role: string; email: string }[];
 
 async function invite(owner: SignedUp, role: string, email = uniqueEmail(role)) {
   const res = await app.request('POST', '/api/invitations', { headers: owner.headers, body: { email, role } });
@@ -36,7 +36,7 @@ describe('invitations', () => {
     expect(again.status).toBe(409);
     expect(again.body.error).toBe('invitation_used');
     const listed = await app.request('GET', '/api/invitations', { headers: owner.headers });
-    expect(listed.body.invitations).toEqual([expect.objectContaining({ id: invitation.id, acceptedBy: invitee.userId, acceptedAt: expect.any(String) })]);
+    expect(listed.body.data).toEqual([expect.objectContaining({ id: invitation.id, acceptedBy: invitee.userId, acceptedAt: expect.any(String) })]);
     expect(listed.text).not.toContain(invitation.token);
   });
 
@@ -208,6 +208,6 @@ describe('events', () => {
     const owner = await signUp(app);
     const results = await Promise.all(Array.from({ length: 8 }, () => app.request('POST', '/api/invitations', { headers: owner.headers, body: { email: uniqueEmail(), role: 'viewer' } })));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
-    expect((await app.request('GET', '/api/invitations', { headers: owner.headers })).body.invitations).toHaveLength(8);
+    expect((await app.request('GET', '/api/invitations', { headers: owner.headers })).body.data).toHaveLength(8);
   });
 });

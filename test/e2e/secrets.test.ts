@@ -24,7 +24,7 @@ describe('secrets routes', () => {
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ name: 'SLACK_BOT_TOKEN', createdAt: expect.any(String), updatedAt: expect.any(String), replaced: false });
     const list = await app.request('GET', '/api/secrets', { headers: owner.headers });
-    expect(list.body).toEqual({ data: [{ name: 'SLACK_BOT_TOKEN', createdAt: expect.any(String), updatedAt: expect.any(String) }] });
+    expect(list.body).toEqual({ data: [{ name: 'SLACK_BOT_TOKEN', createdAt: expect.any(String), updatedAt: expect.any(String) }], next: null });
     for (const text of [created.text, list.text, app.logs.join('\n')]) expect(text).not.toContain(value);
     const events = await app.db.pool.query(`SELECT type, data FROM events WHERE stream_id = $1 AND type LIKE 'Secret%'`, [`org-${owner.organizationId}`]);
     expect(events.rows).toEqual([{ type: 'SecretStored', data: { name: 'SLACK_BOT_TOKEN', replaced: false } }]);
