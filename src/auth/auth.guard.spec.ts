@@ -24,6 +24,8 @@ describe('credentials from a request', () => {
     expect(sessionTokenFrom(req({ cookie: 'a=1; thodare_session=ths_d' }))).toEqual({ token: 'ths_d', fromCookie: true });
     expect(sessionTokenFrom(req({ authorization: 'Basic xyz', cookie: 'thodare_session=ths_d' }))).toBeUndefined();
     expect(cookie('x=1;y=2', 'z')).toBeUndefined();
+    expect(cookie('thodare_session=%E0%A4%A', 'thodare_session')).toBeUndefined(); // malformed %-escape: no credential
+    expect(cookie('thodare_session=ths_%00', 'thodare_session')).toBeUndefined();
   });
 });
 

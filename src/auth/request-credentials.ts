@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { isUnstorableText } from '../domain/run/storable';
 import { API_KEY_PREFIX } from './credentials';
 
 /** The HttpOnly cookie browser UIs authenticate with. */
@@ -31,10 +32,20 @@ export function sessionTokenFrom(request: FastifyRequest): { token: string; from
   return fromCookie ? { token: fromCookie, fromCookie: true } : undefined;
 }
 
+/** The named cookie's value; undefined when absent or unreadable (bad %-escapes, NUL), i.e. no credential. */
 export function cookie(cookieHeader: string | undefined, name: string): string | undefined {
   for (const part of (cookieHeader ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decoded(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+function decoded(value: string): string | undefined {
+  try {
+    const text = decodeURIComponent(value);
+    return text && !isUnstorableText(text) ? text : undefined;
+  } catch {
+    return undefined; // URIError: a malformed %-escape
+  }
 }

@@ -1,0 +1,223 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { z, type ZodType } from 'zod';
+import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
+import { startTestApp, type TestApp, type TestResponse } from '../support/app';
+import { signUp, uniqueEmail, type AuthHeaders } from '../support/auth';
+
+/**
+ * Hostile bytes are 4xx, never 500: Postgres cannot store a NUL or an unpaired UTF-16 surrogate,
+ * so every route — enumerated from the route catalog, like the route matrix — must refuse them
+ * in its body (400 `invalid_body`), query (400 `invalid_query`) and path ids (404: such an id
+ * cannot exist) before anything reaches the database.
+ */
+
+const NUL = '\u0000';
+const LONE = '\ud800';
+const HOSTILE = [`a${NUL}b`, `a${LONE}b`];
+
+/** The caller's own resources, so path ids reach real rows. */
+interface World {
+  userId: string;
+  apiKeyId: string;
+  invitationId: string;
+  invitationToken: string;
+  secretName: string;
+  workflowId: string;
+  runId: string;
+}
+
+/** Bodies that pass validation (see route-matrix.test.ts); default `{}`. */
+const BODIES: Record<string, unknown> = {
+  'PATCH /api/members/:userId': { role: 'viewer' },
+  'POST /api/workflows/:id/operations': { ops: [] },
+  'POST /api/workflows/:id/runs': { input: {} },
+  'POST /api/runs/:id/signals': { name: 'hostile', payload: {} },
+  'POST /api/approvals/:token': { approved: true },
+  'PATCH /api/schedules/:id': { paused: true },
+};
+
+/** Routes that would end the caller's session if a request got through. */
+const SKIP = new Set(['POST /api/auth/sign-out']);
+
+const key = (r: RouteInfo) => `${r.method} ${r.path}`;
+const params = (path: string) => [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+const hasBody = (r: RouteInfo) => !['GET', 'DELETE', 'HEAD', 'OPTIONS'].includes(r.method);
+const fieldsOf = (schema: ZodType | undefined) => (schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+const describeRes = (res: TestResponse) => `${res.status} ${res.text.slice(0, 140)}`;
+
+let app: TestApp;
+let routes: RouteInfo[];
+let world: World;
+let owner: AuthHeaders;
+
+beforeAll(async () => {
+  app = await startTestApp('hostile_bytes', { THODARE_AUTH_RATE_LIMIT_PER_MIN: '100000', THODARE_RATE_LIMIT_PER_MIN: '100000' });
+  const nest = app.running.app;
+  routes = listRoutes(nest.get(DiscoveryService, { strict: false }), nest.get(MetadataScanner, { strict: false }), nest.get(Reflector, { strict: false })).filter(
+    (r) => !SKIP.has(key(r)),
+  );
+  const user = await signUp(app);
+  owner = user.headers;
+  world = await buildWorld(user.userId);
+});
+afterAll(() => app.close());
+
+async function buildWorld(userId: string): Promise<World> {
+  const ok = (res: TestResponse) => {
+    if (res.status >= 300) throw new Error(`setup failed: ${describeRes(res)}`);
+    return res.body;
+  };
+  const apiKey = ok(await app.request('POST', '/api/api-keys', { headers: owner, body: { name: 'hostile', role: 'admin' } }));
+  const invitation = ok(await app.request('POST', '/api/invitations', { headers: owner, body: { email: uniqueEmail('invitee'), role: 'viewer' } }));
+  const secretName = `HOSTILE_${randomBytes(4).toString('hex').toUpperCase()}`;
+  ok(await app.request('POST', '/api/secrets', { headers: owner, body: { name: secretName, value: 'v' } }));
+  const workflowId = ok(await app.request('POST', '/api/workflows', { headers: owner, body: { name: 'hostile' } })).id;
+  const ops = [{ operation_type: 'add', block_id: 'start', type: 'trigger_manual' }];
+  ok(await app.request('POST', `/api/workflows/${workflowId}/operations`, { headers: owner, body: { ops } }));
+  const runId = ok(await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner, body: { input: {} } })).runId;
+  return { userId, apiKeyId: apiKey.id, invitationId: invitation.id, invitationToken: invitation.token, secretName, workflowId, runId };
+}
+
+const RESOURCE_IDS: Record<string, (w: World) => string> = {
+  'api-keys': (w) => w.apiKeyId,
+  invitations: (w) => w.invitationId,
+  members: (w) => w.userId,
+  workflows: (w) => w.workflowId,
+  secrets: (w) => w.secretName,
+  runs: (w) => w.runId,
+};
+
+function realParam(name: string, route: RouteInfo): string {
+  const resource = route.path.split('/')[2] ?? '';
+  if (name === 'id') return RESOURCE_IDS[resource]?.(world) ?? randomUUID();
+  if (name === 'userId') return world.userId;
+  if (name === 'workflowId') return world.workflowId;
+  if (name === 'runId') return world.runId;
+  if (name === 'name' && resource === 'secrets') return world.secretName;
+  if (name === 'token') return resource === 'invitations' ? world.invitationToken : `tok_${randomBytes(8).toString('hex')}`;
+  if (name === 'version') return '1';
+  return randomUUID();
+}
+
+/** The route's path with real ids, except `hostile` (already URL-encoded) for one parameter. */
+function fill(route: RouteInfo, hostile?: { param: string; raw: string }): string {
+  return route.path.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => (hostile?.param === name ? hostile.raw : encodeURIComponent(realParam(name, route))));
+}
+
+function send(route: RouteInfo, options: { path?: string; body?: unknown; query?: string } = {}) {
+  const body = options.body ?? (hasBody(route) ? (BODIES[key(route)] ?? {}) : undefined);
+  const path = `${options.path ?? fill(route)}${options.query ?? ''}`;
+  return app.request(route.method, path, { headers: owner, ...(body === undefined ? {} : { body }) });
+}
+
+describe('hostile bytes, every route', () => {
+  it('a NUL or a lone surrogate in any body field is 400 invalid_body', async () => {
+    const wrong: string[] = [];
+    const withBodies = routes.filter((r) => hasBody(r) && fieldsOf(r.spec?.body).length > 0);
+    expect(withBodies.length).toBeGreaterThan(10);
+    for (const route of withBodies) {
+      const base = (BODIES[key(route)] ?? {}) as Record<string, unknown>;
+      for (const field of fieldsOf(route.spec?.body)) {
+        for (const value of HOSTILE) {
+          const res = await send(route, { body: { ...base, [field]: value } });
+          if (res.status !== 400 || res.body?.error !== 'invalid_body') wrong.push(`${key(route)} ${field}=${JSON.stringify(value)}: ${describeRes(res)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('a body with such a key at the top level, or nested, is never a 5xx', async () => {
+    const wrong: string[] = [];
+    for (const route of routes.filter(hasBody)) {
+      const base = (BODIES[key(route)] ?? {}) as Record<string, unknown>;
+      for (const value of HOSTILE) {
+        for (const body of [{ ...base, [value]: 1 }, { ...base, nested: { [value]: [value] } }]) {
+          const res = await send(route, { body });
+          if (res.status >= 500) wrong.push(`${key(route)} ${JSON.stringify(body)}: ${describeRes(res)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('a NUL in any query field is 400 invalid_query', async () => {
+    const wrong: string[] = [];
+    for (const route of routes.filter((r) => fieldsOf(r.spec?.query).length > 0)) {
+      for (const field of fieldsOf(route.spec?.query)) {
+        const res = await send(route, { query: `?${encodeURIComponent(field)}=a%00b` });
+        if (res.status !== 400 || res.body?.error !== 'invalid_query') wrong.push(`${key(route)} ?${field}=a%00b: ${describeRes(res)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('%00 in any path id is 404 not_found; other undecodable ids are 4xx', async () => {
+    const wrong: string[] = [];
+    const withParams = routes.filter((r) => params(r.path).length > 0);
+    expect(withParams.length).toBeGreaterThan(10);
+    for (const route of withParams) {
+      for (const param of params(route.path)) {
+        const res = await send(route, { path: fill(route, { param, raw: '%00' }) });
+        if (res.status !== 404 || res.body?.error !== 'not_found') wrong.push(`${key(route)} :${param}=%00: ${describeRes(res)}`);
+        for (const raw of ['a%00b', '%ED%A0%80', '%E0%A4%A']) {
+          const odd = await send(route, { path: fill(route, { param, raw }) });
+          if (odd.status < 400 || odd.status >= 500) wrong.push(`${key(route)} :${param}=${raw}: ${describeRes(odd)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('hostile bytes, documented answers', () => {
+  const post = (path: string, body: unknown) => app.request('POST', path, { headers: owner, body });
+
+  it('names the field in a stored string: workflow name, block id, param key, run input, signal', async () => {
+    const cases: [string, unknown, string][] = [
+      ['/api/workflows', { name: `w${NUL}` }, 'name'],
+      ['/api/workflows', { name: 'w', description: `d${LONE}` }, 'description'],
+      [`/api/workflows/${world.workflowId}/operations`, { ops: [{ operation_type: 'add', block_id: `b${LONE}`, type: 'trigger_manual' }] }, 'block_id'],
+      [`/api/workflows/${world.workflowId}/operations`, { ops: [{ operation_type: 'add', block_id: 'b', type: `t${NUL}` }] }, 'type'],
+      [`/api/workflows/${world.workflowId}/runs`, { input: { [`k${NUL}`]: 'v' } }, 'input'],
+      [`/api/workflows/${world.workflowId}/runs`, { input: { k: [`v${LONE}`] } }, 'input.k[0]'],
+      [`/api/runs/${world.runId}/signals`, { name: `s${NUL}`, payload: {} }, 'name'],
+      [`/api/runs/${world.runId}/signals`, { name: 's', payload: { p: LONE } }, 'payload.p'],
+    ];
+    for (const [path, body, field] of cases) {
+      const res = await post(path, body);
+      expect([path, res.status, res.body?.error]).toEqual([path, 400, 'invalid_body']);
+      expect(res.body.message).toContain(field);
+    }
+  });
+
+  it('answers 404 for ids that cannot exist and 400 invalid_query for a hostile filter', async () => {
+    for (const path of ['/api/runs/%00', '/api/workflows/%00', `/api/runs/%00/events`, `/api/workflows/%00/history`]) {
+      const res = await app.request('GET', path, { headers: owner });
+      expect([path, res.status, res.body?.error]).toEqual([path, 404, 'not_found']);
+    }
+    const res = await app.request('GET', '/api/runs?workflowId=%00', { headers: owner });
+    expect([res.status, res.body?.error]).toEqual([400, 'invalid_query']);
+    expect(res.body.message).toContain('workflowId');
+  });
+
+  it('a malformed session cookie is no credential: 401, not 500', async () => {
+    for (const value of ['%E0%A4%A', '%00', 'ths_%ZZ']) {
+      const res = await app.request('GET', '/api/workflows', { headers: { cookie: `thodare_session=${value}` } });
+      expect([value, res.status, res.body?.error]).toEqual([value, 401, 'unauthorized']);
+    }
+  });
+
+  it('a body that is not JSON is 415 unsupported_media_type', async () => {
+    const json = JSON.stringify({ email: uniqueEmail(), password: 'long enough password' });
+    for (const contentType of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const res = await fetch(`${app.url}/api/auth/sign-up`, { method: 'POST', headers: { 'content-type': contentType }, body: json });
+      expect([contentType, res.status, ((await res.json()) as { error?: string }).error]).toEqual([contentType, 415, 'unsupported_media_type']);
+    }
+    const untyped = await fetch(`${app.url}/api/auth/sign-up`, { method: 'POST', body: new Blob([json]) });
+    expect(untyped.status).toBe(415);
+    const res = await app.request('POST', `/api/workflows/${world.workflowId}/operations`, { headers: { ...owner, 'content-type': 'text/plain' }, raw: '{"ops":[]}' });
+    expect([res.status, res.body?.error]).toEqual([415, 'unsupported_media_type']);
+  });
+});
