@@ -7,27 +7,26 @@ import { EventStore } from '../event-store/event-store';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
-import { RunChanges } from './run-changes';
+import { RunStreamWatch } from './run-stream-watch';
 import { runEventView } from './run-events.query';
 import { assertRunExists } from './run-exists';
 
 const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional() });
 const ENDING = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
-/** The step path does not NOTIFY: a stream served by another process than the worker re-reads this often. */
-const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 
 /**
  * `GET /api/runs/:id/stream`: Server-Sent Events of the run's events (`id` = stream version,
  * `event` = type, `data` = the event as `GET …/events` shows it) from `after` (or `Last-Event-ID`)
- * until the run ends; then the stream closes.
+ * until the run ends; then the stream closes. A stream reads only when `RunStreamWatch` says its
+ * run moved: an idle stream costs nothing.
  */
 @Controller('api/runs')
 export class RunStreamController {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-    @Inject(RunChanges) private readonly changes: RunChanges,
+    @Inject(RunStreamWatch) private readonly watch: RunStreamWatch,
   ) {}
 
   @Get(':id/stream')
@@ -48,15 +47,22 @@ export class RunStreamController {
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     raw.write(': connected\n\n');
     let closed = false;
-    let wake: () => void = () => undefined;
+    // `dirty`: woken since the last read began (a wake during a read is not lost).
+    let dirty = true;
+    let resume: (() => void) | undefined;
+    const wake = () => {
+      dirty = true;
+      resume?.();
+    };
     raw.on('close', () => {
       closed = true;
       wake();
     });
-    const unsubscribe = this.changes.onRun(runId, () => wake());
+    const unwatch = this.watch.watch(runId, { after: () => after, wake });
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     try {
       while (!closed) {
+        dirty = false;
         const events = await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId });
         for (const event of events) {
           raw.write(`id: ${event.streamVersion}\nevent: ${event.type}\ndata: ${JSON.stringify(runEventView(event))}\n\n`);
@@ -64,17 +70,12 @@ export class RunStreamController {
           if (ENDING.has(event.type)) closed = true;
         }
         if (closed || events.length === 500) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_MS);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        if (!dirty) await new Promise<void>((resolve) => (resume = resolve));
+        resume = undefined;
       }
     } finally {
       clearInterval(heartbeat);
-      unsubscribe();
+      unwatch();
       raw.end();
     }
   }

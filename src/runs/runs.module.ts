@@ -14,6 +14,7 @@ import { RunHandoff } from './run-handoff';
 import { RunLogsHandler } from './run-logs.query';
 import { RunStore } from './run-store';
 import { RunStreamController } from './run-stream.controller';
+import { RunStreamWatch } from './run-stream-watch';
 import { RunWaiter } from './run-waiter';
 import { RunsController } from './runs.controller';
 import { SignalRunHandler } from './signal-run.command';
@@ -42,6 +43,7 @@ export class RunsModule {
         RunStore,
         RunWaiter,
         RunHandoff,
+        RunStreamWatch,
         ...commandHandlers,
         ...queryHandlers,
       ],

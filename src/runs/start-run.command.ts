@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
@@ -79,6 +79,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   }
 
   private readonly specs: SpecLookup;
+  private readonly log = new Logger('runs');
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
@@ -103,9 +104,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const started: StartedRun = { runId, status: state.status, workflowVersion: pinned.version };
     if (!options.idempotencyKey) {
       const status = await this.handoff.tryStart(events[0]!, metadata);
-      if (status) return { ...started, status };
+      if (status) return this.logged({ ...started, status }, workflowId);
       await this.runs.append(state, 0, events, { metadata, notify: true });
-      return started;
+      return this.logged(started, workflowId);
     }
     const request = { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) };
     const result = await inTransaction(this.pool, async (client) => {
@@ -114,8 +115,15 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       await this.runs.append(state, 0, events, { metadata, notify: true, client });
       return started;
     });
-    if (!result.duplicate) this.changes.emit(runId, { version: 1, ended: false });
-    return result;
+    if (result.duplicate) return result;
+    this.changes.emit(runId, { version: 1, ended: false });
+    return this.logged(result, workflowId);
+  }
+
+  /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */
+  private logged(started: StartedRun, workflowId: string): StartedRun {
+    this.log.log({ runId: started.runId, workflowId, workflowVersion: started.workflowVersion, status: started.status }, 'run started');
+    return started;
   }
 
   /** The run an earlier start with the same key and body created, as it is now. */

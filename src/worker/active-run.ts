@@ -227,6 +227,7 @@ export class ActiveRun {
     for (const step of batch.execute) this.launch(step, state);
     if (batch.terminal) {
       this.abortCalls('run ended');
+      this.logEnd(state);
       this.close('ended');
     } else if (batch.release) this.close('parked');
   }
@@ -334,6 +335,13 @@ export class ActiveRun {
     this.wakeAt = wakeAt;
     if (!wakeAt || !this.isOpen()) return;
     this.timer = setTimeout(() => this.post({ kind: 'due' }), Math.max(0, wakeAt.getTime() - Date.now()));
+  }
+
+  /** The one line per run end (its start is logged by `StartRunHandler`): ids, status, duration; never payloads. */
+  private logEnd(state: RunState): void {
+    const startedAt = state.run ? Date.parse(state.run.startedAt) : NaN;
+    const durationMs = state.endedAt && Number.isFinite(startedAt) ? Date.parse(state.endedAt) - startedAt : undefined;
+    this.host.log.log({ runId: this.runId, workflowId: state.run?.workflowId, status: state.status, durationMs }, 'run ended');
   }
 
   private isOpen(): boolean {

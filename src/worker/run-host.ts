@@ -39,7 +39,7 @@ export interface RunHost {
   ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number };
   /** Reports a failure to reach the database; resolves when it answers again. */
   databaseAway(error: unknown): Promise<void>;
-  readonly log: { warn(data: object, message: string): void; error(data: object, message: string): void };
+  readonly log: { log(data: object, message: string): void; warn(data: object, message: string): void; error(data: object, message: string): void };
   /** The run left this worker: parked (with its state and next timer), ended, or dropped. */
   settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void;
 }

@@ -14,8 +14,10 @@ import { createApiKey, signUp, uniqueEmail, type AuthHeaders } from '../support/
 
 /** The documented public routes (API.md). A route marked @Public() that is not here fails. */
 const PUBLIC_ROUTES = new Set([
+  'GET /', // links to the docs, the API and the probes (README, additions to the API contract)
   'GET /health',
   'GET /ready',
+  'GET /metrics', // behind THODARE_METRICS_TOKEN when it is set (test/e2e/metrics.test.ts)
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/init.js',
