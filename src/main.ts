@@ -6,12 +6,15 @@ import type { DestinationStream } from 'pino';
 import { AppModule, type Roles } from './app/app.module';
 import type { Config } from './config/config';
 import { WorkerAppModule } from './app/worker-app.module';
+import { WorkerProbeServer } from './metrics/worker-probe.server';
 import { AppLogger } from './http/app-logger';
 import { requestId } from './http/logging';
 
 export interface RunningThodare {
   /** The API's base URL when this process serves HTTP. */
   url: string | undefined;
+  /** A worker-only process's `/health`, `/ready` and `/metrics` (see `THODARE_WORKER_PORT`). */
+  probeUrl?: string | undefined;
   app: INestApplicationContext;
   close(): Promise<void>;
 }
@@ -31,7 +34,7 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
     const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config, databaseUrl, options.logStream), { bufferLogs: true });
     app.useLogger(app.get(AppLogger));
     await app.init();
-    return { url: undefined, app, close: () => app.close() };
+    return { url: undefined, probeUrl: app.get(WorkerProbeServer).url, app, close: () => app.close() };
   }
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
@@ -41,9 +44,13 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
     onConstructorPoisoning: 'error',
     // Per-address limits (sign-in, public token routes) key on request.ip: behind a proxy it must be trusted.
     trustProxy: config.trustProxy,
+    ...httpTimeouts(config),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(AppLogger));
+  // JSON only (README): Nest's form parser is off (bodyParser: false) and Fastify's text/plain one
+  // goes, so any other content type is 415 unsupported_media_type rather than a half-read body.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -52,4 +59,21 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return { url: `http://${host}:${port}`, app, close: () => app.close() };
+}
+
+/**
+ * Slow clients (headers a byte at a time, bodies that never end, idle keep-alives) lose their
+ * connection. Node's timeouts cover receiving the request only, never the response: an SSE
+ * stream stays open. No socket idle timeout (`connectionTimeout`): an SSE stream is silent
+ * between heartbeats. Node checks the timeouts every `connectionsCheckingInterval` (30 s by default).
+ */
+function httpTimeouts(config: Config) {
+  const requestTimeout = config.httpRequestTimeoutMs;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(config.httpHeadersTimeoutMs, requestTimeout);
+  return {
+    requestTimeout,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    http: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+  };
 }

@@ -10,12 +10,14 @@ import { ConnectorsModule } from '../connectors/connectors.module';
 import { DatabaseModule } from '../database/database.module';
 import { ALL_PROJECTIONS } from './projections';
 import { HealthController } from '../health/health.controller';
+import { RootController } from '../health/root.controller';
 import { DocsController } from '../http/docs.controller';
 import { ErrorFilter } from '../http/error.filter';
 import { loggerModule } from '../http/logging';
 import { ValidationInterceptor } from '../http/validation.interceptor';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
@@ -36,9 +38,10 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        DatabaseModule.register(config, databaseUrl, ALL_PROJECTIONS),
+        DatabaseModule.register(config, databaseUrl, ALL_PROJECTIONS, { api: roles.api }),
         CqrsModule.forRoot(),
         DiscoveryModule,
+        MetricsModule.register({ http: roles.api }),
         loggerModule(config.logLevel, logStream),
         ...(roles.api ? [RateLimitModule] : []),
         AuthModule.register({ http: roles.api }),
@@ -50,7 +53,7 @@ export class AppModule {
         RunsModule.register({ http: roles.api }),
         ...(roles.worker ? [RunWorkerModule] : []),
       ],
-      controllers: roles.api ? [HealthController, DocsController] : [],
+      controllers: roles.api ? [HealthController, RootController, DocsController] : [],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ValidationInterceptor },

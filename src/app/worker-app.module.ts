@@ -10,6 +10,8 @@ import { RunsModule } from '../runs/runs.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
+import { MetricsModule } from '../metrics/metrics.module';
+import { WorkerProbeServer } from '../metrics/worker-probe.server';
 
 /** `thodare worker`: no HTTP, only the background work. */
 @Module({})
@@ -20,13 +22,14 @@ export class WorkerAppModule {
       imports: [
         DatabaseModule.register(config, databaseUrl, ALL_PROJECTIONS),
         CqrsModule.forRoot(),
+        MetricsModule.register({ http: false }),
         loggerModule(config.logLevel, logStream),
         ConnectorsModule.register({ http: false }),
         SecretsModule.register({ http: false }),
         RunsModule.register({ http: false }),
         RunWorkerModule,
       ],
-      providers: [ProjectionWorker],
+      providers: [ProjectionWorker, WorkerProbeServer],
     };
   }
 }

@@ -14,6 +14,17 @@ export async function resolveDatabase(config: Config): Promise<ResolvedDatabase>
   return { url: embedded.url, embedded };
 }
 
+/**
+ * The embedded development database's URL as `psql` takes it, landing in the deployment's
+ * schema. Its password is the fixed local one (the cluster listens on 127.0.0.1 only), so it is
+ * printed in full; a `DATABASE_URL` is printed with `displayUrl`.
+ */
+export function psqlUrl(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('options', `-csearch_path=${schema}`);
+  return parsed.toString();
+}
+
 /** The URL with its password hidden, for printing. */
 export function displayUrl(url: string): string {
   try {

@@ -2,7 +2,7 @@ import type { Roles } from '../app/app.module';
 import type { Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { startThodare } from '../main';
-import { displayUrl, resolveDatabase } from './database';
+import { displayUrl, psqlUrl, resolveDatabase } from './database';
 import { onShutdownSignals } from './shutdown';
 
 /**
@@ -12,11 +12,11 @@ import { onShutdownSignals } from './shutdown';
 export async function serve(config: Config, roles: Roles, print: (line: string) => void): Promise<void> {
   const database = await resolveDatabase(config);
   try {
-    print(database.embedded ? `database: embedded Postgres in ${database.embedded.dataDir} (${displayUrl(database.url)})` : `database: ${displayUrl(database.url)}`);
+    print(database.embedded ? `database: embedded Postgres in ${database.embedded.dataDir} (psql '${psqlUrl(database.url, config.schema)}')` : `database: ${displayUrl(database.url)}`);
     const applied = await migrate(database.url, config.schema);
     print(`schema "${config.schema}": ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     const running = await startThodare({ config, databaseUrl: database.url, roles });
-    print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && 'worker: running'].filter(Boolean).join('; '));
+    print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && `worker: running${running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : ''}`].filter(Boolean).join('; '));
     onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print, ...(database.embedded ? { cleanup: () => database.embedded!.stop() } : {}) });
   } catch (error) {
     await database.embedded?.stop().catch(() => undefined);

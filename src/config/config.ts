@@ -56,7 +56,15 @@ const configSchema = z.object({
   THODARE_LEASE_MS: positiveInt.default(30_000),
   THODARE_SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
   THODARE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
+  THODARE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
+  THODARE_QUERY_TIMEOUT_MS: positiveInt.optional(),
+  THODARE_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt.default(30_000),
   THODARE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  THODARE_METRICS_TOKEN: z.string().min(1).optional(),
+  THODARE_WORKER_PORT: port.default(3001),
+  THODARE_HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+  THODARE_HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
 });
 
 export type Config = {
@@ -95,8 +103,28 @@ export type Config = {
   shutdownGraceMs: number;
   /** How long opening a database connection may take before it fails (a partition, a dead host). */
   dbConnectTimeoutMs: number;
+  /** API processes: the server cancels a statement running longer (`statement_timeout`). */
+  statementTimeoutMs: number;
+  /**
+   * API processes: the client gives up on a query with no answer after this (a partition drops
+   * packets and never resets the connection). Default: the statement timeout + 5 s, so a merely
+   * slow statement is cancelled by the server first and its connection survives.
+   */
+  queryTimeoutMs: number;
+  /** The server ends a session idle inside a transaction this long (it would hold its locks). */
+  idleInTransactionTimeoutMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
+  /** When set, `/metrics` wants `Authorization: Bearer <token>` (401 otherwise). */
+  metricsToken: string | undefined;
+  /** The port of a worker-only process's `/health`, `/ready` and `/metrics` (0 = any free port). */
+  workerPort: number;
+  /** How long a client may take to send a request's headers before its connection is closed. */
+  httpHeadersTimeoutMs: number;
+  /** How long a client may take to send a whole request (headers and body); responses, SSE included, are not limited. */
+  httpRequestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests. */
+  httpKeepAliveTimeoutMs: number;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -115,7 +143,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' ? '' : ` (got ${JSON.stringify(present[key])})`;
+        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' || key === 'THODARE_METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(present[key])})`;
         return `${key}: ${issue.message}${shown}`;
       }),
     );
@@ -145,7 +173,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     leaseMs: c.THODARE_LEASE_MS,
     shutdownGraceMs: c.THODARE_SHUTDOWN_GRACE_MS,
     dbConnectTimeoutMs: c.THODARE_DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: c.THODARE_STATEMENT_TIMEOUT_MS,
+    queryTimeoutMs: c.THODARE_QUERY_TIMEOUT_MS ?? c.THODARE_STATEMENT_TIMEOUT_MS + 5_000,
+    idleInTransactionTimeoutMs: c.THODARE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     trustProxy: c.THODARE_TRUST_PROXY === 'true',
+    metricsToken: c.THODARE_METRICS_TOKEN,
+    workerPort: c.THODARE_WORKER_PORT,
+    httpHeadersTimeoutMs: c.THODARE_HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: c.THODARE_HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
   };
 }
 

@@ -4,7 +4,8 @@ import type { Config } from '../config/config';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
 import type { Projection } from '../event-store/projection';
-import { createPool } from './pool';
+import { DatabaseAvailability } from './database-availability';
+import { createPool, type SessionLimits } from './pool';
 
 export const CONFIG = Symbol('Config');
 
@@ -28,13 +29,24 @@ class ConnectionsCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class DatabaseModule {
-  /** `projections`: the application's read models (the event store runs the inline ones in its appends). */
-  static register(config: Config, databaseUrl: string, projections: readonly Projection[]): DynamicModule {
+  /**
+   * `projections`: the application's read models (the event store runs the inline ones in its
+   * appends). `api`: the process serves HTTP, so its statements are bounded (see `sessionLimits`).
+   */
+  static register(config: Config, databaseUrl: string, projections: readonly Projection[], options: { api: boolean } = { api: false }): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: Pool, useFactory: () => createPool(databaseUrl, config.schema, config.poolSize, config.dbConnectTimeoutMs) },
+        { provide: Pool, useFactory: () => createPool(databaseUrl, config.schema, config.poolSize, config.dbConnectTimeoutMs, sessionLimits(config, options.api)) },
+        {
+          provide: DatabaseAvailability,
+          inject: [Pool],
+          useFactory: (pool: Pool) => {
+            const logger = new Logger('database');
+            return new DatabaseAvailability({ warn: (data, message) => logger.warn(data, message), log: (data, message) => logger.log(data, message) }).watch(pool);
+          },
+        },
         {
           provide: EventStore,
           inject: [Pool],
@@ -49,9 +61,19 @@ export class DatabaseModule {
         },
         ConnectionsCloser,
       ],
-      exports: [CONFIG, Pool, EventStore, Notifier],
+      exports: [CONFIG, Pool, EventStore, Notifier, DatabaseAvailability],
     };
   }
+}
+
+/**
+ * A request must fail within its timeout, not hang, when the database is slow or partitioned.
+ * `thodare worker` sets none: its loops ride out outages on their own (see `DatabaseOutage`) and
+ * nothing there waits on an HTTP client.
+ */
+function sessionLimits(config: Config, api: boolean): SessionLimits {
+  if (!api) return {};
+  return { statementTimeoutMs: config.statementTimeoutMs, queryTimeoutMs: config.queryTimeoutMs, idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs };
 }
 
 /** The NOTIFY channel of one deployment's event store. */

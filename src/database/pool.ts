@@ -1,13 +1,37 @@
 import { Pool, PoolClient } from 'pg';
+import { classifyDatabaseError } from './pg-errors';
+
+/**
+ * Limits on one session's statements (milliseconds; unset = none). The API's pool sets them all;
+ * the CLI (migrations, rebuilds) and `thodare worker` leave long statements uncut.
+ */
+export interface SessionLimits {
+  /** Server side: cancels a statement running longer (SQLSTATE 57014). */
+  statementTimeoutMs?: number;
+  /** Client side: fails a query with no answer at all (a partition drops packets, no RST comes). */
+  queryTimeoutMs?: number;
+  /** Server side: ends a session left idle inside a transaction (it would hold its locks). */
+  idleInTransactionTimeoutMs?: number;
+}
 
 /**
  * A pg Pool whose connections all have `search_path` set to the deployment's schema, so SQL
  * stays unqualified and several deployments (or test files) can share one cluster.
  */
-export function createPool(url: string, schema: string, max: number, connectTimeoutMs = 5_000): Pool {
+export function createPool(url: string, schema: string, max: number, connectTimeoutMs = 5_000, limits: SessionLimits = {}): Pool {
   // A connect that never completes (a partition, a dead host) fails after `connectTimeoutMs`
-  // instead of hanging the caller — and a shutdown — forever.
-  const pool = new Pool({ connectionString: url, max, options: `-c search_path=${schema}`, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+  // instead of hanging the caller — and a shutdown — forever. node-postgres applies the same
+  // bound to a checkout waiting for a free client (acquire), so one setting covers both.
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
+    ...(limits.queryTimeoutMs ? { query_timeout: limits.queryTimeoutMs } : {}),
+    ...(limits.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs } : {}),
+  });
   // An idle client's error (e.g. the server restarting) must not crash the process; the next
   // checkout gets a fresh connection.
   pool.on('error', () => undefined);
@@ -20,15 +44,20 @@ export function createPool(url: string, schema: string, max: number, connectTime
 /** Runs `work` in one transaction on one pooled connection; rolls back on any throw. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let result: T;
   try {
     await client.query('BEGIN');
-    const result = await work(client);
+    result = await work(client);
     await client.query('COMMIT');
-    return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // The database away or timing out: destroy the client rather than pool it (it may still be
+    // mid-query, or dead) and skip the ROLLBACK that would wait out another timeout — closing
+    // the connection rolls back. Any other failure rolls back and keeps a healthy connection.
+    const away = classifyDatabaseError(error) === 'unavailable';
+    const rolledBack = !away && (await client.query('ROLLBACK').then(() => true, () => false));
+    client.release(rolledBack ? undefined : true);
     throw error;
-  } finally {
-    client.release();
   }
+  client.release();
+  return result;
 }

@@ -149,6 +149,7 @@ export class SubscriptionRunner {
   private async batch(projection: Projection): Promise<{ read: number; heldBack: boolean }> {
     const client = await this.pool.connect();
     let current: number | undefined;
+    let away = false;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ locked: boolean }>(PROJECTION_LOCK_SQL, [projection.name]);
@@ -178,11 +179,13 @@ export class SubscriptionRunner {
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       // The database being away is no fault of the event: never count it towards parking.
-      if (classifyDatabaseError(error) === 'unavailable') throw error;
+      away = classifyDatabaseError(error) === 'unavailable';
+      if (away) throw error;
       this.recordFailure(projection.name, current, error);
       return { read: 0, heldBack: false };
     } finally {
-      client.release();
+      // A client that timed out may still be mid-query: destroyed, not pooled.
+      client.release(away);
     }
   }
 

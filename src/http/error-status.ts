@@ -44,4 +44,5 @@ export const ERROR_STATUS: Record<string, number> = {
   rate_limited: 429,
   internal_error: 500,
   not_ready: 503,
+  database_unavailable: 503,
 };

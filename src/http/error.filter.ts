@@ -1,5 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { DatabaseAvailability } from '../database/database-availability';
+import { classifyDatabaseError } from '../database/pg-errors';
 import { AppError } from '../errors';
 import { ERROR_STATUS } from './error-status';
 
@@ -17,8 +19,17 @@ interface ErrorBody {
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
+  constructor(@Optional() private readonly database?: DatabaseAvailability) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (isDatabaseUnavailable(exception)) {
+      // Every route, auth included, says the same; the outage is logged once, not per request.
+      this.database?.report(exception);
+      void reply.header('retry-after', DATABASE_RETRY_AFTER_S).status(ERROR_STATUS.database_unavailable ?? 503);
+      void reply.send({ error: 'database_unavailable', message: 'the database is unavailable or not answering; retry shortly' });
+      return;
+    }
     const { status, body, headers } = this.describe(exception);
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
@@ -42,6 +53,14 @@ export class ErrorFilter implements ExceptionFilter {
     }
     return { status: 500, body: { error: 'internal_error', message: 'internal error' }, headers: {} };
   }
+}
+
+/** Seconds a client is asked to wait while the database is away. */
+const DATABASE_RETRY_AFTER_S = '2';
+
+/** A database that is down, unreachable or timing out (never one of our own coded errors). */
+function isDatabaseUnavailable(e: unknown): boolean {
+  return !(e instanceof AppError) && !(e instanceof HttpException) && classifyDatabaseError(e) === 'unavailable';
 }
 
 /** Codes for HttpExceptions raised by Nest or Fastify themselves (not by our handlers). */

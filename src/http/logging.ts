@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamicModule } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { AppLogger } from './app-logger';
 import type { DestinationStream, LoggerOptions } from 'pino';
@@ -54,7 +54,21 @@ export function requestId(header: string | string[] | undefined): string {
  */
 export function loggerModule(level: string, stream?: DestinationStream): DynamicModule {
   const { stream: destination, ...options } = loggerOptions(level, stream);
-  const pinoHttp = { ...options, genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']) };
+  const pinoHttp = {
+    ...options,
+    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']),
+    customErrorObject: withoutInventedError,
+  };
   const module = LoggerModule.forRoot({ pinoHttp: destination ? [pinoHttp, destination] : pinoHttp });
   return { ...module, providers: [...(module.providers ?? []), AppLogger], exports: [...(module.exports ?? []), AppLogger] };
+}
+
+/**
+ * A 5xx answered on purpose (503 `database_unavailable`, logged once per outage by the filter)
+ * has no error of its own; pino-http would invent one, with a stack trace, on every request.
+ */
+function withoutInventedError(_req: IncomingMessage, res: ServerResponse, error: Error, value: Record<string, unknown>): Record<string, unknown> {
+  if (error.message !== `failed with status code ${res.statusCode}`) return value;
+  const { err: _invented, ...rest } = value;
+  return rest;
 }

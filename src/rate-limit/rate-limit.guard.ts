@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { normalizeIp, ThrottlerGuard, type ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+import { classifyDatabaseError } from '../database/pg-errors';
 import { AppError } from '../errors';
 import type { AuthenticatedRequest } from '../http/principal';
 import type { PgThrottlerRecord, PgThrottlerStorage } from './pg-throttler.storage';
@@ -42,6 +43,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     try {
       record = await (this.storageService as unknown as PgThrottlerStorage).increment(key, ttl, limit);
     } catch (error) {
+      // The database away: answered 503 database_unavailable like every route (logged once).
+      if (classifyDatabaseError(error) === 'unavailable') throw error;
       // The API fails open (a limiter hiccup must not become an outage); sign-in/up fail closed,
       // so a broken limiter never opens the door to password guessing.
       this.log.error({ err: error }, `rate-limit storage failed; ${throttler.name === 'auth' ? 'request refused' : 'request let through unmetered'}`);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
 import { runStreamId, type RunEvent } from '../domain/run/run.events';
@@ -12,6 +12,7 @@ import { fastAppend } from '../run-queue/run-append';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
+import { RUN_METRICS, type RunMetrics } from './run-metrics';
 
 /** A run folded from its stream. */
 export interface LoadedRun {
@@ -47,6 +48,7 @@ export class RunStore {
     @Inject(RUN_DECIDER) readonly decider: RunDecider,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(Pool) private readonly pool: Pool,
+    @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {}
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
@@ -100,6 +102,7 @@ export class RunStore {
         }),
       );
     }
+    this.metrics?.recorded(events);
     if (!options.client) this.changes.emit(run.runId, { version: state.version, ended: state.outcome !== undefined });
   }
 

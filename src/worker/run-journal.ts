@@ -1,6 +1,7 @@
 import type { RunLimits } from '../domain/run/run.bounds';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
+import { StreamVersionConflict } from '../event-store/errors';
 import type { Queryable } from '../event-store/projection';
 import type { RunAppendOptions, RunStore } from '../runs/run-store';
 import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
@@ -14,6 +15,8 @@ export class StoreJournal implements RunJournal {
     private readonly claims: RunClaims,
     private readonly pool: Queryable,
     private readonly limits: RunLimits,
+    /** Told when an append lost the race for its stream version (the run folds again). */
+    private readonly onConflict: () => void = () => undefined,
   ) {}
 
   async load(runId: string): Promise<RunState | undefined> {
@@ -29,7 +32,10 @@ export class StoreJournal implements RunJournal {
   }
 
   append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
-    return this.store.append(state, expectedVersion, events, options);
+    return this.store.append(state, expectedVersion, events, options).catch((error: unknown) => {
+      if (error instanceof StreamVersionConflict) this.onConflict();
+      throw error;
+    });
   }
 
   release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
@@ -28,6 +28,7 @@ import { RunTimers } from './run-timers';
 import { StepExecutor } from './step-executor';
 import { WorkerLiveness } from './worker-liveness';
 import { WorkerSlots } from './worker-slots';
+import { WORKER_METRICS, type WorkerMetrics } from './worker-metrics';
 
 const PARKED_CACHE_LIMIT = 10_000;
 const SWEEP_INTERVAL_MS = 15_000;
@@ -75,9 +76,11 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog,
     @Inject(SecretsService) secrets: SecretsService,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
+    @Optional() @Inject(WORKER_METRICS) private readonly metrics?: WorkerMetrics,
   ) {
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
-    this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits);
+    this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, () => this.metrics?.appendConflict());
+    metrics?.observeHeldRuns(() => this.active.size);
     this.executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message));
     this.templateEnv = { env: config.templateEnvValues, allowList: config.templateEnv };
     this.slots = new WorkerSlots(config.workerSlots);
@@ -180,7 +183,11 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     try {
       // Resolved now, before anything is awaited: the state moves on with the next batch.
       const input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
-      return this.executor.execute(run, step, input, signal);
+      const began = performance.now();
+      return this.executor.execute(run, step, input, signal).then((outcome) => {
+        this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
+        return outcome;
+      });
     } catch (error) {
       return Promise.resolve({ ok: false, error: { code: 'step_failed', message: String(error), retryable: true } });
     }
@@ -269,6 +276,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.claims.reapDead().then(
       (freed) => {
         if (freed > 0) this.log.log({ runs: freed }, 'took over the runs of a worker that is gone');
+        if (freed > 0) this.metrics?.leaseTakeovers(freed);
         this.wake();
       },
       (error: unknown) => {

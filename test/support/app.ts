@@ -38,7 +38,7 @@ export async function startTestApp(
   // default 20 sign-ins/ups a minute per address would refuse a file's 21st sign-up.
   // Tests close apps with steps in flight: a short drain keeps them fast.
   const budgets = { THODARE_RATE_LIMIT_PER_MIN: '100000', THODARE_AUTH_RATE_LIMIT_PER_MIN: '100000', THODARE_SHUTDOWN_GRACE_MS: '1000' };
-  const config = parseConfig({ THODARE_LOG_LEVEL: 'info', ...budgets, ...env, PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_POLL_INTERVAL_MS: env.THODARE_POLL_INTERVAL_MS ?? '200' });
+  const config = parseConfig({ THODARE_LOG_LEVEL: 'info', THODARE_WORKER_PORT: '0', ...budgets, ...env, PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_POLL_INTERVAL_MS: env.THODARE_POLL_INTERVAL_MS ?? '200' });
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _encoding, done) {

@@ -75,5 +75,6 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
   delete base.THODARE_SCHEMA;
-  return { ...base, THODARE_LOG_LEVEL: 'warn', ...env };
+  // Any free probe port for `thodare worker`: several run at once.
+  return { ...base, THODARE_LOG_LEVEL: 'warn', THODARE_WORKER_PORT: '0', ...env };
 }

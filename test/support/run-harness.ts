@@ -36,7 +36,7 @@ export async function createRunTestDatabase(label: string): Promise<TestDatabase
 
 /** A worker-only Thodare (the real `WorkerAppModule`) on `db`, logs captured. */
 export async function startWorkerApp(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningThodare & { logs: string[] }> {
-  const config = parseConfig({ THODARE_LOG_LEVEL: 'warn', THODARE_POLL_INTERVAL_MS: '200', THODARE_LEASE_MS: '3000', THODARE_SHUTDOWN_GRACE_MS: '1000', ...env, THODARE_SCHEMA: db.schema, DATABASE_URL: db.url });
+  const config = parseConfig({ THODARE_LOG_LEVEL: 'warn', THODARE_POLL_INTERVAL_MS: '200', THODARE_LEASE_MS: '3000', THODARE_SHUTDOWN_GRACE_MS: '1000', THODARE_WORKER_PORT: '0', ...env, THODARE_SCHEMA: db.schema, DATABASE_URL: db.url });
   const logs: string[] = [];
   const logStream = new Writable({ write(chunk, _e, done) { logs.push(String(chunk)); done(); } });
   const running = await startThodare({ config, databaseUrl: db.url, roles: { api: false, worker: true }, logStream });

@@ -8,7 +8,7 @@ import { onShutdownSignals } from '../../src/cli/shutdown';
 import { runTestConnectors } from './run-connectors';
 
 async function main(): Promise<void> {
-  const config = parseConfig(process.env);
+  const config = parseConfig({ THODARE_WORKER_PORT: '0', ...process.env });
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
   const failAttempts = process.env.TEST_FAIL_MAX_ATTEMPTS ? Number(process.env.TEST_FAIL_MAX_ATTEMPTS) : undefined;
