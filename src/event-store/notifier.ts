@@ -75,6 +75,9 @@ export class Notifier {
       for (const handler of this.channels.get(channel) ?? []) handler(payload);
     });
     subscriber.events.on('connected', () => {
+      // pg-listen's reconnect loop does not see a close() made while it waits: a listener that
+      // comes back after stop() would hold a connection (and a timer) for ever, so close it again.
+      if (this.closed) return void subscriber.close().catch(() => undefined);
       // The first 'connected' is handled by start(); later ones are reconnects.
       if (this.subscriber === subscriber) this.connectHandlers.forEach((handler) => handler());
     });
