@@ -1,8 +1,6 @@
-import { endUnrecordable } from '../domain/run/run.commands';
 import type { ExecuteStep } from '../domain/run/run.actions';
-import type { RunEvent, RunStarted, RunWaitingForEvent } from '../domain/run/run.events';
+import type { RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
-import type { StepReport } from '../domain/run/step-result';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
@@ -10,15 +8,7 @@ import { LeaseLost } from '../run-queue/run-append-hint';
 import { availableAt } from '../run-queue/run-state.projection';
 import type { ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
-import type { SignalRequest } from './stored-event-signals';
-
-/** What reached the run since its last batch. */
-type Message =
-  | { kind: 'claimed' } // just claimed: re-execute the attempts owed since a crash
-  | { kind: 'result'; report: StepReport }
-  | { kind: 'signal'; request: SignalRequest }
-  | { kind: 'moved' } // the stream holds events the state has not seen
-  | { kind: 'due' }; // a timer of the run fell due, or something asks for a fresh look
+import { decideBatch, rejectedBatch, type Batch, type Message } from './run-batch';
 
 /** The run's loop: one batch at a time. */
 type Loop =
@@ -32,14 +22,6 @@ type Loop =
  * append), fold it again; `rejected` says the store refused the last batch for its content.
  */
 type Knowledge = { kind: 'folded'; state: RunState } | { kind: 'unknown'; rejected?: string };
-
-interface Batch {
-  events: RunEvent[];
-  execute: ExecuteStep[];
-  terminal: boolean;
-  waits: RunWaitingForEvent[];
-  release: boolean;
-}
 
 const BACKOFF_MS = [50, 200, 1000, 5000];
 
@@ -195,7 +177,7 @@ export class ActiveRun {
   /** Records the messages' results and signals and everything that follows, in one append. */
   private async record(state: RunState, messages: Message[], rejected: string | undefined): Promise<void> {
     const before = state.version;
-    const batch = rejected === undefined ? this.decide(state, messages) : this.endRejected(state, rejected);
+    const batch = rejected === undefined ? this.decide(state, messages) : rejectedBatch(this.host.decider, state, rejected, new Date());
     if (batch.events.length === 0) return;
     try {
       await this.host.journal.append(state, before, batch.events, {
@@ -234,47 +216,11 @@ export class ActiveRun {
 
   /** Plays signals and results into the state (consumed) and decides what follows. */
   private decide(state: RunState, messages: Message[]): Batch {
-    const decider = this.host.decider;
     const ports = this.host.ports(new Date(), this.resolved);
-    const events: RunEvent[] = [];
-    const execute: ExecuteStep[] = [];
-    for (const message of messages) {
-      if (message.kind !== 'signal') continue;
-      for (const event of message.request(state, ports.now)) {
-        decider.evolve(state, event);
-        events.push(event);
-      }
-    }
-    // Results whose batch keeps failing must not hold a cancel back: once it is asked for, the
-    // retry records the cancellation alone (the steps ran; their results are not recorded).
-    const skipResults = this.failures > 0 && state.cancelRequested !== undefined;
-    for (const message of messages) {
-      if (message.kind !== 'result' || skipResults) continue;
-      if (this.mode === 'draining') events.push(...decider.recordResult(state, message.report, ports));
-      else {
-        const transition = decider.onStepResult(state, message.report, ports);
-        events.push(...transition.events);
-        execute.push(...transition.execute);
-      }
-    }
-    if (this.mode === 'playing') {
-      const next = decider.react(state, ports);
-      events.push(...next.events);
-      execute.push(...next.execute);
-      this.setWake(next.wakeAt);
-    }
-    const terminal = decider.isTerminal(state);
-    const idle = this.calls.size === 0 && execute.length === 0;
-    const waits = events.filter((e): e is RunWaitingForEvent => e.type === 'RunWaitingForEvent');
-    // A run that just began waiting for an event keeps its lease until the stored events were
-    // looked up (see `storedSignals`); otherwise an idle run parks in the same commit.
-    return { events, execute, terminal, waits, release: terminal || (idle && waits.length === 0) };
-  }
-
-  private endRejected(state: RunState, reason: string): Batch {
-    const events = endUnrecordable(state, reason, new Date());
-    for (const event of events) this.host.decider.evolve(state, event);
-    return { events, execute: [], terminal: true, waits: [], release: true };
+    const context = { mode: this.mode, callsInFlight: this.calls.size, retrying: this.failures > 0 };
+    const batch = decideBatch(this.host.decider, state, messages, ports, context);
+    if (this.mode === 'playing') this.setWake(batch.wakeAt);
+    return batch;
   }
 
   /** Nothing running and nothing owed: give the lease back unless the stream moved meanwhile. */

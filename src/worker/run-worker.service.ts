@@ -18,12 +18,13 @@ import { RunHandoff, type LocalRunner } from '../runs/run-handoff';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
+import { ClaimPasses } from './claim-passes';
 import { DatabaseOutage } from './database-outage';
 import { sweepOrgEvents } from './org-event-sweeper';
 import { RunClaims, type ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
 import { StoreJournal } from './run-journal';
-import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
+import { RunSteps } from './run-steps';
 import { RunTimers } from './run-timers';
 import { StepExecutor } from './step-executor';
 import { WorkerLiveness } from './worker-liveness';
@@ -47,8 +48,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   readonly log = new Logger('worker');
   readonly journal: StoreJournal;
   private readonly claims: RunClaims;
-  private readonly executor: StepExecutor;
-  private readonly templateEnv: TemplateEnv;
+  private readonly steps: RunSteps;
   private readonly slots: WorkerSlots;
   private readonly outage: DatabaseOutage;
   private readonly liveness: WorkerLiveness;
@@ -56,11 +56,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   /** Runs handed over at their start whose creating commit is not done: no lease to renew yet. */
   private readonly starting = new Set<string>();
   private readonly parked = new Map<string, RunState>();
-  private readonly timers = new RunTimers((runId) => void this.claimOne(runId));
-  /** The claim pass: one at a time; `again` when a wake-up came while it ran. */
-  private pass: 'idle' | 'running' | 'again' = 'idle';
-  /** The claim pass in flight, which holds the free slots until its claim comes back. */
-  private passDone: Promise<void> = Promise.resolve();
+  private readonly passes: ClaimPasses;
+  private readonly timers = new RunTimers((runId) => void this.passes.claimOne(runId));
   private phase: 'running' | 'draining' | 'stopped' = 'running';
   private intervals: NodeJS.Timeout[] = [];
   private renewal: NodeJS.Timeout | undefined;
@@ -73,7 +70,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(RunStore) private readonly store: RunStore,
     @Inject(EventStore) private readonly events: EventStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
-    @Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog,
+    @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
     @Inject(SecretsService) secrets: SecretsService,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
     @Optional() @Inject(WORKER_METRICS) private readonly metrics?: WorkerMetrics,
@@ -81,9 +78,15 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
     this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, () => this.metrics?.appendConflict());
     metrics?.observeHeldRuns(() => this.active.size);
-    this.executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message));
-    this.templateEnv = { env: config.templateEnvValues, allowList: config.templateEnv };
+    const executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message));
+    this.steps = new RunSteps(catalog, executor, { env: config.templateEnvValues, allowList: config.templateEnv }, metrics);
     this.slots = new WorkerSlots(config.workerSlots);
+    this.passes = new ClaimPasses(this.claims, this.slots, {
+      canClaim: () => this.phase === 'running' && !this.outage.isDown,
+      isHeld: (runId) => this.active.has(runId),
+      adopt: (claim) => this.adopt(claim),
+      failed: (error, message) => this.failed(error, message),
+    });
     this.outage = new DatabaseOutage(() => pool.query('SELECT 1'), this.log);
     this.outage.onRecovered(() => this.wake());
     this.liveness = new WorkerLiveness(pool, this.owner, (data, message) => this.log.warn(data, message), (error) => this.databaseAway(error));
@@ -148,7 +151,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
     // A claim pass in flight may hold the last free slots for the ms its claim takes: wait for them.
     if (this.slots.take(1) === 0) {
-      await this.passDone;
+      await this.passes.whenDone();
       if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
     }
     const { runId, organizationId } = started.data;
@@ -170,31 +173,15 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   /** Runs a claim pass now (coalesced with one in flight). */
   wake(): void {
-    if (this.phase !== 'running' || this.outage.isDown) return;
-    if (this.pass !== 'idle') {
-      this.pass = 'again';
-      return;
-    }
-    this.pass = 'running';
-    this.passDone = this.claimPass();
+    this.passes.wake();
   }
 
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
-    try {
-      // Resolved now, before anything is awaited: the state moves on with the next batch.
-      const input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
-      const began = performance.now();
-      return this.executor.execute(run, step, input, signal).then((outcome) => {
-        this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
-        return outcome;
-      });
-    } catch (error) {
-      return Promise.resolve({ ok: false, error: { code: 'step_failed', message: String(error), retryable: true } });
-    }
+    return this.steps.execute(run, step, state, params, signal);
   }
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>) {
-    return runPorts(this.catalog, this.templateEnv, resolved)(now);
+    return this.steps.ports(now, resolved);
   }
 
   databaseAway(error: unknown): Promise<void> {
@@ -215,30 +202,6 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.wake(); // a slot is free again: pick up whatever is due
   }
 
-  private async claimPass(): Promise<void> {
-    try {
-      do {
-        this.pass = 'running';
-        // One slot stays out of the claim while it is in flight (unless it is the last), so a run
-        // started in this process meanwhile is handed over at once instead of waiting for it.
-        const granted = this.slots.take(Math.max(1, this.slots.free - 1));
-        if (granted === 0) break;
-        let claimed: ClaimedRun[] = [];
-        try {
-          claimed = await this.claims.claimBatch(granted);
-        } finally {
-          this.slots.give(granted - claimed.length);
-        }
-        claimed.forEach((claim) => this.adopt(claim));
-        if (claimed.length === granted) this.pass = 'again';
-      } while (this.pass === 'again' && this.phase === 'running');
-    } catch (error) {
-      this.failed(error, 'claim pass failed');
-    } finally {
-      this.pass = 'idle';
-    }
-  }
-
   /** Adopts a claimed run; its slot was taken before the claim. */
   private adopt(claim: ClaimedRun): void {
     this.timers.cancel(claim.runId);
@@ -247,18 +210,6 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     const run = new ActiveRun(this, claim);
     this.active.set(claim.runId, run);
     run.start(cached);
-  }
-
-  private async claimOne(runId: string): Promise<void> {
-    if (this.phase !== 'running' || this.active.has(runId) || this.slots.take(1) === 0) return;
-    let claim: ClaimedRun | undefined;
-    try {
-      claim = await this.claims.claimOne(runId);
-    } catch (error) {
-      this.failed(error, 'could not claim a run whose timer fired');
-    }
-    if (claim && !this.active.has(runId)) this.adopt(claim);
-    else this.slots.give();
   }
 
   private onChange(runId: string, change: RunChange | undefined): void {

@@ -1,9 +1,10 @@
 import { block, chain, edge, ok, ports, run, started, T0, workflow } from './run.spec-fixtures';
 import type { RunEvent } from './run.events';
 
-describe('run cost stays linear', () => {
-  it('plays, folds and decides a 1,000-block chain well under a second', () => {
-    const begin = performance.now();
+// How the cost grows with the run is a benchmark figure (`npm run bench -- runtime`: C100,
+// C1000 and their ratio), not a timed test; these play long runs through for correctness.
+describe('long runs', () => {
+  it('plays, folds and decides a 1,000-block chain', () => {
     let t = run.react(run.fold([started(chain(1000))]), ports());
     const log: RunEvent[] = [started(chain(1000)), ...t.events];
     for (let i = 1; i <= 1000; i += 1) {
@@ -11,27 +12,25 @@ describe('run cost stays linear', () => {
       log.push(...t.events);
     }
     const refolded = run.fold(log);
-    run.decide(refolded, T0);
-    const elapsedMs = performance.now() - begin;
+
 
     expect(t.state.status).toBe('completed');
     expect(refolded.status).toBe('completed');
     expect(log).toHaveLength(1 + 2 * 1000 + 1);
-    expect(elapsedMs).toBeLessThan(1000);
+    expect(run.decide(refolded, T0).actions).toEqual([]);
   });
 
-  it('costs about the same per block for 4,000 blocks as for 1,000 (no quadratic term)', () => {
-    const timeChain = (n: number): number => {
-      const begin = performance.now();
-      let t = run.react(run.fold([started(chain(n))]), ports());
-      for (let i = 1; i <= n; i += 1) t = run.onStepResult(t.state, ok(`b${i}`), ports());
-      return performance.now() - begin;
-    };
-    timeChain(1000);
-    const small = Math.min(timeChain(1000), timeChain(1000));
-    const large = Math.min(timeChain(4000), timeChain(4000));
+  it('plays a 4,000-block chain to the same end, one attempt per block', () => {
+    let t = run.react(run.fold([started(chain(4000))]), ports());
+    let attempts = t.execute.length;
+    for (let i = 1; i <= 4000; i += 1) {
+      t = run.onStepResult(t.state, ok(`b${i}`), ports());
+      attempts += t.execute.length;
+    }
 
-    expect(large).toBeLessThan(small * 4 * 3 + 20);
+    expect(t.state.status).toBe('completed');
+    expect(attempts).toBe(4000);
+    expect(t.state.version).toBe(1 + 2 * 4000 + 1);
   });
 
   it('runs a 100-way fan-out and its join', () => {

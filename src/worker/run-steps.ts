@@ -1,0 +1,41 @@
+import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import type { ExecuteStep } from '../domain/run/run.actions';
+import type { RunState } from '../domain/run/run.state';
+import type { RunPorts } from '../domain/run/run.translate';
+import type { StepOutcome } from '../domain/run/step-result';
+import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
+import type { StepExecutor } from './step-executor';
+import type { WorkerMetrics } from './worker-metrics';
+
+/**
+ * The connector side of a worker's held runs: the ports a batch is decided with, and one step
+ * attempt (params resolved from the run, the connector called, its duration counted).
+ */
+export class RunSteps {
+  constructor(
+    private readonly catalog: ConnectorCatalog,
+    private readonly executor: StepExecutor,
+    private readonly templateEnv: TemplateEnv,
+    private readonly metrics?: WorkerMetrics,
+  ) {}
+
+  /** Never throws: a failure to resolve the params is a (retryable) failed attempt. */
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
+    let input: Record<string, unknown>;
+    try {
+      // Resolved now, before anything is awaited: the state moves on with the next batch.
+      input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: { code: 'step_failed', message: String(error), retryable: true } });
+    }
+    const began = performance.now();
+    return this.executor.execute(run, step, input, signal).then((outcome) => {
+      this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
+      return outcome;
+    });
+  }
+
+  ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number } {
+    return runPorts(this.catalog, this.templateEnv, resolved)(now);
+  }
+}
