@@ -9,6 +9,7 @@ import { WorkerAppModule } from './app/worker-app.module';
 import { WorkerProbeServer } from './metrics/worker-probe.server';
 import { AppLogger } from './http/app-logger';
 import { requestId } from './http/logging';
+import { keepRawBodies } from './webhooks/raw-body';
 
 export interface RunningThodare {
   /** The API's base URL when this process serves HTTP. */
@@ -51,6 +52,7 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
   // JSON only (README): Nest's form parser is off (bodyParser: false) and Fastify's text/plain one
   // goes, so any other content type is 415 unsupported_media_type rather than a half-read body.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  keepRawBodies(app.getHttpAdapter().getInstance(), '/hooks/');
   app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -24,6 +24,8 @@ import { ProjectionWorker } from '../worker/projection-worker.service';
 import { WorkflowsModule } from '../workflows/workflows.module';
 import { RunsModule } from '../runs/runs.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
+import { SchedulesModule } from '../schedules/schedules.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 
 /** Which parts of Thodare this process runs (`thodare start` = both). */
 export interface Roles {
@@ -51,6 +53,8 @@ export class AppModule {
         SecretsModule.register({ http: roles.api }),
         ...(roles.api ? [WorkflowsModule] : []),
         RunsModule.register({ http: roles.api }),
+        SchedulesModule.register({ http: roles.api, loop: roles.worker }),
+        ...(roles.api ? [WebhooksModule] : []),
         ...(roles.worker ? [RunWorkerModule] : []),
       ],
       controllers: roles.api ? [HealthController, RootController, DocsController] : [],

@@ -4,6 +4,8 @@ import { membershipsProjection } from '../organizations/memberships.projection';
 import { organizationsProjection } from '../organizations/organizations.projection';
 import { orgEventsProjection } from '../runs/org-events.projection';
 import { eventCountsProjection } from '../projections/event-counts.projection';
+import { schedulesProjection } from '../schedules/schedules.projection';
+import { webhooksProjection } from '../webhooks/webhooks.projection';
 import { runLogsProjection } from '../projections/run-logs.projection';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { runWaitsProjection } from '../projections/run-waits.projection';
@@ -29,6 +31,9 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   runLogsProjection,
   // organization events (issue 8)
   orgEventsProjection,
+  // triggers (issue 10)
+  schedulesProjection,
+  webhooksProjection,
 ];
 
 export function findProjection(name: string): Projection | undefined {

@@ -9,6 +9,7 @@ import { ConnectorsModule } from '../connectors/connectors.module';
 import { RunsModule } from '../runs/runs.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
+import { SchedulesModule } from '../schedules/schedules.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WorkerProbeServer } from '../metrics/worker-probe.server';
@@ -27,6 +28,7 @@ export class WorkerAppModule {
         ConnectorsModule.register({ http: false }),
         SecretsModule.register({ http: false }),
         RunsModule.register({ http: false }),
+        SchedulesModule.register({ http: false, loop: true }),
         RunWorkerModule,
       ],
       providers: [ProjectionWorker, WorkerProbeServer],

@@ -65,6 +65,8 @@ const configSchema = z.object({
   THODARE_HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   THODARE_HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  THODARE_PUBLIC_URL: z.url().optional(),
+  THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
 });
 
 export type Config = {
@@ -125,6 +127,10 @@ export type Config = {
   httpRequestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   httpKeepAliveTimeoutMs: number;
+  /** The base URL clients reach this service at (webhook URLs); the request's own origin when unset. */
+  publicUrl: string | undefined;
+  /** Deliveries per minute each inbound webhook accepts (429 with Retry-After beyond). */
+  webhookRateLimitPerMin: number;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -182,6 +188,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     httpHeadersTimeoutMs: c.THODARE_HTTP_HEADERS_TIMEOUT_MS,
     httpRequestTimeoutMs: c.THODARE_HTTP_REQUEST_TIMEOUT_MS,
     httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),
+    webhookRateLimitPerMin: c.THODARE_WEBHOOK_RATE_LIMIT_PER_MIN,
   };
 }
 

@@ -16,5 +16,13 @@ export const NoRateLimit = () => SetMetadata(NO_RATE_LIMIT, true);
  */
 export const AuthRateLimit = () => SetMetadata(AUTH_RATE_LIMIT, true);
 
+export const WEBHOOK_RATE_LIMIT = 'thodare:webhook-rate-limit';
+
+/**
+ * Spends the delivery budget of the webhook the URL names (`THODARE_WEBHOOK_RATE_LIMIT_PER_MIN`
+ * per token) instead of the general one: a busy sender is limited per webhook, not per address.
+ */
+export const WebhookRateLimit = () => SetMetadata(WEBHOOK_RATE_LIMIT, true);
+
 /** Routes limited by the auth budget whoever declares them, as `METHOD path-pattern`. */
 export const AUTH_ROUTES: ReadonlySet<string> = new Set(['POST /api/auth/sign-in', 'POST /api/auth/sign-up']);

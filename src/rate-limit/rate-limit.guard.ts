@@ -6,7 +6,7 @@ import { classifyDatabaseError } from '../database/pg-errors';
 import { AppError } from '../errors';
 import type { AuthenticatedRequest } from '../http/principal';
 import type { PgThrottlerRecord, PgThrottlerStorage } from './pg-throttler.storage';
-import { AUTH_RATE_LIMIT, AUTH_ROUTES, NO_RATE_LIMIT } from './rate-limit.decorators';
+import { AUTH_RATE_LIMIT, AUTH_ROUTES, NO_RATE_LIMIT, WEBHOOK_RATE_LIMIT } from './rate-limit.decorators';
 
 /**
  * Spends one request of the caller's budget, sets `X-RateLimit-Limit/Remaining/Reset` (Reset in
@@ -75,4 +75,15 @@ export function isAuthRoute(context: ExecutionContext): boolean {
   if (reflector.getAllAndOverride<boolean>(AUTH_RATE_LIMIT, [context.getHandler(), context.getClass()])) return true;
   const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
   return AUTH_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`);
+}
+
+/** Whether the route spends a webhook's delivery budget (`@WebhookRateLimit()`). */
+export function isWebhookRoute(context: ExecutionContext): boolean {
+  return reflector.getAllAndOverride<boolean>(WEBHOOK_RATE_LIMIT, [context.getHandler(), context.getClass()]) === true;
+}
+
+/** The delivery budget's key: the webhook's token (its id part), so each webhook has its own. */
+export function webhookTracker(request: AuthenticatedRequest): string {
+  const token = (request.params as { token?: string } | undefined)?.token ?? '';
+  return `hook:${token.slice(0, 22)}`;
 }

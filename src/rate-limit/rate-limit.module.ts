@@ -4,7 +4,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import type { AuthenticatedRequest } from '../http/principal';
 import { PgThrottlerStorage } from './pg-throttler.storage';
-import { clientAddress, isAuthRoute } from './rate-limit.guard';
+import { clientAddress, isAuthRoute, isWebhookRoute, webhookTracker } from './rate-limit.guard';
 
 const MINUTE_MS = 60_000;
 
@@ -13,9 +13,10 @@ const MINUTE_MS = 60_000;
 class RateLimitStorageModule {}
 
 /**
- * Two budgets, exactly one of which applies to a request: `api` (THODARE_RATE_LIMIT_PER_MIN)
+ * Three budgets, exactly one of which applies to a request: `api` (THODARE_RATE_LIMIT_PER_MIN)
  * per organization and principal — per client address on public token routes — and `auth`
- * (THODARE_AUTH_RATE_LIMIT_PER_MIN) per client address on sign-in and sign-up. Import in API
+ * (THODARE_AUTH_RATE_LIMIT_PER_MIN) per client address on sign-in and sign-up, and `webhook`
+ * (THODARE_WEBHOOK_RATE_LIMIT_PER_MIN) per inbound webhook on `/hooks/:token`. Import in API
  * processes and list `RateLimitGuard` as an APP_GUARD after the auth guard.
  */
 @Module({
@@ -26,8 +27,9 @@ class RateLimitStorageModule {}
       useFactory: (config: Config, storage: PgThrottlerStorage): ThrottlerModuleOptions => ({
         storage,
         throttlers: [
-          { name: 'api', limit: config.rateLimitPerMin, ttl: MINUTE_MS, skipIf: (context) => isAuthRoute(context) },
+          { name: 'api', limit: config.rateLimitPerMin, ttl: MINUTE_MS, skipIf: (context) => isAuthRoute(context) || isWebhookRoute(context) },
           { name: 'auth', limit: config.authRateLimitPerMin, ttl: MINUTE_MS, skipIf: (context) => !isAuthRoute(context), getTracker: (request) => clientAddress(request as AuthenticatedRequest) },
+          { name: 'webhook', limit: config.webhookRateLimitPerMin, ttl: MINUTE_MS, skipIf: (context) => !isWebhookRoute(context), getTracker: (request) => webhookTracker(request as AuthenticatedRequest) },
         ],
       }),
     }),

@@ -1,7 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
@@ -39,6 +39,17 @@ export interface PinnedWorkflow {
   workflow: SerializedWorkflow;
 }
 
+export interface StartRunOptions {
+  idempotencyKey?: string;
+  workflow?: PinnedWorkflow;
+  /**
+   * Join the caller's transaction (a schedule's tick claim, a webhook delivery): the run starts
+   * if and only if the caller commits. Workers are notified on that commit; in-process waiters
+   * are not told (nobody waits on such a run in this request).
+   */
+  client?: PoolClient;
+}
+
 /**
  * Starts a run of the organization's workflow: pins its current JSON and version in `RunStarted`
  * (later patches never reach the run), after checking that it is runnable (422
@@ -52,7 +63,7 @@ export class StartRunCommand extends Command<StartedRun> {
     readonly workflowId: string,
     readonly input: unknown,
     readonly metadata: EventMetadata,
-    readonly options: { idempotencyKey?: string; workflow?: PinnedWorkflow } = {},
+    readonly options: StartRunOptions = {},
   ) {
     super();
   }
@@ -102,6 +113,15 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     );
     const state = this.runs.decider.fold(events);
     const started: StartedRun = { runId, status: state.status, workflowVersion: pinned.version };
+    if (options.client) {
+      const client = options.client;
+      if (options.idempotencyKey) {
+        const claim = await claimIdempotencyKey(client, RUN_START_KEYS, { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) }, { runId });
+        if (claim.kind === 'duplicate') return this.earlier(client, claim.result.runId);
+      }
+      await this.runs.append(state, 0, events, { metadata, notify: true, client });
+      return this.logged(started, workflowId);
+    }
     if (!options.idempotencyKey) {
       const status = await this.handoff.tryStart(events[0]!, metadata);
       if (status) return this.logged({ ...started, status }, workflowId);

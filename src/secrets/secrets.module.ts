@@ -18,7 +18,7 @@ export class SecretsModule {
       module: SecretsModule,
       controllers: options.http ? [SecretsController] : [],
       providers: [SecretKeyProvider, SecretsService, ...(options.http ? [StoreSecretHandler, DeleteSecretHandler, ListSecretsHandler] : [])],
-      exports: [SecretsService],
+      exports: [SecretsService, SecretKeyProvider],
     };
   }
 }

@@ -6,6 +6,9 @@ import type { StepError } from './step-result';
 export type RunStatus =
   'queued' | 'running' | 'sleeping' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
+/** The statuses a run never leaves. */
+export const RUN_TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
 /** A stored signal; kept in the run's pending list until a wait consumes it. */
 export interface ReceivedSignal {
   signalId: string;

@@ -68,6 +68,8 @@ export function validateParams(block: WorkflowBlock, connector: Connector): Vali
       continue;
     }
     const allowed = issue.code === 'invalid_value' ? [...issue.values] : undefined;
+    // A connector's own check (e.g. a cron expression) may infer the corrected value.
+    const suggestion = issue.code === 'custom' ? (issue.params as { suggestion?: unknown } | undefined)?.suggestion : undefined;
     errors.push({
       ...base,
       field,
@@ -75,6 +77,7 @@ export function validateParams(block: WorkflowBlock, connector: Connector): Vali
       code: 'invalid_param_value',
       error: `Param "${field}": ${issue.message}.`,
       ...(allowed ? { allowed } : {}),
+      ...(suggestion === undefined ? {} : { suggestion }),
     });
   }
   return errors;

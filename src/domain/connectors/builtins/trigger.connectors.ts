@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { scheduleFields } from '../../schedule/schedule-params';
+import { webhookFields } from '../../webhook/webhook-params';
 import { defineConnector } from '../define-connector';
 
 /**
@@ -35,11 +37,11 @@ export const triggerWebhook = defineConnector({
   type: 'trigger_webhook',
   name: 'Webhook trigger',
   description:
-    'Starts a run when JSON is POSTed to the workflow webhook URL; the body is the run input.',
+    'Starts a run when JSON is POSTed to the workflow webhook URL (listed by GET /api/workflows/:id/webhooks). Trigger output: {body, headers, query, method, receivedAt}.',
   category: 'trigger',
   kind: 'trigger',
   aliases: ['webhook', 'http_trigger'],
-  params: triggerParams,
+  params: triggerParams.extend(webhookFields),
   outputs: triggerOutputs,
 });
 
@@ -48,10 +50,10 @@ export const triggerSchedule = defineConnector({
   type: 'trigger_schedule',
   name: 'Schedule trigger',
   description:
-    'Starts runs on a cron schedule (created with POST /api/schedules); the schedule input is the run input.',
+    'Starts a run at every tick of its cron (GET /api/schedules shows it). Trigger output: the schedule input plus {scheduleId, scheduledAt, lastScheduledAt, timezone}.',
   category: 'trigger',
   kind: 'trigger',
   aliases: ['cron', 'schedule', 'timer'],
-  params: triggerParams,
+  params: triggerParams.extend(scheduleFields),
   outputs: triggerOutputs,
 });

@@ -1,0 +1,106 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { getPath } from '../domain/resolver/path-access';
+import { AppError, NotFound } from '../errors';
+import { SecretKeyProvider } from '../secrets/secret-key';
+import { DeliveryRecorder, type DeliveryAnswer } from './delivery-recorder';
+import { SIGNATURE_HEADERS, verifySignature } from './signatures';
+import { signingSecret, webhookIdOfToken } from './webhook-credentials';
+import { deliveredRun, liveWebhook, type WebhookRow } from './webhook-rows';
+
+export type { DeliveryAnswer };
+
+/** An inbound request to `/hooks/<token>`, as received. */
+export interface InboundDelivery {
+  token: string;
+  method: string;
+  rawBody: Buffer;
+  /** The parsed JSON body (null when there is none). */
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, string>;
+  requestId: string;
+  now: Date;
+}
+
+/** Headers never stored with a delivery nor shown to the run: credentials and signatures. */
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', ...SIGNATURE_HEADERS]);
+
+/**
+ * `POST /hooks/<token>`: the token is the credential. Verifies the signature over the raw bytes,
+ * then starts a run whose trigger output is `{body, headers, query, method, receivedAt}` and
+ * records `WebhookReceived` in the same transaction. Deduplicated per webhook by the standard
+ * `webhook-id`, else `Idempotency-Key`, else the body's value at `idempotencyKeyPath`: the unique
+ * (webhook, key) row of the delivery is the claim, so of concurrent twins one commits and the
+ * others roll back and answer its run (`duplicate: true`).
+ */
+export class ReceiveDeliveryCommand extends Command<DeliveryAnswer> {
+  constructor(readonly delivery: InboundDelivery) {
+    super();
+  }
+}
+
+@CommandHandler(ReceiveDeliveryCommand)
+export class ReceiveDeliveryHandler implements ICommandHandler<ReceiveDeliveryCommand, DeliveryAnswer> {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(DeliveryRecorder) private readonly recorder: DeliveryRecorder,
+    @Inject(SecretKeyProvider) private readonly keys: SecretKeyProvider,
+  ) {}
+
+  async execute({ delivery }: ReceiveDeliveryCommand): Promise<DeliveryAnswer> {
+    const { key } = await this.keys.key();
+    const webhookId = webhookIdOfToken(key, delivery.token);
+    const webhook = webhookId && (await liveWebhook(this.pool, webhookId));
+    if (!webhook) throw new NotFound('webhook');
+    const check = verifySignature(webhook.signing, { rawBody: delivery.rawBody, headers: delivery.headers, secrets: secretsOf(key, webhook, delivery.now), now: delivery.now });
+    if (!check.ok) throw new AppError('invalid_signature', `the delivery's signature does not verify: ${check.reason}`);
+    const dedupeKey = dedupeKeyOf(webhook, delivery, check.deliveryId);
+    if (dedupeKey !== null) {
+      const earlier = await deliveredRun(this.pool, webhook.webhook_id, dedupeKey);
+      if (earlier) return { runId: earlier, duplicate: true };
+    }
+    const headers = keptHeaders(delivery.headers);
+    const receivedAt = delivery.now.toISOString();
+    const trigger = { body: delivery.body, headers, query: delivery.query, method: delivery.method, receivedAt };
+    const utf8 = delivery.rawBody.toString('utf8');
+    const exact = Buffer.from(utf8, 'utf8').equals(delivery.rawBody);
+    return this.recorder.record(webhook, trigger, {
+      dedupeKey,
+      method: delivery.method,
+      headers,
+      query: delivery.query,
+      body: exact ? utf8 : delivery.rawBody.toString('base64'),
+      bodyEncoding: exact ? 'utf8' : 'base64',
+      receivedAt,
+    }, { actor: { type: 'webhook', id: webhook.webhook_id }, requestId: delivery.requestId });
+  }
+}
+
+/** The current secret, and the previous one during its grace period after a rotation. None before one is issued. */
+export function secretsOf(key: Buffer, webhook: WebhookRow, now: Date): string[] {
+  if (webhook.secret_generation === 0) return [];
+  const current = signingSecret(key, webhook.webhook_id, webhook.secret_generation);
+  const previousValid = webhook.secret_generation > 1 && webhook.previous_secret_until !== null && webhook.previous_secret_until > now;
+  return previousValid ? [current, signingSecret(key, webhook.webhook_id, webhook.secret_generation - 1)] : [current];
+}
+
+function dedupeKeyOf(webhook: WebhookRow, delivery: InboundDelivery, signedId: string | undefined): string | null {
+  if (signedId) return `webhook-id:${signedId}`;
+  const header = delivery.headers['idempotency-key'];
+  const headerKey = Array.isArray(header) ? header[0] : header;
+  if (headerKey) return `key:${headerKey.slice(0, 200)}`;
+  if (!webhook.idempotency_key_path) return null;
+  const value = getPath(delivery.body, webhook.idempotency_key_path.split('.'));
+  return typeof value === 'string' || typeof value === 'number' ? `path:${String(value).slice(0, 200)}` : null;
+}
+
+function keptHeaders(headers: InboundDelivery['headers']): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || DROPPED_HEADERS.has(name)) continue;
+    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}

@@ -1,0 +1,106 @@
+import { assertNever } from '../domain/assert-never';
+import { webhookTriggerOf } from '../domain/webhook/webhook-params';
+import { DELIVERY_STREAM_PREFIX, WEBHOOK_EVENT_TYPES, WEBHOOK_STREAM_PREFIX, type WebhookEvent } from '../domain/webhook/webhook.events';
+import type { SerializedWorkflow } from '../domain/workflow/workflow';
+import { derivedId } from '../event-store/derived-id';
+import type { RecordedEvent } from '../event-store/event';
+import type { Projection, Queryable } from '../event-store/projection';
+
+const WORKFLOW_PREFIX = 'workflow-';
+
+/** The id of the webhook a workflow's trigger block defines: the same on every rebuild. */
+export function workflowWebhookId(workflowId: string, blockId: string): string {
+  return derivedId('webhook', workflowId, blockId);
+}
+
+/**
+ * `webhooks` and `webhook_deliveries` (migrations/0010), inline: a webhook answers deliveries as
+ * soon as the patch or route that defined it commits, and a delivery's row — whose unique
+ * (webhook, dedupe key) index deduplicates — commits with its run. A block's webhook starts at
+ * secret generation 0 (none issued: signed deliveries are refused until a rotation issues one).
+ */
+export const webhooksProjection: Projection = {
+  name: 'webhooks',
+  mode: 'inline',
+  handles: [...WEBHOOK_EVENT_TYPES, 'WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
+  tables: ['webhooks', 'webhook_deliveries'],
+  async apply(db, event) {
+    if (event.streamId.startsWith(WORKFLOW_PREFIX)) return applyWorkflowFact(db, event);
+    return applyWebhookFact(db, event);
+  },
+};
+
+async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<void> {
+  const workflowId = event.streamId.slice(WORKFLOW_PREFIX.length);
+  const at = event.recordedAt;
+  if (event.type === 'WorkflowDeleted') {
+    // Every webhook of a deleted workflow stops: a delivery is 404 from here on.
+    await db.query('UPDATE webhooks SET revoked_at = $2, updated_at = $2 WHERE workflow_id = $1 AND revoked_at IS NULL', [workflowId, at]);
+    return;
+  }
+  const trigger = webhookTriggerOf((event.data as { workflow: SerializedWorkflow }).workflow);
+  const keepId = trigger ? workflowWebhookId(workflowId, trigger.blockId) : null;
+  await db.query(
+    `UPDATE webhooks SET revoked_at = $3, updated_at = $3
+     WHERE workflow_id = $1 AND source = 'workflow' AND revoked_at IS NULL AND webhook_id IS DISTINCT FROM $2`,
+    [workflowId, keepId, at],
+  );
+  if (!trigger?.settings || !keepId) return;
+  // Insert, or update the settings (a block added back is live again, with the secrets it had).
+  await db.query(
+    `INSERT INTO webhooks (webhook_id, organization_id, workflow_id, source, block_id, signing, idempotency_key_path,
+                           secret_generation, stream_version, created_at, updated_at)
+     VALUES ($1, $2, $3, 'workflow', $4, $5, $6, 0, 0, $7, $7)
+     ON CONFLICT (webhook_id) DO UPDATE SET signing = EXCLUDED.signing, idempotency_key_path = EXCLUDED.idempotency_key_path,
+       revoked_at = NULL, updated_at = EXCLUDED.updated_at`,
+    [keepId, event.organizationId, workflowId, trigger.blockId, trigger.settings.signing, trigger.settings.idempotencyKeyPath, at],
+  );
+}
+
+async function applyWebhookFact(db: Queryable, event: RecordedEvent): Promise<void> {
+  const fact = event as unknown as WebhookEvent;
+  const at = event.recordedAt;
+  switch (fact.type) {
+    case 'WebhookCreated':
+      await db.query(
+        `INSERT INTO webhooks (webhook_id, organization_id, workflow_id, source, block_id, signing, idempotency_key_path,
+                               secret_generation, stream_version, created_at, updated_at)
+         VALUES ($1, $2, $3, 'api', NULL, $4, $5, 1, $6, $7, $7)`,
+        [fact.data.webhookId, event.organizationId, fact.data.workflowId, fact.data.signing, fact.data.idempotencyKeyPath, event.streamVersion, at],
+      );
+      return;
+    case 'WebhookSecretRotated':
+      await db.query(
+        `UPDATE webhooks SET secret_generation = $2, previous_secret_until = $3::timestamptz + $4 * interval '1 second',
+                stream_version = $5, updated_at = $3
+         WHERE webhook_id = $1`,
+        [event.streamId.slice(WEBHOOK_STREAM_PREFIX.length), fact.data.generation, at, fact.data.graceSeconds, event.streamVersion],
+      );
+      return;
+    case 'WebhookRevoked':
+      await db.query('UPDATE webhooks SET revoked_at = $2, stream_version = $3, updated_at = $2 WHERE webhook_id = $1', [
+        event.streamId.slice(WEBHOOK_STREAM_PREFIX.length),
+        at,
+        event.streamVersion,
+      ]);
+      return;
+    case 'WebhookReceived':
+      await db.query(
+        `INSERT INTO webhook_deliveries (delivery_id, webhook_id, organization_id, dedupe_key, run_id, replay_of, global_position, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          event.streamId.slice(DELIVERY_STREAM_PREFIX.length),
+          fact.data.webhookId,
+          event.organizationId,
+          fact.data.dedupeKey,
+          fact.data.runId,
+          fact.data.replayOf ?? null,
+          event.globalPosition,
+          fact.data.receivedAt,
+        ],
+      );
+      return;
+    default:
+      return assertNever(fact);
+  }
+}
