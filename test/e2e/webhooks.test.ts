@@ -1,0 +1,227 @@
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { startTestApp, type TestApp } from '../support/app';
+import { signUp, type SignedUp } from '../support/auth';
+import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
+
+let app: TestApp;
+let owner: SignedUp;
+
+beforeAll(async () => {
+  app = await startTestApp('webhooks', { THODARE_BODY_LIMIT: String(64 * 1024) });
+  owner = await signUp(app);
+});
+afterAll(() => app?.close());
+
+/** POSTs raw bytes to a webhook URL, as a sender would (no API key). */
+async function deliver(url: string, body: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+async function runsOf(workflowId: string): Promise<string[]> {
+  const res = await app.request('GET', `/api/runs?workflowId=${workflowId}&limit=200`, { headers: owner.headers });
+  return res.body.data.map((r: { id: string }) => r.id);
+}
+
+const echoWorkflow = () =>
+  createWorkflow(app, owner.headers, [add('start', 'trigger_manual'), add('echo', 'transform', { template: '{{trigger.body.order.id}}' }), connect('start', 'echo')]);
+
+async function apiWebhook(workflowId: string, body: Record<string, unknown>) {
+  const res = await app.request('POST', `/api/workflows/${workflowId}/webhooks`, { headers: owner.headers, body });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; url: string; token: string; signingSecret?: string };
+}
+
+describe('an agent builds a webhook workflow with EditOps only', () => {
+  it('finds its URL and a delivery starts a run whose trigger output is the request', async () => {
+    const created = await app.request('POST', '/api/workflows', { headers: owner.headers, body: { name: 'orders' } });
+    const workflowId = created.body.id as string;
+    const patched = await app.request('POST', `/api/workflows/${workflowId}/operations`, {
+      headers: owner.headers,
+      body: { ops: [add('hook', 'trigger_webhook', { idempotencyKeyPath: 'order.id' }), add('echo', 'transform', { template: '{{trigger.body.order.id}} via {{trigger.method}}' }), connect('hook', 'echo')] },
+    });
+    expect(patched.body.validation_errors).toEqual([]);
+    const listed = await app.request('GET', `/api/workflows/${workflowId}/webhooks`, { headers: owner.headers });
+    expect(listed.body.data).toHaveLength(1);
+    const hook = listed.body.data[0];
+    expect(hook).toMatchObject({ source: 'workflow', blockId: 'hook', signing: 'none', idempotencyKeyPath: 'order.id', url: `${app.url}/hooks/${hook.token}` });
+    expect(hook.signingSecret).toBeUndefined();
+
+    const first = await deliver(`${hook.url}?source=shop`, '{"order":{"id":"A-1"}}', { authorization: 'Bearer secret', cookie: 'c=1', 'x-shop': 'north' });
+    expect(first.status).toBe(202);
+    const run = await waitForRun(app, owner.headers, first.body.runId);
+    expect(run.status).toBe('completed');
+    expect(run.outputs.echo).toEqual({ value: 'A-1 via POST' });
+    expect(run.input).toMatchObject({ body: { order: { id: 'A-1' } }, query: { source: 'shop' }, method: 'POST', receivedAt: expect.any(String) });
+    expect(run.input.headers['x-shop']).toBe('north');
+    expect(run.input.headers.authorization).toBeUndefined();
+    expect(run.input.headers.cookie).toBeUndefined();
+    const events = await app.request('GET', `/api/runs/${run.id}/events`, { headers: owner.headers });
+    expect(events.body.data[0].metadata.actor).toEqual({ type: 'webhook', id: hook.id });
+
+    // The same order again (idempotencyKeyPath) is the same run.
+    const again = await deliver(hook.url, '{"order":{"id":"A-1"},"retry":true}');
+    expect(again).toMatchObject({ status: 200, body: { runId: run.id, duplicate: true } });
+    expect(await runsOf(workflowId)).toEqual([run.id]);
+
+    // Removing the block revokes its URL.
+    await app.request('POST', `/api/workflows/${workflowId}/operations`, { headers: owner.headers, body: { ops: [{ operation_type: 'remove', block_id: 'hook' }] } });
+    expect((await deliver(hook.url, '{"order":{"id":"A-2"}}')).status).toBe(404);
+  });
+});
+
+describe('signed deliveries', () => {
+  it('standard signing: the standardwebhooks reference signature passes; a bad, altered, re-serialised or stale one is 401 and starts nothing', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, { signed: true });
+    expect(hook.signingSecret).toMatch(/^whsec_/);
+    const listed = await app.request('GET', `/api/workflows/${workflowId}/webhooks`, { headers: owner.headers });
+    expect(listed.body.data[0].signingSecret).toBeUndefined();
+    const sender = new Webhook(hook.signingSecret!);
+    const body = '{"order":{"id":"S-1"}}';
+    const sign = (id: string, at: Date, payload = body) => ({ 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, payload) });
+
+    const ok = await deliver(hook.url, body, sign('msg_1', new Date()));
+    expect(ok.status).toBe(202);
+    const twice = await deliver(hook.url, body, sign('msg_1', new Date()));
+    expect(twice).toMatchObject({ status: 200, body: { runId: ok.body.runId, duplicate: true } });
+
+    const other = new Webhook(`whsec_${Buffer.from('another secret of 24 byte').toString('base64')}`);
+    const rotating = sign('msg_2', new Date());
+    rotating['webhook-signature'] = `${other.sign('msg_2', new Date(), body)} ${rotating['webhook-signature']}`;
+    expect((await deliver(hook.url, body, rotating)).status).toBe(202);
+
+    const refused = [
+      await deliver(hook.url, body),
+      await deliver(hook.url, body.replace('S-1', 'S-2'), sign('msg_3', new Date())),
+      await deliver(hook.url, '{ "order": { "id": "S-1" } }', sign('msg_4', new Date())),
+      await deliver(hook.url, body, sign('msg_5', new Date(Date.now() - 301_000))),
+      await deliver(hook.url, body, sign('msg_6', new Date(Date.now() + 301_000))),
+      await deliver(hook.url, body, { 'webhook-id': 'msg_7', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': other.sign('msg_7', new Date(), body) }),
+    ];
+    expect(refused.map((r) => [r.status, r.body?.error])).toEqual(Array.from({ length: 6 }, () => [401, 'invalid_signature']));
+    expect(await runsOf(workflowId)).toHaveLength(2);
+  });
+
+  it('GitHub and Stripe signatures pass; a rotated secret takes over while the previous one still verifies', async () => {
+    const workflowId = await echoWorkflow();
+    const body = '{"order":{"id":"G-1"}}';
+    const github = await apiWebhook(workflowId, { signing: 'github' });
+    const hub = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    expect((await deliver(github.url, body, { 'x-hub-signature-256': hub(github.signingSecret!) })).status).toBe(202);
+    expect((await deliver(github.url, body, { 'x-hub-signature-256': hub('wrong') })).status).toBe(401);
+
+    const stripe = await apiWebhook(workflowId, { signing: 'stripe' });
+    const t = Math.floor(Date.now() / 1000);
+    const stripeHeader = (secret: string) => `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+    expect((await deliver(stripe.url, body, { 'stripe-signature': stripeHeader(stripe.signingSecret!) })).status).toBe(202);
+
+    const rotated = await app.request('POST', `/api/webhooks/${stripe.id}/rotate`, { headers: owner.headers });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.signingSecret).not.toBe(stripe.signingSecret);
+    expect((await deliver(stripe.url, body, { 'stripe-signature': stripeHeader(rotated.body.signingSecret) })).status).toBe(202);
+    expect((await deliver(stripe.url, body, { 'stripe-signature': stripeHeader(stripe.signingSecret!) })).status).toBe(202);
+    expect((await deliver(stripe.url, body, { 'stripe-signature': stripeHeader('whsec_never') })).status).toBe(401);
+  });
+});
+
+describe('deduplication, refusals and replay', () => {
+  it('20 concurrent deliveries with one Idempotency-Key make one run and 19 duplicates', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => deliver(hook.url, `{"order":{"id":"C-${i}"}}`, { 'idempotency-key': 'one-key' })));
+    const created = answers.filter((a) => a.status === 202);
+    const duplicates = answers.filter((a) => a.status === 200 && a.body.duplicate === true);
+    expect(created).toHaveLength(1);
+    expect(duplicates).toHaveLength(19);
+    expect(new Set(answers.map((a) => a.body.runId))).toEqual(new Set([created[0]!.body.runId]));
+    expect(await runsOf(workflowId)).toEqual([created[0]!.body.runId]);
+  });
+
+  it('unknown or revoked token 404, body over the cap 413, workflow not runnable 422 — none creates a run', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    expect((await deliver(`${app.url}/hooks/${'A'.repeat(46)}`, '{}')).status).toBe(404);
+    expect((await deliver(`${app.url}/hooks/not-a-token`, '{}')).status).toBe(404);
+    const huge = await deliver(hook.url, JSON.stringify({ blob: 'x'.repeat(70 * 1024) }));
+    expect([huge.status, huge.body?.error]).toEqual([413, 'payload_too_large']);
+
+    const broken = await createWorkflow(app, owner.headers, [add('start', 'trigger_manual')]);
+    const brokenHook = await apiWebhook(broken, {});
+    await app.request('POST', `/api/workflows/${broken}/operations`, { headers: owner.headers, body: { ops: [add('bad', 'http_request', {})] } });
+    const refused = await deliver(brokenHook.url, '{}');
+    expect([refused.status, refused.body.error]).toEqual([422, 'workflow_not_runnable']);
+    expect(await runsOf(broken)).toEqual([]);
+
+    expect((await app.request('DELETE', `/api/webhooks/${hook.id}`, { headers: owner.headers })).status).toBe(204);
+    expect((await deliver(hook.url, '{}')).status).toBe(404);
+    expect(await runsOf(workflowId)).toEqual([]);
+  });
+
+  it('lists deliveries with their raw body and replays one into a new run', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const body = '{"order":{"id":"R-1"},  "note":"kept as sent"}';
+    const first = await deliver(hook.url, body, { 'x-trace': 't1' });
+    const list = await app.request('GET', `/api/webhooks/${hook.id}/deliveries`, { headers: owner.headers });
+    expect(list.body.data).toHaveLength(1);
+    const delivery = list.body.data[0];
+    expect(delivery).toMatchObject({ runId: first.body.runId, body, bodyEncoding: 'utf8', method: 'POST' });
+    expect(delivery.headers['x-trace']).toBe('t1');
+    const replay = await app.request('POST', `/api/webhooks/${hook.id}/deliveries/${delivery.deliveryId}/replay`, { headers: owner.headers });
+    expect(replay.status).toBe(202);
+    expect(replay.body.runId).not.toBe(first.body.runId);
+    const run = await waitForRun(app, owner.headers, replay.body.runId);
+    expect(run.outputs.echo).toEqual({ value: 'R-1' });
+    const after = await app.request('GET', `/api/webhooks/${hook.id}/deliveries`, { headers: owner.headers });
+    expect(after.body.data[0]).toMatchObject({ replayOf: delivery.deliveryId, runId: replay.body.runId });
+  });
+
+  it("answers 404 for another organization's webhooks and deliveries", async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const first = await deliver(hook.url, '{}');
+    const list = await app.request('GET', `/api/webhooks/${hook.id}/deliveries`, { headers: owner.headers });
+    const deliveryId = list.body.data[0].deliveryId as string;
+    const stranger = await signUp(app);
+    const calls: [string, string, unknown?][] = [
+      ['GET', `/api/workflows/${workflowId}/webhooks`],
+      ['POST', `/api/workflows/${workflowId}/webhooks`, {}],
+      ['DELETE', `/api/webhooks/${hook.id}`],
+      ['POST', `/api/webhooks/${hook.id}/rotate`],
+      ['GET', `/api/webhooks/${hook.id}/deliveries`],
+      ['POST', `/api/webhooks/${hook.id}/deliveries/${deliveryId}/replay`],
+    ];
+    for (const [method, path, body] of calls) {
+      const res = await app.request(method, path, { headers: stranger.headers, ...(body !== undefined ? { body } : {}) });
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
+    }
+    expect(await runsOf(workflowId)).toEqual([first.body.runId]);
+  });
+});
+
+describe('delivery rate limit', () => {
+  it('refuses deliveries beyond the per-webhook budget with 429 and Retry-After, and counts each webhook apart', async () => {
+    const limited = await startTestApp('webhooks_rate', { THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: '3' });
+    try {
+      const user = await signUp(limited);
+      const make = async () => {
+        const wf = await limited.request('POST', '/api/workflows', { headers: user.headers, body: { name: 'rl' } });
+        await limited.request('POST', `/api/workflows/${wf.body.id}/operations`, { headers: user.headers, body: { ops: [add('start', 'trigger_manual')] } });
+        return (await limited.request('POST', `/api/workflows/${wf.body.id}/webhooks`, { headers: user.headers, body: {} })).body.url as string;
+      };
+      const [one, two] = [await make(), await make()];
+      const statuses = [];
+      for (let i = 0; i < 4; i += 1) statuses.push((await deliver(one, '{}')).status);
+      expect(statuses).toEqual([202, 202, 202, 429]);
+      const refused = await deliver(one, '{}');
+      expect(refused.body.error).toBe('rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await deliver(two, '{}')).status).toBe(202);
+    } finally {
+      await limited.close();
+    }
+  });
+});
