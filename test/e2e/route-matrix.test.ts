@@ -41,6 +41,9 @@ interface World {
   secretName: string | undefined;
   workflowId: string | undefined;
   runId: string | undefined;
+  scheduleId: string | undefined;
+  webhookId: string | undefined;
+  deliveryId: string | undefined;
 }
 
 /** `/api/<resource>/…` → the resource segment. */
@@ -57,6 +60,8 @@ const RESOURCE_IDS: Record<string, (b: World) => string | undefined> = {
   workflows: (b) => b.workflowId,
   secrets: (b) => b.secretName,
   runs: (b) => b.runId,
+  schedules: (b) => b.scheduleId,
+  webhooks: (b) => b.webhookId,
 };
 
 const randomToken = () => `tok_${randomBytes(16).toString('hex')}`;
@@ -76,9 +81,9 @@ const PARAM_FIXTURES: Record<string, (b: World, route: RouteInfo) => string> = {
   version: () => '1',
   workflowId: (b) => b.workflowId ?? randomUUID(),
   runId: (b) => b.runId ?? randomUUID(),
-  // random (their modules were being built when this was written):
-  scheduleId: () => randomUUID(),
-  webhookId: () => randomUUID(),
+  scheduleId: (b) => b.scheduleId ?? randomUUID(),
+  webhookId: (b) => b.webhookId ?? randomUUID(),
+  deliveryId: (b) => b.deliveryId ?? randomUUID(),
 };
 
 /** Bodies that pass validation, so the handler (and its tenant check) is reached. Default `{}`. */
@@ -89,6 +94,7 @@ const BODIES: Record<string, unknown> = {
   'POST /api/runs/:id/signals': { name: 'route-matrix', payload: {} },
   'POST /api/approvals/:token': { approved: true },
   'PATCH /api/schedules/:id': { paused: true },
+  'POST /api/schedules/:id/backfill': { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z' },
 };
 
 const key = (r: RouteInfo) => `${r.method} ${r.path}`;
@@ -134,6 +140,22 @@ async function buildWorld(b: Awaited<ReturnType<typeof signUp>>): Promise<World>
     const res = await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: b.headers, body: { input: {} } });
     if (res.status < 300) runId = res.body.runId;
   }
+  let scheduleId: string | undefined;
+  if (workflowId && has('POST /api/schedules')) {
+    const res = await app.request('POST', '/api/schedules', { headers: b.headers, body: { workflowId, cron: '0 0 1 1 *' } });
+    if (res.status === 201) scheduleId = res.body.id;
+  }
+  let webhookId: string | undefined;
+  let deliveryId: string | undefined;
+  if (workflowId && has('POST /api/workflows/:id/webhooks')) {
+    const res = await app.request('POST', `/api/workflows/${workflowId}/webhooks`, { headers: b.headers, body: {} });
+    if (res.status === 201) {
+      webhookId = res.body.id;
+      await fetch(res.body.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const deliveries = await app.request('GET', `/api/webhooks/${webhookId}/deliveries`, { headers: b.headers });
+      deliveryId = deliveries.body.data?.[0]?.deliveryId;
+    }
+  }
   return {
     organizationId: b.organizationId,
     ownerUserId: b.userId,
@@ -144,6 +166,9 @@ async function buildWorld(b: Awaited<ReturnType<typeof signUp>>): Promise<World>
     secretName,
     workflowId,
     runId,
+    scheduleId,
+    webhookId,
+    deliveryId,
   };
 }
 
