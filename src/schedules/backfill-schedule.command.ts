@@ -7,6 +7,7 @@ import type { TickStep } from '../domain/schedule/schedule.plan';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { SchedulerPass, type PassResult } from './scheduler-pass';
+import { firedTicksBetween } from './schedule-rows';
 import { lockSchedule } from './schedule-writes';
 
 /** Ticks one backfill may fire. */
@@ -49,14 +50,11 @@ export class BackfillScheduleHandler implements ICommandHandler<BackfillSchedule
       }
       const workflow = await this.scheduler.workflowStatus(client, row);
       if (workflow.kind !== 'runnable') throw new AppError('workflow_not_runnable', `workflow ${row.workflow_id} cannot start runs; nothing fired`);
-      const { rows } = await client.query<{ tick: Date }>(
-        `SELECT tick FROM schedule_ticks WHERE schedule_id = $1 AND outcome = 'fired' AND tick >= $2 AND tick <= $3`,
-        [row.schedule_id, from, to],
-      );
-      const fired = new Set(rows.map((r) => r.tick.getTime()));
+      const before = await firedTicksBetween(client, row.schedule_id, from, to);
+      const fired = new Set(before.map((tick) => tick.getTime()));
       const steps: TickStep[] = ticks.filter((tick) => !fired.has(tick.getTime())).map((tick) => ({ kind: 'fire', tick, cancelPrevious: false }));
       const { result } = await this.scheduler.record(client, row, steps, 'backfill', workflow, metadata);
-      return { ...result, alreadyFired: rows.map((r) => r.tick.toISOString()).sort() };
+      return { ...result, alreadyFired: before.map((tick) => tick.toISOString()) };
     });
   }
 }

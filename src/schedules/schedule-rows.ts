@@ -194,3 +194,12 @@ export async function tickLedger(db: Queryable, scheduleId: string, page: { afte
   );
   return { data: items, next };
 }
+
+/** The ticks of [from, to] that fired before, oldest first (a backfill never fires them again). */
+export async function firedTicksBetween(db: Queryable, scheduleId: string, from: Date, to: Date): Promise<Date[]> {
+  const { rows } = await db.query<{ tick: Date }>(
+    `SELECT tick FROM schedule_ticks WHERE schedule_id = $1 AND outcome = 'fired' AND tick >= $2 AND tick <= $3 ORDER BY tick`,
+    [scheduleId, from, to],
+  );
+  return rows.map((row) => row.tick);
+}
