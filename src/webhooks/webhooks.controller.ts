@@ -64,7 +64,7 @@ export class WebhooksController {
     if (!(await getCurrentWorkflow(this.pool, principal.organizationId, workflowId))) throw new NotFound('workflow');
     const { key } = await this.keys.key();
     const rows = await webhooksOfWorkflow(this.pool, principal.organizationId, workflowId);
-    return { data: rows.map((row) => webhookView(key, this.baseUrl(request), row)) };
+    return { data: rows.map((row) => webhookView(key, this.baseUrl(request), row)), next: null };
   }
 
   @Delete('webhooks/:id')

@@ -24,7 +24,7 @@ const webhook = z.object({
   signingSecret: z.string().optional(),
 });
 export const webhookResponse = webhook;
-export const webhookListResponse = z.object({ data: z.array(webhook) });
+export const webhookListResponse = z.object({ data: z.array(webhook), next: z.null().describe('always null: a workflow has few webhooks, all in one page') });
 export const rotateResponse = z.object({ id: z.string(), signingSecret: z.string() });
 export const deliveriesQuery = z.object({ after: z.string().min(1).max(100).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
 const delivery = z.object({
