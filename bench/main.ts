@@ -3,6 +3,7 @@ import { benchFaults } from './faults';
 import { benchPatch } from './patch';
 import { benchRateLimit } from './rate-limit';
 import { benchRuntime } from './runtime';
+import { benchTriggers } from './triggers';
 
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
@@ -11,6 +12,7 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   patch: benchPatch,
   'rate-limit': benchRateLimit,
   runtime: benchRuntime,
+  triggers: benchTriggers,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
+import { parseConfig, type Config } from '../src/config/config';
+import { startThodare, type RunningThodare } from '../src/main';
+import { benchDatabase, percentile, round } from './support';
+
+const SCHEDULES = 10_000;
+/** Concurrent `POST /api/schedules` while creating the 10k. */
+const CREATE_CONCURRENCY = 32;
+const SENDERS = 32;
+const ACK_MS = 3000;
+const ACK_MAX = 3000;
+const COMPLETION_SAMPLES = 50;
+/** Safety net: 10k schedules need 5 passes of ≤ 2,000. */
+const MAX_PASSES = 100;
+
+type Json = Record<string, unknown>;
+
+const stats = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
+};
+
+/** JSON over the global fetch (undici, keep-alive connections by default). */
+class Http {
+  private headers: Record<string, string> = {};
+
+  constructor(private readonly base: string) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+    const url = path.startsWith('http') ? path : `${this.base}${path}`;
+    const res = await fetch(url, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...this.headers, ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+  }
+
+  async expect(status: number, method: string, path: string, body?: unknown): Promise<Json> {
+    const res = await this.call(method, path, body);
+    if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Signs up a fresh owner (a new organization) and sends its token from now on. */
+  async signUp(label: string): Promise<void> {
+    const body = await this.expect(201, 'POST', '/api/auth/sign-up', { email: `bench-${label}-${Date.now()}@example.test`, password: 'bench-password-123456' });
+    if (typeof body.token !== 'string') throw new Error(`sign-up gave no token: ${JSON.stringify(body)}`);
+    this.headers = { authorization: `Bearer ${body.token}` };
+  }
+
+  /** trigger_manual → one transform step. */
+  async oneStepWorkflow(name: string): Promise<string> {
+    const id = String((await this.expect(201, 'POST', '/api/workflows', { name })).id);
+    const ops = [
+      { operation_type: 'add', block_id: 'start', type: 'trigger_manual', params: {} },
+      { operation_type: 'add', block_id: 'echo', type: 'transform', params: { template: 'x' } },
+      { operation_type: 'connect', block_id: 'start', target_block_id: 'echo' },
+    ];
+    const res = await this.call('POST', `/api/workflows/${id}/operations`, { ops });
+    if (res.status >= 300) throw new Error(`workflow operations: ${res.status} ${JSON.stringify(res.body)}`);
+    return id;
+  }
+}
+
+function benchConfig(db: { url: string; schema: string }): Config {
+  return parseConfig({
+    DATABASE_URL: db.url,
+    THODARE_SCHEMA: db.schema,
+    THODARE_LOG_LEVEL: 'warn',
+    // Webhook tokens need a key: a throw-away one, not the development key file under .thodare/.
+    THODARE_SECRET_KEY: randomBytes(32).toString('hex'),
+    THODARE_POOL_SIZE: '24',
+    THODARE_WORKER_SLOTS: '128',
+    THODARE_RATE_LIMIT_PER_MIN: '100000000',
+    THODARE_AUTH_RATE_LIMIT_PER_MIN: '1000',
+    THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: '100000000',
+    PORT: '0',
+    HOST: '127.0.0.1',
+  });
+}
+
+/** Runs `op` with at most `concurrency` in flight, `count` times. */
+async function pooled(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await op(next++);
+    }),
+  );
+}
+
+/** Until no run of the organization is left unfinished; returns how long that took, ms. */
+async function drain(pool: Pool, timeoutMs = 60_000): Promise<number> {
+  const began = performance.now();
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM run_state WHERE status NOT IN ('completed', 'failed', 'cancelled')`);
+    if (Number(rows[0]!.n) === 0) return performance.now() - began;
+    if (performance.now() - began > timeoutMs) throw new Error(`${rows[0]!.n} runs still unfinished after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** `POST <url>` from SENDERS loops for ACK_MS or ACK_MAX deliveries: acks/s and ack latency. */
+async function ackThroughput(http: Http, hookUrl: string, tag: string): Promise<Json> {
+  const latencies: number[] = [];
+  let sent = 0;
+  let refused = 0;
+  const began = performance.now();
+  const until = began + ACK_MS;
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, w) => {
+      while (performance.now() < until && sent < ACK_MAX) {
+        sent += 1;
+        const started = performance.now();
+        const res = await http.call('POST', hookUrl, { sender: w, n: sent, tag });
+        if (res.status !== 202) {
+          refused += 1;
+          if (refused === 1) process.stderr.write(`webhook delivery answered ${res.status} ${JSON.stringify(res.body)}\n`);
+          continue;
+        }
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  return { deliveries: latencies.length, refused, seconds: round(seconds, 2), acksPerSec: round(latencies.length / seconds, 0), ackLatencyMs: stats(latencies) };
+}
+
+/** Deliver, then poll `GET /api/runs/:id` (back to back, 1 ms apart) until completed. */
+async function deliveryToCompleted(http: Http, hookUrl: string): Promise<number> {
+  const began = performance.now();
+  const { status, body } = await http.call('POST', hookUrl, { sample: true });
+  if (status !== 202) throw new Error(`delivery answered ${status} ${JSON.stringify(body)}`);
+  const runId = String(body.runId);
+  for (;;) {
+    const run = await http.expect(200, 'GET', `/api/runs/${runId}`);
+    if (run.status === 'completed') return performance.now() - began;
+    if (run.status === 'failed' || run.status === 'cancelled') throw new Error(`run ${runId} ended ${String(run.status)}: ${JSON.stringify(run.error)}`);
+    if (performance.now() - began > 30_000) throw new Error(`run ${runId} still ${String(run.status)} after 30 s`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Webhooks with the API and a worker in one process: acks/s, then delivery → completed. */
+async function webhooks(app: RunningThodare, pool: Pool): Promise<Json> {
+  const http = new Http(app.url!);
+  await http.signUp('hooks');
+  const workflowId = await http.oneStepWorkflow('hook target');
+  const hook = await http.expect(201, 'POST', `/api/workflows/${workflowId}/webhooks`, {});
+  const hookUrl = String(hook.url);
+  // Warm-up, and the duplicate answer of a repeated Idempotency-Key.
+  await pooled(100, 8, async (i) => void (await http.call('POST', hookUrl, { warm: i })));
+  const first = await http.call('POST', hookUrl, { dup: 1 }, { 'idempotency-key': 'bench-dup' });
+  const again = await http.call('POST', hookUrl, { dup: 1 }, { 'idempotency-key': 'bench-dup' });
+  const duplicateOk = first.status === 202 && again.status === 200 && again.body.duplicate === true && again.body.runId === first.body.runId;
+  await drain(pool);
+  const acks = await ackThroughput(http, hookUrl, 'worker-on');
+  const backlogDrainMs = await drain(pool);
+  for (let i = 0; i < 5; i += 1) await deliveryToCompleted(http, hookUrl); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < COMPLETION_SAMPLES; i += 1) samples.push(await deliveryToCompleted(http, hookUrl));
+  return { ...acks, duplicateAnswer200: duplicateOk, backlogDrainMsAfter: round(backlogDrainMs, 0), delivery_to_completed_ms: { samples: samples.length, ...stats(samples) } };
+}
+
+/** 10k hourly schedules, all due at the same tick, caught by repeated `POST /api/admin/tick`. */
+async function schedules(app: RunningThodare): Promise<{ ack: Json; schedules: Json }> {
+  const http = new Http(app.url!);
+  await http.signUp('sched');
+  const workflowId = await http.oneStepWorkflow('hourly');
+  // Acks again with no worker in the process (the runs only queue).
+  const hook = await http.expect(201, 'POST', `/api/workflows/${workflowId}/webhooks`, {});
+  await pooled(100, 8, async (i) => void (await http.call('POST', String(hook.url), { warm: i })));
+  const ack = await ackThroughput(http, String(hook.url), 'api-only');
+
+  const nextFire = new Map<string, number>();
+  const createBegan = performance.now();
+  await pooled(SCHEDULES, CREATE_CONCURRENCY, async () => {
+    const created = await http.expect(201, 'POST', '/api/schedules', { workflowId, cron: '0 * * * *', overlap: 'allow' });
+    const at = String(created.nextFireAt);
+    nextFire.set(at, (nextFire.get(at) ?? 0) + 1);
+  });
+  const createMs = performance.now() - createBegan;
+  // All share the next top of the hour unless the creation crossed one: then the latest.
+  const tick = Math.max(...[...nextFire.keys()].map((at) => Date.parse(at)));
+  const base = tick + 500;
+
+  const fired = new Set<string>();
+  let fires = 0;
+  let skipped = 0;
+  let buffered = 0;
+  const lateness: number[] = [];
+  const passes: { fired: number; skipped: number; ms: number }[] = [];
+  let lastFireMs = 0;
+  const began = performance.now();
+  for (let i = 0; i < MAX_PASSES && fired.size + skipped < SCHEDULES; i += 1) {
+    const callStarted = performance.now();
+    const now = new Date(base + (callStarted - began)).toISOString();
+    const result = await http.expect(200, 'POST', '/api/admin/tick', { now });
+    const returned = performance.now() - began;
+    const passFired = result.fired as { scheduleId: string }[];
+    const passSkipped = result.skipped as unknown[];
+    buffered += (result.buffered as unknown[] | undefined)?.length ?? 0;
+    for (const f of passFired) {
+      fired.add(f.scheduleId);
+      lateness.push(returned);
+    }
+    fires += passFired.length;
+    skipped += passSkipped.length;
+    passes.push({ fired: passFired.length, skipped: passSkipped.length, ms: round(performance.now() - callStarted, 0) });
+    if (passFired.length > 0) lastFireMs = returned;
+    if (passFired.length === 0 && passSkipped.length === 0) break; // nothing due any more
+  }
+  const late = stats(lateness);
+  return {
+    ack,
+    schedules: {
+      schedules: SCHEDULES,
+      createMs: round(createMs, 0),
+      createsPerSec: round(SCHEDULES / (createMs / 1000), 0),
+      createConcurrency: CREATE_CONCURRENCY,
+      tick: new Date(tick).toISOString(),
+      distinctNextFireAt: nextFire.size,
+      schedulesFired: fired.size,
+      fires,
+      skipped,
+      buffered,
+      passes,
+      all_fired_ms: round(lastFireMs, 0),
+      fires_per_s: round(fires / (lastFireMs / 1000), 0),
+      fire_lateness_ms: late,
+      target_p99_le_1000ms_met: late.p99 <= 1000,
+    },
+  };
+}
+
+/**
+ * The triggers of issue 10 over HTTP: inbound webhook acks/s with 32 senders (API + worker in one
+ * process, then API only) and delivery → completed for a 1-step workflow; then 10,000 hourly
+ * schedules due at one tick, caught by back-to-back scheduler passes (`POST /api/admin/tick`,
+ * ≤ 2,000 schedules each) in an API-only process, so no worker executes the fired runs meanwhile
+ * and no real-clock scheduler loop races the passes.
+ */
+export async function benchTriggers(): Promise<Record<string, unknown>> {
+  const db = await benchDatabase();
+  const config = benchConfig(db);
+  const pool = db.pool(1);
+  try {
+    const both = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+    let hooks: Json;
+    try {
+      hooks = await webhooks(both, pool);
+    } finally {
+      await both.close();
+    }
+    const apiOnly = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
+    let scheduled: { ack: Json; schedules: Json };
+    try {
+      scheduled = await schedules(apiOnly);
+    } finally {
+      await apiOnly.close();
+    }
+    return {
+      benchmark: 'triggers',
+      database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      schedules_10k: { ...scheduled.schedules, roles: 'api only (worker: false): fired runs queue, nothing executes them' },
+      webhooks: {
+        senders: SENDERS,
+        workerOn: { ...hooks, roles: 'api + worker in one process' },
+        apiOnly: { ...scheduled.ack, roles: 'api only (worker: false)' },
+        target_acks_per_s_ge_500_met: Number((hooks as { acksPerSec: number }).acksPerSec) >= 500,
+      },
+      targets: {
+        schedules_10k: 'fire lateness p99 <= 1 s',
+        webhooks: '>= 500 deliveries acknowledged/s',
+      },
+    };
+  } finally {
+    await db.close();
+  }
+}
