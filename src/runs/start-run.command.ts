@@ -22,7 +22,7 @@ import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
 import { requestHash } from '../http/request-hash';
 import { runHeadOf } from '../run-queue/run-state.queries';
-import { claimIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-keys';
+import { claimIdempotencyKey, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
 
 /** The answer to a run start. */
 export interface StartedRun {
@@ -113,31 +113,32 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     );
     const state = this.runs.decider.fold(events);
     const started: StartedRun = { runId, status: state.status, workflowVersion: pinned.version };
+    const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) } : undefined;
+    const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client }));
     if (options.client) {
-      const client = options.client;
-      if (options.idempotencyKey) {
-        const claim = await claimIdempotencyKey(client, RUN_START_KEYS, { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) }, { runId });
-        if (claim.kind === 'duplicate') return this.earlier(client, claim.result.runId);
-      }
-      await this.runs.append(state, 0, events, { metadata, notify: true, client });
-      return this.logged(started, workflowId);
+      const result = await record(options.client);
+      return result.duplicate ? result : this.logged(result, workflowId);
     }
-    if (!options.idempotencyKey) {
+    if (!keyed) {
       const status = await this.handoff.tryStart(events[0]!, metadata);
       if (status) return this.logged({ ...started, status }, workflowId);
       await this.runs.append(state, 0, events, { metadata, notify: true });
       return this.logged(started, workflowId);
     }
-    const request = { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) };
-    const result = await inTransaction(this.pool, async (client) => {
-      const claim = await claimIdempotencyKey(client, RUN_START_KEYS, request, { runId });
-      if (claim.kind === 'duplicate') return this.earlier(client, claim.result.runId);
-      await this.runs.append(state, 0, events, { metadata, notify: true, client });
-      return started;
-    });
+    const result = await inTransaction(this.pool, record);
     if (result.duplicate) return result;
     this.changes.emit(runId, { version: 1, ended: false });
     return this.logged(result, workflowId);
+  }
+
+  /** In `client`'s transaction: claims the key (an earlier start with it answers instead), then records the start. */
+  private async recordIn(client: PoolClient, started: StartedRun, keyed: KeyedRequest | undefined, append: () => Promise<void>): Promise<StartedRun> {
+    if (keyed) {
+      const claim = await claimIdempotencyKey(client, RUN_START_KEYS, keyed, { runId: started.runId });
+      if (claim.kind === 'duplicate') return this.earlier(client, claim.result.runId);
+    }
+    await append();
+    return started;
   }
 
   /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */

@@ -6,8 +6,8 @@ import { assertNever } from '../domain/assert-never';
 import { derivedId } from '../event-store/derived-id';
 import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
+import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
-const WORKFLOW_PREFIX = 'workflow-';
 type WorkflowFact =
   | { type: 'WorkflowCreated' | 'WorkflowPatched'; data: { workflow: SerializedWorkflow } }
   | { type: 'WorkflowDeleted'; data: unknown };
@@ -30,7 +30,7 @@ export const schedulesProjection: Projection = {
   handles: [...SCHEDULE_EVENT_TYPES, 'WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
   tables: ['schedules', 'schedule_ticks'],
   async apply(db, event) {
-    if (event.streamId.startsWith(WORKFLOW_PREFIX)) return applyWorkflowFact(db, event as RecordedEvent<WorkflowFact['type']>);
+    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event as RecordedEvent<WorkflowFact['type']>);
     return applyScheduleFact(db, event);
   },
 };
@@ -44,7 +44,7 @@ interface Row {
 }
 
 async function applyWorkflowFact(db: Queryable, event: RecordedEvent<WorkflowFact['type']>): Promise<void> {
-  const workflowId = event.streamId.slice(WORKFLOW_PREFIX.length);
+  const workflowId = workflowIdOf(event.streamId);
   const at = event.recordedAt;
   if (event.type === 'WorkflowDeleted') {
     await db.query(
@@ -63,8 +63,7 @@ async function applyWorkflowFact(db: Queryable, event: RecordedEvent<WorkflowFac
   );
   if (!trigger?.definition || !keepId) return;
   const definition = trigger.definition;
-  const { rows } = await db.query<Row>('SELECT cron, timezone, state, cursor_at, end_at FROM schedules WHERE schedule_id = $1', [keepId]);
-  const existing = rows[0];
+  const existing = await findRow(db, keepId);
   if (!existing) {
     await db.query(
       `INSERT INTO schedules (schedule_id, organization_id, workflow_id, source, block_id, cron, timezone, input, end_at, overlap,
@@ -178,9 +177,13 @@ async function applyScheduleFact(db: Queryable, event: RecordedEvent): Promise<v
   }
 }
 
-async function rowOf(db: Queryable, scheduleId: string): Promise<Row> {
+async function findRow(db: Queryable, scheduleId: string): Promise<Row | undefined> {
   const { rows } = await db.query<Row>('SELECT cron, timezone, state, cursor_at, end_at FROM schedules WHERE schedule_id = $1', [scheduleId]);
-  const row = rows[0];
+  return rows[0];
+}
+
+async function rowOf(db: Queryable, scheduleId: string): Promise<Row> {
+  const row = await findRow(db, scheduleId);
   if (!row) throw new Error(`schedule ${scheduleId} has no row`);
   return row;
 }

@@ -5,8 +5,8 @@ import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { derivedId } from '../event-store/derived-id';
 import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
+import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
-const WORKFLOW_PREFIX = 'workflow-';
 
 /** The id of the webhook a workflow's trigger block defines: the same on every rebuild. */
 export function workflowWebhookId(workflowId: string, blockId: string): string {
@@ -25,13 +25,13 @@ export const webhooksProjection: Projection = {
   handles: [...WEBHOOK_EVENT_TYPES, 'WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
   tables: ['webhooks', 'webhook_deliveries'],
   async apply(db, event) {
-    if (event.streamId.startsWith(WORKFLOW_PREFIX)) return applyWorkflowFact(db, event);
+    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event);
     return applyWebhookFact(db, event);
   },
 };
 
 async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<void> {
-  const workflowId = event.streamId.slice(WORKFLOW_PREFIX.length);
+  const workflowId = workflowIdOf(event.streamId);
   const at = event.recordedAt;
   if (event.type === 'WorkflowDeleted') {
     // Every webhook of a deleted workflow stops: a delivery is 404 from here on.
