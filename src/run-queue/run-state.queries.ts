@@ -16,6 +16,16 @@ export async function runHeadOf(db: Queryable, runId: string): Promise<{ status:
   return rows[0] && { status: rows[0].status, workflowVersion: rows[0].workflow_version };
 }
 
+/** Which of `runIds` have not ended (queued, running, sleeping or waiting), in one read. */
+export async function activeRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
+  if (runIds.length === 0) return new Set();
+  const { rows } = await db.query<{ run_id: string }>(
+    "SELECT run_id FROM run_state WHERE run_id = ANY($1) AND status NOT IN ('completed', 'failed', 'cancelled')",
+    [runIds],
+  );
+  return new Set(rows.map((row) => row.run_id));
+}
+
 /** One row of a run listing. `seq` (the position of `RunStarted`) is the keyset. */
 export interface RunRow {
   run_id: string;

@@ -14,6 +14,7 @@ import type { RunStatus } from '../domain/run/run.state';
 import { validateRunInput } from '../domain/workflow/run-input';
 import { validateWorkflow } from '../domain/workflow/validate-workflow';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
+import type { ValidationError } from '../domain/workflow/validation-error';
 import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
@@ -91,13 +92,14 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
 
   private readonly specs: SpecLookup;
   private readonly log = new Logger('runs');
+  private readonly validations = new WeakMap<SerializedWorkflow, ValidationError[]>();
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
     const input = command.input ?? {};
     const pinned = options.workflow ?? (await getCurrentWorkflow(this.pool, organizationId, workflowId));
     if (!pinned) throw new NotFound('workflow');
-    const errors = validateWorkflow(pinned.workflow, this.catalog, { templateEnv: this.config.templateEnv });
+    const errors = this.validationOf(pinned.workflow);
     if (errors.length > 0) {
       throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
     }
@@ -139,6 +141,20 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     }
     await append();
     return started;
+  }
+
+  /**
+   * The workflow's validation errors, computed once per workflow object: a caller that starts
+   * many runs of one pinned workflow (a scheduler pass) pays for one validation, not one per run.
+   * The catalog and settings never change in a process, and a pinned workflow is never mutated.
+   */
+  private validationOf(workflow: SerializedWorkflow): ValidationError[] {
+    let errors = this.validations.get(workflow);
+    if (!errors) {
+      errors = validateWorkflow(workflow, this.catalog, { templateEnv: this.config.templateEnv });
+      this.validations.set(workflow, errors);
+    }
+    return errors;
   }
 
   /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */

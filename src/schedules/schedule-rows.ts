@@ -111,17 +111,24 @@ export async function lockDueSchedule(db: Queryable, scheduleId: string, now: Da
   return rows[0];
 }
 
-/** Schedules with work at `now`, most overdue first (buffered ones last). */
-export async function dueScheduleIds(db: Queryable, now: Date, limit: number, organizationId?: string): Promise<string[]> {
-  const { rows } = await db.query<{ schedule_id: string }>(
-    `SELECT schedule_id FROM (
-       (SELECT schedule_id, next_fire_at FROM schedules WHERE next_fire_at <= $1 AND ($3::text IS NULL OR organization_id = $3) ORDER BY next_fire_at LIMIT $2)
-       UNION
-       (SELECT schedule_id, NULL FROM schedules WHERE buffered_tick IS NOT NULL AND state = 'active' AND ($3::text IS NULL OR organization_id = $3) LIMIT $2)
-     ) due ORDER BY next_fire_at NULLS LAST LIMIT $2`,
+/**
+ * Up to `limit` schedules with work at `now` — most overdue first, then buffered ticks waiting
+ * to retry — locked for the caller's transaction. SKIP LOCKED applies while scanning, so
+ * concurrent callers each get rows nobody else holds.
+ */
+export async function lockDueSchedules(db: Queryable, now: Date, limit: number, organizationId?: string): Promise<ScheduleRow[]> {
+  const { rows: due } = await db.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM schedules WHERE next_fire_at <= $1 AND state = 'active' AND ($3::text IS NULL OR organization_id = $3)
+     ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit, organizationId ?? null],
   );
-  return rows.map((row) => row.schedule_id);
+  if (due.length === limit) return due;
+  const { rows: buffered } = await db.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM schedules WHERE buffered_tick IS NOT NULL AND state = 'active' AND ($2::text IS NULL OR organization_id = $2)
+       AND NOT (schedule_id = ANY($3)) LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit - due.length, organizationId ?? null, due.map((row) => row.schedule_id)],
+  );
+  return [...due, ...buffered];
 }
 
 /** The earliest fire time of any active schedule (the scheduler sleeps until then, within its poll interval). */

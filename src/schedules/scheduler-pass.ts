@@ -13,11 +13,11 @@ import { validateWorkflow } from '../domain/workflow/validate-workflow';
 import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { runHeadOf } from '../run-queue/run-state.queries';
+import { activeRunIds, runHeadOf } from '../run-queue/run-state.queries';
 import { CancelRunCommand } from '../runs/cancel-run.command';
 import { StartRunCommand, type PinnedWorkflow } from '../runs/start-run.command';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
-import { dueScheduleIds, lockDueSchedule, type ScheduleRow } from './schedule-rows';
+import { lockDueSchedule, lockDueSchedules, type ScheduleRow } from './schedule-rows';
 
 /** What one pass did: API.md `POST /api/admin/tick`. */
 export interface PassResult {
@@ -28,18 +28,29 @@ export interface PassResult {
 
 /** Schedules one pass takes at most; the rest wait for the next pass (a second later at most). */
 const PASS_LIMIT = 2000;
-/** Schedules handled at once, each in its own transaction. */
-const PASS_CONCURRENCY = 8;
+/** Schedules per transaction: one commit and a few reads serve them all. */
+const BATCH_SIZE = 100;
+/** Batches in flight at once, each in its own transaction. */
+const PASS_CONCURRENCY = 4;
+
+/** `cancel_other`: a run to ask to stop once the tick that replaces it committed. */
+interface CancelRequest {
+  organizationId: string;
+  runId: string;
+  reason: string;
+}
 
 type WorkflowStatus = { kind: 'runnable'; pinned: PinnedWorkflow } | { kind: 'not_runnable' } | { kind: 'deleted' };
 
 /**
- * Fires due ticks. Each schedule is handled in one transaction holding its row lock (SKIP
- * LOCKED, so racing schedulers split the due schedules): the plan (pure, `planDueTicks`), every
- * run it starts (idempotency key `sched:<id>:<tick>`), and its schedule events appended at the
- * row's stream version, whose inline projection inserts the fired tick under a unique index.
- * A tick therefore fires exactly once however many schedulers race, and a crash anywhere before
- * the commit leaves nothing behind for the next pass to trip on.
+ * Fires due ticks. Due schedules are taken in batches, each in one transaction that holds their
+ * rows (SKIP LOCKED, so racing schedulers split the due schedules instead of queueing on them):
+ * the plan of each (pure, `planDueTicks`), every run it starts (idempotency key
+ * `sched:<id>:<tick>`), and its schedule events appended at the row's stream version, whose
+ * inline projection inserts each fired tick under a unique index. A tick therefore fires exactly
+ * once however many schedulers race, and a crash anywhere before the commit leaves nothing
+ * behind. A batch that fails is retried one schedule per transaction, so one bad schedule never
+ * holds the others back.
  */
 @Injectable()
 export class SchedulerPass {
@@ -53,24 +64,69 @@ export class SchedulerPass {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  /** Fires every tick due by `now` (of one organization's schedules when given). */
+  /** Fires every tick due by `now` (of one organization's schedules when given), at most `PASS_LIMIT` schedules. */
   async pass(now: Date, metadata: EventMetadata, organizationId?: string): Promise<PassResult> {
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
-    const ids = await dueScheduleIds(this.pool, now, PASS_LIMIT, organizationId);
-    let next = 0;
+    // One pass checks each workflow once, however many of its schedules are due.
+    const workflows = new Map<string, Promise<WorkflowStatus>>();
+    let taken = 0;
     const lane = async (): Promise<void> => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        try {
-          merge(result, await this.passOne(id, now, metadata));
-        } catch (error) {
-          // One schedule's trouble (a lost race past SKIP LOCKED, a bad row) never stops the others.
-          this.log.warn({ scheduleId: id, err: error }, 'schedule pass failed; retried on the next pass');
-        }
+      while (taken < PASS_LIMIT) {
+        const limit = Math.min(BATCH_SIZE, PASS_LIMIT - taken);
+        taken += limit;
+        const handled = await this.batch(now, limit, metadata, workflows, organizationId).catch((error: unknown) => {
+          this.log.warn({ err: error }, 'scheduler batch failed; retrying on the next pass');
+          return undefined;
+        });
+        if (!handled) return;
+        merge(result, handled.result);
+        if (handled.count < limit) return;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PASS_CONCURRENCY, ids.length) }, lane));
+    await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
     return result;
+  }
+
+  /** One transaction over up to `limit` due schedules; how many it held, and what it did. */
+  private async batch(
+    now: Date,
+    limit: number,
+    metadata: EventMetadata,
+    workflows: Map<string, Promise<WorkflowStatus>>,
+    organizationId?: string,
+  ): Promise<{ count: number; result: PassResult }> {
+    let ids: string[] = [];
+    try {
+      const outcome = await inTransaction(this.pool, async (client) => {
+        const rows = await lockDueSchedules(client, now, limit, organizationId);
+        ids = rows.map((row) => row.schedule_id);
+        const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id ? [row.last_run_id] : [])));
+        const result: PassResult = { fired: [], skipped: [], buffered: [] };
+        const cancel: CancelRequest[] = [];
+        for (const row of rows) {
+          const status = workflows.get(row.workflow_id) ?? this.workflowStatus(client, row);
+          workflows.set(row.workflow_id, status);
+          const recorded = await this.recordDue(client, row, now, await status, row.last_run_id !== null && active.has(row.last_run_id), metadata);
+          merge(result, recorded.result);
+          cancel.push(...recorded.cancel);
+        }
+        return { result, cancel };
+      });
+      await this.cancelOthers(outcome.cancel, metadata);
+      return { count: ids.length, result: outcome.result };
+    } catch (error) {
+      if (ids.length === 0) throw error;
+      this.log.warn({ err: error, schedules: ids.length }, 'scheduler batch failed; handling its schedules one by one');
+      const result: PassResult = { fired: [], skipped: [], buffered: [] };
+      for (const id of ids) {
+        try {
+          merge(result, await this.passOne(id, now, metadata));
+        } catch (single) {
+          this.log.warn({ scheduleId: id, err: single }, 'schedule pass failed; retried on the next pass');
+        }
+      }
+      return { count: ids.length, result };
+    }
   }
 
   private async passOne(scheduleId: string, now: Date, metadata: EventMetadata): Promise<PassResult> {
@@ -78,25 +134,29 @@ export class SchedulerPass {
       const row = await lockDueSchedule(client, scheduleId, now);
       if (!row) return undefined;
       const workflow = await this.workflowStatus(client, row);
-      const lastRunActive = await this.runActive(client, row.last_run_id);
-      const steps = planDueTicks(
-        {
-          spec: { cron: row.cron, timezone: row.timezone },
-          overlap: row.overlap,
-          catchupWindowSec: row.catchup_window_sec,
-          endAt: row.end_at,
-          cursor: row.cursor_at,
-          bufferedTick: row.buffered_tick,
-          lastRunActive,
-          workflow: workflow.kind,
-        },
-        now,
-      );
-      return this.record(client, row, steps, 'schedule', workflow, metadata);
+      return this.recordDue(client, row, now, workflow, await this.runActive(client, row.last_run_id), metadata);
     });
     if (!outcome) return { fired: [], skipped: [], buffered: [] };
     await this.cancelOthers(outcome.cancel, metadata);
     return outcome.result;
+  }
+
+  /** Plans the locked row's due ticks and records them. */
+  private recordDue(client: PoolClient, row: ScheduleRow, now: Date, workflow: WorkflowStatus, lastRunActive: boolean, metadata: EventMetadata) {
+    const steps = planDueTicks(
+      {
+        spec: { cron: row.cron, timezone: row.timezone },
+        overlap: row.overlap,
+        catchupWindowSec: row.catchup_window_sec,
+        endAt: row.end_at,
+        cursor: row.cursor_at,
+        bufferedTick: row.buffered_tick,
+        lastRunActive,
+        workflow: workflow.kind,
+      },
+      now,
+    );
+    return this.record(client, row, steps, 'schedule', workflow, metadata);
   }
 
   /**
@@ -111,9 +171,9 @@ export class SchedulerPass {
     origin: TickOrigin,
     workflow: WorkflowStatus,
     metadata: EventMetadata,
-  ): Promise<{ result: PassResult; cancel: { organizationId: string; runId: string; reason: string }[] }> {
+  ): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
-    const cancel: { organizationId: string; runId: string; reason: string }[] = [];
+    const cancel: CancelRequest[] = [];
     const events: ScheduleEvent[] = [];
     let lastRunId = row.last_run_id;
     let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
@@ -172,7 +232,7 @@ export class SchedulerPass {
   }
 
   /** `cancel_other`: after the new run committed, ask the one it replaces to stop (already ended: nothing to do). */
-  async cancelOthers(runs: readonly { organizationId: string; runId: string; reason: string }[], metadata: EventMetadata): Promise<void> {
+  async cancelOthers(runs: readonly CancelRequest[], metadata: EventMetadata): Promise<void> {
     for (const run of runs) {
       await this.commands.execute(new CancelRunCommand(run.organizationId, run.runId, metadata, run.reason)).catch((error: unknown) => {
         if ((error as { code?: string }).code !== 'run_finished') this.log.warn({ runId: run.runId, err: error }, 'cancel_other could not cancel the previous run');
