@@ -11,7 +11,11 @@ export interface PgThrottlerRecord extends ThrottlerStorageRecord, BudgetState {
 /**
  * One statement per request, on the database clock so every instance agrees on time. The row
  * lock taken by ON CONFLICT serialises concurrent requests for one key, so counts are exact.
- * `excluded.seen_at` is this request's "now"; every SET expression reads the old row (`b`).
+ * This request's "now" is its clock reading, but never earlier than the reading of the request
+ * before it on this key (`greatest(b.seen_at, excluded.seen_at)`): the clock is read before the
+ * row lock, so a request that waited for the lock may carry an older reading than the one that
+ * held it, and counting from that older time would report the same `remaining` twice.
+ * Every SET expression reads the old row (`b`).
  * $2 = emission (µs), $3 = burst (µs); see `gcraStep` for the same rule in TypeScript.
  */
 const INCREMENT = `
@@ -19,10 +23,10 @@ INSERT INTO rate_limit_buckets AS b (key, tat, seen_at, admitted)
 SELECT $1, clock.now_us + $2::bigint, clock.now_us, true
 FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now_us) AS clock
 ON CONFLICT (key) DO UPDATE SET
-  admitted = greatest(b.tat, excluded.seen_at) + $2::bigint - excluded.seen_at <= $3::bigint,
-  tat = CASE WHEN greatest(b.tat, excluded.seen_at) + $2::bigint - excluded.seen_at <= $3::bigint
-             THEN greatest(b.tat, excluded.seen_at) + $2::bigint ELSE b.tat END,
-  seen_at = excluded.seen_at
+  admitted = greatest(b.tat, b.seen_at, excluded.seen_at) + $2::bigint - greatest(b.seen_at, excluded.seen_at) <= $3::bigint,
+  tat = CASE WHEN greatest(b.tat, b.seen_at, excluded.seen_at) + $2::bigint - greatest(b.seen_at, excluded.seen_at) <= $3::bigint
+             THEN greatest(b.tat, b.seen_at, excluded.seen_at) + $2::bigint ELSE b.tat END,
+  seen_at = greatest(b.seen_at, excluded.seen_at)
 RETURNING tat, seen_at, admitted`;
 
 /** A bucket whose tat has passed holds a full budget: deleting it changes nothing. */
