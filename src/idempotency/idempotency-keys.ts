@@ -42,11 +42,13 @@ interface Row {
  * Claims `request.key` in the caller's transaction, recording the answer the caller will give,
  * so an answer is recorded if and only if the caller's work commits. A twin claiming the same
  * key at the same time waits on the primary key until this transaction ends, then replays.
- * An expired key is replaced; other expired keys of the organization go on the way.
+ * An expired key is replaced; a claim in a scope whose keys expire also prunes the organization's
+ * other expired keys on the way (a claim of keys kept forever — run starts, schedule ticks —
+ * skips that round trip: it has nothing of its own to prune).
  * Throws `IdempotencyConflict` when a live key was recorded with another body.
  */
 export async function claimIdempotencyKey<R>(client: PoolClient, scope: IdempotencyScope, request: KeyedRequest, result: R): Promise<Claim<R>> {
-  await pruneExpired(client, scope, request);
+  if (scope.retentionMs !== null) await pruneExpired(client, scope, request);
   // A live row we collided with can expire and be pruned before we read it: then claim again.
   for (let tries = 0; tries < 3; tries++) {
     if (await insertOrReplaceExpired(client, scope, request, result)) return { kind: 'claimed' };

@@ -146,30 +146,24 @@ async function applyScheduleFact(db: Queryable, event: RecordedEvent): Promise<v
     case 'ScheduleDeleted':
       await setState(db, event, scheduleId, { state: 'deleted', next: null });
       return;
-    case 'ScheduleFired':
-      await recordTick(db, event, scheduleId, { tick: fact.data.tick, outcome: 'fired', runId: fact.data.runId, origin: fact.data.origin });
-      await db.query(
-        `UPDATE schedules SET last_run_id = $2, last_scheduled_at = $3,
-                buffered_tick = CASE WHEN buffered_tick = $3 THEN NULL ELSE buffered_tick END
-         WHERE schedule_id = $1`,
-        [scheduleId, fact.data.runId, fact.data.tick],
-      );
-      await advance(db, event, scheduleId, fact.data.origin === 'schedule' ? fact.data.tick : null);
+    case 'ScheduleFired': {
+      const { tick, runId, origin } = fact.data;
+      await advance(db, event, scheduleId, { tick, outcome: 'fired', runId, origin }, origin === 'schedule' ? tick : null, { lastRun: { runId, tick } });
       return;
+    }
     case 'ScheduleTickBuffered':
-      await recordTick(db, event, scheduleId, { tick: fact.data.tick, outcome: 'buffered', origin: 'schedule' });
-      await db.query('UPDATE schedules SET buffered_tick = $2 WHERE schedule_id = $1', [scheduleId, fact.data.tick]);
-      await advance(db, event, scheduleId, fact.data.tick);
+      await advance(db, event, scheduleId, { tick: fact.data.tick, outcome: 'buffered', origin: 'schedule' }, fact.data.tick, { bufferedTick: fact.data.tick });
       return;
     case 'ScheduleTickSkipped': {
       const { tick, reason, origin, through, count } = fact.data;
-      await recordTick(db, event, scheduleId, { tick, outcome: 'skipped', reason, origin, ...(through ? { through } : {}), ...(count ? { count } : {}) });
+      const entry: TickEntry = { tick, outcome: 'skipped', reason, origin, ...(through ? { through } : {}), ...(count ? { count } : {}) };
       if (reason === 'ended' || reason === 'workflow_deleted') {
+        await recordTick(db, event, scheduleId, entry);
         await setState(db, event, scheduleId, { state: reason, cursor: tick, next: null });
         return;
       }
       // Skips while paused are recorded just before the resume; they do not move the cursor themselves.
-      await advance(db, event, scheduleId, origin === 'schedule' && reason !== 'paused' ? (through ?? tick) : null);
+      await advance(db, event, scheduleId, entry, origin === 'schedule' && reason !== 'paused' ? (through ?? tick) : null, {});
       return;
     }
     default:
@@ -215,28 +209,60 @@ async function setState(
   );
 }
 
-/** Moves the cursor forward to `tick` (never back) and recomputes the next fire time of an active schedule. */
-async function advance(db: Queryable, event: RecordedEvent, scheduleId: string, tick: string | null): Promise<void> {
-  const row = await rowOf(db, scheduleId);
-  const cursor = tick && new Date(tick) > row.cursor_at ? new Date(tick) : row.cursor_at;
-  await db.query('UPDATE schedules SET cursor_at = $2, next_fire_at = $3, stream_version = $4, updated_at = $5 WHERE schedule_id = $1', [
-    scheduleId,
-    cursor,
-    row.state === 'active' ? nextAfter(definitionOf(row), cursor) : null,
-    event.streamVersion,
-    event.recordedAt,
-  ]);
+interface TickEntry {
+  tick: string;
+  outcome: 'fired' | 'skipped' | 'buffered';
+  origin: string;
+  runId?: string;
+  reason?: string;
+  through?: string;
+  count?: number;
 }
 
-async function recordTick(
+const INSERT_TICK = `INSERT INTO schedule_ticks (global_position, schedule_id, organization_id, tick, outcome, reason, run_id, through_tick, tick_count, origin, recorded_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+
+function tickValues(event: RecordedEvent, scheduleId: string, entry: TickEntry): unknown[] {
+  const { tick, outcome, reason, runId, through, count, origin } = entry;
+  return [event.globalPosition, scheduleId, event.organizationId, tick, outcome, reason ?? null, runId ?? null, through ?? null, count ?? 1, origin, event.recordedAt];
+}
+
+async function recordTick(db: Queryable, event: RecordedEvent, scheduleId: string, entry: TickEntry): Promise<void> {
+  await db.query(INSERT_TICK, tickValues(event, scheduleId, entry));
+}
+
+/**
+ * Records a ledger entry and, in the same statement, moves the cursor forward to `cursorTick`
+ * (never back), recomputes the next fire time of an active schedule, and applies the entry's
+ * effect on the row: a fired tick becomes the last run (and leaves the buffer if it waited
+ * there); a buffered tick waits there.
+ */
+async function advance(
   db: Queryable,
   event: RecordedEvent,
   scheduleId: string,
-  tick: { tick: string; outcome: 'fired' | 'skipped' | 'buffered'; origin: string; runId?: string; reason?: string; through?: string; count?: number },
+  entry: TickEntry,
+  cursorTick: string | null,
+  effect: { lastRun?: { runId: string; tick: string }; bufferedTick?: string },
 ): Promise<void> {
+  const row = await rowOf(db, scheduleId);
+  const cursor = cursorTick && new Date(cursorTick) > row.cursor_at ? new Date(cursorTick) : row.cursor_at;
   await db.query(
-    `INSERT INTO schedule_ticks (global_position, schedule_id, organization_id, tick, outcome, reason, run_id, through_tick, tick_count, origin, recorded_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [event.globalPosition, scheduleId, event.organizationId, tick.tick, tick.outcome, tick.reason ?? null, tick.runId ?? null, tick.through ?? null, tick.count ?? 1, tick.origin, event.recordedAt],
+    `WITH tick AS (${INSERT_TICK})
+     UPDATE schedules SET cursor_at = $13, next_fire_at = $14, stream_version = $15, updated_at = $11,
+       last_run_id = coalesce($16, last_run_id), last_scheduled_at = coalesce($17::timestamptz, last_scheduled_at),
+       buffered_tick = CASE WHEN $18::timestamptz IS NOT NULL THEN $18::timestamptz
+                            WHEN buffered_tick = $17::timestamptz THEN NULL ELSE buffered_tick END
+     WHERE schedule_id = $12`,
+    [
+      ...tickValues(event, scheduleId, entry),
+      scheduleId,
+      cursor,
+      row.state === 'active' ? nextAfter(definitionOf(row), cursor) : null,
+      event.streamVersion,
+      effect.lastRun?.runId ?? null,
+      effect.lastRun?.tick ?? null,
+      effect.bufferedTick ?? null,
+    ],
   );
 }
