@@ -26,6 +26,7 @@ import { RunsModule } from '../runs/runs.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
 import { SchedulesModule } from '../schedules/schedules.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AuditModule } from '../audit/audit.module';
 
 /** Which parts of Thodare this process runs (`thodare start` = both). */
 export interface Roles {
@@ -55,6 +56,7 @@ export class AppModule {
         RunsModule.register({ http: roles.api }),
         SchedulesModule.register({ http: roles.api, loop: roles.worker }),
         ...(roles.api ? [WebhooksModule] : []),
+        AuditModule.register({ http: roles.api, checkpointer: roles.worker }),
         ...(roles.worker ? [RunWorkerModule] : []),
       ],
       controllers: roles.api ? [HealthController, RootController, DocsController] : [],

@@ -1,3 +1,4 @@
+import { auditSealerProjection } from '../audit/sealer.projection';
 import { apiKeysProjection } from '../api-keys/api-keys.projection';
 import { invitationsProjection } from '../organizations/invitations.projection';
 import { membershipsProjection } from '../organizations/memberships.projection';
@@ -34,6 +35,8 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   // triggers (issue 10)
   schedulesProjection,
   webhooksProjection,
+  // the audit trail (issue 11)
+  auditSealerProjection,
 ];
 
 export function findProjection(name: string): Projection | undefined {

@@ -13,6 +13,7 @@ import { SchedulesModule } from '../schedules/schedules.module';
 import { ProjectionWorker } from '../worker/projection-worker.service';
 import { MetricsModule } from '../metrics/metrics.module';
 import { WorkerProbeServer } from '../metrics/worker-probe.server';
+import { AuditModule } from '../audit/audit.module';
 
 /** `thodare worker`: no HTTP, only the background work. */
 @Module({})
@@ -30,6 +31,7 @@ export class WorkerAppModule {
         RunsModule.register({ http: false }),
         SchedulesModule.register({ http: false, loop: true }),
         RunWorkerModule,
+        AuditModule.register({ http: false, checkpointer: true }),
       ],
       providers: [ProjectionWorker, WorkerProbeServer],
     };

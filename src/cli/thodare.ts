@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
 import { adminCreate } from './admin';
+import { auditVerify } from './audit';
 import { displayUrl, resolveDatabase } from './database';
 import { rebuild } from './rebuild';
 import { serve } from './serve';
@@ -44,6 +45,19 @@ export async function main(argv: string[]): Promise<void> {
   projections.command('rebuild').argument('<name>', 'the projection to rebuild from position zero')
     .description('rebuild one read model from the event store')
     .action((name: string) => run((config) => rebuild(config, name, print)));
+
+  const audit = program.command('audit').description('the audit trail');
+  audit.command('verify').argument('<bundle>', 'a bundle from GET /api/audit/export')
+    .description('verify an audit bundle offline: structure, digests, hash chain, Merkle roots and signatures')
+    .option('--public-key <key...>', 'a trusted Ed25519 public key (base64, or @file); repeat for rotated keys')
+    .action((bundle: string, options: { publicKey?: string[] }) => {
+      try {
+        process.exitCode = auditVerify(bundle, options, print, (line) => process.stderr.write(`${line}\n`));
+      } catch (error) {
+        process.stderr.write(`thodare: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 2;
+      }
+    });
 
   await program.parseAsync(argv);
 }

@@ -67,6 +67,12 @@ const configSchema = z.object({
   THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
   THODARE_PUBLIC_URL: z.url().optional(),
   THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
+  THODARE_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+  THODARE_AUDIT_CHECKPOINT_INTERVAL_MS: positiveInt.default(10_000),
+  THODARE_AUDIT_TRUSTED_KEYS: z
+    .string()
+    .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), 'must be comma-separated base64 Ed25519 public keys (32 bytes each)')
+    .optional(),
 });
 
 export type Config = {
@@ -131,6 +137,12 @@ export type Config = {
   publicUrl: string | undefined;
   /** Deliveries per minute each inbound webhook accepts (429 with Retry-After beyond). */
   webhookRateLimitPerMin: number;
+  /** Ed25519 key (32-byte seed as hex/base64, or PKCS#8 PEM) that signs audit checkpoints; `<dataDir>/audit-signing.key` when unset. */
+  auditSigningKey: string | undefined;
+  /** The least time between two checkpoints of one organization while its events arrive. */
+  auditCheckpointIntervalMs: number;
+  /** Public keys (raw Ed25519, base64) of retired signing keys whose checkpoints verify still trusts. */
+  auditTrustedKeys: string[];
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -149,7 +161,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' || key === 'THODARE_METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(present[key])})`;
+        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' || key === 'THODARE_AUDIT_SIGNING_KEY' || key === 'THODARE_METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(present[key])})`;
         return `${key}: ${issue.message}${shown}`;
       }),
     );
@@ -190,6 +202,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),
     webhookRateLimitPerMin: c.THODARE_WEBHOOK_RATE_LIMIT_PER_MIN,
+    auditSigningKey: c.THODARE_AUDIT_SIGNING_KEY,
+    auditCheckpointIntervalMs: c.THODARE_AUDIT_CHECKPOINT_INTERVAL_MS,
+    auditTrustedKeys: c.THODARE_AUDIT_TRUSTED_KEYS?.split(',').map((k) => k.trim()) ?? [],
   };
 }
 

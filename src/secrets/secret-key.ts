@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Config } from '../config/config';
+import { readOrCreateKeyFile } from '../config/generated-key-file';
 import { CONFIG } from '../database/database.module';
 import { keyId, parseSecretKey } from './secret-cipher';
 
@@ -38,22 +37,8 @@ export class SecretKeyProvider {
   }
 
   private async devKey(): Promise<Buffer> {
-    const dir = resolve(this.config.dataDir);
-    const file = join(dir, 'secret.key');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    // Written aside, then hard-linked into place: link() fails if the file exists, so of two
-    // processes starting together exactly one installs its key, and nobody reads a half-written file.
-    const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    try {
-      await link(temporary, file);
-      this.logger.warn(`THODARE_SECRET_KEY is not set: generated a development key in ${file}; set THODARE_SECRET_KEY in production`);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-      this.logger.warn(`THODARE_SECRET_KEY is not set: using the development key in ${file}; set THODARE_SECRET_KEY in production`);
-    } finally {
-      await unlink(temporary).catch(() => undefined);
-    }
-    return parseSecretKey((await readFile(file, 'utf8')).trim());
+    const { file, contents, created } = await readOrCreateKeyFile(this.config.dataDir, 'secret.key', () => randomBytes(32).toString('hex'));
+    this.logger.warn(`THODARE_SECRET_KEY is not set: ${created ? 'generated a development key in' : 'using the development key in'} ${file}; set THODARE_SECRET_KEY in production`);
+    return parseSecretKey(contents);
   }
 }

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '../event-store/projection';
+import { listAuditKeys, listCheckpoints, sealedThrough } from './audit-rows';
+import { BUNDLE_FORMAT, CHECKPOINTS_FILE, EVENTS_PER_FILE, eventsFile, jsonFile, jsonLine, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleFile, type BundleStart } from './bundle/bundle-format';
+import { tarEnd, tarEntry } from './bundle/tar';
+import { sealEntries, sealStateAfter } from './seal-reads';
+
+export interface ExportRange {
+  from?: Date;
+  to?: Date;
+}
+
+/**
+ * The organization's sealed events recorded in [from, to] as an audit bundle (a tar stream, see
+ * `bundle-format.ts`), in constant memory: events are read a page at a time and written a file
+ * of EVENTS_PER_FILE at a time. The range is contiguous in sequence and runs on to the next
+ * checkpoint, so every exported event is covered by a signature when one exists.
+ */
+export async function* exportBundle(db: Queryable, organizationId: string, range: ExportRange): AsyncGenerator<Buffer> {
+  const createdAt = new Date();
+  const mtime = Math.floor(createdAt.getTime() / 1000);
+  const checkpoints = await listCheckpoints(db, organizationId);
+  const head = await sealedThrough(db, organizationId);
+  const { after, through } = await sequenceRange(db, organizationId, head, range);
+  const coveredThrough = checkpoints.find((c) => c.sequence >= through)?.sequence ?? through;
+  const files: BundleFile[] = [];
+  const file = (name: string, contents: Buffer): Buffer[] => {
+    files.push({ name, sha256: createHash('sha256').update(contents).digest('hex'), bytes: contents.length });
+    return tarEntry(name, contents, mtime);
+  };
+
+  const state = await sealStateAfter(db, organizationId, after);
+  const previous = checkpoints.filter((c) => c.sequence <= after).at(-1);
+  const start: BundleStart = {
+    organizationId,
+    afterSequence: after,
+    throughSequence: coveredThrough,
+    chain: state.chain.toString('hex'),
+    merkleFrontier: state.frontier.encode().toString('hex'),
+    previousCheckpoint: previous ? { number: previous.number, hash: previous.hash } : null,
+    from: range.from?.toISOString() ?? null,
+    to: range.to?.toISOString() ?? null,
+  };
+  yield* file(START_FILE, jsonFile(start));
+
+  let lines: string[] = [];
+  let index = 0;
+  for await (const entry of sealEntries(db, organizationId, after, coveredThrough)) {
+    // A deleted event cannot be exported as it was: the line carries null and verification names it.
+    lines.push(jsonLine({ sequence: entry.sequence, leaf: entry.leaf.toString('hex'), chain: entry.chain.toString('hex'), event: entry.event }));
+    if (lines.length === EVENTS_PER_FILE) {
+      yield* file(eventsFile(++index), Buffer.from(lines.join('')));
+      lines = [];
+    }
+  }
+  if (lines.length > 0 || index === 0) yield* file(eventsFile(++index), Buffer.from(lines.join('')));
+
+  const inRange = checkpoints.filter((c) => c.sequence > after && c.sequence <= coveredThrough);
+  yield* file(CHECKPOINTS_FILE, Buffer.from(inRange.map(jsonLine).join('')));
+  const keys = (await listAuditKeys(db)).map(({ keyId, algorithm, publicKey }) => ({ keyId, algorithm, publicKey }));
+  yield* file(KEYS_FILE, jsonFile(keys));
+  const manifest = { format: BUNDLE_FORMAT, organizationId, createdAt: createdAt.toISOString(), files };
+  yield* tarEntry(MANIFEST_FILE, jsonFile({ ...manifest, digest: manifestDigest(manifest) }), mtime);
+  yield tarEnd();
+}
+
+/** The sealed sequences whose events were recorded in [from, to]: `after < sequence ≤ through`. */
+async function sequenceRange(db: Queryable, organizationId: string, head: number, range: ExportRange): Promise<{ after: number; through: number }> {
+  if (!range.from && !range.to) return { after: 0, through: head };
+  const { rows } = await db.query<{ first: string | null; last: string | null }>(
+    `SELECT min(s.sequence) AS first, max(s.sequence) AS last
+     FROM audit_seals s JOIN events e ON e.global_position = s.global_position
+     WHERE s.organization_id = $1 AND s.sequence <= $2
+       AND ($3::timestamptz IS NULL OR e.recorded_at >= $3) AND ($4::timestamptz IS NULL OR e.recorded_at <= $4)`,
+    [organizationId, head, range.from ?? null, range.to ?? null],
+  );
+  const first = rows[0]?.first;
+  const last = rows[0]?.last;
+  if (first == null || last == null) return { after: head, through: head };
+  return { after: Number(first) - 1, through: Number(last) };
+}

@@ -1,0 +1,76 @@
+import type { Queryable } from '../event-store/projection';
+import type { AuditPublicKey, SignedCheckpoint } from '../domain/audit/checkpoint';
+
+interface CheckpointRow {
+  organization_id: string;
+  number: number;
+  sequence: string;
+  chain_head: string;
+  merkle_root: string;
+  previous_hash: string | null;
+  key_id: string;
+  created_at: string;
+  hash: string;
+  signature: string;
+}
+
+const toCheckpoint = (row: CheckpointRow): SignedCheckpoint => ({
+  version: 1,
+  organizationId: row.organization_id,
+  number: row.number,
+  sequence: Number(row.sequence),
+  chainHead: row.chain_head,
+  merkleRoot: row.merkle_root,
+  previousHash: row.previous_hash,
+  keyId: row.key_id,
+  createdAt: row.created_at,
+  hash: row.hash,
+  signature: row.signature,
+});
+
+/** Stores checkpoints; one that lost a race for its number is dropped. Returns the ones stored. */
+export async function insertCheckpoints(db: Queryable, checkpoints: readonly SignedCheckpoint[]): Promise<SignedCheckpoint[]> {
+  const column = <K extends keyof SignedCheckpoint>(key: K) => checkpoints.map((c) => c[key]);
+  const { rows } = await db.query<CheckpointRow>(
+    `INSERT INTO audit_checkpoints (organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+     ON CONFLICT (organization_id, number) DO NOTHING
+     RETURNING *`,
+    [
+      column('organizationId'),
+      column('number'),
+      column('sequence'),
+      column('chainHead'),
+      column('merkleRoot'),
+      column('previousHash'),
+      column('keyId'),
+      column('createdAt'),
+      column('hash'),
+      column('signature'),
+    ],
+  );
+  return rows.map(toCheckpoint);
+}
+
+/** The organization's checkpoints by number, `after` one number, at most `limit` (all when absent). */
+export async function listCheckpoints(db: Queryable, organizationId: string, options: { after?: number; limit?: number; throughSequence?: number } = {}): Promise<SignedCheckpoint[]> {
+  const { rows } = await db.query<CheckpointRow>(
+    `SELECT * FROM audit_checkpoints
+     WHERE organization_id = $1 AND number > $2 AND ($3::bigint IS NULL OR sequence <= $3)
+     ORDER BY number LIMIT $4`,
+    [organizationId, options.after ?? 0, options.throughSequence ?? null, options.limit ?? null],
+  );
+  return rows.map(toCheckpoint);
+}
+
+/** Every public key that ever signed (or may sign) a checkpoint, oldest first. */
+export async function listAuditKeys(db: Queryable): Promise<Array<AuditPublicKey & { firstUsedAt: string }>> {
+  const { rows } = await db.query<{ key_id: string; public_key: string; first_used_at: Date }>('SELECT key_id, public_key, first_used_at FROM audit_keys ORDER BY first_used_at, key_id');
+  return rows.map((row) => ({ keyId: row.key_id, algorithm: 'Ed25519', publicKey: row.public_key, firstUsedAt: row.first_used_at.toISOString() }));
+}
+
+/** The organization's seal head: the last sealed sequence (0 when nothing is sealed yet). */
+export async function sealedThrough(db: Queryable, organizationId: string): Promise<number> {
+  const { rows } = await db.query<{ sequence: string }>('SELECT sequence FROM audit_heads WHERE organization_id = $1', [organizationId]);
+  return Number(rows[0]?.sequence ?? 0);
+}

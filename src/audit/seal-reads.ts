@@ -1,0 +1,58 @@
+import type { Queryable } from '../event-store/projection';
+import type { SealEntry } from '../domain/audit/chain-verifier';
+import { GENESIS_CHAIN } from '../domain/audit/hash-chain';
+import { MerkleFrontier } from '../domain/audit/merkle';
+import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from './sealable-events';
+
+/** Seals are read in pages of this many: verification and export stay in constant memory. */
+export const SEAL_PAGE = 5_000;
+
+type EntryRow = Partial<SealableRow> & { sequence: string; sealed_position: string; leaf: Buffer; chain: Buffer };
+
+/**
+ * Seals `after < sequence ≤ through` in sequence order, each with its event as stored — or
+ * none when the event is gone (a LEFT JOIN, so a deleted event shows up as a break).
+ */
+export async function readSealEntries(db: Queryable, organizationId: string, after: number, through: number, limit = SEAL_PAGE): Promise<SealEntry[]> {
+  const { rows } = await db.query<EntryRow>(
+    `SELECT s.sequence, s.global_position AS sealed_position, s.leaf, s.chain, ${SEALABLE_COLUMNS}
+     FROM audit_seals s LEFT JOIN events e ON e.global_position = s.global_position
+     WHERE s.organization_id = $1 AND s.sequence > $2 AND s.sequence <= $3
+     ORDER BY s.sequence LIMIT $4`,
+    [organizationId, after, through, limit],
+  );
+  return rows.map((row) => ({
+    sequence: Number(row.sequence),
+    position: Number(row.sealed_position),
+    leaf: row.leaf,
+    chain: row.chain,
+    event: row.global_position === null || row.global_position === undefined ? null : sealableOf(row as SealableRow),
+  }));
+}
+
+/** Every seal entry `after < sequence ≤ through`, page by page. */
+export async function* sealEntries(db: Queryable, organizationId: string, after: number, through: number): AsyncGenerator<SealEntry> {
+  for (let from = after; from < through; ) {
+    const page = await readSealEntries(db, organizationId, from, through);
+    if (page.length === 0) return;
+    yield* page;
+    from = page[page.length - 1]?.sequence ?? through;
+  }
+}
+
+/** The chain value and Merkle frontier after `sequence` (genesis for 0), rebuilt from the stored leaves. */
+export async function sealStateAfter(db: Queryable, organizationId: string, sequence: number): Promise<{ chain: Buffer; frontier: MerkleFrontier }> {
+  const frontier = MerkleFrontier.empty();
+  let chain: Buffer = GENESIS_CHAIN;
+  for (let from = 0; from < sequence; ) {
+    const { rows } = await db.query<{ sequence: string; leaf: Buffer; chain: Buffer }>(
+      'SELECT sequence, leaf, chain FROM audit_seals WHERE organization_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence LIMIT 50000',
+      [organizationId, from, sequence],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) frontier.append(row.leaf);
+    const last = rows[rows.length - 1];
+    if (last) [from, chain] = [Number(last.sequence), last.chain];
+  }
+  return { chain, frontier };
+}

@@ -1,0 +1,78 @@
+import type { Projection, Queryable } from '../event-store/projection';
+import type { RecordedEvent } from '../event-store/event';
+import { GENESIS_CHAIN, leafOf, nextChain } from '../domain/audit/hash-chain';
+import { MerkleFrontier } from '../domain/audit/merkle';
+import { RECORDED_AT_TEXT } from './sealable-events';
+
+interface Head {
+  sequence: number;
+  chain: Buffer;
+  frontier: MerkleFrontier;
+}
+
+/**
+ * The sealer: an async projection over every event, in commit order below the xid horizon (the
+ * subscription runner's guarantee), so each organization's sequence is gap-free and no late
+ * commit is ever skipped or sealed twice. One batch = one transaction holding the projection's
+ * advisory lock with its checkpoint, so a second sealer waits, and a sealer killed mid-batch
+ * leaves nothing behind for the next one to duplicate. Appends never wait for it.
+ */
+export const auditSealerProjection: Projection = {
+  name: 'audit_sealer',
+  mode: 'async',
+  handles: 'all',
+  tables: ['audit_seals', 'audit_heads'],
+  apply: (db, event) => sealBatch(db, [event]),
+  applyBatch: sealBatch,
+};
+
+async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  const positions = events.map((e) => e.globalPosition);
+  const [times, heads] = await Promise.all([
+    db.query<{ global_position: string; recorded_at: string }>(`SELECT global_position, ${RECORDED_AT_TEXT} AS recorded_at FROM events WHERE global_position = ANY($1::bigint[])`, [positions]),
+    readHeads(db, [...new Set(events.map((e) => e.organizationId))]),
+  ]);
+  const recordedAt = new Map(times.rows.map((row) => [Number(row.global_position), row.recorded_at]));
+  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Buffer[], chains: [] as Buffer[] };
+  for (const event of events) {
+    const head = heads.get(event.organizationId) ?? { sequence: 0, chain: GENESIS_CHAIN, frontier: MerkleFrontier.empty() };
+    const leaf = leafOf({ ...event, position: event.globalPosition, recordedAt: recordedAt.get(event.globalPosition) ?? missing(event) });
+    head.sequence += 1;
+    head.chain = nextChain(head.chain, leaf);
+    head.frontier.append(leaf);
+    heads.set(event.organizationId, head);
+    seals.organizations.push(event.organizationId);
+    seals.sequences.push(head.sequence);
+    seals.leaves.push(leaf);
+    seals.chains.push(head.chain);
+  }
+  await db.query(
+    `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[])`,
+    [seals.organizations, seals.sequences, seals.positions, seals.leaves, seals.chains],
+  );
+  const touched = [...heads.entries()];
+  await db.query(
+    `INSERT INTO audit_heads (organization_id, sequence, chain, merkle_frontier)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
+     ON CONFLICT (organization_id) DO UPDATE SET sequence = excluded.sequence, chain = excluded.chain, merkle_frontier = excluded.merkle_frontier`,
+    [touched.map(([org]) => org), touched.map(([, h]) => h.sequence), touched.map(([, h]) => h.chain), touched.map(([, h]) => h.frontier.encode())],
+  );
+}
+
+async function readHeads(db: Queryable, organizations: string[]): Promise<Map<string, Head>> {
+  const { rows } = await db.query<{ organization_id: string; sequence: string; chain: Buffer; merkle_frontier: Buffer }>(
+    'SELECT organization_id, sequence, chain, merkle_frontier FROM audit_heads WHERE organization_id = ANY($1::text[])',
+    [organizations],
+  );
+  return new Map(
+    rows.map((row) => {
+      const sequence = Number(row.sequence);
+      return [row.organization_id, { sequence, chain: row.chain, frontier: MerkleFrontier.decode(sequence, row.merkle_frontier) }];
+    }),
+  );
+}
+
+function missing(event: RecordedEvent): never {
+  throw new Error(`event ${event.globalPosition} vanished while it was being sealed`);
+}

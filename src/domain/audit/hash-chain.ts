@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical';
+
+/** An event exactly as stored, in the form the audit trail hashes (and exports). */
+export interface SealableEvent {
+  position: number;
+  streamId: string;
+  streamVersion: number;
+  organizationId: string;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+  /** `recorded_at` in UTC with Postgres' full microsecond precision, e.g. `2026-12-02T10:00:00.123456Z`. */
+  recordedAt: string;
+}
+
+/** The chain value before an organization's first event. */
+export const GENESIS_CHAIN = Buffer.alloc(32);
+
+export const sha256 = (...parts: Buffer[]): Buffer => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
+
+/** leaf = SHA-256(JCS(event)). */
+export function leafOf(event: SealableEvent): Buffer {
+  const { position, streamId, streamVersion, organizationId, type, data, metadata, recordedAt } = event;
+  return sha256(Buffer.from(canonicalJson({ position, streamId, streamVersion, organizationId, type, data, metadata, recordedAt })));
+}
+
+/** chain = SHA-256(previous chain ‖ leaf). */
+export function nextChain(previous: Buffer, leaf: Buffer): Buffer {
+  return sha256(previous, leaf);
+}
