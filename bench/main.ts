@@ -1,3 +1,4 @@
+import { benchAudit } from './audit';
 import { benchEventStore } from './eventstore';
 import { benchFaults } from './faults';
 import { benchPatch } from './patch';
@@ -7,6 +8,7 @@ import { benchTriggers } from './triggers';
 
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
+  audit: benchAudit,
   eventstore: benchEventStore,
   faults: benchFaults,
   patch: benchPatch,

@@ -1,5 +1,41 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Pool } from 'pg';
+import { START } from '../event-store/event';
+import { ApiRoute } from '../http/api-route.decorator';
+import { toPage } from '../http/keyset';
+import { CurrentPrincipal, type Principal } from '../http/principal';
+import { RequireRole } from '../http/require-role.decorator';
+import { wantsNdjson, streamAuditEvents } from './audit-events.ndjson';
+import { auditFilterOf, positionOfCursor, readAuditEvents } from './audit-events.query';
+import { auditEventPage, auditEventsQuery, type AuditEventsQuery } from './audit-events.schemas';
+import { auditEventViewOf } from './audit-events.view';
+
+const DESCRIPTION = [
+  "The organization's events in commit order, each with its provenance: actor, request id, the `X-Thodare-Agent` label, causation and correlation ids.",
+  'Security events are part of the trail: `UserSignedIn`, `UserSignInFailed`, `UserSignedOut`, `ActiveOrganizationSwitched` (on `user-<userId>-org-<organizationId>`), `ApiKeyCreated`, `ApiKeyRevoked`, `MemberRoleChanged` (on `org-<id>`).',
+  'No event holds a password, token, key or secret value; approval tokens are shown as "[redacted]".',
+  'With `Accept: application/x-ndjson` the answer is the whole range after `after` (filters apply, `limit` does not), one event per line, streamed.',
+  '400 invalid_query for a bad filter or a cursor this endpoint did not return.',
+].join(' ');
 
 /** `GET /api/audit/events`: the organization's events in commit order (admin+). */
 @Controller('api/audit')
-export class AuditEventsController {}
+export class AuditEventsController {
+  private readonly log = new Logger('audit');
+
+  constructor(@Inject(Pool) private readonly pool: Pool) {}
+
+  @Get('events')
+  @RequireRole('admin')
+  @ApiRoute({ summary: "The organization's events, in commit order, with their provenance", description: DESCRIPTION, tags: ['audit'], query: auditEventsQuery, responses: { 200: auditEventPage } })
+  async events(@CurrentPrincipal() principal: Principal, @Query() query: AuditEventsQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const filter = auditFilterOf(query);
+    const after = query.after ? positionOfCursor(query.after) : START;
+    const organizationId = principal.organizationId;
+    if (wantsNdjson(request.headers.accept)) return streamAuditEvents(this.pool, reply, { organizationId, filter, after }, this.log);
+    const events = await readAuditEvents(this.pool, organizationId, filter, after, query.limit + 1);
+    const page = toPage(events, query.limit, auditEventViewOf, (event) => [event.transactionId, event.globalPosition]);
+    void reply.send({ data: page.items, next: page.next });
+  }
+}

@@ -1,5 +1,5 @@
 import type { Queryable } from '../event-store/projection';
-import type { AuditPublicKey, SignedCheckpoint } from '../domain/audit/checkpoint';
+import type { AuditPublicKey, SignedCheckpoint } from './proof/checkpoint';
 
 interface CheckpointRow {
   organization_id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../http/keyset';
-import { AUDIT_BREAK_REASONS } from '../domain/audit/chain-verifier';
+import { AUDIT_BREAK_REASONS } from './proof/chain-verifier';
 
 const instant = z.iso.datetime({ offset: true });
 

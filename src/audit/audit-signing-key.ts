@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from '
 import type { Config } from '../config/config';
 import { readOrCreateKeyFile } from '../config/generated-key-file';
 import { CONFIG } from '../database/database.module';
-import { auditKeyId, ed25519PrivateKeyFromSeed, ed25519PublicKeyFromRaw, publicKeyView, type AuditPublicKey } from '../domain/audit/checkpoint';
+import { auditKeyId, ed25519PrivateKeyFromSeed, ed25519PublicKeyFromRaw, publicKeyView, type AuditPublicKey } from './proof/checkpoint';
 
 export interface AuditSigningKey {
   privateKey: KeyObject;

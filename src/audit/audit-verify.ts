@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Queryable } from '../event-store/projection';
-import { ChainVerifier, type AuditBreakReason } from '../domain/audit/chain-verifier';
-import { GENESIS_CHAIN } from '../domain/audit/hash-chain';
-import { MerkleFrontier } from '../domain/audit/merkle';
+import { ChainVerifier, type AuditBreakReason } from './proof/chain-verifier';
+import { GENESIS_CHAIN } from './proof/hash-chain';
+import { MerkleFrontier } from './proof/merkle';
 import { listCheckpoints, sealedThrough } from './audit-rows';
 import { sealEntries } from './seal-reads';
 

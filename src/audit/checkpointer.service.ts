@@ -3,8 +3,8 @@ import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { classifyDatabaseError } from '../database/pg-errors';
-import { signCheckpoint, type SignedCheckpoint } from '../domain/audit/checkpoint';
-import { MerkleFrontier } from '../domain/audit/merkle';
+import { signCheckpoint, type SignedCheckpoint } from './proof/checkpoint';
+import { MerkleFrontier } from './proof/merkle';
 import { AuditSigningKeyProvider } from './audit-signing-key';
 import { insertCheckpoints } from './audit-rows';
 

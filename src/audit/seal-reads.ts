@@ -1,7 +1,7 @@
 import type { Queryable } from '../event-store/projection';
-import type { SealEntry } from '../domain/audit/chain-verifier';
-import { GENESIS_CHAIN } from '../domain/audit/hash-chain';
-import { MerkleFrontier } from '../domain/audit/merkle';
+import type { SealEntry } from './proof/chain-verifier';
+import { GENESIS_CHAIN } from './proof/hash-chain';
+import { MerkleFrontier } from './proof/merkle';
 import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from './sealable-events';
 
 /** Seals are read in pages of this many: verification and export stay in constant memory. */

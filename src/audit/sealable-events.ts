@@ -1,4 +1,4 @@
-import type { SealableEvent } from '../domain/audit/hash-chain';
+import type { SealableEvent } from './proof/hash-chain';
 
 /**
  * `recorded_at` with all of Postgres' microseconds, in UTC: a JavaScript Date keeps only

@@ -3,14 +3,16 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'pg';
 import type { z } from 'zod';
-import { AppError, NotFound } from '../errors';
+import { AppError } from '../errors';
+import { EventStore } from '../event-store/event-store';
 import { ApiRoute, Public } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import type { EventMetadata } from '../event-store/event';
 import { RequireRole } from '../http/require-role.decorator';
 import * as s from './auth.schemas';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
-import { revokeSession, setActiveOrganization } from './sessions';
+import { clientInfo } from './identity-journal';
+import { signOut, switchOrganization, type SessionRef } from './session-changes';
 import { SignInCommand } from './sign-in.command';
 import { SignUpCommand } from './sign-up.command';
 import { findUser } from './users';
@@ -18,9 +20,9 @@ import { WithoutOrganization } from './without-organization.decorator';
 
 const tags = ['auth'];
 
-function sessionOnly(principal: Principal, what: string): string {
-  if (principal.authMode !== 'session' || !principal.sessionId) throw new AppError('forbidden', `${what} needs a session, not an API key`);
-  return principal.sessionId;
+function sessionOnly(principal: Principal, what: string): SessionRef {
+  if (principal.authMode !== 'session' || !principal.sessionId || !principal.userId) throw new AppError('forbidden', `${what} needs a session, not an API key`);
+  return { userId: principal.userId, sessionId: principal.sessionId };
 }
 
 @Controller('api/auth')
@@ -28,6 +30,7 @@ export class AuthController {
   constructor(
     private readonly commands: CommandBus,
     @Inject(Pool) private readonly pool: Pool,
+    @Inject(EventStore) private readonly store: EventStore,
   ) {}
 
   @Public()
@@ -39,7 +42,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<z.infer<typeof s.signUpResponse>> {
-    const { user, organization, session } = await this.commands.execute(new SignUpCommand(body.email, body.password, body.name ?? null, metadata));
+    const { user, organization, session } = await this.commands.execute(new SignUpCommand(body.email, body.password, body.name ?? null, metadata, clientInfo(request)));
     setSessionCookie(request, reply, session.token, session.expiresAt);
     return { user, organization, token: session.token, expiresAt: session.expiresAt.toISOString() };
   }
@@ -50,10 +53,11 @@ export class AuthController {
   @ApiRoute({ summary: 'Exchange email and password for a session token (also set as an HttpOnly cookie)', tags, body: s.signInBody, responses: { 200: s.signInResponse } })
   async signIn(
     @Body() body: z.infer<typeof s.signInBody>,
+    @RequestMeta() metadata: EventMetadata,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<z.infer<typeof s.signInResponse>> {
-    const result = await this.commands.execute(new SignInCommand(body.email, body.password));
+    const result = await this.commands.execute(new SignInCommand(body.email, body.password, metadata, clientInfo(request)));
     setSessionCookie(request, reply, result.session.token, result.session.expiresAt);
     const organizations = result.organizations.map((o) => ({ ...o, role: o.role as 'owner' }));
     return { user: result.user, token: result.session.token, expiresAt: result.session.expiresAt.toISOString(), organizations, activeOrganizationId: result.activeOrganizationId };
@@ -64,8 +68,8 @@ export class AuthController {
   @RequireRole('viewer')
   @WithoutOrganization()
   @ApiRoute({ summary: 'Revoke this session at once', tags, responses: { 204: 'signed out' } })
-  async signOut(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    await revokeSession(this.pool, sessionOnly(principal, 'signing out'));
+  async signOut(@CurrentPrincipal() principal: Principal, @RequestMeta() metadata: EventMetadata, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await signOut(this.pool, this.store, sessionOnly(principal, 'signing out'), metadata);
     clearSessionCookie(reply);
   }
 
@@ -91,15 +95,10 @@ export class AuthController {
   async activeOrganization(
     @CurrentPrincipal() principal: Principal,
     @Body() body: z.infer<typeof s.activeOrganizationBody>,
+    @RequestMeta() metadata: EventMetadata,
   ): Promise<z.infer<typeof s.activeOrganizationResponse>> {
-    const sessionId = sessionOnly(principal, 'switching organization');
-    const { rows } = await this.pool.query<{ role: 'owner' }>('SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2', [
-      body.organizationId,
-      principal.userId,
-    ]);
-    const role = rows[0]?.role;
-    if (!role) throw new NotFound('organization');
-    await setActiveOrganization(this.pool, sessionId, body.organizationId);
+    const session = { ...sessionOnly(principal, 'switching organization'), organizationId: principal.organizationId };
+    const role = await switchOrganization(this.pool, this.store, session, body.organizationId, metadata);
     return { organizationId: body.organizationId, role };
   }
 }

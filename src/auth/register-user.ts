@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { createOrganization, type CreatedOrganization } from '../organizations/create-organization';
@@ -11,24 +11,35 @@ export interface Registration {
   organization: CreatedOrganization;
 }
 
+export interface RegistrationInput {
+  /** Normalised already. */
+  email: string;
+  name: string | null;
+  organizationName: string;
+  metadata: Omit<EventMetadata, 'actor'>;
+}
+
 /**
  * A user and an organization they own, in one transaction: sign-up (their personal
  * organization) and `thodare admin create` (the first organization of a server) share it.
- * `email` must already be normalised.
  */
-export async function registerUser(
-  pool: Pool,
-  store: EventStore,
-  input: { email: string; password: string; name: string | null; organizationName: string; metadata: Omit<EventMetadata, 'actor'> },
-): Promise<Registration> {
-  assertStrongPassword(input.password);
-  const passwordHash = await hashPassword(input.password);
-  return inTransaction(pool, async (client) => {
-    const user = await insertUser(client, { email: input.email, name: input.name, passwordHash });
-    const metadata: EventMetadata = { ...input.metadata, actor: { type: 'user', id: user.id } };
-    const organization = await createOrganization(client, store, { name: input.organizationName, ownerUserId: user.id, metadata });
-    return { user, organization };
-  });
+export async function registerUser(pool: Pool, store: EventStore, input: RegistrationInput & { password: string }): Promise<Registration> {
+  const passwordHash = await strongPasswordHash(input.password);
+  return inTransaction(pool, (client) => registerUserIn(client, store, { ...input, passwordHash }));
+}
+
+/** 400 `weak_password`, else the scrypt hash — computed before any transaction opens (it takes ~0.1 s). */
+export async function strongPasswordHash(password: string): Promise<string> {
+  assertStrongPassword(password);
+  return hashPassword(password);
+}
+
+/** The same inside the caller's transaction, which may add more (sign-up opens the session in it). */
+export async function registerUserIn(client: PoolClient, store: EventStore, input: RegistrationInput & { passwordHash: string }): Promise<Registration> {
+  const user = await insertUser(client, { email: input.email, name: input.name, passwordHash: input.passwordHash });
+  const metadata: EventMetadata = { ...input.metadata, actor: { type: 'user', id: user.id } };
+  const organization = await createOrganization(client, store, { name: input.organizationName, ownerUserId: user.id, metadata });
+  return { user, organization };
 }
 
 /** "alice@example.com" (name "Alice") → "Alice's organization". */

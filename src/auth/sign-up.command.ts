@@ -3,11 +3,13 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
+import { inTransaction } from '../database/pool';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import type { CreatedOrganization } from '../organizations/create-organization';
-import { personalOrganizationName, registerUser } from './register-user';
+import { recordForUser, type ClientInfo } from './identity-journal';
+import { personalOrganizationName, registerUserIn, strongPasswordHash } from './register-user';
 import { createSession, type NewSession } from './sessions';
 import type { User } from './users';
 
@@ -25,6 +27,7 @@ export class SignUpCommand extends Command<SignUpResult> {
     readonly password: string,
     readonly name: string | null,
     readonly metadata: EventMetadata,
+    readonly client: ClientInfo,
   ) {
     super();
   }
@@ -38,17 +41,17 @@ export class SignUpHandler implements ICommandHandler<SignUpCommand, SignUpResul
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async execute({ email, password, name, metadata }: SignUpCommand): Promise<SignUpResult> {
+  async execute({ email, password, name, metadata, client }: SignUpCommand): Promise<SignUpResult> {
     await this.assertSignUpAllowed(email);
-    const { user, organization } = await registerUser(this.pool, this.store, {
-      email,
-      password,
-      name,
-      organizationName: personalOrganizationName(email, name),
-      metadata,
+    const passwordHash = await strongPasswordHash(password);
+    // One transaction: the account, its organization, the session and the session's audit fact.
+    return inTransaction(this.pool, async (db) => {
+      const { user, organization } = await registerUserIn(db, this.store, { email, passwordHash, name, organizationName: personalOrganizationName(email, name), metadata });
+      const session = await createSession(db, user.id, organization.id, this.config.sessionTtlHours);
+      const signedIn = { type: 'UserSignedIn' as const, data: { userId: user.id, sessionId: session.id, method: 'sign_up' as const, ...client } };
+      await recordForUser(db, this.store, user.id, [{ organizationId: organization.id, event: signedIn }], { ...metadata, actor: { type: 'user', id: user.id } });
+      return { user, organization, session };
     });
-    const session = await createSession(this.pool, user.id, organization.id, this.config.sessionTtlHours);
-    return { user, organization, session };
   }
 
   /** THODARE_SIGNUP: `open`; `invite` = only emails with a pending invitation; `closed` = nobody. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { auditKeyId, type AuditPublicKey } from '../domain/audit/checkpoint';
+import { auditKeyId, type AuditPublicKey } from '../audit/proof/checkpoint';
 import { verifyBundle } from '../audit/bundle/verify-bundle';
 
 /**

@@ -30,3 +30,18 @@ export async function projectionLag(pool: Pool, projections: readonly string[]):
   );
   return new Map(rows.map((row) => [row.name, row.lag]));
 }
+
+/**
+ * How far the audit sealer is behind, in seconds: the age of the first event after its
+ * checkpoint in commit order (0 when every event is sealed).
+ */
+export async function sealingLagSeconds(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ lag: number }>(
+    `SELECT coalesce(extract(epoch FROM clock_timestamp() - (
+       SELECT e.recorded_at FROM events e, projection_checkpoints c
+       WHERE c.name = 'audit_sealer' AND (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
+       ORDER BY e.transaction_id, e.global_position LIMIT 1
+     )), 0)::float8 AS lag`,
+  );
+  return Math.max(0, rows[0]?.lag ?? 0);
+}

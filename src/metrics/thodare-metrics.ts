@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { RunEvent } from '../domain/run/run.events';
 import type { RunMetrics } from '../runs/run-metrics';
 import type { WorkerMetrics } from '../worker/worker-metrics';
-import { projectionLag, runnableQueueDepth } from './scrape-queries';
+import { projectionLag, runnableQueueDepth, sealingLagSeconds } from './scrape-queries';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -52,6 +52,15 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
         this.reset();
         const lags = await projectionLag(pool, asyncProjections).catch(() => new Map<string, number>());
         for (const [projection, lag] of lags) this.set({ projection }, lag);
+      },
+    });
+    new Gauge({
+      name: 'thodare_audit_sealing_lag_seconds',
+      help: 'Age of the oldest event the audit sealer has not sealed yet (0 when all are sealed)',
+      registers,
+      async collect() {
+        const lag = await sealingLagSeconds(pool).catch(() => undefined);
+        if (lag !== undefined) this.set(lag);
       },
     });
   }

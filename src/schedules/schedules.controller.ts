@@ -4,9 +4,11 @@ import { Pool } from 'pg';
 import type { z } from 'zod';
 import { NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
+import { recordAdminTick } from './admin-tick';
 import { BackfillScheduleCommand, MAX_BACKFILL_TICKS } from './backfill-schedule.command';
 import { CreateScheduleCommand } from './create-schedule.command';
 import { DeleteScheduleCommand } from './delete-schedule.command';
@@ -36,6 +38,7 @@ export class SchedulesController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(Pool) private readonly pool: Pool,
     @Inject(SchedulerPass) private readonly scheduler: SchedulerPass,
+    @Inject(EventStore) private readonly store: EventStore,
   ) {}
 
   @Post('schedules')
@@ -129,7 +132,10 @@ export class SchedulesController {
     body: adminTickBody,
     responses: { 200: passResponse },
   })
-  tick(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Body() body: z.infer<typeof adminTickBody> | undefined) {
-    return this.scheduler.pass(body?.now ? new Date(body.now) : new Date(), meta, principal.organizationId);
+  async tick(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Body() body: z.infer<typeof adminTickBody> | undefined) {
+    const now = body?.now ? new Date(body.now) : new Date();
+    const result = await this.scheduler.pass(now, meta, principal.organizationId);
+    await recordAdminTick(this.store, principal.organizationId, now, result, meta);
+    return result;
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Query, Req, Res } from
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRoute, Public } from '../http/api-route.decorator';
+import { requestMetadata } from '../http/principal';
 import { WebhookRateLimit } from '../rate-limit/rate-limit.decorators';
 import { rawBodyOf } from './raw-body';
 import { ReceiveDeliveryCommand } from './receive-delivery.command';
@@ -34,6 +35,7 @@ export class HooksController {
         headers: request.headers,
         query: { ...query },
         requestId: String(request.id),
+        provenance: requestMetadata(request),
         now: new Date(),
       }),
     );

@@ -3,6 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { getPath } from '../domain/resolver/path-access';
 import { AppError, NotFound } from '../errors';
+import type { EventMetadata } from '../event-store/event';
 import { SecretKeyProvider } from '../secrets/secret-key';
 import { DeliveryRecorder, type DeliveryAnswer } from './delivery-recorder';
 import { SIGNATURE_HEADERS, verifySignature } from './signatures';
@@ -21,6 +22,8 @@ export interface InboundDelivery {
   headers: Record<string, string | string[] | undefined>;
   query: Record<string, string>;
   requestId: string;
+  /** The request's agent label and correlation ids, recorded with the delivery (the actor is the webhook). */
+  provenance?: Omit<EventMetadata, 'actor'>;
   now: Date;
 }
 
@@ -74,7 +77,7 @@ export class ReceiveDeliveryHandler implements ICommandHandler<ReceiveDeliveryCo
       body: exact ? utf8 : delivery.rawBody.toString('base64'),
       bodyEncoding: exact ? 'utf8' : 'base64',
       receivedAt,
-    }, { actor: { type: 'webhook', id: webhook.webhook_id }, requestId: delivery.requestId });
+    }, { ...delivery.provenance, actor: { type: 'webhook', id: webhook.webhook_id }, requestId: delivery.requestId });
   }
 }
 

@@ -45,6 +45,7 @@ describe('GET /metrics', () => {
       ['thodare_worker_runs_held', 'gauge'],
       ['thodare_runnable_queue_depth', 'gauge'],
       ['thodare_projection_lag_events', 'gauge'],
+      ['thodare_audit_sealing_lag_seconds', 'gauge'],
       ['thodare_db_pool_connections_in_use', 'gauge'],
       ['thodare_db_pool_connections_waiting', 'gauge'],
       ['nodejs_eventloop_lag_seconds', 'gauge'],
@@ -60,6 +61,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^thodare_step_attempt_duration_seconds_count\{connector="transform"\} 1$/m);
     expect(text).toMatch(/^thodare_runnable_queue_depth 0$/m);
     expect(text).toMatch(/^thodare_projection_lag_events\{projection="run_logs"\} \d+$/m);
+    expect(text).toMatch(/^thodare_audit_sealing_lag_seconds [\d.e+-]+$/m);
     expect(text).toMatch(/^thodare_db_pool_connections_in_use \d+$/m);
 
     for (const secret of [run.body.id as string, id, owner.organizationId, owner.userId]) expect(text).not.toContain(secret);

@@ -1,5 +1,5 @@
-import { canonicalJson } from '../../domain/audit/canonical';
-import { sha256, type SealableEvent } from '../../domain/audit/hash-chain';
+import { canonicalJson } from '../proof/canonical';
+import { sha256, type SealableEvent } from '../proof/hash-chain';
 
 /**
  * An audit bundle is a ustar archive of JCS-canonical JSON files, so every byte is determined

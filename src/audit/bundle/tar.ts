@@ -93,7 +93,8 @@ function scan(fd: number, fileSize: number): TarEntryInfo[] {
     if (block.every((byte) => byte === 0)) break;
     const size = parseOctal(block.subarray(124, 136));
     const mtime = parseOctal(block.subarray(136, 148));
-    const name = block.subarray(0, NAME_BYTES).toString('utf8').replace(/\0+$/, '');
+    const field = block.subarray(0, NAME_BYTES);
+    const name = field.subarray(0, field.includes(0) ? field.indexOf(0) : NAME_BYTES - 1).toString('utf8');
     if (size === undefined || mtime === undefined || name === '' || !tarHeader(name, size, mtime).equals(block)) {
       throw new TarFormatError(offset, `the header at byte ${offset} is corrupt`);
     }

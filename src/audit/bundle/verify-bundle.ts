@@ -1,9 +1,9 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
-import { canonicalJson } from '../../domain/audit/canonical';
-import { ChainVerifier, type AuditBreak } from '../../domain/audit/chain-verifier';
-import { ed25519PublicKeyFromRaw, type AuditPublicKey, type SignedCheckpoint } from '../../domain/audit/checkpoint';
-import { MerkleFrontier } from '../../domain/audit/merkle';
+import { canonicalJson } from '../proof/canonical';
+import { ChainVerifier, type AuditBreak } from '../proof/chain-verifier';
+import { ed25519PublicKeyFromRaw, type AuditPublicKey, type SignedCheckpoint } from '../proof/checkpoint';
+import { MerkleFrontier } from '../proof/merkle';
 import { CHECKPOINTS_FILE, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleEventLine, type BundleManifest, type BundleStart } from './bundle-format';
 import { TarFile, TarFormatError, type TarEntryInfo } from './tar';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical';
 
 /** An event exactly as stored, in the form the audit trail hashes (and exports). */
@@ -17,11 +17,8 @@ export interface SealableEvent {
 /** The chain value before an organization's first event. */
 export const GENESIS_CHAIN = Buffer.alloc(32);
 
-export const sha256 = (...parts: Buffer[]): Buffer => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-};
+/** SHA-256 of the parts concatenated; the one-shot `hash` is faster than a Hash object per call. */
+export const sha256 = (...parts: Buffer[]): Buffer => hash('sha256', parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), 'buffer');
 
 /** leaf = SHA-256(JCS(event)). */
 export function leafOf(event: SealableEvent): Buffer {

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { auditSealerProjection } from '../src/audit/sealer.projection';
+import { exportBundle } from '../src/audit/audit-export';
+import { verifyOrganization } from '../src/audit/audit-verify';
+import { parseConfig } from '../src/config/config';
+import { ed25519PrivateKeyFromSeed, publicKeyView } from '../src/audit/proof/checkpoint';
+import { EventStore } from '../src/event-store/event-store';
+import { SubscriptionRunner } from '../src/event-store/subscription-runner';
+import { startThodare } from '../src/main';
+import { benchDatabase, rate, round } from './support';
+
+const EVENTS = 1_000_000;
+const APPEND_MS = 3000;
+const WRITERS = 16;
+const metadata = { actor: { type: 'system' as const, id: 'bench' } };
+
+/** Peak resident memory growth (MB) while `work` runs, sampled every 20 ms. */
+async function peakGrowthMb<T>(work: () => Promise<T>): Promise<{ result: T; peakMb: number }> {
+  global.gc?.();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, peakMb: round((peak - base) / 1024 / 1024, 1) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Audit figures (issue 11): append throughput with the sealer running ÷ without it (16
+ * concurrent single-event appends); the sealer's throughput over 1,000,000 events; verify rate;
+ * the NDJSON export of `GET /api/audit/events` and the bundle export, each with its peak memory.
+ */
+export async function benchAudit(): Promise<Record<string, unknown>> {
+  const db = await benchDatabase();
+  const seed = randomBytes(32);
+  const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_LOG_LEVEL: 'warn', THODARE_RATE_LIMIT_PER_MIN: '1000000', THODARE_AUDIT_SIGNING_KEY: seed.toString('hex') });
+  // API only: the sealer runs where the bench says, never behind its back.
+  const app = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
+  try {
+    const signUp = await fetch(`${app.url}/api/auth/sign-up`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-audit-${Date.now()}@example.test`, password: 'bench-password-123456' }) });
+    const owner = (await signUp.json()) as { token: string; organization: { id: string } };
+    const org = owner.organization.id;
+    const store = new EventStore(db.pool(WRITERS), `${db.schema}.events`);
+    const sealerPool = db.pool(2);
+    const sealer = () => new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), [auditSealerProjection], undefined, { pollIntervalMs: 50 });
+
+    const append = (w: number, i: number) => store.append(`append-${w}-${i}-${randomBytes(4).toString('hex')}`, 0, [{ type: 'Benched', data: { w, i } }], { organizationId: org, metadata });
+    await rate(500, WRITERS, append); // warm-up
+    const appendsSealerOff = await rate(APPEND_MS, WRITERS, append);
+    const live = sealer();
+    await live.start();
+    const appendsSealerOn = await rate(APPEND_MS, WRITERS, append);
+    await live.drain();
+    await live.stop();
+
+    const seedPool = db.pool(1);
+    for (let from = 0; from < EVENTS; from += 100_000) {
+      await seedPool.query(
+        `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+         SELECT 'bulk-' || (g / 100), g % 100 + 1, $1, 'Bulk', jsonb_build_object('n', g, 'text', 'a small payload'), $2::jsonb
+         FROM generate_series($3::int, $4::int) g`,
+        [org, JSON.stringify(metadata), from, from + 99_999],
+      );
+    }
+    const { seconds: sealSeconds } = await timed(() => sealer().drain());
+    const total = Number((await seedPool.query('SELECT count(*) AS n FROM audit_seals WHERE organization_id = $1', [org])).rows[0].n);
+
+    const key = ed25519PrivateKeyFromSeed(seed);
+    const verify = await timed(() => verifyOrganization(seedPool, org, new Map([[publicKeyView(key).keyId, key]])));
+
+    const ndjson = await peakGrowthMb(() =>
+      timed(async () => {
+        const response = await fetch(`${app.url}/api/audit/events`, { headers: { authorization: `Bearer ${owner.token}`, accept: 'application/x-ndjson' } });
+        let lines = 0;
+        let bytes = 0;
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          bytes += chunk.length;
+          for (const byte of chunk) if (byte === 10) lines++;
+        }
+        return { lines, bytes };
+      }),
+    );
+    const bundle = await peakGrowthMb(() =>
+      timed(async () => {
+        let bytes = 0;
+        for await (const chunk of exportBundle(seedPool, org, {})) bytes += chunk.length;
+        return bytes;
+      }),
+    );
+    return {
+      benchmark: 'audit',
+      database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      appendsPerSec: { sealerOff: round(appendsSealerOff, 0), sealerOn: round(appendsSealerOn, 0), ratio: round(appendsSealerOn / appendsSealerOff, 2), target: '>= 0.9' },
+      sealer: { events: total, seconds: round(sealSeconds, 1), eventsPerSec: round(total / sealSeconds, 0), target: '>= 20000' },
+      verify: { ok: verify.result.ok, events: verify.result.checked, seconds: round(verify.seconds, 1), eventsPerSec: round(verify.result.checked / verify.seconds, 0) },
+      ndjsonExport: { events: ndjson.result.result.lines, megabytes: round(ndjson.result.result.bytes / 1e6, 1), seconds: round(ndjson.result.seconds, 1), eventsPerSec: round(ndjson.result.result.lines / ndjson.result.seconds, 0), peakMemoryGrowthMb: ndjson.peakMb },
+      bundleExport: { megabytes: round(bundle.result.result / 1e6, 1), seconds: round(bundle.result.seconds, 1), eventsPerSec: round(total / bundle.result.seconds, 0), peakMemoryGrowthMb: bundle.peakMb },
+    };
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}

@@ -1,0 +1,70 @@
+import type { ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { Pool } from 'pg';
+import type { Checkpoint } from '../event-store/event';
+import { currentHorizon, readAuditEvents, type AuditFilter } from './audit-events.query';
+import { auditEventViewOf } from './audit-events.view';
+
+/**
+ * Events per read. Memory is bounded by one batch, whatever the range: the stream never holds
+ * more than this many events (each at most the body limit) and waits for the socket to drain.
+ */
+const BATCH = 200;
+
+/** Whether the client asked for the NDJSON stream (`Accept: application/x-ndjson`). */
+export function wantsNdjson(accept: string | string[] | undefined): boolean {
+  const value = Array.isArray(accept) ? accept.join(',') : (accept ?? '');
+  return /\bapplication\/(x-)?ndjson\b/i.test(value);
+}
+
+/**
+ * Streams every event of the range, one JSON object per line, in keyset batches — never a
+ * server-side cursor, whose open transaction would hold back the xmin horizon every catch-up
+ * reader waits on. The horizon is pinned when the stream starts, so it ends even while the
+ * organization keeps writing. A client that goes away stops the reads; a failure mid-stream
+ * aborts the connection instead of ending it, so a truncated stream never looks complete.
+ */
+export async function streamAuditEvents(
+  pool: Pool,
+  reply: FastifyReply,
+  range: { organizationId: string; filter: AuditFilter; after: Checkpoint },
+  log: LoggerService,
+): Promise<void> {
+  // Before the headers: a database failure here is still an ordinary error answer.
+  const horizon = await currentHorizon(pool);
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+  let closed = false;
+  raw.on('close', () => (closed = true));
+  let position = range.after;
+  try {
+    while (!closed) {
+      const events = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, horizon);
+      const last = events.at(-1);
+      if (!last) break;
+      const lines = events.map((event) => `${JSON.stringify(auditEventViewOf(event))}\n`).join('');
+      if (!raw.write(lines)) await drained(raw);
+      if (events.length < BATCH) break;
+      position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    }
+    raw.end();
+  } catch (error) {
+    log.warn({ err: error }, 'audit event stream aborted');
+    raw.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** Resolves when the socket takes more (or is gone): the reader waits for a slow client instead of buffering. */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
+}
