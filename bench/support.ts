@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { analyticsSchemaName } from '../src/analytics/analytics-schema';
 import { migrate } from '../src/database/migrate';
 import { createPool } from '../src/database/pool';
 
@@ -46,7 +47,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       await Promise.all(pools.map((p) => p.end()));
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
-      await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS "${analyticsSchemaName(schema)}", "${schema}" CASCADE`);
       await client.end();
       await stopEmbedded?.();
     },

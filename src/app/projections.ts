@@ -1,3 +1,4 @@
+import { analyticsProjection } from '../analytics/analytics.projection';
 import { auditSealerProjection } from '../audit/sealer.projection';
 import { apiKeysProjection } from '../api-keys/api-keys.projection';
 import { invitationsProjection } from '../organizations/invitations.projection';
@@ -37,6 +38,7 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   webhooksProjection,
   // the audit trail (issue 11)
   auditSealerProjection,
+  analyticsProjection,
 ];
 
 export function findProjection(name: string): Projection | undefined {

@@ -47,7 +47,7 @@ export class AuditSealController {
   @ApiRoute({ summary: 'The public keys that verify checkpoints (every key ever used; a rotation adds one)', tags: ['audit'], responses: { 200: keysResponse } })
   async publicKeys() {
     const [listed, trusted, { publicKey }] = await Promise.all([listAuditKeys(this.pool), this.keys.trustedKeys(), this.keys.key()]);
-    return { data: listed.map((key) => ({ ...key, current: key.keyId === publicKey.keyId, trusted: trusted.has(key.keyId) })) };
+    return { data: listed.map((key) => ({ ...key, current: key.keyId === publicKey.keyId, trusted: trusted.has(key.keyId) })), next: null };
   }
 
   @Get('export')

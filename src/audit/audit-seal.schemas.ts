@@ -45,6 +45,7 @@ export const keysResponse = z.object({
       trusted: z.boolean().describe("verify accepts checkpoints signed with it (the current key and THODARE_AUDIT_TRUSTED_KEYS)"),
     }),
   ),
+  next: z.null().describe('always one page'),
 });
 
 export const exportQuery = z

@@ -22,6 +22,8 @@ export const auditSealerProjection: Projection = {
   mode: 'async',
   handles: 'all',
   tables: ['audit_seals', 'audit_heads'],
+  // Two reads and two writes per batch whatever its size: bigger batches seal faster.
+  batchSize: 5000,
   apply: (db, event) => sealBatch(db, [event]),
   applyBatch: sealBatch,
 };

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
 import { adminCreate } from './admin';
+import { analyticsDocs, analyticsGrant, analyticsRevoke } from './analytics';
 import { auditVerify } from './audit';
 import { displayUrl, resolveDatabase } from './database';
 import { rebuild } from './rebuild';
@@ -58,6 +59,18 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 2;
       }
     });
+  const analytics = program.command('analytics').description("the analysts' SQL contract (views in analytics_v1)");
+  analytics.command('grant').argument('<role>', 'the login role to create (or update)')
+    .description('let a login role read the analytics views, and nothing else')
+    .option('--org <id>', "limit it to one organization's rows")
+    .option('--password <password>', 'its password (12+ printable ASCII characters); generated and printed once when absent')
+    .action((role: string, options: { org?: string; password?: string }) => run((config) => analyticsGrant(config, role, options, print)));
+  analytics.command('revoke').argument('<role>', 'a role granted with `analytics grant`')
+    .description("take a role's analytics access away (and drop it if the grant created it)")
+    .action((role: string) => run((config) => analyticsRevoke(config, role, print)));
+  analytics.command('docs').description('render the contract documentation (docs/analytics.md) from the catalog comments')
+    .option('--out <file>', 'write it there instead of to stdout')
+    .action((options: { out?: string }) => run((config) => analyticsDocs(config, options, print)));
 
   await program.parseAsync(argv);
 }

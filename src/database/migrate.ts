@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { runner } from 'node-pg-migrate';
+import { installAnalytics } from '../analytics/analytics-schema';
 import { projectRoot } from './project-root';
 
 const MIGRATIONS_TABLE = 'pgmigrations';
@@ -40,6 +41,8 @@ export async function migrate(url: string, schema: string, log: (line: string) =
       log: () => undefined,
       logger: { debug: () => undefined, info: () => undefined, warn: log, error: log },
     });
+    // The analysts' views are code, not numbered migrations: re-installed when their SQL changes.
+    await installAnalytics(client, schema);
     return applied.map((m) => m.name);
   } finally {
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);

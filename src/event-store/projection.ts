@@ -27,6 +27,8 @@ export interface Projection {
    * checkpoint it commits. Off by default: every notifying commit takes a global lock.
    */
   readonly awaited?: boolean;
+  /** Async only: events read per catch-up batch, when this projection amortises more per transaction than the runner's default. */
+  readonly batchSize?: number;
   apply(db: Queryable, event: RecordedEvent): Promise<void>;
   /**
    * Optional: the same effect as `apply` over each event in order, in fewer statements. Async

@@ -160,7 +160,7 @@ export class SubscriptionRunner {
       // Are committed events held back by an older open transaction? Then the runner retries soon
       // rather than at the poll (asked with the checkpoint read: no extra round trip).
       const { from, heldBack } = await readCheckpointForPass(client, projection.name, true);
-      const limit = this.options.batchSize ?? 1000;
+      const limit = projection.batchSize ?? this.options.batchSize ?? 1000;
       const events = await this.store.readAll(from, { limit, db: client });
       const last = events.at(-1);
       const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import { migrate } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 
@@ -37,7 +38,8 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // The analysts' views live in a schema of their own beside the deployment's.
+    await client.query(`DROP SCHEMA IF EXISTS "${analyticsSchemaName(schema)}", "${schema}" CASCADE`);
   } finally {
     await client.end();
   }

@@ -1,0 +1,11 @@
+-- Question: Do the workflow versions some editing agents write fail more often than others?
+-- Parameters: $1 from (timestamptz, inclusive), $2 to (timestamptz, exclusive): runs started in [from, to).
+-- Each run counts for the agent that made the version it ran ('(none)' when the edit sent no label).
+SELECT coalesce(v.agent, '(none)') AS agent, count(*)::int AS ended_runs,
+  (count(*) FILTER (WHERE r.status = 'failed'))::int AS failed_runs,
+  round((count(*) FILTER (WHERE r.status = 'failed'))::numeric / count(*), 4) AS failure_rate
+FROM analytics_v1.runs r
+LEFT JOIN analytics_v1.workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
+WHERE r.ended_at IS NOT NULL AND r.started_at >= $1::timestamptz AND r.started_at < $2::timestamptz
+GROUP BY 1
+ORDER BY 1;

@@ -1,0 +1,122 @@
+// The analytics projection's statements, one per kind of change, each over a whole batch
+// (unnest of parallel arrays). The writer runs them in this order, which is the order a run's own
+// events come in: runs open, attempts open, attempts end, back-offs, waits open, decisions, waits
+// end, runs end (closing whatever they left open), then counters, rollup and workflow edits.
+
+const ms = (later: string, earlier: string) => `round(EXTRACT(EPOCH FROM (${later} - ${earlier})) * 1000)`;
+
+export const INSERT_RUNS = `
+INSERT INTO analytics_runs (run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent,
+  status, recorded_at, started_at, block_types)
+SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.trigger_kind, r.actor_type, r.actor_id, r.agent,
+  'active', r.recorded_at, r.started_at, r.block_types
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+  $10::timestamptz[], $11::jsonb[])
+  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types)
+ON CONFLICT (run_id) DO NOTHING
+RETURNING run_id`;
+
+// A failure that never started names its block's type from the run's pinned workflow.
+export const INSERT_ATTEMPTS = `
+INSERT INTO analytics_step_attempts (id, run_id, organization_id, block_id, connector_type, attempt, status, started_at)
+SELECT a.id, a.run_id, a.organization_id, a.block_id, coalesce(a.connector_type, r.block_types ->> a.block_id, 'unknown'),
+  a.attempt, 'running', a.at
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
+  AS a(id, run_id, organization_id, block_id, connector_type, attempt, at)
+LEFT JOIN analytics_runs r ON r.run_id = a.run_id
+ON CONFLICT (run_id, block_id, attempt) DO NOTHING
+RETURNING run_id`;
+
+export const END_ATTEMPTS = `
+UPDATE analytics_step_attempts a SET status = e.status, final = e.final, error_code = e.error_code, finished_at = e.at,
+  duration_ms = e.duration_ms
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::timestamptz[], $8::int[])
+  AS e(run_id, block_id, attempt, status, final, error_code, at, duration_ms)
+WHERE a.run_id = e.run_id AND a.block_id = e.block_id AND a.attempt = e.attempt AND a.status = 'running'`;
+
+// The back-off runs from the failure to the time the next attempt may start.
+export const SET_BACKOFFS = `
+UPDATE analytics_step_attempts a SET backoff_ms = greatest(0, ${ms('b.available_at', 'a.finished_at')})::int
+FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[]) AS b(run_id, block_id, attempt, available_at)
+WHERE a.run_id = b.run_id AND a.block_id = b.block_id AND a.attempt = b.attempt AND a.backoff_ms IS NULL
+RETURNING a.run_id`;
+
+export const INSERT_WAITS = `
+INSERT INTO analytics_waits (run_id, organization_id, block_id, kind, event_name, started_at, until)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+ON CONFLICT (run_id, block_id) DO NOTHING`;
+
+// As the run's own fold: only the first decision on an open approval, within its deadline.
+export const SET_DECISIONS = `
+UPDATE analytics_waits w SET decision = d.decision, decided_by = d.decided_by, decided_at = d.at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS d(run_id, block_id, decision, decided_by, at)
+WHERE w.run_id = d.run_id AND w.block_id = d.block_id AND w.kind = 'human_approval' AND w.decision IS NULL
+  AND w.ended_at IS NULL AND (w.until IS NULL OR d.at <= w.until)`;
+
+export const END_WAITS = `
+UPDATE analytics_waits w SET ended_at = e.at, end_reason = e.reason
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS e(run_id, block_id, reason, at)
+WHERE w.run_id = e.run_id AND w.block_id = e.block_id AND w.ended_at IS NULL`;
+
+export const END_RUNS = `
+UPDATE analytics_runs r SET status = e.status, ended_at = e.at, error_code = e.error_code, error_block_id = e.error_block_id
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS e(run_id, status, at, error_code, error_block_id)
+WHERE r.run_id = e.run_id AND r.status = 'active'
+RETURNING r.run_id, r.status, greatest(0, ${ms('r.ended_at', 'r.started_at')})::bigint AS duration_ms`;
+
+// What a run leaves open when it ends closes at the end's own time (a rebuild closes it alike).
+export const CLOSE_OPEN_ATTEMPTS = `
+UPDATE analytics_step_attempts a SET status = CASE WHEN e.status = 'cancelled' THEN 'cancelled' ELSE 'abandoned' END,
+  final = true, finished_at = e.at, duration_ms = greatest(0, ${ms('e.at', 'a.started_at')})::int
+FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(run_id, status, at)
+WHERE a.run_id = e.run_id AND a.status = 'running'`;
+
+export const CLOSE_OPEN_WAITS = `
+UPDATE analytics_waits w SET ended_at = e.at, end_reason = 'run_ended'
+FROM unnest($1::text[], $2::timestamptz[]) AS e(run_id, at)
+WHERE w.run_id = e.run_id AND w.ended_at IS NULL`;
+
+// Recounted from the run's rows rather than incremented: one statement for every touched run.
+export const RECOUNT_RUNS = `
+UPDATE analytics_runs r SET step_attempts = a.n, failed_attempts = a.failed, retries = a.retries, wait_ms = w.wait_ms,
+  first_step_at = least(a.first_at, w.first_at)
+FROM unnest($1::text[]) AS t(run_id)
+CROSS JOIN LATERAL (
+  SELECT count(*)::int AS n, (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+    (count(*) FILTER (WHERE backoff_ms IS NOT NULL))::int AS retries, min(started_at) AS first_at
+  FROM analytics_step_attempts WHERE run_id = t.run_id) a
+CROSS JOIN LATERAL (
+  SELECT coalesce(sum(${ms('ended_at', 'started_at')}), 0)::bigint AS wait_ms, min(started_at) AS first_at
+  FROM analytics_waits WHERE run_id = t.run_id) w
+WHERE r.run_id = t.run_id`;
+
+export const ADD_TO_ROLLUP = `
+INSERT INTO analytics_daily_workflow_runs AS d (organization_id, workflow_id, day, runs_started, runs_completed, runs_failed,
+  runs_cancelled, step_attempts, retries, run_duration_ms)
+SELECT r.organization_id, r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date, sum(x.started), sum(x.completed),
+  sum(x.failed), sum(x.cancelled), sum(x.attempts), sum(x.retries), sum(x.duration_ms)
+FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::bigint[])
+  AS x(run_id, started, completed, failed, cancelled, attempts, retries, duration_ms)
+JOIN analytics_runs r ON r.run_id = x.run_id
+GROUP BY 1, 2, 3
+ON CONFLICT (organization_id, workflow_id, day) DO UPDATE SET
+  runs_started = d.runs_started + EXCLUDED.runs_started, runs_completed = d.runs_completed + EXCLUDED.runs_completed,
+  runs_failed = d.runs_failed + EXCLUDED.runs_failed, runs_cancelled = d.runs_cancelled + EXCLUDED.runs_cancelled,
+  step_attempts = d.step_attempts + EXCLUDED.step_attempts, retries = d.retries + EXCLUDED.retries,
+  run_duration_ms = d.run_duration_ms + EXCLUDED.run_duration_ms`;
+
+// A batch's events share its transaction: they fold into one row whatever batches the runner cut.
+export const UPSERT_EDITS = `
+INSERT INTO analytics_workflow_edits AS e (workflow_id, transaction_id, organization_id, first_position, kind, version,
+  actor_type, actor_id, agent, ops_applied, ops_skipped, skip_codes, recorded_at)
+SELECT x.workflow_id, x.transaction_id, x.organization_id, x.first_position, x.kind, x.version, x.actor_type, x.actor_id,
+  x.agent, x.ops_applied, jsonb_array_length(x.skip_codes), ARRAY(SELECT jsonb_array_elements_text(x.skip_codes)), x.recorded_at
+FROM unnest($1::text[], $2::xid8[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
+  $10::int[], $11::jsonb[], $12::timestamptz[])
+  AS x(workflow_id, transaction_id, organization_id, first_position, kind, version, actor_type, actor_id, agent, ops_applied,
+    skip_codes, recorded_at)
+ON CONFLICT (workflow_id, transaction_id) DO UPDATE SET
+  kind = CASE WHEN EXCLUDED.kind = 'unchanged' THEN e.kind ELSE EXCLUDED.kind END,
+  first_position = least(e.first_position, EXCLUDED.first_position),
+  ops_applied = e.ops_applied + EXCLUDED.ops_applied, ops_skipped = e.ops_skipped + EXCLUDED.ops_skipped,
+  skip_codes = e.skip_codes || EXCLUDED.skip_codes`;

@@ -1,0 +1,100 @@
+import type { RecordedEvent } from '../event-store/event';
+import type { Projection, Queryable } from '../event-store/projection';
+import { analyticsChanges, RUN_TYPES, WORKFLOW_TYPES, type AnalyticsChange, type ChangeOf } from './analytics-changes';
+import * as sql from './analytics-statements';
+
+/**
+ * `analytics`: the tables behind the analysts' views (runs, step attempts, waits and approvals,
+ * workflow edits, and the daily per-workflow rollup). Async — nobody reads it in a request — and
+ * one projection, so every view shows the same checkpoint: a run's attempts and its counters
+ * always agree. A batch costs at most one statement per kind of change (see
+ * `analytics-statements.ts`); `apply` is the batch of one, so both give the same rows.
+ */
+export const analyticsProjection: Projection = {
+  name: 'analytics',
+  mode: 'async',
+  handles: [...RUN_TYPES, ...WORKFLOW_TYPES],
+  tables: ['analytics_runs', 'analytics_step_attempts', 'analytics_waits', 'analytics_workflow_edits', 'analytics_daily_workflow_runs'],
+  apply: (db, event) => writeAnalytics(db, [event]),
+  applyBatch: writeAnalytics,
+};
+
+type Grouped = { [K in AnalyticsChange['kind']]: ChangeOf<K>[] };
+
+/** Per run, what this batch adds to its day in the rollup. */
+interface RollupDelta {
+  started: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  attempts: number;
+  retries: number;
+  durationMs: number;
+}
+
+async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  const g = group(events.flatMap(analyticsChanges));
+  const deltas = new Map<string, RollupDelta>();
+  const add = (runId: string, key: keyof RollupDelta, amount = 1) => {
+    const delta = deltas.get(runId) ?? { started: 0, completed: 0, failed: 0, cancelled: 0, attempts: 0, retries: 0, durationMs: 0 };
+    delta[key] += amount;
+    deltas.set(runId, delta);
+  };
+  const run = async (text: string, rows: object[], columns: string[]) =>
+    rows.length === 0 ? [] : (await db.query(text, columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null)))).rows;
+
+  for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes'])) add(row.run_id, 'started');
+  for (const row of await run(sql.INSERT_ATTEMPTS, firstOf(g.attemptStart, (c) => [c.runId, c.blockId, c.attempt]), ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at'])) add(row.run_id, 'attempts');
+  await run(sql.END_ATTEMPTS, firstOf(g.attemptEnd, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
+  for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
+  await run(sql.INSERT_WAITS, firstOf(g.waitStart, (c) => [c.runId, c.blockId]), ['runId', 'organizationId', 'blockId', 'waitKind', 'eventName', 'at', 'until']);
+  await run(sql.SET_DECISIONS, firstOf(g.decision, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'decision', 'by', 'at']);
+  await run(sql.END_WAITS, firstOf(g.waitEnd, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'reason', 'at']);
+  const ends = firstOf(g.runEnd, (c) => [c.runId]);
+  const ended = await run(sql.END_RUNS, ends, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
+  for (const row of ended) {
+    add(row.run_id, row.status as 'completed' | 'failed' | 'cancelled');
+    add(row.run_id, 'durationMs', Number(row.duration_ms));
+  }
+  await run(sql.CLOSE_OPEN_ATTEMPTS, ends, ['runId', 'status', 'at']);
+  await run(sql.CLOSE_OPEN_WAITS, ends, ['runId', 'at']);
+
+  const touched = new Set([...g.runStart, ...g.attemptStart, ...g.attemptEnd, ...g.backoff, ...g.waitStart, ...g.waitEnd, ...g.runEnd].map((c) => c.runId));
+  if (touched.size > 0) await db.query(sql.RECOUNT_RUNS, [[...touched]]);
+  const rollup = [...deltas].map(([runId, d]) => ({ runId, ...d }));
+  await run(sql.ADD_TO_ROLLUP, rollup, ['runId', 'started', 'completed', 'failed', 'cancelled', 'attempts', 'retries', 'durationMs']);
+  await run(sql.UPSERT_EDITS, mergeEdits(g.edit), ['workflowId', 'transactionId', 'organizationId', 'position', 'editKind', 'version', 'actorType', 'actorId', 'agent', 'applied', 'skipCodes', 'recordedAt']);
+}
+
+function group(changes: AnalyticsChange[]): Grouped {
+  const g: Grouped = { runStart: [], attemptStart: [], attemptEnd: [], backoff: [], waitStart: [], decision: [], waitEnd: [], runEnd: [], edit: [] };
+  for (const change of changes) (g[change.kind] as AnalyticsChange[]).push(change);
+  return g;
+}
+
+/** The first change per key: one statement may not touch a row twice, and one by one the first one wins. */
+function firstOf<T>(changes: T[], key: (change: T) => unknown[]): T[] {
+  const seen = new Map<string, T>();
+  for (const change of changes) {
+    const id = JSON.stringify(key(change));
+    if (!seen.has(id)) seen.set(id, change);
+  }
+  return [...seen.values()];
+}
+
+/** A patch batch's events (one transaction) fold into one row: its kind, ops applied, skip codes in order. */
+function mergeEdits(edits: ChangeOf<'edit'>[]): object[] {
+  const rows = new Map<string, ChangeOf<'edit'> & { skipCodes: string[] }>();
+  for (const edit of edits) {
+    const id = JSON.stringify([edit.workflowId, edit.transactionId]);
+    const row = rows.get(id);
+    if (!row) {
+      rows.set(id, { ...edit, skipCodes: [...edit.skipCodes] });
+      continue;
+    }
+    if (edit.editKind !== 'unchanged') row.editKind = edit.editKind;
+    row.applied += edit.applied;
+    row.skipCodes.push(...edit.skipCodes);
+  }
+  return [...rows.values()].map((row) => ({ ...row, skipCodes: JSON.stringify(row.skipCodes) }));
+}
