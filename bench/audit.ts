@@ -84,7 +84,7 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     const append = (w: number, i: number) => store.append(`append-${w}-${i}-${randomBytes(4).toString('hex')}`, 0, [{ type: 'Benched', data: { w, i } }], { organizationId: org, metadata });
     await rate(500, WRITERS, append); // warm-up
     const appendsSealerOff = await rate(APPEND_MS, WRITERS, append);
-    const live = sealer(config.pollIntervalMs);
+    const live = sealer(Math.min(auditSealerProjection.pollIntervalMs ?? Infinity, config.pollIntervalMs));
     await live.start();
     const appendsSealerOn = await rate(APPEND_MS, WRITERS, append);
     const lag = await sealingLagUnderSteadyLoad(db.pool(1), append);

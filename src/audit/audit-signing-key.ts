@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Config } from '../config/config';
-import { readOrCreateKeyFile } from '../config/generated-key-file';
+import { loadOnce, readOrCreateKeyFile } from '../config/generated-key-file';
 import { CONFIG } from '../database/database.module';
 import { auditKeyId, ed25519PrivateKeyFromSeed, ed25519PublicKeyFromRaw, publicKeyView, type AuditPublicKey } from './proof/checkpoint';
 
@@ -19,17 +19,10 @@ export interface AuditSigningKey {
 @Injectable()
 export class AuditSigningKeyProvider {
   private readonly logger = new Logger('audit');
-  private loading: Promise<AuditSigningKey> | undefined;
 
   constructor(@Inject(CONFIG) private readonly config: Config) {}
 
-  key(): Promise<AuditSigningKey> {
-    this.loading ??= this.load().catch((error: unknown) => {
-      this.loading = undefined;
-      throw error;
-    });
-    return this.loading;
-  }
+  readonly key: () => Promise<AuditSigningKey> = loadOnce(() => this.load());
 
   /** The keys verification trusts: this server's own and the retired ones the operator lists. */
   async trustedKeys(): Promise<Map<string, KeyObject>> {

@@ -25,3 +25,18 @@ export async function readOrCreateKeyFile(dataDir: string, name: string, generat
   }
   return { file, contents: (await readFile(file, 'utf8')).trim(), created };
 }
+
+/**
+ * `load`, run once and its result shared by every caller; a failed load is forgotten, so the
+ * next caller tries again (a key file on a volume that was not mounted yet, say).
+ */
+export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}

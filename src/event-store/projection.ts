@@ -29,6 +29,8 @@ export interface Projection {
   readonly awaited?: boolean;
   /** Async only: events read per catch-up batch, when this projection amortises more per transaction than the runner's default. */
   readonly batchSize?: number;
+  /** Async only: poll at least this often (the deployment's poll interval otherwise), for a read model with a freshness target. */
+  readonly pollIntervalMs?: number;
   apply(db: Queryable, event: RecordedEvent): Promise<void>;
   /**
    * Optional: the same effect as `apply` over each event in order, in fewer statements. Async

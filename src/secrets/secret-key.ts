@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config';
-import { readOrCreateKeyFile } from '../config/generated-key-file';
+import { loadOnce, readOrCreateKeyFile } from '../config/generated-key-file';
 import { CONFIG } from '../database/database.module';
 import { keyId, parseSecretKey } from './secret-cipher';
 
@@ -19,17 +19,10 @@ export interface SecretKey {
 @Injectable()
 export class SecretKeyProvider {
   private readonly logger = new Logger('secrets');
-  private loading: Promise<SecretKey> | undefined;
 
   constructor(@Inject(CONFIG) private readonly config: Config) {}
 
-  key(): Promise<SecretKey> {
-    this.loading ??= this.load().catch((error: unknown) => {
-      this.loading = undefined;
-      throw error;
-    });
-    return this.loading;
-  }
+  readonly key: () => Promise<SecretKey> = loadOnce(() => this.load());
 
   private async load(): Promise<SecretKey> {
     const key = this.config.secretKey ? parseSecretKey(this.config.secretKey) : await this.devKey();

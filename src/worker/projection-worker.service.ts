@@ -10,7 +10,7 @@ import { SubscriptionRunner } from '../event-store/subscription-runner';
 @Injectable()
 export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
-  private runner: SubscriptionRunner | undefined;
+  private runners: SubscriptionRunner[] = [];
 
   constructor(
     @Inject(Pool) private readonly pool: Pool,
@@ -22,16 +22,20 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
     const asyncProjections = this.store.projections.filter((p) => p.mode === 'async');
-    this.runner = new SubscriptionRunner(this.pool, this.store, asyncProjections, this.notifier, {
-      pollIntervalMs: this.config.pollIntervalMs,
-      log,
-    });
-    await this.runner.start();
+    // One runner per poll interval: a projection with a freshness target (the audit sealer) polls
+    // faster than the rest, since most appends wake nobody (NOTIFY is kept off the hot path).
+    const byInterval = new Map<number, typeof asyncProjections>();
+    for (const projection of asyncProjections) {
+      const interval = Math.min(projection.pollIntervalMs ?? Infinity, this.config.pollIntervalMs);
+      byInterval.set(interval, [...(byInterval.get(interval) ?? []), projection]);
+    }
+    this.runners = [...byInterval].map(([pollIntervalMs, projections]) => new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs, log }));
+    for (const runner of this.runners) await runner.start();
     await this.notifier.start();
     this.logger.log(`projecting ${asyncProjections.map((p) => p.name).join(', ')}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.runner?.stop();
+    await Promise.all(this.runners.map((runner) => runner.stop()));
   }
 }
