@@ -1,0 +1,2 @@
+/** Typed authoring: defineWorkflow, toEditOps, defineWorkflowSpec (issue 12). */
+export {};

@@ -1,0 +1,2 @@
+/** `thodare/client`: the typed HTTP client (issue 12). */
+export {};

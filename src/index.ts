@@ -1,0 +1,2 @@
+/** `thodare`: the library entry (issue 12). */
+export * from './authoring';
