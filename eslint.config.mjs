@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.thodare/**', 'coverage/**', 'bin/**', '*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '.thodare/**', 'coverage/**', 'bin/**', '*.js', 'examples/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@ import { parseConfig } from '../src/config/config';
 import { ed25519PrivateKeyFromSeed, publicKeyView } from '../src/audit/proof/checkpoint';
 import { EventStore } from '../src/event-store/event-store';
 import { SubscriptionRunner } from '../src/event-store/subscription-runner';
-import { startThodare } from '../src/main';
+import { startApplication } from '../src/main';
 import { benchDatabase, percentile, rate, round } from './support';
 import { sealingLagSeconds } from '../src/metrics/scrape-queries';
 import type { Pool } from 'pg';
@@ -71,7 +71,7 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
   const seed = randomBytes(32);
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', THODARE_SCHEMA: db.schema, DATABASE_URL: db.url, THODARE_LOG_LEVEL: 'warn', THODARE_RATE_LIMIT_PER_MIN: '1000000', THODARE_AUDIT_SIGNING_KEY: seed.toString('hex') });
   // API only: the sealer runs where the bench says, never behind its back.
-  const app = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
+  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
   try {
     const signUp = await fetch(`${app.url}/api/auth/sign-up`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-audit-${Date.now()}@example.test`, password: 'bench-password-123456' }) });
     const owner = (await signUp.json()) as { token: string; organization: { id: string } };

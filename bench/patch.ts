@@ -5,7 +5,7 @@ import { eventsChannel } from '../src/database/database.module';
 import { measureApplyThroughput } from '../src/domain/workflow/apply-throughput';
 import { buildPatchBenchmarkCase } from '../src/domain/workflow/fixtures';
 import { EventStore } from '../src/event-store/event-store';
-import { startThodare } from '../src/main';
+import { startApplication } from '../src/main';
 import { ALL_PROJECTIONS } from '../src/app/projections';
 import { benchDatabase, percentile, round } from './support';
 
@@ -31,7 +31,7 @@ export async function benchPatch(): Promise<Record<string, unknown>> {
     THODARE_RATE_LIMIT_PER_MIN: '1000000',
   });
   const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const running = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false }, logStream: discard });
+  const running = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: false }, logStream: discard });
   try {
     const url = running.url as string;
     const { headers, organizationId } = await signUp(url);

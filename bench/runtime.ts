@@ -2,7 +2,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
-import { startThodare, type RunningThodare } from '../src/main';
+import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { benchDatabase, percentile, rate, round } from './support';
@@ -156,7 +156,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     PORT: '0',
     HOST: '127.0.0.1',
   });
-  const app = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
   const pool = db.pool(2);
   try {
     const runner = new Runner(app);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { parseConfig, type Config } from '../src/config/config';
-import { startThodare, type RunningThodare } from '../src/main';
+import { startApplication, type RunningThodare } from '../src/main';
 import { ticksAfter } from '../src/domain/schedule/cron';
 import { benchDatabase, percentile, round } from './support';
 
@@ -263,14 +263,14 @@ export async function benchTriggers(): Promise<Record<string, unknown>> {
   const config = benchConfig(db);
   const pool = db.pool(1);
   try {
-    const both = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+    const both = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
     let hooks: Json;
     try {
       hooks = await webhooks(both, pool);
     } finally {
       await both.close();
     }
-    const apiOnly = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
+    const apiOnly = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
     let scheduled: { ack: Json; schedules: Json };
     try {
       scheduled = await schedules(apiOnly);

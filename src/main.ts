@@ -4,12 +4,15 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { INestApplicationContext } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AppModule, type Roles } from './app/app.module';
+import { buildCatalog } from './connectors/connector-registry';
 import type { Config } from './config/config';
 import { WorkerAppModule } from './app/worker-app.module';
 import { WorkerProbeServer } from './metrics/worker-probe.server';
 import { AppLogger } from './http/app-logger';
 import { requestId } from './http/logging';
 import { keepRawBodies } from './webhooks/raw-body';
+import type { WorkerHooks } from './tracing/hooks';
+import { withWorkerHooks } from './tracing/worker-hooks.module';
 
 export interface RunningThodare {
   /** The API's base URL when this process serves HTTP. */
@@ -24,15 +27,23 @@ export interface StartOptions {
   config: Config;
   databaseUrl: string;
   roles: Roles;
+  /** The deployment's own connectors, served next to the builtins; validated here (`InvalidConnectors`). */
+  connectors?: readonly unknown[];
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: DestinationStream;
+  /** The run worker's lifecycle hooks (see `src/tracing/hooks.ts`); tracing is always on. */
+  hooks?: WorkerHooks | readonly WorkerHooks[];
 }
 
-/** Builds and starts the API and/or the worker in this process. Migrations must already be applied. */
-export async function startThodare(options: StartOptions): Promise<RunningThodare> {
+/**
+ * Builds and starts the API and/or the worker in this process. Migrations must already be
+ * applied. (The public `startThodare` in `library.ts` also resolves the database and migrates.)
+ */
+export async function startApplication(options: StartOptions): Promise<RunningThodare> {
   const { config, databaseUrl, roles } = options;
+  const catalog = buildCatalog(config, options.connectors);
   if (!roles.api) {
-    const app = await NestFactory.createApplicationContext(WorkerAppModule.register(config, databaseUrl, options.logStream), { bufferLogs: true });
+    const app = await NestFactory.createApplicationContext(withWorkerHooks(WorkerAppModule.register(config, databaseUrl, catalog, options.logStream), options.hooks), { bufferLogs: true });
     app.useLogger(app.get(AppLogger));
     await app.init();
     return { url: undefined, probeUrl: app.get(WorkerProbeServer).url, app, close: () => app.close() };
@@ -47,7 +58,7 @@ export async function startThodare(options: StartOptions): Promise<RunningThodar
     trustProxy: config.trustProxy,
     ...httpTimeouts(config),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, databaseUrl, roles, options.logStream), adapter, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(withWorkerHooks(AppModule.register(config, databaseUrl, roles, catalog, options.logStream), options.hooks), adapter, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(AppLogger));
   // JSON only (README): Nest's form parser is off (bodyParser: false) and Fastify's text/plain one
   // goes, so any other content type is 415 unsupported_media_type rather than a half-read body.

@@ -7,6 +7,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuthGuard } from '../auth/auth.guard';
 import { AuthModule } from '../auth/auth.module';
 import { ConnectorsModule } from '../connectors/connectors.module';
+import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { DatabaseModule } from '../database/database.module';
 import { ALL_PROJECTIONS } from './projections';
 import { HealthController } from '../health/health.controller';
@@ -36,7 +37,7 @@ export interface Roles {
 
 @Module({})
 export class AppModule {
-  static register(config: Config, databaseUrl: string, roles: Roles, logStream?: DestinationStream): DynamicModule {
+  static register(config: Config, databaseUrl: string, roles: Roles, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
     const workerProviders: Provider[] = roles.worker ? [ProjectionWorker] : [];
     return {
       module: AppModule,
@@ -50,7 +51,7 @@ export class AppModule {
         AuthModule.register({ http: roles.api }),
         ApiKeysModule.register({ http: roles.api }),
         OrganizationsModule.register({ http: roles.api }),
-        ConnectorsModule.register({ http: roles.api }),
+        ConnectorsModule.register({ http: roles.api, catalog }),
         SecretsModule.register({ http: roles.api }),
         ...(roles.api ? [WorkflowsModule] : []),
         RunsModule.register({ http: roles.api }),

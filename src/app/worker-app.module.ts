@@ -6,6 +6,7 @@ import { DatabaseModule } from '../database/database.module';
 import { ALL_PROJECTIONS } from './projections';
 import { loggerModule } from '../http/logging';
 import { ConnectorsModule } from '../connectors/connectors.module';
+import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { RunsModule } from '../runs/runs.module';
 import { SecretsModule } from '../secrets/secrets.module';
 import { RunWorkerModule } from '../worker/run-worker.module';
@@ -18,7 +19,7 @@ import { AuditModule } from '../audit/audit.module';
 /** `thodare worker`: no HTTP, only the background work. */
 @Module({})
 export class WorkerAppModule {
-  static register(config: Config, databaseUrl: string, logStream?: DestinationStream): DynamicModule {
+  static register(config: Config, databaseUrl: string, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
     return {
       module: WorkerAppModule,
       imports: [
@@ -26,7 +27,7 @@ export class WorkerAppModule {
         CqrsModule.forRoot(),
         MetricsModule.register({ http: false }),
         loggerModule(config.logLevel, logStream),
-        ConnectorsModule.register({ http: false }),
+        ConnectorsModule.register({ http: false, catalog }),
         SecretsModule.register({ http: false }),
         RunsModule.register({ http: false }),
         SchedulesModule.register({ http: false, loop: true }),

@@ -5,12 +5,16 @@ import { createPool } from '../database/pool';
 import { EventStore } from '../event-store/event-store';
 import { ALL_PROJECTIONS, findProjection } from '../app/projections';
 import { rebuildProjection } from '../projections/rebuild';
+import { loadConnectors } from './connectors-module';
 import { resolveDatabase } from './database';
 
 /** `thodare projections rebuild <name>`. */
 export async function rebuild(config: Config, name: string, print: (line: string) => void): Promise<void> {
   const projection = findProjection(name);
   if (!projection) throw new Error(`unknown projection "${name}"; known: ${ALL_PROJECTIONS.map((p) => p.name).join(', ')}`);
+  // The deployment's connector list, checked as every role checks it: a rebuild must not run
+  // against a deployment whose list would not start.
+  await loadConnectors(config);
   const database = await resolveDatabase(config);
   const pool = createPool(database.url, config.schema, 2);
   try {

@@ -1,7 +1,8 @@
 import type { Roles } from '../app/app.module';
 import type { Config } from '../config/config';
 import { migrate } from '../database/migrate';
-import { startThodare } from '../main';
+import { startApplication } from '../main';
+import { loadConnectors } from './connectors-module';
 import { displayUrl, psqlUrl, resolveDatabase } from './database';
 import { onShutdownSignals } from './shutdown';
 
@@ -10,12 +11,13 @@ import { onShutdownSignals } from './shutdown';
  * SIGINT/SIGTERM close the app first and the embedded database last (no orphaned postgres).
  */
 export async function serve(config: Config, roles: Roles, print: (line: string) => void): Promise<void> {
+  const connectors = await loadConnectors(config);
   const database = await resolveDatabase(config);
   try {
     print(database.embedded ? `database: embedded Postgres in ${database.embedded.dataDir} (psql '${psqlUrl(database.url, config.schema)}')` : `database: ${displayUrl(database.url)}`);
     const applied = await migrate(database.url, config.schema);
     print(`schema "${config.schema}": ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
-    const running = await startThodare({ config, databaseUrl: database.url, roles });
+    const running = await startApplication({ config, databaseUrl: database.url, roles, connectors });
     print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && `worker: running${running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : ''}`].filter(Boolean).join('; '));
     onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print, ...(database.embedded ? { cleanup: () => database.embedded!.stop() } : {}) });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config';
+import { InvalidConnectors } from '../domain/connectors/connector-list';
 import { migrate } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
 import { adminCreate } from './admin';
@@ -10,6 +11,8 @@ import { rebuild } from './rebuild';
 import { serve } from './serve';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const CONNECTORS_FLAG = ['--connectors <module>', 'a module exporting your own connectors (default export or `connectors`), like THODARE_CONNECTORS'] as const;
+type ConnectorsFlag = { connectors?: string };
 
 /** The `thodare` command. Every failure ends as one readable message and exit code 1. */
 export async function main(argv: string[]): Promise<void> {
@@ -18,12 +21,12 @@ export async function main(argv: string[]): Promise<void> {
     .version(packageVersion())
     .showHelpAfterError();
 
-  program.command('start').description('run the API and the worker (embedded Postgres unless DATABASE_URL is set)')
-    .action(() => run((config) => serve(config, { api: true, worker: true }, print)));
-  program.command('api').description('run only the HTTP API')
-    .action(() => run((config) => serve(config, { api: true, worker: false }, print)));
-  program.command('worker').description('run only the background worker (async projections, runs)')
-    .action(() => run((config) => serve(config, { api: false, worker: true }, print)));
+  program.command('start').description('run the API and the worker (embedded Postgres unless DATABASE_URL is set)').option(...CONNECTORS_FLAG)
+    .action((options: ConnectorsFlag) => run((config) => serve(config, { api: true, worker: true }, print), options));
+  program.command('api').description('run only the HTTP API').option(...CONNECTORS_FLAG)
+    .action((options: ConnectorsFlag) => run((config) => serve(config, { api: true, worker: false }, print), options));
+  program.command('worker').description('run only the background worker (async projections, runs)').option(...CONNECTORS_FLAG)
+    .action((options: ConnectorsFlag) => run((config) => serve(config, { api: false, worker: true }, print), options));
   program.command('migrate').description('apply pending database migrations and exit')
     .action(() => run(async (config) => {
       const database = await resolveDatabase(config);
@@ -44,8 +47,8 @@ export async function main(argv: string[]): Promise<void> {
     .action((options: { email: string; org: string; password?: string; name?: string }) => run((config) => adminCreate(config, options, print)));
   const projections = program.command('projections').description('manage read models');
   projections.command('rebuild').argument('<name>', 'the projection to rebuild from position zero')
-    .description('rebuild one read model from the event store')
-    .action((name: string) => run((config) => rebuild(config, name, print)));
+    .description('rebuild one read model from the event store').option(...CONNECTORS_FLAG)
+    .action((name: string, options: ConnectorsFlag) => run((config) => rebuild(config, name, print), options));
 
   const audit = program.command('audit').description('the audit trail');
   audit.command('verify').argument('<bundle>', 'a bundle from GET /api/audit/export')
@@ -75,11 +78,11 @@ export async function main(argv: string[]): Promise<void> {
   await program.parseAsync(argv);
 }
 
-async function run(task: (config: Config) => Promise<void>): Promise<void> {
+async function run(task: (config: Config) => Promise<void>, flags: ConnectorsFlag = {}): Promise<void> {
   try {
-    await task(loadConfig());
+    await task(loadConfig({ THODARE_CONNECTORS: flags.connectors }));
   } catch (error) {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    if (error instanceof ConfigError || error instanceof InvalidConnectors) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`thodare: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }

@@ -73,6 +73,7 @@ const configSchema = z.object({
     .string()
     .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), 'must be comma-separated base64 Ed25519 public keys (32 bytes each)')
     .optional(),
+  THODARE_CONNECTORS: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -143,6 +144,8 @@ export type Config = {
   auditCheckpointIntervalMs: number;
   /** Public keys (raw Ed25519, base64) of retired signing keys whose checkpoints verify still trusts. */
   auditTrustedKeys: string[];
+  /** A module exporting the deployment's own connectors (`--connectors`), resolved from the working directory; the CLI loads it. */
+  connectorsModule: string | undefined;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -205,9 +208,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditSigningKey: c.THODARE_AUDIT_SIGNING_KEY,
     auditCheckpointIntervalMs: c.THODARE_AUDIT_CHECKPOINT_INTERVAL_MS,
     auditTrustedKeys: c.THODARE_AUDIT_TRUSTED_KEYS?.split(',').map((k) => k.trim()) ?? [],
+    connectorsModule: c.THODARE_CONNECTORS,
   };
 }
 
-export function loadConfig(): Config {
-  return parseConfig(process.env);
+/** The environment, with `overrides` (CLI flags, `startThodare` options as variables) taking precedence. */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return parseConfig({ ...process.env, ...set });
 }

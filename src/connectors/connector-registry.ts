@@ -1,23 +1,18 @@
 import type { Config } from '../config/config';
 import type { Connector } from '../domain/connectors/connector';
 import { createConnectorCatalog, type ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import { connectorProblems, InvalidConnectors } from '../domain/connectors/connector-list';
 import { builtinConnectors } from './builtin-catalog';
 
-const registered: Connector[] = [];
-
 /**
- * Adds a deployment's own connectors to the catalog, next to the builtins. Call it before the
- * application starts (the catalog is built once, at start-up); a type that clashes with a
- * builtin or another registered connector fails the start with `duplicate_connector_type`.
+ * The catalog a process serves: the builtins configured from `config`, then the deployment's
+ * own `connectors` (from `startThodare({connectors})` or `--connectors`). Built once at start-up;
+ * a list with any problem (a clashing type, something not made by `defineConnector`) fails the
+ * start with `InvalidConnectors`, listing every problem.
  */
-export function registerConnectors(...connectors: Connector[]): void {
-  registered.push(...connectors);
-}
-
-/** The catalog a process serves: the builtins configured from `config`, then registered ones. */
-export function buildCatalog(config: Pick<Config, 'httpAllowHosts' | 'slackBaseUrl'>): ConnectorCatalog {
-  return createConnectorCatalog([
-    ...builtinConnectors({ httpAllowHosts: config.httpAllowHosts, slackBaseUrl: config.slackBaseUrl }),
-    ...registered,
-  ]);
+export function buildCatalog(config: Pick<Config, 'httpAllowHosts' | 'slackBaseUrl'>, connectors: readonly unknown[] = []): ConnectorCatalog {
+  const builtins = builtinConnectors({ httpAllowHosts: config.httpAllowHosts, slackBaseUrl: config.slackBaseUrl });
+  const problems = connectorProblems(connectors, builtins.map((c) => c.type));
+  if (problems.length > 0) throw new InvalidConnectors(problems);
+  return createConnectorCatalog([...builtins, ...(connectors as readonly Connector[])]);
 }

@@ -14,13 +14,31 @@ const summary = z.object({
   category: z.string(),
   kind: z.enum(['trigger', 'action', 'wait']),
 });
+const range = z.object({ min: z.number(), max: z.number() });
 const entry = summary.extend({
   params: z.record(z.string(), z.unknown()).describe('JSON Schema of the params an agent may set (hidden params absent)'),
   outputs: z.record(z.string(), z.unknown()).describe('JSON Schema of the declared outputs'),
   secrets: z.array(z.string()).describe('Organization secret names the hidden params are filled from'),
   sourceHandles: z.array(z.string()).optional(),
   inputSchema: z.record(z.string(), z.unknown()).optional(),
-  timeoutMs: z.number().optional(),
+  retry: z
+    .object({
+      maxAttempts: z.number().int().describe('Total attempts, the first included'),
+      initialIntervalMs: z.number(),
+      backoffCoefficient: z.number(),
+      maxIntervalMs: z.number(),
+      nonRetryableErrors: z.array(z.string()).describe('Error codes that fail the step at once'),
+    })
+    .optional()
+    .describe('Retry policy of the step (actions)'),
+  timeoutMs: z.number().optional().describe('Per-attempt timeout in milliseconds'),
+  overridable: z
+    .object({
+      retry: z.object({ maxAttempts: range.optional(), intervalMs: range.optional() }).optional(),
+      timeoutMs: range.optional(),
+    })
+    .optional()
+    .describe("Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden"),
 });
 const listQuery = z.object({ detail: z.enum(['summary', 'full']).default('summary') });
 

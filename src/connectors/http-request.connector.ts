@@ -15,6 +15,8 @@ export interface HttpRequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Cap of the per-call `timeoutMs` param, and the step's own per-attempt timeout. */
+const MAX_CALL_TIMEOUT_MS = 300_000;
 
 const params = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
@@ -32,7 +34,7 @@ const params = z.object({
     .number()
     .int()
     .min(1)
-    .max(300_000)
+    .max(MAX_CALL_TIMEOUT_MS)
     .default(DEFAULT_TIMEOUT_MS)
     .describe('Per-call timeout in milliseconds'),
   maxResponseBytes: z
@@ -85,6 +87,11 @@ export function createHttpRequestConnector(options: HttpRequestOptions = {}) {
         'http_client_error',
         'too_many_redirects',
       ],
+    },
+    timeoutMs: MAX_CALL_TIMEOUT_MS,
+    overridable: {
+      retry: { maxAttempts: { min: 1, max: 10 }, intervalMs: { min: 0, max: 600_000 } },
+      timeoutMs: { min: 1_000, max: 900_000 },
     },
     run: async (input, ctx) => {
       const url = new URL(input.url);

@@ -74,6 +74,10 @@ export function createSlackSendMessageConnector(options: SlackOptions = {}) {
       nonRetryableErrors: ['slack_error_permanent'],
     },
     timeoutMs,
+    overridable: {
+      retry: { maxAttempts: { min: 1, max: 8 }, intervalMs: { min: 0, max: 600_000 } },
+      timeoutMs: { min: 1_000, max: 120_000 },
+    },
     run: async (input, ctx) => {
       const payload: Record<string, unknown> = { channel: input.channel, text: input.text };
       if (input.blocks) payload.blocks = input.blocks;
@@ -87,7 +91,8 @@ export function createSlackSendMessageConnector(options: SlackOptions = {}) {
             'content-type': 'application/json; charset=utf-8',
           },
           body: JSON.stringify(payload),
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+          // The runtime aborts ctx.signal after the step's timeoutMs (declared below, or the block's).
+          signal: ctx.signal,
         });
       } catch (error) {
         const name = (error as { name?: string }).name;

@@ -17,7 +17,20 @@ export interface ApiRouteSpec {
   query?: ZodType;
   /** Status → response schema (or a sentence when there is no body). */
   responses?: Record<number, ZodType | string>;
+  /**
+   * Request headers the route reads, besides the ones every route takes (`Authorization`,
+   * `X-Thodare-Agent`). Declared as header parameters in `/openapi.json`.
+   */
+  headers?: ApiRouteHeader[];
+  /**
+   * Route-specific error statuses → the codes and when (e.g. `{409: 'run_finished: …'}`).
+   * The common ones (400, 401, 403, 404, 413, 415, 429) are derived from the route itself.
+   */
+  errors?: Record<number, string>;
 }
+
+/** Request headers a route may declare; each has one definition in `components.parameters`. */
+export type ApiRouteHeader = 'If-Match' | 'Idempotency-Key';
 
 export const ApiRoute = (spec: ApiRouteSpec) => SetMetadata(API_ROUTE, spec);
 

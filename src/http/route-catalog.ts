@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { NO_RATE_LIMIT } from '../rate-limit/rate-limit.decorators';
 import { API_ROUTE, ApiRouteSpec, PUBLIC_ROUTE } from './api-route.decorator';
 
 export interface RouteInfo {
@@ -8,6 +9,8 @@ export interface RouteInfo {
   /** Nest/Fastify form, e.g. `/api/workflows/:id`. */
   path: string;
   public: boolean;
+  /** False for routes exempt from every rate-limit budget (`@NoRateLimit()`). */
+  rateLimited: boolean;
   spec: ApiRouteSpec | undefined;
 }
 
@@ -23,6 +26,7 @@ export function listRoutes(discovery: DiscoveryService, scanner: MetadataScanner
     if (!instance || !wrapper.metatype) continue;
     const base = normalise(Reflect.getMetadata(PATH_METADATA, wrapper.metatype));
     const classPublic = reflector.get<boolean>(PUBLIC_ROUTE, wrapper.metatype) === true;
+    const classUnlimited = reflector.get<boolean>(NO_RATE_LIMIT, wrapper.metatype) === true;
     const prototype = Object.getPrototypeOf(instance);
     for (const name of scanner.getAllMethodNames(prototype)) {
       const handler = prototype[name];
@@ -34,6 +38,7 @@ export function listRoutes(discovery: DiscoveryService, scanner: MetadataScanner
           method: RequestMethod[method],
           path: `${base}${normalise(p)}` || '/',
           public: classPublic || reflector.get<boolean>(PUBLIC_ROUTE, handler) === true,
+          rateLimited: !(classUnlimited || reflector.get<boolean>(NO_RATE_LIMIT, handler) === true),
           spec: reflector.get<ApiRouteSpec>(API_ROUTE, handler),
         });
       }

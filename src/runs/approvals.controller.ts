@@ -31,7 +31,7 @@ export class ApprovalsController {
 
   @Post(':token')
   @HttpCode(200)
-  @ApiRoute({ summary: 'Approve or reject (public; once: a second decision is 409 approval_decided)', tags: ['runs'], body: decideBody, responses: { 200: decideResponse } })
+  @ApiRoute({ summary: 'Approve or reject (public; once: a second decision is 409 approval_decided)', tags: ['runs'], body: decideBody, responses: { 200: decideResponse }, errors: { 409: 'approval_decided: the approval was already decided' } })
   async decide(@Req() request: AuthenticatedRequest, @Param('token') token: string, @Body() body: z.infer<typeof decideBody>) {
     const principal = await this.optionalPrincipal(request);
     const meta = requestMetadata(request);

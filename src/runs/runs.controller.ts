@@ -73,9 +73,9 @@ export class RunsController {
   @Post(':id/cancel')
   @HttpCode(202)
   @RequireRole('member')
-  @ApiRoute({ summary: 'Cancel a run: running calls are aborted, nothing downstream runs; 409 run_finished', tags: ['runs'], body: cancelBody, responses: { 202: cancelResponse } })
+  @ApiRoute({ summary: 'Cancel a run: running calls are aborted, nothing downstream runs; 409 run_finished', tags: ['runs'], body: cancelBody, responses: { 202: cancelResponse }, errors: { 409: 'run_finished: the run already ended' } })
   cancel(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof cancelBody>) {
-    return this.commands.execute(new CancelRunCommand(principal.organizationId, id, meta, body.reason));
+    return this.commands.execute(new CancelRunCommand(principal.organizationId, id, meta, body?.reason));
   }
 
   @Post(':id/signals')

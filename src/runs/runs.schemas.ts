@@ -3,6 +3,8 @@ import { z } from 'zod';
 /** Request and response schemas of the run routes (API.md "Runs"). */
 
 const RUN_STATUSES = ['queued', 'running', 'sleeping', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+/** A named component of `/openapi.json` (the `id`), like the other `.meta({ id })` schemas here. */
+const runStatus = z.enum(RUN_STATUSES).meta({ id: 'RunStatus' });
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 const key = z.string().min(1).max(200);
 
@@ -11,14 +13,16 @@ export const MAX_WAIT_MS = 30_000;
 
 export const startBody = z.object({ input: z.unknown().optional(), idempotencyKey: key.optional() });
 export const startQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
-export const startResponse = z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), workflowVersion: z.number().int(), duplicate: z.boolean().optional() });
+export const startResponse = z
+  .object({ runId: z.string(), status: runStatus, workflowVersion: z.number().int(), duplicate: z.boolean().optional() })
+  .meta({ id: 'RunAccepted' });
 
 /** A position cursor (a run's queue sequence, a log row's id): a forged one is a 400, never "page one again". */
 const position = z.string().regex(/^\d{1,18}$/, 'not a cursor this endpoint returned');
 
 export const listRunsQuery = z.object({
   workflowId: z.string().min(1).max(200).optional(),
-  status: z.enum(RUN_STATUSES).optional(),
+  status: runStatus.optional(),
   after: position.optional(),
   limit: limit(200, 50),
 });
@@ -27,7 +31,7 @@ export const pageQuery = z.object({ after: position.optional(), limit: limit(500
 export const logsQuery = pageQuery.extend({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
 export const eventsQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(0), limit: limit(1000, 200) });
 
-const runError = z.object({ code: z.string(), message: z.string(), blockId: z.string().optional() }).nullable();
+const runError = z.object({ code: z.string(), message: z.string(), blockId: z.string().optional() }).meta({ id: 'RunError' }).nullable();
 const waitingFor = z
   .object({
     kind: z.enum(['wait_duration', 'wait_for_event', 'human_approval', 'retry']),
@@ -37,48 +41,50 @@ const waitingFor = z
     correlationKey: z.string().optional(),
     approvalToken: z.string().optional(),
   })
+  .meta({ id: 'WaitingFor', description: 'What a sleeping or waiting run waits for.' })
   .nullable();
 const summaryFields = {
   id: z.string(),
   workflowId: z.string(),
   workflowVersion: z.number().int(),
-  status: z.enum(RUN_STATUSES),
+  status: runStatus,
   error: runError,
   waitingFor,
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
 };
-export const runResponse = z.object({ ...summaryFields, input: z.unknown(), outputs: z.record(z.string(), z.unknown()) });
-export const runListResponse = z.object({ data: z.array(z.object(summaryFields)), next: z.string().nullable() });
-export const logsResponse = z.object({
-  data: z.array(
-    z.object({
-      id: z.string(),
-      blockId: z.string(),
-      blockType: z.string(),
-      attempt: z.number().int(),
-      status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'abandoned']),
-      startedAt: z.string(),
-      finishedAt: z.string().nullable(),
-      durationMs: z.number().nullable(),
-      input: z.unknown(),
-      output: z.unknown(),
-      error: z.unknown(),
-    }),
-  ),
-  next: z.string().nullable(),
-});
-export const eventsResponse = z.object({
-  data: z.array(z.object({ version: z.number().int(), type: z.string(), data: z.unknown(), metadata: z.unknown(), recordedAt: z.string() })),
-  next: z.string().nullable(),
-});
+export const runResponse = z
+  .object({ ...summaryFields, input: z.unknown(), outputs: z.record(z.string(), z.unknown()).describe('block id → output') })
+  .meta({ id: 'Run' });
+export const runListResponse = z.object({ data: z.array(z.object(summaryFields).meta({ id: 'RunSummary' })), next: z.string().nullable() });
+const stepLog = z
+  .object({
+    id: z.string(),
+    blockId: z.string(),
+    blockType: z.string(),
+    attempt: z.number().int(),
+    status: z.enum(['running', 'waiting', 'succeeded', 'failed', 'cancelled', 'abandoned']).meta({ id: 'StepStatus' }),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    input: z.unknown(),
+    output: z.unknown(),
+    error: z.unknown(),
+  })
+  .meta({ id: 'StepLog', description: 'One attempt of one step; hidden values read "[hidden]".' });
+export const logsResponse = z.object({ data: z.array(stepLog), next: z.string().nullable() });
+const runEvent = z
+  .object({ version: z.number().int(), type: z.string(), data: z.unknown(), metadata: z.unknown(), recordedAt: z.string() })
+  .meta({ id: 'RunEvent' });
+export const eventsResponse = z.object({ data: z.array(runEvent), next: z.string().nullable() });
 
-export const cancelBody = z.object({ reason: z.string().max(1000).optional() });
-export const cancelResponse = z.object({ runId: z.string(), status: z.enum(RUN_STATUSES), cancelRequested: z.boolean() });
+/** Optional: `POST /api/runs/:id/cancel` with no body at all cancels without a reason. */
+export const cancelBody = z.object({ reason: z.string().max(1000).optional() }).optional();
+export const cancelResponse = z.object({ runId: z.string(), status: runStatus, cancelRequested: z.boolean() });
 
 export const signalBody = z.object({ name: z.string().min(1).max(200), payload: z.unknown().optional(), idempotencyKey: key.optional() });
-export const signalResponse = z.object({ runId: z.string(), signalId: z.string(), status: z.enum(RUN_STATUSES), duplicate: z.boolean() });
+export const signalResponse = z.object({ runId: z.string(), signalId: z.string(), status: runStatus, duplicate: z.boolean() });
 
 export const publishBody = z.object({
   name: z.string().min(1).max(200),

@@ -30,6 +30,10 @@ export class WorkflowRunsController {
     body: startBody,
     query: startQuery,
     responses: { 202: startResponse, 200: runResponse },
+    errors: {
+      409: 'idempotency_conflict: the idempotencyKey was used with another body',
+      422: 'workflow_not_runnable (with `validation_errors`) or secret_missing (with `missing`)',
+    },
   })
   async start(
     @CurrentPrincipal() principal: Principal,

@@ -24,6 +24,8 @@ export class HooksController {
       '401 invalid_signature, 404 unknown or revoked token, 413 payload_too_large, 422 workflow_not_runnable, 429 rate_limited (per webhook, with Retry-After) — none of them creates a run.',
     tags: ['webhooks'],
     responses: { 202: deliveryAnswer, 200: deliveryAnswer },
+    headers: ['Idempotency-Key'],
+    errors: { 401: 'invalid_signature', 413: 'payload_too_large', 422: 'workflow_not_runnable' },
   })
   async deliver(@Param('token') token: string, @Body() body: unknown, @Query() query: Record<string, string>, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const answer = await this.commands.execute(

@@ -206,6 +206,7 @@ export class ActiveRun {
 
   /** After a committed batch: start its calls, and end or park the run when it says so. */
   private settle(batch: Batch, state: RunState): void {
+    this.host.hooks.recorded(this.runId, state, batch.events);
     for (const step of batch.execute) this.launch(step, state);
     if (batch.terminal) {
       this.abortCalls('run ended');

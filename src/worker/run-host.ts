@@ -6,6 +6,7 @@ import type { StepOutcome } from '../domain/run/step-result';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunAppendOptions } from '../runs/run-store';
 import type { ClaimedRun } from '../run-queue/run-claims';
+import type { RunHooks } from '../tracing/hook-runner';
 import type { SignalRequest } from './stored-event-signals';
 
 /** How a held run left its worker. */
@@ -33,6 +34,8 @@ export interface RunHost {
   readonly leaseMs: number;
   readonly decider: RunDecider;
   readonly journal: RunJournal;
+  /** The lifecycle hooks (tracing, the embedder's): told of every committed batch. */
+  readonly hooks: RunHooks;
   /** Resolves a step's params (when the batch did not) and runs it; never throws. */
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome>;
   /** The ports of one batch, at `now`; resolved params land in `resolved` for the calls. */

@@ -30,6 +30,8 @@ import { StepExecutor } from './step-executor';
 import { WorkerLiveness } from './worker-liveness';
 import { WorkerSlots } from './worker-slots';
 import { WORKER_METRICS, type WorkerMetrics } from './worker-metrics';
+import { WORKER_HOOKS, type WorkerHooks } from '../tracing/hooks';
+import { createRunHooks, type RunHooks } from '../tracing/hook-runner';
 
 const PARKED_CACHE_LIMIT = 10_000;
 const SWEEP_INTERVAL_MS = 15_000;
@@ -47,6 +49,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   readonly log = new Logger('worker');
   readonly journal: StoreJournal;
+  readonly hooks: RunHooks;
   private readonly claims: RunClaims;
   private readonly steps: RunSteps;
   private readonly slots: WorkerSlots;
@@ -74,7 +77,9 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(SecretsService) secrets: SecretsService,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
     @Optional() @Inject(WORKER_METRICS) private readonly metrics?: WorkerMetrics,
+    @Optional() @Inject(WORKER_HOOKS) hooks?: readonly WorkerHooks[],
   ) {
+    this.hooks = createRunHooks(hooks, this.log);
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
     this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, () => this.metrics?.appendConflict());
     metrics?.observeHeldRuns(() => this.active.size);
@@ -177,7 +182,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   }
 
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
-    return this.steps.execute(run, step, state, params, signal);
+    return this.hooks.stepAttempt(run.runId, step, state, () => this.steps.execute(run, step, state, params, signal));
   }
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>) {
@@ -190,6 +195,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   }
 
   settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void {
+    this.hooks.released(runId, how);
     if (!this.active.delete(runId)) return;
     this.slots.give();
     this.parked.delete(runId);

@@ -28,6 +28,11 @@ export class WorkflowPatchController {
     body: patchBody,
     query: patchQuery,
     responses: { 200: patchResponseSchema },
+    headers: ['If-Match', 'Idempotency-Key'],
+    errors: {
+      409: 'idempotency_conflict: the Idempotency-Key was used with another body',
+      412: 'version_mismatch: If-Match names another version; `current` is the version now',
+    },
   })
   async patch(
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { editOpWireSchema } from '../domain/workflow/edit-op.schema';
+import { skippedItemSchema, validationErrorSchema, workflowSchema } from './workflow-contract.schemas';
 
 /**
  * Request and response schemas of the workflow routes (API.md "Workflows"). The patch body
@@ -14,7 +15,7 @@ export const createBody = z.strictObject({
 });
 
 export const patchBody = z.object({
-  ops: z.array(z.unknown().meta({ description: 'An EditOp (operation_type first)', ...editOpJsonSchema })),
+  ops: z.array(z.unknown().meta({ ...editOpJsonSchema, id: 'EditOp', description: 'An EditOp (operation_type first)' })),
 });
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -24,54 +25,31 @@ const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).
 export const listQuery = z.object({ after: z.string().min(1).max(500).optional(), limit: limit(200, 50) });
 export const historyQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).default(0), limit: limit(500, 100) });
 
-const workflowJson = z.object({
-  metadata: z.object({ name: z.string(), description: z.string() }),
-  variables: z.record(z.string(), z.unknown()),
-  blocks: z.array(z.record(z.string(), z.unknown())),
-  connections: z.array(z.object({ source: z.string(), target: z.string(), sourceHandle: z.string().optional() })),
-});
-const validationError = z.object({
-  block_id: z.string(),
-  block_type: z.string(),
-  field: z.string(),
-  value: z.unknown(),
-  code: z.string(),
-  error: z.string(),
-  allowed: z.array(z.unknown()).optional(),
-  suggestion: z.unknown().optional(),
-});
-const skippedItem = z.object({
-  index: z.number(),
-  operation_type: z.string().nullable(),
-  block_id: z.string().nullable(),
-  reason_code: z.string(),
-  reason: z.string(),
-  hint: z.string().optional(),
-  suggestion: z.record(z.string(), z.unknown()).optional(),
-  op: z.unknown().describe('the op as recorded: hidden values read "[hidden]"'),
-});
-
-export const createdResponse = z.object({ id: z.string(), version: z.literal(1), workflow: workflowJson });
-export const listResponse = z.object({
-  data: z.array(z.object({ id: z.string(), name: z.string(), version: z.number(), createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() })),
-  next: z.string().nullable(),
-});
-export const workflowResponse = z.object({
-  id: z.string(),
-  version: z.number(),
-  workflow: workflowJson,
-  validation_errors: z.array(validationError),
-  runnable: z.boolean(),
-});
-export const patchResponseSchema = z.object({
-  ok: z.boolean(),
-  version: z.number(),
-  workflow: workflowJson,
-  skipped_items: z.array(skippedItem),
-  validation_errors: z.array(validationError),
-  summary: z.string(),
-  runnable: z.boolean(),
-});
+export const createdResponse = z.object({ id: z.string(), version: z.literal(1), workflow: workflowSchema });
+const workflowSummary = z
+  .object({ id: z.string(), name: z.string(), version: z.number().int(), createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() })
+  .meta({ id: 'WorkflowSummary' });
+export const listResponse = z.object({ data: z.array(workflowSummary), next: z.string().nullable() });
+export const workflowResponse = z
+  .object({
+    id: z.string(),
+    version: z.number().int(),
+    workflow: workflowSchema,
+    validation_errors: z.array(validationErrorSchema),
+    runnable: z.boolean(),
+  })
+  .meta({ id: 'WorkflowDetail', description: 'A workflow at its latest version, with what keeps it from running.' });
+export const patchResponseSchema = z
+  .object({
+    ok: z.boolean().describe('true when nothing was skipped and the workflow has no validation errors'),
+    version: z.number().int(),
+    workflow: workflowSchema,
+    skipped_items: z.array(skippedItemSchema),
+    validation_errors: z.array(validationErrorSchema),
+    summary: z.string(),
+    runnable: z.boolean(),
+  })
+  .meta({ id: 'PatchResult', description: 'What an EditOp batch did.' });
 export const historyResponse = z.object({
   data: z.array(
     z.object({
@@ -87,4 +65,4 @@ export const historyResponse = z.object({
   ),
   next: z.string().nullable(),
 });
-export const versionResponse = z.object({ version: z.number(), workflow: workflowJson });
+export const versionResponse = z.object({ version: z.number().int(), workflow: workflowSchema });

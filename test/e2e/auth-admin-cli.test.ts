@@ -1,7 +1,7 @@
 import { main } from '../../src/cli/thodare';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { request } from '../support/app';
-import { startThodare } from '../../src/main';
+import { startApplication } from '../../src/main';
 import { parseConfig } from '../../src/config/config';
 import { uniqueEmail } from '../support/auth';
 
@@ -40,7 +40,7 @@ it('creates an owner and an organization, and prints an admin API key once that 
   expect(key).toBeDefined();
 
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.url, THODARE_SCHEMA: db.schema, THODARE_LOG_LEVEL: 'silent' });
-  const running = await startThodare({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
+  const running = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: false } });
   try {
     const session = await request(running.url!, 'GET', '/api/auth/session', { headers: { authorization: `Bearer ${key}` } });
     expect(session.status).toBe(200);

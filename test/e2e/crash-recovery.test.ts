@@ -1,17 +1,15 @@
-import { buildCatalog } from '../../src/connectors/connector-registry';
-import { parseConfig } from '../../src/config/config';
 import type { TestDatabase } from '../support/database';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
 import { appendRunStart } from '../support/run-start';
 import { block, edge, workflowOf } from '../support/run-workflows';
-import { callsOf, createRunTestDatabase, eventTypes, openGate, waitForCalls, waitForStatus } from '../support/run-harness';
+import { callsOf, createRunTestDatabase, eventTypes, openGate, waitForCalls, waitForStatus, testCatalog } from '../support/run-harness';
 
 // Workers here are real processes (the worker module + test connectors), killed with SIGKILL.
 const LEASE = { THODARE_LEASE_MS: '1500' };
 
 let db: TestDatabase;
 const workers: WorkerProcess[] = [];
-const catalog = () => buildCatalog(parseConfig({}));
+const catalog = () => testCatalog();
 
 beforeAll(async () => {
   db = await createRunTestDatabase('crash');

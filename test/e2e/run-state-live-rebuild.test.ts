@@ -1,9 +1,7 @@
-import { parseConfig } from '../../src/config/config';
-import { buildCatalog } from '../../src/connectors/connector-registry';
 import type { RunningThodare } from '../../src/main';
 import { runCli } from '../support/cli';
 import type { TestDatabase } from '../support/database';
-import { createRunTestDatabase, openGate, startRun, startWorkerApp, waitForCalls, waitForStatus } from '../support/run-harness';
+import { createRunTestDatabase, openGate, startRun, startWorkerApp, waitForCalls, waitForStatus, testCatalog } from '../support/run-harness';
 import { appendRunStart } from '../support/run-start';
 import { cloneFinishedRun, startLockProbe } from '../support/run-state-load';
 import { block, edge, transformChain, workflowOf } from '../support/run-workflows';
@@ -36,7 +34,7 @@ const churn = workflowOf(
 
 const rebuild = () => runCli(['projections', 'rebuild', 'run_state'], { DATABASE_URL: db.url, THODARE_SCHEMA: db.schema }, 180_000);
 
-const catalog = () => buildCatalog(parseConfig({}));
+const catalog = () => testCatalog();
 
 /** Starts a run every few milliseconds until stopped; returns their ids. */
 function keepStartingRuns(): { stop(): Promise<string[]> } {

@@ -1,20 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildCatalog } from '../../src/connectors/connector-registry';
-import { parseConfig } from '../../src/config/config';
 import type { TestDatabase } from '../support/database';
 import { runCli } from '../support/cli';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
 import { appendRunStart } from '../support/run-start';
 import { block, edge, workflowOf } from '../support/run-workflows';
-import { callsOf, createRunTestDatabase, openGate, waitForCalls, waitForStatus } from '../support/run-harness';
+import { callsOf, createRunTestDatabase, openGate, waitForCalls, waitForStatus, testCatalog } from '../support/run-harness';
 
 // Worker processes come and go: a deploy (SIGTERM), a crash (SIGKILL), a deploy that changed a
 // connector. Real processes, the default lease (30 s) unless said otherwise.
 
 let db: TestDatabase;
 const workers: WorkerProcess[] = [];
-const catalog = () => buildCatalog(parseConfig({}));
+const catalog = () => testCatalog();
 
 beforeAll(async () => {
   db = await createRunTestDatabase('lifecycle');

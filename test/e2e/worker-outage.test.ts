@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { buildCatalog } from '../../src/connectors/connector-registry';
-import { parseConfig } from '../../src/config/config';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
 import { appendRunStart } from '../support/run-start';
 import { block, edge, workflowOf } from '../support/run-workflows';
-import { ensureTestConnectors, waitForCalls, waitForStatus } from '../support/run-harness';
+import { ensureTestConnectors, waitForCalls, waitForStatus, testCatalog } from '../support/run-harness';
 
 // The database goes away under a worker process that holds runs: stopped for 10 s, or frozen
 // (every Postgres process SIGSTOPped: connects and queries hang, as in a partition). Each test
@@ -13,7 +11,7 @@ import { ensureTestConnectors, waitForCalls, waitForStatus } from '../support/ru
 
 let pg: PrivatePostgres;
 const workers: WorkerProcess[] = [];
-const catalog = () => buildCatalog(parseConfig({}));
+const catalog = () => testCatalog();
 
 beforeEach(async () => {
   pg = await startPrivatePostgres('outage');

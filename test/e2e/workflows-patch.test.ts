@@ -1,23 +1,20 @@
 import { z } from 'zod';
-import { registerConnectors } from '../../src/connectors/connector-registry';
 import { defineConnector } from '../../src/domain/connectors/define-connector';
 import { userOnly } from '../../src/domain/connectors/visibility';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp, type CreatedKey, type SignedUp } from '../support/auth';
 
 // A deployment connector with a user-only param: no builtin has one.
-registerConnectors(
-  defineConnector({
-    type: 'send_invoice',
-    name: 'Send invoice',
-    description: 'Sends an invoice.',
-    category: 'billing',
-    kind: 'action',
-    params: z.object({ customer: z.string(), approvedLimit: userOnly(z.number().optional()) }),
-    outputs: z.object({ invoiceId: z.string() }),
-    run: async () => ({ invoiceId: 'inv-1' }),
-  }),
-);
+const sendInvoice = defineConnector({
+  type: 'send_invoice',
+  name: 'Send invoice',
+  description: 'Sends an invoice.',
+  category: 'billing',
+  kind: 'action',
+  params: z.object({ customer: z.string(), approvedLimit: userOnly(z.number().optional()) }),
+  outputs: z.object({ invoiceId: z.string() }),
+  run: async () => ({ invoiceId: 'inv-1' }),
+});
 
 const BODY_LIMIT = 64 * 1024;
 let app: TestApp;
@@ -25,7 +22,7 @@ let owner: SignedUp;
 let key: CreatedKey;
 
 beforeAll(async () => {
-  app = await startTestApp('workflows_patch', { THODARE_BODY_LIMIT: String(BODY_LIMIT) });
+  app = await startTestApp('workflows_patch', { THODARE_BODY_LIMIT: String(BODY_LIMIT) }, undefined, undefined, [sendInvoice]);
   owner = await signUp(app);
   key = await createApiKey(app, owner.headers, { role: 'member' });
 });

@@ -1,8 +1,6 @@
-import { buildCatalog } from '../../src/connectors/connector-registry';
-import { parseConfig } from '../../src/config/config';
 import { RunClaims } from '../../src/run-queue/run-claims';
 import type { TestDatabase } from '../support/database';
-import { createRunTestDatabase } from '../support/run-harness';
+import { createRunTestDatabase, testCatalog } from '../support/run-harness';
 import { appendRunStart } from '../support/run-start';
 import { transformChain } from '../support/run-workflows';
 
@@ -15,7 +13,7 @@ afterAll(() => db?.drop());
 
 describe('claiming runs', () => {
   it('is fair between organizations: a big backlog does not push a small tenant back', async () => {
-    const catalog = buildCatalog(parseConfig({}));
+    const catalog = testCatalog();
     const big = [];
     for (let i = 0; i < 20; i += 1) big.push(await appendRunStart(db, catalog, transformChain(1), {}, 'org-big'));
     const small = [await appendRunStart(db, catalog, transformChain(1), {}, 'org-small'), await appendRunStart(db, catalog, transformChain(1), {}, 'org-small')];
@@ -27,7 +25,7 @@ describe('claiming runs', () => {
   });
 
   it('never hands the same run to two claimers, and a second claim after expiry bumps the epoch', async () => {
-    const catalog = buildCatalog(parseConfig({}));
+    const catalog = testCatalog();
     const runId = await appendRunStart(db, catalog, transformChain(1), {}, 'org-solo');
     await db.pool.query(`UPDATE run_state SET lease_owner = 'x', lease_until = now() + interval '1 hour' WHERE run_id <> $1`, [runId]);
     const [a, b] = [new RunClaims(db.pool, 'a', 100), new RunClaims(db.pool, 'b', 100)];

@@ -1,9 +1,7 @@
 import type { RunningThodare } from '../../src/main';
 import type { TestDatabase } from '../support/database';
 import { block, edge, fanOut, workflowOf } from '../support/run-workflows';
-import { buildCatalog } from '../../src/connectors/connector-registry';
-import { parseConfig } from '../../src/config/config';
-import { createRunTestDatabase, startWorkerApp, waitForStatus } from '../support/run-harness';
+import { createRunTestDatabase, startWorkerApp, waitForStatus, testCatalog } from '../support/run-harness';
 import { appendRunStart } from '../support/run-start';
 
 let db: TestDatabase;
@@ -28,7 +26,7 @@ const chainOfCounts = (n: number) => {
 describe('workers racing on the same runs', () => {
   it('share the work and never record or execute a step twice', async () => {
     // Started straight into the store (no in-process hand-off): every run goes through the claim race.
-    const catalog = buildCatalog(parseConfig({}));
+    const catalog = testCatalog();
     const runIds = await Promise.all([
       ...Array.from({ length: 30 }, () => appendRunStart(db, catalog, chainOfCounts(5))),
       ...Array.from({ length: 10 }, () => appendRunStart(db, catalog, fanOut(6, 'test_count', (b) => ({ label: `race-fan-${b}` })))),

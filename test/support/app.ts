@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { parseConfig, type Config } from '../../src/config/config';
-import { startThodare, type RunningThodare } from '../../src/main';
+import { startApplication, type RunningThodare } from '../../src/main';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export interface TestApp {
@@ -32,6 +32,8 @@ export async function startTestApp(
   roles = { api: true, worker: true },
   /** Another instance's database: this app shares it, and `close()` leaves it to its owner. */
   shared?: TestDatabase,
+  /** The deployment's own connectors, next to the builtins. */
+  connectors: readonly unknown[] = [],
 ): Promise<TestApp> {
   const db = shared ?? (await createTestDatabase(label));
   // Generous budgets unless a test sets its own: every test client shares 127.0.0.1, and the
@@ -46,7 +48,7 @@ export async function startTestApp(
       done();
     },
   });
-  const running = await startThodare({ config, databaseUrl: db.url, roles, logStream });
+  const running = await startApplication({ config, databaseUrl: db.url, roles, connectors, logStream });
   const url = running.url ?? '';
   return {
     url,

@@ -10,9 +10,9 @@ export interface CliResult {
 }
 
 /** Runs `thodare …` (the compiled CLI; `npm test` builds first) to completion. */
-export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -37,9 +37,9 @@ export interface ServerProcess {
 }
 
 /** Starts `thodare start|api|worker` and resolves once it prints the API URL (or `worker: running`). */
-export function startServer(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ServerProcess> {
+export function startServer(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, cwd?: string): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), ...(cwd ? { cwd } : {}) });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

@@ -2,10 +2,12 @@ import { CommandBus } from '@nestjs/cqrs';
 import { Writable } from 'node:stream';
 import type { Pool } from 'pg';
 import { parseConfig } from '../../src/config/config';
-import { registerConnectors } from '../../src/connectors/connector-registry';
+import { buildCatalog } from '../../src/connectors/connector-registry';
+import type { Connector } from '../../src/domain/connectors/connector';
+import type { ConnectorCatalog } from '../../src/domain/connectors/connector-catalog';
 import { runView } from '../../src/domain/run/run.view';
 import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
-import { startThodare, type RunningThodare } from '../../src/main';
+import { startApplication, type RunningThodare } from '../../src/main';
 import { RunStore } from '../../src/runs/run-store';
 import { StartRunCommand } from '../../src/runs/start-run.command';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -15,15 +17,20 @@ export const TERMINAL = ['completed', 'failed', 'cancelled'];
 export const testMetadata = { actor: { type: 'system' as const, id: 'test' } };
 
 let connectorPool: Pool | undefined;
-let registered = false;
+let testConnectors: Connector[] | undefined;
 
-/** Registers the test connectors once per test file; they write through the current test pool. */
-export function ensureTestConnectors(pool: Pool): void {
+/** Creates the test connectors once per test file; they write through the current test pool. */
+export function ensureTestConnectors(pool: Pool): Connector[] {
   connectorPool = pool;
-  if (registered) return;
-  registered = true;
   const proxy = { query: (...args: unknown[]) => (connectorPool!.query as (...a: unknown[]) => unknown)(...args) } as unknown as Pool;
-  registerConnectors(...runTestConnectors(proxy));
+  testConnectors ??= runTestConnectors(proxy);
+  return testConnectors;
+}
+
+/** The catalog a worker started by `startWorkerApp` serves: builtins + test connectors. */
+export function testCatalog(): ConnectorCatalog {
+  if (!testConnectors) throw new Error('call ensureTestConnectors (or createRunTestDatabase) first');
+  return buildCatalog(parseConfig({}), testConnectors);
 }
 
 /** A fresh schema with the test connectors' tables. */
@@ -39,7 +46,7 @@ export async function startWorkerApp(db: TestDatabase, env: Record<string, strin
   const config = parseConfig({ THODARE_LOG_LEVEL: 'warn', THODARE_POLL_INTERVAL_MS: '200', THODARE_LEASE_MS: '3000', THODARE_SHUTDOWN_GRACE_MS: '1000', THODARE_WORKER_PORT: '0', ...env, THODARE_SCHEMA: db.schema, DATABASE_URL: db.url });
   const logs: string[] = [];
   const logStream = new Writable({ write(chunk, _e, done) { logs.push(String(chunk)); done(); } });
-  const running = await startThodare({ config, databaseUrl: db.url, roles: { api: false, worker: true }, logStream });
+  const running = await startApplication({ config, databaseUrl: db.url, roles: { api: false, worker: true }, connectors: testConnectors ?? ensureTestConnectors(db.pool), logStream });
   return Object.assign(running, { logs });
 }
 

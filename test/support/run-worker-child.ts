@@ -1,9 +1,8 @@
 // A worker process for crash tests: the real `WorkerAppModule` (as `thodare worker` runs it) plus
 // the test connectors. Configured like the CLI, from the environment; prints `ready` once claiming.
 import { parseConfig } from '../../src/config/config';
-import { registerConnectors } from '../../src/connectors/connector-registry';
 import { createPool } from '../../src/database/pool';
-import { startThodare } from '../../src/main';
+import { startApplication } from '../../src/main';
 import { onShutdownSignals } from '../../src/cli/shutdown';
 import { runTestConnectors } from './run-connectors';
 
@@ -12,8 +11,8 @@ async function main(): Promise<void> {
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
   const failAttempts = process.env.TEST_FAIL_MAX_ATTEMPTS ? Number(process.env.TEST_FAIL_MAX_ATTEMPTS) : undefined;
-  registerConnectors(...runTestConnectors(createPool(databaseUrl, config.schema, 4), failAttempts ? { failAttempts } : {}));
-  const running = await startThodare({ config, databaseUrl, roles: { api: false, worker: true } });
+  const connectors = runTestConnectors(createPool(databaseUrl, config.schema, 4), failAttempts ? { failAttempts } : {});
+  const running = await startApplication({ config, databaseUrl, roles: { api: false, worker: true }, connectors });
   process.stdout.write('ready\n');
   onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print: (line) => process.stdout.write(`${line}\n`) });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Connector, ConnectorKind } from './connector';
+import type { Connector, ConnectorKind, PolicyBounds, RetryPolicy } from './connector';
 import type { ConnectorCatalog } from './connector-catalog';
 import { VISIBILITY_KEY } from './visibility';
 
@@ -24,7 +24,12 @@ export interface ConnectorEntry extends ConnectorSummary {
   sourceHandles?: string[];
   /** Triggers: the run input shape, when the connector declares one. */
   inputSchema?: JsonSchema;
+  /** How failed attempts are retried (actions; the runtime executes waits and triggers). */
+  retry?: Required<RetryPolicy>;
+  /** Per-attempt timeout in ms, when the connector declares one. */
   timeoutMs?: number;
+  /** How far a block's `retry` / `timeoutMs` may override them; absent ranges are fixed. */
+  overridable?: PolicyBounds;
 }
 
 /** The summary fields of a connector (what `?detail=summary` lists). */
@@ -47,6 +52,10 @@ export function connectorEntry(connector: Connector): ConnectorEntry {
   };
   if (connector.sourceHandles) entry.sourceHandles = [...connector.sourceHandles];
   if (connector.inputSchema) entry.inputSchema = toJsonSchema(connector.inputSchema, 'input');
+  if (connector.kind === 'action') {
+    entry.retry = { nonRetryableErrors: [], ...connector.retry };
+    entry.overridable = connector.overridable;
+  }
   if (connector.timeoutMs !== undefined) entry.timeoutMs = connector.timeoutMs;
   entries.set(connector, entry);
   return entry;

@@ -23,6 +23,28 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxIntervalMs: 60_000,
 };
 
+/** An inclusive range of allowed values. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/**
+ * How far a block may override its connector's policy (block-level `retry` / `timeoutMs`).
+ * A missing range means that setting cannot be overridden. `intervalMs` bounds both
+ * `initialIntervalMs` and `maxIntervalMs`.
+ */
+export interface PolicyBounds {
+  retry?: { maxAttempts?: Range; intervalMs?: Range };
+  timeoutMs?: Range;
+}
+
+/** Bounds of an action connector that declares none: generous, yet a block cannot retry forever. */
+export const DEFAULT_POLICY_BOUNDS: PolicyBounds = {
+  retry: { maxAttempts: { min: 1, max: 10 }, intervalMs: { min: 0, max: 3_600_000 } },
+  timeoutMs: { min: 1_000, max: 900_000 },
+};
+
 /** What the runtime hands a connector's `run` for one step attempt. */
 export interface ConnectorContext {
   runId: string;
@@ -59,8 +81,13 @@ export interface ConnectorConfig<P extends ParamsSchema, O extends OutputsSchema
   params: P;
   outputs: O;
   retry?: RetryPolicy;
-  /** Per-attempt timeout in milliseconds. */
+  /** Per-attempt timeout in milliseconds (the runtime aborts the attempt: `step_timeout`). */
   timeoutMs?: number;
+  /**
+   * How far a block may override `retry` and `timeoutMs`. Actions default to
+   * {@link DEFAULT_POLICY_BOUNDS}; triggers and waits are never overridable.
+   */
+  overridable?: PolicyBounds;
   /** Hidden param name → organization secret name it is filled from at run time. */
   secrets?: Readonly<Record<string, string>>;
   /** Triggers only: the shape of the run input the trigger emits. */
@@ -83,6 +110,7 @@ export interface Connector<
   O extends OutputsSchema = OutputsSchema,
 > extends ConnectorConfig<P, O> {
   retry: RetryPolicy;
+  overridable: PolicyBounds;
   secrets: Readonly<Record<string, string>>;
   hiddenParams: ReadonlySet<string>;
   userOnlyParams: ReadonlySet<string>;

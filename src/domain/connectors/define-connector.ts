@@ -3,7 +3,10 @@ import {
   type Connector,
   type ConnectorConfig,
   type ConnectorRun,
+  DEFAULT_POLICY_BOUNDS,
   DEFAULT_RETRY_POLICY,
+  type PolicyBounds,
+  type Range,
   type OutputsSchema,
   type ParamsSchema,
 } from './connector';
@@ -40,7 +43,8 @@ const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
  * sets, the agent-visible params schema) is computed here once.
  *
  * Invariants checked (throws `InvalidConnectorDefinition`): snake_case `type`; every `secrets`
- * key is a hidden param; every required hidden param is bound to a secret.
+ * key is a hidden param; every required hidden param is bound to a secret; every `overridable`
+ * range is well formed (`0 ≤ min ≤ max`).
  */
 export function defineConnector<P extends ParamsSchema, O extends OutputsSchema>(
   input: DefineConnectorInput<P, O>,
@@ -57,6 +61,7 @@ export function defineConnector<P extends ParamsSchema, O extends OutputsSchema>
   }
   const secrets = { ...(input.secrets ?? {}) };
   checkSecretBindings(input.type, input.params, hiddenParams, secrets);
+  const overridable = boundsOf(input);
   const omitted = Object.fromEntries([...hiddenParams].map((key) => [key, true])) as Record<
     string,
     true
@@ -65,6 +70,7 @@ export function defineConnector<P extends ParamsSchema, O extends OutputsSchema>
   return {
     ...input,
     retry: input.retry ?? DEFAULT_RETRY_POLICY,
+    overridable,
     secrets,
     hiddenParams,
     userOnlyParams,
@@ -93,4 +99,25 @@ function checkSecretBindings(
       );
     }
   }
+}
+
+function boundsOf(input: { type: string; kind: string; overridable?: PolicyBounds }): PolicyBounds {
+  if (input.kind !== 'action') {
+    if (input.overridable) {
+      throw new InvalidConnectorDefinition(input.type, 'only action connectors may be overridable');
+    }
+    return {};
+  }
+  const bounds = input.overridable ?? DEFAULT_POLICY_BOUNDS;
+  const ranges: [string, Range | undefined][] = [
+    ['retry.maxAttempts', bounds.retry?.maxAttempts],
+    ['retry.intervalMs', bounds.retry?.intervalMs],
+    ['timeoutMs', bounds.timeoutMs],
+  ];
+  for (const [name, range] of ranges) {
+    if (range && !(range.min >= 0 && range.min <= range.max && Number.isFinite(range.max))) {
+      throw new InvalidConnectorDefinition(input.type, `overridable ${name} needs 0 <= min <= max`);
+    }
+  }
+  return bounds;
 }

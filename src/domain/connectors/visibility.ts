@@ -14,9 +14,15 @@ export type Visibility = 'hidden' | 'user-only';
 /** Metadata key of the markers; also the JSON Schema keyword the catalog shows. */
 export const VISIBILITY_KEY = 'x-visibility';
 
+declare const HIDDEN: unique symbol;
+/** Type-only mark of a hidden param schema, so typed authoring can leave it out of a step's params. */
+export interface HiddenMark {
+  readonly [HIDDEN]: true;
+}
+
 /** Marks a param as hidden: agents never see it, its value comes from a secret. */
-export function hidden<T extends z.ZodType>(schema: T): T {
-  return schema.meta({ [VISIBILITY_KEY]: 'hidden' }) as T;
+export function hidden<T extends z.ZodType>(schema: T): T & HiddenMark {
+  return schema.meta({ [VISIBILITY_KEY]: 'hidden' }) as T & HiddenMark;
 }
 
 /** Marks a param as settable only by a person, not by an API key. */

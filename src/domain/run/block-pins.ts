@@ -1,4 +1,4 @@
-import type { SerializedWorkflow } from '../workflow/workflow';
+import type { SerializedWorkflow, WorkflowBlock } from '../workflow/workflow';
 import { isWaitType, type BlockKind, type SpecLookup } from './block-spec';
 import { retryPolicyOf, type RetryPolicy } from './retry-policy';
 
@@ -23,17 +23,21 @@ export type BlockPins = Record<string, PinnedBlock>;
 
 /**
  * Pins every block of `workflow` through `specOf` (the deployment's catalog). Wait types are
- * recognised by name whatever the lookup says. O(blocks).
+ * recognised by name whatever the lookup says. An action block's own `retry` / `timeoutMs`
+ * (validated against the connector's bounds before any run starts) override the connector's,
+ * so the effective policy is fixed here, from the pinned workflow. O(blocks).
  */
 export function pinBlocks(workflow: SerializedWorkflow, specOf: SpecLookup): BlockPins {
   const pins: BlockPins = Object.create(null) as BlockPins;
   for (const block of workflow.blocks) {
     const spec = specOf(block.type, block);
     const kind = isWaitType(block.type) ? 'wait' : (spec?.kind ?? 'unregistered');
+    const own: Pick<WorkflowBlock, 'retry' | 'timeoutMs'> = kind === 'action' ? block : {};
+    const timeoutMs = own.timeoutMs ?? spec?.timeoutMs;
     pins[block.id] = {
       kind,
-      retry: retryPolicyOf(spec?.retry),
-      ...(spec?.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+      retry: retryPolicyOf({ ...spec?.retry, ...own.retry }),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       outputs: [...(spec?.outputs ?? [])],
     };
   }

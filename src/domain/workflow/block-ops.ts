@@ -64,11 +64,16 @@ export function applyAdd(ctx: OpContext, op: AddOp): OpOutcome {
   };
   if (op.name !== undefined) block.name = op.name;
   if (op.position) block.position = { x: op.position.x, y: op.position.y };
+  if (op.retry) block.retry = { ...op.retry };
+  if (op.timeout_ms !== undefined) block.timeoutMs = op.timeout_ms;
   draft.blocks.set(block.id, block);
   return APPLIED;
 }
 
-/** Updates name/params/enabled/position; params merge and a `null` value removes the key. */
+/**
+ * Updates name/params/enabled/position/retry/timeout; params merge and a `null` value removes the
+ * key; `retry` and `timeout_ms` replace the override (`null` removes it).
+ */
 export function applyUpdate(ctx: OpContext, op: UpdateOp): OpOutcome {
   const block = ctx.draft.blocks.get(op.block_id);
   if (!block) return notFound(ctx, op);
@@ -83,6 +88,10 @@ export function applyUpdate(ctx: OpContext, op: UpdateOp): OpOutcome {
   if (op.name !== undefined) next.name = op.name;
   if (op.enabled !== undefined) next.enabled = op.enabled;
   if (op.position) next.position = { x: op.position.x, y: op.position.y };
+  if (op.retry === null) delete next.retry;
+  else if (op.retry) next.retry = { ...op.retry };
+  if (op.timeout_ms === null) delete next.timeoutMs;
+  else if (op.timeout_ms !== undefined) next.timeoutMs = op.timeout_ms;
   ctx.draft.blocks.set(block.id, next);
   return APPLIED;
 }

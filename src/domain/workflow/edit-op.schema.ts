@@ -11,6 +11,14 @@ export const MAX_OPS_PER_BATCH = 200;
 const blockId = z.string().min(1);
 const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() });
 const params = z.record(z.string(), z.unknown());
+/** A block's retry override (camelCase like the catalog's `retry`); bounds are checked by validation. */
+export const blockRetrySchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).optional(),
+  initialIntervalMs: z.number().int().min(0).optional(),
+  backoffCoefficient: z.number().min(1).max(10).optional(),
+  maxIntervalMs: z.number().int().min(0).optional(),
+});
+const timeoutMs = z.number().int().min(1);
 const sourceHandle = z.string().min(1).max(64).nullable().optional();
 
 /** `add`: a new block; `enabled` defaults to true. */
@@ -22,6 +30,10 @@ export const addOpSchema = z.strictObject({
   params: params.optional(),
   enabled: z.boolean().optional(),
   position: position.optional(),
+  /** Overrides the connector's retry policy within its `overridable` bounds. */
+  retry: blockRetrySchema.optional(),
+  /** Overrides the connector's per-attempt timeout (ms) within its bounds; block field `timeoutMs`. */
+  timeout_ms: timeoutMs.optional(),
 });
 
 /** `update` (alias `edit`): a block's type cannot change; remove and add instead. */
@@ -33,6 +45,10 @@ export const updateOpSchema = z.strictObject({
   params: params.optional(),
   enabled: z.boolean().optional(),
   position: position.optional(),
+  /** Replaces the block's retry override; `null` removes it (the connector's policy applies). */
+  retry: blockRetrySchema.nullable().optional(),
+  /** Replaces the block's timeout override; `null` removes it. */
+  timeout_ms: timeoutMs.nullable().optional(),
 });
 
 /** `remove` (alias `delete`): the block and its connections. */

@@ -2,6 +2,7 @@ import type { ConnectorCatalog } from '../connectors/connector-catalog';
 import { upstreamIndex } from './upstream-index';
 import { compileInputSchema } from './run-input';
 import { validateParams } from './validate-params';
+import { validatePolicy } from './validate-policy';
 import { type ReferenceScope, validateReferences } from './validate-references';
 import type { ValidationError } from './validation-error';
 import type { SerializedWorkflow, WorkflowBlock } from './workflow';
@@ -15,7 +16,8 @@ export interface ValidateOptions {
 /**
  * Why a workflow cannot run yet; empty means runnable. Checks every enabled block (disabled
  * blocks never run and are not checked): its type is registered, its params fit the connector
- * schema, its references exist, are upstream and name declared outputs; and that at most one
+ * schema, its `retry` / `timeoutMs` overrides lie within the connector's bounds, its references
+ * exist, are upstream and name declared outputs; and that at most one
  * trigger exists. A workflow without a trigger is runnable (a run is then started by hand).
  * Pure and deterministic: errors follow block order.
  */
@@ -70,7 +72,11 @@ export function validateWorkflow(
       });
       continue;
     }
-    errors.push(...validateParams(block, connector), ...validateReferences(block, scope));
+    errors.push(
+      ...validateParams(block, connector),
+      ...validatePolicy(block, connector),
+      ...validateReferences(block, scope),
+    );
     if (connector.kind === 'trigger' && block.params.inputSchema !== undefined) {
       const compiled = compileInputSchema(block.params.inputSchema);
       if ('error' in compiled) {

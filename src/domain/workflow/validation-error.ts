@@ -1,7 +1,8 @@
 /**
  * Why a workflow is not runnable yet (the op applied, the result is incomplete or wrong).
  * The API.md codes plus `block_type_not_registered`, for a stored block whose connector is no
- * longer deployed.
+ * longer deployed, and `retry_out_of_bounds` / `timeout_out_of_bounds` for a block's policy
+ * override outside its connector's `overridable` bounds.
  */
 export type ValidationErrorCode =
   | 'required_param_missing'
@@ -11,7 +12,9 @@ export type ValidationErrorCode =
   | 'reference_not_upstream'
   | 'unknown_output'
   | 'multiple_triggers'
-  | 'block_type_not_registered';
+  | 'block_type_not_registered'
+  | 'retry_out_of_bounds'
+  | 'timeout_out_of_bounds';
 
 /** One reason a workflow is not runnable; API.md wire names. */
 export interface ValidationError {

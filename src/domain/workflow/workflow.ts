@@ -7,6 +7,18 @@ export interface BlockPosition {
   y: number;
 }
 
+/**
+ * A block's override of its connector's retry policy; absent fields keep the connector's value.
+ * Checked against the connector's `overridable` bounds by validation.
+ */
+export interface BlockRetry {
+  /** Total attempts, the first included (1 = never retry). */
+  maxAttempts?: number;
+  initialIntervalMs?: number;
+  backoffCoefficient?: number;
+  maxIntervalMs?: number;
+}
+
 export interface WorkflowBlock {
   id: string;
   type: string;
@@ -14,6 +26,10 @@ export interface WorkflowBlock {
   params: Record<string, unknown>;
   enabled: boolean;
   position?: BlockPosition;
+  /** Overrides the connector's retry policy for this block (actions only). */
+  retry?: BlockRetry;
+  /** Overrides the connector's per-attempt timeout, in ms (actions only). */
+  timeoutMs?: number;
 }
 
 export interface WorkflowConnection {
