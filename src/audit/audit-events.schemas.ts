@@ -44,7 +44,7 @@ export const auditEventView = z.object({
   requestId: z.string().nullable(),
   causationId: z.string().nullable(),
   correlationId: z.string().nullable(),
-});
+}).meta({ id: 'AuditEvent', description: 'An event of the organization with its provenance.' });
 
 export type AuditEventView = z.infer<typeof auditEventView>;
 

@@ -15,7 +15,7 @@ export const verifyResponse = z.object({
   brokenAt: z.object({ sequence: z.number().int(), position: z.number().int().nullable() }).optional().describe('the first entry that does not verify'),
   reason: z.enum(AUDIT_BREAK_REASONS).optional(),
   message: z.string().optional(),
-});
+}).meta({ id: 'AuditVerifyReport' });
 
 export const checkpointSchema = z.object({
   version: z.literal(1),
@@ -29,7 +29,7 @@ export const checkpointSchema = z.object({
   createdAt: z.string(),
   hash: z.string().describe('hex SHA-256 of the JCS body (every field above)'),
   signature: z.string().describe('base64 Ed25519 signature over the JCS body'),
-});
+}).meta({ id: 'AuditCheckpoint', description: "A signed checkpoint of an organization's sealed chain." });
 
 export const checkpointsQuery = pageQuery(1000, 100);
 export const checkpointsResponse = z.object({ data: z.array(checkpointSchema), next: z.string().nullable() });

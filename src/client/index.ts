@@ -34,6 +34,15 @@ export type RunEvent = Schemas['RunEvent'];
 export type WaitingFor = Schemas['WaitingFor'];
 export type StepLog = Schemas['StepLog'];
 export type StepStatus = Schemas['StepStatus'];
+export type Connector = Schemas['Connector'];
+export type ConnectorSummary = Schemas['ConnectorSummary'];
+export type Schedule = Schemas['Schedule'];
+export type ScheduleTick = Schemas['ScheduleTick'];
+export type Webhook = Schemas['Webhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditCheckpoint = Schemas['AuditCheckpoint'];
+export type AuditVerifyReport = Schemas['AuditVerifyReport'];
 /** The body of every error answer: `{error, message}` and the details its code carries. */
 export type ApiError = Schemas['Error'];
 export type ErrorCode = Schemas['ErrorCode'];

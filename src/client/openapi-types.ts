@@ -1042,6 +1042,73 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A signed checkpoint of an organization's sealed chain. */
+        AuditCheckpoint: {
+            /** @constant */
+            version: 1;
+            organizationId: string;
+            number: number;
+            sequence: number;
+            /** @description hex SHA-256 chain value at `sequence` */
+            chainHead: string;
+            /** @description hex RFC 6962 Merkle tree head over leaves 1..sequence */
+            merkleRoot: string;
+            previousHash: string | null;
+            keyId: string;
+            createdAt: string;
+            /** @description hex SHA-256 of the JCS body (every field above) */
+            hash: string;
+            /** @description base64 Ed25519 signature over the JCS body */
+            signature: string;
+        };
+        /** @description An event of the organization with its provenance. */
+        AuditEvent: {
+            /** @description global position (total order of appends) */
+            position: number;
+            /** @description the writing transaction (xid8): commit order is (transactionId, position) */
+            transactionId: string;
+            /** @description pass as `after` to resume after this event */
+            cursor: string;
+            streamId: string;
+            streamVersion: number;
+            type: string;
+            /** @description the event as stored, with approval tokens shown as "[redacted]" */
+            data: unknown;
+            recordedAt: string;
+            actor: {
+                /** @enum {string} */
+                type: "user" | "api_key" | "schedule" | "webhook" | "system";
+                id: string;
+            };
+            /** @description the `X-Thodare-Agent` label the caller sent */
+            agent: string | null;
+            requestId: string | null;
+            causationId: string | null;
+            correlationId: string | null;
+        };
+        AuditVerifyReport: {
+            ok: boolean;
+            /** @description events whose seals were recomputed and found intact */
+            checked: number;
+            /** @description the organization's last sealed sequence number */
+            sealedThrough: number;
+            /** @description the last checkpoint that verified */
+            lastCheckpoint: {
+                number: number;
+                sequence: number;
+                createdAt: string;
+                keyId: string;
+                hash: string;
+            } | null;
+            /** @description the first entry that does not verify */
+            brokenAt?: {
+                sequence: number;
+                position: number | null;
+            };
+            /** @enum {string} */
+            reason?: "sequence_gap" | "event_missing" | "event_mismatch" | "leaf_mismatch" | "chain_mismatch" | "checkpoint_unknown_key" | "checkpoint_signature_invalid" | "checkpoint_link_broken" | "checkpoint_mismatch" | "checkpoint_beyond_seals";
+            message?: string;
+        };
         /** @description One step of a workflow: a connector `type` and its `params`. */
         Block: {
             id: string;
@@ -1073,6 +1140,67 @@ export interface components {
             target: string;
             /** @description `true`/`false` out of a `condition`, `error` out of any action block; absent = default */
             sourceHandle?: string;
+        };
+        /** @description A catalog entry, full form: params and outputs as JSON Schema, retry and timeout policy. */
+        Connector: {
+            type: string;
+            name: string;
+            description: string;
+            category: string;
+            /** @enum {string} */
+            kind: "trigger" | "action" | "wait";
+            /** @description JSON Schema of the params an agent may set (hidden params absent) */
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description JSON Schema of the declared outputs */
+            outputs: {
+                [key: string]: unknown;
+            };
+            /** @description Organization secret names the hidden params are filled from */
+            secrets: string[];
+            sourceHandles?: string[];
+            inputSchema?: {
+                [key: string]: unknown;
+            };
+            /** @description Retry policy of the step (actions) */
+            retry?: {
+                /** @description Total attempts, the first included */
+                maxAttempts: number;
+                initialIntervalMs: number;
+                backoffCoefficient: number;
+                maxIntervalMs: number;
+                /** @description Error codes that fail the step at once */
+                nonRetryableErrors: string[];
+            };
+            /** @description Per-attempt timeout in milliseconds */
+            timeoutMs?: number;
+            /** @description Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden */
+            overridable?: {
+                retry?: {
+                    maxAttempts?: {
+                        min: number;
+                        max: number;
+                    };
+                    intervalMs?: {
+                        min: number;
+                        max: number;
+                    };
+                };
+                timeoutMs?: {
+                    min: number;
+                    max: number;
+                };
+            };
+        };
+        /** @description A catalog entry, summary form. */
+        ConnectorSummary: {
+            type: string;
+            name: string;
+            description: string;
+            category: string;
+            /** @enum {string} */
+            kind: "trigger" | "action" | "wait";
         };
         /** @description An EditOp (operation_type first) */
         EditOp: {
@@ -1243,6 +1371,48 @@ export interface components {
             startedAt: string | null;
             endedAt: string | null;
         };
+        /** @description A cron schedule that starts runs of a workflow. */
+        Schedule: {
+            id: string;
+            /** @enum {string} */
+            source: "workflow" | "api";
+            workflowId: string;
+            blockId: string | null;
+            cron: string;
+            timezone: string;
+            input: {
+                [key: string]: unknown;
+            };
+            endAt: string | null;
+            /** @enum {string} */
+            overlap: "skip" | "allow" | "buffer_one" | "cancel_other";
+            catchupWindowSec: number;
+            /** @enum {string} */
+            state: "active" | "paused" | "ended" | "workflow_deleted";
+            paused: boolean;
+            note: string | null;
+            nextFireAt: string | null;
+            upcoming: string[];
+            bufferedTick: string | null;
+            lastRunId: string | null;
+            lastScheduledAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description One entry of a schedule's tick ledger. */
+        ScheduleTick: {
+            tick: string;
+            /** @enum {string} */
+            outcome: "fired" | "skipped" | "buffered";
+            runId?: string;
+            /** @enum {string} */
+            reason?: "paused" | "overlap" | "ended" | "missed" | "workflow_deleted" | "not_runnable";
+            through?: string;
+            count?: number;
+            /** @enum {string} */
+            origin: "schedule" | "trigger" | "backfill";
+            recordedAt: string;
+        };
         /** @description An op of the batch that did not apply, and why. */
         SkippedItem: {
             index: number;
@@ -1298,6 +1468,42 @@ export interface components {
             eventName?: string;
             correlationKey?: string;
             approvalToken?: string;
+        };
+        /** @description An inbound webhook: its URL's token is the credential. */
+        Webhook: {
+            id: string;
+            url: string;
+            token: string;
+            /** @enum {string} */
+            source: "workflow" | "api";
+            workflowId: string;
+            blockId: string | null;
+            /** @enum {string} */
+            signing: "none" | "standard" | "github" | "stripe";
+            idempotencyKeyPath: string | null;
+            secretIssued: boolean;
+            createdAt: string;
+            signingSecret?: string;
+        };
+        /** @description One request received at a webhook, as recorded. */
+        WebhookDelivery: {
+            deliveryId: string;
+            runId: string;
+            dedupeKey: string | null;
+            method: string;
+            headers: {
+                [key: string]: string;
+            };
+            query: {
+                [key: string]: string;
+            };
+            /** @description the raw body as received: UTF-8 text, or base64 (bodyEncoding) */
+            body: string;
+            /** @enum {string} */
+            bodyEncoding: "utf8" | "base64";
+            receivedAt: string;
+            replayOf?: string;
+            recordedAt: string;
         };
         /** @description The workflow document that EditOps patch and runs pin. */
         Workflow: {
@@ -1795,24 +2001,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** @constant */
-                            version: 1;
-                            organizationId: string;
-                            number: number;
-                            sequence: number;
-                            /** @description hex SHA-256 chain value at `sequence` */
-                            chainHead: string;
-                            /** @description hex RFC 6962 Merkle tree head over leaves 1..sequence */
-                            merkleRoot: string;
-                            previousHash: string | null;
-                            keyId: string;
-                            createdAt: string;
-                            /** @description hex SHA-256 of the JCS body (every field above) */
-                            hash: string;
-                            /** @description base64 Ed25519 signature over the JCS body */
-                            signature: string;
-                        }[];
+                        data: components["schemas"]["AuditCheckpoint"][];
                         next: string | null;
                     };
                 };
@@ -1860,30 +2049,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** @description global position (total order of appends) */
-                            position: number;
-                            /** @description the writing transaction (xid8): commit order is (transactionId, position) */
-                            transactionId: string;
-                            /** @description pass as `after` to resume after this event */
-                            cursor: string;
-                            streamId: string;
-                            streamVersion: number;
-                            type: string;
-                            /** @description the event as stored, with approval tokens shown as "[redacted]" */
-                            data: unknown;
-                            recordedAt: string;
-                            actor: {
-                                /** @enum {string} */
-                                type: "user" | "api_key" | "schedule" | "webhook" | "system";
-                                id: string;
-                            };
-                            /** @description the `X-Thodare-Agent` label the caller sent */
-                            agent: string | null;
-                            requestId: string | null;
-                            causationId: string | null;
-                            correlationId: string | null;
-                        }[];
+                        data: components["schemas"]["AuditEvent"][];
                         /** @description pass as `after` for the next page; null when nothing more is committed yet */
                         next: string | null;
                     };
@@ -2009,29 +2175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        ok: boolean;
-                        /** @description events whose seals were recomputed and found intact */
-                        checked: number;
-                        /** @description the organization's last sealed sequence number */
-                        sealedThrough: number;
-                        /** @description the last checkpoint that verified */
-                        lastCheckpoint: {
-                            number: number;
-                            sequence: number;
-                            createdAt: string;
-                            keyId: string;
-                            hash: string;
-                        } | null;
-                        /** @description the first entry that does not verify */
-                        brokenAt?: {
-                            sequence: number;
-                            position: number | null;
-                        };
-                        /** @enum {string} */
-                        reason?: "sequence_gap" | "event_missing" | "event_mismatch" | "leaf_mismatch" | "chain_mismatch" | "checkpoint_unknown_key" | "checkpoint_signature_invalid" | "checkpoint_link_broken" | "checkpoint_mismatch" | "checkpoint_beyond_seals";
-                        message?: string;
-                    };
+                    "application/json": components["schemas"]["AuditVerifyReport"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -2314,64 +2458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: ({
-                            type: string;
-                            name: string;
-                            description: string;
-                            category: string;
-                            /** @enum {string} */
-                            kind: "trigger" | "action" | "wait";
-                            /** @description JSON Schema of the params an agent may set (hidden params absent) */
-                            params: {
-                                [key: string]: unknown;
-                            };
-                            /** @description JSON Schema of the declared outputs */
-                            outputs: {
-                                [key: string]: unknown;
-                            };
-                            /** @description Organization secret names the hidden params are filled from */
-                            secrets: string[];
-                            sourceHandles?: string[];
-                            inputSchema?: {
-                                [key: string]: unknown;
-                            };
-                            /** @description Retry policy of the step (actions) */
-                            retry?: {
-                                /** @description Total attempts, the first included */
-                                maxAttempts: number;
-                                initialIntervalMs: number;
-                                backoffCoefficient: number;
-                                maxIntervalMs: number;
-                                /** @description Error codes that fail the step at once */
-                                nonRetryableErrors: string[];
-                            };
-                            /** @description Per-attempt timeout in milliseconds */
-                            timeoutMs?: number;
-                            /** @description Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden */
-                            overridable?: {
-                                retry?: {
-                                    maxAttempts?: {
-                                        min: number;
-                                        max: number;
-                                    };
-                                    intervalMs?: {
-                                        min: number;
-                                        max: number;
-                                    };
-                                };
-                                timeoutMs?: {
-                                    min: number;
-                                    max: number;
-                                };
-                            };
-                        } | {
-                            type: string;
-                            name: string;
-                            description: string;
-                            category: string;
-                            /** @enum {string} */
-                            kind: "trigger" | "action" | "wait";
-                        })[];
+                        data: (components["schemas"]["Connector"] | components["schemas"]["ConnectorSummary"])[];
                         next: null;
                     };
                 };
@@ -2411,57 +2498,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        type: string;
-                        name: string;
-                        description: string;
-                        category: string;
-                        /** @enum {string} */
-                        kind: "trigger" | "action" | "wait";
-                        /** @description JSON Schema of the params an agent may set (hidden params absent) */
-                        params: {
-                            [key: string]: unknown;
-                        };
-                        /** @description JSON Schema of the declared outputs */
-                        outputs: {
-                            [key: string]: unknown;
-                        };
-                        /** @description Organization secret names the hidden params are filled from */
-                        secrets: string[];
-                        sourceHandles?: string[];
-                        inputSchema?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description Retry policy of the step (actions) */
-                        retry?: {
-                            /** @description Total attempts, the first included */
-                            maxAttempts: number;
-                            initialIntervalMs: number;
-                            backoffCoefficient: number;
-                            maxIntervalMs: number;
-                            /** @description Error codes that fail the step at once */
-                            nonRetryableErrors: string[];
-                        };
-                        /** @description Per-attempt timeout in milliseconds */
-                        timeoutMs?: number;
-                        /** @description Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden */
-                        overridable?: {
-                            retry?: {
-                                maxAttempts?: {
-                                    min: number;
-                                    max: number;
-                                };
-                                intervalMs?: {
-                                    min: number;
-                                    max: number;
-                                };
-                            };
-                            timeoutMs?: {
-                                min: number;
-                                max: number;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["Connector"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3276,33 +3313,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            id: string;
-                            /** @enum {string} */
-                            source: "workflow" | "api";
-                            workflowId: string;
-                            blockId: string | null;
-                            cron: string;
-                            timezone: string;
-                            input: {
-                                [key: string]: unknown;
-                            };
-                            endAt: string | null;
-                            /** @enum {string} */
-                            overlap: "skip" | "allow" | "buffer_one" | "cancel_other";
-                            catchupWindowSec: number;
-                            /** @enum {string} */
-                            state: "active" | "paused" | "ended" | "workflow_deleted";
-                            paused: boolean;
-                            note: string | null;
-                            nextFireAt: string | null;
-                            upcoming: string[];
-                            bufferedTick: string | null;
-                            lastRunId: string | null;
-                            lastScheduledAt: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Schedule"][];
                         next: string | null;
                     };
                 };
@@ -3356,33 +3367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        source: "workflow" | "api";
-                        workflowId: string;
-                        blockId: string | null;
-                        cron: string;
-                        timezone: string;
-                        input: {
-                            [key: string]: unknown;
-                        };
-                        endAt: string | null;
-                        /** @enum {string} */
-                        overlap: "skip" | "allow" | "buffer_one" | "cancel_other";
-                        catchupWindowSec: number;
-                        /** @enum {string} */
-                        state: "active" | "paused" | "ended" | "workflow_deleted";
-                        paused: boolean;
-                        note: string | null;
-                        nextFireAt: string | null;
-                        upcoming: string[];
-                        bufferedTick: string | null;
-                        lastRunId: string | null;
-                        lastScheduledAt: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3422,33 +3407,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        source: "workflow" | "api";
-                        workflowId: string;
-                        blockId: string | null;
-                        cron: string;
-                        timezone: string;
-                        input: {
-                            [key: string]: unknown;
-                        };
-                        endAt: string | null;
-                        /** @enum {string} */
-                        overlap: "skip" | "allow" | "buffer_one" | "cancel_other";
-                        catchupWindowSec: number;
-                        /** @enum {string} */
-                        state: "active" | "paused" | "ended" | "workflow_deleted";
-                        paused: boolean;
-                        note: string | null;
-                        nextFireAt: string | null;
-                        upcoming: string[];
-                        bufferedTick: string | null;
-                        lastRunId: string | null;
-                        lastScheduledAt: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3540,33 +3499,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        source: "workflow" | "api";
-                        workflowId: string;
-                        blockId: string | null;
-                        cron: string;
-                        timezone: string;
-                        input: {
-                            [key: string]: unknown;
-                        };
-                        endAt: string | null;
-                        /** @enum {string} */
-                        overlap: "skip" | "allow" | "buffer_one" | "cancel_other";
-                        catchupWindowSec: number;
-                        /** @enum {string} */
-                        state: "active" | "paused" | "ended" | "workflow_deleted";
-                        paused: boolean;
-                        note: string | null;
-                        nextFireAt: string | null;
-                        upcoming: string[];
-                        bufferedTick: string | null;
-                        lastRunId: string | null;
-                        lastScheduledAt: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Schedule"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3679,19 +3612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            tick: string;
-                            /** @enum {string} */
-                            outcome: "fired" | "skipped" | "buffered";
-                            runId?: string;
-                            /** @enum {string} */
-                            reason?: "paused" | "overlap" | "ended" | "missed" | "workflow_deleted" | "not_runnable";
-                            through?: string;
-                            count?: number;
-                            /** @enum {string} */
-                            origin: "schedule" | "trigger" | "backfill";
-                            recordedAt: string;
-                        }[];
+                        data: components["schemas"]["ScheduleTick"][];
                         next: string | null;
                     };
                 };
@@ -3971,25 +3892,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            deliveryId: string;
-                            runId: string;
-                            dedupeKey: string | null;
-                            method: string;
-                            headers: {
-                                [key: string]: string;
-                            };
-                            query: {
-                                [key: string]: string;
-                            };
-                            /** @description the raw body as received: UTF-8 text, or base64 (bodyEncoding) */
-                            body: string;
-                            /** @enum {string} */
-                            bodyEncoding: "utf8" | "base64";
-                            receivedAt: string;
-                            replayOf?: string;
-                            recordedAt: string;
-                        }[];
+                        data: components["schemas"]["WebhookDelivery"][];
                         next: string | null;
                     };
                 };
@@ -4614,21 +4517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            id: string;
-                            url: string;
-                            token: string;
-                            /** @enum {string} */
-                            source: "workflow" | "api";
-                            workflowId: string;
-                            blockId: string | null;
-                            /** @enum {string} */
-                            signing: "none" | "standard" | "github" | "stripe";
-                            idempotencyKeyPath: string | null;
-                            secretIssued: boolean;
-                            createdAt: string;
-                            signingSecret?: string;
-                        }[];
+                        data: components["schemas"]["Webhook"][];
                         /** @description always null: a workflow has few webhooks, all in one page */
                         next: null;
                     };
@@ -4684,21 +4573,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        url: string;
-                        token: string;
-                        /** @enum {string} */
-                        source: "workflow" | "api";
-                        workflowId: string;
-                        blockId: string | null;
-                        /** @enum {string} */
-                        signing: "none" | "standard" | "github" | "stripe";
-                        idempotencyKeyPath: string | null;
-                        secretIssued: boolean;
-                        createdAt: string;
-                        signingSecret?: string;
-                    };
+                    "application/json": components["schemas"]["Webhook"];
                 };
             };
             400: components["responses"]["BadRequest"];

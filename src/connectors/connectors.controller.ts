@@ -7,15 +7,17 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { RequireRole } from '../http/require-role.decorator';
 import { CONNECTOR_CATALOG } from './catalog.token';
 
-const summary = z.object({
+const summaryFields = {
   type: z.string(),
   name: z.string(),
   description: z.string(),
   category: z.string(),
   kind: z.enum(['trigger', 'action', 'wait']),
-});
+};
+const summary = z.object(summaryFields).meta({ id: 'ConnectorSummary', description: 'A catalog entry, summary form.' });
 const range = z.object({ min: z.number(), max: z.number() });
-const entry = summary.extend({
+const entry = z.object({
+  ...summaryFields,
   params: z.record(z.string(), z.unknown()).describe('JSON Schema of the params an agent may set (hidden params absent)'),
   outputs: z.record(z.string(), z.unknown()).describe('JSON Schema of the declared outputs'),
   secrets: z.array(z.string()).describe('Organization secret names the hidden params are filled from'),
@@ -39,7 +41,7 @@ const entry = summary.extend({
     })
     .optional()
     .describe("Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden"),
-});
+}).meta({ id: 'Connector', description: 'A catalog entry, full form: params and outputs as JSON Schema, retry and timeout policy.' });
 const listQuery = z.object({ detail: z.enum(['summary', 'full']).default('summary') });
 
 /** The catalog agents read before drafting a workflow. Read-only, any role. */

@@ -64,7 +64,7 @@ export const scheduleResponse = z.object({
   lastScheduledAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Schedule', description: 'A cron schedule that starts runs of a workflow.' });
 export const scheduleListResponse = z.object({ data: z.array(scheduleResponse), next: z.string().nullable() });
 export const ticksResponse = z.object({
   data: z.array(
@@ -77,7 +77,7 @@ export const ticksResponse = z.object({
       count: z.number().int().optional(),
       origin: z.enum(['schedule', 'trigger', 'backfill']),
       recordedAt: z.string(),
-    }),
+    }).meta({ id: 'ScheduleTick', description: "One entry of a schedule's tick ledger." }),
   ),
   next: z.string().nullable(),
 });

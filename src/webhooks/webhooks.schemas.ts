@@ -22,7 +22,7 @@ const webhook = z.object({
   secretIssued: z.boolean(),
   createdAt: z.string(),
   signingSecret: z.string().optional(),
-});
+}).meta({ id: 'Webhook', description: "An inbound webhook: its URL's token is the credential." });
 export const webhookResponse = webhook;
 export const webhookListResponse = z.object({ data: z.array(webhook), next: z.null().describe('always null: a workflow has few webhooks, all in one page') });
 export const rotateResponse = z.object({ id: z.string(), signingSecret: z.string() });
@@ -39,6 +39,6 @@ const delivery = z.object({
   receivedAt: z.string(),
   replayOf: z.string().optional(),
   recordedAt: z.string(),
-});
+}).meta({ id: 'WebhookDelivery', description: 'One request received at a webhook, as recorded.' });
 export const deliveriesResponse = z.object({ data: z.array(delivery), next: z.string().nullable() });
 export const deliveryAnswer = z.object({ runId: z.string(), deliveryId: z.string().optional(), duplicate: z.literal(true).optional() });
