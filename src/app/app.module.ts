@@ -28,6 +28,7 @@ import { RunWorkerModule } from '../worker/run-worker.module';
 import { SchedulesModule } from '../schedules/schedules.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AuditModule } from '../audit/audit.module';
+import { McpModule } from '../mcp/mcp.module';
 
 /** Which parts of Thodare this process runs (`thodare start` = both). */
 export interface Roles {
@@ -59,6 +60,7 @@ export class AppModule {
         ...(roles.api ? [WebhooksModule] : []),
         AuditModule.register({ http: roles.api, checkpointer: roles.worker }),
         ...(roles.worker ? [RunWorkerModule] : []),
+        ...(roles.api && config.mcp ? [McpModule] : []),
       ],
       controllers: roles.api ? [HealthController, RootController, DocsController] : [],
       providers: [

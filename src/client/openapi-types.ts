@@ -987,6 +987,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mcp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** MCP: no server-initiated stream on this stateless endpoint (405) */
+        get: operations["getMcp"];
+        put?: never;
+        /**
+         * MCP endpoint (Streamable HTTP, stateless)
+         * @description Model Context Protocol, Streamable HTTP transport, stateless (JSON answers, no server-initiated stream): JSON-RPC requests such as initialize, tools/list and tools/call. The tools call this API with the same credentials, so tenancy, roles and error codes are those of REST. A viewer, or `?readonly=1`, gets write tools refused (isError, forbidden). Writes record the caller as actor and the MCP client's `name/version` as agent label. Disabled by THODARE_MCP=off (404).
+         */
+        post: operations["postMcp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -4806,6 +4827,69 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMcp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postMcp: {
+        parameters: {
+            query?: {
+                readonly?: "0" | "1" | "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a JSON-RPC response (202 for notifications) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

@@ -47,6 +47,8 @@ export interface ThodareSettings {
   auditSigningKey?: string;
   auditCheckpointIntervalMs?: number;
   auditTrustedKeys?: readonly string[];
+  /** THODARE_MCP (default on): serve `/mcp`. */
+  mcp?: boolean;
 }
 
 /** Option → the variable it stands for; `satisfies` keeps the table complete. */
@@ -87,6 +89,7 @@ const VARIABLES = {
   auditSigningKey: 'THODARE_AUDIT_SIGNING_KEY',
   auditCheckpointIntervalMs: 'THODARE_AUDIT_CHECKPOINT_INTERVAL_MS',
   auditTrustedKeys: 'THODARE_AUDIT_TRUSTED_KEYS',
+  mcp: 'THODARE_MCP',
 } as const satisfies Record<keyof ThodareSettings, string>;
 
 /**

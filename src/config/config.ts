@@ -74,6 +74,7 @@ const configSchema = z.object({
     .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), 'must be comma-separated base64 Ed25519 public keys (32 bytes each)')
     .optional(),
   THODARE_CONNECTORS: z.string().min(1).optional(),
+  THODARE_MCP: z.enum(['on', 'off', 'true', 'false']).default('on'),
 });
 
 export type Config = {
@@ -146,6 +147,8 @@ export type Config = {
   auditTrustedKeys: string[];
   /** A module exporting the deployment's own connectors (`--connectors`), resolved from the working directory; the CLI loads it. */
   connectorsModule: string | undefined;
+  /** Serve the MCP endpoint (`/mcp`) in API processes. */
+  mcp: boolean;
 };
 
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
@@ -209,6 +212,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auditCheckpointIntervalMs: c.THODARE_AUDIT_CHECKPOINT_INTERVAL_MS,
     auditTrustedKeys: c.THODARE_AUDIT_TRUSTED_KEYS?.split(',').map((k) => k.trim()) ?? [],
     connectorsModule: c.THODARE_CONNECTORS,
+    mcp: c.THODARE_MCP === 'on' || c.THODARE_MCP === 'true',
   };
 }
 

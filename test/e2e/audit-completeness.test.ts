@@ -115,6 +115,12 @@ const FIXTURES: Record<string, (c: Ctx) => Promise<Call>> = {
     const deliveries = await app.request('GET', `/api/webhooks/${hook.id}/deliveries`, { headers: c.owner.headers });
     return { path: `/api/webhooks/${hook.id}/deliveries/${deliveries.body.data[0].deliveryId}/replay`, caller: 'session' };
   },
+  // MCP: a tools/call of a write tool; X-Thodare-Agent names the agent as on REST.
+  'POST /mcp': async (c) => ({
+    path: '/mcp',
+    caller: { headers: { ...c.key.headers, accept: 'application/json, text/event-stream' }, actor: { type: 'api_key', id: c.key.id } },
+    body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'workflow_create', arguments: { name: 'audited through MCP' } } },
+  }),
   // Public: the URL's token is the credential; the documented actor is the webhook.
   'POST /hooks/:token': async (c) => {
     const hook = await webhook(c);

@@ -28,12 +28,14 @@ describe('claiming runs', () => {
     const catalog = testCatalog();
     const runId = await appendRunStart(db, catalog, transformChain(1), {}, 'org-solo');
     await db.pool.query(`UPDATE run_state SET lease_owner = 'x', lease_until = now() + interval '1 hour' WHERE run_id <> $1`, [runId]);
-    const [a, b] = [new RunClaims(db.pool, 'a', 100), new RunClaims(db.pool, 'b', 100)];
+    // Leases long enough that no scheduling delay can expire one; expiry is then made explicit
+    // (the lease moved into the past) instead of slept for, which a loaded machine could outlast.
+    const [a, b] = [new RunClaims(db.pool, 'a', 60_000), new RunClaims(db.pool, 'b', 60_000)];
 
     const claimed = (await Promise.all([a.claimBatch(5), b.claimBatch(5)])).flat();
     expect(claimed.map((c) => c.runId)).toEqual([runId]);
     expect(await b.claimOne(runId)).toBeUndefined(); // still leased
-    await new Promise((r) => setTimeout(r, 150));
+    await db.pool.query(`UPDATE run_state SET lease_until = now() - interval '1 second' WHERE run_id = $1`, [runId]);
     expect(await b.claimOne(runId)).toMatchObject({ runId, epoch: 2 });
     expect(await a.renew([runId])).toEqual([]); // a's lease is gone
   });

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { cappedPage } from './capped-page';
+import type { McpCaller } from './rest-call';
+import { fromAnswer, restFailure } from './tool-result';
+import { ADD, cursorInput, objectOutput, pageOutput, READ, seg, write, type Toolset } from './toolset';
+
+const STATUSES = ['queued', 'running', 'sleeping', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+const ENDED = new Set(['completed', 'failed', 'cancelled']);
+const POLL_MS = 250;
+const runOutput = objectOutput({ status: z.enum(STATUSES) });
+const runId = z.string().min(1).max(200);
+
+/** The `runs` toolset: start, read, list, wait for, log, cancel and signal runs. */
+export function registerRunTools({ server, caller }: Toolset): void {
+  server.registerTool(
+    'run_start',
+    {
+      title: 'Start a run',
+      description: 'Start a run of the workflow\'s current version. With wait_seconds (at most 30) the result is the whole run when it ends in time, else {runId, status, workflowVersion}.',
+      inputSchema: { workflow_id: z.string().min(1).max(200), input: z.unknown().optional(), idempotency_key: z.string().min(1).max(200).optional(), wait_seconds: z.number().int().min(0).max(30).default(0) },
+      outputSchema: runOutput,
+      annotations: ADD,
+    },
+    write(caller, async ({ workflow_id, input, idempotency_key, wait_seconds }) => {
+      const body = { ...(input !== undefined ? { input } : {}), ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+      return fromAnswer(await caller.call('POST', `/api/workflows/${seg(workflow_id)}/runs`, { body, query: { waitMs: wait_seconds * 1000 } }));
+    }),
+  );
+  server.registerTool(
+    'run_get',
+    { title: 'Get a run', description: 'A run: status, input, outputs per block, error, what it waits for.', inputSchema: { id: runId }, outputSchema: runOutput, annotations: READ },
+    async ({ id }) => fromAnswer(await caller.call('GET', `/api/runs/${seg(id)}`)),
+  );
+  server.registerTool(
+    'runs_list',
+    {
+      title: 'List runs',
+      description: "The organization's runs, newest first, optionally of one workflow or status.",
+      inputSchema: { workflow_id: z.string().min(1).max(200).optional(), status: z.enum(STATUSES).optional(), ...cursorInput, limit: z.number().int().min(1).max(200).default(50) },
+      outputSchema: pageOutput,
+      annotations: READ,
+    },
+    ({ workflow_id, status, after, limit }) => cappedPage((size) => caller.call('GET', '/api/runs', { query: { workflowId: workflow_id, status, after, limit: size } }), limit),
+  );
+  server.registerTool(
+    'run_wait',
+    {
+      title: 'Wait for a run',
+      description: 'Wait (at most timeout_seconds, up to 30) until the run is completed, failed or cancelled; the run as it is then, with timed_out.',
+      inputSchema: { id: runId, timeout_seconds: z.number().int().min(1).max(30).default(30) },
+      outputSchema: objectOutput({ status: z.enum(STATUSES), timed_out: z.boolean() }),
+      annotations: READ,
+    },
+    async ({ id, timeout_seconds }, extra) => waitForEnd(caller, id, timeout_seconds * 1000, extra.signal),
+  );
+  server.registerTool(
+    'run_logs',
+    {
+      title: 'Read step logs',
+      description: "One row per step attempt (input, output, error, timing). A finished run's logs hold every attempt. When `truncated`, call again with after = next_cursor.",
+      inputSchema: { id: runId, ...cursorInput, limit: z.number().int().min(1).max(500).default(100) },
+      outputSchema: pageOutput,
+      annotations: READ,
+    },
+    ({ id, after, limit }) => cappedPage((size) => caller.call('GET', `/api/runs/${seg(id)}/logs`, { query: { after, limit: size } }), limit),
+  );
+  server.registerTool(
+    'run_cancel',
+    {
+      title: 'Cancel a run',
+      description: 'Cancel a run: steps in flight are aborted, nothing downstream runs. run_finished when it already ended.',
+      inputSchema: { id: runId, reason: z.string().max(1000).optional() },
+      outputSchema: objectOutput({ runId: z.string(), status: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    write(caller, async ({ id, reason }) => fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/cancel`, { body: reason ? { reason } : {} }))),
+  );
+  server.registerTool(
+    'signal_send',
+    {
+      title: 'Send a signal to a run',
+      description: 'Deliver a named signal (with a payload) to a run; it resumes a wait_for_event on that name (stored if the run does not wait yet).',
+      inputSchema: { run_id: runId, name: z.string().min(1).max(200), payload: z.unknown().optional(), idempotency_key: z.string().min(1).max(200).optional() },
+      outputSchema: objectOutput({ runId: z.string(), signalId: z.string() }),
+      annotations: ADD,
+    },
+    write(caller, async ({ run_id, name, payload, idempotency_key }) => {
+      const body = { name, ...(payload !== undefined ? { payload } : {}), ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+      return fromAnswer(await caller.call('POST', `/api/runs/${seg(run_id)}/signals`, { body }));
+    }),
+  );
+}
+
+/** Reads the run until it has ended, the time is up, or the client gave up. */
+async function waitForEnd(caller: McpCaller, id: string, timeoutMs: number, signal: AbortSignal) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await caller.call('GET', `/api/runs/${seg(id)}`);
+    if (answer.status >= 400) return restFailure(answer);
+    const run = answer.body as { status: string };
+    const ended = ENDED.has(run.status);
+    if (ended || Date.now() >= deadline || signal.aborted) return fromAnswer({ ...answer, body: { ...run, timed_out: !ended } });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
