@@ -1,14 +1,11 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/config';
-import { InvalidConnectors } from '../domain/connectors/connector-list';
-import { migrate } from '../database/migrate';
+import type { Config } from '../config/config';
 import { packageVersion } from '../database/project-root';
-import { adminCreate } from './admin';
-import { analyticsDocs, analyticsGrant, analyticsRevoke } from './analytics';
-import { auditVerify } from './audit';
-import { displayUrl, resolveDatabase } from './database';
-import { rebuild } from './rebuild';
-import { serve } from './serve';
+import { registerClientCommands } from './client/register';
+
+// The server side (Nest, pg, the event store) loads only when a server command runs: the client
+// commands start without it.
+const serve = async (...args: Parameters<typeof import('./serve').serve>) => (await import('./serve')).serve(...args);
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const CONNECTORS_FLAG = ['--connectors <module>', 'a module exporting your own connectors (default export or `connectors`), like THODARE_CONNECTORS'] as const;
@@ -29,6 +26,8 @@ export async function main(argv: string[]): Promise<void> {
     .action((options: ConnectorsFlag) => run((config) => serve(config, { api: false, worker: true }, print), options));
   program.command('migrate').description('apply pending database migrations and exit')
     .action(() => run(async (config) => {
+      const { displayUrl, resolveDatabase } = await import('./database');
+      const { migrate } = await import('../database/migrate');
       const database = await resolveDatabase(config);
       try {
         print(`database: ${displayUrl(database.url)}`);
@@ -44,18 +43,19 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--org <name>', 'the organization name')
     .option('--password <password>', 'the password (at least 12 characters); generated and printed when absent')
     .option('--name <name>', "the owner's display name")
-    .action((options: { email: string; org: string; password?: string; name?: string }) => run((config) => adminCreate(config, options, print)));
+    .action((options: { email: string; org: string; password?: string; name?: string }) => run(async (config) => (await import('./admin')).adminCreate(config, options, print)));
   const projections = program.command('projections').description('manage read models');
   projections.command('rebuild').argument('<name>', 'the projection to rebuild from position zero')
     .description('rebuild one read model from the event store').option(...CONNECTORS_FLAG)
-    .action((name: string, options: ConnectorsFlag) => run((config) => rebuild(config, name, print), options));
+    .action((name: string, options: ConnectorsFlag) => run(async (config) => (await import('./rebuild')).rebuild(config, name, print), options));
 
   const audit = program.command('audit').description('the audit trail');
   audit.command('verify').argument('<bundle>', 'a bundle from GET /api/audit/export')
     .description('verify an audit bundle offline: structure, digests, hash chain, Merkle roots and signatures')
     .option('--public-key <key...>', 'a trusted Ed25519 public key (base64, or @file); repeat for rotated keys')
-    .action((bundle: string, options: { publicKey?: string[] }) => {
+    .action(async (bundle: string, options: { publicKey?: string[] }) => {
       try {
+        const { auditVerify } = await import('./audit');
         process.exitCode = auditVerify(bundle, options, print, (line) => process.stderr.write(`${line}\n`));
       } catch (error) {
         process.stderr.write(`thodare: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -67,18 +67,22 @@ export async function main(argv: string[]): Promise<void> {
     .description('let a login role read the analytics views, and nothing else')
     .option('--org <id>', "limit it to one organization's rows")
     .option('--password <password>', 'its password (12+ printable ASCII characters); generated and printed once when absent')
-    .action((role: string, options: { org?: string; password?: string }) => run((config) => analyticsGrant(config, role, options, print)));
+    .action((role: string, options: { org?: string; password?: string }) => run(async (config) => (await import('./analytics')).analyticsGrant(config, role, options, print)));
   analytics.command('revoke').argument('<role>', 'a role granted with `analytics grant`')
     .description("take a role's analytics access away (and drop it if the grant created it)")
-    .action((role: string) => run((config) => analyticsRevoke(config, role, print)));
+    .action((role: string) => run(async (config) => (await import('./analytics')).analyticsRevoke(config, role, print)));
   analytics.command('docs').description('render the contract documentation (docs/analytics.md) from the catalog comments')
     .option('--out <file>', 'write it there instead of to stdout')
-    .action((options: { out?: string }) => run((config) => analyticsDocs(config, options, print)));
+    .action((options: { out?: string }) => run(async (config) => (await import('./analytics')).analyticsDocs(config, options, print)));
+
+  registerClientCommands(program, packageVersion());
 
   await program.parseAsync(argv);
 }
 
 async function run(task: (config: Config) => Promise<void>, flags: ConnectorsFlag = {}): Promise<void> {
+  const { ConfigError, loadConfig } = await import('../config/config');
+  const { InvalidConnectors } = await import('../domain/connectors/connector-list');
   try {
     await task(loadConfig({ THODARE_CONNECTORS: flags.connectors }));
   } catch (error) {

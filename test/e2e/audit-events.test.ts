@@ -175,7 +175,9 @@ describe('GET /api/audit/events', () => {
     const doc = (await app.request('GET', '/openapi.json')).body;
     const op = doc.paths['/api/audit/events'].get;
     expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['after', 'limit', 'type', 'streamId', 'actor', 'agent', 'from', 'to']));
-    const item = op.responses['200'].content['application/json'].schema.properties.data.items;
+    // Items are the named AuditEvent component.
+    expect(op.responses['200'].content['application/json'].schema.properties.data.items).toEqual({ $ref: '#/components/schemas/AuditEvent' });
+    const item = doc.components.schemas.AuditEvent;
     expect(Object.keys(item.properties)).toEqual(expect.arrayContaining(['position', 'cursor', 'streamId', 'type', 'data', 'actor', 'agent', 'requestId', 'causationId', 'correlationId']));
   });
 });

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import type { EditOp } from '../../client/index';
+import { call, leaf, message, paged, pageQuery, parseJson, versionPageQuery, positiveInt, readSource, remote, type Context, type PageFlags } from './context';
+import { UsageError } from './errors';
+import { printDocument, printPage } from './output';
+
+type PatchFlags = { file: string; ifMatch?: string; dryRun?: boolean; idempotencyKey?: string };
+
+/** `thodare workflows list|get|create|patch|history|delete`. */
+export function registerWorkflows(program: Command, version: string): void {
+  const workflows = program.command('workflows').description('build workflows (remote: THODARE_URL or a login profile)');
+  paged(leaf(workflows, 'list', "list the organization's workflows")).action(
+    remote(version, async ({ client, format }, flags: PageFlags) => {
+      const page = await call(client.GET('/api/workflows', { params: { query: pageQuery(flags) } }));
+      printPage(format, page, ['id', 'name', 'version', 'updatedAt']);
+    }),
+  );
+  leaf(workflows, 'get', 'a workflow: its definition, validation errors and whether it can run')
+    .argument('<id>')
+    .option('--at-version <n>', 'the workflow as it was at this version')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: { atVersion?: string }) => {
+        const answer = flags.atVersion
+          ? await call(client.GET('/api/workflows/{id}/versions/{version}', { params: { path: { id, version: String(positiveInt(flags.atVersion, '--at-version')) } } }))
+          : await call(client.GET('/api/workflows/{id}', { params: { path: { id } } }));
+        printDocument(format, answer);
+      }),
+    );
+  leaf(workflows, 'create', 'create a workflow, optionally applying edit ops from a file')
+    .option('--name <name>')
+    .option('--description <text>')
+    .option('-f, --file <ops.json>', 'edit ops to apply at once (an array or {ops}; - for stdin)')
+    .action(
+      remote(version, async (context, flags: { name?: string; description?: string; file?: string }) => {
+        const ops = flags.file ? readOps(flags.file) : undefined;
+        const body = { ...(flags.name ? { name: flags.name } : {}), ...(flags.description ? { description: flags.description } : {}) };
+        const created = await call(context.client.POST('/api/workflows', { body }));
+        if (!ops) return printDocument(context.format, created);
+        message(`created ${created.id}`);
+        await patch(context, created.id, { file: flags.file ?? '' }, ops);
+      }),
+    );
+  leaf(workflows, 'patch', 'apply edit ops; skipped ops and validation errors are reported, exit 0')
+    .argument('<id>')
+    .requiredOption('-f, --file <ops.json>', 'the ops: an array or {ops} (- for stdin)')
+    .option('--if-match <version>', 'apply only if the workflow is still at this version (else exit 3, version_mismatch)')
+    .option('--dry-run', 'show the result without storing anything')
+    .option('--idempotency-key <key>', 'a retry with the same key and ops applies once')
+    .action(remote(version, (context, id: string, flags: PatchFlags) => patch(context, id, flags, readOps(flags.file))));
+  paged(leaf(workflows, 'history', "the workflow's events: applied and skipped ops, who, when"))
+    .argument('<id>')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: PageFlags) => {
+        const page = await call(client.GET('/api/workflows/{id}/history', { params: { path: { id }, query: versionPageQuery(flags) } }));
+        printPage(format, page, ['version', 'type', 'recordedAt', 'actor', 'agent']);
+      }),
+    );
+  leaf(workflows, 'delete', 'delete a workflow (runs already started finish)')
+    .argument('<id>')
+    .action(
+      remote(version, async ({ client, format }, id: string) => {
+        await call(client.DELETE('/api/workflows/{id}', { params: { path: { id } } }));
+        printDocument(format, { id, deleted: true });
+      }),
+    );
+}
+
+async function patch({ client, format }: Context, id: string, flags: PatchFlags, ops: EditOp[]): Promise<void> {
+  const result = await call(
+    client.POST('/api/workflows/{id}/operations', {
+      params: {
+        path: { id },
+        query: flags.dryRun ? { dry_run: 'true' } : {},
+        header: { ...(flags.ifMatch ? { 'If-Match': flags.ifMatch } : {}), ...(flags.idempotencyKey ? { 'Idempotency-Key': flags.idempotencyKey } : {}) },
+      },
+      body: { ops },
+    }),
+  );
+  const { skipped_items: skipped, validation_errors: invalid } = result;
+  if (skipped.length || invalid.length) message(`version ${result.version}: ${skipped.length} op(s) skipped, ${invalid.length} validation error(s)`);
+  printDocument(format, format === 'table' ? { id, ok: result.ok, version: result.version, summary: result.summary, skipped_items: skipped, validation_errors: invalid } : { id, ...result });
+}
+
+function readOps(file: string): EditOp[] {
+  const parsed = parseJson(readSource(file, '--file'), '--file');
+  const ops = Array.isArray(parsed) ? parsed : (parsed as { ops?: unknown } | null)?.ops;
+  if (!Array.isArray(ops)) throw new UsageError('--file: expected an array of edit ops or {"ops": [...]}');
+  return ops as EditOp[];
+}

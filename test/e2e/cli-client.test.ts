@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApp, type TestApp } from '../support/app';
+import { createApiKey, signUp } from '../support/auth';
+import { runCli } from '../support/cli';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { add, connect, waitForRun } from '../support/run-api';
+import { createRunTestTables, runTestConnectors } from '../support/run-connectors';
+
+// The client commands as a user runs them: `bin/thodare.js` child processes against a live server.
+let db: TestDatabase;
+let app: TestApp;
+let dir: string;
+let env: Record<string, string>;
+let owner: Awaited<ReturnType<typeof signUp>>;
+
+const cli = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { ...env, ...extra });
+async function json(args: string[]) {
+  const result = await cli([...args, '--output', 'json']);
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+  return JSON.parse(result.stdout);
+}
+const file = (name: string, value: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli_client');
+  await createRunTestTables(db.pool);
+  app = await startTestApp('cli_client', {}, { api: true, worker: true }, db, runTestConnectors(db.pool));
+  owner = await signUp(app);
+  const key = await createApiKey(app, owner.headers, { role: 'admin' });
+  dir = mkdtempSync(join(tmpdir(), 'thodare-cli-client-'));
+  env = { THODARE_URL: app.url, THODARE_API_KEY: key.key, XDG_CONFIG_HOME: join(dir, 'config') };
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const echoOps = [add('start', 'trigger_manual'), add('echo', 'transform', { template: '{{trigger.n}}' }), connect('start', 'echo')];
+
+describe('thodare workflows', () => {
+  it('creates, lists, gets, patches (skips reported, exit 0), shows history and deletes, all as JSON', async () => {
+    const created = await json(['workflows', 'create', '--name', 'cli echo', '-f', file('ops.json', { ops: echoOps })]);
+    expect(created).toMatchObject({ ok: true, version: 2, skipped_items: [] });
+    const id = created.id as string;
+
+    expect((await json(['workflows', 'list'])).data.map((w: { id: string }) => w.id)).toContain(id);
+    expect(await json(['workflows', 'get', id])).toMatchObject({ id, version: 2, runnable: true });
+    expect((await json(['workflows', 'get', id, '--at-version', '1'])).version).toBe(1);
+
+    const typo = await json(['workflows', 'patch', id, '-f', file('typo.json', [add('extra', 'transfrom', {})]), '--if-match', '2']);
+    expect(typo).toMatchObject({ ok: false, version: 2, skipped_items: [{ block_id: 'extra', reason_code: 'block_type_not_registered' }] });
+    const dry = await json(['workflows', 'patch', id, '-f', file('rename.json', [{ operation_type: 'set_metadata', name: 'renamed' }]), '--dry-run']);
+    expect(dry).toMatchObject({ ok: true, workflow: { metadata: { name: 'renamed' } } });
+    expect((await json(['workflows', 'get', id])).workflow.metadata.name).toBe('cli echo');
+
+    const history = await cli(['workflows', 'history', id, '--output', 'jsonl']);
+    expect(history.code).toBe(0);
+    const lines = history.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+
+    expect(await json(['workflows', 'delete', id])).toEqual({ id, deleted: true });
+    const gone = await cli(['workflows', 'get', id]);
+    expect(gone.code).toBe(4);
+    expect(gone.stderr).toMatch(/^error: not_found: /m);
+  });
+
+  it('exits 3 with the error code when the API refuses, and 2 on usage errors', async () => {
+    const { id } = await json(['workflows', 'create', '--name', 'stale']);
+    const stale = await cli(['workflows', 'patch', id, '-f', file('meta.json', [{ operation_type: 'set_metadata', name: 'x' }]), '--if-match', '7']);
+    expect(stale.code).toBe(3);
+    expect(stale.stderr).toMatch(/^error: version_mismatch: /m);
+    expect(stale.stdout).toBe('');
+
+    for (const args of [['workflows', 'get'], ['workflows', 'list', '--bogus'], ['workflows', 'list', '--output', 'xml'], ['runs', 'start', id, '--input', '{not json'], ['runs']]) {
+      const result = await cli(args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+    }
+  });
+});
+
+describe('thodare runs', () => {
+  it('starts a run with input from a file, waits, and reads it back: get, list, events, logs', async () => {
+    const { id } = await json(['workflows', 'create', '-f', file('echo.json', echoOps)]);
+    const run = await json(['runs', 'start', id, '--input', `@${file('input.json', { n: 42 })}`, '--wait']);
+    expect(run).toMatchObject({ workflowId: id, status: 'completed', input: { n: 42 }, outputs: { echo: expect.anything() } });
+
+    expect(await json(['runs', 'get', run.id])).toMatchObject({ id: run.id, status: 'completed' });
+    expect((await json(['runs', 'list', '--workflow', id])).data).toEqual([expect.objectContaining({ id: run.id, status: 'completed' })]);
+    const events = (await json(['runs', 'events', run.id])).data.map((e: { type: string }) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['RunStarted', 'StepAttemptSucceeded', 'RunCompleted']));
+    const logs = (await json(['runs', 'logs', run.id])).data;
+    expect(logs).toEqual(expect.arrayContaining([expect.objectContaining({ blockId: 'echo', status: 'succeeded' })]));
+
+    const inline = await json(['runs', 'start', id, '--input', '{"n":1}']);
+    expect(inline).toMatchObject({ runId: expect.any(String), workflowVersion: 2 });
+  });
+
+  it('exits 1 when a waited run fails, printing the failed run', async () => {
+    const ops = [add('start', 'trigger_manual'), add('boom', 'test_fail', { code: 'kaput', retryable: false }), connect('start', 'boom')];
+    const { id } = await json(['workflows', 'create', '-f', file('fail.json', ops)]);
+    const result = await cli(['runs', 'start', id, '--wait', '--output', 'json']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', error: { code: 'kaput', blockId: 'boom' } });
+    expect(result.stderr).toMatch(/failed: kaput/);
+  });
+
+  it('cancels a waiting run; an unknown run is exit 4', async () => {
+    const ops = [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'never' }), connect('start', 'hold')];
+    const { id } = await json(['workflows', 'create', '-f', file('hold.json', ops)]);
+    const { runId } = await json(['runs', 'start', id]);
+    await waitForRun(app, owner.headers, runId, ['waiting']);
+    expect(await json(['runs', 'cancel', runId])).toMatchObject({ id: runId, status: expect.any(String) });
+    expect((await waitForRun(app, owner.headers, runId)).status).toBe('cancelled');
+    const again = await cli(['runs', 'cancel', runId]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/^error: run_finished: /m);
+    expect((await cli(['runs', 'get', '00000000-0000-4000-8000-000000000000'])).code).toBe(4);
+  });
+});
+
+describe('thodare events, signals, approvals, connectors, keys', () => {
+  it('publishes an event and sends a signal that resume waiting runs', async () => {
+    const ops = (name: string) => [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: name }), connect('start', 'hold')];
+    const { id: published } = await json(['workflows', 'create', '-f', file('pub.json', ops('paid'))]);
+    const first = (await json(['runs', 'start', published])).runId;
+    await waitForRun(app, owner.headers, first, ['waiting']);
+    expect(await json(['events', 'publish', 'paid', '--payload', '{"amount":3}'])).toMatchObject({ matchedRuns: 1 });
+    expect((await waitForRun(app, owner.headers, first)).status).toBe('completed');
+
+    const { id: signalled } = await json(['workflows', 'create', '-f', file('sig.json', ops('go'))]);
+    const second = (await json(['runs', 'start', signalled])).runId;
+    expect(await json(['signals', 'send', second, 'go', '--payload', '{"ok":true}'])).toMatchObject({ runId: second, duplicate: false });
+    expect((await waitForRun(app, owner.headers, second)).status).toBe('completed');
+  });
+
+  it('shows and decides an approval', async () => {
+    const ops = [add('start', 'trigger_manual'), add('ask', 'human_approval', { prompt: 'ship it?' }), connect('start', 'ask')];
+    const { id } = await json(['workflows', 'create', '-f', file('ask.json', ops)]);
+    const { runId } = await json(['runs', 'start', id]);
+    const token = (await waitForRun(app, owner.headers, runId, ['waiting'])).waitingFor.approvalToken as string;
+    expect(await json(['approvals', 'show', token])).toMatchObject({ prompt: 'ship it?', runId, status: 'pending' });
+    expect(await json(['approvals', 'approve', token, '--note', 'lgtm'])).toMatchObject({ runId, approved: true });
+    expect((await cli(['approvals', 'reject', token])).code).toBe(3);
+    expect((await waitForRun(app, owner.headers, runId)).status).toBe('completed');
+  });
+
+  it('lists and shows connectors, and creates, lists and revokes keys', async () => {
+    const types = (await json(['connectors', 'list'])).data.map((c: { type: string }) => c.type);
+    expect(types).toEqual(expect.arrayContaining(['trigger_manual', 'transform', 'test_fail']));
+    expect(await json(['connectors', 'show', 'transform'])).toMatchObject({ type: 'transform', params: expect.any(Object) });
+    expect((await cli(['connectors', 'show', 'no_such_thing'])).code).toBe(4);
+
+    const key = await json(['keys', 'create', 'ci', '--role', 'viewer']);
+    expect(key).toMatchObject({ name: 'ci', role: 'viewer', key: expect.stringMatching(/^thd_/) });
+    expect((await json(['keys', 'list'])).data.map((k: { id: string }) => k.id)).toContain(key.id);
+    expect((await cli(['workflows', 'list'], { THODARE_API_KEY: key.key })).code).toBe(0);
+    expect(await json(['keys', 'revoke', key.id])).toEqual({ id: key.id, revoked: true });
+    const refused = await cli(['workflows', 'list'], { THODARE_API_KEY: key.key });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^error: unauthorized: /m);
+  });
+});
