@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp } from '../support/auth';
-import { BIN, runCli } from '../support/cli';
+import { followRunLogs, runCli } from '../support/cli';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
 // `thodare login`/`logout` profiles and `runs logs --follow`, as child processes against a live server.
@@ -77,27 +76,13 @@ describe('thodare runs logs --follow', () => {
     const started = await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers, body: {} });
     const runId = started.body.runId as string;
 
-    const child = spawn(process.execPath, [BIN, 'runs', 'logs', runId, '--follow', '--output', 'jsonl'], {
-      env: { ...process.env, THODARE_URL: app.url, THODARE_API_KEY: key, XDG_CONFIG_HOME: join(dir, 'follow-config') },
-    });
-    let stdout = '';
-    let stderr = '';
-    let exited = false;
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => ((exited = true), resolve(code))));
-    const lines = () => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; blockId?: string });
-    const seen = new Promise<void>((resolve) =>
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-        if (lines().some((line) => line.type === 'RunWaitingForEvent')) resolve();
-      }),
-    );
-
+    const follow = followRunLogs(runId, { THODARE_URL: app.url, THODARE_API_KEY: key, XDG_CONFIG_HOME: join(dir, 'follow-config') });
+    const lines = follow.lines;
     try {
-      await seen;
+      await follow.until((line) => line.type === 'RunWaitingForEvent');
       // The run waits: the command has printed the first attempt and is still following.
       await waitForRun(app, headers, runId, ['waiting']);
-      expect(exited).toBe(false);
+      expect(follow.exited()).toBe(false);
       expect(lines()).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ type: 'StepAttemptStarted', blockId: 'before' }),
@@ -108,14 +93,14 @@ describe('thodare runs logs --follow', () => {
 
       const signal = await app.request('POST', `/api/runs/${runId}/signals`, { headers, body: { name: 'go' } });
       expect(signal.status).toBe(202);
-      expect(await exit).toBe(0);
+      expect(await follow.exit).toBe(0);
     } finally {
-      if (!exited) child.kill('SIGKILL');
+      follow.kill();
     }
     const types = lines().map((line) => `${line.type}:${line.blockId ?? ''}`);
     expect(types).toEqual(expect.arrayContaining(['StepAttemptStarted:after', 'StepAttemptSucceeded:after', 'RunCompleted:']));
     expect(types.at(-1)).toBe('RunCompleted:');
-    expect(stderr).toContain(`run ${runId} completed`);
+    expect(follow.stderr()).toContain(`run ${runId} completed`);
   });
 
   it('prints step attempts as a table, and exits 4 for an unknown run', async () => {

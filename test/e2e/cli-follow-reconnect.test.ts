@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp } from '../support/auth';
-import { BIN } from '../support/cli';
+import { followRunLogs } from '../support/cli';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
 // `runs logs --follow` through a TCP proxy whose connections are cut mid-stream: the command
@@ -54,39 +53,24 @@ it('reconnects after its connection is cut, and prints every event exactly once'
   const workflowId = await createWorkflow(app, owner.headers, ops);
   const runId = (await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: {} })).body.runId as string;
   const address = proxy.address() as { port: number };
-  const child = spawn(process.execPath, [BIN, 'runs', 'logs', runId, '--follow', '--output', 'jsonl'], {
-    env: { ...process.env, THODARE_URL: `http://127.0.0.1:${address.port}`, THODARE_API_KEY: key, XDG_CONFIG_HOME: join(dir, 'config') },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const lines = () => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; blockId?: string; version: number });
-  const waiting = new Promise<void>((resolve) =>
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (lines().some((line) => line.type === 'RunWaitingForEvent')) resolve();
-    }),
-  );
+  const follow = followRunLogs(runId, { THODARE_URL: `http://127.0.0.1:${address.port}`, THODARE_API_KEY: key, XDG_CONFIG_HOME: join(dir, 'config') });
   try {
-    await waiting;
+    await follow.until((line) => line.type === 'RunWaitingForEvent');
     await waitForRun(app, owner.headers, runId, ['waiting']);
     expect(sockets.size).toBeGreaterThan(0);
     for (const socket of sockets) socket.destroy(); // the cut
-    // The command notices the cut and reconnects (or, were it broken, exits: then this fails at once).
-    let done = false;
-    const reconnecting = new Promise<void>((resolve) => {
-      const check = () => (stderr.includes('reconnecting') || done ? resolve() : setTimeout(check, 20));
+    // The command notices the cut and reconnects; were it broken, it would exit instead.
+    await new Promise<void>((resolve) => {
+      const check = () => (follow.stderr().includes('reconnecting') || follow.exited() ? resolve() : setTimeout(check, 20));
       check();
     });
-    void exit.then(() => (done = true));
-    await reconnecting;
-    expect({ exited: done, stderr }).toEqual({ exited: false, stderr: expect.stringContaining('reconnecting') });
+    expect({ exited: follow.exited(), stderr: follow.stderr() }).toEqual({ exited: false, stderr: expect.stringContaining('reconnecting') });
     expect((await app.request('POST', `/api/runs/${runId}/signals`, { headers: owner.headers, body: { name: 'go' } })).status).toBe(202);
-    expect(await exit).toBe(0);
+    expect(await follow.exit).toBe(0);
   } finally {
-    child.kill('SIGKILL');
+    follow.kill();
   }
+  const lines = follow.lines;
   const versions = lines().map((line) => line.version);
   expect(new Set(versions).size).toBe(versions.length); // nothing printed twice
   const types = lines().map((line) => `${line.type}:${line.blockId ?? ''}`);

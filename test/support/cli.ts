@@ -78,3 +78,61 @@ function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   // Any free probe port for `thodare worker`: several run at once.
   return { ...base, THODARE_LOG_LEVEL: 'warn', THODARE_WORKER_PORT: '0', ...env };
 }
+
+/** One line of `runs logs --follow --output jsonl`. */
+export interface FollowedEvent {
+  version: number;
+  type: string;
+  blockId?: string;
+}
+
+/** `thodare runs logs <runId> --follow --output jsonl` running in the background. */
+export interface FollowingLogs {
+  lines(): FollowedEvent[];
+  stderr(): string;
+  /** Resolves once a printed line satisfies `predicate` (rejects if the command ends first). */
+  until(predicate: (line: FollowedEvent) => boolean): Promise<void>;
+  exited(): boolean;
+  exit: Promise<number | null>;
+  kill(): void;
+}
+
+export function followRunLogs(runId: string, env: Record<string, string | undefined>): FollowingLogs {
+  const child = spawn(process.execPath, [BIN, 'runs', 'logs', runId, '--follow', '--output', 'jsonl'], { env: cliEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  let done = false;
+  const lines = () => stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as FollowedEvent);
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    for (const wake of waiters) wake();
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    for (const wake of waiters) wake();
+  });
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      done = true;
+      for (const wake of waiters) wake();
+      resolve(code);
+    }),
+  );
+  return {
+    lines,
+    stderr: () => stderr,
+    exited: () => done,
+    exit,
+    kill: () => child.kill('SIGKILL'),
+    until: (predicate) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (lines().some(predicate)) resolve();
+          else if (done) reject(new Error(`the command ended first; stderr: ${stderr}`));
+        };
+        waiters.push(check);
+        check();
+      }),
+  };
+}
