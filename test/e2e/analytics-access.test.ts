@@ -69,7 +69,6 @@ afterAll(async () => {
     await app.db.pool.query(`DROP OWNED BY ${role}`).catch(() => undefined);
     await app.db.pool.query(`DROP ROLE IF EXISTS ${role}`);
   }
-  await app.db.pool.query(`DROP SCHEMA IF EXISTS "${analytics}" CASCADE`);
   await app.close();
 });
 

@@ -16,7 +16,6 @@ beforeAll(async () => {
   analytics = analyticsSchemaName(db.schema);
 });
 afterAll(async () => {
-  await db?.pool.query(`DROP SCHEMA IF EXISTS "${analytics}" CASCADE`);
   await db?.drop();
 });
 

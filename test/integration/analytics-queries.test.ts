@@ -98,7 +98,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client?.end();
-  await db?.pool.query(`DROP SCHEMA IF EXISTS "${analytics}" CASCADE`);
   await db?.drop();
 });
 
