@@ -18,8 +18,10 @@ export async function serve(config: Config, roles: Roles, print: (line: string) 
     const applied = await migrate(database.url, config.schema);
     print(`schema "${config.schema}": ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     const running = await startApplication({ config, databaseUrl: database.url, roles, connectors });
-    print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && `worker: running${running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : ''}`].filter(Boolean).join('; '));
+    // Signals are handled before readiness is announced: a supervisor that stops the process the
+    // moment it reads the line must get a clean shutdown, not the default kill.
     onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print, ...(database.embedded ? { cleanup: () => database.embedded!.stop() } : {}) });
+    print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && `worker: running${running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : ''}`].filter(Boolean).join('; '));
   } catch (error) {
     await database.embedded?.stop().catch(() => undefined);
     throw error;
