@@ -1,13 +1,8 @@
+import { RECORDED_AT_EXACT } from '../event-store/event';
 import type { SealableEvent } from './proof/hash-chain';
 
-/**
- * `recorded_at` with all of Postgres' microseconds, in UTC: a JavaScript Date keeps only
- * milliseconds, and the seal must cover the event exactly as stored.
- */
-export const RECORDED_AT_TEXT = `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** The columns `sealableOf` reads, from an `events` row aliased `e`. */
-export const SEALABLE_COLUMNS = `e.global_position, e.stream_id, e.stream_version, e.organization_id, e.type, e.data, e.metadata, ${RECORDED_AT_TEXT.replace('recorded_at', 'e.recorded_at')} AS recorded_at_text`;
+export const SEALABLE_COLUMNS = `e.global_position, e.stream_id, e.stream_version, e.organization_id, e.type, e.data, e.metadata, ${RECORDED_AT_EXACT.replace('recorded_at', 'e.recorded_at')} AS recorded_at_text`;
 
 export interface SealableRow {
   global_position: string;

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { handlesEvent, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
-import { Checkpoint, EVENT_COLUMNS, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
+import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
 
 export interface AppendOptions {
   organizationId: string;
@@ -26,6 +26,7 @@ interface InsertedRow {
   transaction_id: string;
   stream_version: number;
   recorded_at: Date;
+  recorded_at_exact: string;
 }
 
 /**
@@ -39,7 +40,7 @@ interface InsertedRow {
  * (JSON text[]), $6 metadata (JSON).
  */
 const INSERT_SQL = `
-  SELECT global_position, transaction_id::text AS transaction_id, stream_version, recorded_at
+  SELECT global_position, transaction_id::text AS transaction_id, stream_version, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact
   FROM append_events($1, $2, $3, $4::text[], $5::text[]::jsonb[], $6::jsonb)`;
 
 const APPEND_SQL = INSERT_SQL;
@@ -131,6 +132,7 @@ export class EventStore {
       data: JSON.parse(payloads[i]!),
       metadata: JSON.parse(metadata),
       recordedAt: row.recorded_at,
+      recordedAtExact: row.recorded_at_exact,
     }));
     for (const event of recorded) {
       for (const projection of projections) {

@@ -33,8 +33,17 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   type: Type;
   data: Data;
   metadata: EventMetadata;
+  /** When it was stored, to the millisecond (a Date holds no more). */
   recordedAt: Date;
+  /** The same instant exactly as stored, with Postgres' microseconds (ISO 8601, UTC): what the audit seal covers. */
+  recordedAtExact: string;
 }
+
+/**
+ * `recorded_at` as ISO 8601 UTC text with all six fractional digits: read with the row, so an
+ * exact reader (the audit sealer) needs no second query.
+ */
+export const RECORDED_AT_EXACT = `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** A position in commit order: events strictly after it are the ones still to read. */
 export interface Checkpoint {
@@ -54,11 +63,11 @@ export interface EventRow {
   data: unknown;
   metadata: EventMetadata;
   recorded_at: Date;
+  recorded_at_exact: string;
 }
 
 /** Note: `transaction_id` comes back as text, so ORDER BY must name `events.transaction_id`. */
-export const EVENT_COLUMNS =
-  'global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, recorded_at';
+export const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact`;
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -71,5 +80,6 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     data: row.data,
     metadata: row.metadata,
     recordedAt: row.recorded_at,
+    recordedAtExact: row.recorded_at_exact,
   };
 }

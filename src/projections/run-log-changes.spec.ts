@@ -12,6 +12,7 @@ const recorded = (type: string, data: unknown, globalPosition = 9): RecordedEven
   metadata: { actor: { type: 'system', id: 'test' } },
   // Deliberately unlike the data's `at`: the log takes the fact's own time.
   recordedAt: new Date('2030-01-01T00:00:00.000Z'),
+  recordedAtExact: '2030-01-01T00:00:00.000000Z',
 });
 
 describe('logChanges', () => {

@@ -141,3 +141,40 @@ it('projects an event committed behind an older open transaction once that ends,
   await runner.stop();
   await notifier.stop();
 });
+
+it('reads a backlog in full batches, and after a short one waits for a wake-up instead of spinning', async () => {
+  const store = new EventStore(db.pool, 'nobody-listens');
+  await db.pool.query('CREATE TABLE batched (global_position bigint PRIMARY KEY)');
+  const batched: Projection = {
+    name: 'batched',
+    mode: 'async',
+    handles: ['Batched'],
+    tables: ['batched'],
+    batchSize: 2,
+    async apply(q, event) {
+      await q.query('INSERT INTO batched VALUES ($1)', [event.globalPosition]);
+    },
+  };
+  const meta = { organizationId: 'org', metadata: systemMetadata };
+  // Everything already stored before this projection's start is behind its checkpoint too.
+  const before = await count('SELECT count(*) AS n FROM events');
+  // An odd total, so the last batch is short (an even one ends in a full batch and one empty read).
+  const appended = before % 2 === 0 ? 5 : 6;
+  await store.append('batched-1', 0, Array.from({ length: appended }, () => ({ type: 'Batched', data: {} })), meta);
+  const reads: number[] = [];
+  const readAll = store.readAll.bind(store);
+  jest.spyOn(store, 'readAll').mockImplementation(async (...args) => {
+    const events = await readAll(...args);
+    reads.push(events.length);
+    return events;
+  });
+  // The poll never comes: only the start's own wake-up runs passes.
+  const runner = new SubscriptionRunner(db.pool, store, [batched], undefined, { pollIntervalMs: 600_000 });
+  await runner.start();
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM batched')) === appended);
+  await runner.stop();
+  // Full batches of 2 through the backlog, then the short one ends the catch-up: no empty pass.
+  expect(reads.reduce((a, b) => a + b, 0)).toBe(before + appended);
+  expect(reads.at(-1)).toBeGreaterThan(0);
+  expect(reads.slice(0, -1).every((n) => n === 2)).toBe(true);
+});
