@@ -56,14 +56,21 @@ export async function streamHead(db: Queryable, streamId: string): Promise<Check
 /**
  * The checkpoint a runner's pass starts from and, when `askHeldBack`, whether events committed
  * after it cannot be read yet because an older transaction is still open (they sit at or above
- * the oldest open transaction, where catch-up reads stop) — one round trip for both.
+ * the oldest open transaction, where catch-up reads stop) — one round trip for both. Such an event
+ * exists exactly when the last visible event in commit order is one (one step of a backward
+ * index scan): an EXISTS over the range made the planner scan the whole unread backlog on every
+ * pass, which made a catch-up over a long backlog quadratic.
  */
 export async function readCheckpointForPass(db: Queryable, name: string, askHeldBack: boolean): Promise<{ from: Checkpoint; heldBack: boolean }> {
-  const { rows } = await db.query<{ transaction_id: string; global_position: string; held: boolean }>(
+  const { rows } = await db.query<{ transaction_id: string; global_position: string; held: boolean | null }>(
     `SELECT c.transaction_id::text AS transaction_id, c.global_position,
-       $2::boolean AND EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.global_position) > (c.transaction_id, c.global_position)
-         AND e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS held
-     FROM projection_checkpoints c WHERE c.name = $1`,
+       last.transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) AND (last.transaction_id, last.global_position) > (c.transaction_id, c.global_position) AS held
+     FROM projection_checkpoints c
+     LEFT JOIN LATERAL (
+       SELECT e.transaction_id, e.global_position FROM events e WHERE $2::boolean
+       ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1
+     ) last ON true
+     WHERE c.name = $1`,
     [name, askHeldBack],
   );
   const row = rows[0];
