@@ -6,6 +6,8 @@ COPY src ./src
 COPY bench ./bench
 COPY bin ./bin
 COPY migrations ./migrations
+# The web console is built by `npm run build` too (vite), from console/.
+COPY console ./console
 # `npm ci` runs the `prepare` script, which compiles to dist/.
 RUN npm ci && npm prune --omit=dev
 

@@ -1,4 +1,4 @@
-// Two projects: `unit` never touches a database; `integration` (test/integration, test/e2e)
+// Two projects: `unit` never touches a database; `integration` (test/integration, test/e2e, test/browser)
 // talks to a real Postgres — DATABASE_URL when set, otherwise an embedded one the global
 // setup starts once for the whole run. Each integration test file creates its own schema.
 const fs = require('node:fs');
@@ -18,7 +18,8 @@ module.exports = {
       displayName: 'integration',
       transform,
       testEnvironment: 'node',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      // test/browser: the web console in Debian's chromium (playwright-core) against a real app.
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/browser/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       slowTestThreshold: 30,

@@ -29,6 +29,7 @@ import { SchedulesModule } from '../schedules/schedules.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AuditModule } from '../audit/audit.module';
 import { McpModule } from '../mcp/mcp.module';
+import { ConsoleModule } from '../console/console.module';
 
 /** Which parts of Thodare this process runs (`thodare start` = both). */
 export interface Roles {
@@ -61,6 +62,7 @@ export class AppModule {
         AuditModule.register({ http: roles.api, checkpointer: roles.worker }),
         ...(roles.worker ? [RunWorkerModule] : []),
         ...(roles.api && config.mcp ? [McpModule] : []),
+        ...(roles.api ? [ConsoleModule] : []),
       ],
       controllers: roles.api ? [HealthController, RootController, DocsController] : [],
       providers: [

@@ -1,12 +1,15 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { Passport } from 'passport';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
 import { AppError } from '../errors';
 import { PUBLIC_ROUTE } from '../http/api-route.decorator';
 import type { AuthenticatedRequest, Principal, Role } from '../http/principal';
 import { REQUIRED_ROLE, ROLE_RANK } from '../http/require-role.decorator';
 import { ApiKeyStrategy } from './api-key.strategy';
+import { assertCsrfProof, assertSameOriginSignIn } from './csrf';
 import { setSessionCookie } from './session-cookie';
 import { RENEWED_COOKIE, SessionStrategy, type RenewableRequest } from './session.strategy';
 import { WITHOUT_ORGANIZATION } from './without-organization.decorator';
@@ -21,9 +24,11 @@ export function defaultRole(method: string): Role {
 }
 
 /**
- * The global guard (first APP_GUARD): `@Public()` routes pass untouched; every other route
- * needs an API key or a session (401 `unauthorized`), and the principal's role must reach the
- * route's `@RequireRole` (403 `forbidden`). Sets `request.principal` for everything after it.
+ * The global guard (first APP_GUARD): `@Public()` routes pass (sign-in and sign-up only from
+ * this origin, see `csrf.ts`); every other route needs an API key or a session (401
+ * `unauthorized`), a write authenticated by the session cookie needs the CSRF header (403
+ * `csrf_required`), and the principal's role must reach the route's `@RequireRole` (403
+ * `forbidden`). Sets `request.principal` for everything after it.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -33,6 +38,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     apiKeys: ApiKeyStrategy,
     sessions: SessionStrategy,
+    @Optional() @Inject(CONFIG) private readonly config?: Config,
   ) {
     this.passport.use('api-key', apiKeys);
     this.passport.use('session', sessions);
@@ -41,11 +47,15 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
+      assertSameOriginSignIn(request, this.config?.publicUrl);
+      return true;
+    }
     const reply = http.getResponse<FastifyReply>();
     const principal = await this.authenticate(request, reply);
+    assertCsrfProof(request);
     request.principal = principal;
     const renewed = (request as RenewableRequest)[RENEWED_COOKIE];
     if (renewed) setSessionCookie(request, reply, renewed.token, renewed.expiresAt);

@@ -5,7 +5,8 @@ import { API_KEY_PREFIX } from './credentials';
 /** The HttpOnly cookie browser UIs authenticate with. */
 export const SESSION_COOKIE = 'thodare_session';
 
-function header(request: FastifyRequest, name: string): string | undefined {
+/** A request header's first value, trimmed; undefined when absent or blank. */
+export function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
 }

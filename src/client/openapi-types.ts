@@ -76,6 +76,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's human approvals of one status (pending by default), oldest request first, with the token and link of each pending one */
+        get: operations["getApiApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/approvals/{token}": {
         parameters: {
             query?: never;
@@ -1326,7 +1343,25 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "internal_error" | "not_ready" | "database_unavailable";
+        /** @description A human approval of one of the organization's runs. */
+        InboxApproval: {
+            runId: string;
+            workflowId: string;
+            blockId: string;
+            prompt: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "rejected" | "timed_out" | "cancelled";
+            requestedAt: string;
+            expiresAt: string | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            note: string | null;
+            /** @description pending only: the single-use token (as the run's waitingFor shows it); decide with POST /api/approvals/:token */
+            approvalToken?: string;
+            /** @description pending only: the console page that decides it */
+            approvalUrl?: string;
+        };
         /** @description One problem with a request body or query string. */
         Issue: {
             /** @description dotted path of the offending field; empty for the root */
@@ -1489,6 +1524,8 @@ export interface components {
             eventName?: string;
             correlationKey?: string;
             approvalToken?: string;
+            /** @description human_approval: the console page that decides it (`<THODARE_PUBLIC_URL or this origin>/console/approvals/<token>`) */
+            approvalUrl?: string;
         };
         /** @description An inbound webhook: its URL's token is the credential. */
         Webhook: {
@@ -1575,7 +1612,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description forbidden (with `requiredRole`) or no_organization */
+        /** @description forbidden (with `requiredRole`), no_organization, csrf_required (a cookie-authenticated write without X-Thodare-CSRF) or cross_site_request (sign-in/sign-up from another site) */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1881,6 +1918,49 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiApprovals: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+                status?: "pending" | "approved" | "rejected" | "timed_out" | "cancelled";
+            };
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["InboxApproval"][];
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

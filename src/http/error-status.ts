@@ -21,6 +21,8 @@ export const ERROR_STATUS: Record<string, number> = {
   forbidden: 403,
   signup_closed: 403,
   no_organization: 403,
+  csrf_required: 403,
+  cross_site_request: 403,
   not_found: 404,
   workflow_not_found: 404,
   route_not_found: 404,

@@ -9,7 +9,7 @@ const errorContent = { 'application/json': { schema: { $ref: '#/components/schem
 const COMMON_ERRORS: Record<number, [name: string, description: string]> = {
   400: ['BadRequest', 'invalid_body (with `issues`), invalid_json or invalid_query (with `issues`)'],
   401: ['Unauthorized', 'unauthorized or invalid_credentials: no usable API key or session'],
-  403: ['Forbidden', 'forbidden (with `requiredRole`) or no_organization'],
+  403: ['Forbidden', 'forbidden (with `requiredRole`), no_organization, csrf_required (a cookie-authenticated write without X-Thodare-CSRF) or cross_site_request (sign-in/sign-up from another site)'],
   404: ['NotFound', 'not_found: no such resource in this organization'],
   413: ['PayloadTooLarge', 'payload_too_large: the body is over THODARE_BODY_LIMIT'],
   415: ['UnsupportedMediaType', 'unsupported_media_type: send application/json'],

@@ -15,7 +15,8 @@ export interface McpCaller {
 }
 
 /** The credential headers of the MCP request, forwarded unchanged: the REST route authenticates again. */
-const FORWARDED = ['authorization', 'x-api-key', 'cookie'] as const;
+// The CSRF proof travels with the cookie: a cookie-authenticated MCP call already carried it.
+const FORWARDED = ['authorization', 'x-api-key', 'cookie', 'x-thodare-csrf'] as const;
 
 /**
  * Every tool calls the app's own REST routes through Fastify's `inject`, so tenancy, roles,

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { z } from 'zod';
 import { ApiKeyStrategy } from '../auth/api-key.strategy';
+import { hasCsrfProof } from '../auth/csrf';
 import { SessionStrategy } from '../auth/session.strategy';
 import { ApiRoute, Public } from '../http/api-route.decorator';
 import { requestMetadata, type AuthenticatedRequest, type Principal } from '../http/principal';
@@ -12,7 +13,8 @@ import { approvalResponse, decideBody, decideResponse } from './runs.schemas';
 
 /**
  * Approval links: public, the single-use unguessable token is the credential. A decision made
- * with credentials (session or API key) records who decided; an anonymous one records `null`.
+ * with credentials (session or API key; the session cookie only with `X-Thodare-CSRF`) records
+ * who decided; an anonymous one records `null`.
  */
 @Public()
 @Controller('api/approvals')
@@ -47,6 +49,9 @@ export class ApprovalsController {
 
   /** Who is deciding, when the request carries valid credentials (never required). */
   private async optionalPrincipal(request: AuthenticatedRequest): Promise<Principal | undefined> {
+    // The token alone decides, so no CSRF proof is required here; but a session cookie names the
+    // approver only with it: a page of another site must not sign a decision with a visitor's name.
+    if (!hasCsrfProof(request)) return undefined;
     for (const type of [ApiKeyStrategy, SessionStrategy]) {
       try {
         const strategy = this.modules.get<{ validate(r: AuthenticatedRequest): Promise<Principal | null> }>(type, { strict: false });

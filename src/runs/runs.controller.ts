@@ -1,10 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
 import type { EventMetadata } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
+import { publicBaseUrl } from '../http/public-url';
+import { withApprovalUrl } from './approval-url';
 import { CancelRunCommand } from './cancel-run.command';
 import { GetRunQuery } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
@@ -32,21 +37,24 @@ export class RunsController {
   constructor(
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   @Get()
   @RequireRole('viewer')
   @ApiRoute({ summary: "The organization's runs, newest first, by workflow and status (keyset cursor)", tags: ['runs'], query: listRunsQuery, responses: { 200: runListResponse } })
-  list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof listRunsQuery>) {
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof listRunsQuery>, @Req() request: FastifyRequest) {
     const { workflowId, status, after, limit } = query;
-    return this.queries.execute(new ListRunsQuery(principal.organizationId, { limit, ...(workflowId ? { workflowId } : {}), ...(status ? { status } : {}), ...(after ? { after } : {}) }));
+    const page = await this.queries.execute(new ListRunsQuery(principal.organizationId, { limit, ...(workflowId ? { workflowId } : {}), ...(status ? { status } : {}), ...(after ? { after } : {}) }));
+    const base = publicBaseUrl(this.config, request);
+    return { ...page, data: page.data.map((run) => withApprovalUrl(run, base)) };
   }
 
   @Get(':id')
   @RequireRole('viewer')
   @ApiRoute({ summary: 'A run: status, outputs per block, error, what it waits for', tags: ['runs'], responses: { 200: runResponse } })
-  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return this.queries.execute(new GetRunQuery(principal.organizationId, id));
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Req() request: FastifyRequest) {
+    return withApprovalUrl(await this.queries.execute(new GetRunQuery(principal.organizationId, id)), publicBaseUrl(this.config, request));
   }
 
   @Get(':id/logs')

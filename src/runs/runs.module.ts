@@ -1,9 +1,11 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ApprovalsController } from './approvals.controller';
+import { ApprovalsInboxController } from './approvals-inbox.controller';
 import { CancelRunHandler } from './cancel-run.command';
 import { DecideApprovalHandler } from './decide-approval.command';
 import { GetApprovalHandler } from './get-approval.query';
 import { GetRunHandler } from './get-run.query';
+import { ListApprovalsHandler } from './list-approvals.query';
 import { ListRunsHandler } from './list-runs.query';
 import { OrgEventsController } from './org-events.controller';
 import { PublishEventHandler } from './publish-event.command';
@@ -22,7 +24,7 @@ import { StartRunHandler } from './start-run.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
 const commandHandlers = [StartRunHandler, CancelRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
-const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler];
+const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler];
 
 /**
  * Runs: the run store, change hints and the run commands and queries, in every process (workers
@@ -36,7 +38,7 @@ export class RunsModule {
   static register(options: { http: boolean }): DynamicModule {
     return {
       module: RunsModule,
-      controllers: options.http ? [WorkflowRunsController, RunsController, RunStreamController, OrgEventsController, ApprovalsController] : [],
+      controllers: options.http ? [WorkflowRunsController, RunsController, RunStreamController, OrgEventsController, ApprovalsController, ApprovalsInboxController] : [],
       providers: [
         runDeciderProvider,
         RunChanges,

@@ -40,6 +40,7 @@ const waitingFor = z
     eventName: z.string().optional(),
     correlationKey: z.string().optional(),
     approvalToken: z.string().optional(),
+    approvalUrl: z.string().optional().describe('human_approval: the console page that decides it (`<THODARE_PUBLIC_URL or this origin>/console/approvals/<token>`)'),
   })
   .meta({ id: 'WaitingFor', description: 'What a sleeping or waiting run waits for.' })
   .nullable();

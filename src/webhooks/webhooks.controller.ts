@@ -9,6 +9,7 @@ import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
+import { publicBaseUrl } from '../http/public-url';
 import { RequireRole } from '../http/require-role.decorator';
 import { SecretKeyProvider } from '../secrets/secret-key';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
@@ -107,6 +108,6 @@ export class WebhooksController {
   }
 
   private baseUrl(request: FastifyRequest): string {
-    return this.config.publicUrl ?? `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+    return publicBaseUrl(this.config, request);
   }
 }

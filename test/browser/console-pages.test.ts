@@ -1,0 +1,170 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../support/app';
+import { signUp, type SignedUp } from '../support/auth';
+import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
+import { assertConsoleBuilt, launchChromium, screenshot, seriousAxeViolations, signInThroughForm } from './browser-support';
+
+/**
+ * The console in a real browser (Debian's chromium): sign in through the form, switch
+ * organization, read workflows (blocks, history with skipped ops and their reason codes) and
+ * runs, manage API keys, read the audit trail the test caused. Every page is screenshotted
+ * and passes axe-core with no serious or critical violation.
+ */
+let app: TestApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let owner: SignedUp;
+let workflowId: string;
+let runId: string;
+let secondOrganizationId: string;
+
+beforeAll(async () => {
+  app = await startTestApp('console_pages');
+  await assertConsoleBuilt(app);
+  owner = await signUp(app, { name: 'Ada Console' });
+  workflowId = await createWorkflow(app, owner.headers, [add('start', 'trigger_manual'), add('greet', 'transform', { template: 'Hello {{trigger.name}}' }), connect('start', 'greet')]);
+  // An agent's patch with a typo: recorded as a skipped op with its reason code.
+  const agent = { ...owner.headers, 'x-thodare-agent': 'console-test-agent/1.0' };
+  await app.request('POST', `/api/workflows/${workflowId}/operations`, { headers: agent, body: { ops: [{ operation_type: 'add', block_id: 'shout', type: 'transfrom', params: {} }] } });
+  const started = await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: { input: { name: 'Ada' } } });
+  runId = started.body.runId;
+  await waitForRun(app, owner.headers, runId);
+  secondOrganizationId = (await app.request('POST', '/api/organizations', { headers: owner.headers, body: { name: 'Second org' } })).body.id;
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** Screenshot and accessibility check of the page as it is now; every status is also a word, never a colour alone. */
+async function check(name: string): Promise<void> {
+  await screenshot(page, name);
+  expect([name, await seriousAxeViolations(page)]).toEqual([name, []]);
+  const statuses = await page.locator('.status').allTextContents();
+  expect([name, statuses.filter((text) => !/[a-z]{2,}/.test(text))]).toEqual([name, []]);
+}
+
+const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+
+describe('the console', () => {
+  it('signs in through the form', async () => {
+    await page.goto(`${app.url}/console/`);
+    await heading('Sign in').waitFor();
+    await check('sign-in');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid_credentials' }).waitFor();
+    await signInThroughForm(page, app, owner);
+    await page.getByText(owner.email).waitFor();
+    const cookies = await context.cookies(app.url);
+    expect(cookies.find((c) => c.name === 'thodare_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+  });
+
+  it('works from the keyboard: the skip link first, then the sections, each page focusing its heading', async () => {
+    const focused = () => page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent');
+    await page.goto(`${app.url}/console/runs`);
+    await heading('Runs').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('A Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toMatch(/^SELECT /); // the first control of the page, past the header
+    const nav = page.getByRole('navigation', { name: 'Sections' });
+    await nav.getByRole('link', { name: 'Workflows' }).focus();
+    await page.keyboard.press('Enter');
+    await heading('Workflows').waitFor();
+    expect(await focused()).toBe('H1 Workflows');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('A runs test');
+    await nav.getByRole('link', { name: 'Runs' }).focus();
+    await page.keyboard.press('Enter');
+    await heading('Runs').waitFor();
+  });
+
+  it('lists runs, filtered by workflow and status', async () => {
+    await page.getByRole('cell', { name: 'runs test' }).first().waitFor();
+    await page.getByLabel('Workflow').selectOption(workflowId);
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=completed/);
+    await page.locator(`a[href="/console/runs/${runId}"]`).waitFor();
+    await page.getByRole('row').filter({ hasText: 'completed' }).first().waitFor();
+    await check('runs');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No runs match.').waitFor();
+  });
+
+  it("shows a workflow's blocks in run order, and which ops each actor and agent applied or skipped, with reason codes", async () => {
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await heading('Workflows').waitFor();
+    await check('workflows');
+    await page.getByRole('link', { name: 'runs test', exact: true }).click();
+    await heading('Workflow runs test').waitFor();
+    const blocks = page.getByRole('region', { name: 'Blocks and connections' }).locator('ol.blocks > li');
+    await blocks.nth(1).waitFor();
+    expect(await blocks.locator('code').allTextContents()).toEqual(['trigger_manual', 'transform']);
+    await blocks.first().getByText('Then: greet').waitFor();
+    const skipped = page.locator('tr[data-event="EditOpSkipped"]');
+    await skipped.waitFor();
+    expect(await skipped.textContent()).toContain('block_type_not_registered');
+    expect(await skipped.textContent()).toContain('console-test-agent/1.0');
+    await page.getByRole('row').filter({ hasText: 'console-test-agent/1.0' }).filter({ hasText: `user:${owner.userId}` }).first().waitFor();
+    await page.getByRole('combobox', { name: 'Version' }).selectOption('1');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('heading', { name: 'As it was at version 1' }).waitFor();
+    await check('workflow');
+  });
+
+  it('creates an API key, shows it once, and revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await heading('API keys').waitFor();
+    await page.getByLabel('Name').fill('browser-key');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const shown = (await page.getByTestId('new-key').textContent()) ?? '';
+    expect(shown).toMatch(/^thd_/);
+    expect((await app.request('GET', '/api/workflows', { headers: { authorization: `Bearer ${shown}` } })).status).toBe(200);
+    await page.getByRole('row').filter({ hasText: 'browser-key' }).getByText('active').waitFor();
+    await check('api-keys');
+    await page.getByRole('button', { name: 'Revoke browser-key' }).click();
+    await page.getByRole('row').filter({ hasText: 'browser-key' }).getByText('revoked').waitFor();
+    expect((await app.request('GET', '/api/workflows', { headers: { authorization: `Bearer ${shown}` } })).status).toBe(401);
+  });
+
+  it('lists the audit events the test caused, with filters, and verifies the trail', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await heading('Audit trail').waitFor();
+    for (const type of ['UserSignedIn', 'EditOpSkipped', 'RunStarted', 'ApiKeyCreated', 'ApiKeyRevoked']) await page.locator(`tr[data-event="${type}"]`).first().waitFor();
+    await page.getByLabel('Types (comma-separated)').fill('ApiKeyCreated,ApiKeyRevoked');
+    await page.getByLabel('Actor').fill(`user:${owner.userId}`);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const shown = () => page.locator('table.audit tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')).join());
+    await page.locator('table.audit tr[data-event="UserSignedIn"]').first().waitFor({ state: 'detached' });
+    expect(await shown()).toBe('ApiKeyCreated,ApiKeyRevoked');
+    await page.getByRole('button', { name: 'Verify the trail' }).click();
+    await page.getByTestId('verify-result').getByText('Events checked').waitFor();
+    await check('audit');
+  });
+
+  it('switches organization, and shows that organization only', async () => {
+    await page.getByLabel('Organization').selectOption(secondOrganizationId);
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByText('No workflows yet').waitFor();
+    const session = (await page.evaluate(async () => (await fetch('/api/auth/session')).json())) as { organizationId: string };
+    expect(session.organizationId).toBe(secondOrganizationId);
+    await page.getByLabel('Organization').selectOption(owner.organizationId);
+    await page.getByRole('link', { name: 'runs test', exact: true }).waitFor();
+  });
+
+  it('signs out, and the session is gone', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading('Sign in').waitFor();
+    expect(await page.evaluate(async () => (await fetch('/api/auth/session')).status)).toBe(401);
+  });
+});
