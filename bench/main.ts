@@ -1,4 +1,5 @@
 import { benchAudit } from './audit';
+import { benchCosts } from './costs';
 import { benchEventStore } from './eventstore';
 import { benchFaults } from './faults';
 import { benchPatch } from './patch';
@@ -9,6 +10,7 @@ import { benchTriggers } from './triggers';
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
 const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   audit: benchAudit,
+  costs: benchCosts,
   eventstore: benchEventStore,
   faults: benchFaults,
   patch: benchPatch,

@@ -10,7 +10,7 @@ import { benchDatabase, percentile, rate, round } from './support';
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
 
-function chain(n: number): SerializedWorkflow {
+export function chain(n: number): SerializedWorkflow {
   const blocks: WorkflowBlock[] = [{ id: 'trigger', type: 'trigger_manual', params: {}, enabled: true }];
   const connections: WorkflowConnection[] = [];
   for (let i = 1; i <= n; i += 1) {
@@ -35,7 +35,7 @@ const sleepThenStep: SerializedWorkflow = {
 };
 
 /** Runs started in this process, and when each ended (from the worker's in-process hint). */
-class Runner {
+export class Runner {
   private readonly ended = new Map<string, number>();
   private readonly waiting = new Map<string, () => void>();
   private readonly bus: CommandBus;

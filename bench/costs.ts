@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { Client, type Pool } from 'pg';
+import { parseConfig } from '../src/config/config';
+import { startApplication } from '../src/main';
+import { benchDatabase, round } from './support';
+import { chain, Runner } from './runtime';
+
+const RUNS = 1000;
+const CHAIN = 100;
+
+/** Every statement any pg client of this process sends (the app's pools included): a bench-only tap. */
+let statements = 0;
+const query = Client.prototype.query as (...args: unknown[]) => unknown;
+Client.prototype.query = function countedQuery(this: Client, ...args: unknown[]) {
+  statements += 1;
+  return query.apply(this, args);
+} as typeof Client.prototype.query;
+
+/** Busy and total jiffies of the whole machine (every process, Postgres included), from /proc/stat. */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+interface Reading {
+  statements: number;
+  commits: number;
+  walBytes: number;
+  rowsWritten: number;
+  nodeCpuMs: number;
+  machineCpuMs: number;
+}
+
+/** The database's own counters (commits, rows written, WAL position), read after their flush. */
+async function databaseCounters(pool: Pool): Promise<{ commits: number; rows: number; wal: bigint }> {
+  // An idle backend flushes its statistics within 10 s (PGSTAT_IDLE_INTERVAL): wait them all out.
+  await new Promise((r) => setTimeout(r, 11_000));
+  await pool.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await pool.query<{ commits: string; rows: string; wal: string }>(
+    `SELECT xact_commit AS commits, tup_inserted + tup_updated + tup_deleted AS rows, pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS wal
+     FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return { commits: Number(rows[0]!.commits), rows: Number(rows[0]!.rows), wal: BigInt(rows[0]!.wal) };
+}
+
+/** What `work` cost: statements sent, commits, rows written, WAL bytes, and CPU (this process, and the machine's). */
+async function measure(pool: Pool, work: () => Promise<unknown>): Promise<Reading> {
+  const before = await databaseCounters(pool);
+  const sentBefore = statements;
+  const cpuBefore = process.cpuUsage();
+  const machineBefore = machineJiffies();
+  await work();
+  const machineAfter = machineJiffies();
+  const cpu = process.cpuUsage(cpuBefore);
+  const sent = statements - sentBefore;
+  const after = await databaseCounters(pool);
+  // The counters' own reads (3 statements, 2 commits each side) are not the work's.
+  const jiffyMs = 1000 / 100; // USER_HZ is 100 on Linux
+  return {
+    statements: sent,
+    commits: after.commits - before.commits - 2,
+    walBytes: Number(after.wal - before.wal),
+    rowsWritten: after.rows - before.rows,
+    nodeCpuMs: (cpu.user + cpu.system) / 1000,
+    machineCpuMs: (machineAfter.busy - machineBefore.busy) * jiffyMs,
+  };
+}
+
+function per(reading: Reading, n: number): Record<keyof Reading, number> {
+  return {
+    statements: round(reading.statements / n, 2),
+    commits: round(reading.commits / n, 2),
+    walBytes: round(reading.walBytes / n, 0),
+    rowsWritten: round(reading.rowsWritten / n, 2),
+    nodeCpuMs: round(reading.nodeCpuMs / n, 3),
+    machineCpuMs: round(reading.machineCpuMs / n, 3),
+  };
+}
+
+/**
+ * What a run and a step cost (issue 14, `docs/scaling.md`): statements sent, commits, rows
+ * written, WAL bytes, this process's CPU and the machine's CPU — per W3 run (a burst of 1,000
+ * runs of trigger + 3 transforms) and per step (a 100-step chain minus a 3-step one, ÷ 97).
+ * API and one worker in this process. Run it on the embedded Postgres (no DATABASE_URL): the
+ * database counters then see nobody else's work.
+ */
+export async function benchCosts(): Promise<Record<string, unknown>> {
+  const db = await benchDatabase();
+  const config = parseConfig({ DATABASE_URL: db.url, THODARE_SCHEMA: db.schema, THODARE_LOG_LEVEL: 'warn', THODARE_POOL_SIZE: '24', THODARE_WORKER_SLOTS: '128', PORT: '0', HOST: '127.0.0.1' });
+  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+  const pool = db.pool(1);
+  try {
+    const runner = new Runner(app);
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, async () => runner.end((await runner.start(chain(3))).runId)));
+    await burst(100); // warm-up
+    const w3 = await measure(pool, () => burst(RUNS));
+    const short = await measure(pool, async () => {
+      for (let i = 0; i < 20; i += 1) await runner.once(chain(3));
+    });
+    const long = await measure(pool, async () => {
+      for (let i = 0; i < 20; i += 1) await runner.once(chain(CHAIN));
+    });
+    const stepOf = (key: keyof Reading) => (long[key] - short[key]) / (20 * (CHAIN - 3));
+    return {
+      benchmark: 'costs',
+      database: db.embedded ? 'embedded' : 'DATABASE_URL (shared: other clients inflate commits, rows and WAL)',
+      perW3Run: { ...per(w3, RUNS), runs: RUNS, shape: 'burst of 1,000 runs of trigger + 3 transforms' },
+      perStep: {
+        statements: round(stepOf('statements'), 2),
+        commits: round(stepOf('commits'), 2),
+        walBytes: round(stepOf('walBytes'), 0),
+        rowsWritten: round(stepOf('rowsWritten'), 2),
+        nodeCpuMs: round(stepOf('nodeCpuMs'), 3),
+        machineCpuMs: round(stepOf('machineCpuMs'), 3),
+        shape: `(20 serial runs of a ${CHAIN}-step chain − 20 of a 3-step one) ÷ ${20 * (CHAIN - 3)} steps`,
+      },
+    };
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}
