@@ -1,5 +1,5 @@
 import { decide } from '../domain/run/run.decide';
-import type { RunEventType, RunStarted } from '../domain/run/run.events';
+import { RUN_EVENT_TYPES, type RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { waitingFor } from '../domain/run/run.view';
 import type { RecordedEvent } from '../event-store/event';
@@ -7,25 +7,6 @@ import { LeaseLost, runAppendHint } from './run-append-hint';
 import { foldRunThrough } from './run-fold';
 import type { Projection, Queryable } from '../event-store/projection';
 
-/** Every event type of a run stream. */
-export const RUN_EVENT_TYPES: readonly RunEventType[] = [
-  'RunStarted',
-  'StepAttemptStarted',
-  'StepAttemptSucceeded',
-  'StepAttemptFailed',
-  'StepRetryScheduled',
-  'StepSkipped',
-  'RunSleeping',
-  'RunWaitingForEvent',
-  'ApprovalRequested',
-  'SignalReceived',
-  'WaitCompleted',
-  'ApprovalDecided',
-  'RunCancelRequested',
-  'RunCancelled',
-  'RunCompleted',
-  'RunFailed',
-];
 
 /** The `run_state` columns a run's folded state decides. */
 export interface RunStateColumns {

@@ -1,24 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+// The stream names each SSE message after its event's type: listen for every run event type.
+import { RUN_EVENT_TYPES } from '../../../src/domain/run/run.events';
 
-/** Every run event type: the stream names each SSE message after its event's type. */
-const RUN_EVENT_TYPES = [
-  'RunStarted',
-  'StepAttemptStarted',
-  'StepAttemptSucceeded',
-  'StepAttemptFailed',
-  'StepRetryScheduled',
-  'StepSkipped',
-  'RunSleeping',
-  'RunWaitingForEvent',
-  'ApprovalRequested',
-  'SignalReceived',
-  'WaitCompleted',
-  'ApprovalDecided',
-  'RunCancelRequested',
-  'RunCancelled',
-  'RunCompleted',
-  'RunFailed',
-];
 const ENDING = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 const MAX_SHOWN = 500;
 

@@ -208,3 +208,23 @@ export type RunEventType = RunEvent['type'];
 export function runStreamId(runId: string): string {
   return `run-${runId}`;
 }
+
+/** Every event type of a run stream (the console listens for each by name, so it lives here, free of imports). */
+export const RUN_EVENT_TYPES: readonly RunEventType[] = [
+  'RunStarted',
+  'StepAttemptStarted',
+  'StepAttemptSucceeded',
+  'StepAttemptFailed',
+  'StepRetryScheduled',
+  'StepSkipped',
+  'RunSleeping',
+  'RunWaitingForEvent',
+  'ApprovalRequested',
+  'SignalReceived',
+  'WaitCompleted',
+  'ApprovalDecided',
+  'RunCancelRequested',
+  'RunCancelled',
+  'RunCompleted',
+  'RunFailed',
+];
