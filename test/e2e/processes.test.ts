@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { dropSchema, databaseUrl } from '../support/database';
 import { request } from '../support/app';
-import { runCli, startServer } from '../support/cli';
+import { runCli, startServer, startServers } from '../support/cli';
 
 const freshSchema = () => `test_proc_${randomBytes(4).toString('hex')}`;
 
@@ -103,8 +103,7 @@ describe('thodare api + thodare worker as separate processes', () => {
     const schema = freshSchema();
     const env = { DATABASE_URL: databaseUrl(), THODARE_SCHEMA: schema, PORT: '0', HOST: '127.0.0.1', THODARE_POLL_INTERVAL_MS: '200' };
     try {
-      const api = await startServer(['api'], env);
-      const worker = await startServer(['worker'], env);
+      const [api, worker] = await startServers([['api'], env], [['worker'], env]);
       try {
         const signUp = await request(api.url, 'POST', '/api/auth/sign-up', { body: { email: `split-${schema}@example.test`, password: 'correct horse battery' } });
         const auth = { authorization: `Bearer ${signUp.body.token}` };

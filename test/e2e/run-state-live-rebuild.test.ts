@@ -22,7 +22,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const HISTORY = 300;
+// Copies of a finished 8-step run (about 23 events each): a replay of some 2,300 events, several
+// of the rebuild's 1,000-event pages, while runs keep starting and finishing.
+const HISTORY = 100;
 const gated = workflowOf(
   [block('gate', 'test_gate', { label: 'rebuild-gate' }), block('after', 'test_count', { label: 'after-gate' })],
   [edge('trigger', 'gate'), edge('gate', 'after')],

@@ -111,11 +111,15 @@ describe('racing schedulers', () => {
       await blocker.query('COMMIT');
       blocker.release();
     }
-    // Another scheduler takes over the same ticks.
+    // Another scheduler takes over the same ticks: its first pass fires every tick due since the
+    // schedule's creation (the one the killed scheduler held among them); wait until it has fired
+    // two, then pause.
     const survivor = spawnWorker(app.db);
     workers.push(survivor);
     await survivor.ready;
-    await sleep(2500);
+    for (const until = Date.now() + 30_000; (await firedTicks([scheduleId])).length < 2; await sleep(50)) {
+      if (Date.now() > until) throw new Error('the surviving scheduler fired fewer than two ticks in 30 s');
+    }
     await stop([scheduleId]);
     await Promise.all(workers.splice(0).map(killWorker));
 

@@ -71,6 +71,20 @@ export function startServer(args: string[], env: Record<string, string | undefin
   });
 }
 
+/**
+ * Starts several `thodare` processes at once (`[args, env]` each), resolving when all are up. If
+ * one fails to start, the others are killed before the error is thrown: none is left running.
+ */
+export async function startServers<T extends Array<[args: string[], env: Record<string, string | undefined>]>>(...starts: T): Promise<{ [K in keyof T]: ServerProcess }> {
+  const settled = await Promise.allSettled(starts.map(([args, env]) => startServer(args, env)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.stop('SIGKILL') : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value) as { [K in keyof T]: ServerProcess };
+}
+
 function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.DATABASE_URL;
