@@ -8,13 +8,22 @@ import { chain, Runner } from './runtime';
 const RUNS = 1000;
 const CHAIN = 100;
 
-/** Every statement any pg client of this process sends (the app's pools included): a bench-only tap. */
+/**
+ * Counts every statement any pg client of this process sends (the app's pools included) while
+ * this benchmark runs: a tap installed by `benchCosts` and removed after it, so the other
+ * benchmarks of a `npm run bench` never pay for it.
+ */
 let statements = 0;
-const query = Client.prototype.query as (...args: unknown[]) => unknown;
-Client.prototype.query = function countedQuery(this: Client, ...args: unknown[]) {
-  statements += 1;
-  return query.apply(this, args);
-} as typeof Client.prototype.query;
+function tapStatements(): () => void {
+  const query = Client.prototype.query;
+  Client.prototype.query = function countedQuery(this: Client, ...args: unknown[]) {
+    statements += 1;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+  return () => {
+    Client.prototype.query = query;
+  };
+}
 
 /** Busy and total jiffies of the whole machine (every process, Postgres included), from /proc/stat. */
 function machineJiffies(): { busy: number; total: number } {
@@ -87,6 +96,7 @@ function per(reading: Reading, n: number): Record<keyof Reading, number> {
  * database counters then see nobody else's work.
  */
 export async function benchCosts(): Promise<Record<string, unknown>> {
+  const untap = tapStatements();
   const db = await benchDatabase();
   const config = parseConfig({ DATABASE_URL: db.url, THODARE_SCHEMA: db.schema, THODARE_LOG_LEVEL: 'warn', THODARE_POOL_SIZE: '24', THODARE_WORKER_SLOTS: '128', PORT: '0', HOST: '127.0.0.1' });
   const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
@@ -120,5 +130,6 @@ export async function benchCosts(): Promise<Record<string, unknown>> {
   } finally {
     await app.close();
     await db.close();
+    untap();
   }
 }

@@ -13,6 +13,7 @@ import * as s from './auth.schemas';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
 import { clientInfo } from './identity-journal';
 import { signOut, switchOrganization, type SessionRef } from './session-changes';
+import { OpensSession } from './opens-session.decorator';
 import { SignInCommand } from './sign-in.command';
 import { SignUpCommand } from './sign-up.command';
 import { findUser } from './users';
@@ -34,6 +35,7 @@ export class AuthController {
   ) {}
 
   @Public()
+  @OpensSession()
   @Post('sign-up')
   @ApiRoute({ summary: 'Create an account, its personal organization (you own it) and a session', tags, body: s.signUpBody, responses: { 201: s.signUpResponse } })
   async signUp(
@@ -48,6 +50,7 @@ export class AuthController {
   }
 
   @Public()
+  @OpensSession()
   @Post('sign-in')
   @HttpCode(200)
   @ApiRoute({ summary: 'Exchange email and password for a session token (also set as an HttpOnly cookie)', tags, body: s.signInBody, responses: { 200: s.signInResponse } })

@@ -10,6 +10,7 @@ import type { AuthenticatedRequest, Principal, Role } from '../http/principal';
 import { REQUIRED_ROLE, ROLE_RANK } from '../http/require-role.decorator';
 import { ApiKeyStrategy } from './api-key.strategy';
 import { assertCsrfProof, assertSameOriginSignIn } from './csrf';
+import { OPENS_SESSION } from './opens-session.decorator';
 import { setSessionCookie } from './session-cookie';
 import { RENEWED_COOKIE, SessionStrategy, type RenewableRequest } from './session.strategy';
 import { WITHOUT_ORGANIZATION } from './without-organization.decorator';
@@ -50,7 +51,7 @@ export class AuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
-      assertSameOriginSignIn(request, this.config?.publicUrl);
+      if (this.reflector.getAllAndOverride<boolean>(OPENS_SESSION, targets)) assertSameOriginSignIn(request, this.config?.publicUrl);
       return true;
     }
     const reply = http.getResponse<FastifyReply>();

@@ -12,9 +12,6 @@ export const CSRF_HEADER = 'x-thodare-csrf';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The public routes that open a session and set its cookie: the target of login CSRF. */
-const SESSION_OPENING_ROUTES = new Set(['/api/auth/sign-in', '/api/auth/sign-up']);
-
 /** 403: a write authenticated by the session cookie came without `X-Thodare-CSRF`. */
 export class CsrfProofMissing extends AppError {
   constructor() {
@@ -49,14 +46,13 @@ export function assertCsrfProof(request: FastifyRequest): void {
 }
 
 /**
- * Refuses sign-in and sign-up sent by a page of another site, so nobody can sign a visitor
- * into an account of the attacker's choosing. `Sec-Fetch-Site` is set by the browser alone (a
+ * Refuses a session-opening request (`@OpensSession()`: sign-in, sign-up) sent by a page of
+ * another site, so nobody can sign a visitor into an account of the attacker's choosing. `Sec-Fetch-Site` is set by the browser alone (a
  * page cannot forge it): only `same-origin` and `none` (typed or bookmarked) pass. Browsers
  * without it are judged by `Origin`, which must be this server's own origin or `publicUrl`.
  * Clients that send neither (the CLI, scripts, tests) are not browsers and pass.
  */
 export function assertSameOriginSignIn(request: FastifyRequest, publicUrl: string | undefined): void {
-  if (!SESSION_OPENING_ROUTES.has(request.routeOptions.url ?? '')) return;
   const site = header(request, 'sec-fetch-site')?.toLowerCase();
   if (site !== undefined) {
     if (site !== 'same-origin' && site !== 'none') throw new CrossSiteSignIn();

@@ -55,7 +55,7 @@ export class WebhooksController {
     );
     const row = await webhookOf(this.pool, principal.organizationId, issued.webhookId);
     if (!row) throw new NotFound('webhook');
-    return { ...webhookView(key, this.baseUrl(request), row), ...(issued.signingSecret ? { signingSecret: issued.signingSecret } : {}) };
+    return { ...webhookView(key, publicBaseUrl(this.config, request), row), ...(issued.signingSecret ? { signingSecret: issued.signingSecret } : {}) };
   }
 
   @Get('workflows/:id/webhooks')
@@ -65,7 +65,7 @@ export class WebhooksController {
     if (!(await getCurrentWorkflow(this.pool, principal.organizationId, workflowId))) throw new NotFound('workflow');
     const { key } = await this.keys.key();
     const rows = await webhooksOfWorkflow(this.pool, principal.organizationId, workflowId);
-    return { data: rows.map((row) => webhookView(key, this.baseUrl(request), row)), next: null };
+    return { data: rows.map((row) => webhookView(key, publicBaseUrl(this.config, request), row)), next: null };
   }
 
   @Delete('webhooks/:id')
@@ -105,9 +105,5 @@ export class WebhooksController {
   @ApiRoute({ summary: 'Start a new run from a recorded delivery', tags: ['webhooks'], responses: { 202: deliveryAnswer } })
   replay(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Param('deliveryId') deliveryId: string) {
     return this.commands.execute(new ReplayDeliveryCommand(principal.organizationId, id, deliveryId, meta));
-  }
-
-  private baseUrl(request: FastifyRequest): string {
-    return publicBaseUrl(this.config, request);
   }
 }
