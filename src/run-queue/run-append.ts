@@ -1,3 +1,4 @@
+import { classifyDatabaseError } from '../database/pg-errors';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
@@ -6,105 +7,204 @@ import type { Queryable } from '../event-store/projection';
 import { LeaseLost } from './run-append-hint';
 import { runStateColumns } from './run-state.projection';
 
-// The hot path of runs, in ONE statement and one commit: append the batch at the expected
-// version through the event store's own `append_events` (its version check; see
-// migrations/0009), apply the `run_state` projection from the state the writer already folded, optionally fence on
-// the worker's lease (the run_state row is locked first, so a concurrent claim either waits for
-// this commit or makes this insert insert nothing) and NOTIFY. Used only when `run_state` is the
-// sole inline projection of the batch's event types; any other batch goes through
-// `EventStore.append` (several statements in a transaction), with the same outcome.
+// The hot path of runs: a run's batch, its `run_state` row, the worker's lease fence and an
+// optional NOTIFY, recorded by the `append_run_batches` function (migrations/0013), which appends
+// through the event store's own `append_events` (its version check). Many runs' batches share
+// ONE statement and one commit (`RunAppendGroups`): a step costs a share of a round trip and of a
+// commit, not one of each. Used only when `run_state` is the sole inline projection of a batch's
+// event types; any other batch goes through `EventStore.append`, with the same outcome.
 
-const INSERT_EVENTS = `
-fence AS (
-  SELECT 1 FROM run_state WHERE run_id = $7 AND lease_owner = $8 AND lease_epoch = $9 FOR UPDATE
-), inserted AS (
-  SELECT global_position, stream_version, recorded_at
-  FROM append_events($1, $2, $3, $4::text[], $5::text[]::jsonb[], $6::jsonb, $8::text IS NULL OR EXISTS (SELECT 1 FROM fence))
-), last AS (
-  SELECT max(recorded_at) AS at FROM inserted
-)`;
+const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, $2::text)';
 
-const NOTIFY_AND_COUNT = `
-, notified AS (
-  SELECT pg_notify($10::text, $11::text) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row WHERE $10::text IS NOT NULL
-)
-SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM fence)::int AS fenced
-FROM (SELECT 1) AS one LEFT JOIN notified ON true`;
-
-// $12.. : the columns. available_at is 'now' ($17: the commit's own time, or the earlier time the
-// run has been due since — unchanged, so a step's UPDATE stays HOT), a timestamp, or NULL.
-const UPDATE_SQL = `WITH ${INSERT_EVENTS}, updated AS (
-  UPDATE run_state SET status = $12, stream_version = $13, error = $14, waiting_for = $15, ended_at = $16,
-    available_at = CASE WHEN NOT $17::boolean THEN $18::timestamptz
-      WHEN available_at IS NOT NULL AND available_at <= (SELECT at FROM last) THEN available_at
-      ELSE (SELECT at FROM last) END,
-    updated_at = (SELECT at FROM last),
-    lease_owner = CASE WHEN $19::boolean THEN NULL ELSE lease_owner END,
-    lease_until = CASE WHEN $19::boolean THEN NULL ELSE lease_until END
-  WHERE run_id = $7 AND EXISTS (SELECT 1 FROM inserted)
-  RETURNING 1
-)${NOTIFY_AND_COUNT}`;
-
-// $19/$23: the worker of this process that takes the new run at once (its lease), or NULLs.
-const CREATE_SQL = `WITH ${INSERT_EVENTS}, created AS (
-  INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status, stream_version,
-    error, waiting_for, started_at, ended_at, available_at, created_at, updated_at, lease_owner, lease_until, lease_epoch)
-  SELECT $7, $3, $20, $21, i.global_position, $12, $13, $14, $15, $22, $16,
-    CASE WHEN $17::boolean THEN i.recorded_at ELSE $18::timestamptz END, $22::timestamptz, (SELECT at FROM last),
-    $19::text, CASE WHEN $19::text IS NULL THEN NULL ELSE now() + $23::int * interval '1 millisecond' END,
-    CASE WHEN $19::text IS NULL THEN 0 ELSE 1 END
-  FROM inserted i WHERE i.stream_version = 1
-  ON CONFLICT (run_id) DO NOTHING
-  RETURNING 1
-)${NOTIFY_AND_COUNT}`;
-
-export interface FastAppendOptions {
+export interface RunAppendOptions {
   metadata: EventMetadata;
-  /** The NOTIFY channel, or undefined for no notification. */
-  channel?: string;
+  /** NOTIFY on commit (on the channel given to the writer). */
+  notify?: boolean;
   fence?: { owner: string; epoch: number };
   release?: boolean;
   /** A new run only: lease it to this worker in the same commit (epoch 1). */
   lease?: { owner: string; ms: number };
 }
 
-/**
- * Appends a run batch (already folded into `state`) and its `run_state` row in one statement.
- * Throws `StreamVersionConflict` when the stream moved, `LeaseLost` when the fence failed.
- */
-export async function fastAppend(db: Queryable, state: RunState, expectedVersion: number, events: readonly RunEvent[], options: FastAppendOptions): Promise<void> {
+/** One run's batch as the function reads it (see migrations/0013). */
+export interface Item {
+  stream: string;
+  expected: number;
+  organization: string;
+  types: string[];
+  data: unknown[];
+  metadata: EventMetadata;
+  run: string;
+  notify: string | null;
+  fence_owner: string | null;
+  fence_epoch: number | null;
+  release: boolean;
+  status: string;
+  version: number;
+  error: unknown;
+  waiting_for: unknown;
+  ended_at: string | null;
+  due_now: boolean;
+  available_at: Date | null;
+  workflow_id?: string;
+  workflow_version?: number;
+  started_at?: string | null;
+  lease_owner?: string | null;
+  lease_ms?: number | null;
+}
+
+interface Outcome {
+  inserted: number;
+  fenced: number;
+}
+
+/** A run batch (already folded into `state`) at `expectedVersion`, ready to be written. */
+export function runAppendItem(state: RunState, expectedVersion: number, events: readonly RunEvent[], options: RunAppendOptions): Item {
   const run = state.run!;
   const streamId = `run-${run.runId}`;
   const now = new Date();
   const c = runStateColumns(state, now);
   const dueNow = c.availableAt !== null && c.availableAt.getTime() === now.getTime();
   const ended = state.outcome !== undefined;
-  const common = [
-    streamId, expectedVersion, run.organizationId,
-    events.map((e) => e.type), events.map((e) => JSON.stringify(e.data ?? null)), JSON.stringify(options.metadata),
-    run.runId, options.fence?.owner ?? null, options.fence?.epoch ?? null,
-    options.channel ?? null, options.channel ? JSON.stringify({ streamId, version: state.version, ended }) : null,
-    c.status, c.version, c.error, c.waitingFor, c.endedAt, dueNow, dueNow ? null : c.availableAt,
-  ];
-  const creates = expectedVersion === 0;
-  if (creates && options.fence) throw new Error('a new run has no lease to fence on');
-  const started = creates ? (events[0] as RunStarted).data : undefined;
-  let row: { inserted: number; fenced: number } | undefined;
-  try {
+  if (expectedVersion === 0 && options.fence) throw new Error('a new run has no lease to fence on');
+  const item: Item = {
+    stream: streamId,
+    expected: expectedVersion,
+    organization: run.organizationId,
+    types: events.map((e) => e.type),
+    data: events.map((e) => e.data ?? null),
+    metadata: options.metadata,
+    run: run.runId,
+    notify: options.notify ? JSON.stringify({ streamId, version: state.version, ended }) : null,
+    fence_owner: options.fence?.owner ?? null,
+    fence_epoch: options.fence?.epoch ?? null,
+    release: (options.release ?? false) || ended,
+    status: c.status,
+    version: c.version,
+    error: c.error,
+    waiting_for: c.waitingFor,
+    ended_at: c.endedAt,
+    due_now: dueNow,
+    available_at: dueNow ? null : c.availableAt,
+  };
+  if (expectedVersion === 0) {
+    const started = (events[0] as RunStarted).data;
     const lease = ended || options.release ? undefined : options.lease;
-    const params = creates
-      ? [...common, lease?.owner ?? null, started!.workflowId, started!.workflowVersion, c.startedAt, lease?.ms ?? null]
-      : [...common, (options.release ?? false) || ended];
-    // Named: each connection parses and plans it once (planning this statement costs more than running it).
-    const statement = creates ? { name: 'thodare-run-create', text: CREATE_SQL } : { name: 'thodare-run-append', text: UPDATE_SQL };
-    ({ rows: [row] } = await db.query<{ inserted: number; fenced: number }>({ ...statement, values: params }));
-  } catch (error) {
-    if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
-      throw new StreamVersionConflict(streamId, expectedVersion, expectedVersion + 1);
-    }
-    throw error;
+    Object.assign(item, { workflow_id: started.workflowId, workflow_version: started.workflowVersion, started_at: c.startedAt, lease_owner: lease?.owner ?? null, lease_ms: lease?.ms ?? null });
   }
-  if (row && row.inserted > 0) return;
-  if (options.fence && row?.fenced === 0) throw new LeaseLost(run.runId);
-  throw new StreamVersionConflict(streamId, expectedVersion, -1);
+  return item;
+}
+
+/** Writes `items` in one statement (one commit unless `db` is in a transaction); an outcome per item. */
+async function writeItems(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<Outcome[]> {
+  const notifies = items.some((item) => item.notify !== null);
+  // Named: each connection parses and plans it once.
+  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(items), notifies ? (channel ?? null) : null] });
+  const outcomes: Outcome[] = [];
+  for (const row of rows) outcomes[row.ord - 1] = { inserted: row.inserted, fenced: row.fenced };
+  return outcomes;
+}
+
+/** Throws what an outcome means for its writer: `StreamVersionConflict` or `LeaseLost`. */
+function settle(item: Item, outcome: Outcome | undefined): void {
+  if (outcome && outcome.inserted > 0) return;
+  if (item.fence_owner !== null && outcome?.fenced === 0) throw new LeaseLost(item.run);
+  throw new StreamVersionConflict(item.stream, item.expected, -1);
+}
+
+function conflictOf(item: Item, error: unknown): unknown {
+  return (error as { constraint?: string }).constraint === 'events_stream_version_unique' ? new StreamVersionConflict(item.stream, item.expected, item.expected + 1) : error;
+}
+
+/**
+ * Appends one run batch on `db` (a caller's transaction). Throws `StreamVersionConflict` when the
+ * stream moved, `LeaseLost` when the fence failed.
+ */
+export async function appendRunBatch(db: Queryable, item: Item, channel: string | undefined): Promise<void> {
+  let outcome: Outcome | undefined;
+  try {
+    [outcome] = await writeItems(db, [item], channel);
+  } catch (error) {
+    throw conflictOf(item, error);
+  }
+  settle(item, outcome);
+}
+
+interface Pending {
+  item: Item;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** How many groups may be in flight at once, and how many batches one group holds at most. */
+const MAX_GROUPS_IN_FLIGHT = 3;
+const MAX_GROUP_SIZE = 200;
+
+/**
+ * Application-level group commit of run batches. A batch submitted while every group slot is busy
+ * waits for the next group, which takes everything that queued meanwhile: under load the batches
+ * of many runs share one statement and one commit; a lone batch goes out at once (after the
+ * current turn of the event loop, so batches decided together travel together). Items are sorted
+ * by run, so concurrent groups lock `run_state` rows in one order and cannot deadlock each other.
+ * When a group fails (a concurrent writer on one of its streams, a batch the database refuses),
+ * its items are written one by one, so each gets its own outcome.
+ */
+export class RunAppendGroups {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly pool: Queryable,
+    private readonly channel: string,
+  ) {}
+
+  append(item: Item): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_GROUPS_IN_FLIGHT || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP_SIZE);
+        this.inFlight += 1;
+        void this.write(group).finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
+      }
+    });
+  }
+
+  private async write(group: Pending[]): Promise<void> {
+    if (group.length === 1) return this.writeOne(group[0]!);
+    group.sort((a, b) => (a.item.run < b.item.run ? -1 : a.item.run > b.item.run ? 1 : 0));
+    let outcomes: Outcome[];
+    try {
+      outcomes = await writeItems(this.pool, group.map((p) => p.item), this.channel);
+    } catch (error) {
+      // The database is away: every batch's outcome is the same unknown; no point trying each.
+      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((p) => p.reject(error));
+      await Promise.all(group.map((p) => this.writeOne(p)));
+      return;
+    }
+    group.forEach((p, i) => {
+      try {
+        settle(p.item, outcomes[i]);
+        p.resolve();
+      } catch (error) {
+        p.reject(error);
+      }
+    });
+  }
+
+  private writeOne(pending: Pending): Promise<void> {
+    return appendRunBatch(this.pool, pending.item, this.channel).then(pending.resolve, pending.reject);
+  }
 }

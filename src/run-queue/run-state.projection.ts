@@ -12,8 +12,9 @@ import type { Projection, Queryable } from '../event-store/projection';
 export interface RunStateColumns {
   status: string;
   version: number;
-  error: string | null;
-  waitingFor: string | null;
+  /** The jsonb columns, as values. */
+  error: unknown;
+  waitingFor: unknown;
   startedAt: string | null;
   endedAt: string | null;
   availableAt: Date | null;
@@ -37,8 +38,8 @@ export function runStateColumns(state: RunState, at: Date): RunStateColumns {
   return {
     status: state.status,
     version: state.version,
-    error: state.error ? JSON.stringify(state.error) : null,
-    waitingFor: waiting ? JSON.stringify(waiting) : null,
+    error: state.error ?? null,
+    waitingFor: waiting ?? null,
     startedAt: state.run?.startedAt ?? null,
     endedAt: state.endedAt ?? null,
     availableAt: availableAt(state, at),
@@ -69,6 +70,8 @@ UPDATE run_state SET status = $2, stream_version = $3, error = $4, waiting_for =
 FROM (SELECT recorded_at FROM events WHERE global_position = $8) AS e
 WHERE run_id = $1 AND ($10::text IS NULL OR (lease_owner = $10 AND lease_epoch = $11))`;
 
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
 async function write(db: Queryable, event: RecordedEvent, state: RunState, release: boolean, fence?: { owner: string; epoch: number }): Promise<void> {
   const c = runStateColumns(state, event.recordedAt);
   const runId = event.streamId.slice('run-'.length);
@@ -77,12 +80,12 @@ async function write(db: Queryable, event: RecordedEvent, state: RunState, relea
     const data = (event as unknown as RunStarted).data;
     await db.query(INSERT_SQL, [
       runId, event.organizationId, data.workflowId, data.workflowVersion, event.globalPosition,
-      c.status, c.version, c.error, c.waitingFor, c.startedAt, c.endedAt, c.availableAt, dueNow,
+      c.status, c.version, json(c.error), json(c.waitingFor), c.startedAt, c.endedAt, c.availableAt, dueNow,
     ]);
     return;
   }
   const result = await db.query(UPDATE_SQL, [
-    runId, c.status, c.version, c.error, c.waitingFor, c.endedAt, c.availableAt, event.globalPosition,
+    runId, c.status, c.version, json(c.error), json(c.waitingFor), c.endedAt, c.availableAt, event.globalPosition,
     release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null, dueNow,
   ]);
   if (fence && result.rowCount === 0) throw new LeaseLost(runId);

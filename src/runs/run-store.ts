@@ -8,7 +8,7 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
-import { fastAppend } from '../run-queue/run-append';
+import { appendRunBatch, RunAppendGroups, runAppendItem } from '../run-queue/run-append';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
@@ -49,7 +49,12 @@ export class RunStore {
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(Pool) private readonly pool: Pool,
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
-  ) {}
+  ) {
+    this.groups = new RunAppendGroups(pool, store.channel);
+  }
+
+  /** Batches appended outside a caller's transaction share statements and commits (group commit). */
+  private readonly groups: RunAppendGroups;
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
   async load(runId: string, organizationId?: string): Promise<LoadedRun | undefined> {
@@ -82,13 +87,14 @@ export class RunStore {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
     if (this.appendsInOneStatement(events)) {
-      await fastAppend(options.client ?? this.pool, state, expectedVersion, events, {
+      const item = runAppendItem(state, expectedVersion, events, {
         metadata: options.metadata,
-        ...(options.notify ? { channel: this.store.channel } : {}),
+        ...(options.notify ? { notify: true } : {}),
         ...(options.fence ? { fence: options.fence } : {}),
         ...(options.release ? { release: true } : {}),
         ...(options.lease ? { lease: options.lease } : {}),
       });
+      await (options.client ? appendRunBatch(options.client, item, this.store.channel) : this.groups.append(item));
     } else {
       if (options.lease) throw new Error('a run can only be leased at its start by the one-statement append');
       const streamId = runStreamId(run.runId);

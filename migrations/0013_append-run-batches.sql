@@ -1,0 +1,88 @@
+-- Up Migration
+
+-- The run hot path's group commit (src/run-queue/run-append.ts): the batches of many runs in ONE
+-- statement and one commit. Each item is one run's batch, already folded by its writer:
+--   stream, expected, organization, types[], data[], metadata, run, notify (payload or null),
+--   fence_owner/fence_epoch (the worker's lease, or null), release, and the run_state columns
+--   (status, version, error, waiting_for, ended_at, due_now, available_at); a new run (expected
+--   0) also carries workflow_id, workflow_version, started_at and lease_owner/lease_ms.
+-- Per item, in the order given (the caller sorts by run so concurrent groups lock rows in one
+-- order): lock the run_state row when fenced, append through the store's `append_events` (its
+-- version check), write the run_state row from the given columns, NOTIFY. Returns one row per
+-- item: how many events were inserted (0 = the version check or the fence failed) and whether
+-- the fence held. A unique violation (a concurrent writer on one of the streams) fails the whole
+-- statement; the caller then writes the items one by one.
+CREATE FUNCTION append_run_batches(p_items jsonb, p_channel text)
+RETURNS TABLE (ord integer, inserted integer, fenced integer)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+  item jsonb;
+  n integer := 0;
+  v_fenced integer;
+  v_inserted integer;
+  v_first bigint;
+  v_first_at timestamptz;
+  v_last_at timestamptz;
+  v_due boolean;
+  v_release boolean;
+  v_lease_owner text;
+BEGIN
+  FOR item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    n := n + 1;
+    v_fenced := 0;
+    IF item->>'fence_owner' IS NOT NULL THEN
+      PERFORM 1 FROM run_state r
+        WHERE r.run_id = item->>'run' AND r.lease_owner = item->>'fence_owner' AND r.lease_epoch = (item->>'fence_epoch')::integer
+        FOR UPDATE;
+      IF FOUND THEN v_fenced := 1; END IF;
+    END IF;
+    SELECT count(*)::integer, min(a.global_position), min(a.recorded_at), max(a.recorded_at)
+      INTO v_inserted, v_first, v_first_at, v_last_at
+      FROM append_events(
+        item->>'stream', (item->>'expected')::integer, item->>'organization',
+        ARRAY(SELECT jsonb_array_elements_text(item->'types')),
+        ARRAY(SELECT jsonb_array_elements(item->'data')),
+        item->'metadata',
+        item->>'fence_owner' IS NULL OR v_fenced = 1) AS a;
+    IF v_inserted > 0 THEN
+      v_due := (item->>'due_now')::boolean;
+      v_release := (item->>'release')::boolean;
+      IF (item->>'expected')::integer = 0 THEN
+        v_lease_owner := item->>'lease_owner';
+        INSERT INTO run_state AS r (run_id, organization_id, workflow_id, workflow_version, seq, status, stream_version,
+          error, waiting_for, started_at, ended_at, available_at, created_at, updated_at, lease_owner, lease_until, lease_epoch)
+        VALUES (item->>'run', item->>'organization', item->>'workflow_id', (item->>'workflow_version')::integer, v_first,
+          item->>'status', (item->>'version')::integer, nullif(item->'error', 'null'), nullif(item->'waiting_for', 'null'),
+          (item->>'started_at')::timestamptz, (item->>'ended_at')::timestamptz,
+          CASE WHEN v_due THEN v_first_at ELSE (item->>'available_at')::timestamptz END,
+          (item->>'started_at')::timestamptz, v_last_at,
+          v_lease_owner,
+          CASE WHEN v_lease_owner IS NULL THEN NULL ELSE now() + (item->>'lease_ms')::integer * interval '1 millisecond' END,
+          CASE WHEN v_lease_owner IS NULL THEN 0 ELSE 1 END)
+        ON CONFLICT (run_id) DO NOTHING;
+      ELSE
+        -- available_at: due now keeps the time the run has been due since (a HOT update).
+        UPDATE run_state r SET status = item->>'status', stream_version = (item->>'version')::integer,
+          error = nullif(item->'error', 'null'), waiting_for = nullif(item->'waiting_for', 'null'), ended_at = (item->>'ended_at')::timestamptz,
+          available_at = CASE WHEN NOT v_due THEN (item->>'available_at')::timestamptz
+            WHEN r.available_at IS NOT NULL AND r.available_at <= v_last_at THEN r.available_at ELSE v_last_at END,
+          updated_at = v_last_at,
+          lease_owner = CASE WHEN v_release THEN NULL ELSE r.lease_owner END,
+          lease_until = CASE WHEN v_release THEN NULL ELSE r.lease_until END
+        WHERE r.run_id = item->>'run';
+      END IF;
+      IF p_channel IS NOT NULL AND item->>'notify' IS NOT NULL THEN
+        PERFORM pg_notify(p_channel, item->>'notify');
+      END IF;
+    END IF;
+    ord := n;
+    inserted := v_inserted;
+    fenced := v_fenced;
+    RETURN NEXT;
+  END LOOP;
+END;
+$$;
+
+-- Down Migration
+DROP FUNCTION append_run_batches(jsonb, text);

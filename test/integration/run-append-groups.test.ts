@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { parseConfig } from '../../src/config/config';
+import { catalogSpecs } from '../../src/connectors/catalog-specs';
+import { buildCatalog } from '../../src/connectors/connector-registry';
+import { classifyDatabaseError } from '../../src/database/pg-errors';
+import { eventsChannel } from '../../src/database/database.module';
+import { requestCancel, startRun } from '../../src/domain/run/run.commands';
+import { createRunDecider } from '../../src/domain/run/run.decider';
+import type { RunEvent } from '../../src/domain/run/run.events';
+import type { RunState } from '../../src/domain/run/run.state';
+import { StreamVersionConflict } from '../../src/event-store/errors';
+import type { Queryable } from '../../src/event-store/projection';
+import { LeaseLost } from '../../src/run-queue/run-append-hint';
+import { RunAppendGroups, runAppendItem, type RunAppendOptions } from '../../src/run-queue/run-append';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { transformChain } from '../support/run-workflows';
+
+// The group commit of run batches (src/run-queue/run-append.ts): batches submitted together share
+// statements, and each still gets its own outcome — a stale, fenced-out or refused batch fails
+// alone, never its neighbours.
+
+const decider = createRunDecider();
+const specs = catalogSpecs(buildCatalog(parseConfig({}), []));
+const metadata = { actor: { type: 'system' as const, id: 'test' } };
+const lease = { owner: 'worker-a', ms: 60_000 };
+
+let db: TestDatabase;
+let statements = 0;
+/** The pool, counting the statements the groups send. */
+let counted: Queryable;
+
+beforeAll(async () => {
+  db = await createTestDatabase('run_append_groups');
+  counted = { query: ((...args: unknown[]) => ((statements += 1), (db.pool.query as (...a: unknown[]) => unknown)(...args))) as Queryable['query'] };
+});
+afterAll(async () => db?.drop());
+beforeEach(() => (statements = 0));
+
+interface Batch {
+  state: RunState;
+  expected: number;
+  events: RunEvent[];
+  options: RunAppendOptions;
+}
+
+/** A new run's first batch, leased to `worker-a`. */
+function start(): Batch {
+  const events = startRun({ runId: randomUUID(), organizationId: 'org-test', workflowId: 'wf', workflowVersion: 1, workflow: transformChain(1), input: { n: 1 }, now: new Date() }, specs, decider.limits);
+  return { state: decider.fold(events), expected: 0, events, options: { metadata, lease } };
+}
+
+/** The next batch of a run whose last batch was `previous`: a cancel request, with `reason`. */
+function next(previous: Batch, reason = 'enough', options: Partial<RunAppendOptions> = {}): Batch {
+  const state = structuredClone(previous.state);
+  const events = requestCancel(state, { reason, now: new Date() });
+  for (const event of events) decider.evolve(state, event);
+  return { state, expected: previous.state.version, events, options: { metadata, ...options } };
+}
+
+const submit = (groups: RunAppendGroups, batch: Batch) => groups.append(runAppendItem(batch.state, batch.expected, batch.events, batch.options));
+
+async function versions(batches: Batch[]): Promise<Map<string, number>> {
+  const ids = batches.map((b) => b.state.run!.runId);
+  const { rows } = await db.pool.query<{ run_id: string; stream_version: number; events: number }>(
+    `SELECT r.run_id, r.stream_version, (SELECT count(*)::int FROM events e WHERE e.stream_id = 'run-' || r.run_id) AS events
+     FROM run_state r WHERE r.run_id = ANY($1)`,
+    [ids],
+  );
+  for (const row of rows) expect(row.events).toBe(row.stream_version); // the row reflects its stream
+  return new Map(rows.map((row) => [row.run_id, row.stream_version]));
+}
+
+describe('run append groups', () => {
+  it('writes the batches of 50 runs submitted together in far fewer statements than batches', async () => {
+    const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
+    const batches = Array.from({ length: 50 }, start);
+    await Promise.all(batches.map((b) => submit(groups, b)));
+    expect(statements).toBeLessThanOrEqual(3);
+    const written = await versions(batches);
+    expect(written.size).toBe(50);
+    for (const b of batches) expect(written.get(b.state.run!.runId)).toBe(b.state.version);
+    const { rows } = await db.pool.query<{ leased: number }>(`SELECT count(*)::int AS leased FROM run_state WHERE run_id = ANY($1) AND lease_owner = 'worker-a' AND lease_epoch = 1`, [batches.map((b) => b.state.run!.runId)]);
+    expect(rows[0]!.leased).toBe(50);
+  });
+
+  it('fails a batch at the wrong version and a fenced-out batch alone; their neighbours commit', async () => {
+    const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
+    const starts = Array.from({ length: 10 }, start);
+    await Promise.all(starts.map((b) => submit(groups, b)));
+    statements = 0;
+    const nexts = starts.map((b) => next(b, 'enough', { fence: { owner: 'worker-a', epoch: 1 } }));
+    nexts[3] = { ...nexts[3]!, expected: nexts[3]!.expected + 1 }; // the stream is not at the version this writer expects
+    nexts[6] = { ...nexts[6]!, options: { metadata, fence: { owner: 'worker-a', epoch: 2 } } }; // another claim since
+    const outcomes = await Promise.allSettled(nexts.map((b) => submit(groups, b)));
+    expect(statements).toBeLessThanOrEqual(3);
+    outcomes.forEach((outcome, i) => {
+      if (i === 3) expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(StreamVersionConflict) });
+      else if (i === 6) expect(outcome).toMatchObject({ status: 'rejected', reason: expect.any(LeaseLost) });
+      else expect(outcome.status).toBe('fulfilled');
+    });
+    const written = await versions(starts);
+    starts.forEach((b, i) => expect(written.get(b.state.run!.runId)).toBe(i === 3 || i === 6 ? b.state.version : b.state.version + 1));
+  });
+
+  it('writes a group the database refuses one batch at a time: only the refused batch fails', async () => {
+    const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
+    const starts = Array.from({ length: 8 }, start);
+    await Promise.all(starts.map((b) => submit(groups, b)));
+    const nexts = starts.map((b, i) => next(b, i === 5 ? 'a NUL \u0000 jsonb refuses' : 'enough'));
+    const outcomes = await Promise.allSettled(nexts.map((b) => submit(groups, b)));
+    outcomes.forEach((outcome, i) => {
+      if (i !== 5) return expect(outcome.status).toBe('fulfilled');
+      expect(outcome.status).toBe('rejected');
+      expect(classifyDatabaseError((outcome as PromiseRejectedResult).reason)).toBe('content');
+    });
+    const written = await versions(starts);
+    starts.forEach((b, i) => expect(written.get(b.state.run!.runId)).toBe(i === 5 ? b.state.version : b.state.version + 1));
+  });
+
+  it('two writers racing over the same runs in opposite orders: exactly one batch per run wins, the other gets a version conflict', async () => {
+    const setup = new RunAppendGroups(db.pool, eventsChannel(db.schema));
+    const starts = Array.from({ length: 40 }, start);
+    await Promise.all(starts.map((b) => submit(setup, b)));
+    const [left, right] = [new RunAppendGroups(db.pool, eventsChannel(db.schema)), new RunAppendGroups(db.pool, eventsChannel(db.schema))];
+    for (let round = 0; round < 5; round += 1) {
+      const current = await versions(starts);
+      const at = (b: Batch) => ({ ...b, state: { ...b.state, version: current.get(b.state.run!.runId)! } });
+      const racing = [
+        ...starts.map((b) => submit(left, next(at(b), 'left'))),
+        ...[...starts].reverse().map((b) => submit(right, next(at(b), 'right'))),
+      ];
+      const outcomes = await Promise.allSettled(racing);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(StreamVersionConflict);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(starts.length);
+      const after = await versions(starts);
+      for (const b of starts) expect(after.get(b.state.run!.runId)).toBe(current.get(b.state.run!.runId)! + 1);
+    }
+  });
+});
