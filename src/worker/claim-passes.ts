@@ -10,6 +10,12 @@ export class ClaimPasses {
   /** `again`: a wake-up came while a pass ran, so it runs once more. */
   private pass: 'idle' | 'running' | 'again' = 'idle';
   private done: Promise<void> = Promise.resolve();
+  /**
+   * The last pass may have left due runs behind: it filled every slot it had, had none, or
+   * failed. Only then is a freed slot worth a claim; otherwise the queue was empty when the pass
+   * looked, and anything due since was announced (a notification wakes a pass) or is the poll's.
+   */
+  private shortOfSlots = true;
 
   constructor(
     private readonly claims: RunClaims,
@@ -33,6 +39,11 @@ export class ClaimPasses {
     }
     this.pass = 'running';
     this.done = this.run();
+  }
+
+  /** A slot was given back: claim again only when the last pass may have left runs behind. */
+  slotFreed(): void {
+    if (this.shortOfSlots) this.wake();
   }
 
   /** Resolves when the pass in flight (if any) has given back the slots it did not fill. */
@@ -60,6 +71,7 @@ export class ClaimPasses {
         // One slot stays out of the claim while it is in flight (unless it is the last), so a run
         // started in this process meanwhile is handed over at once instead of waiting for it.
         const granted = this.slots.take(Math.max(1, this.slots.free - 1));
+        this.shortOfSlots = true;
         if (granted === 0) break;
         let claimed: ClaimedRun[] = [];
         try {
@@ -68,6 +80,7 @@ export class ClaimPasses {
           this.slots.give(granted - claimed.length);
         }
         claimed.forEach((claim) => this.hooks.adopt(claim));
+        this.shortOfSlots = claimed.length === granted;
         if (claimed.length === granted) this.pass = 'again';
       } while (this.pass === 'again' && this.hooks.canClaim());
     } catch (error) {

@@ -205,7 +205,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
       if (parked.wakeAt && this.phase === 'running') this.timers.schedule(runId, parked.wakeAt);
     }
     if (this.active.size === 0) this.drained?.();
-    this.wake(); // a slot is free again: pick up whatever is due
+    this.passes.slotFreed(); // pick up what a pass short of slots left behind
   }
 
   /** Adopts a claimed run; its slot was taken before the claim. */

@@ -178,3 +178,38 @@ it('reads a backlog in full batches, and after a short one waits for a wake-up i
   expect(reads.at(-1)).toBeGreaterThan(0);
   expect(reads.slice(0, -1).every((n) => n === 2)).toBe(true);
 });
+
+it('coalesces the notifications that come soon after a pass into one later pass (runs end in streams)', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  await db.pool.query('CREATE TABLE gathered (global_position bigint PRIMARY KEY)');
+  const gathered: Projection = {
+    name: 'gathered',
+    mode: 'async',
+    handles: ['Gathered'],
+    tables: ['gathered'],
+    async apply(q, event) {
+      await q.query('INSERT INTO gathered VALUES ($1)', [event.globalPosition]);
+    },
+  };
+  const notifier = new Notifier({ url: db.url, applicationName: `gathered-${db.schema}` });
+  await notifier.start();
+  const reads = jest.spyOn(store, 'readAll');
+  // No poll, and a gap far longer than this test: only the start's own pass may run.
+  const runner = new SubscriptionRunner(db.pool, store, [gathered], notifier, { pollIntervalMs: 600_000, minPassGapMs: 600_000 });
+  await store.append('gathered-first', 0, [{ type: 'Gathered', data: {} }], { organizationId: 'org', metadata: systemMetadata });
+  await runner.start();
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM gathered')) === 1); // the start's pass
+  const passes = reads.mock.calls.length;
+  for (let i = 0; i < 5; i += 1) {
+    await store.append(`gathered-${i}`, 0, [{ type: 'Gathered', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+  }
+  // Every notification has arrived well before this; none may start a pass inside the gap.
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await count('SELECT count(*) AS n FROM gathered')).toBe(1);
+  expect(reads.mock.calls.length).toBe(passes);
+  await runner.drain(); // what the gap's end would run: all five in one pass
+  expect(await count('SELECT count(*) AS n FROM gathered')).toBe(6);
+  await runner.stop();
+  await notifier.stop();
+});
