@@ -97,7 +97,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   async execute(command: StartRunCommand): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
     const input = command.input ?? {};
-    const pinned = options.workflow ?? (await getCurrentWorkflow(this.pool, organizationId, workflowId));
+    // In the caller's transaction when there is one: a second pool connection per start would let
+    // concurrent callers (webhook deliveries) hold every connection while each waits for one more.
+    const pinned = options.workflow ?? (await getCurrentWorkflow(options.client ?? this.pool, organizationId, workflowId));
     if (!pinned) throw new NotFound('workflow');
     const errors = this.validationOf(pinned.workflow);
     if (errors.length > 0) {

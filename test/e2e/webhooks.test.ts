@@ -225,3 +225,23 @@ describe('delivery rate limit', () => {
     }
   });
 });
+
+describe('deliveries beyond the pool size', () => {
+  it('24 concurrent deliveries through a pool of 3 connections are all accepted: a delivery holds one connection, never waits for a second', async () => {
+    // API only: the worker would take connections of its own. Before the fix each delivery's
+    // transaction held a connection while its run start read the workflow on another one, so
+    // three deliveries took the whole pool and waited for a fourth connection until the timeout.
+    const small = await startTestApp('webhooks_small_pool', { THODARE_POOL_SIZE: '3', THODARE_DB_CONNECT_TIMEOUT_MS: '3000' }, { api: true, worker: false });
+    try {
+      const user = await signUp(small);
+      const workflowId = await createWorkflow(small, user.headers, [add('start', 'trigger_manual'), add('echo', 'transform', { template: 'x' }), connect('start', 'echo')]);
+      const created = await small.request('POST', `/api/workflows/${workflowId}/webhooks`, { headers: user.headers, body: {} });
+      const url = String(created.body.url);
+      const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => deliver(url, JSON.stringify({ i }))));
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 24 }, () => 202));
+      expect(new Set(answers.map((a) => a.body.runId)).size).toBe(24);
+    } finally {
+      await small.close();
+    }
+  });
+});
