@@ -153,7 +153,12 @@ export class ActiveRun {
         throw error;
       }
     }
-    if (this.isOpen() && this.calls.size === 0) await this.park();
+    if (this.isOpen() && this.calls.size === 0 && !this.heldUntilWake()) await this.park();
+  }
+
+  /** Idle, but its timer is due soon and the worker keeps it held until then (see `RunHost.holdsIdleUntil`). */
+  private heldUntilWake(): boolean {
+    return this.mode === 'playing' && this.wakeAt !== undefined && this.host.holdsIdleUntil(this.wakeAt);
   }
 
   /** The state with everything recorded folded in; re-executes what a claim owes. */
@@ -218,7 +223,7 @@ export class ActiveRun {
   /** Plays signals and results into the state (consumed) and decides what follows. */
   private decide(state: RunState, messages: Message[]): Batch {
     const ports = this.host.ports(new Date(), this.resolved);
-    const context = { mode: this.mode, callsInFlight: this.calls.size, retrying: this.failures > 0 };
+    const context = { mode: this.mode, callsInFlight: this.calls.size, retrying: this.failures > 0, holdsIdleUntil: (at: Date) => this.host.holdsIdleUntil(at) };
     const batch = decideBatch(this.host.decider, state, messages, ports, context);
     if (this.mode === 'playing') this.setWake(batch.wakeAt);
     return batch;

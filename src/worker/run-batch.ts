@@ -33,6 +33,8 @@ export interface BatchContext {
   callsInFlight: number;
   /** The previous try of this batch failed: a cancel asked for since then is recorded alone. */
   retrying: boolean;
+  /** Whether the worker keeps an idle run whose next timer falls at `wakeAt` (see `RunHost.holdsIdleUntil`). */
+  holdsIdleUntil: (wakeAt: Date) => boolean;
 }
 
 /** Plays the messages' signals and results into `state` (consumed) and decides what follows. */
@@ -69,8 +71,10 @@ export function decideBatch(decider: RunDecider, state: RunState, messages: read
   const idle = context.callsInFlight === 0 && execute.length === 0;
   const waits = events.filter((e): e is RunWaitingForEvent => e.type === 'RunWaitingForEvent');
   // A run that just began waiting for an event keeps its lease until the stored events were
-  // looked up (see `storedSignals`); otherwise an idle run parks in the same commit.
-  const release = terminal || (idle && waits.length === 0);
+  // looked up (see `storedSignals`), and one whose timer is due soon stays held (no release now,
+  // no claim when it wakes); otherwise an idle run parks in the same commit.
+  const held = wakeAt !== undefined && context.holdsIdleUntil(wakeAt);
+  const release = terminal || (idle && waits.length === 0 && !held);
   return { events, execute, terminal, waits, release, ...(wakeAt ? { wakeAt } : {}) };
 }
 

@@ -43,6 +43,11 @@ export interface RunHost {
   /** Reports a failure to reach the database; resolves when it answers again. */
   databaseAway(error: unknown): Promise<void>;
   readonly log: { log(data: object, message: string): void; warn(data: object, message: string): void; error(data: object, message: string): void };
+  /**
+   * Whether an idle run whose next timer falls at `wakeAt` stays held until then instead of
+   * parking: a short sleep or retry back-off then costs no release, claim or re-read.
+   */
+  holdsIdleUntil(wakeAt: Date): boolean;
   /** The run left this worker: parked (with its state and next timer), ended, or dropped. */
   settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void;
 }

@@ -34,6 +34,8 @@ import { WORKER_HOOKS, type WorkerHooks } from '../tracing/hooks';
 import { createRunHooks, type RunHooks } from '../tracing/hook-runner';
 
 const PARKED_CACHE_LIMIT = 10_000;
+/** An idle run whose timer is due within this long stays held (while a quarter of the slots are free). */
+const HOLD_IDLE_MS = 2_000;
 const SWEEP_INTERVAL_MS = 15_000;
 
 /**
@@ -187,6 +189,10 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>) {
     return this.steps.ports(now, resolved);
+  }
+
+  holdsIdleUntil(wakeAt: Date): boolean {
+    return this.phase === 'running' && wakeAt.getTime() - Date.now() <= Math.min(HOLD_IDLE_MS, this.config.leaseMs / 2) && this.slots.free >= this.slots.capacity / 4;
   }
 
   databaseAway(error: unknown): Promise<void> {

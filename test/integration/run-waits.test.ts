@@ -37,17 +37,37 @@ const waitForEvent = (params: Record<string, unknown>, before?: { type: string; 
 };
 
 describe('wait_duration', () => {
-  it('sleeps durably and resumes', async () => {
-    const wf = workflowOf([block('nap', 'wait_duration', { durationMs: 300 }), block('after', 'transform', { template: 'woke' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
-    const runId = await startRun(worker, wf);
+  const napThen = (durationMs: number) => workflowOf([block('nap', 'wait_duration', { durationMs }), block('after', 'transform', { template: 'woke' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
+
+  async function sleepingRow(runId: string) {
     expect(await waitForStatus(db.pool, runId, ['sleeping', 'completed'])).toBe('sleeping');
     const view = await viewRun(worker, runId);
     expect(view.waitingFor).toMatchObject({ kind: 'wait_duration', blockId: 'nap', until: expect.any(String) });
-    const lease = await db.pool.query('SELECT lease_owner, available_at FROM run_state WHERE run_id = $1', [runId]);
-    expect(lease.rows[0].lease_owner).toBeNull(); // a parked run holds no lease
-    expect(lease.rows[0].available_at.toISOString()).toBe(view.waitingFor?.until);
+    const { rows } = await db.pool.query('SELECT lease_owner, lease_epoch, available_at FROM run_state WHERE run_id = $1', [runId]);
+    // Durable either way: due at the sleep's end, for any worker once no lease holds it.
+    expect(rows[0].available_at.toISOString()).toBe(view.waitingFor?.until);
+    return rows[0] as { lease_owner: string | null; lease_epoch: number };
+  }
+
+  /** Every claim bumps the epoch. */
+  const epochOf = async (runId: string) => (await db.pool.query<{ lease_epoch: number }>('SELECT lease_epoch FROM run_state WHERE run_id = $1', [runId])).rows[0]!.lease_epoch;
+
+  it('parks a run that sleeps longer than the hold window: no lease, due at its end, and resumes', async () => {
+    const runId = await startRun(worker, napThen(2_000)); // the harness's lease is 3 s: the window is 1.5 s
+    const sleeping = await sleepingRow(runId);
+    expect(sleeping.lease_owner).toBeNull();
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect(await epochOf(runId)).toBe(sleeping.lease_epoch + 1); // claimed again when due
+    expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'woke' });
+  });
+
+  it('keeps holding a run whose sleep ends within the hold window, and resumes it without a claim', async () => {
+    const runId = await startRun(worker, napThen(300));
+    const sleeping = await sleepingRow(runId);
+    expect(sleeping.lease_owner).not.toBeNull();
     expect(await waitForStatus(db.pool, runId)).toBe('completed');
     expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'woke' });
+    expect(await epochOf(runId)).toBe(sleeping.lease_epoch); // one lease from the sleep to the end: no claim
   });
 });
 
