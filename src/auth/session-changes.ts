@@ -5,6 +5,7 @@ import { NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import type { Role } from '../http/principal';
+import { identityChanged } from './credential-cache';
 import { recordForUser } from './identity-journal';
 import { revokeSession, setActiveOrganization } from './sessions';
 import { organizationsOf } from './users';
@@ -23,6 +24,7 @@ export async function signOut(pool: Pool, store: EventStore, session: SessionRef
     const event = { type: 'UserSignedOut' as const, data: { ...session } };
     await recordForUser(db, store, session.userId, inEachOrganization(organizations.map((o) => o.id), event), metadata);
   });
+  identityChanged();
 }
 
 /**
@@ -36,7 +38,7 @@ export async function switchOrganization(
   to: string,
   metadata: EventMetadata,
 ): Promise<Role> {
-  return inTransaction(pool, async (db) => {
+  const role = await inTransaction(pool, async (db) => {
     const { rows } = await db.query<{ role: Role }>('SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2', [to, session.userId]);
     const role = rows[0]?.role;
     if (!role) throw new NotFound('organization');
@@ -45,4 +47,6 @@ export async function switchOrganization(
     await recordForUser(db, store, session.userId, [{ organizationId: to, event: { type: 'ActiveOrganizationSwitched', data } }], metadata);
     return role;
   });
+  identityChanged();
+  return role;
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { AppError } from '../errors';
 import type { Principal } from '../http/principal';
+import { CredentialCache } from './credential-cache';
 import { hashSecret } from './credentials';
 import { throwawayPassport } from './passport-instance';
 import { sessionTokenFrom } from './request-credentials';
@@ -17,7 +18,9 @@ export type RenewableRequest = FastifyRequest & { [RENEWED_COOKIE]?: { token: st
 
 /**
  * Session tokens (`Authorization: Bearer ths_…` or the `thodare_session` cookie). The role is
- * read from `memberships` on every request, so a demotion or removal applies at once.
+ * read from `memberships` with the session, and kept for at most `THODARE_AUTH_CACHE_MS` (see
+ * `CredentialCache`: a demotion or removal made in this process applies at once, elsewhere within
+ * that time).
  */
 @Injectable()
 export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session') {
@@ -26,7 +29,10 @@ export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session
     @Inject(CONFIG) private readonly config: Config,
   ) {
     super();
+    this.cache = new CredentialCache(config.authCacheMs);
   }
+
+  private readonly cache: CredentialCache<Principal>;
 
   getPassportInstance() {
     return throwawayPassport();
@@ -35,13 +41,16 @@ export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session
   async validate(request: FastifyRequest): Promise<Principal | null> {
     const credential = sessionTokenFrom(request);
     if (!credential) return null;
-    const session = await lookUpSession(this.pool, hashSecret(credential.token), this.config.sessionTtlHours);
+    const hash = hashSecret(credential.token);
+    const cached = this.cache.get(hash);
+    if (cached) return { ...cached };
+    const session = await lookUpSession(this.pool, hash, this.config.sessionTtlHours);
     if (!session) throw new AppError('unauthorized', 'the session is invalid, expired or signed out');
     if (credential.fromCookie && session.renewedUntil) {
       // The expiry slid forward: the guard re-sends the cookie so the browser's copy slides too.
       (request as RenewableRequest)[RENEWED_COOKIE] = { token: credential.token, expiresAt: session.renewedUntil };
     }
-    return {
+    const principal: Principal = {
       // '' = the user belongs to no organization any more; the guard only lets such a
       // principal reach routes marked @WithoutOrganization().
       organizationId: session.organizationId ?? '',
@@ -51,5 +60,7 @@ export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session
       userId: session.userId,
       sessionId: session.sessionId,
     };
+    this.cache.set(hash, principal, session.expiresAt);
+    return { ...principal };
   }
 }

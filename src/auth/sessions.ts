@@ -34,18 +34,20 @@ export interface SessionPrincipal {
   role: Role | null;
   /** Set when this lookup slid the expiry forward (at most every few minutes). */
   renewedUntil: Date | null;
+  /** When the session expires (after this lookup's renewal, if any). */
+  expiresAt: Date;
 }
 
 const LOOKUP_SQL = `
 WITH s AS (
-  SELECT id, user_id, active_organization_id FROM sessions WHERE token_hash = $1 AND expires_at > now()
+  SELECT id, user_id, active_organization_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > now()
 ), touched AS (
   UPDATE sessions SET last_seen_at = now(), expires_at = now() + make_interval(hours => $2::int)
   WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '${TOUCH_AFTER}'
   RETURNING expires_at
 )
-SELECT s.id AS session_id, s.user_id, m.organization_id, m.role, (SELECT expires_at FROM touched) AS renewed_until
-FROM s LEFT JOIN LATERAL (
+SELECT s.id AS session_id, s.user_id, m.organization_id, m.role, t.expires_at AS renewed_until, coalesce(t.expires_at, s.expires_at) AS expires_at
+FROM s LEFT JOIN touched t ON true LEFT JOIN LATERAL (
   SELECT organization_id, role FROM memberships
   WHERE user_id = s.user_id
   ORDER BY (organization_id = s.active_organization_id) DESC, joined_at, organization_id
@@ -55,13 +57,13 @@ FROM s LEFT JOIN LATERAL (
 /** The live session behind a token hash (renewing its expiry now and then), or undefined. */
 export async function lookUpSession(db: Queryable, tokenHash: string, ttlHours: number): Promise<SessionPrincipal | undefined> {
   // Named: runs on every request, so each connection plans it once.
-  const { rows } = await db.query<{ session_id: string; user_id: string; organization_id: string | null; role: Role | null; renewed_until: Date | null }>({
+  const { rows } = await db.query<{ session_id: string; user_id: string; organization_id: string | null; role: Role | null; renewed_until: Date | null; expires_at: Date }>({
     name: 'thodare_auth_session',
     text: LOOKUP_SQL,
     values: [tokenHash, ttlHours],
   });
   const row = rows[0];
-  return row && { sessionId: row.session_id, userId: row.user_id, organizationId: row.organization_id, role: row.role, renewedUntil: row.renewed_until };
+  return row && { sessionId: row.session_id, userId: row.user_id, organizationId: row.organization_id, role: row.role, renewedUntil: row.renewed_until, expiresAt: row.expires_at };
 }
 
 /** Sign-out: the row goes, so the token stops working on the next request. */

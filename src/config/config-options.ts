@@ -22,6 +22,7 @@ export interface ThodareSettings {
   pollIntervalMs?: number;
   signup?: 'open' | 'invite' | 'closed';
   sessionTtlHours?: number;
+  authCacheMs?: number;
   rateLimitPerMin?: number;
   authRateLimitPerMin?: number;
   secretKey?: string;
@@ -65,6 +66,7 @@ const VARIABLES = {
   pollIntervalMs: 'THODARE_POLL_INTERVAL_MS',
   signup: 'THODARE_SIGNUP',
   sessionTtlHours: 'THODARE_SESSION_TTL_HOURS',
+  authCacheMs: 'THODARE_AUTH_CACHE_MS',
   rateLimitPerMin: 'THODARE_RATE_LIMIT_PER_MIN',
   authRateLimitPerMin: 'THODARE_AUTH_RATE_LIMIT_PER_MIN',
   secretKey: 'THODARE_SECRET_KEY',

@@ -46,6 +46,8 @@ const configSchema = z.object({
   THODARE_POLL_INTERVAL_MS: positiveInt.default(1000),
   THODARE_SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
   THODARE_SESSION_TTL_HOURS: positiveInt.default(24 * 7),
+  /** How long a looked-up session or API key is kept (0 = look up every request); see src/auth/credential-cache.ts. */
+  THODARE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(900),
   THODARE_RATE_LIMIT_PER_MIN: positiveInt.default(600),
   THODARE_AUTH_RATE_LIMIT_PER_MIN: positiveInt.default(20),
   THODARE_SECRET_KEY: secretKey.optional(),
@@ -91,6 +93,7 @@ export type Config = {
   /** Who may sign up: anyone, only invited emails, or nobody (use `thodare admin create`). */
   signup: 'open' | 'invite' | 'closed';
   sessionTtlHours: number;
+  authCacheMs: number;
   rateLimitPerMin: number;
   authRateLimitPerMin: number;
   /** Key for secrets at rest; when unset a dev key is generated in the data directory. */
@@ -186,6 +189,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     pollIntervalMs: c.THODARE_POLL_INTERVAL_MS,
     signup: c.THODARE_SIGNUP,
     sessionTtlHours: c.THODARE_SESSION_TTL_HOURS,
+    authCacheMs: c.THODARE_AUTH_CACHE_MS,
     rateLimitPerMin: c.THODARE_RATE_LIMIT_PER_MIN,
     authRateLimitPerMin: c.THODARE_AUTH_RATE_LIMIT_PER_MIN,
     secretKey: c.THODARE_SECRET_KEY,

@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { inTransaction } from '../database/pool';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
+import { identityChanged } from '../auth/credential-cache';
 import { createOrganization, type CreatedOrganization } from './create-organization';
 
 /** `POST /api/organizations`: a new organization owned by the signed-in user. */
@@ -25,9 +26,11 @@ export class CreateOrganizationHandler implements ICommandHandler<CreateOrganiza
     @Inject(EventStore) private readonly store: EventStore,
   ) {}
 
-  execute({ userId, name, slug, metadata }: CreateOrganizationCommand): Promise<CreatedOrganization> {
-    return inTransaction(this.pool, (client) =>
+  async execute({ userId, name, slug, metadata }: CreateOrganizationCommand): Promise<CreatedOrganization> {
+    const created = await inTransaction(this.pool, (client) =>
       createOrganization(client, this.store, { name, ...(slug ? { slug } : {}), ownerUserId: userId, metadata }),
     );
+    identityChanged(); // a user with no organization falls back to this one
+    return created;
   }
 }

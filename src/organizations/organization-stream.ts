@@ -5,6 +5,7 @@ import type { EventStore } from '../event-store/event-store';
 import { notFound } from '../domain/organization/organization.errors';
 import { organizationStream, type OrganizationEvent } from '../domain/organization/organization.events';
 import { foldOrganization, type OrganizationState } from '../domain/organization/organization.state';
+import { identityChanged } from '../auth/credential-cache';
 
 const MAX_ATTEMPTS = 5;
 
@@ -29,7 +30,7 @@ export async function decideOnOrganization<R>(
   decide: (state: OrganizationState) => OrganizationDecision<R>,
 ): Promise<R> {
   const streamId = organizationStream(organizationId);
-  return handleCommandInTransaction<OrganizationState, OrganizationDecision<R>, R>(
+  const result = await handleCommandInTransaction<OrganizationState, OrganizationDecision<R>, R>(
     pool,
     (client) => ({
       load: async () => {
@@ -52,4 +53,6 @@ export async function decideOnOrganization<R>(
     }),
     { attempts: MAX_ATTEMPTS },
   );
+  identityChanged(); // memberships, roles, keys: cached principals of this process are stale
+  return result;
 }

@@ -1,0 +1,67 @@
+import { startTestApp, type TestApp } from '../support/app';
+import { createApiKey, signUp } from '../support/auth';
+
+// Looked-up sessions and API keys are kept in memory (src/auth/credential-cache.ts). A changes
+// its identity data through its own API; B shares the database. A keeps principals for a minute,
+// so anything that reaches A's requests sooner was invalidated, not expired.
+let a: TestApp;
+let b: TestApp;
+
+beforeAll(async () => {
+  a = await startTestApp('auth_cache', { THODARE_AUTH_CACHE_MS: '60000' }, { api: true, worker: false });
+  b = await startTestApp('auth_cache_b', { THODARE_AUTH_CACHE_MS: '1000' }, { api: true, worker: false }, a.db);
+});
+afterAll(async () => {
+  await b?.close();
+  await a?.close();
+});
+
+/** Asks until `check` holds (B's cache keeps a principal for 1 s). */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; !(await check()); tries += 1) {
+    if (tries > 200) throw new Error('never happened');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const status = async (app: TestApp, headers: Record<string, string>) => (await app.request('GET', '/api/auth/session', { headers })).status;
+
+it('serves a looked-up session from memory: deleted behind the API, it still works on A, and stops on B within B\'s second', async () => {
+  const user = await signUp(a);
+  expect(await status(a, user.headers)).toBe(200);
+  expect(await status(b, user.headers)).toBe(200);
+  await a.db.pool.query('DELETE FROM sessions WHERE user_id = $1', [user.userId]);
+  expect(await status(a, user.headers)).toBe(200); // A's minute is not up: no lookup
+  await eventually(async () => (await status(b, user.headers)) === 401);
+});
+
+it('applies what this instance changes on its very next request: revoked key, sign-out, demotion', async () => {
+  const owner = await signUp(a);
+  const key = await createApiKey(a, owner.headers, { role: 'admin' });
+  const keyHeaders = { authorization: `Bearer ${key.key}` };
+  expect(await status(a, keyHeaders)).toBe(200);
+  expect((await a.request('DELETE', `/api/api-keys/${key.id}`, { headers: owner.headers })).status).toBe(204);
+  expect(await status(a, keyHeaders)).toBe(401);
+
+  const member = await signUp(a);
+  const invitation = await a.request('POST', '/api/invitations', { headers: owner.headers, body: { email: member.email, role: 'member' } });
+  expect((await a.request('POST', `/api/invitations/${invitation.body.token}/accept`, { headers: member.headers })).status).toBe(200);
+  const switched = await a.request('POST', '/api/auth/active-organization', { headers: member.headers, body: { organizationId: owner.organizationId } });
+  expect(switched.status).toBe(200);
+  const write = () => a.request('POST', '/api/workflows', { headers: member.headers, body: { name: 'w' } });
+  expect((await write()).status).toBe(201);
+  expect((await a.request('PATCH', `/api/members/${member.userId}`, { headers: owner.headers, body: { role: 'viewer' } })).status).toBe(200);
+  expect((await write()).status).toBe(403);
+
+  expect((await a.request('POST', '/api/auth/sign-out', { headers: member.headers })).status).toBe(204);
+  expect(await status(a, member.headers)).toBe(401);
+});
+
+it('a key revoked through A stops working on B within B\'s second', async () => {
+  const owner = await signUp(a);
+  const key = await createApiKey(a, owner.headers, { role: 'member' });
+  const keyHeaders = { 'x-api-key': key.key };
+  expect(await status(b, keyHeaders)).toBe(200);
+  expect((await a.request('DELETE', `/api/api-keys/${key.id}`, { headers: owner.headers })).status).toBe(204);
+  await eventually(async () => (await status(b, keyHeaders)) === 401);
+});
