@@ -2,7 +2,7 @@ import { START } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { StreamVersionConflict } from '../../src/event-store/errors';
 import type { Projection } from '../../src/event-store/projection';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { createTestDatabase, readWhenVisible, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
 
 const org = 'org-a';
@@ -83,7 +83,7 @@ describe('readAll (global catch-up)', () => {
       await b.query('COMMIT');
       expect(eventA!.globalPosition).toBeLessThan(eventB!.globalPosition);
 
-      const seen = await catchUpStore.readAll(start);
+      const seen = await readWhenVisible(1, catchUpStore, start);
       expect(seen.map((e) => e.streamId)).toEqual(['s-late-b']);
       // A reader trusting a bare `global_position > last` would now have lost A for good:
       const naive = await db.pool.query('SELECT stream_id FROM events WHERE global_position > $1', [seen[0]!.globalPosition]);
@@ -91,7 +91,7 @@ describe('readAll (global catch-up)', () => {
 
       await a.query('COMMIT');
       const last = seen.at(-1)!;
-      const later = await catchUpStore.readAll({ transactionId: last.transactionId, globalPosition: last.globalPosition });
+      const later = await readWhenVisible(1, catchUpStore, { transactionId: last.transactionId, globalPosition: last.globalPosition });
       expect(later.map((e) => e.streamId)).toEqual(['s-late-a']);
     } finally {
       a.release();
@@ -103,8 +103,8 @@ describe('readAll (global catch-up)', () => {
     const start = await tail();
     await store.append('s-org-x', 0, [{ type: 'X', data: {} }], { ...opts, organizationId: 'org-x' });
     await store.append('s-org-y', 0, [{ type: 'Y', data: {} }], { ...opts, organizationId: 'org-y' });
-    expect((await store.readAll(start, { organizationId: 'org-y' })).map((e) => e.type)).toEqual(['Y']);
-    expect((await store.readAll(start)).map((e) => e.type)).toEqual(['X', 'Y']);
+    expect((await readWhenVisible(1, store, start, { organizationId: 'org-y' })).map((e) => e.type)).toEqual(['Y']);
+    expect((await readWhenVisible(2, store, start)).map((e) => e.type)).toEqual(['X', 'Y']);
   });
 });
 

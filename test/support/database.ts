@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
+import type { EventStore } from '../../src/event-store/event-store';
 import { migrate } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 
@@ -42,5 +43,18 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
     await client.query(`DROP SCHEMA IF EXISTS "${analyticsSchemaName(schema)}", "${schema}" CASCADE`);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * readAll stops at the horizon of the server's oldest open writing transaction, and the other
+ * test files running at the same time on this server hold some open for a moment: read again
+ * until `count` events are visible (the assertions then say exactly which).
+ */
+export async function readWhenVisible(count: number, reader: EventStore, ...args: Parameters<EventStore['readAll']>) {
+  for (let tries = 0; ; tries++) {
+    const events = await reader.readAll(...args);
+    if (events.length >= count || tries >= 200) return events;
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
