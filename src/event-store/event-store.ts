@@ -70,9 +70,9 @@ export class EventStore {
     this.inline = projections.filter((p) => p.mode === 'inline');
   }
 
-  /** The inline projections an append of these event types runs. */
-  inlineProjectionsOf(events: readonly { type: string }[]): Projection[] {
-    return this.inline.filter((p) => events.some((e) => handlesEvent(p, e.type)));
+  /** The inline projections an append of these events runs. */
+  inlineProjectionsOf(events: readonly { type: string; data?: unknown }[]): Projection[] {
+    return this.inline.filter((p) => events.some((e) => handlesEvent(p, e)));
   }
 
   async append(streamId: string, expectedVersion: number, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -136,7 +136,7 @@ export class EventStore {
     }));
     for (const event of recorded) {
       for (const projection of projections) {
-        if (handlesEvent(projection, event.type)) await projection.apply(db, event);
+        if (handlesEvent(projection, event)) await projection.apply(db, event);
       }
     }
     return { nextVersion: expectedVersion + recorded.length, events: recorded };

@@ -15,6 +15,12 @@ export interface Projection {
   readonly mode: 'inline' | 'async';
   /** Event types this projection reads (`'all'` for every one); it never sees the others. */
   readonly handles: readonly string[] | 'all';
+  /**
+   * Optional: events of a handled type that provably leave its tables unchanged, which it then
+   * never sees either. For an inline projection this keeps such events off its transaction
+   * (e.g. a run batch then still goes out in one statement: `RunStore.append`).
+   */
+  ignores?(event: { readonly type: string; readonly data?: unknown }): boolean;
   /** Tables it owns; a rebuild gives them exactly the rows the events produce. */
   readonly tables: readonly string[];
   /**
@@ -39,8 +45,8 @@ export interface Projection {
   applyBatch?(db: Queryable, events: readonly RecordedEvent[]): Promise<void>;
 }
 
-export function handlesEvent(projection: Projection, type: string): boolean {
-  return projection.handles === 'all' || projection.handles.includes(type);
+export function handlesEvent(projection: Projection, event: { readonly type: string; readonly data?: unknown }): boolean {
+  return (projection.handles === 'all' || projection.handles.includes(event.type)) && !projection.ignores?.(event);
 }
 
 /** Applies `events` (already filtered to the ones it handles) through the batch form when there is one. */

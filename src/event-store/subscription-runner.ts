@@ -213,7 +213,7 @@ export class SubscriptionRunner {
       const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;
       const handled = [];
       for (const event of events) {
-        if (!handlesEvent(projection, event.type)) continue;
+        if (!handlesEvent(projection, event)) continue;
         if (this.shouldPark(projection.name, event.globalPosition)) await park(client, projection.name, event.globalPosition, this.failures.get(projection.name));
         else handled.push(event);
       }

@@ -77,7 +77,7 @@ async function replay(client: PoolClient, store: EventStore, projection: Project
   let read = 0;
   for (;;) {
     const page = await store.readAll(progress.after, { limit: PAGE, db: client, belowOpenTransactions: !locked });
-    await applyAll(projection, client, page.filter((e) => handlesEvent(projection, e.type)));
+    await applyAll(projection, client, page.filter((e) => handlesEvent(projection, e)));
     const last = page.at(-1);
     if (!last) return read;
     progress.after = { transactionId: last.transactionId, globalPosition: last.globalPosition };

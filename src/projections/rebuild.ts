@@ -34,7 +34,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
         db: client,
         belowOpenTransactions: projection.mode === 'async',
       });
-      await applyAll(projection, client, events.filter((e) => handlesEvent(projection, e.type)));
+      await applyAll(projection, client, events.filter((e) => handlesEvent(projection, e)));
       const last = events.at(-1);
       if (!last) break;
       after = { transactionId: last.transactionId, globalPosition: last.globalPosition };

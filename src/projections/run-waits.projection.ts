@@ -23,6 +23,8 @@ export const runWaitsProjection: Projection = {
   mode: 'inline',
   handles: ['RunWaitingForEvent', 'WaitCompleted', 'ApprovalRequested', 'ApprovalDecided', 'RunCancelled', 'RunFailed'],
   tables: ['run_event_waits', 'run_approvals'],
+  // A sleep's end: sleeps have no row here (only event waits and approvals do).
+  ignores: (event) => event.type === 'WaitCompleted' && (event.data as WaitCompleted['data']).reason === 'elapsed',
   async apply(db, recorded) {
     const runId = recorded.streamId.slice('run-'.length);
     const event = { type: recorded.type, data: recorded.data } as RunEvent;

@@ -1,8 +1,10 @@
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { RunningThodare } from '../../src/main';
+import type { RunEvent, WaitCompleted } from '../../src/domain/run/run.events';
 import { DecideApprovalCommand } from '../../src/runs/decide-approval.command';
 import { GetApprovalQuery } from '../../src/runs/get-approval.query';
 import { PublishEventCommand } from '../../src/runs/publish-event.command';
+import { RunStore } from '../../src/runs/run-store';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
 import type { TestDatabase } from '../support/database';
 import { block, edge, workflowOf } from '../support/run-workflows';
@@ -68,6 +70,16 @@ describe('wait_duration', () => {
     expect(await waitForStatus(db.pool, runId)).toBe('completed');
     expect((await viewRun(worker, runId)).outputs['after']).toEqual({ value: 'woke' });
     expect(await epochOf(runId)).toBe(sleeping.lease_epoch); // one lease from the sleep to the end: no claim
+  });
+
+  it("records a sleep's end like a step, in one statement: no read model but run_state changes with it", () => {
+    const store = worker.app.get(RunStore);
+    const ended = (reason: WaitCompleted['data']['reason']): RunEvent => ({ type: 'WaitCompleted', data: { blockId: 'nap', reason, output: null, at: new Date().toISOString() } });
+    const nextStep: RunEvent = { type: 'StepAttemptStarted', data: { blockId: 'after', blockType: 'transform', attempt: 1, input: {}, at: new Date().toISOString() } };
+    expect(store.appendsInOneStatement([ended('elapsed'), nextStep])).toBe(true);
+    // An event wait's or an approval's end removes its row in the same transaction.
+    expect(store.appendsInOneStatement([ended('signal'), nextStep])).toBe(false);
+    expect(store.appendsInOneStatement([ended('timeout')])).toBe(false);
   });
 });
 
