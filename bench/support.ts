@@ -24,7 +24,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     const parent = mkdtempSync(join(tmpdir(), 'thodare-bench-'));
     chmodSync(parent, 0o755);
     const embedded = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false });
-    url = embedded.url;
+    url = embedded.socketUrl ?? embedded.url;
     stopEmbedded = async () => {
       await embedded.stop();
       rmSync(parent, { recursive: true, force: true });

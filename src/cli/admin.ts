@@ -56,7 +56,7 @@ export async function adminCreate(config: Config, options: AdminCreateOptions, p
   try {
     await migrate(database.url, config.schema);
     const created = await createAdmin(pool, new EventStore(pool, eventsChannel(config.schema), ALL_PROJECTIONS), options);
-    print(`database:     ${displayUrl(database.url)}`);
+    print(`database:     ${displayUrl(database)}`);
     print(`user:         ${created.user.email} (${created.user.id})`);
     print(`organization: ${created.organization.name} (${created.organization.id}, slug ${created.organization.slug}); the user is its owner`);
     if (created.generatedPassword) print(`password:     ${created.generatedPassword}   (generated; shown once)`);

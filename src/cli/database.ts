@@ -3,6 +3,7 @@ import type { Config } from '../config/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../database/embedded-postgres';
 
 export interface ResolvedDatabase {
+  /** What this process connects with (the embedded cluster's socket when it has one). */
   url: string;
   embedded: EmbeddedDatabase | undefined;
 }
@@ -11,7 +12,7 @@ export interface ResolvedDatabase {
 export async function resolveDatabase(config: Config): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined };
   const embedded = await startEmbeddedPostgres({ dataDir: resolve(config.dataDir, 'pg'), port: config.embeddedPgPort });
-  return { url: embedded.url, embedded };
+  return { url: embedded.socketUrl ?? embedded.url, embedded };
 }
 
 /**
@@ -25,10 +26,10 @@ export function psqlUrl(url: string, schema: string): string {
   return parsed.toString();
 }
 
-/** The URL with its password hidden, for printing. */
-export function displayUrl(url: string): string {
+/** The database's URL for printing (the embedded cluster's TCP one), with its password hidden. */
+export function displayUrl(database: ResolvedDatabase): string {
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(database.embedded?.url ?? database.url);
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {

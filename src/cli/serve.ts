@@ -14,7 +14,7 @@ export async function serve(config: Config, roles: Roles, print: (line: string) 
   const connectors = await loadConnectors(config);
   const database = await resolveDatabase(config);
   try {
-    print(database.embedded ? `database: embedded Postgres in ${database.embedded.dataDir} (psql '${psqlUrl(database.url, config.schema)}')` : `database: ${displayUrl(database.url)}`);
+    print(database.embedded ? `database: embedded Postgres in ${database.embedded.dataDir} (psql '${psqlUrl(database.embedded.url, config.schema)}')` : `database: ${displayUrl(database)}`);
     const applied = await migrate(database.url, config.schema);
     print(`schema "${config.schema}": ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
     const running = await startApplication({ config, databaseUrl: database.url, roles, connectors });

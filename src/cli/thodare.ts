@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
       const { migrate } = await import('../database/migrate');
       const database = await resolveDatabase(config);
       try {
-        print(`database: ${displayUrl(database.url)}`);
+        print(`database: ${displayUrl(database)}`);
         const applied = await migrate(database.url, config.schema);
         print(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
       } finally {

@@ -7,7 +7,14 @@ import { basename, resolve } from 'node:path';
 
 /** A running embedded Postgres cluster and how to stop it. */
 export interface EmbeddedDatabase {
+  /** Over TCP on 127.0.0.1: for people and tools (psql). */
   url: string;
+  /**
+   * The same database over the cluster's Unix socket, when its path allows one: a round trip
+   * costs ~0.1 ms instead of ~0.2 ms over TCP on the same machine, and both sides spend less CPU
+   * per statement. What Thodare itself connects with.
+   */
+  socketUrl: string | undefined;
   dataDir: string;
   port: number;
   stop(): Promise<void>;
@@ -46,6 +53,7 @@ const PASSWORD = 'thodare';
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   const port = await pickPort(options.port);
+  const socketDir = socketDirectoryFor(dataDir, port);
   const EmbeddedPostgres = loadWithoutExitHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -55,8 +63,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: options.persistent ?? true,
     // Postgres refuses to run as root; the package can create an unprivileged `postgres` user.
     createPostgresUser: process.getuid?.() === 0,
-    // TCP only: no socket file in /tmp that could clash with another cluster on the same port.
-    postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    // The socket lives in the cluster's own directory, never /tmp, where it could clash with
+    // another cluster on the same port.
+    postgresFlags: ['-c', `unix_socket_directories=${socketDir ?? ''}`, '-c', 'max_connections=300'],
     onLog: options.onLog ?? (() => undefined),
     onError: (error) => options.onLog?.(String(error)),
   });
@@ -77,10 +86,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    socketUrl: socketDir === undefined ? undefined : `postgres://${USER}:${PASSWORD}@${encodeURIComponent(socketDir)}:${port}/postgres`,
     dataDir,
     port,
     stop: () => pg.stop(),
   };
+}
+
+/** Socket paths are limited to 107 bytes; a list separator or a space in the path would be misread. */
+const MAX_SOCKET_PATH = 100;
+
+function socketDirectoryFor(dataDir: string, port: number): string | undefined {
+  const fits = `${dataDir}/.s.PGSQL.${port}`.length <= MAX_SOCKET_PATH;
+  return fits && /^[\w./-]+$/.test(dataDir) ? dataDir : undefined;
 }
 
 /**

@@ -85,6 +85,21 @@ describe('thodare CLI as real processes', () => {
     const first = await startServer(['start'], env);
     expect(first.output()).toContain(`embedded Postgres in ${join(dataDir, 'pg')}`);
     expect((await request(first.url, 'GET', '/ready')).status).toBe(200);
+    // The app talks to its own cluster over the Unix socket in the data directory (cheaper than
+    // TCP); the printed psql URL is TCP, for people.
+    const tcpUrl = /psql '([^']+)'/.exec(first.output())![1]!;
+    const observer = new Client({ connectionString: tcpUrl });
+    await observer.connect();
+    try {
+      const { rows } = await observer.query<{ socket: number; tcp: number }>(
+        `SELECT count(*) FILTER (WHERE client_addr IS NULL)::int AS socket, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp
+         FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]).toMatchObject({ socket: expect.any(Number), tcp: 0 });
+      expect(rows[0]!.socket).toBeGreaterThan(0);
+    } finally {
+      await observer.end();
+    }
     const postmasterPid = Number(readFileSync(join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     expect(await first.stop('SIGINT')).toBe(0);
     expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
