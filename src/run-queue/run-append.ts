@@ -24,6 +24,19 @@ export interface RunAppendOptions {
   release?: boolean;
   /** A new run only: lease it to this worker in the same commit (epoch 1). */
   lease?: { owner: string; ms: number };
+  /**
+   * A new run only: its workflow version came from a cached read, so it is written only while
+   * that version is still the workflow's current one (migrations/0014); else `WorkflowMoved`.
+   */
+  checkWorkflow?: boolean;
+}
+
+/** A new run's pinned workflow version is no longer current (patched or deleted since it was read): nothing was written. */
+export class WorkflowMoved extends Error {
+  readonly code = 'workflow_moved';
+  constructor(readonly workflowId: string) {
+    super(`workflow ${workflowId} changed since its version was read`);
+  }
 }
 
 /** One run's batch as the function reads it (see migrations/0013). */
@@ -51,6 +64,7 @@ export interface Item {
   started_at?: string | null;
   lease_owner?: string | null;
   lease_ms?: number | null;
+  check_workflow?: boolean;
 }
 
 interface Outcome {
@@ -67,6 +81,7 @@ export function runAppendItem(state: RunState, expectedVersion: number, events: 
   const dueNow = c.availableAt !== null && c.availableAt.getTime() === now.getTime();
   const ended = state.outcome !== undefined;
   if (expectedVersion === 0 && options.fence) throw new Error('a new run has no lease to fence on');
+  if (expectedVersion !== 0 && options.checkWorkflow) throw new Error('only a new run pins a workflow version');
   const item: Item = {
     stream: streamId,
     expected: expectedVersion,
@@ -90,7 +105,14 @@ export function runAppendItem(state: RunState, expectedVersion: number, events: 
   if (expectedVersion === 0) {
     const started = (events[0] as RunStarted).data;
     const lease = ended || options.release ? undefined : options.lease;
-    Object.assign(item, { workflow_id: started.workflowId, workflow_version: started.workflowVersion, started_at: c.startedAt, lease_owner: lease?.owner ?? null, lease_ms: lease?.ms ?? null });
+    Object.assign(item, {
+      workflow_id: started.workflowId,
+      workflow_version: started.workflowVersion,
+      started_at: c.startedAt,
+      lease_owner: lease?.owner ?? null,
+      lease_ms: lease?.ms ?? null,
+      check_workflow: options.checkWorkflow ?? false,
+    });
   }
   return item;
 }
@@ -105,9 +127,10 @@ async function writeItems(db: Queryable, items: readonly Item[], channel: string
   return outcomes;
 }
 
-/** Throws what an outcome means for its writer: `StreamVersionConflict` or `LeaseLost`. */
+/** Throws what an outcome means for its writer: `WorkflowMoved`, `LeaseLost` or `StreamVersionConflict`. */
 function settle(item: Item, outcome: Outcome | undefined): void {
   if (outcome && outcome.inserted > 0) return;
+  if (item.check_workflow && outcome) throw new WorkflowMoved(item.workflow_id!);
   if (item.fence_owner !== null && outcome?.fenced === 0) throw new LeaseLost(item.run);
   throw new StreamVersionConflict(item.stream, item.expected, -1);
 }

@@ -10,8 +10,9 @@ export interface LocalRunner {
    * to this worker, in one commit, then runs it; answers the run's status after that commit.
    * Undefined (nothing written) when it has no free slot or the batch needs more than the
    * one-statement append; the caller then appends `RunStarted` alone and a worker claims the run.
+   * `checkWorkflow`: see `RunAppendOptions.checkWorkflow` (it may throw `WorkflowMoved`).
    */
-  tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined>;
+  tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined>;
 }
 
 /**
@@ -27,7 +28,7 @@ export class RunHandoff {
     this.runner = runner;
   }
 
-  async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
-    return this.runner?.tryStart(started, metadata);
+  async tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
+    return this.runner?.tryStart(started, metadata, checkWorkflow);
   }
 }

@@ -33,6 +33,8 @@ export interface RunAppendOptions {
   client?: PoolClient;
   /** A new run only: leased to this worker in the same commit (see `RunHandoff`). */
   lease?: { owner: string; ms: number };
+  /** A new run only: written only while its pinned workflow version is current, else `WorkflowMoved` (see `CurrentWorkflows`). */
+  checkWorkflow?: boolean;
 }
 
 const MAX_COMMAND_ATTEMPTS = 20;
@@ -93,10 +95,11 @@ export class RunStore {
         ...(options.fence ? { fence: options.fence } : {}),
         ...(options.release ? { release: true } : {}),
         ...(options.lease ? { lease: options.lease } : {}),
+        ...(options.checkWorkflow ? { checkWorkflow: true } : {}),
       });
       await (options.client ? appendRunBatch(options.client, item, this.store.channel) : this.groups.append(item));
     } else {
-      if (options.lease) throw new Error('a run can only be leased at its start by the one-statement append');
+      if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
       const streamId = runStreamId(run.runId);
       const hint = { streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
       await withRunAppendHint(hint, () =>

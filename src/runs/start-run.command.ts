@@ -18,11 +18,13 @@ import type { ValidationError } from '../domain/workflow/validation-error';
 import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
+import { CurrentWorkflows } from '../workflows/current-workflows';
 import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
 import { requestHash } from '../http/request-hash';
 import { runHeadOf } from '../run-queue/run-state.queries';
+import { WorkflowMoved } from '../run-queue/run-append';
 import { claimIdempotencyKey, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
 
 /** The answer to a run start. */
@@ -77,6 +79,9 @@ const RUN_START_KEYS: IdempotencyScope = {
   conflictMessage: 'This idempotency key was already used to start a run with a different body',
 };
 
+/** Refusals that depend on the workflow's version (a newer one may accept the same start). */
+const WORKFLOW_REFUSALS = new Set(['workflow_not_runnable', 'invalid_input']);
+
 @CommandHandler(StartRunCommand)
 export class StartRunHandler implements ICommandHandler<StartRunCommand, StartedRun> {
   constructor(
@@ -93,14 +98,40 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private readonly specs: SpecLookup;
   private readonly log = new Logger('runs');
   private readonly validations = new WeakMap<SerializedWorkflow, ValidationError[]>();
+  private readonly workflows = new CurrentWorkflows();
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
-    const { organizationId, workflowId, metadata, options } = command;
-    const input = command.input ?? {};
+    const { organizationId, workflowId, options } = command;
+    if (options.workflow) return this.startPinned(command, options.workflow, false);
     // In the caller's transaction when there is one: a second pool connection per start would let
     // concurrent callers (webhook deliveries) hold every connection while each waits for one more.
-    const pinned = options.workflow ?? (await getCurrentWorkflow(options.client ?? this.pool, organizationId, workflowId));
-    if (!pinned) throw new NotFound('workflow');
+    const db = options.client ?? this.pool;
+    // A cached version may only succeed: when its workflow moved, or it refuses the start, the
+    // start is decided again on a fresh read. A caller's transaction that claimed an idempotency
+    // key could not take the claim back to try again: that start reads afresh at once.
+    if (!(options.client && options.idempotencyKey)) {
+      const cached = await this.workflows.read(db, organizationId, workflowId);
+      if (!cached) throw new NotFound('workflow');
+      try {
+        return await this.startPinned(command, cached, true);
+      } catch (error) {
+        const refusedByWorkflow = error instanceof AppError && WORKFLOW_REFUSALS.has(error.code);
+        if (!(error instanceof WorkflowMoved) && !refusedByWorkflow) throw error;
+        this.workflows.forget(organizationId, workflowId);
+      }
+    }
+    const current = await getCurrentWorkflow(db, organizationId, workflowId);
+    if (!current) throw new NotFound('workflow');
+    return this.startPinned(command, current, false);
+  }
+
+  /**
+   * Starts a run of `pinned`. `checkWorkflow`: it came from the cache, so the run is written only
+   * while its version is still current (else `WorkflowMoved`, nothing written).
+   */
+  private async startPinned(command: StartRunCommand, pinned: PinnedWorkflow, checkWorkflow: boolean): Promise<StartedRun> {
+    const { organizationId, workflowId, metadata, options } = command;
+    const input = command.input ?? {};
     const errors = this.validationOf(pinned.workflow);
     if (errors.length > 0) {
       throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
@@ -118,15 +149,15 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const state = this.runs.decider.fold(events);
     const started: StartedRun = { runId, status: state.status, workflowVersion: pinned.version };
     const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) } : undefined;
-    const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client }));
+    const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client, checkWorkflow }));
     if (options.client) {
       const result = await record(options.client);
       return result.duplicate ? result : this.logged(result, workflowId);
     }
     if (!keyed) {
-      const status = await this.handoff.tryStart(events[0]!, metadata);
+      const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
       if (status) return this.logged({ ...started, status }, workflowId);
-      await this.runs.append(state, 0, events, { metadata, notify: true });
+      await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
       return this.logged(started, workflowId);
     }
     const result = await inTransaction(this.pool, record);

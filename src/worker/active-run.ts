@@ -69,9 +69,9 @@ export class ActiveRun {
   /**
    * A run handed over at its start (see `RunHandoff`): `RunStarted` and what the run owes at once
    * are recorded in one commit that also takes the lease. Undefined (nothing written) when that
-   * batch cannot be one statement.
+   * batch cannot be one statement. `checkWorkflow`: see `RunAppendOptions.checkWorkflow`.
    */
-  async startFresh(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
+  async startFresh(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
     const state = this.host.decider.fold([started]);
     this.loop = { kind: 'working' };
     try {
@@ -79,7 +79,7 @@ export class ActiveRun {
       const events = [started, ...batch.events];
       if (!this.host.journal.appendsInOneStatement(events)) return undefined;
       const lease = { owner: this.host.owner, ms: this.host.leaseMs };
-      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease });
+      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease, checkWorkflow });
       this.known = { kind: 'folded', state };
       this.loop = { kind: 'idle' };
       this.settle(batch, state);

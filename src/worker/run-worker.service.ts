@@ -154,7 +154,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   }
 
   /** Takes a run started in this process at once, when a slot is free (see `RunHandoff`). */
-  async tryStart(started: RunStarted, metadata: EventMetadata): Promise<RunStatus | undefined> {
+  async tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
     // A claim pass in flight may hold the last free slots for the ms its claim takes: wait for them.
     if (this.slots.take(1) === 0) {
@@ -167,7 +167,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.starting.add(runId);
     let status: RunStatus | undefined;
     try {
-      status = await run.startFresh(started, metadata);
+      status = await run.startFresh(started, metadata, checkWorkflow);
     } finally {
       this.starting.delete(runId);
       if (status === undefined && this.active.get(runId) === run) {
