@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { RunState } from '../domain/run/run.state';
 import { runView, type RunView } from '../domain/run/run.view';
 import { NotFound } from '../errors';
 import { RunStore } from './run-store';
@@ -29,15 +30,21 @@ export class GetRunHandler implements IQueryHandler<GetRunQuery, RunDetails> {
 
   async execute({ organizationId, runId }: GetRunQuery): Promise<RunDetails> {
     const loaded = await this.runs.load(runId, organizationId);
-    const run = loaded?.state.run;
-    if (!loaded || !run) throw new NotFound('run');
-    return {
-      id: runId,
-      workflowId: run.workflowId,
-      workflowVersion: run.workflowVersion,
-      input: run.input,
-      createdAt: loaded.createdAt.toISOString(),
-      ...runView(loaded.state),
-    };
+    if (!loaded?.state.run) throw new NotFound('run');
+    return runDetails(runId, loaded.state);
   }
+}
+
+/** The API's view of a started run's state. */
+export function runDetails(runId: string, state: RunState): RunDetails {
+  const run = state.run!;
+  return {
+    id: runId,
+    workflowId: run.workflowId,
+    workflowVersion: run.workflowVersion,
+    input: run.input,
+    // One clock for a run's times: its start as `RunStarted` stamped it (see `RunStore.load`).
+    createdAt: new Date(run.startedAt).toISOString(),
+    ...runView(state),
+  };
 }

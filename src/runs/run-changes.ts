@@ -1,3 +1,4 @@
+import type { RunState } from '../domain/run/run.state';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
@@ -6,6 +7,11 @@ import { Notifier } from '../event-store/notifier';
 export interface RunChange {
   version: number;
   ended: boolean;
+  /**
+   * The run's state after its end, when this process recorded the end: a waiter answers from it
+   * instead of reading the stream back. Nothing changes a run's state once it has ended.
+   */
+  final?: RunState;
 }
 
 type Listener = (runId: string, change?: RunChange) => void;

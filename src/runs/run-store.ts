@@ -112,7 +112,10 @@ export class RunStore {
       );
     }
     this.metrics?.recorded(events);
-    if (!options.client) this.changes.emit(run.runId, { version: state.version, ended: state.outcome !== undefined });
+    if (!options.client) {
+      const ended = state.outcome !== undefined;
+      this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { runHeadOf } from '../run-queue/run-state.queries';
+import type { RunState } from '../domain/run/run.state';
 import { RunChanges, type RunChange } from './run-changes';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -18,13 +19,16 @@ export class RunWaiter {
     @Inject(RunChanges) private readonly changes: RunChanges,
   ) {}
 
-  /** Resolves true once the run has ended, false after `timeoutMs`. */
-  waitForEnd(runId: string, timeoutMs: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
+  /**
+   * Resolves once the run has ended — with its final state when this process recorded the end —
+   * or undefined after `timeoutMs`.
+   */
+  waitForEnd(runId: string, timeoutMs: number): Promise<{ final?: RunState } | undefined> {
+    return new Promise((resolve) => {
       let settled = false;
       let checking = false;
       let recheck = false;
-      const finish = (ended: boolean) => {
+      const finish = (ended: { final?: RunState } | undefined) => {
         if (settled) return;
         settled = true;
         unsubscribe();
@@ -42,7 +46,7 @@ export class RunWaiter {
         try {
           do {
             recheck = false;
-            if (await this.hasEnded(runId)) return finish(true);
+            if (await this.hasEnded(runId)) return finish({});
           } while (recheck && !settled);
         } catch {
           // a failed check is retried by the fallback timer
@@ -51,10 +55,10 @@ export class RunWaiter {
         }
       };
       const unsubscribe = this.changes.onRun(runId, (_id, change?: RunChange) => {
-        if (change?.ended) finish(true);
+        if (change?.ended) finish(change.final ? { final: change.final } : {});
         else if (!change) void check();
       });
-      const deadline = setTimeout(() => finish(false), timeoutMs);
+      const deadline = setTimeout(() => finish(undefined), timeoutMs);
       const fallback = setInterval(() => void check(), FALLBACK_CHECK_MS);
       void check();
     });

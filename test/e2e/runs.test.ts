@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Pool } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
@@ -49,6 +50,26 @@ describe('starting runs', () => {
       waitingFor: null,
     });
     expect(res.body.endedAt).toEqual(expect.any(String));
+  });
+
+  it('answers ?waitMs= from the final state this process recorded, exactly as GET /api/runs/:id shows it, without folding its stream again', async () => {
+    const id = await createWorkflow(app, h(), [...echo({ hello: '{{trigger.name}}' }), add('boom', 'transform', { template: '{{echo.value.missing.deeper}}' }), connect('echo', 'boom')]);
+    const queries = jest.spyOn(app.running.app.get(Pool), 'query');
+    let res: Awaited<ReturnType<TestApp['request']>>;
+    let sent: unknown[][];
+    try {
+      res = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { name: 'ada' } } });
+      sent = [...queries.mock.calls];
+    } finally {
+      queries.mockRestore();
+    }
+    expect(res.status).toBe(200);
+    // Folding the run from its first event is what GET /api/runs/:id does.
+    const fullReads = sent.filter(([, values]) => Array.isArray(values) && values[0] === `run-${res.body.id}` && values[1] === 1);
+    expect(fullReads).toHaveLength(0);
+    const read = await app.request('GET', `/api/runs/${res.body.id}`, { headers: h() });
+    expect(res.body).toEqual(read.body);
+    expect(res.body).toMatchObject({ status: 'failed', error: { blockId: 'boom' } });
   });
 
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
