@@ -1,5 +1,6 @@
-import type { RunState } from '../domain/run/run.state';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { RunState } from '../domain/run/run.state';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
 
@@ -16,6 +17,7 @@ export interface RunChange {
 
 type Listener = (runId: string, change?: RunChange) => void;
 
+
 /**
  * "Run X changed" hints for this process: emitted in process right after a local commit, and
  * from the event store's NOTIFY channel for commits of other processes (run starts, signals,
@@ -27,6 +29,12 @@ export class RunChanges implements OnApplicationBootstrap {
   private readonly perRun = new Map<string, Set<Listener>>();
   private readonly anyRun = new Set<Listener>();
   private readonly reconnects = new Set<() => void>();
+  /**
+   * This application instance, in the NOTIFY payloads of the run changes it also emits in
+   * process (`RunStore.append`): it skips hearing those a second time, later and without their
+   * final state, from the channel.
+   */
+  readonly origin = randomUUID();
 
   constructor(
     @Inject(EventStore) private readonly store: EventStore,
@@ -36,8 +44,8 @@ export class RunChanges implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const notifier = this.notifier;
     await notifier.listen(this.store.channel, (payload) => {
-      const { streamId, change } = parsePayload(payload);
-      if (streamId?.startsWith('run-')) this.emit(streamId.slice(4), change);
+      const { streamId, change, origin } = parsePayload(payload);
+      if (streamId?.startsWith('run-') && origin !== this.origin) this.emit(streamId.slice(4), change);
     });
     notifier.onConnect(() => this.reconnects.forEach((handler) => handler()));
     await notifier.start();
@@ -72,12 +80,13 @@ export class RunChanges implements OnApplicationBootstrap {
   }
 }
 
-/** `{streamId}` from the event store; run appends add `{version, ended}`. */
-function parsePayload(payload: unknown): { streamId?: string; change?: RunChange } {
-  const value = (typeof payload === 'string' ? safeParse(payload) : payload) as { streamId?: unknown; version?: unknown; ended?: unknown } | null;
+/** `{streamId}` from the event store; run appends add `{version, ended}` and maybe `origin`. */
+function parsePayload(payload: unknown): { streamId?: string; change?: RunChange; origin?: string } {
+  const value = (typeof payload === 'string' ? safeParse(payload) : payload) as { streamId?: unknown; version?: unknown; ended?: unknown; origin?: unknown } | null;
   const streamId = typeof value?.streamId === 'string' ? value.streamId : undefined;
-  if (typeof value?.version !== 'number') return streamId ? { streamId } : {};
-  return { ...(streamId ? { streamId } : {}), change: { version: value.version, ended: value.ended === true } };
+  const origin = typeof value?.origin === 'string' ? { origin: value.origin } : {};
+  if (typeof value?.version !== 'number') return streamId ? { streamId, ...origin } : origin;
+  return { ...(streamId ? { streamId } : {}), change: { version: value.version, ended: value.ended === true }, ...origin };
 }
 
 function safeParse(text: string): unknown {

@@ -91,7 +91,8 @@ export class RunStore {
     if (this.appendsInOneStatement(events)) {
       const item = runAppendItem(state, expectedVersion, events, {
         metadata: options.metadata,
-        ...(options.notify ? { notify: true } : {}),
+        // Without a caller's transaction this instance hears the change in process (below).
+        ...(options.notify ? { notify: true, ...(options.client ? {} : { origin: this.changes.origin }) } : {}),
         ...(options.fence ? { fence: options.fence } : {}),
         ...(options.release ? { release: true } : {}),
         ...(options.lease ? { lease: options.lease } : {}),

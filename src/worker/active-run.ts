@@ -79,8 +79,10 @@ export class ActiveRun {
       const events = [started, ...batch.events];
       if (!this.host.journal.appendsInOneStatement(events)) return undefined;
       const lease = { owner: this.host.owner, ms: this.host.leaseMs };
-      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease, checkWorkflow });
+      // Known before the append: the append's own change hint (`wake`) then finds it already
+      // folded, rather than sending the run back to the store for events it wrote itself.
       this.known = { kind: 'folded', state };
+      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease, checkWorkflow });
       this.loop = { kind: 'idle' };
       this.settle(batch, state);
       return state.status;
