@@ -12,6 +12,9 @@ const streams: ClientRequest[] = [];
 
 beforeAll(async () => {
   pg = await startPrivatePostgres('sse_idle');
+  // Autovacuum's own transactions count in `xact_commit` too: they are not the app's.
+  await pg.db.pool.query('ALTER SYSTEM SET autovacuum = off');
+  await pg.db.pool.query('SELECT pg_reload_conf()');
   app = await startTestApp('sse_idle', { THODARE_POLL_INTERVAL_MS: '1000' }, { api: true, worker: true }, pg.db);
   owner = await signUp(app);
 }, 120_000);
@@ -42,12 +45,23 @@ async function transactionsCommitted(): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/**
+ * Transactions committed per second, in the median of `seconds` one-second windows: the app's
+ * steady cost. A one-off burst of some periodic job (a sweep, a checkpoint) lands in one window
+ * and does not decide the figure.
+ */
 async function transactionsPerSecond(seconds: number): Promise<number> {
-  const before = await transactionsCommitted();
-  const started = Date.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const after = await transactionsCommitted();
-  return (after - before) / ((Date.now() - started) / 1000);
+  const rates: number[] = [];
+  let before = await transactionsCommitted();
+  let started = Date.now();
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await transactionsCommitted();
+    rates.push((after - before) / ((Date.now() - started) / 1000));
+    before = after;
+    started = Date.now();
+  }
+  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)]!;
 }
 
 it('1,000 idle SSE streams cost under 50 transactions a second', async () => {
@@ -62,7 +76,7 @@ it('1,000 idle SSE streams cost under 50 transactions a second', async () => {
   await Promise.all(runIds.flatMap((runId) => Array.from({ length: 50 }, () => openStream(runId))));
   await new Promise((r) => setTimeout(r, 1500)); // let the opening burst settle
 
-  const perSecond = await transactionsPerSecond(5);
+  const perSecond = await transactionsPerSecond(7);
   console.log(`with 1,000 open streams: ${perSecond.toFixed(1)} transactions/s`);
   expect(streams.every((request) => !request.destroyed)).toBe(true);
   expect(perSecond).toBeLessThan(50);
