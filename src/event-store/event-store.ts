@@ -9,6 +9,8 @@ export interface AppendOptions {
   metadata: EventMetadata;
   /** Send one NOTIFY on commit so listeners wake now instead of at their next poll. */
   notify?: boolean;
+  /** With `notify`: the appending instance, when it also tells its own listeners in process (see `RunChanges.origin`). */
+  notifyOrigin?: string;
   /** Join the caller's transaction instead of committing on our own. */
   client?: PoolClient;
 }
@@ -108,7 +110,7 @@ export class EventStore {
       ];
       ({ rows } = await db.query<InsertedRow>(
         options.notify
-          ? { name: 'thodare_append_notify', text: APPEND_AND_NOTIFY_SQL, values: [...values, this.channel, JSON.stringify({ streamId })] }
+          ? { name: 'thodare_append_notify', text: APPEND_AND_NOTIFY_SQL, values: [...values, this.channel, JSON.stringify({ streamId, ...(options.notifyOrigin ? { origin: options.notifyOrigin } : {}) })] }
           : { name: 'thodare_append', text: APPEND_SQL, values },
       ));
     } catch (error) {

@@ -108,7 +108,7 @@ export class RunStore {
           organizationId: run.organizationId,
           metadata: options.metadata,
           notify: options.notify ?? false,
-          ...(options.client ? { client: options.client } : {}),
+          ...(options.client ? { client: options.client } : { notifyOrigin: this.changes.origin }),
         }),
       );
     }

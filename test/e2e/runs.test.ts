@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
@@ -83,6 +83,49 @@ describe('starting runs', () => {
     const read = await app.request('GET', `/api/runs/${res.body.id}`, { headers: h() });
     expect(res.body).toEqual(read.body);
     expect(res.body).toMatchObject({ status: 'completed', outputs: { echo: { value: { hello: 'ada' } } } });
+  });
+
+  it('answers ?waitMs= for a failed run from its final state too, and as GET /api/runs/:id shows it', async () => {
+    const id = await createWorkflow(app, h(), [...echo('fine'), add('boom', 'transform', { template: '{{echo.value.missing.deeper}}' }), connect('echo', 'boom')]);
+    const pool = app.running.app.get(Pool);
+    const connect_ = pool.connect.bind(pool) as (...args: unknown[]) => Promise<PoolClient>;
+    // A run's failure is written in its own transaction; its NOTIFY goes out at the COMMIT: let it
+    // win the race with the COMMIT's answer every time (each answer arrives 20 ms late).
+    const late = new Map<PoolClient, PoolClient['query']>();
+    const connects = jest.spyOn(pool, 'connect').mockImplementation(((...args: unknown[]) => {
+      if (args.length > 0) return connect_(...args); // pool.query's own checkout (callback style)
+      return connect_().then(latenCommit);
+    }) as unknown as typeof pool.connect);
+    function latenCommit(client: PoolClient): PoolClient {
+      if (late.has(client)) return client;
+      late.set(client, client.query);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        if (args[0] !== 'COMMIT' || args.length > 1) return query(...args);
+        return (query(...args) as Promise<unknown>).then(async (result) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return result;
+        });
+      }) as typeof client.query;
+      return client;
+    }
+    const queries = jest.spyOn(pool, 'query');
+    const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
+    let sent: unknown[][];
+    try {
+      for (let i = 0; i < 5; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
+      sent = [...queries.mock.calls];
+    } finally {
+      queries.mockRestore();
+      connects.mockRestore();
+      late.forEach((query, client) => (client.query = query));
+    }
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'failed']));
+    const runStreams = new Set(answers.map((a) => `run-${a.body.id}`));
+    expect(sent.filter(([, values]) => Array.isArray(values) && runStreams.has(values[0] as string))).toHaveLength(0);
+    const read = await app.request('GET', `/api/runs/${answers[0]!.body.id}`, { headers: h() });
+    expect(answers[0]!.body).toEqual(read.body);
+    expect(read.body.error).toMatchObject({ blockId: 'boom' });
   });
 
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
