@@ -20,11 +20,8 @@ export interface RunAppendOptions {
   metadata: EventMetadata;
   /** NOTIFY on commit (on the channel given to the writer). */
   notify?: boolean;
-  /**
-   * With `notify`: the writing process, when it also tells its own listeners of this change in
-   * process; its NOTIFY is then for the other processes only (see `RunChanges`).
-   */
-  origin?: string;
+  /** With `notify`: the writing instance, when it also tells its own listeners in process (as `AppendOptions.notifyOrigin`). */
+  notifyOrigin?: string;
   fence?: { owner: string; epoch: number };
   release?: boolean;
   /** A new run only: lease it to this worker in the same commit (epoch 1). */
@@ -95,7 +92,7 @@ export function runAppendItem(state: RunState, expectedVersion: number, events: 
     data: events.map((e) => e.data ?? null),
     metadata: options.metadata,
     run: run.runId,
-    notify: options.notify ? JSON.stringify({ streamId, version: state.version, ended, ...(options.origin ? { origin: options.origin } : {}) }) : null,
+    notify: options.notify ? JSON.stringify({ streamId, version: state.version, ended, ...(options.notifyOrigin ? { origin: options.notifyOrigin } : {}) }) : null,
     fence_owner: options.fence?.owner ?? null,
     fence_epoch: options.fence?.epoch ?? null,
     release: (options.release ?? false) || ended,

@@ -17,7 +17,6 @@ export interface RunChange {
 
 type Listener = (runId: string, change?: RunChange) => void;
 
-
 /**
  * "Run X changed" hints for this process: emitted in process right after a local commit, and
  * from the event store's NOTIFY channel for commits of other processes (run starts, signals,

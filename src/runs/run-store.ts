@@ -88,11 +88,13 @@ export class RunStore {
   async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
+    // Without a caller's transaction this instance hears the change in process (below), so its
+    // NOTIFY is for the other instances only.
+    const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
     if (this.appendsInOneStatement(events)) {
       const item = runAppendItem(state, expectedVersion, events, {
         metadata: options.metadata,
-        // Without a caller's transaction this instance hears the change in process (below).
-        ...(options.notify ? { notify: true, ...(options.client ? {} : { origin: this.changes.origin }) } : {}),
+        ...(options.notify ? { notify: true, ...origin } : {}),
         ...(options.fence ? { fence: options.fence } : {}),
         ...(options.release ? { release: true } : {}),
         ...(options.lease ? { lease: options.lease } : {}),
@@ -108,7 +110,7 @@ export class RunStore {
           organizationId: run.organizationId,
           metadata: options.metadata,
           notify: options.notify ?? false,
-          ...(options.client ? { client: options.client } : { notifyOrigin: this.changes.origin }),
+          ...(options.client ? { client: options.client } : origin),
         }),
       );
     }

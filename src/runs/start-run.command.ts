@@ -106,14 +106,14 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     // In the caller's transaction when there is one: a second pool connection per start would let
     // concurrent callers (webhook deliveries) hold every connection while each waits for one more.
     const db = options.client ?? this.pool;
-    // A cached version may only succeed: when its workflow moved, or it refuses the start, the
-    // start is decided again on a fresh read. A caller's transaction that claimed an idempotency
-    // key could not take the claim back to try again: that start reads afresh at once.
-    if (!(options.client && options.idempotencyKey)) {
-      const cached = await this.workflows.read(db, organizationId, workflowId);
-      if (!cached) throw new NotFound('workflow');
+    // A kept version may only succeed: when its workflow moved, or it refuses the start, the start
+    // is decided again on a fresh read. A caller's transaction that claimed an idempotency key
+    // could not take the claim back to try again: that start always reads afresh.
+    const cacheable = !(options.client && options.idempotencyKey);
+    const kept = cacheable ? this.workflows.kept(organizationId, workflowId) : undefined;
+    if (kept) {
       try {
-        return await this.startPinned(command, cached, true);
+        return await this.startPinned(command, kept, true);
       } catch (error) {
         const refusedByWorkflow = error instanceof AppError && WORKFLOW_REFUSALS.has(error.code);
         if (!(error instanceof WorkflowMoved) && !refusedByWorkflow) throw error;
@@ -122,7 +122,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     }
     const current = await getCurrentWorkflow(db, organizationId, workflowId);
     if (!current) throw new NotFound('workflow');
-    return this.startPinned(command, current, false);
+    const started = await this.startPinned(command, current, false);
+    if (cacheable) this.workflows.keep(organizationId, current);
+    return started;
   }
 
   /**
