@@ -1,6 +1,7 @@
 import { EventStore } from '../../src/event-store/event-store';
 import { encodeCursor } from '../../src/http/keyset';
 import { startTestApp, type TestApp } from '../support/app';
+import { readUntil } from '../support/database';
 import { addMember, createApiKey, signUp, type AuthHeaders, type SignedUp } from '../support/auth';
 
 let app: TestApp;
@@ -87,11 +88,8 @@ describe('GET /api/audit/events', () => {
     const store = app.running.app.get(EventStore);
     const bulk = Array.from({ length: 450 }, (_, i) => ({ type: 'AuditBulkTested', data: { i } }));
     await store.append(`audit-bulk-${owner.organizationId}`, 0, bulk, { organizationId: owner.organizationId, metadata: { actor: { type: 'system', id: 'test' }, agent: 'bulk' } });
-    // The trail stops below the server's oldest open writing transaction, and other test files
-    // running at the same time on this server hold some open for a moment.
-    for (let tries = 0; tries < 200 && (await allPages(owner.headers, 'agent=bulk', 500)).length < bulk.length; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    // The trail stops below the server's oldest open writing transaction (see `readUntil`).
+    await readUntil(() => allPages(owner.headers, 'agent=bulk', 500), (items) => items.length >= bulk.length);
     const pages = await allPages(owner.headers, '', 37);
     const streamed = await ndjson(owner.headers);
     expect(streamed.status).toBe(200);

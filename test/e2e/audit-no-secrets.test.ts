@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../support/app';
+import { readUntil } from '../support/database';
 import { uniqueEmail, type AuthHeaders } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
@@ -104,17 +105,12 @@ it('holds no password, token, key, secret value or hidden param value, nor a has
   expect(Object.values(secrets).every((value) => typeof value === 'string' && value.length > 10)).toBe(true);
 
   const expectedTypes = ['UserSignedIn', 'UserSignInFailed', 'UserSignedOut', 'ApiKeyCreated', 'ApiKeyRevoked', 'SecretStored', 'ApprovalRequested', 'ApprovalDecided', 'WebhookCreated', 'WebhookSecretRotated', 'WebhookReceived', 'RunStarted'];
-  // The trail stops below the server's oldest open writing transaction, and other test files
-  // running at the same time on this server hold some open for a moment: read until it has caught up.
-  let trail = '';
-  let lines: { type: string; data: { token?: string } }[] = [];
-  for (let tries = 0; tries < 200; tries++) {
-    const streamed = await fetch(`${app.url}/api/audit/events`, { headers: { ...owner, accept: 'application/x-ndjson' } });
-    trail = await streamed.text();
-    lines = trail.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    if (expectedTypes.every((type) => lines.some((e) => e.type === type))) break;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  // The trail stops below the server's oldest open writing transaction (see `readUntil`).
+  const trail = await readUntil(
+    async () => (await fetch(`${app.url}/api/audit/events`, { headers: { ...owner, accept: 'application/x-ndjson' } })).text(),
+    (text) => expectedTypes.every((type) => text.includes(`"type":"${type}"`)),
+  );
+  const lines: { type: string; data: { token?: string } }[] = trail.split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const types = new Set(lines.map((e) => e.type));
   for (const type of expectedTypes) {
     expect([type, types.has(type)]).toEqual([type, true]);

@@ -47,14 +47,20 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 }
 
 /**
- * readAll stops at the horizon of the server's oldest open writing transaction, and the other
- * test files running at the same time on this server hold some open for a moment: read again
- * until `count` events are visible (the assertions then say exactly which).
+ * Reads until `done` holds of what was read (at most ~5 s; then the last read, for the caller's
+ * assertions to describe). For reads that stop at the horizon of the server's oldest open writing
+ * transaction (`readAll`, the audit trail): other test files running at the same time on this
+ * server hold some open for a moment.
  */
-export async function readWhenVisible(count: number, reader: EventStore, ...args: Parameters<EventStore['readAll']>) {
+export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (let tries = 0; ; tries++) {
-    const events = await reader.readAll(...args);
-    if (events.length >= count || tries >= 200) return events;
+    const value = await read();
+    if (done(value) || tries >= 200) return value;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** `readAll` once at least `count` events are visible (see `readUntil`). */
+export function readWhenVisible(count: number, reader: EventStore, ...args: Parameters<EventStore['readAll']>) {
+  return readUntil(() => reader.readAll(...args), (events) => events.length >= count);
 }
