@@ -26,7 +26,7 @@ function tapStatements(): () => void {
 }
 
 /** Busy and total jiffies of the whole machine (every process, Postgres included), from /proc/stat. */
-function machineJiffies(): { busy: number; total: number } {
+export function machineJiffies(): { busy: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   const total = fields.reduce((a, b) => a + b, 0);

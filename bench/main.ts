@@ -5,6 +5,7 @@ import { benchFaults } from './faults';
 import { benchPatch } from './patch';
 import { benchRateLimit } from './rate-limit';
 import { benchRuntime } from './runtime';
+import { benchScale } from './scale';
 import { benchTriggers } from './triggers';
 
 /** `npm run bench -- <name>`: prints one JSON document of figures per benchmark. */
@@ -16,6 +17,7 @@ const benchmarks: Record<string, () => Promise<Record<string, unknown>>> = {
   patch: benchPatch,
   'rate-limit': benchRateLimit,
   runtime: benchRuntime,
+  scale: benchScale,
   triggers: benchTriggers,
 };
 
