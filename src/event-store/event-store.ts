@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
-import { handlesEvent, type Projection, type Queryable } from './projection';
+import { applyAll, handlesEvent, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
 
@@ -22,6 +22,14 @@ export interface AppendResult {
 }
 
 export const MAX_EVENTS_PER_APPEND = 1000;
+
+/** One stream's batch in an `appendMany`. */
+export interface StreamAppend {
+  streamId: string;
+  expectedVersion: number;
+  organizationId: string;
+  events: NewEvent[];
+}
 
 interface InsertedRow {
   global_position: string;
@@ -47,12 +55,43 @@ const INSERT_SQL = `
 
 const APPEND_SQL = INSERT_SQL;
 
+/**
+ * Many streams' batches through the same `append_events`, one call per stream, in ONE statement.
+ * $1 stream ids, $2 expected versions, $3 organization ids, $4 each batch as JSON
+ * `{types, data}`, $5 metadata (JSON). A row per inserted event, with its batch's ordinal.
+ */
+const APPEND_MANY_SQL = `
+  SELECT b.ord::int AS ord, a.global_position, a.transaction_id::text AS transaction_id, a.stream_version, a.recorded_at,
+         ${RECORDED_AT_EXACT} AS recorded_at_exact
+  FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS b(stream_id, expected, organization_id, batch, ord)
+  CROSS JOIN LATERAL append_events(
+    b.stream_id, b.expected, b.organization_id,
+    ARRAY(SELECT t.value FROM jsonb_array_elements_text(b.batch->'types') WITH ORDINALITY AS t(value, n) ORDER BY t.n),
+    ARRAY(SELECT d.value FROM jsonb_array_elements(b.batch->'data') WITH ORDINALITY AS d(value, n) ORDER BY d.n),
+    $5::jsonb) AS a`;
+
 const APPEND_AND_NOTIFY_SQL = `
 WITH inserted AS (${INSERT_SQL}
 ), notified AS (
   SELECT pg_notify($7::text, $8::text) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row
 )
 SELECT inserted.* FROM inserted LEFT JOIN notified ON true`;
+
+/** An inserted row as readers get it: the payload as stored (parsed back from the JSON sent, as jsonb would give it). */
+function recordedOf(row: InsertedRow, streamId: string, organizationId: string, event: NewEvent, data: unknown, metadata: string): RecordedEvent {
+  return {
+    globalPosition: Number(row.global_position),
+    transactionId: row.transaction_id,
+    streamId,
+    streamVersion: row.stream_version,
+    organizationId,
+    type: event.type,
+    data,
+    metadata: JSON.parse(metadata),
+    recordedAt: row.recorded_at,
+    recordedAtExact: row.recorded_at_exact,
+  };
+}
 
 /**
  * The append-only Postgres event store (ARCHITECTURE §5). Streams are optimistic-concurrency
@@ -123,25 +162,57 @@ export class EventStore {
       throw new StreamVersionConflict(streamId, expectedVersion, await this.streamVersion(streamId, db));
     }
     rows.sort((a, b) => a.stream_version - b.stream_version);
-    // Readers get the payloads as stored: parsed back from the JSON we sent, as jsonb would give them.
-    const recorded = rows.map((row, i): RecordedEvent => ({
-      globalPosition: Number(row.global_position),
-      transactionId: row.transaction_id,
-      streamId,
-      streamVersion: row.stream_version,
-      organizationId: options.organizationId,
-      type: events[i]!.type,
-      data: JSON.parse(payloads[i]!),
-      metadata: JSON.parse(metadata),
-      recordedAt: row.recorded_at,
-      recordedAtExact: row.recorded_at_exact,
-    }));
+    const recorded = rows.map((row, i) => recordedOf(row, streamId, options.organizationId, events[i]!, JSON.parse(payloads[i]!), metadata));
     for (const event of recorded) {
       for (const projection of projections) {
         if (handlesEvent(projection, event)) await projection.apply(db, event);
       }
     }
     return { nextVersion: expectedVersion + recorded.length, events: recorded };
+  }
+
+  /**
+   * Appends to many streams in one statement, in the caller's transaction: a stream that moved
+   * throws `StreamVersionConflict` after the other streams' rows were written, and only the
+   * caller's rollback takes those back. Inline projections see each one's events in order (in
+   * one call of its batch form when it has one). For writers of many streams at once (a
+   * scheduler pass); everything else appends one stream at a time.
+   */
+  async appendMany(appends: readonly StreamAppend[], options: { metadata: EventMetadata; client: PoolClient }): Promise<AppendResult[]> {
+    if (appends.length === 0) return [];
+    for (const append of appends) {
+      if (append.events.length === 0) throw new InvalidAppend('an append needs at least one event');
+      if (append.events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
+    }
+    const metadata = JSON.stringify(options.metadata);
+    const batches = appends.map((a) => JSON.stringify({ types: a.events.map((e) => e.type), data: a.events.map((e) => e.data ?? null) }));
+    let rows: (InsertedRow & { ord: number })[];
+    try {
+      ({ rows } = await options.client.query<InsertedRow & { ord: number }>({
+        name: 'thodare_append_many',
+        text: APPEND_MANY_SQL,
+        values: [appends.map((a) => a.streamId), appends.map((a) => a.expectedVersion), appends.map((a) => a.organizationId), batches, metadata],
+      }));
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
+        throw new StreamVersionConflict(appends[0]!.streamId, appends[0]!.expectedVersion, -1);
+      }
+      throw error;
+    }
+    const byAppend = appends.map((): (InsertedRow & { ord: number })[] => []);
+    for (const row of rows) byAppend[row.ord - 1]!.push(row);
+    const results = appends.map((append, i): AppendResult => {
+      const inserted = byAppend[i]!.sort((a, b) => a.stream_version - b.stream_version);
+      if (inserted.length === 0) throw new StreamVersionConflict(append.streamId, append.expectedVersion, -1);
+      const { data } = JSON.parse(batches[i]!) as { data: unknown[] };
+      const events = inserted.map((row, n) => recordedOf(row, append.streamId, append.organizationId, append.events[n]!, data[n], metadata));
+      return { nextVersion: append.expectedVersion + events.length, events };
+    });
+    const recorded = results.flatMap((r) => r.events);
+    for (const projection of this.inline) {
+      await applyAll(projection, options.client, recorded.filter((event) => handlesEvent(projection, event)));
+    }
+    return results;
   }
 
   /** The stream's current version; 0 when it does not exist. */

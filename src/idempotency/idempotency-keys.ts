@@ -59,6 +59,44 @@ export async function claimIdempotencyKey<R>(client: PoolClient, scope: Idempote
 }
 
 /**
+ * `claimIdempotencyKey` for many requests of one scope in one statement (a scheduler pass's run
+ * starts): a claim per request, in order. The keys must differ. A key the statement could not
+ * take (live, or freed meanwhile) is then settled alone by `claimIdempotencyKey`.
+ */
+export async function claimIdempotencyKeys<R>(client: PoolClient, scope: IdempotencyScope, requests: readonly KeyedRequest[], results: readonly R[]): Promise<Claim<R>[]> {
+  const id = (organizationId: string, key: string) => `${organizationId}\u0000${key}`;
+  if (new Set(requests.map((r) => id(r.organizationId, r.key))).size !== requests.length) throw new Error('claimIdempotencyKeys: the keys must differ');
+  if (requests.length === 0) return [];
+  if (scope.retentionMs !== null) {
+    for (const organization of new Set(requests.map((r) => r.organizationId))) await pruneExpired(client, scope, requests.find((r) => r.organizationId === organization)!);
+  }
+  const { rows } = await client.query<{ organization_id: string; key: string }>(
+    `INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, result, expires_at)
+     SELECT r.organization_id, $1, r.key, r.request_hash, r.result::json, now() + $6::bigint * interval '1 millisecond'
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(organization_id, key, request_hash, result)
+     ON CONFLICT (organization_id, scope, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
+           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+       WHERE idempotency_keys.expires_at <= now()
+     RETURNING organization_id, key`,
+    [
+      scope.name,
+      requests.map((r) => r.organizationId),
+      requests.map((r) => r.key),
+      requests.map((r) => r.requestHash),
+      results.map((result) => JSON.stringify(result)),
+      scope.retentionMs,
+    ],
+  );
+  const claimed = new Set(rows.map((row) => id(row.organization_id, row.key)));
+  const claims: Claim<R>[] = [];
+  for (const [i, request] of requests.entries()) {
+    claims.push(claimed.has(id(request.organizationId, request.key)) ? { kind: 'claimed' } : await claimIdempotencyKey(client, scope, request, results[i]!));
+  }
+  return claims;
+}
+
+/**
  * The answer recorded under a live key with the same body; undefined when the key is free.
  * For a command that must replay before it looks at anything else (a patch of a workflow that
  * moved on). Throws `IdempotencyConflict` when the body differs.

@@ -145,14 +145,22 @@ function conflictOf(item: Item, error: unknown): unknown {
  * Appends one run batch on `db` (a caller's transaction). Throws `StreamVersionConflict` when the
  * stream moved, `LeaseLost` when the fence failed.
  */
-export async function appendRunBatch(db: Queryable, item: Item, channel: string | undefined): Promise<void> {
-  let outcome: Outcome | undefined;
+export function appendRunBatch(db: Queryable, item: Item, channel: string | undefined): Promise<void> {
+  return appendRunBatches(db, [item], channel);
+}
+
+/**
+ * Appends many runs' batches on `db` (a caller's transaction) in one statement; throws what the
+ * first item that was not written means (see `appendRunBatch`), for the caller to roll back.
+ */
+export async function appendRunBatches(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<void> {
+  let outcomes: Outcome[];
   try {
-    [outcome] = await writeItems(db, [item], channel);
+    outcomes = await writeItems(db, items, channel);
   } catch (error) {
-    throw conflictOf(item, error);
+    throw items.length === 1 ? conflictOf(items[0]!, error) : error;
   }
-  settle(item, outcome);
+  items.forEach((item, i) => settle(item, outcomes[i]));
 }
 
 interface Pending {

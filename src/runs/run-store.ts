@@ -8,7 +8,7 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
-import { appendRunBatch, RunAppendGroups, runAppendItem } from '../run-queue/run-append';
+import { appendRunBatch, appendRunBatches, RunAppendGroups, runAppendItem } from '../run-queue/run-append';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
@@ -119,6 +119,20 @@ export class RunStore {
       const ended = state.outcome !== undefined;
       this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
     }
+  }
+
+  /**
+   * Records many new runs (each folded from its start events) in the caller's transaction, in one
+   * statement when `run_state` is their only inline projection; each NOTIFYs on commit, and the
+   * caller tells this process's listeners after it.
+   */
+  async appendNew(client: PoolClient, starts: readonly { state: RunState; events: RunEvent[]; metadata: EventMetadata }[]): Promise<void> {
+    if (!starts.every((start) => this.appendsInOneStatement(start.events))) {
+      for (const start of starts) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client });
+      return;
+    }
+    await appendRunBatches(client, starts.map((start) => runAppendItem(start.state, 0, start.events, { metadata: start.metadata, notify: true })), this.store.channel);
+    for (const start of starts) this.metrics?.recorded(start.events);
   }
 
   /**

@@ -21,9 +21,10 @@ import { RunWaiter } from './run-waiter';
 import { RunsController } from './runs.controller';
 import { SignalRunHandler } from './signal-run.command';
 import { StartRunHandler } from './start-run.command';
+import { StartRunsHandler } from './start-runs.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
-const commandHandlers = [StartRunHandler, CancelRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
+const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
 const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler];
 
 /**

@@ -10,7 +10,8 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { catalogSpecs } from '../connectors/catalog-specs';
 import { startRun } from '../domain/run/run.commands';
-import type { RunStatus } from '../domain/run/run.state';
+import type { RunState, RunStatus } from '../domain/run/run.state';
+import type { RunStarted } from '../domain/run/run.events';
 import { validateRunInput } from '../domain/workflow/run-input';
 import { validateWorkflow } from '../domain/workflow/validate-workflow';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
@@ -73,7 +74,7 @@ export class StartRunCommand extends Command<StartedRun> {
 }
 
 /** Run-start keys are scoped to the organization and kept forever. */
-const RUN_START_KEYS: IdempotencyScope = {
+export const RUN_START_KEYS: IdempotencyScope = {
   name: 'run-start',
   retentionMs: null,
   conflictMessage: 'This idempotency key was already used to start a run with a different body',
@@ -134,22 +135,8 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private async startPinned(command: StartRunCommand, pinned: PinnedWorkflow, checkWorkflow: boolean): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
     const input = command.input ?? {};
-    const errors = this.validationOf(pinned.workflow);
-    if (errors.length > 0) {
-      throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
-    }
-    const inputCheck = validateRunInput(pinned.workflow, input, this.catalog);
-    if (!inputCheck.ok) {
-      throw new AppError('invalid_input', `The run input does not fit the trigger's input schema: ${inputCheck.issues[0]?.path || '(root)'}: ${inputCheck.issues[0]?.message}`, { issues: inputCheck.issues });
-    }
-    const runId = randomUUID();
-    const events = startRun(
-      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, input, now: new Date() },
-      this.specs,
-      this.runs.decider.limits,
-    );
-    const state = this.runs.decider.fold(events);
-    const started: StartedRun = { runId, status: state.status, workflowVersion: pinned.version };
+    const { started, state, events } = this.prepare(organizationId, workflowId, pinned, input);
+    const runId = started.runId;
     const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) } : undefined;
     const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client, checkWorkflow }));
     if (options.client) {
@@ -166,6 +153,29 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     if (result.duplicate) return result;
     this.changes.emit(runId, { version: 1, ended: false });
     return this.logged(result, workflowId);
+  }
+
+  /**
+   * A start of `pinned`, decided but not recorded: 422 `workflow_not_runnable` or 400
+   * `invalid_input` when it cannot start (shared with `StartRunsHandler`).
+   */
+  prepare(organizationId: string, workflowId: string, pinned: PinnedWorkflow, input: unknown): { started: StartedRun; state: RunState; events: RunStarted[] } {
+    const errors = this.validationOf(pinned.workflow);
+    if (errors.length > 0) {
+      throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
+    }
+    const inputCheck = validateRunInput(pinned.workflow, input, this.catalog);
+    if (!inputCheck.ok) {
+      throw new AppError('invalid_input', `The run input does not fit the trigger's input schema: ${inputCheck.issues[0]?.path || '(root)'}: ${inputCheck.issues[0]?.message}`, { issues: inputCheck.issues });
+    }
+    const runId = randomUUID();
+    const events = startRun(
+      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, input, now: new Date() },
+      this.specs,
+      this.runs.decider.limits,
+    );
+    const state = this.runs.decider.fold(events);
+    return { started: { runId, status: state.status, workflowVersion: pinned.version }, state, events };
   }
 
   /** In `client`'s transaction: claims the key (an earlier start with it answers instead), then records the start. */
@@ -193,13 +203,13 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   }
 
   /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */
-  private logged(started: StartedRun, workflowId: string): StartedRun {
+  logged(started: StartedRun, workflowId: string): StartedRun {
     this.log.log({ runId: started.runId, workflowId, workflowVersion: started.workflowVersion, status: started.status }, 'run started');
     return started;
   }
 
   /** The run an earlier start with the same key and body created, as it is now. */
-  private async earlier(db: Pick<Pool, 'query'>, runId: string): Promise<StartedRun> {
+  async earlier(db: Pick<Pool, 'query'>, runId: string): Promise<StartedRun> {
     const head = await runHeadOf(db, runId);
     return { runId, status: head?.status ?? 'queued', workflowVersion: head?.workflowVersion ?? 0, duplicate: true };
   }

@@ -53,7 +53,7 @@ export class BackfillScheduleHandler implements ICommandHandler<BackfillSchedule
       const before = await firedTicksBetween(client, row.schedule_id, from, to);
       const fired = new Set(before.map((tick) => tick.getTime()));
       const steps: TickStep[] = ticks.filter((tick) => !fired.has(tick.getTime())).map((tick) => ({ kind: 'fire', tick, cancelPrevious: false }));
-      const { result } = await this.scheduler.record(client, row, steps, 'backfill', workflow, metadata);
+      const { result } = await this.scheduler.record(client, [{ row, steps, origin: 'backfill', workflow }], metadata);
       return { ...result, alreadyFired: before.map((tick) => tick.toISOString()) };
     });
   }

@@ -12,10 +12,11 @@ import { validateRunInput } from '../domain/workflow/run-input';
 import { validateWorkflow } from '../domain/workflow/validate-workflow';
 import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
-import { EventStore } from '../event-store/event-store';
+import { EventStore, type StreamAppend } from '../event-store/event-store';
 import { activeRunIds, runHeadOf } from '../run-queue/run-state.queries';
 import { CancelRunCommand } from '../runs/cancel-run.command';
-import { StartRunCommand, type PinnedWorkflow } from '../runs/start-run.command';
+import type { PinnedWorkflow } from '../runs/start-run.command';
+import { StartRunsCommand, type KeyedRunStart } from '../runs/start-runs.command';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import { lockDueSchedule, lockDueSchedules, type ScheduleRow } from './schedule-rows';
 
@@ -41,6 +42,14 @@ interface CancelRequest {
 }
 
 type WorkflowStatus = { kind: 'runnable'; pinned: PinnedWorkflow } | { kind: 'not_runnable' } | { kind: 'deleted' };
+
+/** A locked schedule's steps to record, by whom (`origin`), against its workflow as it is now. */
+export interface TickPlan {
+  row: ScheduleRow;
+  steps: readonly TickStep[];
+  origin: TickOrigin;
+  workflow: WorkflowStatus;
+}
 
 /**
  * Fires due ticks. Due schedules are taken in batches, each in one transaction that holds their
@@ -101,16 +110,13 @@ export class SchedulerPass {
         const rows = await lockDueSchedules(client, now, limit, organizationId);
         ids = rows.map((row) => row.schedule_id);
         const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id ? [row.last_run_id] : [])));
-        const result: PassResult = { fired: [], skipped: [], buffered: [] };
-        const cancel: CancelRequest[] = [];
+        const plans: TickPlan[] = [];
         for (const row of rows) {
           const status = workflows.get(row.workflow_id) ?? this.workflowStatus(client, row);
           workflows.set(row.workflow_id, status);
-          const recorded = await this.recordDue(client, row, now, await status, row.last_run_id !== null && active.has(row.last_run_id), metadata);
-          merge(result, recorded.result);
-          cancel.push(...recorded.cancel);
+          plans.push(this.planDue(row, now, await status, row.last_run_id !== null && active.has(row.last_run_id)));
         }
-        return { result, cancel };
+        return this.record(client, plans, metadata);
       });
       await this.cancelOthers(outcome.cancel, metadata);
       return { count: ids.length, result: outcome.result };
@@ -134,15 +140,15 @@ export class SchedulerPass {
       const row = await lockDueSchedule(client, scheduleId, now);
       if (!row) return undefined;
       const workflow = await this.workflowStatus(client, row);
-      return this.recordDue(client, row, now, workflow, await this.runActive(client, row.last_run_id), metadata);
+      return this.record(client, [this.planDue(row, now, workflow, await this.runActive(client, row.last_run_id))], metadata);
     });
     if (!outcome) return { fired: [], skipped: [], buffered: [] };
     await this.cancelOthers(outcome.cancel, metadata);
     return outcome.result;
   }
 
-  /** Plans the locked row's due ticks and records them. */
-  private recordDue(client: PoolClient, row: ScheduleRow, now: Date, workflow: WorkflowStatus, lastRunActive: boolean, metadata: EventMetadata) {
+  /** The locked row's due ticks, planned. */
+  private planDue(row: ScheduleRow, now: Date, workflow: WorkflowStatus, lastRunActive: boolean): TickPlan {
     const steps = planDueTicks(
       {
         spec: { cron: row.cron, timezone: row.timezone },
@@ -156,63 +162,68 @@ export class SchedulerPass {
       },
       now,
     );
-    return this.record(client, row, steps, 'schedule', workflow, metadata);
+    return { row, steps, origin: 'schedule', workflow };
   }
 
   /**
-   * Records `steps` for the locked `row` in the caller's transaction: starts each fired tick's
-   * run and appends the schedule's events. Returns what happened and the runs `cancel_other`
-   * asks to stop once this commits.
+   * Records the plans of locked rows in the caller's transaction: the runs of every fired tick
+   * started together (`StartRunsCommand`), then every schedule's events appended together (one
+   * statement each, whatever the number of schedules). Returns what happened and the runs
+   * `cancel_other` asks to stop once this commits.
    */
-  async record(
-    client: PoolClient,
-    row: ScheduleRow,
-    steps: readonly TickStep[],
-    origin: TickOrigin,
-    workflow: WorkflowStatus,
-    metadata: EventMetadata,
-  ): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
+  async record(client: PoolClient, plans: readonly TickPlan[], metadata: EventMetadata): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
+    const starts: KeyedRunStart[] = [];
+    for (const { row, steps, workflow } of plans) {
+      let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
+      for (const step of steps) {
+        if (step.kind !== 'fire') continue;
+        if (workflow.kind !== 'runnable') throw new Error('planDueTicks fired a tick of a workflow that is not runnable');
+        const tick = step.tick.toISOString();
+        starts.push(this.runStart(row, tick, lastScheduledAt, workflow.pinned, metadata));
+        lastScheduledAt = tick;
+      }
+    }
+    const started = starts.length > 0 ? await this.commands.execute(new StartRunsCommand(starts, client)) : [];
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
     const cancel: CancelRequest[] = [];
-    const events: ScheduleEvent[] = [];
-    let lastRunId = row.last_run_id;
-    let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
-    for (const step of steps) {
-      const tick = step.tick.toISOString();
-      if (step.kind === 'skip') {
-        const range = step.through ? { through: step.through.toISOString(), count: step.count ?? 1 } : {};
-        events.push({ type: 'ScheduleTickSkipped', data: { tick, reason: step.reason, origin, ...range } });
-        result.skipped.push({ scheduleId: row.schedule_id, tick, reason: step.reason, ...range });
-        continue;
+    const appends: StreamAppend[] = [];
+    let nextRun = 0;
+    for (const { row, steps, origin } of plans) {
+      const events: ScheduleEvent[] = [];
+      let lastRunId = row.last_run_id;
+      let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
+      for (const step of steps) {
+        const tick = step.tick.toISOString();
+        if (step.kind === 'skip') {
+          const range = step.through ? { through: step.through.toISOString(), count: step.count ?? 1 } : {};
+          events.push({ type: 'ScheduleTickSkipped', data: { tick, reason: step.reason, origin, ...range } });
+          result.skipped.push({ scheduleId: row.schedule_id, tick, reason: step.reason, ...range });
+          continue;
+        }
+        if (step.kind === 'buffer') {
+          events.push({ type: 'ScheduleTickBuffered', data: { tick } });
+          result.buffered.push({ scheduleId: row.schedule_id, tick });
+          continue;
+        }
+        const runId = started[nextRun++]!.runId;
+        if (step.cancelPrevious && lastRunId) cancel.push({ organizationId: row.organization_id, runId: lastRunId, reason: `overlap cancel_other: schedule ${row.schedule_id} fired ${tick}` });
+        events.push({ type: 'ScheduleFired', data: { tick, runId, origin, lastScheduledAt, ...(step.cancelPrevious && lastRunId ? { cancelled: lastRunId } : {}) } });
+        result.fired.push({ scheduleId: row.schedule_id, runId, tick });
+        lastRunId = runId;
+        lastScheduledAt = tick;
       }
-      if (step.kind === 'buffer') {
-        events.push({ type: 'ScheduleTickBuffered', data: { tick } });
-        result.buffered.push({ scheduleId: row.schedule_id, tick });
-        continue;
-      }
-      if (workflow.kind !== 'runnable') throw new Error('planDueTicks fired a tick of a workflow that is not runnable');
-      const runId = await this.startRun(client, row, tick, lastScheduledAt, workflow.pinned, metadata);
-      if (step.cancelPrevious && lastRunId) cancel.push({ organizationId: row.organization_id, runId: lastRunId, reason: `overlap cancel_other: schedule ${row.schedule_id} fired ${tick}` });
-      events.push({ type: 'ScheduleFired', data: { tick, runId, origin, lastScheduledAt, ...(step.cancelPrevious && lastRunId ? { cancelled: lastRunId } : {}) } });
-      result.fired.push({ scheduleId: row.schedule_id, runId, tick });
-      lastRunId = runId;
-      lastScheduledAt = tick;
+      if (events.length > 0) appends.push({ streamId: scheduleStream(row.schedule_id), expectedVersion: row.stream_version, organizationId: row.organization_id, events });
     }
-    if (events.length > 0) {
-      await this.store.append(scheduleStream(row.schedule_id), row.stream_version, events, { organizationId: row.organization_id, metadata, client });
-    }
+    await this.store.appendMany(appends, { metadata, client });
     return { result, cancel };
   }
 
   /** The run of one tick, in the tick's transaction; its trigger output is the schedule input plus the tick's facts. */
-  private async startRun(client: PoolClient, row: ScheduleRow, tick: string, lastScheduledAt: string | null, pinned: PinnedWorkflow, metadata: EventMetadata): Promise<string> {
+  private runStart(row: ScheduleRow, tick: string, lastScheduledAt: string | null, pinned: PinnedWorkflow, metadata: EventMetadata): KeyedRunStart {
     const key = tickKey(row.schedule_id, tick);
     const input = { ...row.input, scheduleId: row.schedule_id, scheduledAt: tick, lastScheduledAt, timezone: row.timezone };
     const runMetadata: EventMetadata = { ...metadata, actor: { type: 'schedule', id: row.schedule_id }, correlationId: key };
-    const started = await this.commands.execute(
-      new StartRunCommand(row.organization_id, row.workflow_id, input, runMetadata, { idempotencyKey: key, workflow: pinned, client }),
-    );
-    return started.runId;
+    return { organizationId: row.organization_id, workflowId: row.workflow_id, input, metadata: runMetadata, idempotencyKey: key, workflow: pinned };
   }
 
   /** Whether the schedule's workflow can start a run now (checked once per schedule and pass). */

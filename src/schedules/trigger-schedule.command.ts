@@ -42,7 +42,7 @@ export class TriggerScheduleHandler implements ICommandHandler<TriggerScheduleCo
       }
       const active = await this.scheduler.runActive(client, row.last_run_id);
       const step = underOverlap(overlap ?? row.overlap, now, active, row.buffered_tick !== null);
-      return this.scheduler.record(client, row, [step], 'trigger', workflow, metadata);
+      return this.scheduler.record(client, [{ row, steps: [step], origin: 'trigger', workflow }], metadata);
     });
     await this.scheduler.cancelOthers(cancel, metadata);
     return result;

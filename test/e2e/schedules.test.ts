@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
@@ -123,6 +124,57 @@ describe('an agent builds a scheduled workflow with EditOps only', () => {
     listed = await app.request('GET', `/api/schedules?workflowId=${workflowId}`, { headers: owner.headers });
     expect(listed.body.data).toEqual([]);
     expect((await app.request('GET', `/api/schedules/${mine.id}`, { headers: owner.headers })).status).toBe(404);
+  });
+});
+
+/** The SQL text of every statement this process sends until the returned function is called. */
+function recordStatements(): () => string[] {
+  const texts: string[] = [];
+  const query = Client.prototype.query;
+  Client.prototype.query = function recorded(this: Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string } | undefined;
+    texts.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+  return () => {
+    Client.prototype.query = query;
+    return texts;
+  };
+}
+
+describe('a scheduler pass over many due schedules', () => {
+  it('records the ticks of 40 schedules in a few statements per batch, not a few per schedule, each fired once with its own run', async () => {
+    const team = await signUp(app);
+    const workflowId = await createWorkflow(app, team.headers, [add('start', 'trigger_manual')]);
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const res = await app.request('POST', '/api/schedules', { headers: team.headers, body: { workflowId, cron: '0 * * * *', overlap: 'allow' } });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id as string);
+    }
+    const stop = recordStatements();
+    const pass = await tick(at(60, 1), team.headers);
+    const texts = stop();
+    expect(pass.fired.map((f) => f.scheduleId).sort()).toEqual([...ids].sort());
+    expect(new Set(pass.fired.map((f) => f.runId)).size).toBe(40);
+    expect(pass.fired.every((f) => f.tick === at(60))).toBe(true);
+    // Each batch (up to 100 schedules; at most 4 race in one pass) claims its run keys, appends its
+    // schedule streams and writes its ledger in one statement each: 40 and 80 statements before.
+    const count = (pattern: RegExp) => texts.filter((text) => pattern.test(text)).length;
+    expect(count(/INSERT INTO idempotency_keys/)).toBeLessThanOrEqual(4);
+    expect(count(/INSERT INTO schedule_ticks/)).toBeLessThanOrEqual(4);
+    expect(count(/UPDATE schedules/)).toBeLessThanOrEqual(4);
+    const sample = await app.request('GET', `/api/schedules/${ids[7]}/ticks?limit=10`, { headers: team.headers });
+    expect((sample.body.data as { outcome: string; reason?: string; tick: string }[]).map((t) => [t.outcome, t.reason ?? null])).toEqual(
+      expect.arrayContaining([
+        ['skipped', 'missed'],
+        ['fired', null],
+      ]),
+    );
+    const view = await app.request('GET', `/api/schedules/${ids[7]}`, { headers: team.headers });
+    expect(view.body).toMatchObject({ state: 'active', nextFireAt: at(120), lastRunId: pass.fired.find((f) => f.scheduleId === ids[7])!.runId });
+    await waitForRun(app, team.headers, pass.fired[0]!.runId);
+    expect((await tick(at(60, 2), team.headers)).fired).toEqual([]);
   });
 });
 

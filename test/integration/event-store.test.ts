@@ -1,6 +1,7 @@
 import { START } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { StreamVersionConflict } from '../../src/event-store/errors';
+import { inTransaction } from '../../src/database/pool';
 import type { Projection } from '../../src/event-store/projection';
 import { createTestDatabase, readWhenVisible, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
@@ -54,6 +55,45 @@ describe('append and readStream', () => {
     const events = await store.readStream('s-race');
     expect(events.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
     expect(new Set(events.slice(1).map((e) => (e.data as { i: number }).i)).size).toBe(1);
+  });
+});
+
+describe('appendMany', () => {
+  it('appends to several streams in one statement, each at its version, in order', async () => {
+    await store.append('m-b', 0, [{ type: 'Before', data: {} }], opts);
+    const results = await inTransaction(db.pool, (client) =>
+      store.appendMany(
+        [
+          { streamId: 'm-a', expectedVersion: 0, organizationId: org, events: [{ type: 'A1', data: { n: 1 } }, { type: 'A2', data: { n: 2 } }] },
+          { streamId: 'm-b', expectedVersion: 1, organizationId: 'org-b', events: [{ type: 'B2', data: { when: new Date(0) } }] },
+        ],
+        { metadata: systemMetadata, client },
+      ),
+    );
+    expect(results.map((r) => [r.nextVersion, r.events.map((e) => [e.streamId, e.streamVersion, e.type, e.organizationId])])).toEqual([
+      [2, [['m-a', 1, 'A1', org], ['m-a', 2, 'A2', org]]],
+      [2, [['m-b', 2, 'B2', 'org-b']]],
+    ]);
+    // Readers get the payload as stored.
+    expect(results[1]!.events[0]!.data).toEqual({ when: '1970-01-01T00:00:00.000Z' });
+    expect((await store.readStream('m-a')).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await store.readStream('m-b')).map((e) => e.type)).toEqual(['Before', 'B2']);
+  });
+
+  it('throws a typed conflict when one stream moved, and the rollback leaves every stream as it was', async () => {
+    await store.append('m-moved', 0, [{ type: 'First', data: {} }], opts);
+    const attempt = inTransaction(db.pool, (client) =>
+      store.appendMany(
+        [
+          { streamId: 'm-fresh', expectedVersion: 0, organizationId: org, events: [{ type: 'X', data: {} }] },
+          { streamId: 'm-moved', expectedVersion: 0, organizationId: org, events: [{ type: 'Y', data: {} }] },
+        ],
+        { metadata: systemMetadata, client },
+      ),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: 'version_conflict', streamId: 'm-moved' });
+    expect(await store.readStream('m-fresh')).toEqual([]);
+    expect((await store.readStream('m-moved')).map((e) => e.type)).toEqual(['First']);
   });
 });
 
