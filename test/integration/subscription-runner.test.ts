@@ -213,3 +213,31 @@ it('coalesces the notifications that come soon after a pass into one later pass 
   await runner.stop();
   await notifier.stop();
 });
+
+it('reads the events once per pass for all the projections at the same checkpoint, and each applies all of them', async () => {
+  const store = new EventStore(db.pool, `${db.schema}.events`);
+  await db.pool.query('CREATE TABLE alike (projection text NOT NULL, global_position bigint NOT NULL, PRIMARY KEY (projection, global_position))');
+  const alike = (name: string): Projection => ({
+    name,
+    mode: 'async',
+    handles: ['Alike'],
+    tables: ['alike'],
+    async apply(q, event) {
+      await q.query('INSERT INTO alike VALUES ($1, $2)', [name, event.globalPosition]);
+    },
+  });
+  const projections = [alike('alike-a'), alike('alike-b'), alike('alike-c')];
+  const runner = new SubscriptionRunner(db.pool, store, projections, undefined, { pollIntervalMs: 600_000 });
+  for (const p of projections) await db.pool.query('INSERT INTO projection_checkpoints (name) VALUES ($1)', [p.name]);
+  for (let i = 0; i < 30; i += 1) await store.append(`alike-${i}`, 0, [{ type: 'Alike', data: { i } }], { organizationId: 'org', metadata: systemMetadata });
+  const reads = jest.spyOn(store, 'readAll');
+  await runner.drain(); // a pass that applies everything, then one that finds nothing
+  // Three reads per pass before: one per projection.
+  expect(reads.mock.calls.length).toBe(2);
+  const { rows } = await db.pool.query<{ projection: string; n: string }>(`SELECT projection, count(*) AS n FROM alike GROUP BY projection ORDER BY projection`);
+  expect(rows.map((r) => [r.projection, Number(r.n)])).toEqual([
+    ['alike-a', 30],
+    ['alike-b', 30],
+    ['alike-c', 30],
+  ]);
+});
