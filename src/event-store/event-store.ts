@@ -29,6 +29,8 @@ export interface StreamAppend {
   expectedVersion: number;
   organizationId: string;
   events: NewEvent[];
+  /** This batch's own metadata (the call's otherwise). */
+  metadata?: EventMetadata;
 }
 
 interface InsertedRow {
@@ -56,19 +58,13 @@ const INSERT_SQL = `
 const APPEND_SQL = INSERT_SQL;
 
 /**
- * Many streams' batches through the same `append_events`, one call per stream, in ONE statement.
- * $1 stream ids, $2 expected versions, $3 organization ids, $4 each batch as JSON
- * `{types, data}`, $5 metadata (JSON). A row per inserted event, with its batch's ordinal.
+ * Many streams' batches through the store's `append_streams` (migrations/0015: one version check
+ * per stream, one INSERT for all): $1 the batches as JSON `[{stream, expected, organization,
+ * types, data, metadata}]`. A row per inserted event, with its batch's ordinal.
  */
 const APPEND_MANY_SQL = `
-  SELECT b.ord::int AS ord, a.global_position, a.transaction_id::text AS transaction_id, a.stream_version, a.recorded_at,
-         ${RECORDED_AT_EXACT} AS recorded_at_exact
-  FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS b(stream_id, expected, organization_id, batch, ord)
-  CROSS JOIN LATERAL append_events(
-    b.stream_id, b.expected, b.organization_id,
-    ARRAY(SELECT t.value FROM jsonb_array_elements_text(b.batch->'types') WITH ORDINALITY AS t(value, n) ORDER BY t.n),
-    ARRAY(SELECT d.value FROM jsonb_array_elements(b.batch->'data') WITH ORDINALITY AS d(value, n) ORDER BY d.n),
-    $5::jsonb) AS a`;
+  SELECT ord, global_position, transaction_id::text AS transaction_id, stream_version, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact
+  FROM append_streams($1::jsonb)`;
 
 const APPEND_AND_NOTIFY_SQL = `
 WITH inserted AS (${INSERT_SQL}
@@ -78,7 +74,7 @@ WITH inserted AS (${INSERT_SQL}
 SELECT inserted.* FROM inserted LEFT JOIN notified ON true`;
 
 /** An inserted row as readers get it: the payload as stored (parsed back from the JSON sent, as jsonb would give it). */
-function recordedOf(row: InsertedRow, streamId: string, organizationId: string, event: NewEvent, data: unknown, metadata: string): RecordedEvent {
+function recordedOf(row: InsertedRow, streamId: string, organizationId: string, event: NewEvent, data: unknown, metadata: unknown): RecordedEvent {
   return {
     globalPosition: Number(row.global_position),
     transactionId: row.transaction_id,
@@ -87,7 +83,7 @@ function recordedOf(row: InsertedRow, streamId: string, organizationId: string, 
     organizationId,
     type: event.type,
     data,
-    metadata: JSON.parse(metadata),
+    metadata: metadata as EventMetadata,
     recordedAt: row.recorded_at,
     recordedAtExact: row.recorded_at_exact,
   };
@@ -162,7 +158,7 @@ export class EventStore {
       throw new StreamVersionConflict(streamId, expectedVersion, await this.streamVersion(streamId, db));
     }
     rows.sort((a, b) => a.stream_version - b.stream_version);
-    const recorded = rows.map((row, i) => recordedOf(row, streamId, options.organizationId, events[i]!, JSON.parse(payloads[i]!), metadata));
+    const recorded = rows.map((row, i) => recordedOf(row, streamId, options.organizationId, events[i]!, JSON.parse(payloads[i]!), JSON.parse(metadata)));
     for (const event of recorded) {
       for (const projection of projections) {
         if (handlesEvent(projection, event)) await projection.apply(db, event);
@@ -172,7 +168,7 @@ export class EventStore {
   }
 
   /**
-   * Appends to many streams in one statement, in the caller's transaction: a stream that moved
+   * Appends to many streams (one batch each) in one statement, in the caller's transaction: a stream that moved
    * throws `StreamVersionConflict` after the other streams' rows were written, and only the
    * caller's rollback takes those back. Inline projections see each one's events in order (in
    * one call of its batch form when it has one). For writers of many streams at once (a
@@ -184,28 +180,33 @@ export class EventStore {
       if (append.events.length === 0) throw new InvalidAppend('an append needs at least one event');
       if (append.events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
     }
-    const metadata = JSON.stringify(options.metadata);
-    const batches = appends.map((a) => JSON.stringify({ types: a.events.map((e) => e.type), data: a.events.map((e) => e.data ?? null) }));
+    if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new InvalidAppend('appendMany: one batch per stream');
+    const batches = appends.map((a) => ({
+      stream: a.streamId,
+      expected: a.expectedVersion,
+      organization: a.organizationId,
+      types: a.events.map((e) => e.type),
+      data: a.events.map((e) => e.data ?? null),
+      metadata: a.metadata ?? options.metadata,
+    }));
+    const sent = JSON.stringify(batches);
     let rows: (InsertedRow & { ord: number })[];
     try {
-      ({ rows } = await options.client.query<InsertedRow & { ord: number }>({
-        name: 'thodare_append_many',
-        text: APPEND_MANY_SQL,
-        values: [appends.map((a) => a.streamId), appends.map((a) => a.expectedVersion), appends.map((a) => a.organizationId), batches, metadata],
-      }));
+      ({ rows } = await options.client.query<InsertedRow & { ord: number }>({ name: 'thodare_append_many', text: APPEND_MANY_SQL, values: [sent] }));
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
         throw new StreamVersionConflict(appends[0]!.streamId, appends[0]!.expectedVersion, -1);
       }
       throw error;
     }
+    // Readers get the payloads and metadata as stored: parsed back from the JSON sent, as jsonb would give them.
+    const stored = JSON.parse(sent) as { data: unknown[]; metadata: unknown }[];
     const byAppend = appends.map((): (InsertedRow & { ord: number })[] => []);
     for (const row of rows) byAppend[row.ord - 1]!.push(row);
     const results = appends.map((append, i): AppendResult => {
       const inserted = byAppend[i]!.sort((a, b) => a.stream_version - b.stream_version);
       if (inserted.length === 0) throw new StreamVersionConflict(append.streamId, append.expectedVersion, -1);
-      const { data } = JSON.parse(batches[i]!) as { data: unknown[] };
-      const events = inserted.map((row, n) => recordedOf(row, append.streamId, append.organizationId, append.events[n]!, data[n], metadata));
+      const events = inserted.map((row, n) => recordedOf(row, append.streamId, append.organizationId, append.events[n]!, stored[i]!.data[n], stored[i]!.metadata));
       return { nextVersion: append.expectedVersion + events.length, events };
     });
     const recorded = results.flatMap((r) => r.events);

@@ -8,8 +8,9 @@ import { LeaseLost } from './run-append-hint';
 import { runStateColumns } from './run-state.projection';
 
 // The hot path of runs: a run's batch, its `run_state` row, the worker's lease fence and an
-// optional NOTIFY, recorded by the `append_run_batches` function (migrations/0013), which appends
-// through the event store's own `append_events` (its version check). Many runs' batches share
+// optional NOTIFY, recorded by the `append_run_batches` function (migrations/0013, set-based since
+// 0015), which appends through the event store's own `append_streams` (its version check, one
+// INSERT for every batch). Many runs' batches share
 // ONE statement and one commit (`RunAppendGroups`): a step costs a share of a round trip and of a
 // commit, not one of each. Used only when `run_state` is the sole inline projection of a batch's
 // event types; any other batch goes through `EventStore.append`, with the same outcome.
@@ -41,7 +42,7 @@ export class WorkflowMoved extends Error {
   }
 }
 
-/** One run's batch as the function reads it (see migrations/0013). */
+/** One run's batch as the function reads it (see migrations/0013 and 0015). */
 export interface Item {
   stream: string;
   expected: number;
@@ -150,8 +151,9 @@ export function appendRunBatch(db: Queryable, item: Item, channel: string | unde
 }
 
 /**
- * Appends many runs' batches on `db` (a caller's transaction) in one statement; throws what the
- * first item that was not written means (see `appendRunBatch`), for the caller to roll back.
+ * Appends many runs' batches (of different runs) on `db` (a caller's transaction) in one
+ * statement; throws what the first item that was not written means (see `appendRunBatch`), for
+ * the caller to roll back.
  */
 export async function appendRunBatches(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<void> {
   let outcomes: Outcome[];
@@ -205,7 +207,7 @@ export class RunAppendGroups {
     setImmediate(() => {
       this.scheduled = false;
       while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP_SIZE);
+        const group = this.takeGroup();
         this.inFlight += 1;
         void this.write(group).finally(() => {
           this.inFlight -= 1;
@@ -213,6 +215,21 @@ export class RunAppendGroups {
         });
       }
     });
+  }
+
+  /** The next group: up to MAX_GROUP_SIZE queued batches of different runs (a second batch of a run waits for the next group). */
+  private takeGroup(): Pending[] {
+    const group: Pending[] = [];
+    const runs = new Set<string>();
+    const rest: Pending[] = [];
+    for (const pending of this.queue) {
+      if (group.length < MAX_GROUP_SIZE && !runs.has(pending.item.run)) {
+        runs.add(pending.item.run);
+        group.push(pending);
+      } else rest.push(pending);
+    }
+    this.queue = rest;
+    return group;
   }
 
   private async write(group: Pending[]): Promise<void> {

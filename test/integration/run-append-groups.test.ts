@@ -83,6 +83,17 @@ describe('run append groups', () => {
     expect(rows[0]!.leased).toBe(50);
   });
 
+  it('writes two batches of one run submitted together in order, each in its own group (one statement decides a group at once)', async () => {
+    const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
+    const first = start();
+    const second = next(first);
+    const others = Array.from({ length: 5 }, start);
+    const outcomes = await Promise.allSettled([submit(groups, first), submit(groups, second), ...others.map((b) => submit(groups, b))]);
+    expect(outcomes.map((o) => o.status)).toEqual(Array(7).fill('fulfilled'));
+    const written = await versions([first, ...others]);
+    expect(written.get(first.state.run!.runId)).toBe(second.state.version);
+  });
+
   it('fails a batch at the wrong version and a fenced-out batch alone; their neighbours commit', async () => {
     const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
     const starts = Array.from({ length: 10 }, start);
