@@ -104,11 +104,13 @@ BEGIN
     SELECT pg_notify(p_channel, i.notify) FROM item i JOIN appended a ON a.ord = i.n
     WHERE p_channel IS NOT NULL AND i.notify IS NOT NULL
   ), done AS (
-    -- Referenced so that every write above runs (a CTE nobody reads is not evaluated).
+    -- Read by the answer's WHERE so that the NOTIFYs are sent: a CTE nobody reads is not
+    -- evaluated, and an output column nobody reads is dropped (the DML CTEs always run).
     SELECT (SELECT count(*) FROM created) + (SELECT count(*) FROM updated) + (SELECT count(*) FROM notified) AS writes
   )
   SELECT i.n, coalesce(a.events, 0), (i.n IN (SELECT f.n FROM fence f))::integer
   FROM item i LEFT JOIN appended a ON a.ord = i.n CROSS JOIN done
+  WHERE done.writes >= 0
   ORDER BY i.n;
 END;
 $$;

@@ -1,3 +1,4 @@
+import { GroupCommit } from '../database/group-commit';
 import { classifyDatabaseError } from '../database/pg-errors';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
@@ -176,18 +177,18 @@ const MAX_GROUPS_IN_FLIGHT = 3;
 const MAX_GROUP_SIZE = 200;
 
 /**
- * Application-level group commit of run batches. A batch submitted while every group slot is busy
- * waits for the next group, which takes everything that queued meanwhile: under load the batches
- * of many runs share one statement and one commit; a lone batch goes out at once (after the
- * current turn of the event loop, so batches decided together travel together). Items are sorted
- * by run, so concurrent groups lock `run_state` rows in one order and cannot deadlock each other.
- * When a group fails (a concurrent writer on one of its streams, a batch the database refuses),
- * its items are written one by one, so each gets its own outcome.
+ * Group commit of run batches (see `GroupCommit`): under load the batches of many runs share one
+ * statement and one commit, at most one batch per run in a group. Items are sorted by run, so
+ * concurrent groups lock `run_state` rows in one order and cannot deadlock each other. When a
+ * group fails (a concurrent writer on one of its streams, a batch the database refuses), its
+ * items are written one by one, so each gets its own outcome.
  */
 export class RunAppendGroups {
-  private queue: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private readonly groups = new GroupCommit<Pending>((group) => this.write(group), {
+    maxInFlight: MAX_GROUPS_IN_FLIGHT,
+    maxSize: MAX_GROUP_SIZE,
+    keyOf: (pending) => pending.item.run,
+  });
 
   constructor(
     private readonly pool: Queryable,
@@ -195,41 +196,7 @@ export class RunAppendGroups {
   ) {}
 
   append(item: Item): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= MAX_GROUPS_IN_FLIGHT || this.queue.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
-        const group = this.takeGroup();
-        this.inFlight += 1;
-        void this.write(group).finally(() => {
-          this.inFlight -= 1;
-          this.schedule();
-        });
-      }
-    });
-  }
-
-  /** The next group: up to MAX_GROUP_SIZE queued batches of different runs (a second batch of a run waits for the next group). */
-  private takeGroup(): Pending[] {
-    const group: Pending[] = [];
-    const runs = new Set<string>();
-    const rest: Pending[] = [];
-    for (const pending of this.queue) {
-      if (group.length < MAX_GROUP_SIZE && !runs.has(pending.item.run)) {
-        runs.add(pending.item.run);
-        group.push(pending);
-      } else rest.push(pending);
-    }
-    this.queue = rest;
-    return group;
+    return new Promise((resolve, reject) => this.groups.submit({ item, resolve, reject }));
   }
 
   private async write(group: Pending[]): Promise<void> {

@@ -124,14 +124,15 @@ export class RunStore {
   /**
    * Records many new runs (each folded from its start events) in the caller's transaction, in one
    * statement when `run_state` is their only inline projection; each NOTIFYs on commit, and the
-   * caller tells this process's listeners after it.
+   * caller tells this process's listeners after it. `checkWorkflow`: see `RunAppendOptions`.
    */
-  async appendNew(client: PoolClient, starts: readonly { state: RunState; events: RunEvent[]; metadata: EventMetadata }[]): Promise<void> {
+  async appendNew(client: PoolClient, starts: readonly { state: RunState; events: RunEvent[]; metadata: EventMetadata; checkWorkflow?: boolean }[]): Promise<void> {
     if (!starts.every((start) => this.appendsInOneStatement(start.events))) {
-      for (const start of starts) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client });
+      for (const start of starts) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
       return;
     }
-    await appendRunBatches(client, starts.map((start) => runAppendItem(start.state, 0, start.events, { metadata: start.metadata, notify: true })), this.store.channel);
+    const items = starts.map((start) => runAppendItem(start.state, 0, start.events, { metadata: start.metadata, notify: true, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) }));
+    await appendRunBatches(client, items, this.store.channel);
     for (const start of starts) this.metrics?.recorded(start.events);
   }
 

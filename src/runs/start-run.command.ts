@@ -18,7 +18,8 @@ import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import type { ValidationError } from '../domain/workflow/validation-error';
 import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
-import { getCurrentWorkflow } from '../workflows/workflow-read-model';
+import { getCurrentWorkflow, type CurrentWorkflow } from '../workflows/workflow-read-model';
+import type { Queryable } from '../event-store/projection';
 import { CurrentWorkflows } from '../workflows/current-workflows';
 import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
@@ -126,6 +127,23 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const started = await this.startPinned(command, current, false);
     if (cacheable) this.workflows.keep(organizationId, current);
     return started;
+  }
+
+  /**
+   * The workflow a start that pins none runs (shared with `StartRunsHandler`): the kept version
+   * (`cached`: its write must check that it is still current) or a fresh read on `db`.
+   */
+  async currentPinned(db: Queryable, organizationId: string, workflowId: string): Promise<{ pinned: CurrentWorkflow; cached: boolean }> {
+    const kept = this.workflows.kept(organizationId, workflowId);
+    if (kept) return { pinned: kept, cached: true };
+    const current = await getCurrentWorkflow(db, organizationId, workflowId);
+    if (!current) throw new NotFound('workflow');
+    return { pinned: current, cached: false };
+  }
+
+  /** A freshly read version a start just wrote a run of: later starts pin it without a read (see `CurrentWorkflows`). */
+  keep(organizationId: string, workflow: CurrentWorkflow): void {
+    this.workflows.keep(organizationId, workflow);
   }
 
   /**

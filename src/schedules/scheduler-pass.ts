@@ -15,8 +15,9 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore, type StreamAppend } from '../event-store/event-store';
 import { activeRunIds, runHeadOf } from '../run-queue/run-state.queries';
 import { CancelRunCommand } from '../runs/cancel-run.command';
-import type { PinnedWorkflow } from '../runs/start-run.command';
-import { StartRunsCommand, type KeyedRunStart } from '../runs/start-runs.command';
+import type { PinnedWorkflow, StartedRun } from '../runs/start-run.command';
+import { AppError } from '../errors';
+import { StartRunsCommand, type RunStartRequest } from '../runs/start-runs.command';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import { lockDueSchedule, lockDueSchedules, type ScheduleRow } from './schedule-rows';
 
@@ -172,7 +173,7 @@ export class SchedulerPass {
    * `cancel_other` asks to stop once this commits.
    */
   async record(client: PoolClient, plans: readonly TickPlan[], metadata: EventMetadata): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
-    const starts: KeyedRunStart[] = [];
+    const starts: RunStartRequest[] = [];
     for (const { row, steps, workflow } of plans) {
       let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
       for (const step of steps) {
@@ -183,7 +184,11 @@ export class SchedulerPass {
         lastScheduledAt = tick;
       }
     }
-    const started = starts.length > 0 ? await this.commands.execute(new StartRunsCommand(starts, client)) : [];
+    const answers = starts.length > 0 ? await this.commands.execute(new StartRunsCommand(starts, client)) : [];
+    // A refused start fails the batch (its schedules are then handled one by one, and retried).
+    const refused = answers.find((answer) => answer instanceof AppError);
+    if (refused) throw refused;
+    const started = answers as StartedRun[];
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
     const cancel: CancelRequest[] = [];
     const appends: StreamAppend[] = [];
@@ -219,7 +224,7 @@ export class SchedulerPass {
   }
 
   /** The run of one tick, in the tick's transaction; its trigger output is the schedule input plus the tick's facts. */
-  private runStart(row: ScheduleRow, tick: string, lastScheduledAt: string | null, pinned: PinnedWorkflow, metadata: EventMetadata): KeyedRunStart {
+  private runStart(row: ScheduleRow, tick: string, lastScheduledAt: string | null, pinned: PinnedWorkflow, metadata: EventMetadata): RunStartRequest {
     const key = tickKey(row.schedule_id, tick);
     const input = { ...row.input, scheduleId: row.schedule_id, scheduledAt: tick, lastScheduledAt, timezone: row.timezone };
     const runMetadata: EventMetadata = { ...metadata, actor: { type: 'schedule', id: row.schedule_id }, correlationId: key };

@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
+import { GroupCommit } from '../database/group-commit';
+import { classifyDatabaseError } from '../database/pg-errors';
 import { inTransaction } from '../database/pool';
 import { deliveryStream, type WebhookReceived } from '../domain/webhook/webhook.events';
 import type { EventMetadata } from '../event-store/event';
+import { AppError } from '../errors';
 import { EventStore } from '../event-store/event-store';
 import { StartRunCommand } from '../runs/start-run.command';
+import { StartRunsCommand } from '../runs/start-runs.command';
 import { deliveredRun, type WebhookRow } from './webhook-rows';
 
 export interface DeliveryAnswer {
@@ -15,35 +19,112 @@ export interface DeliveryAnswer {
   duplicate?: true;
 }
 
+type DeliveryFacts = Omit<WebhookReceived['data'], 'deliveryId' | 'webhookId' | 'runId'>;
+
+interface Pending {
+  deliveryId: string;
+  webhook: WebhookRow;
+  trigger: unknown;
+  facts: DeliveryFacts;
+  metadata: EventMetadata;
+  resolve: (answer: DeliveryAnswer) => void;
+  reject: (error: unknown) => void;
+}
+
 const UNIQUE_DELIVERY = 'webhook_deliveries_dedupe';
+/** Groups in flight at once, and deliveries per group at most. */
+const MAX_GROUPS_IN_FLIGHT = 3;
+const MAX_GROUP_SIZE = 100;
 
 /**
  * Records a delivery and starts its run in one transaction (a delivery that cannot start its run
  * — workflow not runnable, input too large — records nothing). The delivery's unique
  * (webhook, dedupe key) row is the claim: of concurrent twins one commits, the others roll back
- * and answer its run with `duplicate: true`.
+ * and answer its run with `duplicate: true`. Concurrent deliveries share a transaction (group
+ * commit: their runs in one statement, their events in one, their rows in one); twins never
+ * share one, and when a group fails, its deliveries are recorded one by one, so each gets its
+ * own answer (a 422, a duplicate).
  */
 @Injectable()
 export class DeliveryRecorder {
+  private readonly groups = new GroupCommit<Pending>((group) => this.write(group), {
+    maxInFlight: MAX_GROUPS_IN_FLIGHT,
+    maxSize: MAX_GROUP_SIZE,
+    keyOf: (d) => (d.facts.dedupeKey === null ? d.deliveryId : `${d.webhook.webhook_id}\u0000${d.facts.dedupeKey}`),
+  });
+
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(CommandBus) private readonly commands: CommandBus,
   ) {}
 
-  async record(
-    webhook: WebhookRow,
-    trigger: unknown,
-    facts: Omit<WebhookReceived['data'], 'deliveryId' | 'webhookId' | 'runId'>,
-    metadata: EventMetadata,
-  ): Promise<DeliveryAnswer> {
-    const deliveryId = randomUUID();
+  record(webhook: WebhookRow, trigger: unknown, facts: DeliveryFacts, metadata: EventMetadata): Promise<DeliveryAnswer> {
+    return new Promise((resolve, reject) => this.groups.submit({ deliveryId: randomUUID(), webhook, trigger, facts, metadata, resolve, reject }));
+  }
+
+  private async write(group: Pending[]): Promise<void> {
+    if (group.length === 1) return this.settle(group[0]!);
+    let answers: (DeliveryAnswer | AppError)[];
+    try {
+      answers = await inTransaction(this.pool, (client) => this.recordAll(client, group));
+    } catch (error) {
+      // The database is away: every delivery's outcome is the same unknown.
+      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((d) => d.reject(error));
+      await Promise.all(group.map((d) => this.settle(d)));
+      return;
+    }
+    group.forEach((d, i) => {
+      const answer = answers[i]!;
+      if (answer instanceof AppError) d.reject(answer);
+      else d.resolve(answer);
+    });
+  }
+
+  /**
+   * A group's runs and deliveries in the caller's transaction: a delivery whose run is refused
+   * (its workflow is not runnable) answers the refusal and records nothing; anything else that
+   * cannot be recorded throws.
+   */
+  private async recordAll(client: PoolClient, group: Pending[]): Promise<(DeliveryAnswer | AppError)[]> {
+    const starts = group.map((d) => ({ organizationId: d.webhook.organization_id, workflowId: d.webhook.workflow_id, input: d.trigger, metadata: d.metadata }));
+    const started = await this.commands.execute(new StartRunsCommand(starts, client));
+    const recorded = group.flatMap((d, i) => {
+      const run = started[i]!;
+      return run instanceof AppError ? [] : [{ d, runId: run.runId }];
+    });
+    await this.store.appendMany(
+      recorded.map(({ d, runId }) => ({
+        streamId: deliveryStream(d.deliveryId),
+        expectedVersion: 0,
+        organizationId: d.webhook.organization_id,
+        events: [this.received(d, runId)],
+        metadata: d.metadata,
+      })),
+      { metadata: group[0]!.metadata, client },
+    );
+    return group.map((d, i) => {
+      const run = started[i]!;
+      return run instanceof AppError ? run : { runId: run.runId, deliveryId: d.deliveryId };
+    });
+  }
+
+  /** One delivery in its own transaction; a twin recorded first answers instead. */
+  private async settle(d: Pending): Promise<void> {
+    try {
+      d.resolve(await this.recordOne(d));
+    } catch (error) {
+      d.reject(error);
+    }
+  }
+
+  private async recordOne(d: Pending): Promise<DeliveryAnswer> {
+    const { webhook, facts, metadata } = d;
     try {
       return await inTransaction(this.pool, async (client) => {
-        const started = await this.commands.execute(new StartRunCommand(webhook.organization_id, webhook.workflow_id, trigger, metadata, { client }));
-        const event: WebhookReceived = { type: 'WebhookReceived', data: { deliveryId, webhookId: webhook.webhook_id, runId: started.runId, ...facts } };
-        await this.store.append(deliveryStream(deliveryId), 0, [event], { organizationId: webhook.organization_id, metadata, client });
-        return { runId: started.runId, deliveryId };
+        const started = await this.commands.execute(new StartRunCommand(webhook.organization_id, webhook.workflow_id, d.trigger, metadata, { client }));
+        await this.store.append(deliveryStream(d.deliveryId), 0, [this.received(d, started.runId)], { organizationId: webhook.organization_id, metadata, client });
+        return { runId: started.runId, deliveryId: d.deliveryId };
       });
     } catch (error) {
       if ((error as { constraint?: string }).constraint !== UNIQUE_DELIVERY || facts.dedupeKey === null) throw error;
@@ -51,5 +132,9 @@ export class DeliveryRecorder {
       if (!earlier) throw error;
       return { runId: earlier, duplicate: true };
     }
+  }
+
+  private received(d: Pending, runId: string): WebhookReceived {
+    return { type: 'WebhookReceived', data: { deliveryId: d.deliveryId, webhookId: d.webhook.webhook_id, runId, ...d.facts } };
   }
 }

@@ -7,7 +7,6 @@ import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
-
 /** The id of the webhook a workflow's trigger block defines: the same on every rebuild. */
 export function workflowWebhookId(workflowId: string, blockId: string): string {
   return derivedId('webhook', workflowId, blockId);
@@ -28,7 +27,41 @@ export const webhooksProjection: Projection = {
     if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event);
     return applyWebhookFact(db, event);
   },
+  /** A group of deliveries' rows in one insert; anything else one event at a time, in order. */
+  async applyBatch(db, events) {
+    let deliveries: RecordedEvent[] = [];
+    for (const event of events) {
+      if (event.type === 'WebhookReceived') {
+        deliveries.push(event);
+        continue;
+      }
+      await insertDeliveries(db, deliveries);
+      deliveries = [];
+      await webhooksProjection.apply(db, event);
+    }
+    await insertDeliveries(db, deliveries);
+  },
 };
+
+/** `WebhookReceived` facts: a row each, in one statement (the unique (webhook, dedupe key) index refuses a twin). */
+async function insertDeliveries(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const facts = events.map((event) => (event as unknown as Extract<WebhookEvent, { type: 'WebhookReceived' }>).data);
+  await db.query(
+    `INSERT INTO webhook_deliveries (delivery_id, webhook_id, organization_id, dedupe_key, run_id, replay_of, global_position, received_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])`,
+    [
+      events.map((event) => event.streamId.slice(DELIVERY_STREAM_PREFIX.length)),
+      facts.map((fact) => fact.webhookId),
+      events.map((event) => event.organizationId),
+      facts.map((fact) => fact.dedupeKey),
+      facts.map((fact) => fact.runId),
+      facts.map((fact) => fact.replayOf ?? null),
+      events.map((event) => event.globalPosition),
+      facts.map((fact) => fact.receivedAt),
+    ],
+  );
+}
 
 async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<void> {
   const workflowId = workflowIdOf(event.streamId);
@@ -85,20 +118,7 @@ async function applyWebhookFact(db: Queryable, event: RecordedEvent): Promise<vo
       ]);
       return;
     case 'WebhookReceived':
-      await db.query(
-        `INSERT INTO webhook_deliveries (delivery_id, webhook_id, organization_id, dedupe_key, run_id, replay_of, global_position, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          event.streamId.slice(DELIVERY_STREAM_PREFIX.length),
-          fact.data.webhookId,
-          event.organizationId,
-          fact.data.dedupeKey,
-          fact.data.runId,
-          fact.data.replayOf ?? null,
-          event.globalPosition,
-          fact.data.receivedAt,
-        ],
-      );
+      await insertDeliveries(db, [event]);
       return;
     default:
       return assertNever(fact);

@@ -1,5 +1,5 @@
-import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
+import { recordStatements } from '../support/statements';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
@@ -126,21 +126,6 @@ describe('an agent builds a scheduled workflow with EditOps only', () => {
     expect((await app.request('GET', `/api/schedules/${mine.id}`, { headers: owner.headers })).status).toBe(404);
   });
 });
-
-/** The SQL text of every statement this process sends until the returned function is called. */
-function recordStatements(): () => string[] {
-  const texts: string[] = [];
-  const query = Client.prototype.query;
-  Client.prototype.query = function recorded(this: Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string } | undefined;
-    texts.push(typeof first === 'string' ? first : (first?.text ?? ''));
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof Client.prototype.query;
-  return () => {
-    Client.prototype.query = query;
-    return texts;
-  };
-}
 
 describe('a scheduler pass over many due schedules', () => {
   it('records the ticks of 40 schedules in a few statements per batch, not a few per schedule, each fired once with its own run', async () => {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { startTestApp, type TestApp } from '../support/app';
+import { recordStatements } from '../support/statements';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
@@ -138,6 +139,32 @@ describe('deduplication, refusals and replay', () => {
     expect(duplicates).toHaveLength(19);
     expect(new Set(answers.map((a) => a.body.runId))).toEqual(new Set([created[0]!.body.runId]));
     expect(await runsOf(workflowId)).toEqual([created[0]!.body.runId]);
+  });
+
+  it('concurrent deliveries share transactions, each with its own run and delivery; one that cannot start is refused alone', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const broken = await createWorkflow(app, owner.headers, [add('start', 'trigger_manual')]);
+    const brokenHook = await apiWebhook(broken, {});
+    await app.request('POST', `/api/workflows/${broken}/operations`, { headers: owner.headers, body: { ops: [add('bad', 'http_request', {})] } });
+    const stop = recordStatements();
+    const [answers, refused] = await Promise.all([
+      Promise.all(Array.from({ length: 30 }, (_, i) => deliver(hook.url, `{"order":{"id":"G-${i}"}}`))),
+      Promise.all(Array.from({ length: 3 }, () => deliver(brokenHook.url, '{}'))),
+    ]);
+    const texts = stop();
+    expect(answers.map((a) => a.status)).toEqual(Array(30).fill(202));
+    expect(refused.map((a) => [a.status, a.body.error])).toEqual(Array(3).fill([422, 'workflow_not_runnable']));
+    expect(new Set(answers.map((a) => a.body.runId)).size).toBe(30);
+    expect(new Set(answers.map((a) => a.body.deliveryId)).size).toBe(30);
+    // One transaction per delivery before: 33 delivery inserts (the refused ones roll back).
+    expect(texts.filter((text) => /INSERT INTO webhook_deliveries/.test(text)).length).toBeLessThan(20);
+    expect((await runsOf(workflowId)).sort()).toEqual(answers.map((a) => a.body.runId as string).sort());
+    expect(await runsOf(broken)).toEqual([]);
+    const listed = await app.request('GET', `/api/webhooks/${hook.id}/deliveries?limit=100`, { headers: owner.headers });
+    expect(listed.body.data.map((d: { runId: string }) => d.runId).sort()).toEqual(answers.map((a) => a.body.runId as string).sort());
+    const run = await waitForRun(app, owner.headers, answers[17]!.body.runId);
+    expect(run.outputs.echo).toEqual({ value: 'G-17' });
   });
 
   it('unknown or revoked token 404, body over the cap 413, workflow not runnable 422 — none creates a run', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { parseConfig } from '../../src/config/config';
 import { catalogSpecs } from '../../src/connectors/catalog-specs';
 import { buildCatalog } from '../../src/connectors/connector-registry';
@@ -92,6 +93,27 @@ describe('run append groups', () => {
     expect(outcomes.map((o) => o.status)).toEqual(Array(7).fill('fulfilled'));
     const written = await versions([first, ...others]);
     expect(written.get(first.state.run!.runId)).toBe(second.state.version);
+  });
+
+  it("sends each batch's NOTIFY on commit, in a group as alone", async () => {
+    const listener = new Client({ connectionString: db.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(JSON.parse(message.payload!).streamId as string));
+    await listener.query(`LISTEN "${eventsChannel(db.schema)}"`);
+    try {
+      const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
+      const notifying = (batch: Batch): Batch => ({ ...batch, options: { ...batch.options, notify: true } });
+      const together = Array.from({ length: 5 }, () => notifying(start()));
+      await Promise.all(together.map((b) => submit(groups, b)));
+      const alone = notifying(start());
+      await submit(groups, alone);
+      const expected = [...together, alone].map((b) => `run-${b.state.run!.runId}`);
+      for (let i = 0; i < 100 && heard.length < expected.length; i += 1) await new Promise((r) => setTimeout(r, 20));
+      expect([...heard].sort()).toEqual([...expected].sort());
+    } finally {
+      await listener.end();
+    }
   });
 
   it('fails a batch at the wrong version and a fenced-out batch alone; their neighbours commit', async () => {
