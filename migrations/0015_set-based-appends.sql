@@ -14,7 +14,11 @@
 -- concurrent writers that read the same max, failing the whole statement.
 CREATE FUNCTION append_streams(p_batches jsonb, p_refused integer[] DEFAULT '{}')
 RETURNS TABLE (ord integer, global_position bigint, transaction_id xid8, stream_version integer, recorded_at timestamptz)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- One plan per connection, not one per call: PL/pgSQL plans a statement afresh for each of its
+-- first five runs on a connection, and planning this one costs more than running it.
+SET plan_cache_mode = force_generic_plan
+AS $$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
@@ -44,7 +48,9 @@ $$;
 -- accepted item's NOTIFY is sent. The items must name different runs.
 CREATE OR REPLACE FUNCTION append_run_batches(p_items jsonb, p_channel text)
 RETURNS TABLE (ord integer, inserted integer, fenced integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan -- as append_streams
+AS $$
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
