@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Client, type Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import { startApplication } from '../src/main';
-import { benchDatabase, round } from './support';
+import { benchDatabase, machineJiffies, round } from './support';
 import { chain, Runner } from './runtime';
 
 const RUNS = 1000;
@@ -23,14 +22,6 @@ function tapStatements(): () => void {
   return () => {
     Client.prototype.query = query;
   };
-}
-
-/** Busy and total jiffies of the whole machine (every process, Postgres included), from /proc/stat. */
-export function machineJiffies(): { busy: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  const total = fields.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
 }
 
 interface Reading {

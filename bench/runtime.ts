@@ -1,11 +1,11 @@
 import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
-import { parseConfig } from '../src/config/config';
+import { parseConfig, type Config } from '../src/config/config';
 import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
-import { benchDatabase, percentile, rate, round } from './support';
+import { benchDatabase, machineJiffies, percentile, rate, round } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -74,8 +74,10 @@ const stats = (samples: number[]) => {
   return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
 };
 
-async function w3Burst(runner: Runner, runs: number): Promise<Record<string, unknown>> {
+/** A W3 burst of `runs` started at once: throughput, latency, and the whole machine's CPU per run. */
+export async function w3Burst(runner: Runner, runs: number): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number }> {
   const w3 = chain(3);
+  const cpuBefore = machineJiffies();
   const began = performance.now();
   const latencies = await Promise.all(
     Array.from({ length: runs }, async () => {
@@ -84,7 +86,8 @@ async function w3Burst(runner: Runner, runs: number): Promise<Record<string, unk
     }),
   );
   const seconds = (performance.now() - began) / 1000;
-  return { runs, runsPerSec: round(runs / seconds, 0), stepsPerSec: round((3 * runs) / seconds, 0), latencyMs: stats(latencies) };
+  const busyMs = (machineJiffies().busy - cpuBefore.busy) * 10; // USER_HZ = 100
+  return { runs, runsPerSec: round(runs / seconds, 0), stepsPerSec: round((3 * runs) / seconds, 0), latencyMs: stats(latencies), machineCpuMsPerRun: round(busyMs / runs, 3) };
 }
 
 async function serial(count: number, op: () => Promise<number>): Promise<{ p50: number; p99: number }> {
@@ -138,14 +141,9 @@ async function httpSerial(url: string, count: number): Promise<{ p50: number; p9
   });
 }
 
-/**
- * The runtime figures of issue 5, measured in one process holding the API and ONE worker: W3
- * (1,000 runs of trigger + 3 transforms as fast as possible), W3 serial (in process and over
- * HTTP with ?waitMs=), C100/C1000 chain wall times, S1 sleep lateness, and the raw commit baseline.
- */
-export async function benchRuntime(): Promise<Record<string, unknown>> {
-  const db = await benchDatabase();
-  const config = parseConfig({
+/** The settings the runtime figures are measured with: one process, 24 connections, 128 worker slots, no rate limit in the way. */
+export function runtimeConfig(db: { url: string; schema: string }): Config {
+  return parseConfig({
     DATABASE_URL: db.url,
     THODARE_SCHEMA: db.schema,
     THODARE_LOG_LEVEL: 'warn',
@@ -156,7 +154,16 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     PORT: '0',
     HOST: '127.0.0.1',
   });
-  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+}
+
+/**
+ * The runtime figures of issue 5, measured in one process holding the API and ONE worker: W3
+ * (1,000 runs of trigger + 3 transforms as fast as possible), W3 serial (in process and over
+ * HTTP with ?waitMs=), C100/C1000 chain wall times, S1 sleep lateness, and the raw commit baseline.
+ */
+export async function benchRuntime(): Promise<Record<string, unknown>> {
+  const db = await benchDatabase();
+  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
   const pool = db.pool(2);
   try {
     const runner = new Runner(app);

@@ -1,12 +1,10 @@
 import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
-import { parseConfig, type Config } from '../src/config/config';
 import { EventStore } from '../src/event-store/event-store';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunClaims } from '../src/run-queue/run-claims';
 import { StartRunCommand } from '../src/runs/start-run.command';
-import { machineJiffies } from './costs';
-import { chain, Runner } from './runtime';
+import { chain, Runner, runtimeConfig, w3Burst } from './runtime';
 import { benchDatabase, percentile, round, type BenchDatabase } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
@@ -31,35 +29,6 @@ async function timed(count: number, op: (i: number) => Promise<unknown>): Promis
   return stats(samples);
 }
 
-function configOf(db: BenchDatabase): Config {
-  return parseConfig({
-    DATABASE_URL: db.url,
-    THODARE_SCHEMA: db.schema,
-    THODARE_LOG_LEVEL: 'warn',
-    THODARE_POOL_SIZE: '24',
-    THODARE_WORKER_SLOTS: '128',
-    THODARE_RATE_LIMIT_PER_MIN: '1000000',
-    PORT: '0',
-    HOST: '127.0.0.1',
-  });
-}
-
-/** A W3 burst of `runs`: throughput, latency, and the whole machine's CPU per run. */
-async function w3Burst(runner: Runner, runs: number): Promise<{ runs: number; runsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number }> {
-  const w3 = chain(3);
-  const cpuBefore = machineJiffies();
-  const began = performance.now();
-  const latencies = await Promise.all(
-    Array.from({ length: runs }, async () => {
-      const { runId, startedAt } = await runner.start(w3);
-      return (await runner.end(runId)) - startedAt;
-    }),
-  );
-  const seconds = (performance.now() - began) / 1000;
-  const busyMs = (machineJiffies().busy - cpuBefore.busy) * 10; // USER_HZ = 100
-  return { runs, runsPerSec: round(runs / seconds, 0), latencyMs: stats(latencies), machineCpuMsPerRun: round(busyMs / runs, 3) };
-}
-
 interface Latencies {
   eventsStored: number;
   appendMs: { p50: number; p99: number };
@@ -80,7 +49,7 @@ async function latencies(db: BenchDatabase, pool: Pool, label: string): Promise<
   const store = new EventStore(pool, 'bench');
   const appendMs = await timed(SAMPLES, (i) => store.append(`bench-${label}-${i}`, 0, [{ type: 'Benched', data: { i } }], { organizationId: ORG, metadata }));
 
-  const apiOnly = await startApplication({ config: configOf(db), databaseUrl: db.url, roles: { api: true, worker: false } });
+  const apiOnly = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: false } });
   let claimMs: Latencies['claimMs'];
   try {
     const bus = apiOnly.app.get(CommandBus);
@@ -96,7 +65,7 @@ async function latencies(db: BenchDatabase, pool: Pool, label: string): Promise<
     await apiOnly.close();
   }
 
-  const app = await startApplication({ config: configOf(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
   try {
     const runner = new Runner(app);
     await drained(pool);
@@ -164,11 +133,11 @@ export async function benchScale(): Promise<Record<string, unknown>> {
   const pool = db.pool(4);
   try {
     // Warm this process (JIT, pools) first, so the empty store's figures are not a cold start's.
-    const warm = await startApplication({ config: configOf(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+    const warm = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
     await w3Burst(new Runner(warm), 200).finally(() => warm.close());
     const empty = await latencies(db, pool, 'empty');
     let linear: Record<string, unknown>;
-    const app: RunningThodare = await startApplication({ config: configOf(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+    const app: RunningThodare = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
     try {
       const runner = new Runner(app);
       const thousand = await w3Burst(runner, 1_000);

@@ -55,3 +55,27 @@ export async function applyAll(projection: Projection, db: Queryable, events: re
   if (projection.applyBatch) return projection.applyBatch(db, events);
   for (const event of events) await projection.apply(db, event);
 }
+
+/**
+ * For a batch form that is set-based for some events only: applies each run of consecutive
+ * events that `grouped` accepts in one `applyGroup` call, and every other event alone through
+ * `applyOne`, in order.
+ */
+export async function applyInGroups(
+  events: readonly RecordedEvent[],
+  grouped: (event: RecordedEvent) => boolean,
+  applyGroup: (events: readonly RecordedEvent[]) => Promise<void>,
+  applyOne: (event: RecordedEvent) => Promise<void>,
+): Promise<void> {
+  let group: RecordedEvent[] = [];
+  for (const event of events) {
+    if (grouped(event)) {
+      group.push(event);
+      continue;
+    }
+    if (group.length > 0) await applyGroup(group);
+    group = [];
+    await applyOne(event);
+  }
+  if (group.length > 0) await applyGroup(group);
+}

@@ -5,7 +5,7 @@ import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { assertNever } from '../domain/assert-never';
 import { derivedId } from '../event-store/derived-id';
 import type { RecordedEvent } from '../event-store/event';
-import type { Projection, Queryable } from '../event-store/projection';
+import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
 type WorkflowFact =
@@ -34,18 +34,8 @@ export const schedulesProjection: Projection = {
     return applyScheduleFact(db, event);
   },
   /** A scheduler pass's ticks of many schedules in three statements; anything else one event at a time, in order. */
-  async applyBatch(db, events) {
-    let ticks: RecordedEvent[] = [];
-    for (const event of events) {
-      if (isTickFact(event)) {
-        ticks.push(event);
-        continue;
-      }
-      await applyTicks(db, ticks);
-      ticks = [];
-      await schedulesProjection.apply(db, event);
-    }
-    await applyTicks(db, ticks);
+  applyBatch(db, events) {
+    return applyInGroups(events, isTickFact, (ticks) => applyTicks(db, ticks), (event) => schedulesProjection.apply(db, event));
   },
 };
 

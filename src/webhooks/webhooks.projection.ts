@@ -4,7 +4,7 @@ import { DELIVERY_STREAM_PREFIX, WEBHOOK_EVENT_TYPES, WEBHOOK_STREAM_PREFIX, typ
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { derivedId } from '../event-store/derived-id';
 import type { RecordedEvent } from '../event-store/event';
-import type { Projection, Queryable } from '../event-store/projection';
+import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
 /** The id of the webhook a workflow's trigger block defines: the same on every rebuild. */
@@ -28,18 +28,8 @@ export const webhooksProjection: Projection = {
     return applyWebhookFact(db, event);
   },
   /** A group of deliveries' rows in one insert; anything else one event at a time, in order. */
-  async applyBatch(db, events) {
-    let deliveries: RecordedEvent[] = [];
-    for (const event of events) {
-      if (event.type === 'WebhookReceived') {
-        deliveries.push(event);
-        continue;
-      }
-      await insertDeliveries(db, deliveries);
-      deliveries = [];
-      await webhooksProjection.apply(db, event);
-    }
-    await insertDeliveries(db, deliveries);
+  applyBatch(db, events) {
+    return applyInGroups(events, (event) => event.type === 'WebhookReceived', (deliveries) => insertDeliveries(db, deliveries), (event) => webhooksProjection.apply(db, event));
   },
 };
 
