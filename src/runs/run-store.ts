@@ -127,6 +127,7 @@ export class RunStore {
    * caller tells this process's listeners after it. `checkWorkflow`: see `RunAppendOptions`.
    */
   async appendNew(client: PoolClient, starts: readonly { state: RunState; events: RunEvent[]; metadata: EventMetadata; checkWorkflow?: boolean }[]): Promise<void> {
+    if (starts.length === 0) return;
     if (!starts.every((start) => this.appendsInOneStatement(start.events))) {
       for (const start of starts) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
       return;
