@@ -8,7 +8,7 @@
  * and must not throw.
  */
 export class GroupCommit<T> {
-  private queue: T[] = [];
+  private readonly queue: T[] = [];
   private inFlight = 0;
   private scheduled = false;
 
@@ -38,19 +38,26 @@ export class GroupCommit<T> {
     });
   }
 
-  /** The next group: up to `maxSize` queued items with different keys, oldest first. */
+  /**
+   * The next group: up to `maxSize` queued items with different keys, oldest first. Reads the
+   * queue only as far as the group fills (a burst can queue thousands); a skipped twin keeps its
+   * place at the head.
+   */
   private take(): T[] {
     const group: T[] = [];
     const keys = new Set<string>();
-    const rest: T[] = [];
-    for (const item of this.queue) {
+    const twins: T[] = [];
+    let read = 0;
+    for (; read < this.queue.length && group.length < this.options.maxSize; read += 1) {
+      const item = this.queue[read]!;
       const key = this.options.keyOf(item);
-      if (group.length < this.options.maxSize && !keys.has(key)) {
+      if (keys.has(key)) twins.push(item);
+      else {
         keys.add(key);
         group.push(item);
-      } else rest.push(item);
+      }
     }
-    this.queue = rest;
+    this.queue.splice(0, read, ...twins);
     return group;
   }
 }

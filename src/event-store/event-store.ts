@@ -29,8 +29,7 @@ export interface StreamAppend {
   expectedVersion: number;
   organizationId: string;
   events: NewEvent[];
-  /** This batch's own metadata (the call's otherwise). */
-  metadata?: EventMetadata;
+  metadata: EventMetadata;
 }
 
 interface InsertedRow {
@@ -174,7 +173,7 @@ export class EventStore {
    * one call of its batch form when it has one). For writers of many streams at once (a
    * scheduler pass); everything else appends one stream at a time.
    */
-  async appendMany(appends: readonly StreamAppend[], options: { metadata: EventMetadata; client: PoolClient }): Promise<AppendResult[]> {
+  async appendMany(appends: readonly StreamAppend[], options: { client: PoolClient }): Promise<AppendResult[]> {
     if (appends.length === 0) return [];
     for (const append of appends) {
       if (append.events.length === 0) throw new InvalidAppend('an append needs at least one event');
@@ -187,7 +186,7 @@ export class EventStore {
       organization: a.organizationId,
       types: a.events.map((e) => e.type),
       data: a.events.map((e) => e.data ?? null),
-      metadata: a.metadata ?? options.metadata,
+      metadata: a.metadata,
     }));
     const sent = JSON.stringify(batches);
     let rows: (InsertedRow & { ord: number })[];

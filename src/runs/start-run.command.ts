@@ -122,8 +122,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
         this.workflows.forget(organizationId, workflowId);
       }
     }
-    const current = await getCurrentWorkflow(db, organizationId, workflowId);
-    if (!current) throw new NotFound('workflow');
+    const current = await this.freshWorkflow(db, organizationId, workflowId);
     const started = await this.startPinned(command, current, false);
     if (cacheable) this.workflows.keep(organizationId, current);
     return started;
@@ -135,10 +134,13 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
    */
   async currentPinned(db: Queryable, organizationId: string, workflowId: string): Promise<{ pinned: CurrentWorkflow; cached: boolean }> {
     const kept = this.workflows.kept(organizationId, workflowId);
-    if (kept) return { pinned: kept, cached: true };
+    return kept ? { pinned: kept, cached: true } : { pinned: await this.freshWorkflow(db, organizationId, workflowId), cached: false };
+  }
+
+  private async freshWorkflow(db: Queryable, organizationId: string, workflowId: string): Promise<CurrentWorkflow> {
     const current = await getCurrentWorkflow(db, organizationId, workflowId);
     if (!current) throw new NotFound('workflow');
-    return { pinned: current, cached: false };
+    return current;
   }
 
   /** A freshly read version a start just wrote a run of: later starts pin it without a read (see `CurrentWorkflows`). */

@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { requestHash } from '../http/request-hash';
-import { claimIdempotencyKeys, type Claim } from '../idempotency/idempotency-keys';
+import { claimIdempotencyKeys } from '../idempotency/idempotency-keys';
 import type { CurrentWorkflow } from '../workflows/workflow-read-model';
 import { RunStore } from './run-store';
 import { RUN_START_KEYS, StartRunHandler, type PinnedWorkflow, type StartedRun } from './start-run.command';
@@ -44,6 +44,9 @@ function refusal(error: unknown): AppError {
   throw error;
 }
 
+/** One start, decided: refused, or ready to record (`cached`: its version came from the cache). */
+type Decision = AppError | (ReturnType<StartRunHandler['prepare']> & { workflow: CurrentWorkflow | PinnedWorkflow; cached: boolean });
+
 @CommandHandler(StartRunsCommand)
 export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (StartedRun | AppError)[]> {
   constructor(
@@ -52,54 +55,62 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
   ) {}
 
   async execute({ starts, client }: StartRunsCommand): Promise<(StartedRun | AppError)[]> {
-    // One read per workflow, whatever the number of its starts.
-    const current = new Map<string, Promise<{ pinned: CurrentWorkflow; cached: boolean }>>();
+    const decisions = await this.decide(starts, client);
+    const ready = starts.flatMap((start, i) => {
+      const decision = decisions[i]!;
+      return decision instanceof AppError ? [] : [{ start, decision }];
+    });
+    const keyed = ready.filter(({ start }) => start.idempotencyKey !== undefined);
+    const keyClaims = await claimIdempotencyKeys(
+      client,
+      RUN_START_KEYS,
+      keyed.map(({ start }) => ({ organizationId: start.organizationId, key: start.idempotencyKey!, requestHash: requestHash({ workflowId: start.workflowId, input: start.input ?? {} }) })),
+      keyed.map(({ decision }) => ({ runId: decision.started.runId })),
+    );
+    const earlier = new Map(keyed.flatMap(({ decision }, k) => {
+      const claim = keyClaims[k]!;
+      return claim.kind === 'duplicate' ? [[decision.started.runId, claim.result.runId] as const] : [];
+    }));
+    const fresh = ready.filter(({ decision }) => !earlier.has(decision.started.runId));
+    await this.runs.appendNew(
+      client,
+      fresh.map(({ start, decision }) => ({ state: decision.state, events: decision.events, metadata: start.metadata, checkWorkflow: decision.cached })),
+    );
+    for (const { start, decision } of fresh) {
+      if (!start.workflow && !decision.cached) this.single.keep(start.organizationId, decision.workflow as CurrentWorkflow);
+    }
+    const answers: (StartedRun | AppError)[] = [];
+    for (const [i, start] of starts.entries()) {
+      const decision = decisions[i]!;
+      if (decision instanceof AppError) answers.push(decision);
+      else {
+        const runId = earlier.get(decision.started.runId);
+        answers.push(runId ? await this.single.earlier(client, runId) : this.single.logged(decision.started, start.workflowId));
+      }
+    }
+    return answers;
+  }
+
+  /** Each start's workflow (one read per workflow, whatever the number of its starts) and its checks. */
+  private async decide(starts: readonly RunStartRequest[], client: PoolClient): Promise<Decision[]> {
+    const current = new Map<string, Promise<{ pinned: CurrentWorkflow; cached: boolean } | AppError>>();
     const workflowOf = (start: RunStartRequest) => {
       const key = `${start.organizationId}/${start.workflowId}`;
-      const found = current.get(key) ?? this.single.currentPinned(client, start.organizationId, start.workflowId);
+      const found = current.get(key) ?? this.single.currentPinned(client, start.organizationId, start.workflowId).catch(refusal);
       current.set(key, found);
       return found;
     };
-    const pins = await Promise.all(starts.map((start) => (start.workflow ? { pinned: start.workflow, cached: false } : workflowOf(start).catch(refusal))));
-    const decided = starts.map((start, i) => {
+    const pins = await Promise.all(starts.map((start) => (start.workflow ? { pinned: start.workflow, cached: false } : workflowOf(start))));
+    return starts.map((start, i): Decision => {
       const pin = pins[i]!;
       if (pin instanceof AppError) return pin;
       try {
-        return this.single.prepare(start.organizationId, start.workflowId, pin.pinned, start.input ?? {});
+        return { ...this.single.prepare(start.organizationId, start.workflowId, pin.pinned, start.input ?? {}), workflow: pin.pinned, cached: pin.cached };
       } catch (error) {
         // A cached version's refusal is not final (a fresh read may accept): the caller starts again one by one.
         if (pin.cached) throw error;
         return refusal(error);
       }
     });
-    const prepared = decided.map((d) => (d instanceof AppError ? undefined : d));
-    const live = (i: number) => prepared[i] !== undefined;
-
-    const keyed = starts.flatMap((start, i) => (start.idempotencyKey && live(i) ? [i] : []));
-    const keyClaims = await claimIdempotencyKeys(
-      client,
-      RUN_START_KEYS,
-      keyed.map((i) => ({ organizationId: starts[i]!.organizationId, key: starts[i]!.idempotencyKey!, requestHash: requestHash({ workflowId: starts[i]!.workflowId, input: starts[i]!.input ?? {} }) })),
-      keyed.map((i) => ({ runId: prepared[i]!.started.runId })),
-    );
-    const claims = new Map<number, Claim<{ runId: string }>>(keyed.map((i, k) => [i, keyClaims[k]!]));
-    const fresh = starts.flatMap((_, i) => (live(i) && claims.get(i)?.kind !== 'duplicate' ? [i] : []));
-    await this.runs.appendNew(
-      client,
-      fresh.map((i) => ({ state: prepared[i]!.state, events: prepared[i]!.events, metadata: starts[i]!.metadata, checkWorkflow: (pins[i] as { cached: boolean }).cached })),
-    );
-    for (const i of fresh) {
-      const pin = pins[i] as { pinned: CurrentWorkflow; cached: boolean };
-      if (!starts[i]!.workflow && !pin.cached) this.single.keep(starts[i]!.organizationId, pin.pinned);
-    }
-
-    const answers: (StartedRun | AppError)[] = [];
-    for (const [i, start] of starts.entries()) {
-      const claim = claims.get(i);
-      const decision = decided[i]!;
-      if (decision instanceof AppError) answers.push(decision);
-      else answers.push(claim?.kind === 'duplicate' ? await this.single.earlier(client, claim.result.runId) : this.single.logged(decision.started, start.workflowId));
-    }
-    return answers;
   }
 }

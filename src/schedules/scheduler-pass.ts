@@ -217,9 +217,9 @@ export class SchedulerPass {
         lastRunId = runId;
         lastScheduledAt = tick;
       }
-      if (events.length > 0) appends.push({ streamId: scheduleStream(row.schedule_id), expectedVersion: row.stream_version, organizationId: row.organization_id, events });
+      if (events.length > 0) appends.push({ streamId: scheduleStream(row.schedule_id), expectedVersion: row.stream_version, organizationId: row.organization_id, events, metadata });
     }
-    await this.store.appendMany(appends, { metadata, client });
+    await this.store.appendMany(appends, { client });
     return { result, cancel };
   }
 

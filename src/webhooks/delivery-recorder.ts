@@ -101,7 +101,7 @@ export class DeliveryRecorder {
         events: [this.received(d, runId)],
         metadata: d.metadata,
       })),
-      { metadata: group[0]!.metadata, client },
+      { client },
     );
     return group.map((d, i) => {
       const run = started[i]!;

@@ -64,10 +64,10 @@ describe('appendMany', () => {
     const results = await inTransaction(db.pool, (client) =>
       store.appendMany(
         [
-          { streamId: 'm-a', expectedVersion: 0, organizationId: org, events: [{ type: 'A1', data: { n: 1 } }, { type: 'A2', data: { n: 2 } }] },
-          { streamId: 'm-b', expectedVersion: 1, organizationId: 'org-b', events: [{ type: 'B2', data: { when: new Date(0) } }] },
+          { streamId: 'm-a', expectedVersion: 0, organizationId: org, events: [{ type: 'A1', data: { n: 1 } }, { type: 'A2', data: { n: 2 } }], metadata: systemMetadata },
+          { streamId: 'm-b', expectedVersion: 1, organizationId: 'org-b', events: [{ type: 'B2', data: { when: new Date(0) } }], metadata: systemMetadata },
         ],
-        { metadata: systemMetadata, client },
+        { client },
       ),
     );
     expect(results.map((r) => [r.nextVersion, r.events.map((e) => [e.streamId, e.streamVersion, e.type, e.organizationId])])).toEqual([
@@ -85,10 +85,10 @@ describe('appendMany', () => {
     const attempt = inTransaction(db.pool, (client) =>
       store.appendMany(
         [
-          { streamId: 'm-fresh', expectedVersion: 0, organizationId: org, events: [{ type: 'X', data: {} }] },
-          { streamId: 'm-moved', expectedVersion: 0, organizationId: org, events: [{ type: 'Y', data: {} }] },
+          { streamId: 'm-fresh', expectedVersion: 0, organizationId: org, events: [{ type: 'X', data: {} }], metadata: systemMetadata },
+          { streamId: 'm-moved', expectedVersion: 0, organizationId: org, events: [{ type: 'Y', data: {} }], metadata: systemMetadata },
         ],
-        { metadata: systemMetadata, client },
+        { client },
       ),
     );
     await expect(attempt).rejects.toMatchObject({ code: 'version_conflict', streamId: 'm-moved' });
