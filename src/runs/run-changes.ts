@@ -28,6 +28,8 @@ export class RunChanges implements OnApplicationBootstrap {
   private readonly perRun = new Map<string, Set<Listener>>();
   private readonly anyRun = new Set<Listener>();
   private readonly reconnects = new Set<() => void>();
+  /** Runs with an append of this process in flight, and how many (see `recording`). */
+  private readonly inFlight = new Map<string, number>();
   /**
    * This application instance, in the NOTIFY payloads of the run changes it also emits in
    * process (`RunStore.append`): it skips hearing those a second time, later and without their
@@ -54,6 +56,27 @@ export class RunChanges implements OnApplicationBootstrap {
   emit(runId: string, change?: RunChange): void {
     this.perRun.get(runId)?.forEach((listener) => listener(runId, change));
     this.anyRun.forEach((listener) => listener(runId, change));
+  }
+
+  /**
+   * Runs `append`, an append to run `runId` whose change this process emits once it returns.
+   * Meanwhile `isRecording(runId)` holds: a reader that sees the commit in the store first (its
+   * answer is still on the way) can wait for the emitted change, which carries the final state.
+   */
+  async recording<T>(runId: string, append: () => Promise<T>): Promise<T> {
+    this.inFlight.set(runId, (this.inFlight.get(runId) ?? 0) + 1);
+    try {
+      return await append();
+    } finally {
+      const left = (this.inFlight.get(runId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(runId, left);
+      else this.inFlight.delete(runId);
+    }
+  }
+
+  /** Whether an append of this process to run `runId` is in flight (see `recording`). */
+  isRecording(runId: string): boolean {
+    return this.inFlight.has(runId);
   }
 
   /** Calls `listener` when run `runId` changes; returns the unsubscribe function. */

@@ -88,8 +88,25 @@ export class RunStore {
   async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
-    // Without a caller's transaction this instance hears the change in process (below), so its
-    // NOTIFY is for the other instances only.
+    if (options.client) {
+      await this.write(state, run, expectedVersion, events, options);
+      this.metrics?.recorded(events);
+      return;
+    }
+    // Outside a caller's transaction this instance tells its listeners itself, once the commit
+    // answers; until then a reader that already sees the commit waits for that word.
+    await this.changes.recording(run.runId, async () => {
+      await this.write(state, run, expectedVersion, events, options);
+      this.metrics?.recorded(events);
+      const ended = state.outcome !== undefined;
+      this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
+    });
+  }
+
+  /** The store's part of `append`: the batch written, by one statement or through the event store. */
+  private async write(state: RunState, run: NonNullable<RunState['run']>, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
+    // Without a caller's transaction this instance hears the change in process (`append`), so
+    // its NOTIFY is for the other instances only.
     const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
     if (this.appendsInOneStatement(events)) {
       const item = runAppendItem(state, expectedVersion, events, {
@@ -113,11 +130,6 @@ export class RunStore {
           ...(options.client ? { client: options.client } : origin),
         }),
       );
-    }
-    this.metrics?.recorded(events);
-    if (!options.client) {
-      const ended = state.outcome !== undefined;
-      this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
     }
   }
 

@@ -6,7 +6,7 @@ import { RunChanges, type RunChange } from './run-changes';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 /** Re-checks now and then in case a notification was lost. */
-const FALLBACK_CHECK_MS = 1000;
+export const FALLBACK_CHECK_MS = 1000;
 
 /**
  * Waits for a run to end without polling: woken by this process's commits and by NOTIFY (a run's
@@ -46,7 +46,8 @@ export class RunWaiter {
         try {
           do {
             recheck = false;
-            if (await this.hasEnded(runId)) return finish({});
+            // An end this process is still recording is told with its final state (`emit`).
+            if ((await this.hasEnded(runId)) && !this.changes.isRecording(runId)) return finish({});
           } while (recheck && !settled);
         } catch {
           // a failed check is retried by the fallback timer

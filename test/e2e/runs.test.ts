@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, type PoolClient } from 'pg';
+import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
@@ -56,24 +57,27 @@ describe('starting runs', () => {
     const id = await createWorkflow(app, h(), echo({ hello: '{{trigger.name}}' }));
     const pool = app.running.app.get(Pool);
     const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-    // The run's end also comes back through NOTIFY: let it win the race with the commit's own
-    // answer every time (each run append's answer arrives 20 ms late).
+    // The run's end also comes back through NOTIFY and shows in run_state before the commit's
+    // own answer does: make it lose that race every time (each run append's answer arrives
+    // 20 ms late, the run-ending one only after the waiter's fallback check has seen the end).
     const queries = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
-      const late = (args[0] as { name?: string }).name === 'thodare-run-append';
+      const statement = args[0] as { name?: string; values?: unknown[] };
+      const append = statement.name === 'thodare-run-append';
+      const ending = append && String(statement.values?.[0]).includes('"RunCompleted"');
       return query(...args).then(async (result) => {
-        if (late) await new Promise((resolve) => setTimeout(resolve, 20));
+        if (append) await new Promise((resolve) => setTimeout(resolve, ending ? FALLBACK_CHECK_MS + 300 : 20));
         return result;
       });
     }) as unknown as typeof pool.query);
     const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
     let sent: unknown[][];
     try {
-      for (let i = 0; i < 10; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { name: 'ada' } } }));
+      for (let i = 0; i < 3; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: { input: { name: 'ada' } } }));
       sent = [...queries.mock.calls];
     } finally {
       queries.mockRestore();
     }
-    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(answers.map((a) => a.status)).toEqual(Array(3).fill(200));
     // Neither the answer (GET /api/runs/:id folds the stream) nor the worker, which keeps the
     // state of the run it started, reads the run's events back.
     const runStreams = new Set(answers.map((a) => `run-${a.body.id}`));
@@ -89,8 +93,9 @@ describe('starting runs', () => {
     const id = await createWorkflow(app, h(), [...echo('fine'), add('boom', 'transform', { template: '{{echo.value.missing.deeper}}' }), connect('echo', 'boom')]);
     const pool = app.running.app.get(Pool);
     const connect_ = pool.connect.bind(pool) as (...args: unknown[]) => Promise<PoolClient>;
-    // A run's failure is written in its own transaction; its NOTIFY goes out at the COMMIT: let it
-    // win the race with the COMMIT's answer every time (each answer arrives 20 ms late).
+    // A run's failure is written in its own transaction; its NOTIFY goes out at the COMMIT, and
+    // run_state shows it: make the COMMIT's answer lose that race every time (each answer
+    // arrives only after the waiter's fallback check has seen the end).
     const late = new Map<PoolClient, PoolClient['query']>();
     const connects = jest.spyOn(pool, 'connect').mockImplementation(((...args: unknown[]) => {
       if (args.length > 0) return connect_(...args); // pool.query's own checkout (callback style)
@@ -103,7 +108,7 @@ describe('starting runs', () => {
       client.query = ((...args: unknown[]) => {
         if (args[0] !== 'COMMIT' || args.length > 1) return query(...args);
         return (query(...args) as Promise<unknown>).then(async (result) => {
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await new Promise((resolve) => setTimeout(resolve, FALLBACK_CHECK_MS + 300));
           return result;
         });
       }) as typeof client.query;
@@ -113,14 +118,14 @@ describe('starting runs', () => {
     const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
     let sent: unknown[][];
     try {
-      for (let i = 0; i < 5; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
+      for (let i = 0; i < 3; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
       sent = [...queries.mock.calls];
     } finally {
       queries.mockRestore();
       connects.mockRestore();
       late.forEach((query, client) => (client.query = query));
     }
-    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'failed']));
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(3).fill([200, 'failed']));
     const runStreams = new Set(answers.map((a) => `run-${a.body.id}`));
     expect(sent.filter(([, values]) => Array.isArray(values) && runStreams.has(values[0] as string))).toHaveLength(0);
     const read = await app.request('GET', `/api/runs/${answers[0]!.body.id}`, { headers: h() });
