@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { Agent, request } from 'node:http';
 
 /** What the senders are asked to do: POST JSON to `url` from `senders` loops for `ms` or `max` deliveries. */
 export interface SendOrder {
@@ -15,6 +16,8 @@ export interface SendReport {
   refused: number;
   firstRefusal?: string;
   seconds: number;
+  /** CPU time the senders' process spent meanwhile (user + system), ms. */
+  cpuMs: number;
 }
 
 /**
@@ -41,24 +44,45 @@ async function send(order: SendOrder): Promise<SendReport> {
   let refused = 0;
   let firstRefusal: string | undefined;
   const began = performance.now();
+  const cpu = process.cpuUsage();
   const until = began + order.ms;
+  const agent = new Agent({ keepAlive: true, maxSockets: order.senders });
   await Promise.all(
     Array.from({ length: order.senders }, async (_, w) => {
       while (performance.now() < until && sent < order.max) {
         sent += 1;
         const started = performance.now();
-        const res = await fetch(order.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender: w, n: sent, tag: order.tag }) });
-        const text = await res.text();
+        const res = await post(agent, order.url, JSON.stringify({ sender: w, n: sent, tag: order.tag }));
         if (res.status !== 202) {
           refused += 1;
-          firstRefusal ??= `${res.status} ${text}`;
+          firstRefusal ??= `${res.status} ${res.text}`;
           continue;
         }
         latencies.push(performance.now() - started);
       }
     }),
   );
-  return { latencies, refused, ...(firstRefusal ? { firstRefusal } : {}), seconds: (performance.now() - began) / 1000 };
+  return { latencies, refused, ...(firstRefusal ? { firstRefusal } : {}), seconds: (performance.now() - began) / 1000, cpuMs: cpuMsSince(cpu) };
+}
+
+/** One POST over a kept-alive connection of `agent`: its status and body. */
+function post(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 if (process.argv.includes('--send')) {
