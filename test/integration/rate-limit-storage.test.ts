@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { createPool } from '../../src/database/pool';
-import { PgThrottlerStorage } from '../../src/rate-limit/pg-throttler.storage';
+import { leaseSize, PgThrottlerStorage } from '../../src/rate-limit/pg-throttler.storage';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -82,5 +82,39 @@ describe('PgThrottlerStorage', () => {
     const keys = await db.pool.query<{ key: string }>(`SELECT key FROM rate_limit_buckets WHERE key LIKE 'sweep-%'`);
     expect(keys.rows.map((r) => r.key)).toEqual(['sweep-live']);
     expect(await a.increment('sweep-live', DAY_MS, 5)).toMatchObject({ remaining: 3 });
+  });
+
+  it('spends a busy budget in leases: a statement per lease, never more than the budget across two instances', async () => {
+    // 100 requests/s: a lease asks for what 100 ms earns (10), so 1,500 requests at once cost
+    // about a tenth as many statements. What the budget earns back while they run is admitted too.
+    const [limit, windowMs] = [1000, 10_000];
+    expect(leaseSize(limit, windowMs)).toBe(10);
+    const statements = [jest.spyOn(db.pool, 'query'), jest.spyOn(otherPool, 'query')];
+    const began = performance.now();
+    let results: Awaited<ReturnType<PgThrottlerStorage['increment']>>[];
+    try {
+      results = await Promise.all(Array.from({ length: 1500 }, (_, i) => (i % 2 ? a : b).increment('leased', windowMs, limit)));
+    } finally {
+      statements.forEach((spy) => spy.mockRestore());
+    }
+    const earned = Math.ceil(((performance.now() - began) * limit) / windowMs);
+    const admitted = results.filter((r) => r.admitted).length;
+    expect(admitted).toBeLessThanOrEqual(limit + earned);
+    // At most one lease per instance is left unused.
+    expect(admitted).toBeGreaterThanOrEqual(limit - 2 * leaseSize(limit, windowMs));
+    expect(statements.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBeLessThan(1500 / 4);
+    for (const refused of results.filter((r) => !r.admitted)) expect(refused.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it('keeps a small budget at one statement per request, exact to the request', async () => {
+    expect(leaseSize(600, 60_000)).toBe(1);
+    const spy = jest.spyOn(db.pool, 'query');
+    try {
+      for (let i = 0; i < 3; i++) await a.increment('small', 60_000, 600);
+      expect(spy.mock.calls).toHaveLength(3);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await b.increment('small', 60_000, 600)).remaining).toBe(596);
   });
 });
