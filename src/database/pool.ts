@@ -41,13 +41,25 @@ export function createPool(url: string, schema: string, max: number, connectTime
   return pool;
 }
 
+/**
+ * What a transaction's work asks to happen once the transaction is over: after its COMMIT
+ * answered, or when it did not (rolled back, or its outcome is unknown), in the order asked.
+ */
+export interface TransactionEnd {
+  onCommit(effect: () => void): void;
+  onFailure(effect: () => void): void;
+}
+
 /** Runs `work` in one transaction on one pooled connection; rolls back on any throw. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient, end: TransactionEnd) => Promise<T>): Promise<T> {
+  const committed: (() => void)[] = [];
+  const failed: (() => void)[] = [];
+  const end: TransactionEnd = { onCommit: (effect) => committed.push(effect), onFailure: (effect) => failed.push(effect) };
   const client = await pool.connect();
   let result: T;
   try {
     await client.query('BEGIN');
-    result = await work(client);
+    result = await work(client, end);
     await client.query('COMMIT');
   } catch (error) {
     // The database away or timing out: destroy the client rather than pool it (it may still be
@@ -56,8 +68,10 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     const away = classifyDatabaseError(error) === 'unavailable';
     const rolledBack = !away && (await client.query('ROLLBACK').then(() => true, () => false));
     client.release(rolledBack ? undefined : true);
+    failed.forEach((effect) => effect());
     throw error;
   }
   client.release();
+  committed.forEach((effect) => effect());
   return result;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { RunStarted } from '../domain/run/run.events';
-import type { RunStatus } from '../domain/run/run.state';
+import type { RunEvent, RunStarted } from '../domain/run/run.events';
+import type { RunState, RunStatus } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
 
 /** A worker in this process that can take a run at its start. */
@@ -13,6 +13,26 @@ export interface LocalRunner {
    * `checkWorkflow`: see `RunAppendOptions.checkWorkflow` (it may throw `WorkflowMoved`).
    */
   tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined>;
+  /**
+   * Takes a run whose `RunStarted` a caller writes in its own transaction, when a slot is free
+   * now: the caller writes the answer's `events` instead, with its `lease` (or `release`), then
+   * calls `launch` once the transaction committed or `abandon` if it did not. Undefined when
+   * there is no free slot or the batch needs more than the one-statement append.
+   */
+  reserve(started: RunStarted): Promise<ReservedStart | undefined>;
+}
+
+/** A run reserved by this process's worker at its start (`LocalRunner.reserve`). */
+export interface ReservedStart {
+  /** `RunStarted`, then what the run owes at once (its first attempts' starts). */
+  events: RunEvent[];
+  /** The run's state after `events`. */
+  state: RunState;
+  /** The first batch already lets the run go (it parks or ends): written without the lease. */
+  release: boolean;
+  lease: { owner: string; ms: number };
+  launch(): void;
+  abandon(): void;
 }
 
 /**
@@ -30,5 +50,9 @@ export class RunHandoff {
 
   async tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
     return this.runner?.tryStart(started, metadata, checkWorkflow);
+  }
+
+  async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
+    return this.runner?.reserve(started);
   }
 }

@@ -8,7 +8,7 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
-import { appendRunBatch, appendRunBatches, RunAppendGroups, runAppendItem } from '../run-queue/run-append';
+import { appendRunBatch, appendRunBatches, RunAppendGroups, runAppendItem, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
@@ -38,6 +38,16 @@ export interface RunAppendOptions {
 }
 
 const MAX_COMMAND_ATTEMPTS = 20;
+
+/** A new run for `RunStore.appendNew`: its start events folded into `state`; `lease`/`release`/`checkWorkflow` as `RunAppendOptions`. */
+export interface NewRun {
+  state: RunState;
+  events: RunEvent[];
+  metadata: EventMetadata;
+  checkWorkflow?: boolean;
+  lease?: { owner: string; ms: number };
+  release?: boolean;
+}
 
 /**
  * Reads and writes run streams. Every append hands the state after the batch to the `run_state`
@@ -138,15 +148,26 @@ export class RunStore {
    * statement when `run_state` is their only inline projection; each NOTIFYs on commit, and the
    * caller tells this process's listeners after it. `checkWorkflow`: see `RunAppendOptions`.
    */
-  async appendNew(client: PoolClient, starts: readonly { state: RunState; events: RunEvent[]; metadata: EventMetadata; checkWorkflow?: boolean }[]): Promise<void> {
-    if (starts.length === 0) return;
-    if (!starts.every((start) => this.appendsInOneStatement(start.events))) {
-      for (const start of starts) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
-      return;
+  async appendNew(client: PoolClient, starts: readonly NewRun[]): Promise<void> {
+    const optionsOf = (start: NewRun): RunItemOptions => ({
+      metadata: start.metadata,
+      notify: true,
+      ...(start.checkWorkflow ? { checkWorkflow: true } : {}),
+      // A start leased to this process's worker is heard in process (its writer emits it after
+      // the commit): its NOTIFY is for the other instances only.
+      ...(start.lease ? { lease: start.lease, notifyOrigin: this.changes.origin } : {}),
+      ...(start.release ? { release: true } : {}),
+    });
+    // A start with other inline projections than run_state goes alone (never a leased one:
+    // `LocalRunner.reserve` takes only starts that fit the one statement).
+    const together = starts.filter((start) => this.appendsInOneStatement(start.events));
+    for (const start of starts) {
+      if (!together.includes(start)) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
     }
-    const items = starts.map((start) => runAppendItem(start.state, 0, start.events, { metadata: start.metadata, notify: true, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) }));
+    if (together.length === 0) return;
+    const items = together.map((start) => runAppendItem(start.state, 0, start.events, optionsOf(start)));
     await appendRunBatches(client, items, this.store.channel);
-    for (const start of starts) this.metrics?.recorded(start.events);
+    for (const start of together) this.metrics?.recorded(start.events);
   }
 
   /**

@@ -1,11 +1,15 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { PoolClient } from 'pg';
+import type { TransactionEnd } from '../database/pool';
+import type { RunStarted } from '../domain/run/run.events';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { requestHash } from '../http/request-hash';
 import { claimIdempotencyKeys } from '../idempotency/idempotency-keys';
 import type { CurrentWorkflow } from '../workflows/workflow-read-model';
+import { RunChanges } from './run-changes';
+import { RunHandoff, type ReservedStart } from './run-handoff';
 import { RunStore } from './run-store';
 import { RUN_START_KEYS, StartRunHandler, type PinnedWorkflow, type StartedRun } from './start-run.command';
 
@@ -30,9 +34,15 @@ export interface RunStartRequest {
  * and starts them one by one, each then decided on a fresh read.
  */
 export class StartRunsCommand extends Command<(StartedRun | AppError)[]> {
+  /**
+   * `end`: the caller's transaction's end hooks (see `inTransaction`). Given, this process's
+   * worker takes the runs it has free slots for at their start, leased in the same commit and
+   * run once it is done (`RunHandoff.reserve`): no NOTIFY round trip, claim or re-read for them.
+   */
   constructor(
     readonly starts: readonly RunStartRequest[],
     readonly client: PoolClient,
+    readonly end?: TransactionEnd,
   ) {
     super();
   }
@@ -52,9 +62,11 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
   constructor(
     @Inject(StartRunHandler) private readonly single: StartRunHandler,
     @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(RunHandoff) private readonly handoff: RunHandoff,
+    @Inject(RunChanges) private readonly changes: RunChanges,
   ) {}
 
-  async execute({ starts, client }: StartRunsCommand): Promise<(StartedRun | AppError)[]> {
+  async execute({ starts, client, end }: StartRunsCommand): Promise<(StartedRun | AppError)[]> {
     const decisions = await this.decide(starts, client);
     const ready = starts.flatMap((start, i) => {
       const decision = decisions[i]!;
@@ -72,9 +84,14 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
       return claim.kind === 'duplicate' ? [[decision.started.runId, claim.result.runId] as const] : [];
     }));
     const fresh = ready.filter(({ decision }) => !earlier.has(decision.started.runId));
+    const reserved = end ? await this.reserve(fresh.map(({ decision }) => decision.events[0]!), end) : [];
     await this.runs.appendNew(
       client,
-      fresh.map(({ start, decision }) => ({ state: decision.state, events: decision.events, metadata: start.metadata, checkWorkflow: decision.cached })),
+      fresh.map(({ start, decision }, i) => {
+        const local = reserved[i];
+        const written = local ? { state: local.state, events: local.events, ...(local.release ? { release: true } : { lease: local.lease }) } : { state: decision.state, events: decision.events };
+        return { ...written, metadata: start.metadata, checkWorkflow: decision.cached };
+      }),
     );
     for (const { start, decision } of fresh) {
       if (!start.workflow && !decision.cached) this.single.keep(start.organizationId, decision.workflow as CurrentWorkflow);
@@ -89,6 +106,28 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
       }
     }
     return answers;
+  }
+
+  /**
+   * The worker's reservations for as many of these new runs as it has free slots: run once the
+   * transaction commits (this process hears their start in process: `RunStore.appendNew`), or
+   * forgotten if it does not.
+   */
+  private async reserve(started: readonly RunStarted[], end: TransactionEnd): Promise<ReservedStart[]> {
+    const reserved: ReservedStart[] = [];
+    end.onCommit(() => {
+      for (const local of reserved) {
+        this.changes.emit(local.state.run!.runId, { version: local.state.version, ended: local.state.outcome !== undefined });
+        local.launch();
+      }
+    });
+    end.onFailure(() => reserved.forEach((local) => local.abandon()));
+    for (const run of started) {
+      const local = await this.handoff.reserve(run);
+      if (!local) break; // no free slot: the rest go through the queue
+      reserved.push(local);
+    }
+    return reserved;
   }
 
   /** Each start's workflow (one read per workflow, whatever the number of its starts) and its checks. */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import { GroupCommit } from '../database/group-commit';
 import { classifyDatabaseError } from '../database/pg-errors';
-import { inTransaction } from '../database/pool';
+import { inTransaction, type TransactionEnd } from '../database/pool';
 import { deliveryStream, type WebhookReceived } from '../domain/webhook/webhook.events';
 import type { EventMetadata } from '../event-store/event';
 import { AppError } from '../errors';
@@ -64,10 +64,9 @@ export class DeliveryRecorder {
   }
 
   private async write(group: Pending[]): Promise<void> {
-    if (group.length === 1) return this.settle(group[0]!);
     let answers: (DeliveryAnswer | AppError)[];
     try {
-      answers = await inTransaction(this.pool, (client) => this.recordAll(client, group));
+      answers = await inTransaction(this.pool, (client, end) => this.recordAll(client, end, group));
     } catch (error) {
       // The database is away: every delivery's outcome is the same unknown.
       if (classifyDatabaseError(error) === 'unavailable') return group.forEach((d) => d.reject(error));
@@ -86,9 +85,10 @@ export class DeliveryRecorder {
    * (its workflow is not runnable) answers the refusal and records nothing; anything else that
    * cannot be recorded throws.
    */
-  private async recordAll(client: PoolClient, group: Pending[]): Promise<(DeliveryAnswer | AppError)[]> {
+  private async recordAll(client: PoolClient, end: TransactionEnd, group: Pending[]): Promise<(DeliveryAnswer | AppError)[]> {
     const starts = group.map((d) => ({ organizationId: d.webhook.organization_id, workflowId: d.webhook.workflow_id, input: d.trigger, metadata: d.metadata }));
-    const started = await this.commands.execute(new StartRunsCommand(starts, client));
+    // This process's worker takes the runs it has room for in the same commit.
+    const started = await this.commands.execute(new StartRunsCommand(starts, client, end));
     const recorded = group.flatMap((d, i) => {
       const run = started[i]!;
       return run instanceof AppError ? [] : [{ d, runId: run.runId }];

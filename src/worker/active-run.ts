@@ -1,5 +1,5 @@
 import type { ExecuteStep } from '../domain/run/run.actions';
-import type { RunStarted } from '../domain/run/run.events';
+import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
@@ -9,6 +9,14 @@ import { availableAt } from '../run-queue/run-state.projection';
 import type { ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
 import { decideBatch, rejectedBatch, type Batch, type Message } from './run-batch';
+
+/** A run's first batch, prepared for whoever writes its `RunStarted` (`ActiveRun.prepareFresh`). */
+export interface FreshStart {
+  state: RunState;
+  /** `RunStarted`, then what the run owes at once (its first attempts' starts). */
+  events: RunEvent[];
+  batch: Batch;
+}
 
 /** The run's loop: one batch at a time. */
 type Loop =
@@ -72,27 +80,57 @@ export class ActiveRun {
    * batch cannot be one statement. `checkWorkflow`: see `RunAppendOptions.checkWorkflow`.
    */
   async startFresh(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
+    const first = this.prepareFresh(started);
+    if (!first) return undefined;
+    try {
+      await this.host.journal.append(first.state, 0, first.events, { metadata, notify: first.batch.terminal, release: first.batch.release, lease: this.lease, checkWorkflow });
+    } catch (error) {
+      this.dropFresh();
+      throw error;
+    }
+    this.launchFresh(first);
+    return first.state.status;
+  }
+
+  /** The lease a run handed over at its start is written with (epoch 1). */
+  get lease(): { owner: string; ms: number } {
+    return { owner: this.host.owner, ms: this.host.leaseMs };
+  }
+
+  /**
+   * The first batch of a run handed over at its start, for its writer to record with `RunStarted`
+   * and the lease; then `launchFresh` once written, or `dropFresh` if not. Undefined (the run is
+   * dropped) when that batch cannot be one statement. Until then the run's loop waits: what
+   * arrives meanwhile is played after the launch.
+   */
+  prepareFresh(started: RunStarted): FreshStart | undefined {
     const state = this.host.decider.fold([started]);
     this.loop = { kind: 'working' };
-    try {
-      const batch = this.decide(state, []);
-      const events = [started, ...batch.events];
-      if (!this.host.journal.appendsInOneStatement(events)) return undefined;
-      const lease = { owner: this.host.owner, ms: this.host.leaseMs };
-      // Known before the append: the append's own change hint (`wake`) then finds it already
-      // folded, rather than sending the run back to the store for events it wrote itself.
-      this.known = { kind: 'folded', state };
-      await this.host.journal.append(state, 0, events, { metadata, notify: batch.terminal, release: batch.release, lease, checkWorkflow });
-      this.loop = { kind: 'idle' };
-      this.settle(batch, state);
-      return state.status;
-    } finally {
-      if (this.loop.kind === 'working') {
-        // Nothing was written: forget the run (the caller appends `RunStarted` alone).
-        this.loop = { kind: 'closed', how: 'dropped' };
-        clearTimeout(this.timer);
-      } else if (this.mailbox.length > 0) void this.pump();
+    const batch = this.decide(state, []);
+    const events = [started, ...batch.events];
+    if (!this.host.journal.appendsInOneStatement(events)) {
+      this.dropFresh();
+      return undefined;
     }
+    // Known before the append: the append's own change hint (`wake`) then finds it already
+    // folded, rather than sending the run back to the store for events it wrote itself.
+    this.known = { kind: 'folded', state };
+    return { state, events, batch };
+  }
+
+  /** The first batch is written: start its calls. */
+  launchFresh(first: FreshStart): void {
+    if (this.loop.kind !== 'working') return;
+    this.loop = { kind: 'idle' };
+    this.settle(first.batch, first.state);
+    if (this.mailbox.length > 0) void this.pump();
+  }
+
+  /** The first batch was not written (or its outcome is unknown): forget the run. */
+  dropFresh(): void {
+    if (this.loop.kind === 'closed') return;
+    this.loop = { kind: 'closed', how: 'dropped' };
+    clearTimeout(this.timer);
   }
 
   /** New events may be in the stream (a signal, a cancel): catch up and react. */

@@ -14,7 +14,7 @@ import type { StepOutcome } from '../domain/run/step-result';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { RunChanges, type RunChange } from '../runs/run-changes';
-import { RunHandoff, type LocalRunner } from '../runs/run-handoff';
+import { RunHandoff, type LocalRunner, type ReservedStart } from '../runs/run-handoff';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
@@ -176,6 +176,46 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
       }
     }
     return status;
+  }
+
+  /** Takes a run at its start in a caller's transaction, when a slot is free (see `LocalRunner.reserve`). */
+  async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
+    if (this.phase !== 'running' || this.outage.isDown) return undefined;
+    // As `tryStart`: a claim pass in flight may hold the last free slots for the ms its claim takes.
+    if (this.slots.take(1) === 0) {
+      await this.passes.whenDone();
+      if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
+    }
+    const { runId, organizationId } = started.data;
+    const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
+    const first = run.prepareFresh(started);
+    if (!first) {
+      this.slots.give();
+      return undefined;
+    }
+    this.active.set(runId, run);
+    this.starting.add(runId);
+    const forget = () => {
+      this.starting.delete(runId);
+      if (this.active.get(runId) !== run) return;
+      this.active.delete(runId);
+      this.slots.give();
+      if (this.active.size === 0) this.drained?.();
+    };
+    return {
+      events: first.events,
+      state: first.state,
+      release: first.batch.release,
+      lease: run.lease,
+      launch: () => {
+        this.starting.delete(runId);
+        run.launchFresh(first);
+      },
+      abandon: () => {
+        run.dropFresh();
+        forget();
+      },
+    };
   }
 
   /** Runs a claim pass now (coalesced with one in flight). */

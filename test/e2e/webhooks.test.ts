@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { deliveryStream } from '../../src/domain/webhook/webhook.events';
 import { startTestApp, type TestApp } from '../support/app';
 import { recordStatements } from '../support/statements';
 import { signUp, type SignedUp } from '../support/auth';
@@ -7,9 +9,10 @@ import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
 let app: TestApp;
 let owner: SignedUp;
+const METRICS_TOKEN = 'webhooks-metrics-token';
 
 beforeAll(async () => {
-  app = await startTestApp('webhooks', { THODARE_BODY_LIMIT: String(64 * 1024) });
+  app = await startTestApp('webhooks', { THODARE_BODY_LIMIT: String(64 * 1024), THODARE_METRICS_TOKEN: METRICS_TOKEN });
   owner = await signUp(app);
 });
 afterAll(() => app?.close());
@@ -165,6 +168,44 @@ describe('deduplication, refusals and replay', () => {
     expect(listed.body.data.map((d: { runId: string }) => d.runId).sort()).toEqual(answers.map((a) => a.body.runId as string).sort());
     const run = await waitForRun(app, owner.headers, answers[17]!.body.runId);
     expect(run.outputs.echo).toEqual({ value: 'G-17' });
+  });
+
+  it("hands each delivery's run to this process's worker in the delivery's commit, and keeps no slot after twins and refusals", async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => deliver(hook.url, `{"order":{"id":"H-${i}"}}`)));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(202));
+    for (const a of answers) expect((await waitForRun(app, owner.headers, a.body.runId)).status).toBe('completed');
+    const streams = answers.flatMap((a) => [`run-${a.body.runId}`, deliveryStream(a.body.deliveryId)]);
+    const { rows } = await app.running.app.get(Pool).query<{ stream_id: string; type: string; tx: string }>(
+      'SELECT stream_id, type, transaction_id::text AS tx FROM events WHERE stream_id = ANY($1)',
+      [streams],
+    );
+    const txOf = (streamId: string, type: string) => rows.find((row) => row.stream_id === streamId && row.type === type)?.tx;
+    for (const a of answers) {
+      const delivered = txOf(deliveryStream(a.body.deliveryId), 'WebhookReceived');
+      expect(delivered).toEqual(expect.any(String));
+      expect(txOf(`run-${a.body.runId}`, 'RunStarted')).toBe(delivered);
+      // The worker's first batch rode the delivery's commit: no NOTIFY, claim or re-read before the step.
+      expect(txOf(`run-${a.body.runId}`, 'StepAttemptStarted')).toBe(delivered);
+    }
+
+    // Twins roll their groups back (then go one by one) and refusals start nothing: each gives back what it reserved.
+    const broken = await createWorkflow(app, owner.headers, [add('start', 'trigger_manual')]);
+    const brokenHook = await apiWebhook(broken, {});
+    await app.request('POST', `/api/workflows/${broken}/operations`, { headers: owner.headers, body: { ops: [add('bad', 'http_request', {})] } });
+    const [twins] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, (_, i) => deliver(hook.url, `{"order":{"id":"T-${i}"}}`, { 'idempotency-key': 'twin-key' }))),
+      Promise.all(Array.from({ length: 3 }, () => deliver(brokenHook.url, '{}'))),
+    ]);
+    await waitForRun(app, owner.headers, twins[0]!.body.runId);
+    let held = '';
+    for (let i = 0; i < 200 && held !== '0'; i += 1) {
+      const metrics = await app.request('GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      held = /^thodare_worker_runs_held (\d+)$/m.exec(metrics.text)?.[1] ?? '';
+      if (held !== '0') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(held).toBe('0');
   });
 
   it('unknown or revoked token 404, body over the cap 413, workflow not runnable 422 — none creates a run', async () => {
