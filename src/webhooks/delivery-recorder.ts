@@ -7,11 +7,11 @@ import { classifyDatabaseError } from '../database/pg-errors';
 import { inTransaction, type TransactionEnd } from '../database/pool';
 import { deliveryStream, type WebhookReceived } from '../domain/webhook/webhook.events';
 import type { EventMetadata } from '../event-store/event';
-import { AppError } from '../errors';
+import { AppError, NotFound } from '../errors';
 import { EventStore } from '../event-store/event-store';
 import { StartRunCommand } from '../runs/start-run.command';
 import { StartRunsCommand } from '../runs/start-runs.command';
-import { deliveredRun, type WebhookRow } from './webhook-rows';
+import { deliveredRun, liveWebhookIds, type WebhookRow } from './webhook-rows';
 
 export interface DeliveryAnswer {
   runId: string;
@@ -86,11 +86,16 @@ export class DeliveryRecorder {
    * cannot be recorded throws.
    */
   private async recordAll(client: PoolClient, end: TransactionEnd, group: Pending[]): Promise<(DeliveryAnswer | AppError)[]> {
-    const starts = group.map((d) => ({ organizationId: d.webhook.organization_id, workflowId: d.webhook.workflow_id, input: d.trigger, metadata: d.metadata }));
+    // The webhook rows the deliveries were checked with may be a second old (`LiveWebhooks`):
+    // one read here refuses a delivery whose webhook was revoked meanwhile.
+    const live = await liveWebhookIds(client, [...new Set(group.map((d) => d.webhook.webhook_id))]);
+    const accepted = group.filter((d) => live.has(d.webhook.webhook_id));
+    const starts = accepted.map((d) => ({ organizationId: d.webhook.organization_id, workflowId: d.webhook.workflow_id, input: d.trigger, metadata: d.metadata }));
     // This process's worker takes the runs it has room for in the same commit.
-    const started = await this.commands.execute(new StartRunsCommand(starts, client, end));
-    const recorded = group.flatMap((d, i) => {
-      const run = started[i]!;
+    const answers = await this.commands.execute(new StartRunsCommand(starts, client, end));
+    const started = new Map(accepted.map((d, i) => [d, answers[i]!]));
+    const recorded = accepted.flatMap((d) => {
+      const run = started.get(d)!;
       return run instanceof AppError ? [] : [{ d, runId: run.runId }];
     });
     await this.store.appendMany(
@@ -103,8 +108,8 @@ export class DeliveryRecorder {
       })),
       { client },
     );
-    return group.map((d, i) => {
-      const run = started[i]!;
+    return group.map((d) => {
+      const run = started.get(d) ?? new NotFound('webhook');
       return run instanceof AppError ? run : { runId: run.runId, deliveryId: d.deliveryId };
     });
   }
@@ -122,6 +127,7 @@ export class DeliveryRecorder {
     const { webhook, facts, metadata } = d;
     try {
       return await inTransaction(this.pool, async (client) => {
+        if (!(await liveWebhookIds(client, [webhook.webhook_id])).has(webhook.webhook_id)) throw new NotFound('webhook');
         const started = await this.commands.execute(new StartRunCommand(webhook.organization_id, webhook.workflow_id, d.trigger, metadata, { client }));
         await this.store.append(deliveryStream(d.deliveryId), 0, [this.received(d, started.runId)], { organizationId: webhook.organization_id, metadata, client });
         return { runId: started.runId, deliveryId: d.deliveryId };

@@ -33,6 +33,19 @@ export async function liveWebhook(db: Queryable, webhookId: string, lock = false
   return rows[0];
 }
 
+/**
+ * Which of `webhookIds` are live now (read in the caller's transaction: a delivery checked there
+ * commits only if its webhook was live when its transaction began writing).
+ */
+export async function liveWebhookIds(db: Queryable, webhookIds: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ webhook_id: string }>({
+    name: 'thodare_live_webhook_ids',
+    text: 'SELECT webhook_id FROM webhooks WHERE webhook_id = ANY($1::text[]) AND revoked_at IS NULL',
+    values: [webhookIds],
+  });
+  return new Set(rows.map((row) => row.webhook_id));
+}
+
 /** The organization's live webhook; undefined for another organization's or a revoked one. */
 export async function webhookOf(db: Queryable, organizationId: string, webhookId: string, lock = false): Promise<WebhookRow | undefined> {
   const row = await liveWebhook(db, webhookId, lock);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryRecorder } from './delivery-recorder';
 import { HooksController } from './hooks.controller';
+import { LiveWebhooks } from './live-webhooks';
 import { ReceiveDeliveryHandler } from './receive-delivery.command';
 import { ReplayDeliveryHandler } from './replay-delivery.command';
 import { CreateWebhookHandler, RevokeWebhookHandler, RotateWebhookSecretHandler } from './webhook-commands';
@@ -12,6 +13,6 @@ import { WebhooksController } from './webhooks.controller';
  */
 @Module({
   controllers: [WebhooksController, HooksController],
-  providers: [DeliveryRecorder, ReceiveDeliveryHandler, ReplayDeliveryHandler, CreateWebhookHandler, RevokeWebhookHandler, RotateWebhookSecretHandler],
+  providers: [DeliveryRecorder, LiveWebhooks, ReceiveDeliveryHandler, ReplayDeliveryHandler, CreateWebhookHandler, RevokeWebhookHandler, RotateWebhookSecretHandler],
 })
 export class WebhooksModule {}

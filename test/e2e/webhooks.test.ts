@@ -208,6 +208,40 @@ describe('deduplication, refusals and replay', () => {
     expect(held).toBe('0');
   });
 
+  it('reads a busy webhook once a second, not per delivery, yet a revocation on another instance refuses the next delivery at once', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, {});
+    const signed = await apiWebhook(workflowId, { signing: 'standard' });
+    const other = await startTestApp('webhooks', {}, { api: true, worker: false }, app.db);
+    try {
+      const path = (url: string) => url.slice(url.indexOf('/hooks/'));
+      const began = performance.now();
+      const stop = recordStatements();
+      const answers = [];
+      for (let i = 0; i < 20; i += 1) answers.push(await deliver(`${other.url}${path(hook.url)}`, `{"order":{"id":"R-${i}"}}`));
+      const texts = stop();
+      const seconds = Math.ceil((performance.now() - began) / 1000);
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+      expect(texts.filter((text) => /FROM webhooks WHERE webhook_id = \$1/.test(text)).length).toBeLessThanOrEqual(seconds);
+
+      // The other instance keeps the rows; this one revokes one and rotates the other's secret.
+      const standard = (secret: string, body: string) => {
+        const id = `msg_${Math.random().toString(36).slice(2)}`;
+        const at = new Date();
+        return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body) };
+      };
+      expect((await deliver(`${other.url}${path(signed.url)}`, '{}', standard(signed.signingSecret!, '{}'))).status).toBe(202);
+      expect((await app.request('DELETE', `/api/webhooks/${hook.id}`, { headers: owner.headers })).status).toBe(204);
+      const rotated = await app.request('POST', `/api/webhooks/${signed.id}/rotate`, { headers: owner.headers });
+      expect(rotated.status).toBe(200);
+      expect((await deliver(`${other.url}${path(hook.url)}`, '{"order":{"id":"late"}}')).status).toBe(404);
+      expect((await deliver(`${other.url}${path(signed.url)}`, '{}', standard(rotated.body.signingSecret, '{}'))).status).toBe(202);
+      expect((await runsOf(workflowId)).length).toBe(22);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('unknown or revoked token 404, body over the cap 413, workflow not runnable 422 — none creates a run', async () => {
     const workflowId = await echoWorkflow();
     const hook = await apiWebhook(workflowId, {});
