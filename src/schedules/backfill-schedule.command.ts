@@ -42,7 +42,7 @@ export class BackfillScheduleHandler implements ICommandHandler<BackfillSchedule
 
   async execute({ organizationId, scheduleId, from, to, metadata }: BackfillScheduleCommand): Promise<BackfillResult> {
     if (!(from <= to)) throw new AppError('invalid_body', '`from` must not be after `to`', { issues: [{ path: 'from', message: 'must not be after to' }] });
-    return inTransaction(this.pool, async (client) => {
+    return inTransaction(this.pool, async (client, end) => {
       const row = await lockSchedule(client, organizationId, scheduleId);
       const ticks = ticksAfter({ cron: row.cron, timezone: row.timezone }, new Date(from.getTime() - 1), MAX_BACKFILL_TICKS + 1, to);
       if (ticks.length > MAX_BACKFILL_TICKS) {
@@ -53,7 +53,7 @@ export class BackfillScheduleHandler implements ICommandHandler<BackfillSchedule
       const before = await firedTicksBetween(client, row.schedule_id, from, to);
       const fired = new Set(before.map((tick) => tick.getTime()));
       const steps: TickStep[] = ticks.filter((tick) => !fired.has(tick.getTime())).map((tick) => ({ kind: 'fire', tick, cancelPrevious: false }));
-      const { result } = await this.scheduler.record(client, [{ row, steps, origin: 'backfill', workflow }], metadata);
+      const { result } = await this.scheduler.record(client, end, [{ row, steps, origin: 'backfill', workflow }], metadata);
       return { ...result, alreadyFired: before.map((tick) => tick.toISOString()) };
     });
   }

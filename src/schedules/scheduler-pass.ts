@@ -4,7 +4,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
-import { inTransaction } from '../database/pool';
+import { inTransaction, type TransactionEnd } from '../database/pool';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { planDueTicks, type TickStep } from '../domain/schedule/schedule.plan';
 import { scheduleStream, tickKey, type ScheduleEvent, type TickOrigin } from '../domain/schedule/schedule.events';
@@ -107,7 +107,7 @@ export class SchedulerPass {
   ): Promise<{ count: number; result: PassResult }> {
     let ids: string[] = [];
     try {
-      const outcome = await inTransaction(this.pool, async (client) => {
+      const outcome = await inTransaction(this.pool, async (client, end) => {
         const rows = await lockDueSchedules(client, now, limit, organizationId);
         ids = rows.map((row) => row.schedule_id);
         const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id ? [row.last_run_id] : [])));
@@ -117,7 +117,7 @@ export class SchedulerPass {
           workflows.set(row.workflow_id, status);
           plans.push(this.planDue(row, now, await status, row.last_run_id !== null && active.has(row.last_run_id)));
         }
-        return this.record(client, plans, metadata);
+        return this.record(client, end, plans, metadata);
       });
       await this.cancelOthers(outcome.cancel, metadata);
       return { count: ids.length, result: outcome.result };
@@ -137,11 +137,11 @@ export class SchedulerPass {
   }
 
   private async passOne(scheduleId: string, now: Date, metadata: EventMetadata): Promise<PassResult> {
-    const outcome = await inTransaction(this.pool, async (client) => {
+    const outcome = await inTransaction(this.pool, async (client, end) => {
       const row = await lockDueSchedule(client, scheduleId, now);
       if (!row) return undefined;
       const workflow = await this.workflowStatus(client, row);
-      return this.record(client, [this.planDue(row, now, workflow, await this.runActive(client, row.last_run_id))], metadata);
+      return this.record(client, end, [this.planDue(row, now, workflow, await this.runActive(client, row.last_run_id))], metadata);
     });
     if (!outcome) return { fired: [], skipped: [], buffered: [] };
     await this.cancelOthers(outcome.cancel, metadata);
@@ -170,9 +170,10 @@ export class SchedulerPass {
    * Records the plans of locked rows in the caller's transaction: the runs of every fired tick
    * started together (`StartRunsCommand`), then every schedule's events appended together (one
    * statement each, whatever the number of schedules). Returns what happened and the runs
-   * `cancel_other` asks to stop once this commits.
+   * `cancel_other` asks to stop once this commits. `end`: the transaction's end hooks, through
+   * which this process's worker takes the runs it has room for at their start.
    */
-  async record(client: PoolClient, plans: readonly TickPlan[], metadata: EventMetadata): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
+  async record(client: PoolClient, end: TransactionEnd, plans: readonly TickPlan[], metadata: EventMetadata): Promise<{ result: PassResult; cancel: CancelRequest[] }> {
     const starts: RunStartRequest[] = [];
     for (const { row, steps, workflow } of plans) {
       let lastScheduledAt = row.last_scheduled_at?.toISOString() ?? null;
@@ -184,7 +185,7 @@ export class SchedulerPass {
         lastScheduledAt = tick;
       }
     }
-    const answers = starts.length > 0 ? await this.commands.execute(new StartRunsCommand(starts, client)) : [];
+    const answers = starts.length > 0 ? await this.commands.execute(new StartRunsCommand(starts, client, end)) : [];
     // A refused start fails the batch (its schedules are then handled one by one, and retried).
     const refused = answers.find((answer) => answer instanceof AppError);
     if (refused) throw refused;

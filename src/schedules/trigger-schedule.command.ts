@@ -34,7 +34,7 @@ export class TriggerScheduleHandler implements ICommandHandler<TriggerScheduleCo
   ) {}
 
   async execute({ organizationId, scheduleId, metadata, now, overlap }: TriggerScheduleCommand): Promise<PassResult> {
-    const { result, cancel } = await inTransaction(this.pool, async (client) => {
+    const { result, cancel } = await inTransaction(this.pool, async (client, end) => {
       const row = await lockSchedule(client, organizationId, scheduleId);
       const workflow = await this.scheduler.workflowStatus(client, row);
       if (workflow.kind !== 'runnable') {
@@ -42,7 +42,7 @@ export class TriggerScheduleHandler implements ICommandHandler<TriggerScheduleCo
       }
       const active = await this.scheduler.runActive(client, row.last_run_id);
       const step = underOverlap(overlap ?? row.overlap, now, active, row.buffered_tick !== null);
-      return this.scheduler.record(client, [{ row, steps: [step], origin: 'trigger', workflow }], metadata);
+      return this.scheduler.record(client, end, [{ row, steps: [step], origin: 'trigger', workflow }], metadata);
     });
     await this.scheduler.cancelOthers(cancel, metadata);
     return result;

@@ -1,3 +1,5 @@
+import { Pool } from 'pg';
+import { scheduleStream } from '../../src/domain/schedule/schedule.events';
 import { startTestApp, type TestApp } from '../support/app';
 import { recordStatements } from '../support/statements';
 import { signUp, type SignedUp } from '../support/auth';
@@ -110,6 +112,13 @@ describe('an agent builds a scheduled workflow with EditOps only', () => {
     const events = await app.request('GET', `/api/runs/${run.id}/events`, { headers: owner.headers });
     expect(events.body.data[0].metadata.actor).toEqual({ type: 'schedule', id: mine.id });
     expect(await ledger(mine.id)).toEqual([expect.objectContaining({ tick: first, outcome: 'fired', runId: run.id, origin: 'schedule' })]);
+    // This process's worker took the run in the tick's commit: its first step's start rode along.
+    const { rows } = await app.running.app.get(Pool).query<{ type: string; tx: string }>(
+      `SELECT type, transaction_id::text AS tx FROM events WHERE stream_id = ANY($1) AND type IN ('ScheduleFired', 'RunStarted', 'StepAttemptStarted')`,
+      [[`run-${run.id}`, scheduleStream(mine.id)]],
+    );
+    expect(rows.map((row) => row.type).sort()).toEqual(['RunStarted', 'ScheduleFired', 'StepAttemptStarted']);
+    expect(new Set(rows.map((row) => row.tx)).size).toBe(1);
 
     // The same pass again fires nothing.
     expect((await tick(new Date(Date.parse(first) + 2000).toISOString())).fired.filter((f) => f.scheduleId === mine.id)).toEqual([]);
