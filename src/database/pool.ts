@@ -44,6 +44,7 @@ export function createPool(url: string, schema: string, max: number, connectTime
 /**
  * What a transaction's work asks to happen once the transaction is over: after its COMMIT
  * answered, or when it did not (rolled back, or its outcome is unknown), in the order asked.
+ * Effects must not throw: the transaction's outcome is decided by then.
  */
 export interface TransactionEnd {
   onCommit(effect: () => void): void;

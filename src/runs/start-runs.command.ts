@@ -117,8 +117,14 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
     const reserved: ReservedStart[] = [];
     end.onCommit(() => {
       for (const local of reserved) {
-        this.changes.emit(local.state.run!.runId, { version: local.state.version, ended: local.state.outcome !== undefined });
-        local.launch();
+        try {
+          this.changes.emit(local.state.run!.runId, { version: local.state.version, ended: local.state.outcome !== undefined });
+          local.launch();
+        } catch {
+          // Committed all the same (the caller must not hear otherwise): the run's lease lapses
+          // and a worker claims it.
+          local.abandon();
+        }
       }
     });
     end.onFailure(() => reserved.forEach((local) => local.abandon()));
