@@ -155,6 +155,45 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   /** Takes a run started in this process at once, when a slot is free (see `RunHandoff`). */
   async tryStart(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
+    const run = await this.slotForStart(started);
+    if (!run) return undefined;
+    let status: RunStatus | undefined;
+    try {
+      status = await run.startFresh(started, metadata, checkWorkflow);
+    } finally {
+      if (status === undefined) this.forgetStart(run);
+      else this.starting.delete(run.runId);
+    }
+    return status;
+  }
+
+  /** Takes a run at its start in a caller's transaction, when a slot is free (see `LocalRunner.reserve`). */
+  async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
+    const run = await this.slotForStart(started);
+    if (!run) return undefined;
+    const first = run.prepareFresh(started);
+    if (!first) {
+      this.forgetStart(run);
+      return undefined;
+    }
+    return {
+      events: first.events,
+      state: first.state,
+      release: first.batch.release,
+      lease: run.lease,
+      launch: () => {
+        this.starting.delete(run.runId);
+        run.launchFresh(first);
+      },
+      abandon: () => {
+        run.dropFresh();
+        this.forgetStart(run);
+      },
+    };
+  }
+
+  /** A slot and an `ActiveRun` for a run taken at its start; undefined when no slot is free. */
+  private async slotForStart(started: RunStarted): Promise<ActiveRun | undefined> {
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
     // A claim pass in flight may hold the last free slots for the ms its claim takes: wait for them.
     if (this.slots.take(1) === 0) {
@@ -165,57 +204,16 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
     this.active.set(runId, run);
     this.starting.add(runId);
-    let status: RunStatus | undefined;
-    try {
-      status = await run.startFresh(started, metadata, checkWorkflow);
-    } finally {
-      this.starting.delete(runId);
-      if (status === undefined && this.active.get(runId) === run) {
-        this.active.delete(runId);
-        this.slots.give();
-      }
-    }
-    return status;
+    return run;
   }
 
-  /** Takes a run at its start in a caller's transaction, when a slot is free (see `LocalRunner.reserve`). */
-  async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
-    if (this.phase !== 'running' || this.outage.isDown) return undefined;
-    // As `tryStart`: a claim pass in flight may hold the last free slots for the ms its claim takes.
-    if (this.slots.take(1) === 0) {
-      await this.passes.whenDone();
-      if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
-    }
-    const { runId, organizationId } = started.data;
-    const run = new ActiveRun(this, { runId, organizationId, streamVersion: 0, epoch: 1 });
-    const first = run.prepareFresh(started);
-    if (!first) {
-      this.slots.give();
-      return undefined;
-    }
-    this.active.set(runId, run);
-    this.starting.add(runId);
-    const forget = () => {
-      this.starting.delete(runId);
-      if (this.active.get(runId) !== run) return;
-      this.active.delete(runId);
-      this.slots.give();
-      if (this.active.size === 0) this.drained?.();
-    };
-    return {
-      events: first.events,
-      state: first.state,
-      release: first.batch.release,
-      lease: run.lease,
-      launch: () => {
-        this.starting.delete(runId);
-        run.launchFresh(first);
-      },
-      abandon: () => {
-        run.dropFresh();
-        forget();
-      },
-    };
+  /** Nothing of a run's start was written (or its outcome is unknown): its slot goes back. */
+  private forgetStart(run: ActiveRun): void {
+    this.starting.delete(run.runId);
+    if (this.active.get(run.runId) !== run) return;
+    this.active.delete(run.runId);
+    this.slots.give();
+    if (this.active.size === 0) this.drained?.();
   }
 
   /** Runs a claim pass now (coalesced with one in flight). */
