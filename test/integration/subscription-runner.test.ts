@@ -231,9 +231,13 @@ it('reads the events once per pass for all the projections at the same checkpoin
   for (const p of projections) await db.pool.query('INSERT INTO projection_checkpoints (name) VALUES ($1)', [p.name]);
   for (let i = 0; i < 30; i += 1) await store.append(`alike-${i}`, 0, [{ type: 'Alike', data: { i } }], { organizationId: 'org', metadata: systemMetadata });
   const reads = jest.spyOn(store, 'readAll');
-  await runner.drain(); // a pass that applies everything, then one that finds nothing
+  const passes = jest.spyOn(runner as unknown as { pass: () => Promise<unknown> }, 'pass');
+  // Passes until one finds nothing; another test file's open transaction on the same server may
+  // hold events back for a pass or two (the commit horizon), so the passes are counted.
+  await runner.drain();
+  expect(passes.mock.calls.length).toBeGreaterThanOrEqual(2);
   // Three reads per pass before: one per projection.
-  expect(reads.mock.calls.length).toBe(2);
+  expect(reads.mock.calls.length).toBeLessThanOrEqual(passes.mock.calls.length);
   const { rows } = await db.pool.query<{ projection: string; n: string }>(`SELECT projection, count(*) AS n FROM alike GROUP BY projection ORDER BY projection`);
   expect(rows.map((r) => [r.projection, Number(r.n)])).toEqual([
     ['alike-a', 30],
