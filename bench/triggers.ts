@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { parseConfig, type Config } from '../src/config/config';
 import { startApplication, type RunningThodare } from '../src/main';
 import { ticksAfter } from '../src/domain/schedule/cron';
-import { sendFromChild } from './hook-senders';
+import { sendFromChild } from './http-senders';
 import { benchDatabase, percentile, round } from './support';
 
 const SCHEDULES = 10_000;
