@@ -16,6 +16,16 @@ export async function runHeadOf(db: Queryable, runId: string): Promise<{ status:
   return rows[0] && { status: rows[0].status, workflowVersion: rows[0].workflow_version };
 }
 
+/** Which of `runIds` have ended (completed, failed or cancelled), in one read. */
+export async function endedRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
+  if (runIds.length === 0) return new Set();
+  const { rows } = await db.query<{ run_id: string }>(
+    "SELECT run_id FROM run_state WHERE run_id = ANY($1) AND status IN ('completed', 'failed', 'cancelled')",
+    [runIds],
+  );
+  return new Set(rows.map((row) => row.run_id));
+}
+
 /** Which of `runIds` have not ended (queued, running, sleeping or waiting), in one read. */
 export async function activeRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
   if (runIds.length === 0) return new Set();

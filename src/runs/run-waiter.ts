@@ -1,19 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
-import { runHeadOf } from '../run-queue/run-state.queries';
+import { endedRunIds } from '../run-queue/run-state.queries';
 import type { RunState } from '../domain/run/run.state';
 import { RunChanges, type RunChange } from './run-changes';
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 /** Re-checks now and then in case a notification was lost. */
 export const FALLBACK_CHECK_MS = 1000;
 
+type Ended = { final?: RunState };
+
 /**
- * Waits for a run to end without polling: woken by this process's commits and by NOTIFY (a run's
- * final append notifies), re-checking `run_state` only when a hint could mean the end.
+ * Waits for runs to end without polling each: woken by this process's commits and by NOTIFY (a
+ * run's final append notifies), re-checking `run_state` only when a hint could mean the end, and
+ * once a second in case a notification was lost. The checks of every waiter go out together:
+ * one statement for all the runs due a look (at most one in flight), however many requests wait.
  */
 @Injectable()
-export class RunWaiter {
+export class RunWaiter implements OnModuleDestroy {
+  /** The runs waited for, each with its waiters. */
+  private readonly waiting = new Map<string, Set<(ended: Ended) => void>>();
+  /** Runs to look up at the next check. */
+  private readonly due = new Set<string>();
+  private scheduled = false;
+  private checking = false;
+  private again = false;
+  private fallback: NodeJS.Timeout | undefined;
+
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(RunChanges) private readonly changes: RunChanges,
@@ -23,49 +35,84 @@ export class RunWaiter {
    * Resolves once the run has ended — with its final state when this process recorded the end —
    * or undefined after `timeoutMs`.
    */
-  waitForEnd(runId: string, timeoutMs: number): Promise<{ final?: RunState } | undefined> {
+  waitForEnd(runId: string, timeoutMs: number): Promise<Ended | undefined> {
     return new Promise((resolve) => {
       let settled = false;
-      let checking = false;
-      let recheck = false;
-      const finish = (ended: { final?: RunState } | undefined) => {
+      const finish = (ended: Ended | undefined) => {
         if (settled) return;
         settled = true;
         unsubscribe();
         clearTimeout(deadline);
-        clearInterval(fallback);
+        this.forget(runId, finish);
         resolve(ended);
-      };
-      const check = async () => {
-        if (settled) return;
-        if (checking) {
-          recheck = true;
-          return;
-        }
-        checking = true;
-        try {
-          do {
-            recheck = false;
-            // An end this process is still recording is told with its final state (`emit`).
-            if ((await this.hasEnded(runId)) && !this.changes.isRecording(runId)) return finish({});
-          } while (recheck && !settled);
-        } catch {
-          // a failed check is retried by the fallback timer
-        } finally {
-          checking = false;
-        }
       };
       const unsubscribe = this.changes.onRun(runId, (_id, change?: RunChange) => {
         if (change?.ended) finish(change.final ? { final: change.final } : {});
-        else if (!change) void check();
+        else if (!change) this.checkSoon(runId);
       });
       const deadline = setTimeout(() => finish(undefined), timeoutMs);
-      const fallback = setInterval(() => void check(), FALLBACK_CHECK_MS);
-      void check();
+      this.add(runId, finish);
+      this.checkSoon(runId); // it may have ended before this waiter listened
     });
   }
 
-  private async hasEnded(runId: string): Promise<boolean> {
-    return TERMINAL.has((await runHeadOf(this.pool, runId))?.status ?? '');
+  onModuleDestroy(): void {
+    clearInterval(this.fallback);
+    this.fallback = undefined;
+  }
+
+  private add(runId: string, finish: (ended: Ended) => void): void {
+    let waiters = this.waiting.get(runId);
+    if (!waiters) this.waiting.set(runId, (waiters = new Set()));
+    waiters.add(finish);
+    this.fallback ??= setInterval(() => {
+      for (const id of this.waiting.keys()) this.due.add(id);
+      this.checkSoon();
+    }, FALLBACK_CHECK_MS);
+    this.fallback.unref();
+  }
+
+  private forget(runId: string, finish: (ended: Ended) => void): void {
+    const waiters = this.waiting.get(runId);
+    waiters?.delete(finish);
+    if (waiters?.size === 0) this.waiting.delete(runId);
+    if (this.waiting.size === 0) this.onModuleDestroy();
+  }
+
+  /** Looks `runId` up (with every other run due a look) at the next turn, or after the check in flight. */
+  private checkSoon(runId?: string): void {
+    if (runId) this.due.add(runId);
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.check();
+    });
+  }
+
+  private async check(): Promise<void> {
+    const runIds = [...this.due].filter((id) => this.waiting.has(id));
+    this.due.clear();
+    if (runIds.length === 0) return;
+    this.checking = true;
+    try {
+      for (const runId of await endedRunIds(this.pool, runIds)) {
+        // An end this process is still recording is told with its final state (`emit`).
+        if (this.changes.isRecording(runId)) continue;
+        for (const finish of [...(this.waiting.get(runId) ?? [])]) finish({});
+      }
+    } catch {
+      // a failed check is retried by the fallback timer
+    } finally {
+      this.checking = false;
+      if (this.again) {
+        this.again = false;
+        this.checkSoon();
+      }
+    }
   }
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Pool, type PoolClient } from 'pg';
 import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
 import { startTestApp, type TestApp } from '../support/app';
+import { recordStatements } from '../support/statements';
 import { addMember, signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
 
@@ -131,6 +132,18 @@ describe('starting runs', () => {
     const read = await app.request('GET', `/api/runs/${answers[0]!.body.id}`, { headers: h() });
     expect(answers[0]!.body).toEqual(read.body);
     expect(read.body.error).toMatchObject({ blockId: 'boom' });
+  });
+
+  it('looks run_state up for many concurrent ?waitMs= requests in a few statements, not one per request and second', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: 1500 }), add('echo', 'transform', { template: 'woke' }), connect('start', 'nap'), connect('nap', 'echo')]);
+    let texts: string[] = [];
+    const stop = recordStatements();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }))).finally(() => {
+      texts = stop();
+    });
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(30).fill([200, 'completed']));
+    // Each waiter read its run's row at once and once a second before: 60 reads and more.
+    expect(texts.filter((text) => /FROM run_state WHERE run_id/.test(text)).length).toBeLessThan(15);
   });
 
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
