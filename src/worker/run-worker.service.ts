@@ -167,9 +167,13 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     return status;
   }
 
-  /** Takes a run at its start in a caller's transaction, when a slot is free (see `LocalRunner.reserve`). */
+  /**
+   * Takes a run at its start in a caller's transaction, when a slot is free now (see
+   * `LocalRunner.reserve`). It never waits for a claim pass holding the free slots: the caller's
+   * transaction holds a connection the pass may need, and the run can always go through the queue.
+   */
   async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
-    const run = await this.slotForStart(started);
+    const run = await this.slotForStart(started, false);
     if (!run) return undefined;
     const first = run.prepareFresh(started);
     if (!first) {
@@ -192,11 +196,15 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     };
   }
 
-  /** A slot and an `ActiveRun` for a run taken at its start; undefined when no slot is free. */
-  private async slotForStart(started: RunStarted): Promise<ActiveRun | undefined> {
+  /**
+   * A slot and an `ActiveRun` for a run taken at its start; undefined when no slot is free.
+   * `waitForPass`: a claim pass in flight may hold the last free slots for the ms its claim
+   * takes; wait for them.
+   */
+  private async slotForStart(started: RunStarted, waitForPass = true): Promise<ActiveRun | undefined> {
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
-    // A claim pass in flight may hold the last free slots for the ms its claim takes: wait for them.
     if (this.slots.take(1) === 0) {
+      if (!waitForPass) return undefined;
       await this.passes.whenDone();
       if (this.phase !== 'running' || this.slots.take(1) === 0) return undefined;
     }
