@@ -17,22 +17,18 @@ export async function runHeadOf(db: Queryable, runId: string): Promise<{ status:
 }
 
 /** Which of `runIds` have ended (completed, failed or cancelled), in one read. */
-export async function endedRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
-  if (runIds.length === 0) return new Set();
-  const { rows } = await db.query<{ run_id: string }>(
-    "SELECT run_id FROM run_state WHERE run_id = ANY($1) AND status IN ('completed', 'failed', 'cancelled')",
-    [runIds],
-  );
-  return new Set(rows.map((row) => row.run_id));
+export function endedRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
+  return runIdsWhere(db, runIds, 'IN');
 }
 
 /** Which of `runIds` have not ended (queued, running, sleeping or waiting), in one read. */
-export async function activeRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
+export function activeRunIds(db: Queryable, runIds: readonly string[]): Promise<Set<string>> {
+  return runIdsWhere(db, runIds, 'NOT IN');
+}
+
+async function runIdsWhere(db: Queryable, runIds: readonly string[], terminal: 'IN' | 'NOT IN'): Promise<Set<string>> {
   if (runIds.length === 0) return new Set();
-  const { rows } = await db.query<{ run_id: string }>(
-    "SELECT run_id FROM run_state WHERE run_id = ANY($1) AND status NOT IN ('completed', 'failed', 'cancelled')",
-    [runIds],
-  );
+  const { rows } = await db.query<{ run_id: string }>(`SELECT run_id FROM run_state WHERE run_id = ANY($1) AND status ${terminal} ('completed', 'failed', 'cancelled')`, [runIds]);
   return new Set(rows.map((row) => row.run_id));
 }
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { verifyBundle } from '../../src/audit/bundle/verify-bundle';
 import { auditSealerProjection } from '../../src/audit/sealer.projection';
 import { EventStore } from '../../src/event-store/event-store';
-import { rebuildProjection } from '../../src/projections/rebuild';
 import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from '../../src/audit/sealable-events';
 import { GENESIS_CHAIN, leafOf, nextChain } from '../../src/audit/proof/hash-chain';
 import { MerkleFrontier } from '../../src/audit/proof/merkle';
@@ -14,6 +13,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { addMember, createApiKey, signUp, type SignedUp } from '../support/auth';
 import { runCli } from '../support/cli';
 import { add, createWorkflow, patchWorkflow } from '../support/run-api';
+import { rebuildWhole } from '../support/database';
 
 // Proving the audit trail (issue 11): tampering as a superuser with the append-only trigger off is
 // reported with its position and reason; an export verifies offline with only the public key, and
@@ -97,7 +97,7 @@ describe('tampering is reported with its position and reason', () => {
     });
     // organizationWithHistory waited until every event was sealed, and nothing appends meanwhile.
     const live = await snapshot();
-    await rebuildProjection(app.db.pool, new EventStore(app.db.pool, `${app.db.schema}.events`), auditSealerProjection);
+    await rebuildWhole(app.db.pool, new EventStore(app.db.pool, `${app.db.schema}.events`), auditSealerProjection);
     expect(await snapshot()).toEqual(live);
     expect(await verify(owner)).toMatchObject({ ok: true });
   });

@@ -4,7 +4,6 @@ import { EVENT_COLUMNS, toRecordedEvent, type EventRow } from '../../src/event-s
 import { EventStore } from '../../src/event-store/event-store';
 import { requestHash } from '../../src/http/request-hash';
 import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
-import { rebuildProjection } from '../../src/projections/rebuild';
 import { ORG_EVENT_RETENTION_MS, storedEventsFor } from '../../src/runs/org-events';
 import { orgEventsProjection } from '../../src/runs/org-events.projection';
 import { RunStore } from '../../src/runs/run-store';
@@ -12,6 +11,7 @@ import { sweepOrgEvents } from '../../src/worker/org-event-sweeper';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp, type CreatedKey, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
+import { rebuildWhole } from '../support/database';
 
 let app: TestApp;
 let owner: SignedUp;
@@ -145,7 +145,7 @@ describe('organization events are events', () => {
     expect(live.map((r) => r.row.event_id)).toContain(kept);
     expect(live.map((r) => r.row.name)).not.toContain('pruned-by-the-burst');
 
-    await rebuildProjection(app.db.pool, new EventStore(app.db.pool, 'unused', ALL_PROJECTIONS), findProjection('org_events')!);
+    await rebuildWhole(app.db.pool, new EventStore(app.db.pool, 'unused', ALL_PROJECTIONS), findProjection('org_events')!);
     expect(await snapshot()).toEqual(live);
   });
 });

@@ -7,8 +7,7 @@ import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { eventsChannel } from '../../src/database/database.module';
 import type { EventMetadata, NewEvent } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
-import { rebuildProjection } from '../../src/projections/rebuild';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, rebuildWhole, type TestDatabase } from '../support/database';
 import { block, workflowOf } from '../support/run-workflows';
 
 // A seeded fixture with known answers for every canonical query of docs/analytics/, and the
@@ -84,8 +83,9 @@ async function seedAnalyticsFixture(database: TestDatabase): Promise<void> {
   await run('r7', 'org-b', 'wf-b1', 1, m1('10:00:00.000'), claude, [start('fetch', 'http_request', 1, m1('10:00:00.100')), fail('fetch', 1, m1('10:00:05.100'), 5000, 'step_timeout', true),
     failed(m1('10:00:05.200'), 'step_timeout', 'fetch')]);
   await run('r8', 'org-b', 'wf-b1', 1, a1('00:00:00.000'), claude, [start('shape', 'transform', 1, a1('00:00:00.100')), ok('shape', 1, a1('00:00:00.140'), 40), done(a1('00:00:00.200'))]);
-  await rebuildProjection(database.pool, store, analyticsProjection);
+  await rebuildWhole(database.pool, store, analyticsProjection);
 }
+
 
 beforeAll(async () => {
   db = await createTestDatabase('analytics_queries');
@@ -190,7 +190,7 @@ describe('the views on the fixture', () => {
     const snapshot = async () => Promise.all(analyticsProjection.tables.map(async (t) => (await db.pool.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows));
     const live = await snapshot();
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    await rebuildProjection(db.pool, store, { ...analyticsProjection, applyBatch: undefined });
+    await rebuildWhole(db.pool, store, { ...analyticsProjection, applyBatch: undefined });
     expect(await snapshot()).toEqual(live);
   });
 });

@@ -4,13 +4,12 @@ import { EventStore } from '../../src/event-store/event-store';
 import type { RunningThodare } from '../../src/main';
 import { ALL_PROJECTIONS } from '../../src/app/projections';
 import type { Projection } from '../../src/event-store/projection';
-import { rebuildProjection } from '../../src/projections/rebuild';
 import { runLogsProjection } from '../../src/projections/run-logs.projection';
 import { CancelRunCommand } from '../../src/runs/cancel-run.command';
 import { RunLogsQuery, type RunLogEntry } from '../../src/runs/run-logs.query';
-import type { TestDatabase } from '../support/database';
 import { block, edge, workflowOf } from '../support/run-workflows';
 import { createRunTestDatabase, openGate, startRun, startWorkerApp, testMetadata, waitForCalls, waitForStatus } from '../support/run-harness';
+import { rebuildWhole, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
 let worker: RunningThodare & { logs: string[] };
@@ -95,10 +94,10 @@ describe('run_logs when a run ends with attempts or waits still open', () => {
     const live = await snapshot();
     expect(live.length).toBeGreaterThanOrEqual(7);
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    await rebuildProjection(db.pool, store, runLogsProjection);
+    await rebuildWhole(db.pool, store, runLogsProjection);
     expect(await snapshot()).toEqual(live);
     const { applyBatch: _batched, ...oneByOne } = runLogsProjection;
-    await rebuildProjection(db.pool, store, oneByOne as Projection);
+    await rebuildWhole(db.pool, store, oneByOne as Projection);
     expect(await snapshot()).toEqual(live);
   });
 });

@@ -3,11 +3,10 @@ import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
 import type { RunningThodare } from '../../src/main';
 import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
-import { rebuildProjection } from '../../src/projections/rebuild';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
-import type { TestDatabase } from '../support/database';
 import { block, edge, transformChain, workflowOf } from '../support/run-workflows';
 import { createRunTestDatabase, startRun, startWorkerApp, testMetadata, waitForStatus } from '../support/run-harness';
+import { rebuildWhole, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
 let worker: RunningThodare & { logs: string[] };
@@ -63,7 +62,7 @@ describe('run projections', () => {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     for (const [name, sql] of Object.entries(SNAPSHOTS)) {
       const live = (await db.pool.query(sql)).rows;
-      await rebuildProjection(db.pool, store, findProjection(name)!);
+      await rebuildWhole(db.pool, store, findProjection(name)!);
       expect({ name, rows: (await db.pool.query(sql)).rows }).toEqual({ name, rows: live });
     }
     const statuses = await db.pool.query('SELECT status, count(*)::int AS n FROM run_state GROUP BY 1 ORDER BY 1');

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import type { EventStore } from '../../src/event-store/event-store';
+import type { Projection } from '../../src/event-store/projection';
+import { rebuildProjection } from '../../src/projections/rebuild';
 import { migrate } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 
@@ -63,4 +65,16 @@ export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => b
 /** `readAll` once at least `count` events are visible (see `readUntil`). */
 export function readWhenVisible(count: number, reader: EventStore, ...args: Parameters<EventStore['readAll']>) {
   return readUntil(() => reader.readAll(...args), (events) => events.length >= count);
+}
+
+/**
+ * Rebuilds `projection` from every event now in the store: an async rebuild reads only below the
+ * horizon of the server's oldest open writing transaction (see `readUntil`), so it is done again
+ * until it has read them all.
+ */
+export async function rebuildWhole(pool: Pool, store: EventStore, projection: Projection): Promise<void> {
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM events');
+  const total = Number(rows[0]!.n);
+  const rebuilt = await readUntil(() => rebuildProjection(pool, store, projection), (result) => result.events >= total);
+  if (rebuilt.events < total) throw new Error(`the rebuild of ${projection.name} read ${rebuilt.events} of ${total} events`);
 }
