@@ -160,9 +160,10 @@ export class RunStore {
     });
     // A start with other inline projections than run_state goes alone (never a leased one:
     // `LocalRunner.reserve` takes only starts that fit the one statement).
-    const together = starts.filter((start) => this.appendsInOneStatement(start.events));
+    const together: NewRun[] = [];
     for (const start of starts) {
-      if (!together.includes(start)) await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
+      if (this.appendsInOneStatement(start.events)) together.push(start);
+      else await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
     }
     if (together.length === 0) return;
     const items = together.map((start) => runAppendItem(start.state, 0, start.events, optionsOf(start)));

@@ -57,8 +57,7 @@ export class RunWaiter implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.fallback);
-    this.fallback = undefined;
+    this.stopFallback();
   }
 
   private add(runId: string, finish: (ended: Ended) => void): void {
@@ -76,7 +75,12 @@ export class RunWaiter implements OnModuleDestroy {
     const waiters = this.waiting.get(runId);
     waiters?.delete(finish);
     if (waiters?.size === 0) this.waiting.delete(runId);
-    if (this.waiting.size === 0) this.onModuleDestroy();
+    if (this.waiting.size === 0) this.stopFallback();
+  }
+
+  private stopFallback(): void {
+    clearInterval(this.fallback);
+    this.fallback = undefined;
   }
 
   /** Looks `runId` up (with every other run due a look) at the next turn, or after the check in flight. */

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { liveWebhook, type WebhookRow } from './webhook-rows';
 
 /** How long a kept row answers without a read: a rotation reaches other instances this fast. */
-export const LIVE_WEBHOOK_MAX_AGE_MS = 1000;
+const LIVE_WEBHOOK_MAX_AGE_MS = 1000;
 /** Rows kept at most (least recently used go first). */
 const MAX_WEBHOOKS = 10_000;
 
