@@ -1,5 +1,5 @@
 import type { TestDatabase } from '../support/database';
-import { killWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
+import { killWorker, pauseWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
 import { appendRunStart } from '../support/run-start';
 import { block, edge, workflowOf } from '../support/run-workflows';
 import { callsOf, createRunTestDatabase, eventTypes, openGate, waitForCalls, waitForStatus, testCatalog } from '../support/run-harness';
@@ -71,7 +71,7 @@ describe('crash recovery', () => {
     await zombie.ready;
     const runId = await appendRunStart(db, catalog(), gated('zombie'), { n: 1 });
     await waitForCalls(db.pool, 'zombie');
-    zombie.child.kill('SIGSTOP');
+    await pauseWorker(zombie, db.pool);
     try {
       const rescuer = spawn();
       await rescuer.ready;
