@@ -49,7 +49,7 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
   await migrate(url, schema);
   const pool = createPool(url, schema, 10, 2_000);
   await createRunTestTables(pool);
-  const signal = (name: NodeJS.Signals) => clusterPids(dataDir).forEach((pid) => process.kill(pid, name));
+  const signal = (name: NodeJS.Signals) => clusterPids(dataDir).forEach((pid) => signalIfAlive(pid, name));
   return {
     db: { url, schema, pool, drop: async () => undefined },
     stop: () => command('stop'),
@@ -79,4 +79,13 @@ function clusterPids(dataDir: string): number[] {
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** A backend listed a moment ago may have ended since (its client went away): nothing to signal. */
+function signalIfAlive(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
