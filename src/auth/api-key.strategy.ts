@@ -51,19 +51,13 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'thodare-api-key'
     const key = apiKeyFrom(request);
     if (!key) return null;
     const hash = hashSecret(key);
-    const cached = this.cache.get(hash);
-    if (cached) return { ...cached };
-    const { rows } = await this.pool.query<{ id: string; organization_id: string; role: Role; expires_at: Date | null }>({ name: 'thodare_auth_key', text: KEY_SQL, values: [hash] });
-    const row = rows[0];
-    if (!row) throw new AppError('unauthorized', 'the API key is invalid, expired or revoked');
-    const principal: Principal = {
-      organizationId: row.organization_id,
-      role: row.role,
-      actor: { type: 'api_key', id: row.id },
-      authMode: 'api_key',
-      apiKeyId: row.id,
-    };
-    this.cache.set(hash, principal, row.expires_at);
+    const principal = await this.cache.load(hash, async () => {
+      const { rows } = await this.pool.query<{ id: string; organization_id: string; role: Role; expires_at: Date | null }>({ name: 'thodare_auth_key', text: KEY_SQL, values: [hash] });
+      const row = rows[0];
+      if (!row) throw new AppError('unauthorized', 'the API key is invalid, expired or revoked');
+      const value: Principal = { organizationId: row.organization_id, role: row.role, actor: { type: 'api_key', id: row.id }, authMode: 'api_key', apiKeyId: row.id };
+      return { value, expiresAt: row.expires_at };
+    });
     return { ...principal };
   }
 }

@@ -42,25 +42,25 @@ export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session
     const credential = sessionTokenFrom(request);
     if (!credential) return null;
     const hash = hashSecret(credential.token);
-    const cached = this.cache.get(hash);
-    if (cached) return { ...cached };
-    const session = await lookUpSession(this.pool, hash, this.config.sessionTtlHours);
-    if (!session) throw new AppError('unauthorized', 'the session is invalid, expired or signed out');
-    if (credential.fromCookie && session.renewedUntil) {
-      // The expiry slid forward: the guard re-sends the cookie so the browser's copy slides too.
-      (request as RenewableRequest)[RENEWED_COOKIE] = { token: credential.token, expiresAt: session.renewedUntil };
-    }
-    const principal: Principal = {
-      // '' = the user belongs to no organization any more; the guard only lets such a
-      // principal reach routes marked @WithoutOrganization().
-      organizationId: session.organizationId ?? '',
-      role: session.role ?? 'viewer',
-      actor: { type: 'user', id: session.userId },
-      authMode: 'session',
-      userId: session.userId,
-      sessionId: session.sessionId,
-    };
-    this.cache.set(hash, principal, session.expiresAt);
+    const principal = await this.cache.load(hash, async () => {
+      const session = await lookUpSession(this.pool, hash, this.config.sessionTtlHours);
+      if (!session) throw new AppError('unauthorized', 'the session is invalid, expired or signed out');
+      if (credential.fromCookie && session.renewedUntil) {
+        // The expiry slid forward: the guard re-sends the cookie so the browser's copy slides too.
+        (request as RenewableRequest)[RENEWED_COOKIE] = { token: credential.token, expiresAt: session.renewedUntil };
+      }
+      const value: Principal = {
+        // '' = the user belongs to no organization any more; the guard only lets such a
+        // principal reach routes marked @WithoutOrganization().
+        organizationId: session.organizationId ?? '',
+        role: session.role ?? 'viewer',
+        actor: { type: 'user', id: session.userId },
+        authMode: 'session',
+        userId: session.userId,
+        sessionId: session.sessionId,
+      };
+      return { value, expiresAt: session.expiresAt };
+    });
     return { ...principal };
   }
 }

@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp } from '../support/auth';
 
@@ -64,4 +65,66 @@ it('a key revoked through A stops working on B within B\'s second', async () => 
   expect(await status(b, keyHeaders)).toBe(200);
   expect((await a.request('DELETE', `/api/api-keys/${key.id}`, { headers: owner.headers })).status).toBe(204);
   await eventually(async () => (await status(b, keyHeaders)) === 401);
+});
+
+/**
+ * The app's pool with its queries named `name` watched: `calls` counts them, and while `hold` is
+ * set each one's answer waits for it (the query itself has run: its rows are from before).
+ */
+function watchNamedQueries(app: TestApp, name: string): { calls: () => number; hold: (gate: Promise<void> | undefined) => void; restore: () => void } {
+  const pool = app.running.app.get(Pool);
+  const query = pool.query;
+  let calls = 0;
+  let gate: Promise<void> | undefined;
+  pool.query = (async (config: unknown, values?: unknown) => {
+    const named = typeof config === 'object' && config !== null && (config as { name?: string }).name === name;
+    if (named) calls += 1;
+    const answer = await (query as (c: unknown, v?: unknown) => Promise<unknown>).call(pool, config, values);
+    if (named && gate) await gate;
+    return answer;
+  }) as typeof pool.query;
+  return { calls: () => calls, hold: (g) => (gate = g), restore: () => (pool.query = query) };
+}
+
+it('looks a credential up once for a burst of concurrent requests that find it unknown', async () => {
+  const user = await signUp(b);
+  const key = await createApiKey(b, user.headers, { role: 'member' });
+  const sessions = watchNamedQueries(a, 'thodare_auth_session');
+  const keys = watchNamedQueries(a, 'thodare_auth_key');
+  try {
+    const answers = await Promise.all([
+      ...Array.from({ length: 20 }, () => status(a, user.headers)),
+      ...Array.from({ length: 20 }, () => status(a, { 'x-api-key': key.key })),
+    ]);
+    expect(answers.every((s) => s === 200)).toBe(true);
+    expect(sessions.calls()).toBe(1);
+    expect(keys.calls()).toBe(1);
+  } finally {
+    sessions.restore();
+    keys.restore();
+  }
+});
+
+it('does not keep a lookup that a change made on this instance overtook', async () => {
+  const owner = await signUp(a);
+  const member = await signUp(a);
+  const invitation = await a.request('POST', '/api/invitations', { headers: owner.headers, body: { email: member.email, role: 'member' } });
+  expect((await a.request('POST', `/api/invitations/${invitation.body.token}/accept`, { headers: member.headers })).status).toBe(200);
+  expect((await a.request('POST', '/api/auth/active-organization', { headers: member.headers, body: { organizationId: owner.organizationId } })).status).toBe(200);
+  const write = () => a.request('POST', '/api/workflows', { headers: member.headers, body: { name: 'w' } });
+  const lookups = watchNamedQueries(a, 'thodare_auth_session');
+  let open!: () => void;
+  lookups.hold(new Promise<void>((resolve) => (open = resolve)));
+  try {
+    // The member's lookup reads the role 'member', and its answer is held back past the demotion.
+    const early = write();
+    while (lookups.calls() === 0) await new Promise((r) => setTimeout(r, 5));
+    lookups.hold(undefined);
+    expect((await a.request('PATCH', `/api/members/${member.userId}`, { headers: owner.headers, body: { role: 'viewer' } })).status).toBe(200);
+    open();
+    expect((await early).status).toBe(201); // it began before the demotion
+    expect((await write()).status).toBe(403); // the lookup it made is not served after the demotion
+  } finally {
+    lookups.restore();
+  }
 });
