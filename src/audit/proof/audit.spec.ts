@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { canonicalJson } from './canonical';
 import { ChainVerifier, type SealEntry } from './chain-verifier';
 import { publicKeyView, signCheckpoint, type SignedCheckpoint } from './checkpoint';
 import { GENESIS_CHAIN, leafOf, nextChain, sha256, type SealableEvent } from './hash-chain';
@@ -30,12 +29,6 @@ describe('MerkleFrontier', () => {
 
   it('refuses a frontier whose subtree count does not fit its size', () => {
     expect(() => MerkleFrontier.decode(3, Buffer.alloc(32))).toThrow(/2 subtrees/);
-  });
-});
-
-describe('canonicalJson (RFC 8785)', () => {
-  it('sorts keys by UTF-16 code units, drops whitespace and writes numbers in ECMAScript form', () => {
-    expect(canonicalJson({ '€': 1, b: [1e21, 0.1, -0], é: 2, a: 'é' })).toBe('{"a":"é","b":[1e+21,0.1,0],"é":2,"€":1}');
   });
 });
 

@@ -23,7 +23,8 @@ export const sha256 = (...parts: Buffer[]): Buffer => hash('sha256', parts.lengt
 /** leaf = SHA-256(JCS(event)). */
 export function leafOf(event: SealableEvent): Buffer {
   const { position, streamId, streamVersion, organizationId, type, data, metadata, recordedAt } = event;
-  return sha256(Buffer.from(canonicalJson({ position, streamId, streamVersion, organizationId, type, data, metadata, recordedAt })));
+  // Hashed as text: the one-shot hash encodes it as UTF-8 itself, sparing a Buffer per event.
+  return hash('sha256', canonicalJson({ position, streamId, streamVersion, organizationId, type, data, metadata, recordedAt }), 'buffer');
 }
 
 /** chain = SHA-256(previous chain ‖ leaf). */
