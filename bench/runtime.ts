@@ -6,7 +6,7 @@ import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { sendFromChild } from './http-senders';
-import { benchDatabase, machineJiffies, percentile, rate, round } from './support';
+import { benchDatabase, machineJiffies, percentile, projectionsSettled, rate, round } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -187,8 +187,9 @@ export function runtimeConfig(db: { url: string; schema: string }): Config {
 }
 
 /**
- * The runtime figures of issue 5, measured in one process holding the API and ONE worker: W3
- * (1,000 runs of trigger + 3 transforms as fast as possible), W3 serial (in process and over
+ * The runtime figures of issues 5 and 14, measured in one process holding the API and ONE worker:
+ * W3 bursts (trigger + 3 transforms, all started at once: 300 runs as issue 14 and the peers
+ * harness define it, and 1,000), W3 serial (in process and over
  * HTTP with ?waitMs=), C100/C1000 chain wall times, S1 sleep lateness, and the raw commit baseline.
  */
 export async function benchRuntime(): Promise<Record<string, unknown>> {
@@ -197,15 +198,28 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
   const pool = db.pool(2);
   try {
     const runner = new Runner(app);
+    // Each figure starts on a settled system: the async projections have read every event so far.
+    const settle = () => projectionsSettled(pool);
     await w3Burst(runner, 100); // warm-up
+    await settle();
+    // Issue 14's W3: 300 runs at once, as in ../shared/peers (median of 3 bursts).
+    const w3Of300 = [];
+    for (let i = 0; i < 3; i += 1) {
+      w3Of300.push(await w3Burst(runner, 300));
+      await settle();
+    }
     const w3 = await w3Burst(runner, 1000);
+    await settle();
     const w3Serial = await serial(100, () => runner.once(chain(3)));
     const httpWorkflow = await httpW3(app.url!);
+    await settle();
     const w3SerialHttp = await httpSerial(app.url!, httpWorkflow, 100);
     const w3Http = await httpBurst(app.url!, httpWorkflow, 1000);
+    await settle();
     await runner.once(chain(100)); // warm-up
     const c100 = Math.min(...(await sequential(3, () => runner.once(chain(100)))));
     const c1000 = Math.min(...(await sequential(2, () => runner.once(chain(1000)))));
+    await settle();
     const s1 = await sleepLateness(runner, pool, 20);
     const raw = db.pool(16);
     await raw.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload jsonb NOT NULL)');
@@ -216,6 +230,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     return {
       benchmark: 'runtime',
       database: db.embedded ? 'embedded' : 'DATABASE_URL',
+      W3Burst300: medianBurst(w3Of300),
       W3: w3,
       W3SerialMs: w3Serial,
       W3SerialHttpWaitMs: w3SerialHttp,
@@ -228,7 +243,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       rawInsertCommitMs1: round(1000 / single, 3),
       stepsPerSecOverBaseline: round(Number(w3.stepsPerSec) / baseline, 3),
       targets: {
-        W3: '>= 1000 runs/s, p99 <= 300 ms',
+        W3Burst300: '>= 1000 runs/s, p99 <= 300 ms (issue 14: a burst of 300)',
         W3SerialMs: 'p50 <= 3 ms in process, <= 5 ms over HTTP',
         W3Http: '>= 600 runs/s',
         C100Ms: '<= 50 ms; C1000 <= 12 x C100',
@@ -240,6 +255,12 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     await app.close();
     await db.close();
   }
+}
+
+/** The burst with the median throughput (its own latency and CPU with it). */
+function medianBurst<T extends { runsPerSec: number }>(bursts: T[]): T & { bursts: number; runsPerSecAll: number[] } {
+  const sorted = [...bursts].sort((a, b) => a.runsPerSec - b.runsPerSec);
+  return { ...sorted[Math.floor(sorted.length / 2)]!, bursts: bursts.length, runsPerSecAll: bursts.map((b) => b.runsPerSec) };
 }
 
 async function sequential(times: number, op: () => Promise<number>): Promise<number[]> {

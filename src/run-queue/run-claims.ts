@@ -60,7 +60,10 @@ WITH ranked AS (
 )
 UPDATE run_state s SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
   lease_epoch = s.lease_epoch + 1
-FROM picked WHERE s.run_id = picked.run_id
+-- An array, not a join with picked: joined, the planner read the whole of run_state and hashed it
+-- until the table held tens of thousands of rows (a claim grew with the store); an array is
+-- looked up in the primary key.
+WHERE s.run_id = ANY (ARRAY(SELECT run_id FROM picked))
 RETURNING s.run_id, s.organization_id, s.stream_version, s.lease_epoch, ${EVENTS_OF('s')}`;
 
 /** Claims one named run whatever its `available_at` (its own timer fired, or it was handed over). */
