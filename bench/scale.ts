@@ -152,14 +152,21 @@ export async function benchScale(): Promise<Record<string, unknown>> {
     } finally {
       await app.close();
     }
+    // Mid-sized: the ~12,000 runs of the bursts, where a plan made on an empty table and never
+    // revised hurt most (an append read all of run_state: migrations/0017); the filled store's
+    // fresh statistics hid it.
+    const grown = await latencies(db, pool, 'grown');
     const stored = await fill(pool, STORED_EVENTS);
     const loaded = await latencies(db, pool, 'loaded');
-    const ratios = {
-      append: ratio(loaded.appendMs.p50, empty.appendMs.p50),
-      claim: ratio(loaded.claimMs.p50, empty.claimMs.p50),
-      step: ratio(loaded.stepMs.p50, empty.stepMs.p50),
-      w3Serial: ratio(loaded.w3SerialMs.p50, empty.w3SerialMs.p50),
-    };
+    const ratiosOf = (at: Latencies) => ({
+      append: ratio(at.appendMs.p50, empty.appendMs.p50),
+      claim: ratio(at.claimMs.p50, empty.claimMs.p50),
+      step: ratio(at.stepMs.p50, empty.stepMs.p50),
+      w3Serial: ratio(at.w3SerialMs.p50, empty.w3SerialMs.p50),
+    });
+    const ratios = ratiosOf(loaded);
+    const grownRatios = ratiosOf(grown);
+    const within = (r: ReturnType<typeof ratiosOf>) => r.append <= 1.2 && r.claim <= 1.2 && r.step <= 1.2;
     return {
       benchmark: 'scale',
       database: db.embedded ? 'embedded' : 'DATABASE_URL',
@@ -167,13 +174,15 @@ export async function benchScale(): Promise<Record<string, unknown>> {
       history: {
         stored,
         empty,
+        grown,
         loaded,
+        p50RatiosGrown: grownRatios,
         p50Ratios: ratios,
-        target_within_20pct_met: ratios.append <= 1.2 && ratios.claim <= 1.2 && ratios.step <= 1.2,
+        target_within_20pct_met: within(ratios) && within(grownRatios),
       },
       targets: {
         linear: 'W3 at 10,000 runs within 10 % of W3 at 1,000 (machine CPU per run)',
-        history: 'append, claim and step p50 with 10 million events stored within 20 % of an empty store',
+        history: 'append, claim and step p50 with 10 million events stored (and with the ~12,000 runs of the bursts) within 20 % of an empty store',
       },
     };
   } finally {

@@ -40,31 +40,11 @@ const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INL
   FROM events e WHERE e.stream_id = 'run-' || ${alias}.run_id) END AS events`;
 
 /**
- * One statement claims up to $2 runs. Fair between organizations: every organization's oldest
- * due run comes before anyone's second (`turn`), so one tenant's backlog cannot starve another.
- * SKIP LOCKED lets workers claim side by side; the lease epoch fences the previous holder.
+ * Up to $2 runs, fairly between organizations: the `claim_runs` function (migrations/0018), which
+ * plans with index scans only so that a claim does not slow down with the dead index entries
+ * finished runs leave behind.
  */
-const CLAIM_BATCH = `
-WITH ranked AS (
-  SELECT run_id, available_at,
-         row_number() OVER (PARTITION BY organization_id ORDER BY available_at) AS turn
-  FROM run_state WHERE available_at <= now() AND (lease_until IS NULL OR lease_until < now())
-), picked AS (
-  SELECT r.run_id FROM run_state r
-  JOIN (SELECT run_id, turn, available_at FROM ranked ORDER BY turn, available_at LIMIT $2 * 4) k
-    ON k.run_id = r.run_id
-  WHERE r.available_at <= now() AND (r.lease_until IS NULL OR r.lease_until < now())
-  ORDER BY k.turn, k.available_at
-  LIMIT $2
-  FOR UPDATE OF r SKIP LOCKED
-)
-UPDATE run_state s SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
-  lease_epoch = s.lease_epoch + 1
--- An array, not a join with picked: joined, the planner read the whole of run_state and hashed it
--- until the table held tens of thousands of rows (a claim grew with the store); an array is
--- looked up in the primary key.
-WHERE s.run_id = ANY (ARRAY(SELECT run_id FROM picked))
-RETURNING s.run_id, s.organization_id, s.stream_version, s.lease_epoch, ${EVENTS_OF('s')}`;
+const CLAIM_BATCH = `SELECT run_id, organization_id, stream_version, lease_epoch, events FROM claim_runs($1, $2, $3, ${INLINE_EVENTS})`;
 
 /** Claims one named run whatever its `available_at` (its own timer fired, or it was handed over). */
 const CLAIM_ONE = `

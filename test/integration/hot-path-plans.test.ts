@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { parseConfig } from '../../src/config/config';
 import { catalogSpecs } from '../../src/connectors/catalog-specs';
 import { buildCatalog } from '../../src/connectors/connector-registry';
@@ -7,13 +7,16 @@ import { eventsChannel } from '../../src/database/database.module';
 import { requestCancel, startRun } from '../../src/domain/run/run.commands';
 import { createRunDecider } from '../../src/domain/run/run.decider';
 import { appendRunBatches, RunAppendGroups, runAppendItem } from '../../src/run-queue/run-append';
+import { RunClaims } from '../../src/run-queue/run-claims';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { transformChain } from '../support/run-workflows';
 
-// The run append function finds every row it touches by key (migrations/0017), so an append costs
-// the same with three thousand runs stored as with three. Before, its cached plan read the whole of
-// run_state twice per append and hashed every live workflow for a new run. Checked without timing:
-// the transaction's own scan counters (pg_stat_xact_user_tables) say whether a table was read whole.
+// The hot path's statements find their rows by key, so they cost the same with thousands of runs
+// stored as with three. The run append function (migrations/0017): its cached plan read the whole
+// of run_state twice per append and hashed every live workflow for a new run. The worker's claim
+// (migrations/0018): a bitmap scan visited the heap page of every finished run's dead index entry
+// on every claim. Checked without timing: the transaction's own scan counters
+// (pg_stat_xact_user_tables), and the plans auto_explain reports to the session.
 
 const decider = createRunDecider();
 const specs = catalogSpecs(buildCatalog(parseConfig({}), []));
@@ -67,6 +70,40 @@ it('reads run_state and workflows by key, not whole, with thousands of runs and 
       ['workflows', 0],
     ]);
     await client.query('ROLLBACK');
+  } finally {
+    await client.end();
+  }
+});
+
+it("claims through the claimable index alone: no heap visit for each finished run's dead entry", async () => {
+  // Finished runs (their claimable entries dead until VACUUM) and a few queued ones.
+  const groups = new RunAppendGroups(db.pool, eventsChannel(db.schema));
+  const finished = Array.from({ length: 500 }, () => newRun('wf-1'));
+  await Promise.all(finished.map(({ state, events }) => groups.append(runAppendItem(state, 0, events, { metadata }))));
+  await db.pool.query(`UPDATE run_state SET available_at = NULL, status = 'completed' WHERE run_id = ANY($1)`, [finished.map((run) => run.state.run!.runId)]);
+  const queued = Array.from({ length: 3 }, () => newRun('wf-1'));
+  await Promise.all(queued.map(({ state, events }) => groups.append(runAppendItem(state, 0, events, { metadata }))));
+  await db.pool.query('ANALYZE run_state');
+
+  // The claim's plans, as auto_explain reports them to this session.
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  const plans: string[] = [];
+  client.on('notice', (notice) => plans.push(notice.message ?? ''));
+  try {
+    await client.query(`SET search_path TO "${db.schema}"`);
+    await client.query(`LOAD 'auto_explain'`);
+    await client.query('SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET client_min_messages = log');
+    await client.query('BEGIN');
+    const claimed = await new RunClaims(client as unknown as Pool, 'worker-b', 60_000).claimBatch(10);
+    await client.query('ROLLBACK');
+    expect(claimed.map((run) => run.runId).sort()).toEqual(queued.map((run) => run.state.run!.runId).sort());
+    const claimPlans = plans.filter((plan) => plan.includes('run_state') && plan.includes('turn'));
+    expect(claimPlans.length).toBeGreaterThan(0);
+    for (const plan of claimPlans) {
+      expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on run_state/);
+      expect(plan).toMatch(/Index Scan using run_state_claimable/);
+    }
   } finally {
     await client.end();
   }
