@@ -140,7 +140,12 @@ export class PgThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnMod
     for (const [key, lease] of this.leases) if (lease.expiresAt <= now) this.leases.delete(key);
   }
 
+  /**
+   * Nest calls this once for each module that provides the instance: ours, and the throttler's,
+   * whose storage it is. A second timer would outlive `onModuleDestroy` and sweep on an ended pool.
+   */
   onModuleInit(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => {
       this.forgetExpiredLeases();
       this.sweeping ??= this.sweep()
@@ -152,6 +157,7 @@ export class PgThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnMod
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.sweeping;
   }
 }

@@ -118,3 +118,20 @@ describe('PgThrottlerStorage', () => {
     expect((await b.increment('small', 60_000, 600)).remaining).toBe(596);
   });
 });
+
+describe('PgThrottlerStorage lifecycle', () => {
+  it('keeps one sweep timer however often Nest initialises it, and none once destroyed', async () => {
+    jest.useFakeTimers();
+    try {
+      const storage = new PgThrottlerStorage(db.pool);
+      // Nest initialises the instance once per module that provides it: ours and the throttler's.
+      storage.onModuleInit();
+      storage.onModuleInit();
+      expect(jest.getTimerCount()).toBe(1);
+      await storage.onModuleDestroy();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
