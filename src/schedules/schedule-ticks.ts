@@ -78,7 +78,9 @@ export async function applyTicks(db: Queryable, events: readonly RecordedEvent[]
        updated_at = u.updated_at, last_run_id = u.last_run_id, last_scheduled_at = u.last_scheduled_at, buffered_tick = u.buffered_tick
      FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::text[], $8::timestamptz[], $9::timestamptz[])
        AS u(schedule_id, state, cursor_at, next_fire_at, stream_version, updated_at, last_run_id, last_scheduled_at, buffered_tick)
-     WHERE s.schedule_id = u.schedule_id`,
+     -- The array again, on the table's side: joined to unnest alone, the planner read every
+     -- schedule to update a batch (a pass over 10,000 read 10,000 rows per batch of 100).
+     WHERE s.schedule_id = u.schedule_id AND s.schedule_id = ANY($1::text[])`,
     [
       moved.map((row) => row.schedule_id),
       moved.map((row) => row.state),
