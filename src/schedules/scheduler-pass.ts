@@ -30,8 +30,11 @@ export interface PassResult {
 
 /** Schedules one pass takes at most; the rest wait for the next pass (a second later at most). */
 const PASS_LIMIT = 2000;
-/** Schedules per transaction: one commit and a few reads serve them all. */
-const BATCH_SIZE = 100;
+/**
+ * Schedules per transaction: one commit and a few reads serve them all. 250 against 100: 10,000
+ * due schedules fired in 1.90 s instead of 2.07 s (0.327 against 0.352 ms of machine CPU a fire).
+ */
+const BATCH_SIZE = 250;
 /** Batches in flight at once, each in its own transaction. */
 const PASS_CONCURRENCY = 4;
 
