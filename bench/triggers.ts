@@ -121,7 +121,7 @@ async function ackThroughput(hookUrl: string, tag: string, settle: () => Promise
     seconds: round(seconds, 2),
     acksPerSec: round(latencies.length / seconds, 0),
     ackLatencyMs: stats(latencies),
-    senders: 'a child process (fetch, keep-alive)',
+    senders: 'a child process (node:http, kept-alive connections)',
   };
 }
 
