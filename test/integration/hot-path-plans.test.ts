@@ -63,7 +63,10 @@ it('reads run_state and workflows by key, not whole, with thousands of runs and 
       [runAppendItem(state, leased.state.version, cancel, { metadata, fence: { owner: 'worker-a', epoch: 1 } }), runAppendItem(fresh.state, 0, fresh.events, { metadata, checkWorkflow: true })],
       undefined,
     );
-    const { rows } = await client.query<{ relname: string; seq_scan: string }>(`SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname IN ('run_state', 'workflows', 'events') ORDER BY relname`);
+    const { rows } = await client.query<{ relname: string; seq_scan: string }>(
+      `SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname IN ('run_state', 'workflows', 'events') ORDER BY relname`,
+      [db.schema],
+    );
     expect(rows.map((row) => [row.relname, Number(row.seq_scan)])).toEqual([
       ['events', 0],
       ['run_state', 0],
