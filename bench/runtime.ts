@@ -137,15 +137,17 @@ async function httpW3(url: string): Promise<{ id: string; auth: Record<string, s
   return { id, auth };
 }
 
-/** W3 serial through HTTP: `POST …/runs?waitMs=` one after another. */
+/**
+ * W3 serial through HTTP: `POST …/runs?waitMs=` one after another, from one client in a child
+ * process (`node:http`, a kept-alive connection), as an agent on another machine would send them.
+ * In this process, `fetch` added its own CPU (~1.7 ms a request) to every request's latency.
+ */
 async function httpSerial(url: string, w3: { id: string; auth: Record<string, string> }, count: number): Promise<{ p50: number; p99: number }> {
-  return serial(count, async () => {
-    const began = performance.now();
-    const res = await fetch(`${url}/api/workflows/${w3.id}/runs?waitMs=5000`, { method: 'POST', headers: { 'content-type': 'application/json', ...w3.auth }, body: '{}' });
-    const body = (await res.json()) as Record<string, unknown>;
-    if (res.status !== 200 || body.status !== 'completed') throw new Error(`run did not complete: ${res.status} ${JSON.stringify(body)}`);
-    return performance.now() - began;
-  });
+  const order = { url: `${url}/api/workflows/${w3.id}/runs?waitMs=5000`, senders: 1, ms: 120_000, headers: w3.auth, body: {}, expect: 200 };
+  await sendFromChild({ ...order, max: 10, tag: 'http-serial-warm-up' });
+  const report = await sendFromChild({ ...order, max: count, tag: 'http-serial' });
+  if (report.firstRefusal) throw new Error(`HTTP serial: ${report.refused} refused, e.g. ${report.firstRefusal}`);
+  return stats(report.latencies);
 }
 
 /**
