@@ -83,20 +83,25 @@ export class SchedulerPass {
     // One pass checks each workflow once, however many of its schedules are due.
     const workflows = new Map<string, Promise<WorkflowStatus>>();
     let taken = 0;
-    const lane = async (): Promise<void> => {
-      while (taken < PASS_LIMIT) {
-        const limit = Math.min(BATCH_SIZE, PASS_LIMIT - taken);
-        taken += limit;
-        const handled = await this.batch(now, limit, metadata, workflows, organizationId).catch((error: unknown) => {
-          this.log.warn({ err: error }, 'scheduler batch failed; retrying on the next pass');
-          return undefined;
-        });
-        if (!handled) return;
-        merge(result, handled.result);
-        if (handled.count < limit) return;
-      }
+    /** One more batch; whether it came back full (more may be due). */
+    const next = async (): Promise<boolean> => {
+      const limit = Math.min(BATCH_SIZE, PASS_LIMIT - taken);
+      if (limit <= 0) return false;
+      taken += limit;
+      const handled = await this.batch(now, limit, metadata, workflows, organizationId).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'scheduler batch failed; retrying on the next pass');
+        return undefined;
+      });
+      if (!handled) return false;
+      merge(result, handled.result);
+      return handled.count === limit;
     };
-    await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
+    const lane = async (): Promise<void> => {
+      while (await next());
+    };
+    // One batch first: a pass that finds little to do (every idle second of every worker) costs
+    // one transaction, not one per lane; only a full batch sends the lanes out.
+    if (await next()) await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
     return result;
   }
 
