@@ -1,9 +1,9 @@
 import childProcess, { type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:net';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 /** A running embedded Postgres cluster and how to stop it. */
 export interface EmbeddedDatabase {
@@ -71,6 +71,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   });
   if (!existsSync(`${dataDir}/PG_VERSION`)) {
     await mkdir(dataDir, { recursive: true });
+    await letPostgresThrough(dirname(dataDir));
     await pg.initialise();
   }
   try {
@@ -95,6 +96,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
 /** Socket paths are limited to 107 bytes; a list separator or a space in the path would be misread. */
 const MAX_SOCKET_PATH = 100;
+
+/**
+ * Run as root, Postgres runs as the `postgres` user, which must be able to pass through the data
+ * directory's parent (THODARE_DATA_DIR). The generated key files make that directory 0700 when
+ * they are written first (`npm test`, then `npm start`, in one checkout): initdb then failed with
+ * "Permission denied". Others get the right to pass through (o+x), not to list it; the key files
+ * stay 0600.
+ */
+async function letPostgresThrough(parent: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const { mode } = await stat(parent);
+  if ((mode & 0o001) === 0) await chmod(parent, (mode & 0o7777) | 0o001);
+}
 
 function socketDirectoryFor(dataDir: string, port: number): string | undefined {
   const fits = `${dataDir}/.s.PGSQL.${port}`.length <= MAX_SOCKET_PATH;

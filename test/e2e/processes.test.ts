@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, chmodSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -79,8 +79,10 @@ describe('thodare CLI as real processes', () => {
   });
 
   it('starts on an embedded Postgres without DATABASE_URL, reuses its data, and leaves no postgres behind on Ctrl-C', async () => {
+    // 0700, as the generated key files leave a data directory they are written to first: run as
+    // root, the cluster's own user must still pass through it (initdb failed here before).
     const dataDir = mkdtempSync(join(tmpdir(), 'thodare-start-'));
-    chmodSync(dataDir, 0o755);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const env = { THODARE_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', THODARE_EMBEDDED_PG_PORT: '0' };
     const first = await startServer(['start'], env);
     expect(first.output()).toContain(`embedded Postgres in ${join(dataDir, 'pg')}`);
