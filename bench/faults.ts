@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,6 @@ interface Cluster {
 
 export async function benchFaults(): Promise<Record<string, unknown>> {
   const parent = mkdtempSync(join(tmpdir(), 'thodare-faults-'));
-  chmodSync(parent, 0o755);
   const dataDir = join(parent, 'pg');
   const db = await startEmbeddedPostgres({ dataDir, port: 0, persistent: true });
   const cluster: Cluster = { url: db.url, schema: 'bench_faults', pool: createPool(db.url, 'bench_faults', 8, 2_000), db, dataDir };

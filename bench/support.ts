@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -22,7 +22,6 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
     const parent = mkdtempSync(join(tmpdir(), 'thodare-bench-'));
-    chmodSync(parent, 0o755);
     const embedded = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false });
     url = embedded.socketUrl ?? embedded.url;
     stopEmbedded = async () => {

@@ -11,10 +11,9 @@
 --
 -- Fair between organizations: every organization's oldest due run comes before anyone's second
 -- (`turn`), so one tenant's backlog cannot starve another. SKIP LOCKED lets workers claim side by
--- side; the lease epoch fences the previous holder. Runs whose stream has at most
--- `p_inline_events` events come with their events (saves the worker a read).
-CREATE FUNCTION claim_runs(p_owner text, p_limit integer, p_lease_ms integer, p_inline_events integer)
-RETURNS TABLE (run_id text, organization_id text, stream_version integer, lease_epoch integer, events json)
+-- side; the lease epoch fences the previous holder.
+CREATE FUNCTION claim_runs(p_owner text, p_limit integer, p_lease_ms integer)
+RETURNS TABLE (run_id text, organization_id text, stream_version integer, lease_epoch integer)
 LANGUAGE plpgsql
 SET enable_seqscan = off
 SET enable_bitmapscan = off
@@ -39,12 +38,9 @@ BEGIN
   UPDATE run_state s SET lease_owner = p_owner, lease_until = now() + p_lease_ms * interval '1 millisecond',
     lease_epoch = s.lease_epoch + 1
   WHERE s.run_id = ANY (ARRAY(SELECT p.run_id FROM picked p))
-  RETURNING s.run_id, s.organization_id, s.stream_version, s.lease_epoch,
-    CASE WHEN s.stream_version <= p_inline_events THEN (
-      SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.stream_version)
-      FROM events e WHERE e.stream_id = 'run-' || s.run_id) END;
+  RETURNING s.run_id, s.organization_id, s.stream_version, s.lease_epoch;
 END;
 $$;
 
 -- Down Migration
-DROP FUNCTION claim_runs(text, integer, integer, integer);
+DROP FUNCTION claim_runs(text, integer, integer);

@@ -42,9 +42,9 @@ const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INL
 /**
  * Up to $2 runs, fairly between organizations: the `claim_runs` function (migrations/0018), which
  * plans with index scans only so that a claim does not slow down with the dead index entries
- * finished runs leave behind.
+ * finished runs leave behind. Short streams come with the claim, as with `CLAIM_ONE`.
  */
-const CLAIM_BATCH = `SELECT run_id, organization_id, stream_version, lease_epoch, events FROM claim_runs($1, $2, $3, ${INLINE_EVENTS})`;
+const CLAIM_BATCH = `SELECT c.run_id, c.organization_id, c.stream_version, c.lease_epoch, ${EVENTS_OF('c')} FROM claim_runs($1, $2, $3) c`;
 
 /** Claims one named run whatever its `available_at` (its own timer fired, or it was handed over). */
 const CLAIM_ONE = `

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
@@ -10,7 +10,6 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) return;
   const parent = mkdtempSync(join(tmpdir(), 'thodare-test-'));
-  chmodSync(parent, 0o755); // the cluster runs as the unprivileged `postgres` user when we are root
   const db = await startEmbeddedPostgres({
     dataDir: join(parent, 'pg'),
     persistent: false,

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,7 +28,6 @@ export interface PrivatePostgres {
 
 export async function startPrivatePostgres(label: string): Promise<PrivatePostgres> {
   const parent = mkdtempSync(join(tmpdir(), `thodare-${label}-`));
-  chmodSync(parent, 0o755); // the cluster runs as the unprivileged `postgres` user when we are root
   const dataDir = join(parent, 'pg');
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/swc-register.js'), join(ROOT, 'test/support/postgres-child.ts'), dataDir], {
     cwd: ROOT,
