@@ -15,7 +15,9 @@ import { transformChain } from '../support/run-workflows';
 // stored as with three. The run append function (migrations/0017): its cached plan read the whole
 // of run_state twice per append and hashed every live workflow for a new run. The worker's claim
 // (migrations/0018): a bitmap scan visited the heap page of every finished run's dead index entry
-// on every claim. Checked without timing: the transaction's own scan counters
+// on every claim. The append joins its own CTEs by hashing (migrations/0019): with hash joins off
+// they were nested loops, every item compared with every other, quadratic in a batch's size.
+// Checked without timing: the transaction's own scan counters
 // (pg_stat_xact_user_tables), and the plans auto_explain reports to the session.
 
 const decider = createRunDecider();
@@ -107,6 +109,49 @@ it("claims through the claimable index alone: no heap visit for each finished ru
       expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on run_state/);
       expect(plan).toMatch(/Index Scan using run_state_claimable/);
     }
+  } finally {
+    await client.end();
+  }
+});
+
+/** A plan node as auto_explain's JSON format gives it. */
+interface PlanNode {
+  'Node Type': string;
+  Plans?: PlanNode[];
+}
+
+function nodesOf(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+}
+
+it("joins a batch's items to what it appended by hashing, never each item against every other", async () => {
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  const notices: string[] = [];
+  client.on('notice', (notice) => notices.push(notice.message ?? ''));
+  try {
+    await client.query(`SET search_path TO "${db.schema}"`);
+    await client.query(`LOAD 'auto_explain'`);
+    await client.query(
+      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = 'json'; SET client_min_messages = log",
+    );
+    await client.query('BEGIN');
+    const runs = Array.from({ length: 50 }, () => newRun('wf-1'));
+    await appendRunBatches(
+      client,
+      runs.map(({ state, events }) => runAppendItem(state, 0, events, { metadata })),
+      eventsChannel(db.schema),
+    );
+    const stored = await client.query<{ n: string }>('SELECT count(*) AS n FROM run_state WHERE run_id = ANY($1)', [runs.map((run) => run.state.run!.runId)]);
+    await client.query('ROLLBACK');
+    expect(Number(stored.rows[0]!.n)).toBe(50);
+    const plans = notices.filter((notice) => notice.includes('"Plan"')).map((notice) => JSON.parse(notice.slice(notice.indexOf('{'))) as { Plan: PlanNode });
+    // The two functions' statements (append_run_batches's and append_streams's), and the call.
+    expect(plans.length).toBeGreaterThanOrEqual(3);
+    const cteLoops = plans
+      .flatMap((plan) => nodesOf(plan.Plan))
+      .filter((node) => node['Node Type'] === 'Nested Loop' && (node.Plans ?? []).every((child) => child['Node Type'] === 'CTE Scan'));
+    expect(cteLoops).toEqual([]);
   } finally {
     await client.end();
   }
