@@ -42,7 +42,9 @@ const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INL
 /**
  * Up to $2 runs, fairly between organizations: the `claim_runs` function (migrations/0018), which
  * plans with index scans only so that a claim does not slow down with the dead index entries
- * finished runs leave behind. Short streams come with the claim, as with `CLAIM_ONE`.
+ * finished runs leave behind, and (0020) takes each organization's oldest due runs one
+ * organization at a time once they overflow its window, so that it does not slow down with the
+ * backlog either. Short streams come with the claim, as with `CLAIM_ONE`.
  */
 const CLAIM_BATCH = `SELECT c.run_id, c.organization_id, c.stream_version, c.lease_epoch, ${EVENTS_OF('c')} FROM claim_runs($1, $2, $3) c`;
 

@@ -15,7 +15,8 @@ import { transformChain } from '../support/run-workflows';
 // stored as with three. The run append function (migrations/0017): its cached plan read the whole
 // of run_state twice per append and hashed every live workflow for a new run. The worker's claim
 // (migrations/0018): a bitmap scan visited the heap page of every finished run's dead index entry
-// on every claim. The append joins its own CTEs by hashing (migrations/0019): with hash joins off
+// on every claim; and it ranked every due run, so it grew with the backlog (migrations/0020: it
+// walks the organizations instead once the due runs overflow its window). The append joins its own CTEs by hashing (migrations/0019): with hash joins off
 // they were nested loops, every item compared with every other, quadratic in a batch's size.
 // Checked without timing: the transaction's own scan counters
 // (pg_stat_xact_user_tables), and the plans auto_explain reports to the session.
@@ -103,12 +104,13 @@ it("claims through the claimable index alone: no heap visit for each finished ru
     const claimed = await new RunClaims(client as unknown as Pool, 'worker-b', 60_000).claimBatch(10);
     await client.query('ROLLBACK');
     expect(claimed.map((run) => run.runId).sort()).toEqual(queued.map((run) => run.state.run!.runId).sort());
-    const claimPlans = plans.filter((plan) => plan.includes('run_state') && plan.includes('turn'));
+    const claimPlans = plans.filter((plan) => plan.includes('run_state'));
     expect(claimPlans.length).toBeGreaterThan(0);
-    for (const plan of claimPlans) {
-      expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on run_state/);
-      expect(plan).toMatch(/Index Scan using run_state_claimable/);
-    }
+    for (const plan of claimPlans) expect(plan).not.toMatch(/(Seq Scan|Bitmap Heap Scan) on run_state/);
+    // The due runs (a few: the claim ranks them all) are read through the claimable index.
+    const ranking = claimPlans.filter((plan) => plan.includes('row_number()'));
+    expect(ranking.length).toBeGreaterThan(0);
+    for (const plan of ranking) expect(plan).toMatch(/Index Scan using run_state_claimable on run_state/);
   } finally {
     await client.end();
   }
@@ -117,6 +119,9 @@ it("claims through the claimable index alone: no heap visit for each finished ru
 /** A plan node as auto_explain's JSON format gives it. */
 interface PlanNode {
   'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -152,6 +157,46 @@ it("joins a batch's items to what it appended by hashing, never each item agains
       .flatMap((plan) => nodesOf(plan.Plan))
       .filter((node) => node['Node Type'] === 'Nested Loop' && (node.Plans ?? []).every((child) => child['Node Type'] === 'CTE Scan'));
     expect(cteLoops).toEqual([]);
+  } finally {
+    await client.end();
+  }
+});
+
+it('claims from a backlog without reading it: the rows a claim reads do not grow with the runs queued', async () => {
+  // Everything stored so far is finished: the queue holds only the runs below.
+  await db.pool.query(`UPDATE run_state SET available_at = NULL, status = 'completed', lease_owner = NULL, lease_until = NULL`);
+  const groups = new RunAppendGroups(db.pool, eventsChannel(db.schema));
+  const backlog = Array.from({ length: 2000 }, () => newRun('wf-1'));
+  await Promise.all(backlog.map(({ state, events }) => groups.append(runAppendItem(state, 0, events, { metadata }))));
+  // Another organization's run, queued last: still among the first claimed (its turn is 1).
+  const other = newRun('wf-1');
+  other.state.run!.organizationId = 'org-other';
+  await groups.append(runAppendItem(other.state, 0, other.events, { metadata }));
+  await db.pool.query('ANALYZE run_state');
+
+  // The rows each of the claim's scans of run_state returned, as auto_explain reports them.
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  const notices: string[] = [];
+  client.on('notice', (notice) => notices.push(notice.message ?? ''));
+  try {
+    await client.query(`SET search_path TO "${db.schema}"`);
+    await client.query(`LOAD 'auto_explain'`);
+    await client.query(
+      "SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; SET auto_explain.log_timing = off; SET auto_explain.log_nested_statements = on; SET auto_explain.log_format = 'json'; SET client_min_messages = log",
+    );
+    await client.query('BEGIN');
+    const claimed = await new RunClaims(client as unknown as Pool, 'worker-c', 60_000).claimBatch(4);
+    await client.query('ROLLBACK');
+    expect(claimed.map((run) => run.organizationId).sort()).toEqual(['org-other', 'org-test', 'org-test', 'org-test']);
+    const scans = notices
+      .filter((notice) => notice.includes('"Plan"'))
+      .flatMap((notice) => nodesOf((JSON.parse(notice.slice(notice.indexOf('{'))) as { Plan: PlanNode }).Plan))
+      .filter((node) => node['Relation Name'] === 'run_state');
+    expect(scans.length).toBeGreaterThan(0);
+    const rowsRead = scans.reduce((sum, node) => sum + (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1), 0);
+    // Ranking every due run read all 2,001 of them (2,013 rows in all); now a few dozen.
+    expect(rowsRead).toBeLessThan(100);
   } finally {
     await client.end();
   }
