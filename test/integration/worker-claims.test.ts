@@ -39,4 +39,18 @@ describe('claiming runs', () => {
     expect(await b.claimOne(runId)).toMatchObject({ runId, epoch: 2 });
     expect(await a.renew([runId])).toEqual([]); // a's lease is gone
   });
+
+  it('stays fair when the backlog spans more organizations than the claim takes runs', async () => {
+    // Everything queued so far is held: the queue is the runs below, 12 (over the window of 8).
+    await db.pool.query(`UPDATE run_state SET lease_owner = 'x', lease_until = now() + interval '1 hour' WHERE lease_owner IS NULL`);
+    const catalog = testCatalog();
+    const first = [];
+    for (let i = 0; i < 10; i += 1) first.push(await appendRunStart(db, catalog, transformChain(1), {}, 'org-a'));
+    const second = await appendRunStart(db, catalog, transformChain(1), {}, 'org-b');
+    await appendRunStart(db, catalog, transformChain(1), {}, 'org-c');
+
+    // Three organizations for a claim of two: every organization's oldest comes first, oldest first.
+    const claimed = await new RunClaims(db.pool, 'tester-2', 30_000).claimBatch(2);
+    expect(claimed.map((c) => c.runId).sort()).toEqual([first[0], second].sort());
+  });
 });
