@@ -14,7 +14,11 @@
 --   20,000 organizations that each have one sleeping run took 150-190 ms a claim against 3-5 ms).
 -- Leased runs still sit among the due ones until they are released; there are only as many as
 -- the workers have slots.
-CREATE INDEX run_state_claimable_by_org ON run_state (organization_id, available_at) WHERE available_at IS NOT NULL;
+-- The due time is indexed here as UTC wall time, an expression only this index holds: the
+-- per-organization reads below name it, so the planner cannot serve them from the global
+-- `run_state_claimable` filtered by organization (which reads older organizations' backlog
+-- first) whatever its estimates say.
+CREATE INDEX run_state_claimable_by_org ON run_state (organization_id, (available_at AT TIME ZONE 'UTC')) WHERE available_at IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION claim_runs(p_owner text, p_limit integer, p_lease_ms integer)
 RETURNS TABLE (run_id text, organization_id text, stream_version integer, lease_epoch integer)
@@ -27,6 +31,8 @@ DECLARE
   -- Room for the runs that concurrent claimers hold (SKIP LOCKED passes over them).
   v_window constant integer := p_limit * 4;
   v_orgs text[];
+  -- Whether the organizations were walked (and few enough to take from one by one).
+  v_walked boolean;
   v_candidates text[];
 BEGIN
   IF (SELECT count(*) FROM (
@@ -44,27 +50,28 @@ BEGIN
     )
     SELECT array_agg(o.org) INTO v_orgs FROM orgs o WHERE o.org IS NOT NULL;
   END IF;
+  v_walked := coalesce(cardinality(v_orgs) <= p_limit, false);
 
-  IF cardinality(v_orgs) <= p_limit THEN
-    -- Each organization's oldest due runs: no organization needs more than p_limit to fill the claim.
-    SELECT array_agg(k.run_id ORDER BY k.turn, k.available_at) INTO v_candidates FROM (
-      SELECT k.run_id, k.available_at, k.turn FROM unnest(v_orgs) AS o(org)
+  -- Ranked by turn within each organization, oldest first; the window is all the claim can use.
+  SELECT array_agg(k.run_id ORDER BY k.turn, k.available_at) INTO v_candidates FROM (
+    SELECT d.run_id, d.available_at, row_number() OVER (PARTITION BY d.organization_id ORDER BY d.available_at) AS turn
+    FROM (
+      -- A backlog among few organizations: each one's oldest due runs, as many as the claim takes.
+      SELECT q.run_id, q.organization_id, q.available_at FROM unnest(v_orgs) AS o(org)
       CROSS JOIN LATERAL (
-        SELECT d.run_id, d.available_at, row_number() OVER (ORDER BY d.available_at) AS turn FROM (
-          SELECT q.run_id, q.available_at FROM run_state q
-          WHERE q.organization_id = o.org AND q.available_at <= now() AND (q.lease_until IS NULL OR q.lease_until < now())
-          ORDER BY q.available_at LIMIT p_limit
-        ) d
-      ) k
-      ORDER BY k.turn, k.available_at LIMIT v_window
-    ) k;
-  ELSE
-    -- Few due runs (they fit in the window), or too many organizations to walk: rank every due run.
-    SELECT array_agg(k.run_id ORDER BY k.turn, k.available_at) INTO v_candidates FROM (
-      SELECT q.run_id, q.available_at, row_number() OVER (PARTITION BY q.organization_id ORDER BY q.available_at) AS turn
-      FROM run_state q WHERE q.available_at <= now() AND (q.lease_until IS NULL OR q.lease_until < now())
-    ) k;
-  END IF;
+        SELECT q.run_id, q.organization_id, q.available_at FROM run_state q
+        WHERE q.organization_id = o.org AND (q.available_at AT TIME ZONE 'UTC') <= (now() AT TIME ZONE 'UTC')
+          AND (q.lease_until IS NULL OR q.lease_until < now())
+        ORDER BY q.available_at AT TIME ZONE 'UTC' LIMIT p_limit
+      ) q
+      WHERE v_walked
+      UNION ALL
+      -- Few due runs (they fit in the window), or too many organizations to walk: every due run.
+      SELECT q.run_id, q.organization_id, q.available_at FROM run_state q
+      WHERE NOT v_walked AND q.available_at <= now() AND (q.lease_until IS NULL OR q.lease_until < now())
+    ) d
+    ORDER BY turn, d.available_at LIMIT v_window
+  ) k;
 
   RETURN QUERY
   WITH candidate AS (
@@ -73,7 +80,9 @@ BEGIN
     SELECT r.run_id FROM run_state r JOIN candidate c ON c.run_id = r.run_id
     -- The candidates' rows by key: never a scan of the due runs again.
     WHERE r.run_id = ANY (v_candidates)
-      AND r.available_at <= now() AND (r.lease_until IS NULL OR r.lease_until < now())
+      -- Still due and free, checked as one expression: as separate conditions the planner may
+      -- read the due runs through the claimable index and filter them by id, the whole backlog.
+      AND (r.available_at <= now() AND (r.lease_until IS NULL OR r.lease_until < now())) IS TRUE
     ORDER BY c.rank
     LIMIT p_limit
     FOR UPDATE OF r SKIP LOCKED
