@@ -114,14 +114,11 @@ export async function lockDueSchedule(db: Queryable, scheduleId: string, now: Da
 /**
  * Up to `limit` schedules with work at `now` — most overdue first, then buffered ticks waiting
  * to retry — locked for the caller's transaction. SKIP LOCKED applies while scanning, so
- * concurrent callers each get rows nobody else holds.
+ * concurrent callers each get rows nobody else holds. The due ones are read in order from an
+ * index, up to `limit` (`lock_due_schedules`, migrations/0021), never all of them sorted.
  */
 export async function lockDueSchedules(db: Queryable, now: Date, limit: number, organizationId?: string): Promise<ScheduleRow[]> {
-  const { rows: due } = await db.query<ScheduleRow>(
-    `SELECT ${COLUMNS} FROM schedules WHERE next_fire_at <= $1 AND state = 'active' AND ($3::text IS NULL OR organization_id = $3)
-     ORDER BY next_fire_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [now, limit, organizationId ?? null],
-  );
+  const { rows: due } = await db.query<ScheduleRow>(`SELECT ${COLUMNS} FROM lock_due_schedules($1, $2, $3)`, [now, limit, organizationId ?? null]);
   if (due.length === limit) return due;
   const { rows: buffered } = await db.query<ScheduleRow>(
     `SELECT ${COLUMNS} FROM schedules WHERE buffered_tick IS NOT NULL AND state = 'active' AND ($2::text IS NULL OR organization_id = $2)

@@ -8,6 +8,7 @@ import { requestCancel, startRun } from '../../src/domain/run/run.commands';
 import { createRunDecider } from '../../src/domain/run/run.decider';
 import { appendRunBatches, RunAppendGroups, runAppendItem } from '../../src/run-queue/run-append';
 import { RunClaims } from '../../src/run-queue/run-claims';
+import { lockDueSchedules } from '../../src/schedules/schedule-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { transformChain } from '../support/run-workflows';
 
@@ -17,7 +18,9 @@ import { transformChain } from '../support/run-workflows';
 // (migrations/0018): a bitmap scan visited the heap page of every finished run's dead index entry
 // on every claim; and it ranked every due run, so it grew with the backlog (migrations/0020: it
 // walks the organizations instead once the due runs overflow its window). The append joins its own CTEs by hashing (migrations/0019): with hash joins off
-// they were nested loops, every item compared with every other, quadratic in a batch's size.
+// they were nested loops, every item compared with every other, quadratic in a batch's size. A
+// scheduler batch locks its due schedules in due order from an index (migrations/0021): on fresh
+// statistics it sorted every due schedule for each batch of 250.
 // Checked without timing: the transaction's own scan counters
 // (pg_stat_xact_user_tables), and the plans auto_explain reports to the session.
 
@@ -192,4 +195,37 @@ it('claims from a backlog without reading it: the rows a claim reads do not grow
   const rowsRead = scans.reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
   // Ranking every due run read all 2,001 of them (2,013 rows in all); now a few dozen.
   expect(rowsRead).toBeLessThan(100);
+});
+
+it('locks a batch of due schedules by reading the due index in order, not by sorting every due schedule', async () => {
+  // 1,000 due schedules of one organization (the most overdue), then 5 of another. Statistics are
+  // as a burst of new schedules leaves them: none yet.
+  const insert = (organizationId: string, count: number, dueFrom: string) =>
+    db.pool.query(
+      `INSERT INTO schedules (schedule_id, organization_id, workflow_id, source, cron, timezone, input, overlap, catchup_window_sec,
+                              state, cursor_at, next_fire_at, stream_version, created_at, updated_at)
+       SELECT $1 || '-' || g, $1, 'wf-1', 'api', '0 * * * *', 'UTC', '{}', 'allow', 60, 'active', now(),
+              $3::timestamptz + g * interval '1 millisecond', 1, now(), now()
+       FROM generate_series(1, $2::int) g`,
+      [organizationId, count, dueFrom],
+    );
+  await insert('org-busy', 1000, '2026-01-01T00:00:00Z');
+  await insert('org-small', 5, '2026-01-02T00:00:00Z');
+  const now = new Date('2026-01-03T00:00:00Z');
+
+  const lock = (organizationId?: string) =>
+    inTransaction((client) => lockDueSchedules(client, now, 10, organizationId), [...JSON_PLANS, 'auto_explain.log_analyze = on', 'auto_explain.log_timing = off']);
+  for (const [organizationId, expected] of [
+    [undefined, 'org-busy'],
+    ['org-small', 'org-small'],
+  ] as const) {
+    const { result: locked, plans } = await lock(organizationId);
+    expect(locked.map((row) => row.organization_id)).toEqual(Array(expected === 'org-small' ? 5 : 10).fill(expected));
+    const nodes = jsonPlans(plans).flatMap(nodesOf);
+    const scans = nodes.filter((node) => node['Relation Name'] === 'schedules');
+    expect(scans.length).toBeGreaterThan(0);
+    // A bitmap scan and a sort read all 1,005 due schedules for either; now the first few.
+    expect(nodes.filter((node) => node['Node Type'] === 'Sort')).toEqual([]);
+    expect(scans.reduce((sum, node) => sum + (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0), 0)).toBeLessThan(50);
+  }
 });
