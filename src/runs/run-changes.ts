@@ -18,6 +18,14 @@ export interface RunChange {
 type Listener = (runId: string, change?: RunChange) => void;
 
 /**
+ * The final states of the runs this process saw end most recently, kept for a waiter that comes
+ * just after the end (a run of pure steps ends in its start's own commit, before its `?waitMs=`
+ * request waits): it answers from the state instead of reading the store twice. Few, and briefly.
+ */
+const RECENT_ENDS = 128;
+const RECENT_END_MS = 2_000;
+
+/**
  * "Run X changed" hints for this process: emitted in process right after a local commit, and
  * from the event store's NOTIFY channel for commits of other processes (run starts, signals,
  * cancels, run ends — the step path does not notify). Hints only: listeners re-read the store.
@@ -28,6 +36,8 @@ export class RunChanges implements OnApplicationBootstrap {
   private readonly perRun = new Map<string, Set<Listener>>();
   private readonly anyRun = new Set<Listener>();
   private readonly reconnects = new Set<() => void>();
+  /** See `RECENT_ENDS`: oldest first. */
+  private readonly recentEnds = new Map<string, { final: RunState; at: number }>();
   /** Runs with an append of this process in flight, and how many (see `recording`). */
   private readonly inFlight = new Map<string, number>();
   /**
@@ -54,6 +64,10 @@ export class RunChanges implements OnApplicationBootstrap {
 
   /** Tells this process's listeners that run `runId` has new events (up to `change.version`). */
   emit(runId: string, change?: RunChange): void {
+    if (change?.final) {
+      this.recentEnds.set(runId, { final: change.final, at: performance.now() });
+      if (this.recentEnds.size > RECENT_ENDS) this.recentEnds.delete(this.recentEnds.keys().next().value as string);
+    }
     this.perRun.get(runId)?.forEach((listener) => listener(runId, change));
     this.anyRun.forEach((listener) => listener(runId, change));
   }
@@ -72,6 +86,12 @@ export class RunChanges implements OnApplicationBootstrap {
       if (left > 0) this.inFlight.set(runId, left);
       else this.inFlight.delete(runId);
     }
+  }
+
+  /** The final state of run `runId` when this process recorded its end within the last moments (see `RECENT_ENDS`). */
+  recentEnd(runId: string): RunState | undefined {
+    const end = this.recentEnds.get(runId);
+    return end && performance.now() - end.at <= RECENT_END_MS ? end.final : undefined;
   }
 
   /** Whether an append of this process to run `runId` is in flight (see `recording`). */

@@ -36,6 +36,8 @@ export class RunWaiter implements OnModuleDestroy {
    * or undefined after `timeoutMs`.
    */
   waitForEnd(runId: string, timeoutMs: number): Promise<Ended | undefined> {
+    const final = this.changes.recentEnd(runId);
+    if (final) return Promise.resolve({ final });
     return new Promise((resolve) => {
       let settled = false;
       const finish = (ended: Ended | undefined) => {

@@ -1,6 +1,7 @@
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
+import type { StepOutcome } from '../domain/run/step-result';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
@@ -32,6 +33,15 @@ type Loop =
 type Knowledge = { kind: 'folded'; state: RunState } | { kind: 'unknown'; rejected?: string };
 
 const BACKOFF_MS = [50, 200, 1000, 5000];
+/**
+ * Bounds on the steps a batch runs inline (see `RunHost.runsInline`) before it is written: its
+ * events, and the time since the batch was decided. Past either, the batch is written and the
+ * rest of the chain follows in the next one, so a long chain still commits progress regularly.
+ */
+const INLINE_MAX_EVENTS = 128;
+const INLINE_MAX_MS = 50;
+/** The signal of an inline step: nothing can cancel it while it runs, as nothing else runs meanwhile. */
+const NOT_ABORTED = new AbortController().signal;
 
 /**
  * A run this worker holds the lease of: a mailbox (results, signals, wake-ups) drained one batch
@@ -80,7 +90,7 @@ export class ActiveRun {
    * batch cannot be one statement. `checkWorkflow`: see `RunAppendOptions.checkWorkflow`.
    */
   async startFresh(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
-    const first = this.prepareFresh(started);
+    const first = await this.prepareFresh(started);
     if (!first) return undefined;
     try {
       await this.host.journal.append(first.state, 0, first.events, { metadata, notify: first.batch.terminal, release: first.batch.release, lease: this.lease, checkWorkflow });
@@ -100,13 +110,14 @@ export class ActiveRun {
   /**
    * The first batch of a run handed over at its start, for its writer to record with `RunStarted`
    * and the lease; then `launchFresh` once written, or `dropFresh` if not. Undefined (the run is
-   * dropped) when that batch cannot be one statement. Until then the run's loop waits: what
-   * arrives meanwhile is played after the launch.
+   * dropped) when that batch cannot be one statement. Its pure steps have run (`decideInline`):
+   * a run of pure steps alone is recorded whole, with its start. Until then the run's loop waits:
+   * what arrives meanwhile is played after the launch.
    */
-  prepareFresh(started: RunStarted): FreshStart | undefined {
+  async prepareFresh(started: RunStarted): Promise<FreshStart | undefined> {
     const state = this.host.decider.fold([started]);
     this.loop = { kind: 'working' };
-    const batch = this.decide(state, []);
+    const batch = await this.decideInline(state, []);
     const events = [started, ...batch.events];
     if (!this.host.journal.appendsInOneStatement(events)) {
       this.dropFresh();
@@ -222,7 +233,7 @@ export class ActiveRun {
   /** Records the messages' results and signals and everything that follows, in one append. */
   private async record(state: RunState, messages: Message[], rejected: string | undefined): Promise<void> {
     const before = state.version;
-    const batch = rejected === undefined ? this.decide(state, messages) : rejectedBatch(this.host.decider, state, rejected, new Date());
+    const batch = rejected === undefined ? await this.decideInline(state, messages) : rejectedBatch(this.host.decider, state, rejected, new Date());
     if (batch.events.length === 0) return;
     try {
       await this.host.journal.append(state, before, batch.events, {
@@ -260,10 +271,41 @@ export class ActiveRun {
     } else if (batch.release) this.close('parked');
   }
 
-  /** Plays signals and results into the state (consumed) and decides what follows. */
-  private decide(state: RunState, messages: Message[]): Batch {
+  /**
+   * `decide`, then the steps of pure connectors it starts run at once and their results are
+   * decided into the same batch, again and again (within `INLINE_MAX_EVENTS` and `INLINE_MAX_MS`):
+   * a chain of transforms is recorded by one append instead of one per step. Nothing is lost by
+   * running them before their start is written: a pure step has no effect outside its result, so
+   * if the batch is never written they run again, as if they had never run. Steps of other
+   * connectors are started only after the append that records their start (`settle`).
+   */
+  private async decideInline(state: RunState, messages: Message[]): Promise<Batch> {
+    const began = performance.now();
+    let batch = this.decide(state, messages);
+    while (this.mode === 'playing' && !batch.terminal && batch.events.length < INLINE_MAX_EVENTS && performance.now() - began < INLINE_MAX_MS) {
+      const inline = batch.execute.filter((step) => this.host.runsInline(step));
+      if (inline.length === 0) break;
+      const later = batch.execute.filter((step) => !inline.includes(step));
+      const results = await Promise.all(
+        inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state, NOT_ABORTED) } })),
+      );
+      const next = this.decide(state, results, later.length);
+      batch = {
+        events: [...batch.events, ...next.events],
+        execute: [...later, ...next.execute],
+        terminal: next.terminal,
+        waits: [...batch.waits, ...next.waits],
+        release: next.release,
+        ...(next.wakeAt ? { wakeAt: next.wakeAt } : {}),
+      };
+    }
+    return batch;
+  }
+
+  /** Plays signals and results into the state (consumed) and decides what follows; `starting`: calls this batch starts besides those already running. */
+  private decide(state: RunState, messages: Message[], starting = 0): Batch {
     const ports = this.host.ports(new Date(), this.resolved);
-    const context = { mode: this.mode, callsInFlight: this.calls.size, retrying: this.failures > 0, holdsIdleUntil: (at: Date) => this.host.holdsIdleUntil(at) };
+    const context = { mode: this.mode, callsInFlight: this.calls.size + starting, retrying: this.failures > 0, holdsIdleUntil: (at: Date) => this.host.holdsIdleUntil(at) };
     const batch = decideBatch(this.host.decider, state, messages, ports, context);
     if (this.mode === 'playing') this.setWake(batch.wakeAt);
     return batch;
@@ -307,13 +349,17 @@ export class ActiveRun {
   private launch(step: ExecuteStep, state: RunState): void {
     const controller = new AbortController();
     this.calls.set(step.blockId, { attempt: step.attempt, controller });
-    const params = this.resolved.get(step.blockId);
-    this.resolved.delete(step.blockId);
-    const run = { runId: this.runId, organizationId: this.claim.organizationId };
-    void this.host.execute(run, step, state, params, controller.signal).then((outcome) => {
+    void this.call(step, state, controller.signal).then((outcome) => {
       if (this.calls.get(step.blockId)?.controller === controller) this.calls.delete(step.blockId);
       if (this.isOpen()) this.post({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome } });
     });
+  }
+
+  /** One attempt of `step`, with the params its batch resolved. */
+  private call(step: ExecuteStep, state: RunState, signal: AbortSignal): Promise<StepOutcome> {
+    const params = this.resolved.get(step.blockId);
+    this.resolved.delete(step.blockId);
+    return this.host.execute({ runId: this.runId, organizationId: this.claim.organizationId }, step, state, params, signal);
   }
 
   private abortCalls(reason: string): void {

@@ -36,6 +36,8 @@ export interface RunHost {
   readonly journal: RunJournal;
   /** The lifecycle hooks (tracing, the embedder's): told of every committed batch. */
   readonly hooks: RunHooks;
+  /** Whether the step's connector is pure (`ConnectorConfig.pure`): its batch runs it before it is written. */
+  runsInline(step: ExecuteStep): boolean;
   /** Resolves a step's params (when the batch did not) and runs it; never throws. */
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome>;
   /** The ports of one batch, at `now`; resolved params land in `resolved` for the calls. */

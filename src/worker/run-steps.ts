@@ -19,6 +19,11 @@ export class RunSteps {
     private readonly metrics?: WorkerMetrics,
   ) {}
 
+  /** Whether the step's connector declares itself pure (`ConnectorConfig.pure`). */
+  isPure(step: ExecuteStep): boolean {
+    return this.catalog.get(step.blockType)?.pure === true;
+  }
+
   /** Never throws: a failure to resolve the params is a (retryable) failed attempt. */
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
     let input: Record<string, unknown>;

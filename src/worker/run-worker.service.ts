@@ -175,7 +175,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
     const run = await this.slotForStart(started, false);
     if (!run) return undefined;
-    const first = run.prepareFresh(started);
+    const first = await run.prepareFresh(started);
     if (!first) {
       this.forgetStart(run);
       return undefined;
@@ -227,6 +227,10 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   /** Runs a claim pass now (coalesced with one in flight). */
   wake(): void {
     this.passes.wake();
+  }
+
+  runsInline(step: ExecuteStep): boolean {
+    return this.steps.isPure(step);
   }
 
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {

@@ -17,6 +17,15 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** How many of the run's events each of its commits recorded, in order. */
+async function commitSizes(runId: string): Promise<number[]> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM events WHERE stream_id = $1 GROUP BY transaction_id ORDER BY min(global_position)`,
+    [`run-${runId}`],
+  );
+  return rows.map((row) => row.n);
+}
+
 describe('the run worker', () => {
   it('runs a chain of transforms to completion with every output', async () => {
     const runId = await startRun(worker, transformChain(3), { n: 7 });
@@ -29,13 +38,10 @@ describe('the run worker', () => {
       s2: { value: { step: 2, from: 1 } },
       s3: { value: { step: 3, from: 2 } },
     });
-    // One commit per transition: a result and the next start travel together; a run started in a
-    // process with a worker is handed to it with its first step's start in the start's own commit.
-    const { rows } = await db.pool.query<{ versions: number[] }>(
-      `SELECT array_agg(stream_version ORDER BY stream_version) AS versions FROM events WHERE stream_id = $1 GROUP BY transaction_id ORDER BY min(global_position)`,
-      [`run-${runId}`],
-    );
-    expect(rows.map((r) => r.versions.length)).toEqual([2, 2, 2, 2]);
+    // Transforms are pure: a run started in a process with a worker is handed to it at its start,
+    // which runs them at once and records the whole run in the start's own commit (it took one
+    // commit per step: [2, 2, 2, 2]).
+    expect(await commitSizes(runId)).toEqual([8]);
     expect(await eventTypes(db.pool, runId)).toEqual([
       'RunStarted',
       'StepAttemptStarted',
@@ -46,6 +52,25 @@ describe('the run worker', () => {
       'StepAttemptSucceeded',
       'RunCompleted',
     ]);
+  });
+
+  it("records a step that is not pure as started before it runs, and runs the pure ones around it in their neighbours' commits", async () => {
+    const wf = workflowOf(
+      [block('before', 'transform', { template: 'a' }), block('call', 'test_count', { label: 'impure' }), block('after', 'transform', { template: 'b' })],
+      [edge('trigger', 'before'), edge('before', 'call'), edge('call', 'after')],
+    );
+    const runId = await startRun(worker, wf);
+
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    // [RunStarted, before started, before succeeded, call started], then call's result, after, the end.
+    expect(await commitSizes(runId)).toEqual([4, 4]);
+    const { rows } = await db.pool.query<{ started: Date; called: Date }>(
+      `SELECT e.recorded_at AS started, c.at AS called FROM events e JOIN test_calls c ON c.run_id = $2 AND c.block_id = 'call'
+       WHERE e.stream_id = $1 AND e.type = 'StepAttemptStarted' AND e.data->>'blockId' = 'call'`,
+      [`run-${runId}`, runId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.called.getTime()).toBeGreaterThanOrEqual(rows[0]!.started.getTime());
   });
 
   it('retries a failing step and then succeeds, recording every attempt', async () => {

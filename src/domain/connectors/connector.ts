@@ -98,6 +98,15 @@ export interface ConnectorConfig<P extends ParamsSchema, O extends OutputsSchema
   sourceHandles?: readonly string[];
   /** Absent for `wait` connectors: the runtime executes waits itself. */
   run?: ConnectorRun<P, O>;
+  /**
+   * Actions only: `run` is a function of its params alone — no I/O, no effect outside its result
+   * (like `transform` and `condition`). The worker then runs it as soon as it is due and records
+   * its attempt together with what follows, so a chain of pure steps costs one commit, not one
+   * per step; a run of pure steps alone is recorded whole in its start's commit. If that commit
+   * never happens (a crash), the steps simply run again. Never set it on a connector that calls
+   * anything: its start would not be recorded before it runs. It binds no secrets.
+   */
+  pure?: boolean;
 }
 
 /**

@@ -62,6 +62,15 @@ describe('defineConnector', () => {
     ).toThrow(/type must match/);
   });
 
+  it('lets only actions that bind no secrets be pure', () => {
+    const run = async () => ({ ok: true });
+    expect(defineConnector({ ...base, type: 'calc', kind: 'action', pure: true, params: z.object({}), run }).pure).toBe(true);
+    expect(() => defineConnector({ ...base, type: 'hold', kind: 'wait', pure: true, params: z.object({}) })).toThrow(/only action connectors may be pure/);
+    expect(() =>
+      defineConnector({ ...base, type: 'mail', kind: 'action', pure: true, params: z.object({ token: hidden(z.string()) }), secrets: { token: 'MAIL_TOKEN' }, run }),
+    ).toThrow(/cannot bind secrets/);
+  });
+
   it('lets wait connectors declare no run', () => {
     expect(
       defineConnector({ ...base, type: 'hold', kind: 'wait', params: z.object({}) }).run,

@@ -44,13 +44,19 @@ const TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
  *
  * Invariants checked (throws `InvalidConnectorDefinition`): snake_case `type`; every `secrets`
  * key is a hidden param; every required hidden param is bound to a secret; every `overridable`
- * range is well formed (`0 ≤ min ≤ max`).
+ * range is well formed (`0 ≤ min ≤ max`); only actions are `pure`, and a pure one binds no secret.
  */
 export function defineConnector<P extends ParamsSchema, O extends OutputsSchema>(
   input: DefineConnectorInput<P, O>,
 ): Connector<P, O> {
   if (!TYPE_PATTERN.test(input.type)) {
     throw new InvalidConnectorDefinition(input.type, 'type must match ^[a-z][a-z0-9_]{0,63}$');
+  }
+  if (input.pure && input.kind !== 'action') {
+    throw new InvalidConnectorDefinition(input.type, 'only action connectors may be pure');
+  }
+  if (input.pure && Object.keys(input.secrets ?? {}).length > 0) {
+    throw new InvalidConnectorDefinition(input.type, 'a pure connector cannot bind secrets (reading them is I/O)');
   }
   const hiddenParams = new Set<string>();
   const userOnlyParams = new Set<string>();

@@ -13,6 +13,7 @@ export const condition = defineConnector({
     'Compares left and right (eq, ne, gt, gte, lt, lte, contains, exists) and continues on the edge whose source_handle is "true" or "false". Output: {result}.',
   category: 'logic',
   kind: 'action',
+  pure: true,
   aliases: ['if', 'branch', 'switch', 'compare', 'filter'],
   sourceHandles: ['true', 'false'],
   params: z.object({

@@ -13,6 +13,7 @@ export const transform = defineConnector({
     'Builds a value from a template: any JSON whose strings may contain {{references}}. Output: {value}.',
   category: 'data',
   kind: 'action',
+  pure: true,
   aliases: ['map', 'set', 'compose', 'template'],
   params: z.object({
     template: z
