@@ -2,7 +2,7 @@ import { Client, type Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import { startApplication } from '../src/main';
 import { benchDatabase, machineJiffies, round } from './support';
-import { chain, Runner } from './runtime';
+import { benchStep, chain, Runner } from './runtime';
 
 const RUNS = 1000;
 const CHAIN = 100;
@@ -82,7 +82,8 @@ function per(reading: Reading, n: number): Record<keyof Reading, number> {
 /**
  * What a run and a step cost (issue 14, `docs/scaling.md`): statements sent, commits, rows
  * written, WAL bytes, this process's CPU and the machine's CPU — per W3 run (a burst of 1,000
- * runs of trigger + 3 transforms) and per step (a 100-step chain minus a 3-step one, ÷ 97).
+ * runs of trigger + 3 `bench_step`s, which are not pure: a commit per step, as for steps that
+ * call out) and per step (a 100-step chain minus a 3-step one, ÷ 97).
  * API and one worker in this process. Run it on the embedded Postgres (no DATABASE_URL): the
  * database counters then see nobody else's work.
  */
@@ -90,24 +91,24 @@ export async function benchCosts(): Promise<Record<string, unknown>> {
   const untap = tapStatements();
   const db = await benchDatabase();
   const config = parseConfig({ DATABASE_URL: db.url, THODARE_SCHEMA: db.schema, THODARE_LOG_LEVEL: 'warn', THODARE_POOL_SIZE: '24', THODARE_WORKER_SLOTS: '128', PORT: '0', HOST: '127.0.0.1' });
-  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true } });
+  const app = await startApplication({ config, databaseUrl: db.url, roles: { api: true, worker: true }, connectors: [benchStep] });
   const pool = db.pool(1);
   try {
     const runner = new Runner(app);
-    const burst = (n: number) => Promise.all(Array.from({ length: n }, async () => runner.end((await runner.start(chain(3))).runId)));
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, async () => runner.end((await runner.start(chain(3, 'bench_step'))).runId)));
     await burst(100); // warm-up
     const w3 = await measure(pool, () => burst(RUNS));
     const short = await measure(pool, async () => {
-      for (let i = 0; i < 20; i += 1) await runner.once(chain(3));
+      for (let i = 0; i < 20; i += 1) await runner.once(chain(3, 'bench_step'));
     });
     const long = await measure(pool, async () => {
-      for (let i = 0; i < 20; i += 1) await runner.once(chain(CHAIN));
+      for (let i = 0; i < 20; i += 1) await runner.once(chain(CHAIN, 'bench_step'));
     });
     const stepOf = (key: keyof Reading) => (long[key] - short[key]) / (20 * (CHAIN - 3));
     return {
       benchmark: 'costs',
       database: db.embedded ? 'embedded' : 'DATABASE_URL (shared: other clients inflate commits, rows and WAL)',
-      perW3Run: { ...per(w3, RUNS), runs: RUNS, shape: 'burst of 1,000 runs of trigger + 3 transforms' },
+      perW3Run: { ...per(w3, RUNS), runs: RUNS, shape: 'burst of 1,000 runs of trigger + 3 bench_steps (not pure: a commit per step, as for steps that call out)' },
       perStep: {
         statements: round(stepOf('statements'), 2),
         commits: round(stepOf('commits'), 2),

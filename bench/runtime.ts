@@ -1,5 +1,7 @@
 import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
+import { z } from 'zod';
+import { defineConnector } from '../src/domain/connectors/define-connector';
 import { parseConfig, type Config } from '../src/config/config';
 import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
 import { startApplication, type RunningThodare } from '../src/main';
@@ -11,11 +13,29 @@ import { benchDatabase, machineJiffies, percentile, projectionsSettled, rate, ro
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
 
-export function chain(n: number): SerializedWorkflow {
+/**
+ * A step that is not pure, as any connector that calls out: each attempt's start is committed
+ * before it runs, so a chain of them costs a commit per step (a chain of `transform`s, which are
+ * pure, is one commit). The apps of the runtime, costs and scale figures register it.
+ */
+export const benchStep = defineConnector({
+  type: 'bench_step',
+  name: 'Bench step',
+  description: 'Returns its value (not pure: recorded as started before it runs)',
+  category: 'bench',
+  kind: 'action',
+  params: z.object({ value: z.unknown() }),
+  outputs: z.object({ value: z.unknown() }),
+  retry: { maxAttempts: 1, initialIntervalMs: 0, backoffCoefficient: 1, maxIntervalMs: 0 },
+  run: async ({ value }) => ({ value }),
+});
+
+/** trigger → s1 → … → sN: `transform`s (pure), or `bench_step`s (`benchStep`). */
+export function chain(n: number, type: 'transform' | 'bench_step' = 'transform'): SerializedWorkflow {
   const blocks: WorkflowBlock[] = [{ id: 'trigger', type: 'trigger_manual', params: {}, enabled: true }];
   const connections: WorkflowConnection[] = [];
   for (let i = 1; i <= n; i += 1) {
-    blocks.push({ id: `s${i}`, type: 'transform', params: { template: { step: i } }, enabled: true });
+    blocks.push({ id: `s${i}`, type, params: type === 'transform' ? { template: { step: i } } : { value: { step: i } }, enabled: true });
     connections.push({ source: i === 1 ? 'trigger' : `s${i - 1}`, target: `s${i}` });
   }
   return { metadata: { name: `chain ${n}`, description: '' }, variables: {}, blocks, connections };
@@ -76,8 +96,11 @@ const stats = (samples: number[]) => {
 };
 
 /** A W3 burst of `runs` started at once: throughput, latency, and the whole machine's CPU per run. */
-export async function w3Burst(runner: Runner, runs: number): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number }> {
-  const w3 = chain(3);
+export async function w3Burst(
+  runner: Runner,
+  runs: number,
+  w3 = chain(3),
+): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number }> {
   const cpuBefore = machineJiffies();
   const began = performance.now();
   const latencies = await Promise.all(
@@ -196,7 +219,7 @@ export function runtimeConfig(db: { url: string; schema: string }): Config {
  */
 export async function benchRuntime(): Promise<Record<string, unknown>> {
   const db = await benchDatabase();
-  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true }, connectors: [benchStep] });
   const pool = db.pool(2);
   try {
     const runner = new Runner(app);
@@ -213,6 +236,13 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     const w3 = await w3Burst(runner, 1000);
     await settle();
     const w3Serial = await serial(100, () => runner.once(chain(3)));
+    // The same with steps that are not pure: a commit per step.
+    const stepsOf300 = [];
+    for (let i = 0; i < 3; i += 1) {
+      stepsOf300.push(await w3Burst(runner, 300, chain(3, 'bench_step')));
+      await settle();
+    }
+    const stepsSerial = await serial(100, () => runner.once(chain(3, 'bench_step')));
     const httpWorkflow = await httpW3(app.url!);
     await settle();
     const w3SerialHttp = await httpSerial(app.url!, httpWorkflow, 100);
@@ -236,6 +266,11 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       W3: w3,
       W3SerialMs: w3Serial,
       W3SerialHttpWaitMs: w3SerialHttp,
+      W3NotPure: {
+        steps: 'bench_step: not pure, each start committed before the step runs (a commit per step)',
+        burst300: medianBurst(stepsOf300),
+        serialMs: stepsSerial,
+      },
       W3Http: w3Http,
       C100Ms: round(c100, 1),
       C1000Ms: round(c1000, 1),

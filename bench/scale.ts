@@ -4,7 +4,7 @@ import { EventStore } from '../src/event-store/event-store';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunClaims } from '../src/run-queue/run-claims';
 import { StartRunCommand } from '../src/runs/start-run.command';
-import { chain, Runner, runtimeConfig, w3Burst } from './runtime';
+import { benchStep, chain, Runner, runtimeConfig, w3Burst } from './runtime';
 import { benchDatabase, percentile, round, type BenchDatabase } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
@@ -49,11 +49,11 @@ async function latencies(db: BenchDatabase, pool: Pool, label: string): Promise<
   const store = new EventStore(pool, 'bench');
   const appendMs = await timed(SAMPLES, (i) => store.append(`bench-${label}-${i}`, 0, [{ type: 'Benched', data: { i } }], { organizationId: ORG, metadata }));
 
-  const apiOnly = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: false } });
+  const apiOnly = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: false }, connectors: [benchStep] });
   let claimMs: Latencies['claimMs'];
   try {
     const bus = apiOnly.app.get(CommandBus);
-    const pinned = { version: 1, workflow: chain(3) };
+    const pinned = { version: 1, workflow: chain(3, 'bench_step') };
     for (let i = 0; i < SAMPLES + 20; i += 1) await bus.execute(new StartRunCommand(ORG, 'wf-bench', {}, metadata, { workflow: pinned }));
     const claims = new RunClaims(pool, `bench-claimer-${label}`, 60_000);
     claimMs = await timed(SAMPLES, async () => {
@@ -65,13 +65,14 @@ async function latencies(db: BenchDatabase, pool: Pool, label: string): Promise<
     await apiOnly.close();
   }
 
-  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+  const app = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true }, connectors: [benchStep] });
   try {
     const runner = new Runner(app);
     await drained(pool);
-    const c100 = chain(100);
+    // Steps that are not pure: a commit each (a chain of transforms would be one commit).
+    const c100 = chain(100, 'bench_step');
     const stepMs = await timed(20, () => runner.once(c100));
-    const w3SerialMs = await timed(SAMPLES, () => runner.once(chain(3)));
+    const w3SerialMs = await timed(SAMPLES, () => runner.once(chain(3, 'bench_step')));
     return { eventsStored, appendMs, claimMs, stepMs: { p50: round(stepMs.p50 / 100, 3), p99: round(stepMs.p99 / 100, 3) }, w3SerialMs };
   } finally {
     await app.close();
@@ -133,15 +134,15 @@ export async function benchScale(): Promise<Record<string, unknown>> {
   const pool = db.pool(4);
   try {
     // Warm this process (JIT, pools) first, so the empty store's figures are not a cold start's.
-    const warm = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
-    await w3Burst(new Runner(warm), 200).finally(() => warm.close());
+    const warm = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true }, connectors: [benchStep] });
+    await w3Burst(new Runner(warm), 200, chain(3, 'bench_step')).finally(() => warm.close());
     const empty = await latencies(db, pool, 'empty');
     let linear: Record<string, unknown>;
-    const app: RunningThodare = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true } });
+    const app: RunningThodare = await startApplication({ config: runtimeConfig(db), databaseUrl: db.url, roles: { api: true, worker: true }, connectors: [benchStep] });
     try {
       const runner = new Runner(app);
-      const thousand = await w3Burst(runner, 1_000);
-      const tenThousand = await w3Burst(runner, 10_000);
+      const thousand = await w3Burst(runner, 1_000, chain(3, 'bench_step'));
+      const tenThousand = await w3Burst(runner, 10_000, chain(3, 'bench_step'));
       linear = {
         W3_1000: thousand,
         W3_10000: tenThousand,
