@@ -40,8 +40,6 @@ const BACKOFF_MS = [50, 200, 1000, 5000];
  */
 const INLINE_MAX_EVENTS = 128;
 const INLINE_MAX_MS = 50;
-/** The signal of an inline step: nothing can cancel it while it runs, as nothing else runs meanwhile. */
-const NOT_ABORTED = new AbortController().signal;
 
 /**
  * A run this worker holds the lease of: a mailbox (results, signals, wake-ups) drained one batch
@@ -287,7 +285,7 @@ export class ActiveRun {
       if (inline.length === 0) break;
       const later = batch.execute.filter((step) => !inline.includes(step));
       const results = await Promise.all(
-        inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state, NOT_ABORTED) } })),
+        inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
       );
       const next = this.decide(state, results, later.length);
       batch = {
@@ -355,8 +353,8 @@ export class ActiveRun {
     });
   }
 
-  /** One attempt of `step`, with the params its batch resolved. */
-  private call(step: ExecuteStep, state: RunState, signal: AbortSignal): Promise<StepOutcome> {
+  /** One attempt of `step`, with the params its batch resolved; without `signal` (an inline step: nothing else runs meanwhile), only its timeout stops it. */
+  private call(step: ExecuteStep, state: RunState, signal?: AbortSignal): Promise<StepOutcome> {
     const params = this.resolved.get(step.blockId);
     this.resolved.delete(step.blockId);
     return this.host.execute({ runId: this.runId, organizationId: this.claim.organizationId }, step, state, params, signal);

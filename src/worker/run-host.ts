@@ -38,8 +38,8 @@ export interface RunHost {
   readonly hooks: RunHooks;
   /** Whether the step's connector is pure (`ConnectorConfig.pure`): its batch runs it before it is written. */
   runsInline(step: ExecuteStep): boolean;
-  /** Resolves a step's params (when the batch did not) and runs it; never throws. */
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome>;
+  /** Resolves a step's params (when the batch did not) and runs it; never throws. No `signal`: nothing cancels it but its timeout. */
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome>;
   /** The ports of one batch, at `now`; resolved params land in `resolved` for the calls. */
   ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number };
   /** Reports a failure to reach the database; resolves when it answers again. */

@@ -25,7 +25,7 @@ export class RunSteps {
   }
 
   /** Never throws: a failure to resolve the params is a (retryable) failed attempt. */
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
     let input: Record<string, unknown>;
     try {
       // Resolved now, before anything is awaited: the state moves on with the next batch.

@@ -233,7 +233,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     return this.steps.isPure(step);
   }
 
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal): Promise<StepOutcome> {
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
     return this.hooks.stepAttempt(run.runId, step, state, () => this.steps.execute(run, step, state, params, signal));
   }
 

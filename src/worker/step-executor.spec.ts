@@ -62,6 +62,11 @@ describe('StepExecutor', () => {
     expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout', retryable: true }) });
   });
 
+  it('times out a call made without a signal (an inline step) all the same', async () => {
+    const outcome = await executor.execute(run, step('hangs', 20), {}, undefined);
+    expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout', retryable: true }) });
+  });
+
   it('stops waiting for a call once the run aborts it', async () => {
     const controller = new AbortController();
     const pending = executor.execute(run, step('hangs'), {}, controller.signal);

@@ -32,7 +32,7 @@ export class StepExecutor {
     private readonly log: StepLog,
   ) {}
 
-  async execute(run: StepRun, step: ExecuteStep, params: Record<string, unknown>, abort: AbortSignal): Promise<StepOutcome> {
+  async execute(run: StepRun, step: ExecuteStep, params: Record<string, unknown>, abort: AbortSignal | undefined): Promise<StepOutcome> {
     const connector = this.catalog.get(step.blockType);
     if (!connector?.run) return failure('block_type_not_registered', `No runnable connector "${step.blockType}"`, false);
     let secrets: Record<string, string> = {};
@@ -61,13 +61,13 @@ export class StepExecutor {
     step: ExecuteStep,
     invoke: (ctx: ConnectorContext) => Promise<unknown>,
     secrets: Record<string, string>,
-    abort: AbortSignal,
+    abort: AbortSignal | undefined,
   ): Promise<StepOutcome> {
     const controller = new AbortController();
     let timedOut = false;
-    const onAbort = () => controller.abort(abort.reason);
-    if (abort.aborted) onAbort();
-    else abort.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => controller.abort(abort?.reason);
+    if (abort?.aborted) onAbort();
+    else abort?.addEventListener('abort', onAbort, { once: true });
     const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
       controller.abort(new Error('step timed out'));
@@ -89,7 +89,7 @@ export class StepExecutor {
       return { ok: false, error: normalizeStepError(error) };
     } finally {
       clearTimeout(timer);
-      abort.removeEventListener('abort', onAbort);
+      abort?.removeEventListener('abort', onAbort);
     }
   }
 }
