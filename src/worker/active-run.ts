@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState, RunStatus } from '../domain/run/run.state';
@@ -283,6 +284,9 @@ export class ActiveRun {
     while (this.mode === 'playing' && !batch.terminal && batch.events.length < INLINE_MAX_EVENTS && performance.now() - began < INLINE_MAX_MS) {
       const inline = batch.execute.filter((step) => this.host.runsInline(step));
       if (inline.length === 0) break;
+      // Pure steps settle in microtasks: without a turn of the event loop between rounds, a long
+      // chain would hold up every other run of the worker (their results, their commits).
+      if (batch.events.length > 0) await nextTurn();
       const later = batch.execute.filter((step) => !inline.includes(step));
       const results = await Promise.all(
         inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
