@@ -281,12 +281,12 @@ export class ActiveRun {
   private async decideInline(state: RunState, messages: Message[]): Promise<Batch> {
     const began = performance.now();
     let batch = this.decide(state, messages);
-    while (this.mode === 'playing' && !batch.terminal && batch.events.length < INLINE_MAX_EVENTS && performance.now() - began < INLINE_MAX_MS) {
+    for (let round = 0; this.mode === 'playing' && !batch.terminal && batch.events.length < INLINE_MAX_EVENTS && performance.now() - began < INLINE_MAX_MS; round += 1) {
       const inline = batch.execute.filter((step) => this.host.runsInline(step));
       if (inline.length === 0) break;
       // Pure steps settle in microtasks: without a turn of the event loop between rounds, a long
       // chain would hold up every other run of the worker (their results, their commits).
-      if (batch.events.length > 0) await nextTurn();
+      if (round > 0) await nextTurn();
       const later = batch.execute.filter((step) => !inline.includes(step));
       const results = await Promise.all(
         inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
