@@ -38,9 +38,11 @@ const BACKOFF_MS = [50, 200, 1000, 5000];
  * Bounds on the steps a batch runs inline (see `RunHost.runsInline`) before it is written: its
  * events, and the time since the batch was decided. Past either, the batch is written and the
  * rest of the chain follows in the next one, so a long chain still commits progress regularly.
+ * The time is a backstop for slow pure steps, far above what a few transforms take even on a
+ * loaded machine (at 50 ms, a W3 run in a busy test process was sometimes cut in two commits).
  */
 const INLINE_MAX_EVENTS = 128;
-const INLINE_MAX_MS = 50;
+const INLINE_MAX_MS = 1_000;
 
 /**
  * A run this worker holds the lease of: a mailbox (results, signals, wake-ups) drained one batch
