@@ -1230,6 +1230,8 @@ export interface components {
                     max: number;
                 };
             };
+            /** @description A pure action (a function of its params: no I/O): its steps are recorded with the steps around them, not in a commit of their own */
+            pure?: boolean;
         };
         /** @description A catalog entry, summary form. */
         ConnectorSummary: {

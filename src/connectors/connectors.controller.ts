@@ -41,6 +41,10 @@ const entry = z.object({
     })
     .optional()
     .describe("Bounds of a block's retry / timeoutMs overrides; an absent range cannot be overridden"),
+  pure: z
+    .boolean()
+    .optional()
+    .describe('A pure action (a function of its params: no I/O): its steps are recorded with the steps around them, not in a commit of their own'),
 }).meta({ id: 'Connector', description: 'A catalog entry, full form: params and outputs as JSON Schema, retry and timeout policy.' });
 const listQuery = z.object({ detail: z.enum(['summary', 'full']).default('summary') });
 

@@ -67,6 +67,9 @@ describe('GET /api/connectors/:type', () => {
     const res = await app.request('GET', '/api/connectors/http_request', { headers: user.headers });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ type: 'http_request', kind: 'action', params: { properties: { url: expect.any(Object) } }, outputs: expect.any(Object), secrets: [] });
+    expect(res.body.pure).toBeUndefined();
+    const transform = await app.request('GET', '/api/connectors/transform', { headers: user.headers });
+    expect(transform.body.pure).toBe(true);
   });
 
   it('answers 404 not_found for an unknown type, prototype names included', async () => {

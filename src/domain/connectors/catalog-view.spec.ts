@@ -58,6 +58,9 @@ describe('catalog views', () => {
       (entry) => entry.type === 'condition',
     );
     expect(condition?.sourceHandles).toEqual(['true', 'false']);
+    // Pure: its steps ride in their neighbours' commits; a connector that calls out is not.
+    expect(condition?.pure).toBe(true);
+    expect(connectorEntry(vault).pure).toBeUndefined();
     expect(condition?.params).toMatchObject({
       properties: {
         operator: { enum: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'contains', 'exists'] },

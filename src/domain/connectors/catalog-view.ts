@@ -30,6 +30,8 @@ export interface ConnectorEntry extends ConnectorSummary {
   timeoutMs?: number;
   /** How far a block's `retry` / `timeoutMs` may override them; absent ranges are fixed. */
   overridable?: PolicyBounds;
+  /** A pure action (`ConnectorConfig.pure`): its steps ride in their neighbours' commits, so chaining them is free. */
+  pure?: boolean;
 }
 
 /** The summary fields of a connector (what `?detail=summary` lists). */
@@ -57,6 +59,7 @@ export function connectorEntry(connector: Connector): ConnectorEntry {
     entry.overridable = connector.overridable;
   }
   if (connector.timeoutMs !== undefined) entry.timeoutMs = connector.timeoutMs;
+  if (connector.pure) entry.pure = true;
   entries.set(connector, entry);
   return entry;
 }
