@@ -20,10 +20,10 @@ type Listener = (runId: string, change?: RunChange) => void;
 /**
  * The final states of the runs this process saw end most recently, kept for a waiter that comes
  * just after the end (a run of pure steps ends in its start's own commit, before its `?waitMs=`
- * request waits): it answers from the state instead of reading the store twice. Few, and briefly.
+ * request waits): it answers from the state instead of reading the store twice. A final state
+ * never goes stale (nothing changes a run once it has ended), so only their number is bounded.
  */
 const RECENT_ENDS = 128;
-const RECENT_END_MS = 2_000;
 
 /**
  * "Run X changed" hints for this process: emitted in process right after a local commit, and
@@ -37,7 +37,7 @@ export class RunChanges implements OnApplicationBootstrap {
   private readonly anyRun = new Set<Listener>();
   private readonly reconnects = new Set<() => void>();
   /** See `RECENT_ENDS`: oldest first. */
-  private readonly recentEnds = new Map<string, { final: RunState; at: number }>();
+  private readonly recentEnds = new Map<string, RunState>();
   /** Runs with an append of this process in flight, and how many (see `recording`). */
   private readonly inFlight = new Map<string, number>();
   /**
@@ -65,7 +65,7 @@ export class RunChanges implements OnApplicationBootstrap {
   /** Tells this process's listeners that run `runId` has new events (up to `change.version`). */
   emit(runId: string, change?: RunChange): void {
     if (change?.final) {
-      this.recentEnds.set(runId, { final: change.final, at: performance.now() });
+      this.recentEnds.set(runId, change.final);
       if (this.recentEnds.size > RECENT_ENDS) this.recentEnds.delete(this.recentEnds.keys().next().value as string);
     }
     this.perRun.get(runId)?.forEach((listener) => listener(runId, change));
@@ -88,10 +88,9 @@ export class RunChanges implements OnApplicationBootstrap {
     }
   }
 
-  /** The final state of run `runId` when this process recorded its end within the last moments (see `RECENT_ENDS`). */
+  /** The final state of run `runId` when it is among the last ends this process recorded (see `RECENT_ENDS`). */
   recentEnd(runId: string): RunState | undefined {
-    const end = this.recentEnds.get(runId);
-    return end && performance.now() - end.at <= RECENT_END_MS ? end.final : undefined;
+    return this.recentEnds.get(runId);
   }
 
   /** Whether an append of this process to run `runId` is in flight (see `recording`). */

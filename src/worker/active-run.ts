@@ -10,7 +10,7 @@ import { LeaseLost } from '../run-queue/run-append-hint';
 import { availableAt } from '../run-queue/run-state.projection';
 import type { ClaimedRun } from '../run-queue/run-claims';
 import type { RunHost, Settled } from './run-host';
-import { decideBatch, rejectedBatch, type Batch, type Message } from './run-batch';
+import { decideBatch, followedBy, rejectedBatch, type Batch, type Message } from './run-batch';
 
 /** A run's first batch, prepared for whoever writes its `RunStarted` (`ActiveRun.prepareFresh`). */
 export interface FreshStart {
@@ -293,15 +293,7 @@ export class ActiveRun {
       const results = await Promise.all(
         inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
       );
-      const next = this.decide(state, results, later.length);
-      batch = {
-        events: [...batch.events, ...next.events],
-        execute: [...later, ...next.execute],
-        terminal: next.terminal,
-        waits: [...batch.waits, ...next.waits],
-        release: next.release,
-        ...(next.wakeAt ? { wakeAt: next.wakeAt } : {}),
-      };
+      batch = followedBy(batch, this.decide(state, results, later.length), later);
     }
     return batch;
   }

@@ -78,6 +78,22 @@ export function decideBatch(decider: RunDecider, state: RunState, messages: read
   return { events, execute, terminal, waits, release, ...(wakeAt ? { wakeAt } : {}) };
 }
 
+/**
+ * One append's worth made of `first` and `next`, decided after it (from the results of the calls
+ * `first` started inline): both batches' events and waits; the calls of `first` still to start
+ * (`carried`), then those of `next`; the rest is where `next` left the run.
+ */
+export function followedBy(first: Batch, next: Batch, carried: readonly ExecuteStep[]): Batch {
+  return {
+    events: [...first.events, ...next.events],
+    execute: [...carried, ...next.execute],
+    terminal: next.terminal,
+    waits: [...first.waits, ...next.waits],
+    release: next.release,
+    ...(next.wakeAt ? { wakeAt: next.wakeAt } : {}),
+  };
+}
+
 /** The batch that ends a run whose last batch the store refused for its content (see `endUnrecordable`). */
 export function rejectedBatch(decider: RunDecider, state: RunState, reason: string, now: Date): Batch {
   const events = endUnrecordable(state, reason, now);
