@@ -13,10 +13,68 @@ import { runStateColumns } from './run-state.projection';
 // 0015), which appends through the event store's own `append_streams` (its version check, one
 // INSERT for every batch). Many runs' batches share
 // ONE statement and one commit (`RunAppendGroups`): a step costs a share of a round trip and of a
-// commit, not one of each. Used only when `run_state` is the sole inline projection of a batch's
+// commit, not one of each. A batch written alone (a serial run's every step) skips the function:
+// `APPEND_ONE`, the same write as one plain statement. Used only when `run_state` is the sole inline projection of a batch's
 // event types; any other batch goes through `EventStore.append`, with the same outcome.
 
 const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, $2::text)';
+
+/**
+ * The same write for ONE run's batch (a step's batch, a run's start: the commonest appends):
+ * `append_run_batches`' contract for that item, as one plain statement with typed parameters.
+ * The function costs ~0.23 ms of server time for a step's batch, this ~0.06 ms: it is two nested
+ * PL/pgSQL functions that parse their JSON items twice, where this is planned once per connection
+ * (named) and reads only by key: the run's `run_state` row, its stream head, its workflow's row.
+ * A started run's fence locks its row first; the events land only while the fence holds (when
+ * there is one), the workflow version is still current (when checked), and the stream is at
+ * `expected` (the unique (stream_id, stream_version) index still rejects a concurrent writer that
+ * read the same head); the run's row is then inserted (a new run) or updated.
+ */
+const APPEND_ONE = `WITH fence AS (
+  SELECT 1 FROM run_state r WHERE r.run_id = $7::text AND r.lease_owner = $9::text AND r.lease_epoch = $10::integer FOR UPDATE
+), accepted AS (
+  SELECT 1 WHERE ($9::text IS NULL OR EXISTS (SELECT 1 FROM fence))
+    AND (NOT $22::boolean OR (
+      SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL
+    ) IS NOT DISTINCT FROM $20::integer)
+    AND (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1::text) = $2::integer
+), inserted AS (
+  INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+  SELECT $1::text, $2::integer + u.k::integer, $3::text, u.t, $5::jsonb -> (u.k::integer - 1), $6::jsonb
+  FROM unnest($4::text[]) WITH ORDINALITY AS u(t, k) CROSS JOIN accepted
+  ORDER BY u.k
+  RETURNING global_position, recorded_at
+), landed AS (
+  SELECT count(*)::integer AS events, min(i.global_position) AS first_position, min(i.recorded_at) AS first_at, max(i.recorded_at) AS last_at
+  FROM inserted i
+), created AS (
+  INSERT INTO run_state AS r (run_id, organization_id, workflow_id, workflow_version, seq, status, stream_version,
+    error, waiting_for, started_at, ended_at, available_at, created_at, updated_at, lease_owner, lease_until, lease_epoch)
+  SELECT $7::text, $3::text, $19::text, $20::integer, l.first_position, $12::text, $13::integer, $14::jsonb, $15::jsonb,
+    $21::timestamptz, $16::timestamptz, CASE WHEN $17::boolean THEN l.first_at ELSE $18::timestamptz END, $21::timestamptz, l.last_at,
+    $23::text, CASE WHEN $23::text IS NULL THEN NULL ELSE now() + $24::integer * interval '1 millisecond' END,
+    CASE WHEN $23::text IS NULL THEN 0 ELSE 1 END
+  FROM landed l WHERE l.events > 0 AND $2::integer = 0
+  ON CONFLICT (run_id) DO NOTHING
+  RETURNING 1
+), updated AS (
+  -- available_at: due now keeps the time the run has been due since (a HOT update).
+  UPDATE run_state r SET status = $12::text, stream_version = $13::integer, error = $14::jsonb, waiting_for = $15::jsonb,
+    ended_at = $16::timestamptz,
+    available_at = CASE WHEN NOT $17::boolean THEN $18::timestamptz
+      WHEN r.available_at IS NOT NULL AND r.available_at <= l.last_at THEN r.available_at ELSE l.last_at END,
+    updated_at = l.last_at,
+    lease_owner = CASE WHEN $11::boolean THEN NULL ELSE r.lease_owner END,
+    lease_until = CASE WHEN $11::boolean THEN NULL ELSE r.lease_until END
+  FROM landed l WHERE l.events > 0 AND $2::integer <> 0 AND r.run_id = $7::text
+  RETURNING 1
+), notified AS (
+  SELECT pg_notify($25::text, $8::text) FROM landed l WHERE l.events > 0 AND $25::text IS NOT NULL AND $8::text IS NOT NULL
+)
+-- writes: read so that the NOTIFY is sent (a CTE nobody reads is not evaluated).
+SELECT l.events AS inserted, (SELECT count(*) FROM fence)::integer AS fenced,
+  (SELECT count(*) FROM created) + (SELECT count(*) FROM updated) + (SELECT count(*) FROM notified) AS writes
+FROM landed l`;
 
 export interface RunAppendOptions {
   metadata: EventMetadata;
@@ -121,9 +179,25 @@ export function runAppendItem(state: RunState, expectedVersion: number, events: 
   return item;
 }
 
+const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
+/** `APPEND_ONE`'s parameters for one run's batch. */
+function oneValues(item: Item, channel: string | null): unknown[] {
+  return [
+    item.stream, item.expected, item.organization, item.types, JSON.stringify(item.data), JSON.stringify(item.metadata), item.run, item.notify,
+    item.fence_owner, item.fence_epoch, item.release, item.status, item.version, jsonOrNull(item.error), jsonOrNull(item.waiting_for),
+    item.ended_at, item.due_now, item.available_at, item.workflow_id ?? null, item.workflow_version ?? null, item.started_at ?? null,
+    item.check_workflow ?? false, item.lease_owner ?? null, item.lease_ms ?? null, channel,
+  ];
+}
+
 /** Writes `items` in one statement (one commit unless `db` is in a transaction); an outcome per item. */
 async function writeItems(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<Outcome[]> {
   const notifies = items.some((item) => item.notify !== null);
+  if (items.length === 1) {
+    const { rows } = await db.query<Outcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifies ? (channel ?? null) : null) });
+    return [rows[0]!];
+  }
   // Named: each connection parses and plans it once.
   const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(items), notifies ? (channel ?? null) : null] });
   const outcomes: Outcome[] = [];

@@ -17,7 +17,9 @@ import { transformChain } from '../support/run-workflows';
 // of run_state twice per append and hashed every live workflow for a new run. The worker's claim
 // (migrations/0018): a bitmap scan visited the heap page of every finished run's dead index entry
 // on every claim; and it ranked every due run, so it grew with the backlog (migrations/0020: it
-// walks the organizations instead once the due runs overflow its window). The append joins its own CTEs by hashing (migrations/0019): with hash joins off
+// walks the organizations instead once the due runs overflow its window). One run's batch alone is
+// one plain statement, not the append function (src/run-queue/run-append.ts: the function's nested
+// PL/pgSQL calls cost more than the write). The append joins its own CTEs by hashing (migrations/0019): with hash joins off
 // they were nested loops, every item compared with every other, quadratic in a batch's size. A
 // scheduler batch locks its due schedules in due order from an index (migrations/0021): on fresh
 // statistics it sorted every due schedule for each batch of 250.
@@ -121,6 +123,37 @@ it('reads run_state and workflows by key, not whole, with thousands of runs and 
     return rows.map((row) => [row.relname, Number(row.seq_scan)]);
   });
   expect(scans).toEqual([
+    ['events', 0],
+    ['run_state', 0],
+    ['workflows', 0],
+  ]);
+});
+
+it("appends one run's batch in one plain statement: no append function, and run_state, workflows and events read by key", async () => {
+  await db.pool.query(
+    `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
+     VALUES ('wf-one', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
+  );
+  const leased = newRun('wf-one');
+  await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-a', ms: 60_000 } })], undefined);
+  await db.pool.query('ANALYZE run_state; ANALYZE workflows; ANALYZE events');
+  const state = structuredClone(leased.state);
+  const cancel = requestCancel(state, { reason: 'enough', now: new Date() });
+  for (const event of cancel) decider.evolve(state, event);
+  const fresh = newRun('wf-one');
+  const { result } = await inTransaction(async (client) => {
+    await client.query("SET LOCAL track_functions = 'pl'");
+    await appendRunBatches(client, [runAppendItem(state, leased.state.version, cancel, { metadata, fence: { owner: 'worker-a', epoch: 1 } })], undefined);
+    await appendRunBatches(client, [runAppendItem(fresh.state, 0, fresh.events, { metadata, checkWorkflow: true })], undefined);
+    const functions = await client.query<{ funcname: string }>(`SELECT funcname FROM pg_stat_xact_user_functions WHERE schemaname = $1 AND calls > 0`, [db.schema]);
+    const tables = await client.query<{ relname: string; seq_scan: string }>(
+      `SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = $1 AND relname IN ('run_state', 'workflows', 'events') ORDER BY relname`,
+      [db.schema],
+    );
+    return { functions: functions.rows.map((row) => row.funcname), scans: tables.rows.map((row) => [row.relname, Number(row.seq_scan)]) };
+  });
+  expect(result.functions).toEqual([]);
+  expect(result.scans).toEqual([
     ['events', 0],
     ['run_state', 0],
     ['workflows', 0],

@@ -12,13 +12,14 @@ import type { RunState } from '../../src/domain/run/run.state';
 import { StreamVersionConflict } from '../../src/event-store/errors';
 import type { Queryable } from '../../src/event-store/projection';
 import { LeaseLost } from '../../src/run-queue/run-append-hint';
-import { RunAppendGroups, runAppendItem, type RunAppendOptions } from '../../src/run-queue/run-append';
+import { appendRunBatches, RunAppendGroups, runAppendItem, WorkflowMoved, type RunAppendOptions } from '../../src/run-queue/run-append';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { transformChain } from '../support/run-workflows';
 
 // The group commit of run batches (src/run-queue/run-append.ts): batches submitted together share
 // statements, and each still gets its own outcome — a stale, fenced-out or refused batch fails
-// alone, never its neighbours.
+// alone, never its neighbours. A batch written alone goes through a plain statement instead of the
+// append function: the same rows and the same refusals.
 
 const decider = createRunDecider();
 const specs = catalogSpecs(buildCatalog(parseConfig({}), []));
@@ -168,5 +169,50 @@ describe('run append groups', () => {
       const after = await versions(starts);
       for (const b of starts) expect(after.get(b.state.run!.runId)).toBe(current.get(b.state.run!.runId)! + 1);
     }
+  });
+  it('writes a batch alone (one plain statement) as it writes a batch among others (the append function): the same rows, the same refusals', async () => {
+    const channel = eventsChannel(db.schema);
+    const write = (batches: Batch[]) => appendRunBatches(db.pool, batches.map((b) => runAppendItem(b.state, b.expected, b.events, b.options)), channel);
+    const row = async (b: Batch) =>
+      (
+        await db.pool.query(
+          `SELECT status, stream_version, error, waiting_for, ended_at IS NOT NULL AS ended, available_at IS NOT NULL AS due, lease_owner, lease_epoch,
+             lease_until IS NOT NULL AS leased, workflow_id, workflow_version, created_at = started_at AS created_at_started,
+             seq = (SELECT min(global_position) FROM events WHERE stream_id = 'run-' || run_id) AS seq_first,
+             updated_at = (SELECT max(recorded_at) FROM events WHERE stream_id = 'run-' || run_id) AS updated_last,
+             (SELECT array_agg(type ORDER BY stream_version) FROM events WHERE stream_id = 'run-' || run_id) AS types
+           FROM run_state WHERE run_id = $1`,
+          [b.state.run!.runId],
+        )
+      ).rows[0] as Record<string, unknown>;
+    const [alone, grouped, neighbour] = [start(), start(), start()];
+    await write([alone]);
+    await write([grouped, neighbour]);
+    expect(await row(alone)).toEqual(await row(grouped));
+    expect(await row(alone)).toMatchObject({ lease_owner: 'worker-a', lease_epoch: 1, leased: true, due: true, stream_version: alone.state.version });
+
+    // The next batch, fenced on the lease, letting it go.
+    const fenced = (b: Batch, epoch = 1) => next(b, 'enough', { fence: { owner: 'worker-a', epoch }, release: true });
+    await write([fenced(alone)]);
+    await write([fenced(grouped), fenced(neighbour)]);
+    expect(await row(alone)).toEqual(await row(grouped));
+    expect(await row(alone)).toMatchObject({ stream_version: alone.state.version + 1, lease_owner: null, leased: false });
+
+    // Refused alone, nothing written: a stale version, a fence that no longer holds, a workflow that moved.
+    const [stale, fencedOut] = [start(), start()];
+    await write([stale, fencedOut]);
+    await expect(write([{ ...next(stale), expected: stale.state.version + 1 }])).rejects.toBeInstanceOf(StreamVersionConflict);
+    await expect(write([fenced(fencedOut, 2)])).rejects.toBeInstanceOf(LeaseLost);
+    await db.pool.query(
+      `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
+       VALUES ('wf-moved', 'org-test', 'w', '', 2, 2, '{}', now(), now())`,
+    );
+    const moved = start();
+    const movedStart = { ...moved, state: { ...moved.state, run: { ...moved.state.run!, workflowId: 'wf-moved' } } };
+    const item = runAppendItem(movedStart.state, 0, movedStart.events, { metadata, checkWorkflow: true });
+    await expect(appendRunBatches(db.pool, [{ ...item, workflow_id: 'wf-moved', workflow_version: 1 }], channel)).rejects.toBeInstanceOf(WorkflowMoved);
+    expect((await versions([stale, fencedOut, moved])).size).toBe(2);
+    expect((await row(stale)).stream_version).toBe(stale.state.version);
+    expect((await row(fencedOut)).stream_version).toBe(fencedOut.state.version);
   });
 });
