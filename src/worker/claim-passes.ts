@@ -1,6 +1,9 @@
 import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { WorkerSlots } from './worker-slots';
 
+/** Slots a claim pass leaves free for the runs this process starts while its claim is in flight. */
+export const handOffReserve = (capacity: number) => Math.max(1, Math.ceil(capacity / 8));
+
 /**
  * A worker's claims: batch passes sized to its free slots (one at a time, coalescing wake-ups),
  * and single claims of runs whose own timer fired. Slots are taken before a claim goes out and
@@ -68,9 +71,15 @@ export class ClaimPasses {
     try {
       do {
         this.pass = 'running';
-        // One slot stays out of the claim while it is in flight (unless it is the last), so a run
-        // started in this process meanwhile is handed over at once instead of waiting for it.
-        const granted = this.slots.take(Math.max(1, this.slots.free - 1));
+        // An eighth of the slots (one at least) stays out of the claim while it is in flight, so
+        // runs started in this process meanwhile are handed over at once instead of queued; only
+        // the reserve itself is claimed whole. One slot was too few: a webhook group commit starts
+        // a run per delivery together, and each run it could not hand over was queued, claimed by
+        // the next pass (which held the slots again) and recorded in a second commit — one run in
+        // six under 32 concurrent senders.
+        const free = this.slots.free;
+        const reserve = handOffReserve(this.slots.capacity);
+        const granted = this.slots.take(free > reserve ? free - reserve : free);
         this.shortOfSlots = true;
         if (granted === 0) break;
         let claimed: ClaimedRun[] = [];
