@@ -1,5 +1,5 @@
 import type { Queryable } from './projection';
-import { compareCheckpoints, parseProgress, progressChannel, readCheckpoint, streamHead } from './checkpoints';
+import { compareCheckpoints, parseProgress, progressChannel, readCheckpoint, streamHead, wantedChannel } from './checkpoints';
 import type { Checkpoint } from './event';
 import type { Notifier } from './notifier';
 
@@ -10,9 +10,11 @@ type Waiter = (projection: string, at: Checkpoint) => void;
 
 /**
  * Lets a reader of an async projection wait, bounded, until the projection has applied a given
- * event — in any process: runners NOTIFY each checkpoint of an awaited projection
- * (`Projection.awaited`) on the progress channel, and the waiter also re-reads the checkpoint now
- * and then, so a lost notification only delays it. Nothing spins: between checks it sleeps.
+ * event — in any process: a waiter asks the runners for a pass now (the "wanted" channel: they
+ * would otherwise wait out their pass gap), runners NOTIFY each checkpoint of an awaited
+ * projection (`Projection.awaited`) on the progress channel, and the waiter also re-reads the
+ * checkpoint now and then, so a lost notification only delays it. Nothing spins: between checks
+ * it sleeps.
  */
 export class CheckpointWaiter {
   private readonly waiters = new Set<Waiter>();
@@ -39,6 +41,8 @@ export class CheckpointWaiter {
     const covers = (at: Checkpoint) => compareCheckpoints(at, target) >= 0;
     if (covers(await readCheckpoint(this.db, projection))) return true;
     if (timeoutMs <= 0) return false;
+    // Runners space their passes out under a stream of appends; a reader waiting asks for one now.
+    void this.db.query('SELECT pg_notify($1, $2)', [wantedChannel(this.channel), JSON.stringify({ projection })]).catch(() => undefined);
     await this.listen();
     return new Promise<boolean>((resolve) => {
       let settled = false;

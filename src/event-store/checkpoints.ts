@@ -83,6 +83,20 @@ export function progressChannel(eventsChannel: string): string {
   return `${eventsChannel}.progress`;
 }
 
+/**
+ * The NOTIFY channel on which a reader waiting for a projection (`CheckpointWaiter`) asks the
+ * runners applying it to catch up now rather than after their pass gap.
+ */
+export function wantedChannel(eventsChannel: string): string {
+  return `${eventsChannel}.wanted`;
+}
+
+/** The projection a "wanted" notification names, or undefined for anything else. */
+export function parseWanted(payload: unknown): string | undefined {
+  const value = (typeof payload === 'string' ? safeParse(payload) : payload) as { projection?: unknown } | undefined;
+  return typeof value?.projection === 'string' ? value.projection : undefined;
+}
+
 /** What a progress notification carries: the projection and the checkpoint it committed. */
 export interface Progress {
   projection: string;

@@ -1,3 +1,4 @@
+import { CheckpointWaiter } from '../../src/event-store/checkpoint-waiter';
 import { EventStore } from '../../src/event-store/event-store';
 import { Notifier } from '../../src/event-store/notifier';
 import { SubscriptionRunner } from '../../src/event-store/subscription-runner';
@@ -269,4 +270,34 @@ it('reads the events once per pass for all the projections at the same checkpoin
     ['alike-b', 30],
     ['alike-c', 30],
   ]);
+});
+
+it('catches up at once, inside its pass gap, when a reader waits for the projection', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  await db.pool.query('CREATE TABLE wanted (global_position bigint PRIMARY KEY)');
+  const wanted: Projection = {
+    name: 'wanted',
+    mode: 'async',
+    awaited: true,
+    handles: ['Wanted'],
+    tables: ['wanted'],
+    async apply(q, event) {
+      await q.query('INSERT INTO wanted VALUES ($1)', [event.globalPosition]);
+    },
+  };
+  const notifier = new Notifier({ url: db.url, applicationName: `wanted-${db.schema}` });
+  await notifier.start();
+  // No poll, and a gap far longer than this test: only the start's pass runs on its own.
+  const runner = new SubscriptionRunner(db.pool, store, [wanted], notifier, { pollIntervalMs: 600_000, minPassGapMs: 600_000 });
+  await store.append('wanted-first', 0, [{ type: 'Wanted', data: {} }], { organizationId: 'org', metadata: systemMetadata });
+  await runner.start();
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM wanted')) === 1);
+  await store.append('wanted-later', 0, [{ type: 'Wanted', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+  const waiter = new CheckpointWaiter(db.pool, channel, notifier);
+  // Before, the reader waited out the gap: false after its 10 s.
+  expect(await waiter.waitForStream('wanted', 'wanted-later', 10_000)).toBe(true);
+  expect(await count('SELECT count(*) AS n FROM wanted')).toBe(2);
+  await runner.stop();
+  await notifier.stop();
 });
