@@ -32,7 +32,9 @@ const SNAPSHOTS: Record<string, string> = {
 async function caughtUp(): Promise<void> {
   for (;;) {
     const { rows } = await db.pool.query(
-      `SELECT (SELECT global_position FROM projection_checkpoints WHERE name = 'run_logs') >= (SELECT max(global_position) FROM events) AS done`,
+      // In commit order, as the projection reads: the last event there may not hold the highest position.
+      `SELECT EXISTS (SELECT 1 FROM projection_checkpoints c WHERE c.name = 'run_logs'
+         AND (c.transaction_id, c.global_position) >= (SELECT e.transaction_id, e.global_position FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)) AS done`,
     );
     if (rows[0]?.done) return;
     await new Promise((r) => setTimeout(r, 50));
