@@ -2,7 +2,7 @@ import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { WorkerSlots } from './worker-slots';
 
 /** Slots a claim pass leaves free for the runs this process starts while its claim is in flight. */
-export const handOffReserve = (capacity: number) => Math.max(1, Math.ceil(capacity / 8));
+const handOffReserve = (capacity: number) => Math.max(1, Math.ceil(capacity / 8));
 
 /**
  * A worker's claims: batch passes sized to its free slots (one at a time, coalescing wake-ups),
