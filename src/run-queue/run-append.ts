@@ -193,13 +193,13 @@ function oneValues(item: Item, channel: string | null): unknown[] {
 
 /** Writes `items` in one statement (one commit unless `db` is in a transaction); an outcome per item. */
 async function writeItems(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<Outcome[]> {
-  const notifies = items.some((item) => item.notify !== null);
+  const notifyOn = items.some((item) => item.notify !== null) ? (channel ?? null) : null;
+  // Named: each connection parses and plans each statement once.
   if (items.length === 1) {
-    const { rows } = await db.query<Outcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifies ? (channel ?? null) : null) });
+    const { rows } = await db.query<Outcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifyOn) });
     return [rows[0]!];
   }
-  // Named: each connection parses and plans it once.
-  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(items), notifies ? (channel ?? null) : null] });
+  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(items), notifyOn] });
   const outcomes: Outcome[] = [];
   for (const row of rows) outcomes[row.ord - 1] = { inserted: row.inserted, fenced: row.fenced };
   return outcomes;

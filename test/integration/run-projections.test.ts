@@ -1,6 +1,7 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
+import { projectionLag } from '../../src/metrics/scrape-queries';
 import type { RunningThodare } from '../../src/main';
 import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
@@ -31,12 +32,8 @@ const SNAPSHOTS: Record<string, string> = {
 
 async function caughtUp(): Promise<void> {
   for (;;) {
-    const { rows } = await db.pool.query(
-      // In commit order, as the projection reads: the last event there may not hold the highest position.
-      `SELECT EXISTS (SELECT 1 FROM projection_checkpoints c WHERE c.name = 'run_logs'
-         AND (c.transaction_id, c.global_position) >= (SELECT e.transaction_id, e.global_position FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)) AS done`,
-    );
-    if (rows[0]?.done) return;
+    // Counted in commit order, as the projection reads: the last event there may not hold the highest position.
+    if ((await projectionLag(db.pool, ['run_logs'])).get('run_logs') === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }

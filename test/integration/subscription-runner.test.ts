@@ -32,6 +32,21 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promi
   }
 }
 
+/** A projection that records the position of each event of `type` in its own new table, `name`. */
+async function positionsProjection(name: string, type: string, extra: Partial<Projection> = {}): Promise<Projection> {
+  await db.pool.query(`CREATE TABLE ${name} (global_position bigint PRIMARY KEY)`);
+  return {
+    name,
+    mode: 'async',
+    handles: [type],
+    tables: [name],
+    async apply(q, event) {
+      await q.query(`INSERT INTO ${name} VALUES ($1)`, [event.globalPosition]);
+    },
+    ...extra,
+  };
+}
+
 const count = async (sql: string) => Number((await db.pool.query(sql)).rows[0].n);
 
 it('projects every event exactly once, in commit order, while the listener backend is killed repeatedly', async () => {
@@ -137,16 +152,7 @@ it('parks an event its projection keeps failing on, and moves past it', async ()
 it('projects an event committed behind an older open transaction once that ends, without waiting for the poll', async () => {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
-  await db.pool.query('CREATE TABLE held (global_position bigint PRIMARY KEY)');
-  const held: Projection = {
-    name: 'held',
-    mode: 'async',
-    handles: ['Held'],
-    tables: ['held'],
-    async apply(q, event) {
-      await q.query('INSERT INTO held VALUES ($1)', [event.globalPosition]);
-    },
-  };
+  const held = await positionsProjection('held', 'Held');
   const notifier = new Notifier({ url: db.url, applicationName: `held-${db.schema}` });
   await notifier.start();
   const runner = new SubscriptionRunner(db.pool, store, [held], notifier, { pollIntervalMs: 600_000 });
@@ -170,17 +176,7 @@ it('projects an event committed behind an older open transaction once that ends,
 
 it('reads a backlog in full batches, and after a short one waits for a wake-up instead of spinning', async () => {
   const store = new EventStore(db.pool, 'nobody-listens');
-  await db.pool.query('CREATE TABLE batched (global_position bigint PRIMARY KEY)');
-  const batched: Projection = {
-    name: 'batched',
-    mode: 'async',
-    handles: ['Batched'],
-    tables: ['batched'],
-    batchSize: 2,
-    async apply(q, event) {
-      await q.query('INSERT INTO batched VALUES ($1)', [event.globalPosition]);
-    },
-  };
+  const batched = await positionsProjection('batched', 'Batched', { batchSize: 2 });
   const meta = { organizationId: 'org', metadata: systemMetadata };
   // Everything already stored before this projection's start is behind its checkpoint too.
   const before = await count('SELECT count(*) AS n FROM events');
@@ -208,16 +204,7 @@ it('reads a backlog in full batches, and after a short one waits for a wake-up i
 it('coalesces the notifications that come soon after a pass into one later pass (runs end in streams)', async () => {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
-  await db.pool.query('CREATE TABLE gathered (global_position bigint PRIMARY KEY)');
-  const gathered: Projection = {
-    name: 'gathered',
-    mode: 'async',
-    handles: ['Gathered'],
-    tables: ['gathered'],
-    async apply(q, event) {
-      await q.query('INSERT INTO gathered VALUES ($1)', [event.globalPosition]);
-    },
-  };
+  const gathered = await positionsProjection('gathered', 'Gathered');
   const notifier = new Notifier({ url: db.url, applicationName: `gathered-${db.schema}` });
   await notifier.start();
   const reads = jest.spyOn(store, 'readAll');
@@ -275,17 +262,7 @@ it('reads the events once per pass for all the projections at the same checkpoin
 it('catches up at once, inside its pass gap, when a reader waits for the projection', async () => {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
-  await db.pool.query('CREATE TABLE wanted (global_position bigint PRIMARY KEY)');
-  const wanted: Projection = {
-    name: 'wanted',
-    mode: 'async',
-    awaited: true,
-    handles: ['Wanted'],
-    tables: ['wanted'],
-    async apply(q, event) {
-      await q.query('INSERT INTO wanted VALUES ($1)', [event.globalPosition]);
-    },
-  };
+  const wanted = await positionsProjection('wanted', 'Wanted', { awaited: true });
   const notifier = new Notifier({ url: db.url, applicationName: `wanted-${db.schema}` });
   await notifier.start();
   // No poll, and a gap far longer than this test: only the start's pass runs on its own.
