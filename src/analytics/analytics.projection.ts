@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
+import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { analyticsChanges, RUN_TYPES, WORKFLOW_TYPES, type AnalyticsChange, type ChangeOf } from './analytics-changes';
 import * as sql from './analytics-statements';
 
@@ -33,7 +34,8 @@ interface RollupDelta {
 }
 
 async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-  const g = group(events.flatMap(analyticsChanges));
+  // A run's block types come from its pinned workflow, which the store may hold apart (`run-definition.ts`).
+  const g = group((await resolveRunDefinitions(db, events)).flatMap(analyticsChanges));
   const deltas = new Map<string, RollupDelta>();
   const add = (runId: string, key: keyof RollupDelta, amount = 1) => {
     const delta = deltas.get(runId) ?? { started: 0, completed: 0, failed: 0, cancelled: 0, attempts: 0, retries: 0, durationMs: 0 };

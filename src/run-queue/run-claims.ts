@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { RunEvent } from '../domain/run/run.events';
+import type { Queryable } from '../event-store/projection';
+import { resolveRunDefinitions } from './run-definitions';
 
 /**
  * The advisory lock key of a worker's liveness lock (see `WorkerLiveness`), in the deployment's
@@ -32,6 +34,14 @@ const toClaim = (row: ClaimRow): ClaimedRun => ({
   epoch: row.lease_epoch,
   ...(row.events ? { events: row.events } : {}),
 });
+
+/** The claims, their inline streams' starts joined with the definitions they name (one read for all, none once known). */
+async function claimsOf(db: Queryable, rows: ClaimRow[]): Promise<ClaimedRun[]> {
+  const inline = rows.filter((row) => row.events && row.events.length > 0);
+  const starts = await resolveRunDefinitions(db, inline.map((row) => row.events![0]!));
+  inline.forEach((row, i) => (row.events![0] = starts[i]!));
+  return rows.map(toClaim);
+}
 
 /** Streams up to this long are returned with the claim. */
 const INLINE_EVENTS = 16;
@@ -88,12 +98,12 @@ export class RunClaims {
   async claimBatch(limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] });
-    return rows.map(toClaim);
+    return claimsOf(this.pool, rows);
   }
 
   async claimOne(runId: string): Promise<ClaimedRun | undefined> {
     const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs] });
-    return rows[0] && toClaim(rows[0]);
+    return (await claimsOf(this.pool, rows))[0];
   }
 
   /** Extends the leases still held; the runs missing from the answer were lost. */

@@ -3,6 +3,7 @@ import type { RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import type { RecordedEvent } from '../event-store/event';
 import type { Queryable } from '../event-store/projection';
+import { resolveRunDefinitions } from './run-definitions';
 
 // The run projections' way to the folded state of a run when no writer handed it over (a
 // rebuild, or an append made without a hint): fold the stream from the store. Replay reads only
@@ -34,7 +35,7 @@ export async function foldRunThrough(db: Queryable, event: RecordedEvent): Promi
     'SELECT type, data FROM events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version',
     [event.streamId, event.streamVersion],
   );
-  const state = decider.fold(rows as RunEvent[]);
+  const state = decider.fold((await resolveRunDefinitions(db, rows)) as RunEvent[]);
   cache.delete(event.streamId);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(event.streamId, { state, position: event.globalPosition });

@@ -9,6 +9,7 @@ import { EventStore } from '../event-store/event-store';
 import { withRunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
 import { appendRunBatch, appendRunBatches, RunAppendGroups, runAppendItem, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
+import { RunDefinitionWriter, resolveRunDefinitions } from '../run-queue/run-definitions';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
@@ -63,14 +64,18 @@ export class RunStore {
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {
     this.groups = new RunAppendGroups(pool, store.channel);
+    this.definitions = new RunDefinitionWriter(store);
   }
+
+  /** Starts that name their definition are stored without workflow and blocks (see `run-definition.ts`). */
+  private readonly definitions: RunDefinitionWriter;
 
   /** Batches appended outside a caller's transaction share statements and commits (group commit). */
   private readonly groups: RunAppendGroups;
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
   async load(runId: string, organizationId?: string): Promise<LoadedRun | undefined> {
-    const events = await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {});
+    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {}));
     const first = events[0];
     if (!first) return undefined;
     const state = this.decider.fold(events as unknown as RunEvent[]);
@@ -80,7 +85,7 @@ export class RunStore {
 
   /** Folds the events recorded after `state.version` into `state` (consumed). */
   async catchUp(state: RunState, runId: string): Promise<RunState> {
-    const events = await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1 });
+    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1 }));
     return this.decider.fold(events as unknown as RunEvent[], state);
   }
 
@@ -118,8 +123,9 @@ export class RunStore {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
     const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
+    const [stored] = (await this.definitions.storedBatches([{ events, metadata: options.metadata }], options.client)) as [RunEvent[]];
     if (this.appendsInOneStatement(events)) {
-      const item = runAppendItem(state, expectedVersion, events, {
+      const item = runAppendItem(state, expectedVersion, stored, {
         metadata: options.metadata,
         ...(options.notify ? { notify: true, ...origin } : {}),
         ...(options.fence ? { fence: options.fence } : {}),
@@ -133,7 +139,7 @@ export class RunStore {
       const streamId = runStreamId(run.runId);
       const hint = { streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
       await withRunAppendHint(hint, () =>
-        this.store.append(streamId, expectedVersion, events, {
+        this.store.append(streamId, expectedVersion, stored, {
           organizationId: run.organizationId,
           metadata: options.metadata,
           notify: options.notify ?? false,
@@ -166,7 +172,8 @@ export class RunStore {
       else await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
     }
     if (together.length === 0) return;
-    const items = together.map((start) => runAppendItem(start.state, 0, start.events, optionsOf(start)));
+    const stored = (await this.definitions.storedBatches(together, client)) as RunEvent[][];
+    const items = together.map((start, i) => runAppendItem(start.state, 0, stored[i]!, optionsOf(start)));
     await appendRunBatches(client, items, this.store.channel);
     for (const start of together) this.metrics?.recorded(start.events);
   }

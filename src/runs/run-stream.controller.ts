@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
 import { EventStore } from '../event-store/event-store';
+import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
@@ -63,7 +64,7 @@ export class RunStreamController {
     try {
       while (!closed) {
         dirty = false;
-        const events = await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId });
+        const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId }));
         for (const event of events) {
           raw.write(`id: ${event.streamVersion}\nevent: ${event.type}\ndata: ${JSON.stringify(runEventView(event))}\n\n`);
           after = event.streamVersion;

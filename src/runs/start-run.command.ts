@@ -9,6 +9,8 @@ import { inTransaction } from '../database/pool';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { catalogSpecs } from '../connectors/catalog-specs';
+import { pinBlocks } from '../domain/run/block-pins';
+import type { RunDefinition } from '../domain/run/run-definition';
 import { startRun } from '../domain/run/run.commands';
 import type { RunState, RunStatus } from '../domain/run/run.state';
 import type { RunStarted } from '../domain/run/run.events';
@@ -27,7 +29,11 @@ import { RunStore } from './run-store';
 import { requestHash } from '../http/request-hash';
 import { runHeadOf } from '../run-queue/run-state.queries';
 import { WorkflowMoved } from '../run-queue/run-append';
+import { definitionDigest } from '../run-queue/run-definitions';
 import { claimIdempotencyKey, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
+
+/** A workflow's definition as its runs name it (`run-definition.ts`). */
+type PinnedDefinition = RunDefinition & { digest: string };
 
 /** The answer to a run start. */
 export interface StartedRun {
@@ -100,6 +106,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private readonly specs: SpecLookup;
   private readonly log = new Logger('runs');
   private readonly validations = new WeakMap<SerializedWorkflow, ValidationError[]>();
+  private readonly definitions = new WeakMap<SerializedWorkflow, PinnedDefinition>();
   private readonly workflows = new CurrentWorkflows();
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
@@ -189,8 +196,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       throw new AppError('invalid_input', `The run input does not fit the trigger's input schema: ${inputCheck.issues[0]?.path || '(root)'}: ${inputCheck.issues[0]?.message}`, { issues: inputCheck.issues });
     }
     const runId = randomUUID();
+    const { blocks, digest } = this.definitionOf(organizationId, workflowId, pinned);
     const events = startRun(
-      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, input, now: new Date() },
+      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, now: new Date() },
       this.specs,
       this.runs.decider.limits,
     );
@@ -220,6 +228,21 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       this.validations.set(workflow, errors);
     }
     return errors;
+  }
+
+  /**
+   * The pins and the definition's digest of `pinned`, computed once per workflow object like its
+   * validation (and for the same reasons): every run of it pins the same blocks, so a start costs
+   * neither `pinBlocks` nor a hash of the workflow.
+   */
+  private definitionOf(organizationId: string, workflowId: string, pinned: PinnedWorkflow): PinnedDefinition {
+    const known = this.definitions.get(pinned.workflow);
+    if (known && known.organizationId === organizationId && known.workflowId === workflowId && known.workflowVersion === pinned.version) return known;
+    const blocks = pinBlocks(pinned.workflow, this.specs);
+    const definition = { organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks };
+    const entry = { ...definition, digest: definitionDigest(definition) };
+    this.definitions.set(pinned.workflow, entry);
+    return entry;
   }
 
   /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */

@@ -12,16 +12,18 @@ import type { RunState } from './run.state';
 
 /**
  * `RunStarted` for a new run, with every block's connector pinned through `specOf` (the
- * deployment's catalog); throws `payload_too_large` when the input is too big.
+ * deployment's catalog) unless the request brings the pins (a caller that keeps `pinBlocks`'
+ * result per workflow: it is the same for every run of it); throws `payload_too_large` when the
+ * input is too big.
  */
 export function startRun(
-  request: Omit<RunStarted['data'], 'startedAt' | 'blocks'> & { now: Date },
+  request: Omit<RunStarted['data'], 'startedAt'> & { now: Date },
   specOf: SpecLookup,
   limits: RunLimits,
 ): RunStarted[] {
   assertPayloadFits('run input', request.input, limits);
-  const { now, input, ...rest } = request;
-  const blocks = pinBlocks(request.workflow, specOf);
+  const { now, input, blocks: pinned, ...rest } = request;
+  const blocks = pinned ?? pinBlocks(request.workflow, specOf);
   const data = { ...rest, blocks, input: input ?? null, startedAt: now.toISOString() };
   return [{ type: 'RunStarted', data }];
 }

@@ -22,7 +22,10 @@ export interface RunError {
 /**
  * The run began. The workflow JSON and version are pinned here (later patches never apply), and
  * so is what the run needs of each block's connector (`blocks`, see `pinBlocks`): replay reads
- * nothing else, so a deploy never changes how a recorded run replays.
+ * nothing else, so a deploy never changes how a recorded run replays. When `definition` is set,
+ * the store holds workflow and blocks once per distinct content instead, in the
+ * `RunDefinitionRecorded` event that digest names (see `run-definition.ts`), and readers resolve
+ * them before folding: to the domain the event is the same either way.
  */
 export type RunStarted = Fact<
   'RunStarted',
@@ -34,6 +37,8 @@ export type RunStarted = Fact<
     workflow: SerializedWorkflow;
     /** Absent only in streams recorded before pinning: their blocks replay as unregistered. */
     blocks?: BlockPins;
+    /** The digest of the run's `RunDefinitionRecorded` (absent in streams that store workflow and blocks inline). */
+    definition?: string;
     input: unknown;
     startedAt: string;
   }
