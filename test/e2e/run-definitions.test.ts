@@ -53,10 +53,18 @@ async function definitionsOf(workflowId: string): Promise<StoredEvent[]> {
 it('stores one definition for many runs of a version, named by the SHA-256 of its canonical form', async () => {
   const id = await createWorkflow(app, owner.headers, echo('one'));
   const runs: string[] = [];
-  for (let i = 0; i < 3; i += 1) {
-    const started = await startOn(owner, id);
-    expect(started.body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'one' } } });
-    runs.push(String(started.body.id));
+  const queries = jest.spyOn(app.running.app.get(Pool), 'query');
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const started = await startOn(owner, id);
+      expect(started.body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'one' } } });
+      runs.push(String(started.body.id));
+    }
+    // Once recorded, a definition costs its runs no statement.
+    const definitionWrites = queries.mock.calls.filter(([query]) => (query as { name?: string }).name === 'thodare_append_once');
+    expect(definitionWrites).toHaveLength(1);
+  } finally {
+    queries.mockRestore();
   }
   const [definition, ...more] = await definitionsOf(id);
   expect(more).toHaveLength(0);
