@@ -43,3 +43,33 @@ describe('tracing with the API but no SDK registered', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('tracing hooks and the registered provider', () => {
+  const run = { runId: 'r1', organizationId: 'o1', workflowId: 'w1', workflowVersion: 1 };
+  const fakeApi = (delegate: unknown) => {
+    const startSpan = jest.fn(() => ({ end: () => undefined, setAttribute: () => undefined, setStatus: () => undefined, spanContext: () => ({}) }));
+    const api = {
+      trace: { getTracer: () => ({ startSpan }), getTracerProvider: () => ({ getDelegateTracer: () => delegate }), setSpan: (c: unknown) => c },
+      context: { active: () => ({}) },
+      SpanKind: { INTERNAL: 0 },
+      SpanStatusCode: { ERROR: 2 },
+    };
+    return { load: (() => api) as ModuleLoader, startSpan };
+  };
+
+  it('starts no span while no SDK is registered (the API would only hand out no-ops)', () => {
+    const { load, startSpan } = fakeApi(undefined);
+    const hooks = tracingHooks(load)!;
+    hooks.onRunSegmentStarted!(run);
+    hooks.onStepAttemptStarted!({ run, blockId: 'b1', connector: 'transform', attempt: 1, idempotencyKey: 'r1:b1:1' });
+    expect(startSpan).not.toHaveBeenCalled();
+  });
+
+  it('starts the run and step spans once one is', () => {
+    const { load, startSpan } = fakeApi({});
+    const hooks = tracingHooks(load)!;
+    hooks.onRunSegmentStarted!(run);
+    hooks.onStepAttemptStarted!({ run, blockId: 'b1', connector: 'transform', attempt: 1, idempotencyKey: 'r1:b1:1' });
+    expect(startSpan).toHaveBeenCalledTimes(2);
+  });
+});

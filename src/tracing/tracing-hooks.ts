@@ -50,8 +50,18 @@ export function tracingHooks(load?: ModuleLoader): WorkerHooks | undefined {
     span.setStatus({ code: api.SpanStatusCode.ERROR, message: code });
   };
 
+  // With the API installed but no SDK registered, every span is a no-op that the hooks would
+  // still build attributes and contexts for (~1 % of a busy server's CPU): until a provider is
+  // registered they start none. Asked at each start: a provider may be registered (or the API
+  // reset) at any time. APIs without `getDelegateTracer` always record.
+  const recording = () => {
+    const provider = api.trace.getTracerProvider() as { getDelegateTracer?: (name: string) => unknown };
+    return provider.getDelegateTracer === undefined || provider.getDelegateTracer(TRACER_NAME) !== undefined;
+  };
+
   return {
     onRunSegmentStarted(run) {
+      if (!recording()) return;
       const previous = parked.get(run.runId);
       parked.delete(run.runId);
       const links = previous ? [{ context: previous }] : [];
@@ -59,6 +69,7 @@ export function tracingHooks(load?: ModuleLoader): WorkerHooks | undefined {
       segments.set(run.runId, { run, span });
     },
     onStepAttemptStarted(step) {
+      if (!recording()) return;
       const segment = segments.get(step.run.runId);
       const parent = segment ? api.trace.setSpan(api.context.active(), segment.span) : api.context.active();
       const attributes = { ...runAttributes(step.run), [N.blockId]: step.blockId, [N.connector]: step.connector, [N.attempt]: step.attempt };
