@@ -120,23 +120,6 @@ export class EventStore {
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
   }
 
-  /**
-   * Records the one event of a content-addressed stream (its id derived from its content, so
-   * every writer of it writes the same event) unless the stream already exists: whether this call
-   * wrote it. A concurrent writer of the same stream waits for the other's commit and then writes
-   * nothing, so nobody fails on the race. No inline projection may read such events.
-   */
-  async appendOnce(streamId: string, event: NewEvent, options: Pick<AppendOptions, 'organizationId' | 'metadata' | 'client'>): Promise<boolean> {
-    if (this.inlineProjectionsOf([event]).length > 0) throw new InvalidAppend(`${event.type} is read by an inline projection: append it with append`);
-    const { rowCount } = await (options.client ?? this.pool).query({
-      name: 'thodare_append_once',
-      text: `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-        VALUES ($1, 1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT (stream_id, stream_version) DO NOTHING`,
-      values: [streamId, options.organizationId, event.type, JSON.stringify(event.data ?? null), JSON.stringify(options.metadata)],
-    });
-    return rowCount === 1;
-  }
-
   private async appendOn(
     db: Queryable,
     streamId: string,

@@ -38,6 +38,12 @@ const APPEND_ONE = `WITH fence AS (
       SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL
     ) IS NOT DISTINCT FROM $20::integer)
     AND (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1::text) = $2::integer
+), defined AS (
+  -- A new run's definition not yet known to be recorded (run-definitions.ts) rides along: the
+  -- start and the content it names commit together, and a copy already there is left alone.
+  INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+  SELECT $26::text, 1, $3::text, $27::text, $28::jsonb, $6::jsonb FROM accepted WHERE $26::text IS NOT NULL
+  ON CONFLICT (stream_id, stream_version) DO NOTHING
 ), inserted AS (
   INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1::text, $2::integer + u.k::integer, $3::text, u.t, $5::jsonb -> (u.k::integer - 1), $6::jsonb
@@ -91,6 +97,8 @@ export interface RunAppendOptions {
    * that version is still the workflow's current one (migrations/0014); else `WorkflowMoved`.
    */
   checkWorkflow?: boolean;
+  /** A new run only: its definition, recorded in the same commit (see `Item.definition`). */
+  definition?: DefinitionRow;
 }
 
 /** A new run's pinned workflow version is no longer current (patched or deleted since it was read): nothing was written. */
@@ -127,6 +135,32 @@ export interface Item {
   lease_owner?: string | null;
   lease_ms?: number | null;
   check_workflow?: boolean;
+  /** A new run's definition to record with it (never sent to the function: `writeItems` records it apart). */
+  definition?: DefinitionRow;
+}
+
+/** The one event of a definition stream (`run-definition.ts`), as the statements here write it. */
+export interface DefinitionRow {
+  stream: string;
+  type: string;
+  data: unknown;
+}
+
+/**
+ * Records definitions (each stream's one event, under its run's organization and metadata) unless
+ * already there, in one statement: the streams this statement wrote. A concurrent writer of the
+ * same stream waits for the other's commit and then writes nothing, so nobody fails on the race.
+ */
+export async function recordDefinitions(db: Queryable, rows: readonly (DefinitionRow & { organization: string; metadata: EventMetadata })[]): Promise<Set<string>> {
+  const { rows: written } = await db.query<{ stream_id: string }>({
+    name: 'thodare-record-definitions',
+    text: `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+      SELECT d.stream, 1, d.organization, d.type, d.data, d.metadata
+      FROM jsonb_to_recordset($1::jsonb) AS d(stream text, organization text, type text, data jsonb, metadata jsonb)
+      ON CONFLICT (stream_id, stream_version) DO NOTHING RETURNING stream_id`,
+    values: [JSON.stringify(rows)],
+  });
+  return new Set(written.map((row) => row.stream_id));
 }
 
 interface Outcome {
@@ -174,6 +208,7 @@ export function runAppendItem(state: RunState, expectedVersion: number, events: 
       lease_owner: lease?.owner ?? null,
       lease_ms: lease?.ms ?? null,
       check_workflow: options.checkWorkflow ?? false,
+      ...(options.definition ? { definition: options.definition } : {}),
     });
   }
   return item;
@@ -188,6 +223,7 @@ function oneValues(item: Item, channel: string | null): unknown[] {
     item.fence_owner, item.fence_epoch, item.release, item.status, item.version, jsonOrNull(item.error), jsonOrNull(item.waiting_for),
     item.ended_at, item.due_now, item.available_at, item.workflow_id ?? null, item.workflow_version ?? null, item.started_at ?? null,
     item.check_workflow ?? false, item.lease_owner ?? null, item.lease_ms ?? null, channel,
+    item.definition?.stream ?? null, item.definition?.type ?? null, item.definition ? JSON.stringify(item.definition.data) : null,
   ];
 }
 
@@ -199,7 +235,12 @@ async function writeItems(db: Queryable, items: readonly Item[], channel: string
     const { rows } = await db.query<Outcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifyOn) });
     return [rows[0]!];
   }
-  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(items), notifyOn] });
+  // The function takes no definitions: they go first, in their own statement (a group's first run
+  // of a new definition is rare: once recorded, a definition is no longer sent).
+  const definitions = items.flatMap((item) => (item.definition ? [{ ...item.definition, organization: item.organization, metadata: item.metadata }] : []));
+  if (definitions.length > 0) await recordDefinitions(db, definitions);
+  const sent = definitions.length > 0 ? items.map(({ definition: _definition, ...item }) => item) : items;
+  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(sent), notifyOn] });
   const outcomes: Outcome[] = [];
   for (const row of rows) outcomes[row.ord - 1] = { inserted: row.inserted, fenced: row.fenced };
   return outcomes;

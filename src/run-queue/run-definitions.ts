@@ -12,8 +12,8 @@ import {
 } from '../domain/run/run-definition';
 import type { RunStarted } from '../domain/run/run.events';
 import type { EventMetadata, NewEvent } from '../event-store/event';
-import type { EventStore } from '../event-store/event-store';
 import type { Queryable } from '../event-store/projection';
+import { recordDefinitions, type DefinitionRow } from './run-append';
 
 // The store's side of `run-definition.ts`: writers record a start's definition once and store
 // the start naming it; readers resolve the name before folding. See that file for why.
@@ -54,80 +54,71 @@ export async function resolveRunDefinitions<E extends { type: string; data: unkn
   });
 }
 
-/** At most this many digests are remembered as recorded; past it the oldest is asked again (one cheap statement). */
+/** At most this many digests are remembered as recorded; past it the oldest is sent again (with its start). */
 const RECORDED_LIMIT = 10_000;
 
-/** One run's batch to store, with the metadata its events are stored under. */
-export interface BatchToStore {
-  events: readonly NewEvent[];
-  metadata: EventMetadata;
+/** A batch as the store holds it, and the definition its start names when that is not known to be recorded yet. */
+export interface PreparedBatch {
+  events: NewEvent[];
+  definition?: DefinitionRow & { digest: string };
 }
 
 /**
- * The writers' side, one per store: turns batches into what is stored. A start that names its
- * definition is stored without workflow and blocks, once its `RunDefinitionRecorded` is in the
- * store. Digests known to be committed are remembered, so the steady state writes and asks
- * nothing more than before. In a caller's transaction a definition this call writes may still be
- * rolled back, so it is remembered only when the write found it committed by another
- * transaction: a connection's own earlier write (in this transaction or one rolled back) cannot
- * be told from that, so those writes are noted per connection and never count.
+ * The writers' side, one per store. A start that names its definition is stored without workflow
+ * and blocks; until the definition is known to be committed, it is written along (`prepare`):
+ * in the start's own statement when the start goes out alone, else just before it. Digests known
+ * to be committed are remembered, so the steady state sends nothing more than before. In a
+ * caller's transaction (`recordApart`) a definition may still be rolled back, so it is remembered
+ * only when the write found it committed by another transaction: a connection's own earlier
+ * writes (in this transaction, or one rolled back) cannot be told from that, so they are noted per
+ * connection and never count.
  */
 export class RunDefinitionWriter {
   private readonly recorded = new Set<string>();
-  /** Autocommitted writes in flight, by digest: concurrent starts of one new definition share one. */
-  private readonly writing = new Map<string, Promise<void>>();
-  /** Digests a connection wrote in a caller's transaction (committed or not: unknown here). */
+  /** Digests checked to name their content (once per process each). */
+  private readonly verified = new Set<string>();
+  /** Definition streams a connection wrote in a caller's transaction (committed or not: unknown here). */
   private readonly writtenOn = new WeakMap<PoolClient, Set<string>>();
 
-  constructor(private readonly store: EventStore) {}
-
-  /** Each batch as the store holds it; `client`: the caller's transaction, when there is one. */
-  async storedBatches(batches: readonly BatchToStore[], client?: PoolClient): Promise<NewEvent[][]> {
-    const thisCall = new Set<string>();
-    const out: NewEvent[][] = [];
-    for (const batch of batches) {
-      let stored: NewEvent[] | undefined;
-      for (const [i, event] of batch.events.entries()) {
-        const data = (event as RunStarted).data;
-        if (event.type !== 'RunStarted' || data.definition === undefined) continue;
-        const named = data as RunStarted['data'] & { definition: string };
-        if (!this.recorded.has(named.definition) && !thisCall.has(named.definition)) {
-          await this.record(named, batch.metadata, client);
-          thisCall.add(named.definition);
-        }
-        stored ??= [...batch.events];
-        stored[i] = { type: event.type, data: storedRunStarted(named) };
-      }
-      out.push(stored ?? [...batch.events]);
-    }
-    return out;
-  }
-
-  private async record(data: RunStarted['data'] & { definition: string }, metadata: EventMetadata, client: PoolClient | undefined): Promise<void> {
+  /** `events` as stored, and the definition to record with them (see the class). */
+  prepare(events: readonly NewEvent[]): PreparedBatch {
+    const index = events.findIndex((e) => e.type === 'RunStarted' && (e as RunStarted).data.definition !== undefined);
+    if (index < 0) return { events: [...events] };
+    const data = (events[index] as RunStarted).data as RunStarted['data'] & { definition: string };
+    const stored = [...events];
+    stored[index] = { type: 'RunStarted', data: storedRunStarted(data) };
+    if (this.recorded.has(data.definition)) return { events: stored };
     const definition = definitionOf(data);
-    // Once per definition per process: a start whose name does not match its content must never be stored.
-    if (definitionDigest(definition) !== data.definition) throw new Error(`run ${data.runId}: definition ${data.definition} does not name its content`);
-    const streamId = definitionStreamId(data.definition);
+    if (!this.verified.has(data.definition)) {
+      // A start whose name does not match its content must never be stored.
+      if (definitionDigest(definition) !== data.definition) throw new Error(`run ${data.runId}: definition ${data.definition} does not name its content`);
+      this.verified.add(data.definition);
+    }
     const event: RunDefinitionRecorded = { type: 'RunDefinitionRecorded', data: definition };
-    const options = { organizationId: data.organizationId, metadata };
-    if (client) {
-      const written = this.writtenOn.get(client) ?? new Set<string>();
-      this.writtenOn.set(client, written);
-      if (await this.store.appendOnce(streamId, event, { ...options, client })) written.add(data.definition);
-      else if (!written.has(data.definition)) this.remember(data.definition);
-      return;
-    }
-    let writing = this.writing.get(data.definition);
-    if (!writing) {
-      writing = this.store.appendOnce(streamId, event, options).then(() => this.remember(data.definition));
-      writing.finally(() => this.writing.delete(data.definition)).catch(() => undefined);
-      this.writing.set(data.definition, writing);
-    }
-    await writing;
+    return { events: stored, definition: { digest: data.definition, stream: definitionStreamId(data.definition), ...event } };
   }
 
-  private remember(digest: string): void {
+  /** The batch that carried `digest`'s definition committed (an autocommit): later starts send nothing. */
+  committed(digest: string): void {
     if (this.recorded.size >= RECORDED_LIMIT) this.recorded.delete(this.recorded.values().next().value as string);
     this.recorded.add(digest);
+  }
+
+  /**
+   * Records the definitions of `batches` before the batches that name them, in one statement:
+   * in `client`'s transaction when given, else on `db` as an autocommit (then known recorded).
+   */
+  async recordApart(db: Queryable, batches: readonly (PreparedBatch & { organization: string; metadata: EventMetadata })[], client?: PoolClient): Promise<void> {
+    const rows = new Map<string, DefinitionRow & { digest: string; organization: string; metadata: EventMetadata }>();
+    for (const batch of batches) if (batch.definition) rows.set(batch.definition.stream, { ...batch.definition, organization: batch.organization, metadata: batch.metadata });
+    if (rows.size === 0) return;
+    const now = await recordDefinitions(client ?? db, [...rows.values()].map(({ digest: _digest, ...row }) => row));
+    if (!client) return rows.forEach((row) => this.committed(row.digest));
+    const written = this.writtenOn.get(client) ?? new Set<string>();
+    this.writtenOn.set(client, written);
+    for (const row of rows.values()) {
+      if (now.has(row.stream)) written.add(row.stream);
+      else if (!written.has(row.stream)) this.committed(row.digest);
+    }
   }
 }

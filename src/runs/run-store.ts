@@ -64,7 +64,7 @@ export class RunStore {
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {
     this.groups = new RunAppendGroups(pool, store.channel);
-    this.definitions = new RunDefinitionWriter(store);
+    this.definitions = new RunDefinitionWriter();
   }
 
   /** Starts that name their definition are stored without workflow and blocks (see `run-definition.ts`). */
@@ -123,7 +123,11 @@ export class RunStore {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
     const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
-    const [stored] = (await this.definitions.storedBatches([{ events, metadata: options.metadata }], options.client)) as [RunEvent[]];
+    const prepared = this.definitions.prepare(events);
+    const stored = prepared.events as RunEvent[];
+    // A new definition rides along with a lone autocommitted start (its own statement); otherwise it goes just before.
+    const alongside = prepared.definition && !options.client && this.appendsInOneStatement(events) ? prepared.definition : undefined;
+    if (prepared.definition && !alongside) await this.definitions.recordApart(this.pool, [{ ...prepared, organization: run.organizationId, metadata: options.metadata }], options.client);
     if (this.appendsInOneStatement(events)) {
       const item = runAppendItem(state, expectedVersion, stored, {
         metadata: options.metadata,
@@ -132,8 +136,10 @@ export class RunStore {
         ...(options.release ? { release: true } : {}),
         ...(options.lease ? { lease: options.lease } : {}),
         ...(options.checkWorkflow ? { checkWorkflow: true } : {}),
+        ...(alongside ? { definition: alongside } : {}),
       });
       await (options.client ? appendRunBatch(options.client, item, this.store.channel) : this.groups.append(item));
+      if (alongside) this.definitions.committed(alongside.digest);
     } else {
       if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
       const streamId = runStreamId(run.runId);
@@ -172,8 +178,9 @@ export class RunStore {
       else await this.append(start.state, 0, start.events, { metadata: start.metadata, notify: true, client, ...(start.checkWorkflow ? { checkWorkflow: true } : {}) });
     }
     if (together.length === 0) return;
-    const stored = (await this.definitions.storedBatches(together, client)) as RunEvent[][];
-    const items = together.map((start, i) => runAppendItem(start.state, 0, stored[i]!, optionsOf(start)));
+    const prepared = together.map((start) => ({ ...this.definitions.prepare(start.events), organization: start.state.run!.organizationId, metadata: start.metadata }));
+    await this.definitions.recordApart(this.pool, prepared, client);
+    const items = together.map((start, i) => runAppendItem(start.state, 0, prepared[i]!.events as RunEvent[], optionsOf(start)));
     await appendRunBatches(client, items, this.store.channel);
     for (const start of together) this.metrics?.recorded(start.events);
   }

@@ -60,9 +60,10 @@ it('stores one definition for many runs of a version, named by the SHA-256 of it
       expect(started.body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'one' } } });
       runs.push(String(started.body.id));
     }
-    // Once recorded, a definition costs its runs no statement.
-    const definitionWrites = queries.mock.calls.filter(([query]) => (query as { name?: string }).name === 'thodare_append_once');
-    expect(definitionWrites).toHaveLength(1);
+    // The first start carries its definition (in its own statement); once recorded, it is never sent again.
+    const carrying = queries.mock.calls.filter(([query]) => JSON.stringify((query as { values?: unknown[] }).values ?? []).includes('RunDefinitionRecorded'));
+    expect(carrying).toHaveLength(1);
+    expect((carrying[0]![0] as { name?: string }).name).toBe('thodare-run-append-one');
   } finally {
     queries.mockRestore();
   }
@@ -134,4 +135,14 @@ it('writes the definition again after the transaction that first wrote it rolled
   expect((await storedStart(runId)).data.definition).toBe((await storedStart(committed)).data.definition);
   const run = await app.request('GET', `/api/runs/${committed}?waitMs=10000`, { headers: owner.headers });
   expect(run.body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'rolled back' } } });
+});
+
+it('records a new definition once when many first starts of it share a group commit', async () => {
+  const id = await createWorkflow(app, owner.headers, echo('together'));
+  const started = await Promise.all(Array.from({ length: 20 }, () => startOn(owner, id)));
+  for (const run of started) expect(run.body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'together' } } });
+  const definitions = await definitionsOf(id);
+  expect(definitions).toHaveLength(1);
+  const digests = new Set(await Promise.all(started.map(async (run) => (await storedStart(String(run.body.id))).data.definition)));
+  expect([...digests]).toEqual([definitions[0]!.stream_id.slice('definition-'.length)]);
 });
