@@ -123,12 +123,13 @@ export class RunStore {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
     const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
+    const oneStatement = this.appendsInOneStatement(events);
     const prepared = this.definitions.prepare(events);
     const stored = prepared.events as RunEvent[];
-    // A new definition rides along with a lone autocommitted start (its own statement); otherwise it goes just before.
-    const alongside = prepared.definition && !options.client && this.appendsInOneStatement(events) ? prepared.definition : undefined;
+    // A new definition rides along with an autocommitted one-statement start; otherwise it is recorded just before.
+    const alongside = prepared.definition && !options.client && oneStatement ? prepared.definition : undefined;
     if (prepared.definition && !alongside) await this.definitions.recordApart(this.pool, [{ ...prepared, organization: run.organizationId, metadata: options.metadata }], options.client);
-    if (this.appendsInOneStatement(events)) {
+    if (oneStatement) {
       const item = runAppendItem(state, expectedVersion, stored, {
         metadata: options.metadata,
         ...(options.notify ? { notify: true, ...origin } : {}),
