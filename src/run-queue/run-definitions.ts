@@ -30,7 +30,8 @@ const RESOLVED_LIMIT = 2_000;
 /**
  * `events` with every `RunStarted` that names its definition joined with it, as the domain folds
  * them (the others as they are): one read by key for the definitions not resolved before in this
- * process, none in the steady state. Throws when a named definition is missing (a corrupt store).
+ * process, none in the steady state. Throws when a named definition is missing or does not hash to
+ * its name (a corrupt store: folding it would run another workflow than the one pinned).
  */
 export async function resolveRunDefinitions<E extends { type: string; data: unknown }>(db: Queryable, events: readonly E[]): Promise<E[]> {
   const named = events.filter((e) => e.type === 'RunStarted' && namesDefinition(e.data));
@@ -42,8 +43,13 @@ export async function resolveRunDefinitions<E extends { type: string; data: unkn
       [missing.map(definitionStreamId)],
     );
     for (const row of rows) {
+      const digest = row.stream_id.slice(definitionStreamId('').length);
+      // A name is only as good as its check: a definition stored under a name its content does not
+      // hash to (a writer bypassing this module, an edited row) would run other blocks than the
+      // runs that name it pinned. Checked once per definition per process.
+      if (definitionDigest(row.data) !== digest) throw new Error(`run definition ${digest} does not hold the content it names`);
       if (resolved.size >= RESOLVED_LIMIT) resolved.delete(resolved.keys().next().value as string);
-      resolved.set(row.stream_id.slice(definitionStreamId('').length), row.data);
+      resolved.set(digest, row.data);
     }
   }
   return events.map((event) => {
