@@ -6,6 +6,7 @@ import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
 import type { Queryable } from '../event-store/projection';
 import { LeaseLost } from './run-append-hint';
+import { recordDefinitions, type DefinitionRow } from './run-definitions';
 import { runStateColumns } from './run-state.projection';
 
 // The hot path of runs: a run's batch, its `run_state` row, the worker's lease fence and an
@@ -137,30 +138,6 @@ export interface Item {
   check_workflow?: boolean;
   /** A new run's definition to record with it (never sent to the function: `writeItems` records it apart). */
   definition?: DefinitionRow;
-}
-
-/** The one event of a definition stream (`run-definition.ts`), as the statements here write it. */
-export interface DefinitionRow {
-  stream: string;
-  type: string;
-  data: unknown;
-}
-
-/**
- * Records definitions (each stream's one event, under its run's organization and metadata) unless
- * already there, in one statement: the streams this statement wrote. A concurrent writer of the
- * same stream waits for the other's commit and then writes nothing, so nobody fails on the race.
- */
-export async function recordDefinitions(db: Queryable, rows: readonly (DefinitionRow & { organization: string; metadata: EventMetadata })[]): Promise<Set<string>> {
-  const { rows: written } = await db.query<{ stream_id: string }>({
-    name: 'thodare-record-definitions',
-    text: `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-      SELECT d.stream, 1, d.organization, d.type, d.data, d.metadata
-      FROM jsonb_to_recordset($1::jsonb) AS d(stream text, organization text, type text, data jsonb, metadata jsonb)
-      ON CONFLICT (stream_id, stream_version) DO NOTHING RETURNING stream_id`,
-    values: [JSON.stringify(rows)],
-  });
-  return new Set(written.map((row) => row.stream_id));
 }
 
 interface Outcome {

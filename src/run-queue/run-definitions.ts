@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { canonicalJson } from '../audit/proof/canonical';
 import {
   definitionOf,
@@ -13,7 +13,6 @@ import {
 import type { RunStarted } from '../domain/run/run.events';
 import type { EventMetadata, NewEvent } from '../event-store/event';
 import type { Queryable } from '../event-store/projection';
-import { recordDefinitions, type DefinitionRow } from './run-append';
 
 // The store's side of `run-definition.ts`: writers record a start's definition once and store
 // the start naming it; readers resolve the name before folding. See that file for why.
@@ -60,6 +59,30 @@ export async function resolveRunDefinitions<E extends { type: string; data: unkn
   });
 }
 
+/** The one event of a definition stream (`run-definition.ts`), as it is written (here, and by `APPEND_ONE` with its start). */
+export interface DefinitionRow {
+  stream: string;
+  type: string;
+  data: unknown;
+}
+
+/**
+ * Records definitions (each stream's one event, under its run's organization and metadata) unless
+ * already there, in one statement: the streams this statement wrote. A concurrent writer of the
+ * same stream waits for the other's commit and then writes nothing, so nobody fails on the race.
+ */
+export async function recordDefinitions(db: Queryable, rows: readonly (DefinitionRow & { organization: string; metadata: EventMetadata })[]): Promise<Set<string>> {
+  const { rows: written } = await db.query<{ stream_id: string }>({
+    name: 'thodare-record-definitions',
+    text: `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+      SELECT d.stream, 1, d.organization, d.type, d.data, d.metadata
+      FROM jsonb_to_recordset($1::jsonb) AS d(stream text, organization text, type text, data jsonb, metadata jsonb)
+      ON CONFLICT (stream_id, stream_version) DO NOTHING RETURNING stream_id`,
+    values: [JSON.stringify(rows)],
+  });
+  return new Set(written.map((row) => row.stream_id));
+}
+
 /** At most this many digests are remembered as recorded; past it the oldest is sent again (with its start). */
 const RECORDED_LIMIT = 10_000;
 
@@ -86,10 +109,12 @@ export class RunDefinitionWriter {
   /** Definition streams a connection wrote in a caller's transaction (committed or not: unknown here). */
   private readonly writtenOn = new WeakMap<PoolClient, Set<string>>();
 
+  constructor(private readonly pool: Pool) {}
+
   /** `events` as stored, and the definition to record with them (see the class). */
   prepare(events: readonly NewEvent[]): PreparedBatch {
     const index = events.findIndex((e) => e.type === 'RunStarted' && (e as RunStarted).data.definition !== undefined);
-    if (index < 0) return { events: [...events] };
+    if (index < 0) return { events: events as NewEvent[] };
     const data = (events[index] as RunStarted).data as RunStarted['data'] & { definition: string };
     const stored = [...events];
     stored[index] = { type: 'RunStarted', data: storedRunStarted(data) };
@@ -112,13 +137,13 @@ export class RunDefinitionWriter {
 
   /**
    * Records the definitions of `batches` before the batches that name them, in one statement:
-   * in `client`'s transaction when given, else on `db` as an autocommit (then known recorded).
+   * in `client`'s transaction when given, else as an autocommit (then known recorded).
    */
-  async recordApart(db: Queryable, batches: readonly (PreparedBatch & { organization: string; metadata: EventMetadata })[], client?: PoolClient): Promise<void> {
+  async recordApart(batches: readonly (PreparedBatch & { organization: string; metadata: EventMetadata })[], client?: PoolClient): Promise<void> {
     const rows = new Map<string, DefinitionRow & { digest: string; organization: string; metadata: EventMetadata }>();
     for (const batch of batches) if (batch.definition) rows.set(batch.definition.stream, { ...batch.definition, organization: batch.organization, metadata: batch.metadata });
     if (rows.size === 0) return;
-    const now = await recordDefinitions(client ?? db, [...rows.values()].map(({ digest: _digest, ...row }) => row));
+    const now = await recordDefinitions(client ?? this.pool, [...rows.values()].map(({ digest: _digest, ...row }) => row));
     if (!client) return rows.forEach((row) => this.committed(row.digest));
     const written = this.writtenOn.get(client) ?? new Set<string>();
     this.writtenOn.set(client, written);

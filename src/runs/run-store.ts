@@ -64,7 +64,7 @@ export class RunStore {
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {
     this.groups = new RunAppendGroups(pool, store.channel);
-    this.definitions = new RunDefinitionWriter();
+    this.definitions = new RunDefinitionWriter(pool);
   }
 
   /** Starts that name their definition are stored without workflow and blocks (see `run-definition.ts`). */
@@ -128,7 +128,7 @@ export class RunStore {
     const stored = prepared.events as RunEvent[];
     // A new definition rides along with an autocommitted one-statement start; otherwise it is recorded just before.
     const alongside = prepared.definition && !options.client && oneStatement ? prepared.definition : undefined;
-    if (prepared.definition && !alongside) await this.definitions.recordApart(this.pool, [{ ...prepared, organization: run.organizationId, metadata: options.metadata }], options.client);
+    if (prepared.definition && !alongside) await this.definitions.recordApart([{ ...prepared, organization: run.organizationId, metadata: options.metadata }], options.client);
     if (oneStatement) {
       const item = runAppendItem(state, expectedVersion, stored, {
         metadata: options.metadata,
@@ -180,7 +180,7 @@ export class RunStore {
     }
     if (together.length === 0) return;
     const prepared = together.map((start) => ({ ...this.definitions.prepare(start.events), organization: start.state.run!.organizationId, metadata: start.metadata }));
-    await this.definitions.recordApart(this.pool, prepared, client);
+    await this.definitions.recordApart(prepared, client);
     const items = together.map((start, i) => runAppendItem(start.state, 0, prepared[i]!.events as RunEvent[], optionsOf(start)));
     await appendRunBatches(client, items, this.store.channel);
     for (const start of together) this.metrics?.recorded(start.events);

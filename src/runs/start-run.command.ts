@@ -196,7 +196,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       throw new AppError('invalid_input', `The run input does not fit the trigger's input schema: ${inputCheck.issues[0]?.path || '(root)'}: ${inputCheck.issues[0]?.message}`, { issues: inputCheck.issues });
     }
     const runId = randomUUID();
-    const { blocks, digest } = this.definitionOf(organizationId, workflowId, pinned);
+    const { blocks, digest } = this.pinnedDefinition(organizationId, workflowId, pinned);
     const events = startRun(
       { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, now: new Date() },
       this.specs,
@@ -235,7 +235,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
    * validation (and for the same reasons): every run of it pins the same blocks, so a start costs
    * neither `pinBlocks` nor a hash of the workflow.
    */
-  private definitionOf(organizationId: string, workflowId: string, pinned: PinnedWorkflow): PinnedDefinition {
+  private pinnedDefinition(organizationId: string, workflowId: string, pinned: PinnedWorkflow): PinnedDefinition {
     const known = this.definitions.get(pinned.workflow);
     if (known && known.organizationId === organizationId && known.workflowId === workflowId && known.workflowVersion === pinned.version) return known;
     const blocks = pinBlocks(pinned.workflow, this.specs);
