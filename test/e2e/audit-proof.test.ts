@@ -12,8 +12,9 @@ import { auditKeyId } from '../../src/audit/proof/checkpoint';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, createApiKey, signUp, type SignedUp } from '../support/auth';
 import { runCli } from '../support/cli';
-import { add, createWorkflow, patchWorkflow } from '../support/run-api';
+import { add, connect, createWorkflow, patchWorkflow } from '../support/run-api';
 import { rebuildWhole } from '../support/database';
+import { definitionStreamId } from '../../src/domain/run/run-definition';
 
 // Proving the audit trail (issue 11): tampering as a superuser with the append-only trigger off is
 // reported with its position and reason; an export verifies offline with only the public key, and
@@ -269,3 +270,39 @@ function tarLayout(bytes: Buffer): Array<{ name: string; header: number; start: 
   }
   return entries;
 }
+
+describe('run definitions in an export', () => {
+  /** The organization's whole trail, exported and written to `name`. */
+  async function exported(owner: SignedUp, name: string): Promise<string> {
+    await waitSealedAndSigned(owner);
+    const response = await fetch(`${app.url}/api/audit/export`, { headers: owner.headers });
+    expect(response.status).toBe(200);
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+    return path;
+  }
+
+  it('verify recomputes each definition\'s name: one stored under another content\'s name fails, naming its line', async () => {
+    const owner = await signUp(app);
+    const id = await createWorkflow(app, owner.headers, [add('start', 'trigger_manual'), add('echo', 'transform', { template: 'honest' }), connect('start', 'echo')]);
+    const run = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: owner.headers, body: {} });
+    expect(run.body.status).toBe('completed');
+    // The run's definition, as stored: honest, so the export verifies.
+    const { rows } = await app.db.pool.query(`SELECT stream_id, data FROM events WHERE organization_id = $1 AND type = 'RunDefinitionRecorded'`, [owner.organizationId]);
+    expect(rows).toHaveLength(1);
+    expect(verifyBundle(await exported(owner, 'definitions-honest.tar'))).toMatchObject({ ok: true });
+
+    // Another content under a name it does not hash to, written around the application (an
+    // INSERT passes the append-only triggers): sealed like any event, so the chain holds.
+    const forged = { ...rows[0].data, workflow: { ...rows[0].data.workflow, metadata: { name: 'forged', description: '' } } };
+    const name = definitionStreamId('0'.repeat(64));
+    await app.db.pool.query(`INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata) VALUES ($1, 1, $2, 'RunDefinitionRecorded', $3, '{}')`, [
+      name,
+      owner.organizationId,
+      JSON.stringify(forged),
+    ]);
+    const verdict = verifyBundle(await exported(owner, 'definitions-forged.tar'));
+    expect(verdict).toMatchObject({ ok: false, problem: { reason: 'definition_mismatch', file: 'events/000001.jsonl' } });
+    if (!verdict.ok) expect(verdict.problem.entry).toMatch(/^line \d+ \(sequence \d+\)$/);
+  });
+});
