@@ -4,6 +4,7 @@ import { canonicalJson } from '../audit/proof/canonical';
 import {
   definitionOf,
   definitionStreamId,
+  digestOfDefinitionStream,
   namesDefinition,
   resolvedRunStarted,
   storedRunStarted,
@@ -42,7 +43,7 @@ export async function resolveRunDefinitions<E extends { type: string; data: unkn
       [missing.map(definitionStreamId)],
     );
     for (const row of rows) {
-      const digest = row.stream_id.slice(definitionStreamId('').length);
+      const digest = digestOfDefinitionStream(row.stream_id)!; // read by those names
       // A name is only as good as its check: a definition stored under a name its content does not
       // hash to (a writer bypassing this module, an edited row) would run other blocks than the
       // runs that name it pinned. Checked once per definition per process.

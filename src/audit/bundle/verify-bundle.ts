@@ -4,7 +4,7 @@ import { canonicalJson } from '../proof/canonical';
 import { ChainVerifier, type AuditBreak } from '../proof/chain-verifier';
 import { ed25519PublicKeyFromRaw, type AuditPublicKey, type SignedCheckpoint } from '../proof/checkpoint';
 import { MerkleFrontier } from '../proof/merkle';
-import { definitionStreamId, type RunDefinition } from '../../domain/run/run-definition';
+import { digestOfDefinitionStream, type RunDefinition } from '../../domain/run/run-definition';
 import { definitionDigest } from '../../run-queue/run-definitions';
 import { CHECKPOINTS_FILE, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleEventLine, type BundleManifest, type BundleStart } from './bundle-format';
 import { TarFile, TarFormatError, type TarEntryInfo } from './tar';
@@ -99,8 +99,6 @@ function verifyContents(tar: TarFile, trustedKeys: readonly AuditPublicKey[] | u
   };
 }
 
-const DEFINITION_PREFIX = definitionStreamId('');
-
 /**
  * A run start names its pinned workflow by the SHA-256 of a definition event's content
  * (`run-definition.ts`): the chain proves the event was stored as it is, this proves it holds the
@@ -108,9 +106,9 @@ const DEFINITION_PREFIX = definitionStreamId('');
  * content's name seals like any event, and would be the workflow of every run that names it.
  */
 function checkDefinition(event: BundleEventLine['event'] | undefined, file: string, entry: string): void {
-  if (event?.type !== 'RunDefinitionRecorded' || !event.streamId.startsWith(DEFINITION_PREFIX)) return;
-  const named = event.streamId.slice(DEFINITION_PREFIX.length);
-  if (definitionDigest(event.data as RunDefinition) !== named) fail(file, 'definition_mismatch', `run definition ${named} does not hold the content it names`, entry);
+  if (event?.type !== 'RunDefinitionRecorded') return;
+  const named = digestOfDefinitionStream(event.streamId);
+  if (named !== undefined && definitionDigest(event.data as RunDefinition) !== named) fail(file, 'definition_mismatch', `run definition ${named} does not hold the content it names`, entry);
 }
 
 /** A checkpoint's own problems are named in checkpoints.jsonl; a mismatch, at the event where it shows. */

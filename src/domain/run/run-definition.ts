@@ -36,6 +36,11 @@ export function definitionStreamId(digest: string): string {
   return `${STREAM_PREFIX}${digest}`;
 }
 
+/** The digest a definition stream is named by; undefined for any other stream. */
+export function digestOfDefinitionStream(streamId: string): string | undefined {
+  return streamId.startsWith(STREAM_PREFIX) ? streamId.slice(STREAM_PREFIX.length) : undefined;
+}
+
 /** The definition a start pins: its workflow and blocks, under the run's organization and workflow version. */
 export function definitionOf(data: RunStarted['data']): RunDefinition {
   return { organizationId: data.organizationId, workflowId: data.workflowId, workflowVersion: data.workflowVersion, workflow: data.workflow, blocks: data.blocks ?? {} };
