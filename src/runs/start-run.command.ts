@@ -1,6 +1,5 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
@@ -31,6 +30,7 @@ import { runHeadOf } from '../run-queue/run-state.queries';
 import { WorkflowMoved } from '../run-queue/run-append';
 import { definitionDigest } from '../run-queue/run-definitions';
 import { claimIdempotencyKey, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
+import { timeOrderedId } from '../event-store/ids';
 
 /** A workflow's definition as its runs name it (`run-definition.ts`). */
 type PinnedDefinition = RunDefinition & { digest: string };
@@ -195,7 +195,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     if (!inputCheck.ok) {
       throw new AppError('invalid_input', `The run input does not fit the trigger's input schema: ${inputCheck.issues[0]?.path || '(root)'}: ${inputCheck.issues[0]?.message}`, { issues: inputCheck.issues });
     }
-    const runId = randomUUID();
+    const runId = timeOrderedId();
     const { blocks, digest } = this.pinnedDefinition(organizationId, workflowId, pinned);
     const events = startRun(
       { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, now: new Date() },

@@ -3,7 +3,7 @@ import { scheduleTriggerOf } from '../domain/schedule/schedule-params';
 import { SCHEDULE_EVENT_TYPES, SCHEDULE_STREAM_PREFIX, type ScheduleDefinition, type ScheduleEvent } from '../domain/schedule/schedule.events';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { assertNever } from '../domain/assert-never';
-import { derivedId } from '../event-store/derived-id';
+import { derivedId } from '../event-store/ids';
 import type { RecordedEvent } from '../event-store/event';
 import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
 import { applyTicks, isTickFact } from './schedule-ticks';

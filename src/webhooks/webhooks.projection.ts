@@ -2,7 +2,7 @@ import { assertNever } from '../domain/assert-never';
 import { webhookTriggerOf } from '../domain/webhook/webhook-params';
 import { DELIVERY_STREAM_PREFIX, WEBHOOK_EVENT_TYPES, WEBHOOK_STREAM_PREFIX, type WebhookEvent } from '../domain/webhook/webhook.events';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
-import { derivedId } from '../event-store/derived-id';
+import { derivedId } from '../event-store/ids';
 import type { RecordedEvent } from '../event-store/event';
 import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
