@@ -1,4 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
+import { Pool } from 'pg';
 import type { RunningThodare } from '../../src/main';
 import { CancelRunCommand } from '../../src/runs/cancel-run.command';
 import type { TestDatabase } from '../support/database';
@@ -176,6 +177,54 @@ describe('scale', () => {
     const view = await viewRun(worker, runId);
     expect(view.outputs['s100']).toEqual({ value: { step: 100, from: 99 } });
     expect(view.version).toBe(1 + 100 * 2 + 1);
+  });
+
+  /** How many times each block's attempt started and succeeded in the run's stream. */
+  async function attemptCounts(runId: string): Promise<Map<string, string>> {
+    const { rows } = await db.pool.query<{ block: string; counts: string }>(
+      `SELECT data->>'blockId' AS block, count(*) FILTER (WHERE type = 'StepAttemptStarted') || '/' || count(*) FILTER (WHERE type = 'StepAttemptSucceeded') AS counts
+       FROM events WHERE stream_id = $1 AND data ? 'blockId' GROUP BY 1`,
+      [`run-${runId}`],
+    );
+    return new Map(rows.map((row) => [row.block, row.counts]));
+  }
+
+  it('writes a long chain of transforms in several commits, each step started and succeeded once, in order', async () => {
+    const runId = await startRun(worker, transformChain(300), { n: 0 });
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await viewRun(worker, runId)).outputs['s300']).toEqual({ value: { step: 300, from: 299 } });
+    const sizes = await commitSizes(runId);
+    expect(sizes.length).toBeGreaterThan(2); // written while the chain played on, not in one commit
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1 + 300 * 2 + 1);
+    const counts = await attemptCounts(runId);
+    expect(counts.size).toBe(300);
+    expect([...counts.values()].every((c) => c === '1/1')).toBe(true);
+  });
+
+  it('finishes a long chain whose write failed while the next batch played ahead: the run is folded again and no step is recorded twice', async () => {
+    const pool = worker.app.get(Pool);
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    let failed = 0;
+    // The first worker write of a batch after the start's (expected version > 0) fails once.
+    const spy = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
+      const config = args[0] as { name?: string; values?: unknown[] } | undefined;
+      if (failed === 0 && config?.name === 'thodare-run-append-one' && Number(config.values?.[1]) > 0) {
+        failed += 1;
+        return Promise.reject(new Error('injected: the write of a batch failed'));
+      }
+      return query(...args);
+    }) as typeof pool.query);
+    try {
+      const runId = await startRun(worker, transformChain(300), { n: 0 });
+      expect(await waitForStatus(db.pool, runId)).toBe('completed');
+      expect(failed).toBe(1);
+      expect((await viewRun(worker, runId)).outputs['s300']).toEqual({ value: { step: 300, from: 299 } });
+      const counts = await attemptCounts(runId);
+      expect(counts.size).toBe(300);
+      expect([...counts.values()].every((c) => c === '1/1')).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('runs a 100-way fan-out concurrently and joins it', async () => {
