@@ -29,22 +29,33 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       rmSync(parent, { recursive: true, force: true });
     };
   }
+  return freshSchema(url, stopEmbedded);
+}
+
+/**
+ * Another fresh schema in `db`'s database (its server, its moment): a control measured beside
+ * `db` rather than minutes before or after it. Closing it drops only its own schema.
+ */
+export function siblingSchema(db: BenchDatabase): Promise<BenchDatabase> {
+  return freshSchema(db.url, undefined, db.embedded);
+}
+
+async function freshSchema(url: string, stopEmbedded: (() => Promise<void>) | undefined, embedded = stopEmbedded !== undefined): Promise<BenchDatabase> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   await migrate(url, schema);
   const pools: Pool[] = [];
-  const databaseUrl = url;
   return {
-    url: databaseUrl,
+    url,
     schema,
-    embedded: stopEmbedded !== undefined,
+    embedded,
     pool(size) {
-      const pool = createPool(databaseUrl, schema, size);
+      const pool = createPool(url, schema, size);
       pools.push(pool);
       return pool;
     },
     async close() {
       await Promise.all(pools.map((p) => p.end()));
-      const client = new Client({ connectionString: databaseUrl });
+      const client = new Client({ connectionString: url });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${analyticsSchemaName(schema)}", "${schema}" CASCADE`);
       await client.end();
