@@ -67,19 +67,23 @@ describe('the console', () => {
 
   it('works from the keyboard: the skip link first, then the sections, each page focusing its heading', async () => {
     const focused = () => page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent');
+    // Hold every workflow list back, so each page's heading is there (and focused) well before
+    // the data: the keyboard must not lose its place when the data arrives.
+    await page.route('**/api/workflows?*', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
     await page.goto(`${app.url}/console/runs`);
     await heading('Runs').waitFor();
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('A Skip to content');
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
-    expect(await focused()).toMatch(/^SELECT /); // the first control of the page, past the header
+    expect(await focused()).toMatch(/^SELECT All workflows/); // the first control of the page, past the header
+    // The workflow names arrive in the filter: the focus stays on it.
+    await page.getByRole('option', { name: 'runs test' }).waitFor({ state: 'attached' });
+    expect(await focused()).toMatch(/^SELECT All workflows.*runs test/);
     const nav = page.getByRole('navigation', { name: 'Sections' });
-    // Hold the workflow list back, so the heading is there (and focused) well before the list.
-    await page.route('**/api/workflows?*', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await route.continue();
-    });
     await nav.getByRole('link', { name: 'Workflows' }).focus();
     await page.keyboard.press('Enter');
     await heading('Workflows').waitFor();

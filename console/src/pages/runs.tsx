@@ -1,4 +1,4 @@
-import type { FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { query } from '../api';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
@@ -24,32 +24,8 @@ export function RunsPage({ workflowId, status }: { workflowId: string; status: s
   };
   return (
     <Page title="Runs">
-      {/* Keyed so the fields show the URL's filter again after back/forward, and once the workflows load. */}
-      <form key={`${workflowId}|${status}|${workflows.data ? 'named' : ''}`} className="filters" onSubmit={filter} aria-label="Filter runs">
-        <label>
-          Workflow
-          <select name="workflowId" defaultValue={workflowId}>
-            <option value="">All workflows</option>
-            {(workflows.data?.data ?? []).map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" defaultValue={status}>
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Filter</button>
-      </form>
+      {/* Keyed by the URL's filter, so the fields show it again after back/forward. */}
+      <RunFilters key={`${workflowId}|${status}`} workflowId={workflowId} status={status} workflows={workflows.data?.data} onSubmit={filter} />
       <ErrorNotice error={pages.error} what="Could not list the runs" />
       {pages.loading ? <Loading what="runs" /> : null}
       {!pages.loading && !pages.error && runs.length === 0 ? <p>No runs match.</p> : null}
@@ -94,5 +70,44 @@ export function RunsPage({ workflowId, status }: { workflowId: string; status: s
         </button>
       ) : null}
     </Page>
+  );
+}
+
+/**
+ * The filter form. The workflow field is controlled rather than re-mounted when the workflow
+ * names arrive: re-mounting took the keyboard focus out of the form (to the page's body) and
+ * dropped a choice made meanwhile. Until the names arrive, the URL's workflow is an option of
+ * its own, shown by id, so a submit keeps it.
+ */
+function RunFilters({ workflowId, status, workflows, onSubmit }: { workflowId: string; status: string; workflows: WorkflowPage['data'] | undefined; onSubmit: (event: FormEvent<HTMLFormElement>) => void }) {
+  const [chosen, setChosen] = useState(workflowId);
+  const choices = (workflows ?? []).map((w) => ({ id: w.id, name: w.name }));
+  if (workflowId && !choices.some((w) => w.id === workflowId)) choices.unshift({ id: workflowId, name: workflowId });
+  return (
+    <form className="filters" onSubmit={onSubmit} aria-label="Filter runs">
+      <label>
+        Workflow
+        <select name="workflowId" value={chosen} onChange={(event) => setChosen(event.target.value)}>
+          <option value="">All workflows</option>
+          {choices.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Status
+        <select name="status" defaultValue={status}>
+          <option value="">Any status</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit">Filter</button>
+    </form>
   );
 }
