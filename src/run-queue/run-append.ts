@@ -1,5 +1,3 @@
-import { GroupCommit } from '../database/group-commit';
-import { classifyDatabaseError } from '../database/pg-errors';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
@@ -13,7 +11,7 @@ import { runStateColumns } from './run-state.projection';
 // optional NOTIFY, recorded by the `append_run_batches` function (migrations/0013, set-based since
 // 0015), which appends through the event store's own `append_streams` (its version check, one
 // INSERT for every batch). Many runs' batches share
-// ONE statement and one commit (`RunAppendGroups`): a step costs a share of a round trip and of a
+// ONE statement and one commit (`RunAppendGroups`, run-append-groups.ts): a step costs a share of a round trip and of a
 // commit, not one of each. A batch written alone (a serial run's every step) skips the function:
 // `APPEND_ONE`, the same write as one plain statement. Used only when `run_state` is the sole inline projection of a batch's
 // event types; any other batch goes through `EventStore.append`, with the same outcome.
@@ -136,11 +134,12 @@ export interface Item {
   lease_owner?: string | null;
   lease_ms?: number | null;
   check_workflow?: boolean;
-  /** A new run's definition to record with it (never sent to the function: `writeItems` records it apart). */
+  /** A new run's definition to record with it (never sent to the function: `writeRunBatches` records it apart). */
   definition?: DefinitionRow;
 }
 
-interface Outcome {
+/** What the statement did for one batch: events inserted, and whether its lease fence held. */
+export interface RunBatchOutcome {
   inserted: number;
   fenced: number;
 }
@@ -205,11 +204,11 @@ function oneValues(item: Item, channel: string | null): unknown[] {
 }
 
 /** Writes `items` in one statement (one commit unless `db` is in a transaction); an outcome per item. */
-async function writeItems(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<Outcome[]> {
+export async function writeRunBatches(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<RunBatchOutcome[]> {
   const notifyOn = items.some((item) => item.notify !== null) ? (channel ?? null) : null;
   // Named: each connection parses and plans each statement once.
   if (items.length === 1) {
-    const { rows } = await db.query<Outcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifyOn) });
+    const { rows } = await db.query<RunBatchOutcome>({ name: 'thodare-run-append-one', text: APPEND_ONE, values: oneValues(items[0]!, notifyOn) });
     return [rows[0]!];
   }
   // The function takes no definitions: they go first, in their own statement (a group's first run
@@ -217,14 +216,14 @@ async function writeItems(db: Queryable, items: readonly Item[], channel: string
   const definitions = items.flatMap((item) => (item.definition ? [{ ...item.definition, organization: item.organization, metadata: item.metadata }] : []));
   if (definitions.length > 0) await recordDefinitions(db, definitions);
   const sent = definitions.length > 0 ? items.map(({ definition: _definition, ...item }) => item) : items;
-  const { rows } = await db.query<{ ord: number } & Outcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(sent), notifyOn] });
-  const outcomes: Outcome[] = [];
+  const { rows } = await db.query<{ ord: number } & RunBatchOutcome>({ name: 'thodare-run-append', text: APPEND, values: [JSON.stringify(sent), notifyOn] });
+  const outcomes: RunBatchOutcome[] = [];
   for (const row of rows) outcomes[row.ord - 1] = { inserted: row.inserted, fenced: row.fenced };
   return outcomes;
 }
 
 /** Throws what an outcome means for its writer: `WorkflowMoved`, `LeaseLost` or `StreamVersionConflict`. */
-function settle(item: Item, outcome: Outcome | undefined): void {
+export function settleRunBatch(item: Item, outcome: RunBatchOutcome | undefined): void {
   if (outcome && outcome.inserted > 0) return;
   if (item.check_workflow && outcome) throw new WorkflowMoved(item.workflow_id!);
   if (item.fence_owner !== null && outcome?.fenced === 0) throw new LeaseLost(item.run);
@@ -249,71 +248,11 @@ export function appendRunBatch(db: Queryable, item: Item, channel: string | unde
  * the caller to roll back.
  */
 export async function appendRunBatches(db: Queryable, items: readonly Item[], channel: string | undefined): Promise<void> {
-  let outcomes: Outcome[];
+  let outcomes: RunBatchOutcome[];
   try {
-    outcomes = await writeItems(db, items, channel);
+    outcomes = await writeRunBatches(db, items, channel);
   } catch (error) {
     throw items.length === 1 ? conflictOf(items[0]!, error) : error;
   }
-  items.forEach((item, i) => settle(item, outcomes[i]));
-}
-
-interface Pending {
-  item: Item;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-/** How many groups may be in flight at once, and how many batches one group holds at most. */
-const MAX_GROUPS_IN_FLIGHT = 3;
-const MAX_GROUP_SIZE = 200;
-
-/**
- * Group commit of run batches (see `GroupCommit`): under load the batches of many runs share one
- * statement and one commit, at most one batch per run in a group. Items are sorted by run, so
- * concurrent groups lock `run_state` rows in one order and cannot deadlock each other. When a
- * group fails (a concurrent writer on one of its streams, a batch the database refuses), its
- * items are written one by one, so each gets its own outcome.
- */
-export class RunAppendGroups {
-  private readonly groups = new GroupCommit<Pending>((group) => this.write(group), {
-    maxInFlight: MAX_GROUPS_IN_FLIGHT,
-    maxSize: MAX_GROUP_SIZE,
-    keyOf: (pending) => pending.item.run,
-  });
-
-  constructor(
-    private readonly pool: Queryable,
-    private readonly channel: string,
-  ) {}
-
-  append(item: Item): Promise<void> {
-    return new Promise((resolve, reject) => this.groups.submit({ item, resolve, reject }));
-  }
-
-  private async write(group: Pending[]): Promise<void> {
-    if (group.length === 1) return this.writeOne(group[0]!);
-    group.sort((a, b) => (a.item.run < b.item.run ? -1 : a.item.run > b.item.run ? 1 : 0));
-    let outcomes: Outcome[];
-    try {
-      outcomes = await writeItems(this.pool, group.map((p) => p.item), this.channel);
-    } catch (error) {
-      // The database is away: every batch's outcome is the same unknown; no point trying each.
-      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((p) => p.reject(error));
-      await Promise.all(group.map((p) => this.writeOne(p)));
-      return;
-    }
-    group.forEach((p, i) => {
-      try {
-        settle(p.item, outcomes[i]);
-        p.resolve();
-      } catch (error) {
-        p.reject(error);
-      }
-    });
-  }
-
-  private writeOne(pending: Pending): Promise<void> {
-    return appendRunBatch(this.pool, pending.item, this.channel).then(pending.resolve, pending.reject);
-  }
+  items.forEach((item, i) => settleRunBatch(item, outcomes[i]));
 }

@@ -262,6 +262,7 @@ export class ActiveRun {
       const outcome = await writing;
       if ('error' in outcome) throw outcome.error;
       if (!outcome.done) return;
+      // Played ahead, the batch's steps already ran: nothing of it is left to start.
       this.settle(ahead ? { ...batch, execute: [] } : batch, written);
       if (batch.waits.length > 0 && this.isOpen()) {
         for (const request of await this.host.journal.storedSignals(written, batch.waits)) this.mailbox.push({ kind: 'signal', request });
@@ -314,10 +315,12 @@ export class ActiveRun {
 
   /** Runs the batch's pure steps on `state` (consumed) and decides what follows, as the next batch. */
   private async playAhead(state: RunState, batch: Batch): Promise<Batch> {
-    const results = await Promise.all(
-      batch.execute.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
-    );
-    return this.decideInline(state, results);
+    return this.decideInline(state, await this.runInline(batch.execute, state));
+  }
+
+  /** Runs pure steps at once (no abort signal: nothing else runs meanwhile), their results as messages. */
+  private runInline(steps: readonly ExecuteStep[], state: RunState): Promise<Message[]> {
+    return Promise.all(steps.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })));
   }
 
   /** After a committed batch: start its calls, and end or park the run when it says so. */
@@ -349,10 +352,7 @@ export class ActiveRun {
       // chain would hold up every other run of the worker (their results, their commits).
       if (round > 0) await nextTurn();
       const later = batch.execute.filter((step) => !inline.includes(step));
-      const results = await Promise.all(
-        inline.map(async (step): Promise<Message> => ({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome: await this.call(step, state) } })),
-      );
-      batch = followedBy(batch, this.decide(state, results, later.length), later);
+      batch = followedBy(batch, this.decide(state, await this.runInline(inline, state), later.length), later);
     }
     return batch;
   }

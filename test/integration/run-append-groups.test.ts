@@ -12,7 +12,8 @@ import type { RunState } from '../../src/domain/run/run.state';
 import { StreamVersionConflict } from '../../src/event-store/errors';
 import type { Queryable } from '../../src/event-store/projection';
 import { LeaseLost } from '../../src/run-queue/run-append-hint';
-import { appendRunBatches, RunAppendGroups, runAppendItem, WorkflowMoved, type RunAppendOptions } from '../../src/run-queue/run-append';
+import { appendRunBatches, runAppendItem, WorkflowMoved, type RunAppendOptions } from '../../src/run-queue/run-append';
+import { RunAppendGroups } from '../../src/run-queue/run-append-groups';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { transformChain } from '../support/run-workflows';
 

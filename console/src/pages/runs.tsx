@@ -81,8 +81,8 @@ export function RunsPage({ workflowId, status }: { workflowId: string; status: s
  */
 function RunFilters({ workflowId, status, workflows, onSubmit }: { workflowId: string; status: string; workflows: WorkflowPage['data'] | undefined; onSubmit: (event: FormEvent<HTMLFormElement>) => void }) {
   const [chosen, setChosen] = useState(workflowId);
-  const choices = (workflows ?? []).map((w) => ({ id: w.id, name: w.name }));
-  if (workflowId && !choices.some((w) => w.id === workflowId)) choices.unshift({ id: workflowId, name: workflowId });
+  const named = workflows ?? [];
+  const choices = workflowId && !named.some((w) => w.id === workflowId) ? [{ id: workflowId, name: workflowId }, ...named] : named;
   return (
     <form className="filters" onSubmit={onSubmit} aria-label="Filter runs">
       <label>
