@@ -450,7 +450,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A run: status, outputs per block, error, what it waits for */
+        /**
+         * A run: status, outputs per block, error, what it waits for; ?waitMs= waits for the end
+         * @description With waitMs (capped at 30000 ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status.
+         */
         get: operations["getApiRunsId"];
         put?: never;
         post?: never;
@@ -3112,7 +3115,9 @@ export interface operations {
     };
     getApiRunsId: {
         parameters: {
-            query?: never;
+            query?: {
+                waitMs?: number;
+            };
             header?: {
                 /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
                 "X-Thodare-Agent"?: components["parameters"]["Agent"];

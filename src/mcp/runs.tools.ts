@@ -6,7 +6,7 @@ import { ADD, cursorInput, objectOutput, pageOutput, READ, seg, write, type Tool
 
 const STATUSES = ['queued', 'running', 'sleeping', 'waiting', 'completed', 'failed', 'cancelled'] as const;
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
-const POLL_MS = 250;
+const HELD_READ_MS = 1_000;
 const runOutput = objectOutput({ status: z.enum(STATUSES) });
 const runId = z.string().min(1).max(200);
 
@@ -95,11 +95,12 @@ export function registerRunTools({ server, caller }: Toolset): void {
 async function waitForEnd(caller: McpCaller, id: string, timeoutMs: number, signal: AbortSignal) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const answer = await caller.call('GET', `/api/runs/${seg(id)}`);
+    // Each read is held until the run ends, for at most HELD_READ_MS: the client's cancel is seen between reads.
+    const waitMs = Math.max(0, Math.min(deadline - Date.now(), HELD_READ_MS));
+    const answer = await caller.call('GET', `/api/runs/${seg(id)}`, { query: { waitMs } });
     if (answer.status >= 400) return restFailure(answer);
     const run = answer.body as { status: string };
     const ended = ENDED.has(run.status);
     if (ended || Date.now() >= deadline || signal.aborted) return fromAnswer({ ...answer, body: { ...run, timed_out: !ended } });
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }

@@ -11,10 +11,12 @@ import { RequireRole } from '../http/require-role.decorator';
 import { publicBaseUrl } from '../http/public-url';
 import { withApprovalUrl } from './approval-url';
 import { CancelRunCommand } from './cancel-run.command';
-import { GetRunQuery } from './get-run.query';
+import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
+import { GetRunQuery, runDetails } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
 import { RunEventsQuery } from './run-events.query';
 import { DEFAULT_LOGS_WAIT_MS, RunLogsQuery } from './run-logs.query';
+import { RunWaiter } from './run-waiter';
 import {
   cancelBody,
   cancelResponse,
@@ -28,6 +30,7 @@ import {
   runResponse,
   signalBody,
   signalResponse,
+  waitForEndQuery,
 } from './runs.schemas';
 import { SignalRunCommand } from './signal-run.command';
 
@@ -38,6 +41,7 @@ export class RunsController {
     @Inject(CommandBus) private readonly commands: CommandBus,
     @Inject(QueryBus) private readonly queries: QueryBus,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(RunWaiter) private readonly waiter: RunWaiter,
   ) {}
 
   @Get()
@@ -52,9 +56,23 @@ export class RunsController {
 
   @Get(':id')
   @RequireRole('viewer')
-  @ApiRoute({ summary: 'A run: status, outputs per block, error, what it waits for', tags: ['runs'], responses: { 200: runResponse } })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Req() request: FastifyRequest) {
-    return withApprovalUrl(await this.queries.execute(new GetRunQuery(principal.organizationId, id)), publicBaseUrl(this.config, request));
+  @ApiRoute({
+    summary: 'A run: status, outputs per block, error, what it waits for; ?waitMs= waits for the end',
+    description: `With waitMs (capped at ${MAX_WAIT_MS} ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status.`,
+    tags: ['runs'],
+    query: waitForEndQuery,
+    responses: { 200: runResponse },
+  })
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof waitForEndQuery>, @Req() request: FastifyRequest) {
+    const read = () => this.queries.execute(new GetRunQuery(principal.organizationId, id));
+    let run = await read(); // another organization's run is a 404 before any wait
+    const waitMs = Math.min(query.waitMs ?? 0, MAX_WAIT_MS);
+    if (waitMs > 0 && !RUN_TERMINAL_STATUSES.includes(run.status)) {
+      const ended = await this.waiter.waitForEnd(id, waitMs);
+      // Ended in this process: its final state is at hand; otherwise the run as it is now.
+      run = ended?.final ? runDetails(id, ended.final) : await read();
+    }
+    return withApprovalUrl(run, publicBaseUrl(this.config, request));
   }
 
   @Get(':id/logs')

@@ -12,7 +12,8 @@ const key = z.string().min(1).max(200);
 export const MAX_WAIT_MS = 30_000;
 
 export const startBody = z.object({ input: z.unknown().optional(), idempotencyKey: key.optional() });
-export const startQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
+/** `?waitMs=` of a start and of `GET /api/runs/:id`: how long to wait for the run's end (capped at MAX_WAIT_MS; none or 0 answers at once). */
+export const waitForEndQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
 export const startResponse = z
   .object({ runId: z.string(), status: runStatus, workflowVersion: z.number().int(), duplicate: z.boolean().optional() })
   .meta({ id: 'RunAccepted' });

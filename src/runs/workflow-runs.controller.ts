@@ -8,7 +8,7 @@ import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal
 import { RequireRole } from '../http/require-role.decorator';
 import { GetRunQuery, runDetails } from './get-run.query';
 import { RunWaiter } from './run-waiter';
-import { MAX_WAIT_MS, runResponse, startBody, startQuery, startResponse } from './runs.schemas';
+import { MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
 import { StartRunCommand } from './start-run.command';
 
 /** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version. */
@@ -28,7 +28,7 @@ export class WorkflowRunsController {
     description: `202 {runId, status, workflowVersion}; with waitMs (capped at ${MAX_WAIT_MS} ms) a run that ends in time is answered 200 with the run.`,
     tags: ['runs'],
     body: startBody,
-    query: startQuery,
+    query: waitForEndQuery,
     responses: { 202: startResponse, 200: runResponse },
     errors: {
       409: 'idempotency_conflict: the idempotencyKey was used with another body',
@@ -40,7 +40,7 @@ export class WorkflowRunsController {
     @RequestMeta() meta: EventMetadata,
     @Param('id') workflowId: string,
     @Body() body: z.infer<typeof startBody>,
-    @Query() query: z.infer<typeof startQuery>,
+    @Query() query: z.infer<typeof waitForEndQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const started = await this.commands.execute(

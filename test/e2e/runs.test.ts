@@ -279,6 +279,33 @@ describe('watching runs', () => {
     expect(app.logs.join('')).not.toContain(TOKEN);
   });
 
+  it('GET /api/runs/:id?waitMs= answers when the run ends, or as it is when the wait runs out', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'go' }), add('out', 'transform', { template: 'after the wait' }), connect('start', 'hold'), connect('hold', 'out')]);
+    const runId = (await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} })).body.runId as string;
+    await waitForRun(app, h(), runId, ['waiting']);
+
+    const ranOut = await app.request('GET', `/api/runs/${runId}?waitMs=200`, { headers: h() });
+    expect([ranOut.status, ranOut.body.status]).toEqual([200, 'waiting']);
+
+    // The signal goes out while the read is held: the read answers with the end, not with "waiting".
+    const held = app.request('GET', `/api/runs/${runId}?waitMs=20000`, { headers: h() });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await app.request('POST', `/api/runs/${runId}/signals`, { headers: h(), body: { name: 'go' } })).status).toBe(202);
+    const ended = await held;
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ id: runId, status: 'completed', outputs: { out: { value: 'after the wait' } } });
+    expect(ended.body).toEqual((await app.request('GET', `/api/runs/${runId}`, { headers: h() })).body);
+
+    // Another organization's run is a 404 at once, never a wait; a bad waitMs is a 400.
+    const stranger = await signUp(app);
+    const foreign = await app.request('GET', `/api/runs/${runId}?waitMs=20000`, { headers: stranger.headers });
+    expect([foreign.status, foreign.body.error]).toEqual([404, 'not_found']);
+    for (const waitMs of ['-1', 'soon', '1.5']) {
+      const bad = await app.request('GET', `/api/runs/${runId}?waitMs=${waitMs}`, { headers: h() });
+      expect([waitMs, bad.status, bad.body.error]).toEqual([waitMs, 400, 'invalid_query']);
+    }
+  });
+
   it('pages through the raw event stream', async () => {
     const id = await createWorkflow(app, h(), echo('e'));
     const run = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} });

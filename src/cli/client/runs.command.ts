@@ -7,6 +7,9 @@ import { followRun } from './run-follow';
 
 type StartFlags = { input?: string; idempotencyKey?: string; wait?: boolean; timeout?: string };
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
+/** The longest the server holds a read of a run (`MAX_WAIT_MS`); a longer wait is several reads. */
+const MAX_HELD_READ_MS = 30_000;
+const POLL_MS = 500;
 const RUN_COLUMNS = ['id', 'workflowId', 'workflowVersion', 'status', 'createdAt', 'endedAt'] as const;
 
 /** `thodare runs start|list|get|events|cancel|logs`. */
@@ -71,12 +74,15 @@ export function registerRuns(program: Command, version: string): void {
     );
 }
 
-/** Polls the run until it ends or `timeoutMs` passes; answers its last state. */
+/** Reads the run, each read held by the server until it ends (`?waitMs=`), until it ends or `timeoutMs` passes; answers its last state. */
 async function waitForEnd(client: ThodareClient, id: string, timeoutMs: number): Promise<Run> {
   const until = Date.now() + timeoutMs;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    const run = await call(client.GET('/api/runs/{id}', { params: { path: { id } } }));
+  for (;;) {
+    const asked = Date.now();
+    const waitMs = Math.max(0, Math.min(until - asked, MAX_HELD_READ_MS));
+    const run = await call(client.GET('/api/runs/{id}', { params: { path: { id }, query: { waitMs } } }));
     if (ENDED.has(run.status) || Date.now() >= until) return run;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, until - Date.now()))));
+    // Back early and not ended: a server that does not hold reads (older than `?waitMs=`) is polled, not hammered.
+    if (Date.now() - asked < waitMs) await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, until - Date.now()))));
   }
 }
