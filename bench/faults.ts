@@ -18,7 +18,7 @@ import { runStreamId } from '../src/domain/run/run.events';
 import type { SerializedWorkflow } from '../src/domain/workflow/workflow';
 import { EventStore } from '../src/event-store/event-store';
 import { ALL_PROJECTIONS } from '../src/app/projections';
-import { withRunAppendHint } from '../src/run-queue/run-append-hint';
+import type { RunAppendHint } from '../src/run-queue/run-append-hint';
 import { round } from './support';
 
 // `npm run bench -- faults`: the run engine under the faults of issue 8, with real `thodare
@@ -202,7 +202,8 @@ async function startRuns(cluster: Cluster, count: number, url: string, organizat
       const runId = randomUUID();
       const events = startRun({ runId, organizationId, workflowId: 'wf-bench', workflowVersion: 1, workflow, input: { n: runId }, now: new Date() }, specs, decider.limits);
       const streamId = runStreamId(runId);
-      await withRunAppendHint({ streamId, state: decider.fold(events) }, () => store.append(streamId, 0, events, { organizationId, metadata, notify: true }));
+      const hint: RunAppendHint = { kind: 'run', streamId, state: decider.fold(events) };
+      await store.append(streamId, 0, events, { organizationId, metadata, notify: true, hint });
     }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
-import { applyAll, handlesEvent, type Projection, type Queryable } from './projection';
+import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
 
@@ -13,6 +13,8 @@ export interface AppendOptions {
   notifyOrigin?: string;
   /** Join the caller's transaction instead of committing on our own. */
   client?: PoolClient;
+  /** Handed to the inline projections with each event of the append (see `AppendHint`). */
+  hint?: AppendHint;
 }
 
 export interface AppendResult {
@@ -160,7 +162,7 @@ export class EventStore {
     const recorded = rows.map((row, i) => recordedOf(row, streamId, options.organizationId, events[i]!, JSON.parse(payloads[i]!), JSON.parse(metadata)));
     for (const event of recorded) {
       for (const projection of projections) {
-        if (handlesEvent(projection, event)) await projection.apply(db, event);
+        if (handlesEvent(projection, event)) await projection.apply(db, event, options.hint);
       }
     }
     return { nextVersion: expectedVersion + recorded.length, events: recorded };

@@ -5,6 +5,17 @@ import type { RecordedEvent } from '../event-store/event';
 export type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 /**
+ * What the writer of an append may tell the inline projections of its stream, which they would
+ * otherwise have to work out from the store (`RunAppendHint`: the state the writer already
+ * folded). Passed with each event of the append, never through an async context: an enabled
+ * `AsyncLocalStorage` hooks every promise of the process.
+ */
+export interface AppendHint {
+  readonly kind: string;
+  readonly streamId: string;
+}
+
+/**
  * A read model: a plain function from an event to SQL on tables it alone owns. Inline
  * projections run inside the append transaction (read-your-writes); async ones run in a
  * catch-up loop with a checkpoint. Either kind can be rebuilt from position zero, so `apply`
@@ -37,7 +48,8 @@ export interface Projection {
   readonly batchSize?: number;
   /** Async only: poll at least this often (the deployment's poll interval otherwise), for a read model with a freshness target. */
   readonly pollIntervalMs?: number;
-  apply(db: Queryable, event: RecordedEvent): Promise<void>;
+  /** `hint`: inline only, what the append's writer told (see `AppendHint`); a rebuild gives none. */
+  apply(db: Queryable, event: RecordedEvent, hint?: AppendHint): Promise<void>;
   /**
    * Optional: the same effect as `apply` over each event in order, in fewer statements. Async
    * runners and rebuilds call it with every handled event of a batch when it is defined.

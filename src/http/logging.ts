@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule } from '@nestjs/common';
+import { Global, Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoggerModule } from 'nestjs-pino';
+import { pino, type DestinationStream, type LoggerOptions } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
 import { AppLogger } from './app-logger';
-import type { DestinationStream, LoggerOptions } from 'pino';
 
 /** Path segments that are credentials in our public URLs (approval, hook, invitation tokens). */
 const TOKEN_IN_PATH = /(\/(?:approvals|hooks|invitations)\/)[^/?#]+/g;
@@ -47,20 +47,43 @@ export function requestId(header: string | string[] | undefined): string {
   return value && VALID_REQUEST_ID.test(value) ? value : randomUUID();
 }
 
+const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
+
+/** Logs one line per HTTP request (pino-http), on every route. */
+@Global()
+@Module({})
+class LoggingModule implements NestModule {
+  constructor(@Inject(REQUEST_LOGGER) private readonly requests: HttpLogger) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(this.requests).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}
+
 /**
- * The process's one pino logger (nestjs-pino): Nest's own messages, our services' logs and one
+ * The process's pino logging: Nest's own messages and our services' logs (`AppLogger`) and one
  * line per HTTP request (pino-http, with Fastify's request id) all go to `stream` (stdout by
  * default, a capture buffer in tests).
  */
 export function loggerModule(level: string, stream?: DestinationStream): DynamicModule {
   const { stream: destination, ...options } = loggerOptions(level, stream);
-  const pinoHttp = {
-    ...options,
-    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']),
-    customErrorObject: withoutInventedError,
+  const root = destination ? pino(options, destination) : pino(options);
+  const requests = pinoHttp(
+    {
+      ...options,
+      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']),
+      customErrorObject: withoutInventedError,
+    },
+    destination,
+  );
+  return {
+    module: LoggingModule,
+    providers: [
+      { provide: AppLogger, useValue: new AppLogger(root) },
+      { provide: REQUEST_LOGGER, useValue: requests },
+    ],
+    exports: [AppLogger],
   };
-  const module = LoggerModule.forRoot({ pinoHttp: destination ? [pinoHttp, destination] : pinoHttp });
-  return { ...module, providers: [...(module.providers ?? []), AppLogger], exports: [...(module.exports ?? []), AppLogger] };
 }
 
 /**

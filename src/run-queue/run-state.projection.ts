@@ -105,8 +105,8 @@ export const runStateProjection: Projection = {
   // The queue's columns: claims, renewals and releases write them without an event (a release
   // re-states available_at at the worker's clock), so a rebuild keeps the live values.
   operationalColumns: { run_state: ['available_at', 'lease_owner', 'lease_until', 'lease_epoch'] },
-  async apply(db, event) {
-    const hint = runAppendHint(event.streamId);
+  async apply(db, event, appendHint) {
+    const hint = runAppendHint(appendHint, event.streamId);
     if (hint) {
       // Only the batch's last event writes: the row reflects the state after the whole batch.
       if (event.streamVersion < hint.state.version) return;

@@ -6,7 +6,7 @@ import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
-import { withRunAppendHint } from '../run-queue/run-append-hint';
+import type { RunAppendHint } from '../run-queue/run-append-hint';
 import { NotFound } from '../errors';
 import { appendRunBatch, appendRunBatches, runAppendItem, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { RunAppendGroups } from '../run-queue/run-append-groups';
@@ -145,15 +145,14 @@ export class RunStore {
     } else {
       if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
       const streamId = runStreamId(run.runId);
-      const hint = { streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
-      await withRunAppendHint(hint, () =>
-        this.store.append(streamId, expectedVersion, stored, {
-          organizationId: run.organizationId,
-          metadata: options.metadata,
-          notify: options.notify ?? false,
-          ...(options.client ? { client: options.client } : origin),
-        }),
-      );
+      const hint: RunAppendHint = { kind: 'run', streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
+      await this.store.append(streamId, expectedVersion, stored, {
+        organizationId: run.organizationId,
+        metadata: options.metadata,
+        notify: options.notify ?? false,
+        hint,
+        ...(options.client ? { client: options.client } : origin),
+      });
     }
   }
 

@@ -168,18 +168,18 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client, checkWorkflow }));
     if (options.client) {
       const result = await record(options.client);
-      return result.duplicate ? result : this.logged(result, workflowId);
+      return result.duplicate ? result : this.logged(result, workflowId, metadata);
     }
     if (!keyed) {
       const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
-      if (status) return this.logged({ ...started, status }, workflowId);
+      if (status) return this.logged({ ...started, status }, workflowId, metadata);
       await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
-      return this.logged(started, workflowId);
+      return this.logged(started, workflowId, metadata);
     }
     const result = await inTransaction(this.pool, record);
     if (result.duplicate) return result;
     this.changes.emit(runId, { version: 1, ended: false });
-    return this.logged(result, workflowId);
+    return this.logged(result, workflowId, metadata);
   }
 
   /**
@@ -246,8 +246,10 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   }
 
   /** The one line per run start, once it is recorded (its end is logged by the worker): ids and status, never the input. */
-  logged(started: StartedRun, workflowId: string): StartedRun {
-    this.log.log({ runId: started.runId, workflowId, workflowVersion: started.workflowVersion, status: started.status }, 'run started');
+  logged(started: StartedRun, workflowId: string, metadata: EventMetadata): StartedRun {
+    const { runId, workflowVersion, status } = started;
+    // The request that started it, when one did: log lines carry no request context of their own (`AppLogger`).
+    this.log.log({ runId, workflowId, workflowVersion, status, ...(metadata.requestId ? { requestId: metadata.requestId } : {}) }, 'run started');
     return started;
   }
 

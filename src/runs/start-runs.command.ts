@@ -102,7 +102,7 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
       if (decision instanceof AppError) answers.push(decision);
       else {
         const runId = earlier.get(decision.started.runId);
-        answers.push(runId ? await this.single.earlier(client, runId) : this.single.logged(decision.started, start.workflowId));
+        answers.push(runId ? await this.single.earlier(client, runId) : this.single.logged(decision.started, start.workflowId, start.metadata));
       }
     }
     return answers;

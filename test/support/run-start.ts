@@ -8,7 +8,7 @@ import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
 import { eventsChannel } from '../../src/database/database.module';
 import { EventStore } from '../../src/event-store/event-store';
 import { ALL_PROJECTIONS } from '../../src/app/projections';
-import { withRunAppendHint } from '../../src/run-queue/run-append-hint';
+import type { RunAppendHint } from '../../src/run-queue/run-append-hint';
 import type { TestDatabase } from './database';
 
 /**
@@ -28,8 +28,7 @@ export async function appendRunStart(
   const state = decider.fold(events);
   const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
   const streamId = runStreamId(runId);
-  await withRunAppendHint({ streamId, state }, () =>
-    store.append(streamId, 0, events, { organizationId, metadata: { actor: { type: 'system', id: 'test' } }, notify: true }),
-  );
+  const hint: RunAppendHint = { kind: 'run', streamId, state };
+  await store.append(streamId, 0, events, { organizationId, metadata: { actor: { type: 'system', id: 'test' } }, notify: true, hint });
   return runId;
 }
