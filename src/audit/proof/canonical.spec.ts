@@ -36,6 +36,16 @@ describe('canonicalJson (RFC 8785)', () => {
     );
   });
 
+  it('orders the keys of small objects (sorted in place) and large ones (sorted by sort) alike', () => {
+    const sizes = fc.oneof(fc.dictionary(anyKey, fc.integer(), { minKeys: 1, maxKeys: 16 }), fc.dictionary(anyKey, fc.integer(), { minKeys: 17, maxKeys: 60 }));
+    fc.assert(
+      fc.property(sizes, (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('writes what the canonicalize package writes for JSON read back from text, and for dates and members left undefined', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
