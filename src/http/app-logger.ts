@@ -11,8 +11,8 @@ const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplor
  * `err`. Nest's own start-up lines go out at debug, so `npm start` shows what matters.
  *
  * No per-request logger rides an async context (nestjs-pino's `AsyncLocalStorage` did): an
- * enabled `AsyncLocalStorage` hooks every promise of the process, the worker's included, for
- * 10-15 % of a request's CPU. A line that must name its request carries `requestId` itself.
+ * enabled `AsyncLocalStorage` hooks every promise of the process, the worker's included (10-15 %
+ * of an HTTP burst's throughput here). A line that must name its request carries `requestId`.
  */
 export class AppLogger implements LoggerService {
   constructor(private readonly pino: Pino) {}
