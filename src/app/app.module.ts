@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { DestinationStream } from 'pino';
 import type { Config } from '../config/config';
@@ -15,7 +15,7 @@ import { RootController } from '../health/root.controller';
 import { DocsController } from '../http/docs.controller';
 import { ErrorFilter } from '../http/error.filter';
 import { loggerModule } from '../http/logging';
-import { ValidationInterceptor } from '../http/validation.interceptor';
+import { ValidationGuard } from '../http/validation.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -67,12 +67,12 @@ export class AppModule {
       controllers: roles.api ? [HealthController, RootController, DocsController] : [],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
-        { provide: APP_INTERCEPTOR, useClass: ValidationInterceptor },
         // APP_GUARDs run in the order listed here. The auth guard comes FIRST: it answers 401/403
         // (honouring @Public and @RequireRole) and sets request.principal, which the guards after
-        // it (RateLimitGuard) key on.
+        // it (RateLimitGuard) key on. Validation comes last: a refused request still counts.
         ...(roles.api ? [{ provide: APP_GUARD, useClass: AuthGuard }] : []),
         ...(roles.api ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
+        ...(roles.api ? [{ provide: APP_GUARD, useClass: ValidationGuard }] : []),
         ...workerProviders,
       ],
     };

@@ -6,7 +6,7 @@ export const PUBLIC_ROUTE = 'thodare:public-route';
 
 /**
  * What a route accepts and answers, as zod schemas. The same spec validates the request
- * (`ValidationInterceptor`) and describes the route in `/openapi.json`, so the two cannot
+ * (`ValidationGuard`) and describes the route in `/openapi.json`, so the two cannot
  * drift apart. Handlers read the parsed values from `@Body()` / `@Query()`.
  */
 export interface ApiRouteSpec {
