@@ -129,17 +129,11 @@ export class SubscriptionRunner {
     }
   }
 
-  /**
-   * Runs passes until one finds nothing to do: nothing new, and nothing committed but held back
-   * behind a transaction still open anywhere in the cluster (its events are read once it ends).
-   * Tests, benchmarks and `rebuild` use it to wait.
-   */
+  /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
   async drain(): Promise<PassResult> {
     for (;;) {
       const result = await this.pass();
-      if (result.progressed) continue;
-      if (!result.heldBack) return result;
-      await new Promise((resolve) => setTimeout(resolve, HELD_BACK_RETRY_MS));
+      if (!result.progressed) return result;
     }
   }
 
