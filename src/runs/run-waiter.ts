@@ -2,7 +2,9 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import { endedRunIds } from '../run-queue/run-state.queries';
 import type { RunState } from '../domain/run/run.state';
+import { runDetails, type RunDetails } from './get-run.query';
 import { RunChanges, type RunChange } from './run-changes';
+import { MAX_WAIT_MS } from './runs.schemas';
 
 /** Re-checks now and then in case a notification was lost. */
 export const FALLBACK_CHECK_MS = 1000;
@@ -56,6 +58,18 @@ export class RunWaiter implements OnModuleDestroy {
       this.add(runId, finish);
       this.checkSoon(runId); // it may have ended before this waiter listened
     });
+  }
+
+  /**
+   * What `?waitMs=` answers (a start's and a run read's): the run once it has ended, waiting at
+   * most `waitMs` (capped at `MAX_WAIT_MS`; 0 waits not at all). From its final state when this
+   * process recorded the end, else from `read`; undefined when it did not end in time.
+   */
+  async endedRun(runId: string, waitMs: number, read: () => Promise<RunDetails>): Promise<RunDetails | undefined> {
+    const ms = Math.min(waitMs, MAX_WAIT_MS);
+    const ended = ms > 0 ? await this.waitForEnd(runId, ms) : undefined;
+    if (!ended) return undefined;
+    return ended.final ? runDetails(runId, ended.final) : read();
   }
 
   onModuleDestroy(): void {

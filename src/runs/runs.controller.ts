@@ -12,7 +12,7 @@ import { RequireRole } from '../http/require-role.decorator';
 import { publicBaseUrl } from '../http/public-url';
 import { withApprovalUrl } from './approval-url';
 import { CancelRunCommand } from './cancel-run.command';
-import { GetRunQuery, runDetails } from './get-run.query';
+import { GetRunQuery } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
 import { RunEventsQuery } from './run-events.query';
 import { DEFAULT_LOGS_WAIT_MS, RunLogsQuery } from './run-logs.query';
@@ -66,12 +66,8 @@ export class RunsController {
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof waitForEndQuery>, @Req() request: FastifyRequest) {
     const read = () => this.queries.execute(new GetRunQuery(principal.organizationId, id));
     let run = await read(); // another organization's run is a 404 before any wait
-    const waitMs = Math.min(query.waitMs ?? 0, MAX_WAIT_MS);
-    if (waitMs > 0 && !RUN_TERMINAL_STATUSES.includes(run.status)) {
-      const ended = await this.waiter.waitForEnd(id, waitMs);
-      // Ended in this process: its final state is at hand; otherwise the run as it is now.
-      run = ended?.final ? runDetails(id, ended.final) : await read();
-    }
+    // Not ended when the wait ran out: the run as it is now.
+    if (query.waitMs && !RUN_TERMINAL_STATUSES.includes(run.status)) run = (await this.waiter.endedRun(id, query.waitMs, read)) ?? (await read());
     return withApprovalUrl(run, publicBaseUrl(this.config, request));
   }
 

@@ -6,7 +6,7 @@ import type { EventMetadata } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
-import { GetRunQuery, runDetails } from './get-run.query';
+import { GetRunQuery } from './get-run.query';
 import { RunWaiter } from './run-waiter';
 import { MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
 import { StartRunCommand } from './start-run.command';
@@ -46,13 +46,9 @@ export class WorkflowRunsController {
     const started = await this.commands.execute(
       new StartRunCommand(principal.organizationId, workflowId, body.input, meta, body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
     );
-    const waitMs = Math.min(query.waitMs ?? 0, MAX_WAIT_MS);
-    const ended = waitMs > 0 ? await this.waiter.waitForEnd(started.runId, waitMs) : undefined;
-    if (ended) {
-      void reply.status(200);
-      // Ended in this process: its final state is at hand, no need to read the stream back.
-      return ended.final ? runDetails(started.runId, ended.final) : this.queries.execute(new GetRunQuery(principal.organizationId, started.runId));
-    }
-    return started;
+    const ended = await this.waiter.endedRun(started.runId, query.waitMs ?? 0, () => this.queries.execute(new GetRunQuery(principal.organizationId, started.runId)));
+    if (!ended) return started;
+    void reply.status(200);
+    return ended;
   }
 }
