@@ -5,6 +5,7 @@ import { parseWanted, readCheckpointForPass, wantedChannel, writeCheckpoint } fr
 import type { RecordedEvent } from './event';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
+import { ProjectionFailures } from './projection-failures';
 
 export interface SubscriptionRunnerOptions {
   /** Poll fallback: the longest a lost notification can delay a projection. */
@@ -80,7 +81,7 @@ export class SubscriptionRunner {
   /** The store's state (`STORE_STATE_SQL`) when a polled pass last left every projection caught up. */
   private caughtUpAt: string | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
-  private readonly failures = new Map<string, Failure>();
+  private readonly failures: ProjectionFailures;
 
   constructor(
     private readonly pool: Pool,
@@ -88,7 +89,9 @@ export class SubscriptionRunner {
     private readonly projections: readonly Projection[],
     private readonly notifier: Notifier | undefined,
     private readonly options: SubscriptionRunnerOptions,
-  ) {}
+  ) {
+    this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
+  }
 
   async start(): Promise<void> {
     for (const p of this.projections) {
@@ -186,7 +189,7 @@ export class SubscriptionRunner {
         return;
       }
       const result = await this.catchUp().then((r) => this.reachable(r), (error: unknown) => this.failedPass(error));
-      if (state !== undefined) this.caughtUpAt = result && !result.backlog && !result.heldBack && this.failures.size === 0 ? state : undefined;
+      if (state !== undefined) this.caughtUpAt = result && !result.backlog && !result.heldBack && !this.failures.any ? state : undefined;
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
       // Asked again meanwhile: after the gap, like a notification.
@@ -274,21 +277,20 @@ export class SubscriptionRunner {
       const handled = [];
       for (const event of events) {
         if (!handlesEvent(projection, event)) continue;
-        if (this.shouldPark(projection.name, event.globalPosition)) await park(client, projection.name, event.globalPosition, this.failures.get(projection.name));
-        else handled.push(event);
+        if (!(await this.failures.parkIfExhausted(client, projection.name, event.globalPosition))) handled.push(event);
       }
-      current = this.failures.get(projection.name)?.position ?? handled[0]?.globalPosition;
+      current = this.failures.positionOf(projection.name) ?? handled[0]?.globalPosition;
       await this.applyHandled(client, projection, handled, (position) => (current = position));
       if (last) await writeCheckpoint(client, projection.name, at, projection.awaited ? this.store.channel : undefined);
       await client.query('COMMIT');
-      this.failures.delete(projection.name);
+      this.failures.clear(projection.name);
       return { read: events.length, heldBack };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       // The database being away is no fault of the event: never count it towards parking.
       away = classifyDatabaseError(error) === 'unavailable';
       if (away) throw error;
-      this.recordFailure(projection.name, current, error);
+      this.failures.record(projection.name, current, error);
       return { read: 0, heldBack: false };
     } finally {
       // A client that timed out may still be mid-query: destroyed, not pooled.
@@ -307,30 +309,4 @@ export class SubscriptionRunner {
       await projection.apply(client, event);
     }
   }
-
-  private recordFailure(name: string, position: number | undefined, error: unknown): void {
-    const previous = this.failures.get(name);
-    const attempts = previous && previous.position === position ? previous.attempts + 1 : 1;
-    if (position !== undefined) this.failures.set(name, { position, attempts, error: String(error) });
-    this.options.log?.(`projection ${name} failed at event ${position} (attempt ${attempts})`, error);
-  }
-
-  private shouldPark(name: string, position: number): boolean {
-    const failure = this.failures.get(name);
-    return failure !== undefined && failure.position === position && failure.attempts >= (this.options.maxAttempts ?? 5);
-  }
-}
-
-interface Failure {
-  position: number;
-  attempts: number;
-  error: string;
-}
-
-async function park(client: PoolClient, name: string, position: number, failure: Failure | undefined): Promise<void> {
-  await client.query(
-    `INSERT INTO projection_parked_events (projection, global_position, error, attempts)
-     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-    [name, position, failure?.error ?? 'apply failed repeatedly', failure?.attempts ?? 0],
-  );
 }
