@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Prefixes make a leaked credential recognisable (secret scanners, logs) and tell kinds apart. */
 export const API_KEY_PREFIX = 'thd_';
@@ -15,10 +15,11 @@ export function newSecret(prefix: string): string {
 
 /**
  * SHA-256 (hex) of a credential. High-entropy tokens need no slow hash: the hash only has to
- * be one-way, and a fast one keeps the per-request lookup an index probe.
+ * be one-way, and a fast one keeps the per-request lookup an index probe. Every request hashes
+ * its credential (the cache is keyed by the hash): the one-shot `hash` skips a Hash object.
  */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 /** The non-secret, displayable start of an API key. */

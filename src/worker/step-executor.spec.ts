@@ -19,12 +19,19 @@ const action = (type: string, run: (params: Record<string, unknown>, ctx: { sign
     ...(extra as object),
   }) as Connector;
 
+const heard: string[] = [];
 const catalog = createConnectorCatalog([
   action('echo', async (params, ctx) => ({ params, secretCount: Object.keys(ctx.secrets).length })),
   action('throws_null', async () => {
     throw null;
   }),
   action('hangs', () => new Promise(() => undefined)),
+  // Never settles: records the reason its signal was aborted with.
+  action('listens', (_params, ctx) => new Promise(() => ctx.signal.addEventListener('abort', () => heard.push(String((ctx.signal.reason as Error).message))))),
+  action('late_reader', async (_params, ctx) => {
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    heard.push(`aborted=${ctx.signal.aborted}`);
+  }),
   action('leaky', async (params) => ({ said: `token is ${String(params.token)}` }), { secrets: { token: 'API_TOKEN' } } as Partial<Connector>),
 ]);
 const secrets = { resolveSecrets: async (_org: string, names: readonly string[]) => Object.fromEntries(names.map((n) => [n, 's3cr3t-value'])) };
@@ -72,6 +79,24 @@ describe('StepExecutor', () => {
     const pending = executor.execute(run, step('hangs'), {}, controller.signal);
     controller.abort(new Error('cancelled'));
     expect(await pending).toEqual({ ok: false, error: expect.objectContaining({ message: 'cancelled' }) });
+  });
+
+  it("aborts the connector's own signal when the run aborts the call, and when it times out", async () => {
+    heard.length = 0;
+    const controller = new AbortController();
+    const cancelled = executor.execute(run, step('listens'), {}, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the connector is listening by now
+    controller.abort(new Error('cancelled'));
+    await cancelled;
+    await executor.execute(run, step('listens', 20), {}, undefined);
+    expect(heard).toEqual(['cancelled', 'step timed out']);
+  });
+
+  it('hands a connector that reads its signal only after the stop an already aborted one', async () => {
+    heard.length = 0;
+    expect(await executor.execute(run, step('late_reader', 10), {}, live())).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout' }) });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(heard).toEqual(['aborted=true']);
   });
 
   it('fills hidden params from secrets and never lets their values back out', async () => {
