@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Global, Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pino, type DestinationStream, type LoggerOptions } from 'pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { AppLogger } from './app-logger';
 
 /** Path segments that are credentials in our public URLs (approval, hook, invitation tokens). */
@@ -49,11 +48,42 @@ export function requestId(header: string | string[] | undefined): string {
 
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
-/** Logs one line per HTTP request (pino-http), on every route. */
+type RequestLogger = (req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => void;
+
+/**
+ * One line per HTTP request once it is answered (`request completed`; a 5xx `request errored` at
+ * `error`; a client gone first `request aborted`), with the request's id, method and redacted URL,
+ * the status and the response time in ms. It binds nothing per request: pino-http's child logger
+ * per request serialised and redacted the request on every call, ~0.09 ms of a serial start's
+ * ~3 ms, even when the level dropped the line.
+ */
+export function requestLogger(log: Logger): RequestLogger {
+  return (req, res, next) => {
+    const started = performance.now();
+    const answered = () => {
+      res.off('finish', answered);
+      res.off('close', answered);
+      const failed = res.statusCode >= 500;
+      const level = failed ? 'error' : 'info';
+      if (!log.isLevelEnabled(level)) return;
+      const line = {
+        req: { id: req.id ?? requestId(req.headers['x-request-id']), method: req.method, url: redactUrl(req.url ?? '') },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      };
+      log[level](line, !res.writableFinished ? 'request aborted' : failed ? 'request errored' : 'request completed');
+    };
+    res.on('finish', answered);
+    res.on('close', answered);
+    next();
+  };
+}
+
+/** Logs one line per HTTP request (`requestLogger`), on every route. */
 @Global()
 @Module({})
 class LoggingModule implements NestModule {
-  constructor(@Inject(REQUEST_LOGGER) private readonly requests: HttpLogger) {}
+  constructor(@Inject(REQUEST_LOGGER) private readonly requests: RequestLogger) {}
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(this.requests).forRoutes({ path: '*', method: RequestMethod.ALL });
@@ -62,36 +92,18 @@ class LoggingModule implements NestModule {
 
 /**
  * The process's pino logging: Nest's own messages and our services' logs (`AppLogger`) and one
- * line per HTTP request (pino-http, with Fastify's request id) all go to `stream` (stdout by
+ * line per HTTP request (`requestLogger`, with Fastify's request id) all go to `stream` (stdout by
  * default, a capture buffer in tests).
  */
 export function loggerModule(level: string, stream?: DestinationStream): DynamicModule {
   const { stream: destination, ...options } = loggerOptions(level, stream);
   const root = destination ? pino(options, destination) : pino(options);
-  const requests = pinoHttp(
-    {
-      ...options,
-      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req.headers['x-request-id']),
-      customErrorObject: withoutInventedError,
-    },
-    destination,
-  );
   return {
     module: LoggingModule,
     providers: [
       { provide: AppLogger, useValue: new AppLogger(root) },
-      { provide: REQUEST_LOGGER, useValue: requests },
+      { provide: REQUEST_LOGGER, useValue: requestLogger(root) },
     ],
     exports: [AppLogger],
   };
-}
-
-/**
- * A 5xx answered on purpose (503 `database_unavailable`, logged once per outage by the filter)
- * has no error of its own; pino-http would invent one, with a stack trace, on every request.
- */
-function withoutInventedError(_req: IncomingMessage, res: ServerResponse, error: Error, value: Record<string, unknown>): Record<string, unknown> {
-  if (error.message !== `failed with status code ${res.statusCode}`) return value;
-  const { err: _invented, ...rest } = value;
-  return rest;
 }
