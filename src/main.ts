@@ -64,8 +64,9 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
   // goes, so any other content type is 415 unsupported_media_type rather than a half-read body.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   keepRawBodies(app.getHttpAdapter().getInstance(), '/hooks/');
-  app.getHttpAdapter().getInstance().addHook('onSend', async (request, reply) => {
+  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
   });
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();

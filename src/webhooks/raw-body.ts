@@ -10,15 +10,19 @@ type WithRawBody = FastifyRequest & { [RAW_BODY]?: Buffer };
  * Fastify's body limit still applies: the parser sees the buffered payload as its stream.
  */
 export function keepRawBodies(instance: FastifyInstance, prefix: string): void {
-  instance.addHook('preParsing', async (request, _reply, payload) => {
-    if (!request.url.startsWith(prefix)) return payload;
+  // A callback hook: every request with a body passes here, and an async one costs a promise each.
+  instance.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!request.url.startsWith(prefix)) return done(null, payload);
     const chunks: Buffer[] = [];
-    for await (const chunk of payload) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    const raw = Buffer.concat(chunks);
-    (request as WithRawBody)[RAW_BODY] = raw;
-    const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
-    replay.receivedEncodedLength = raw.length;
-    return replay;
+    payload.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    payload.once('error', (error) => done(error));
+    payload.once('end', () => {
+      const raw = Buffer.concat(chunks);
+      (request as WithRawBody)[RAW_BODY] = raw;
+      const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
+      replay.receivedEncodedLength = raw.length;
+      done(null, replay);
+    });
   });
 }
 

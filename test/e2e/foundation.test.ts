@@ -61,6 +61,18 @@ describe('HTTP conventions', () => {
     const hostile = await app.request('GET', '/health', { headers: { 'x-request-id': 'x'.repeat(10_000) } });
     expect(hostile.headers.get('x-request-id')).not.toContain('xxxx');
   });
+
+  it('echoes the x-request-id on refusals too: 404, 401, 415 and 400', async () => {
+    const headers = { 'x-request-id': 'refused-1' };
+    const refusals = [
+      await app.request('GET', '/api/nothing-here', { headers }),
+      await app.request('GET', '/api/workflows', { headers }),
+      await app.request('POST', '/api/auth/sign-in', { headers: { ...headers, 'content-type': 'text/plain' }, raw: 'hello' }),
+      await app.request('POST', '/api/auth/sign-in', { headers: { ...headers, 'content-type': 'application/json' }, raw: '{"email":' }),
+    ];
+    expect(refusals.map((res) => res.status)).toEqual([404, 401, 415, 400]);
+    expect(refusals.map((res) => res.headers.get('x-request-id'))).toEqual(['refused-1', 'refused-1', 'refused-1', 'refused-1']);
+  });
 });
 
 describe('OpenAPI', () => {
