@@ -20,6 +20,8 @@ export interface LocalRunner {
    * there is no free slot or the batch needs more than the one-statement append.
    */
   reserve(started: RunStarted): Promise<ReservedStart | undefined>;
+  /** Whether this worker holds run `runId` now: its end is then told in process (`RunChanges`). */
+  holds(runId: string): boolean;
 }
 
 /** A run reserved by this process's worker at its start (`LocalRunner.reserve`). */
@@ -54,5 +56,9 @@ export class RunHandoff {
 
   async reserve(started: RunStarted): Promise<ReservedStart | undefined> {
     return this.runner?.reserve(started);
+  }
+
+  holds(runId: string): boolean {
+    return this.runner?.holds(runId) ?? false;
   }
 }

@@ -4,6 +4,7 @@ import { endedRunIds } from '../run-queue/run-state.queries';
 import type { RunState } from '../domain/run/run.state';
 import { runDetails, type RunDetails } from './get-run.query';
 import { RunChanges, type RunChange } from './run-changes';
+import { RunHandoff } from './run-handoff';
 import { MAX_WAIT_MS } from './runs.schemas';
 
 /** Re-checks now and then in case a notification was lost. */
@@ -31,6 +32,7 @@ export class RunWaiter implements OnModuleDestroy {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(RunChanges) private readonly changes: RunChanges,
+    @Inject(RunHandoff) private readonly handoff: RunHandoff,
   ) {}
 
   /**
@@ -56,7 +58,10 @@ export class RunWaiter implements OnModuleDestroy {
       });
       const deadline = setTimeout(() => finish(undefined), timeoutMs);
       this.add(runId, finish);
-      this.checkSoon(runId); // it may have ended before this waiter listened
+      // It may have ended elsewhere before this waiter listened; not a run this process's worker
+      // holds (a start handed over here, the commonest wait): its end is told here. That spares
+      // a serial `?waitMs=` start a statement of its own.
+      if (!this.handoff.holds(runId)) this.checkSoon(runId);
     });
   }
 

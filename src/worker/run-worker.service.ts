@@ -196,6 +196,10 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     };
   }
 
+  holds(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
   /**
    * A slot and an `ActiveRun` for a run taken at its start; undefined when no slot is free.
    * `waitForPass`: a claim pass in flight may hold the last free slots for the ms its claim

@@ -146,6 +146,22 @@ describe('starting runs', () => {
     expect(texts.filter((text) => /FROM run_state WHERE run_id/.test(text)).length).toBeLessThan(15);
   });
 
+  it("answers ?waitMs= starts that this process's worker took without looking their end up in run_state", async () => {
+    // A short sleep: the run is still going when the start answers, held by this process's worker.
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: 20 }), add('echo', 'transform', { template: 'held here' }), connect('start', 'nap'), connect('nap', 'echo')]);
+    await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }); // the workflow read and cached
+    const stop = recordStatements();
+    const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
+    try {
+      for (let i = 0; i < 5; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
+    } finally {
+      const texts = stop();
+      // Its end is told in process: a look-up per start was a statement of every serial wait.
+      expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
+    }
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'completed']));
+  });
+
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
     const id = await createWorkflow(app, h(), echo('clock'));
     const runs = [];
