@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z, type ZodType } from 'zod';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
@@ -206,6 +207,43 @@ describe('hostile bytes, documented answers', () => {
     for (const value of ['%E0%A4%A', '%00', 'ths_%ZZ']) {
       const res = await app.request('GET', '/api/workflows', { headers: { cookie: `thodare_session=${value}` } });
       expect([value, res.status, res.body?.error]).toEqual([value, 401, 'unauthorized']);
+    }
+  });
+
+  it('an endless body stops being read at the body limit, on /hooks/ (kept raw for signatures) as on any route: 413', async () => {
+    // 64 MB offered in 256 KB chunks, chunked or announced by a content-length: how much the
+    // server let the client write before it answered.
+    const offer = (path: string, announced = false) =>
+      new Promise<{ status: number; error?: string; sentMb: number }>((resolve, reject) => {
+        const chunk = Buffer.alloc(256 * 1024, 0x20);
+        let sent = 0;
+        let answered = false;
+        const headers = { 'content-type': 'application/json', ...(announced ? { 'content-length': String(64 * 2 ** 20 + 9) } : {}) };
+        const req = httpRequest(`${app.url}${path}`, { method: 'POST', headers }, (res) => {
+          answered = true;
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: string }).error, sentMb: Math.round(sent / 2 ** 20) }));
+        });
+        req.on('error', (error) => (answered ? undefined : reject(error)));
+        const pump = () => {
+          while (!answered && sent < 64 * 2 ** 20) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        req.write('{"blob":"');
+        pump();
+      });
+    const limitMb = app.config.bodyLimit / 2 ** 20;
+    for (const path of ['/hooks/not-a-real-token-at-all', `/api/workflows/${world.workflowId}/operations`]) {
+      for (const announced of [false, true]) {
+        const answer = await offer(path, announced);
+        expect([path, announced, answer.status, answer.error]).toEqual([path, announced, 413, 'payload_too_large']);
+        // Refused near the limit, not after reading (and holding) everything that was offered.
+        expect(answer.sentMb).toBeLessThan(limitMb + 16);
+      }
     }
   });
 
