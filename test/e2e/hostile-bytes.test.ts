@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z, type ZodType } from 'zod';
+import { MAX_BODY_DEPTH } from '../../src/http/body-depth';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
 import { startTestApp, type TestApp, type TestResponse } from '../support/app';
 import { signUp, uniqueEmail, type AuthHeaders } from '../support/auth';
@@ -141,6 +142,42 @@ describe('hostile bytes, every route', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('a body nested deeper than the limit is 400 invalid_body on every route, and on /hooks/ (it was a 500 at 5,000 levels)', async () => {
+    // Written as text: JSON.stringify itself overflows the stack near 10,000 levels.
+    const nested = (depth: number) => {
+      let open = '';
+      let close = '';
+      for (let i = 0; i < depth; i += 1) {
+        open += i % 2 ? '{"d":' : '[';
+        close = (i % 2 ? '}' : ']') + close;
+      }
+      return `${open}"bottom"${close}`;
+    };
+    const withDeep = (base: Record<string, unknown>, depth: number) => `${JSON.stringify(base).slice(0, -1)}${Object.keys(base).length ? ',' : ''}"deep":${nested(depth)}}`;
+    const wrong: string[] = [];
+    for (const route of routes.filter(hasBody)) {
+      const base = (BODIES[key(route)] ?? {}) as Record<string, unknown>;
+      // One level over the limit (the body's own object is a level), far over, and very far.
+      for (const depth of [MAX_BODY_DEPTH, 5_000, 100_000]) {
+        const res = await app.request(route.method, fill(route), { headers: { ...owner, 'content-type': 'application/json' }, raw: withDeep(base, depth) });
+        if (res.status !== 400 || res.body?.error !== 'invalid_body') wrong.push(`${key(route)} depth ${depth}: ${describeRes(res)}`);
+      }
+    }
+    const hook = (await app.request('POST', `/api/workflows/${world.workflowId}/webhooks`, { headers: owner, body: {} })).body as { url: string };
+    const delivery = await fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: withDeep({}, 5_000) });
+    const answer = (await delivery.json()) as { error?: string };
+    if (delivery.status !== 400 || answer.error !== 'invalid_body') wrong.push(`/hooks/: ${delivery.status} ${JSON.stringify(answer)}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('a body exactly at the nesting limit is taken: a run input of that depth is stored and read back', async () => {
+    let input: unknown = 'bottom';
+    for (let i = 0; i < MAX_BODY_DEPTH - 2; i += 1) input = [input]; // the body adds {input: {x: ...}}
+    const started = await app.request('POST', `/api/workflows/${world.workflowId}/runs?waitMs=10000`, { headers: owner, body: { input: { x: input } } });
+    expect([started.status, started.body.status]).toEqual([200, 'completed']);
+    expect(started.body.input).toEqual({ x: input });
   });
 
   it('a NUL in any query field is 400 invalid_query', async () => {
