@@ -65,10 +65,22 @@ UPDATE run_state r SET lease_owner = $1, lease_until = now() + $3::int * interva
 WHERE run_id = $2 AND available_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())
 RETURNING run_id, organization_id, stream_version, lease_epoch, ${EVENTS_OF('r')}`;
 
+/**
+ * The rows of `held` (a statement's run ids), locked in run-id order. A statement that locks
+ * many runs' rows must take them in the order every other such writer does, or two of them can
+ * each hold a row the other waits for: run appends lock theirs in run-id order (`RunAppendGroups`
+ * sorts its items by id; "C" compares as that sort does), and a plain UPDATE locks in whatever
+ * order its plan meets the rows (a heap scan: physical order). A renewal that met them that way
+ * deadlocked with an append group under load, stalling both for a second (`deadlock_timeout`).
+ */
+const lockedInRunOrder = (held: string) => `
+  SELECT run_id FROM run_state WHERE ${held} ORDER BY run_id COLLATE "C" FOR UPDATE`;
+
 const RENEW = `
-UPDATE run_state SET lease_until = now() + $3::int * interval '1 millisecond'
-WHERE run_id = ANY($2::text[]) AND lease_owner = $1
-RETURNING run_id, organization_id, stream_version, lease_epoch`;
+WITH held AS (${lockedInRunOrder('run_id = ANY($2::text[]) AND lease_owner = $1')})
+UPDATE run_state r SET lease_until = now() + $3::int * interval '1 millisecond'
+FROM held h WHERE r.run_id = h.run_id
+RETURNING r.run_id, r.organization_id, r.stream_version, r.lease_epoch`;
 
 // available_at: what the run owes next as the worker saw it (NULL = nothing but a signal).
 const RELEASE = `
@@ -84,8 +96,14 @@ RETURNING w.owner`;
 // Rare (a worker died), so a scan of run_state is fine here; an index on lease_owner would make
 // every claim and release a non-HOT update.
 const FREE_LEASES = `
-UPDATE run_state SET lease_owner = NULL, lease_until = NULL
-WHERE lease_owner = ANY($1::text[]) AND lease_until > now()`;
+WITH held AS (${lockedInRunOrder('lease_owner = ANY($1::text[]) AND lease_until > now()')})
+UPDATE run_state r SET lease_owner = NULL, lease_until = NULL
+FROM held h WHERE r.run_id = h.run_id`;
+
+const RELEASE_ALL = `
+WITH held AS (${lockedInRunOrder('lease_owner = $1')})
+UPDATE run_state r SET lease_owner = NULL, lease_until = NULL
+FROM held h WHERE r.run_id = h.run_id`;
 
 /** The queue side of `run_state`: claims, lease renewals and releases. */
 export class RunClaims {
@@ -126,7 +144,7 @@ export class RunClaims {
 
   /** Gives back every lease this worker holds (shutdown), due now so another worker takes them. */
   async releaseAll(): Promise<void> {
-    await this.pool.query('UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1', [this.owner]);
+    await this.pool.query(RELEASE_ALL, [this.owner]);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { RunClaims } from '../../src/run-queue/run-claims';
 import type { TestDatabase } from '../support/database';
 import { createRunTestDatabase, testCatalog } from '../support/run-harness';
@@ -53,4 +54,40 @@ describe('claiming runs', () => {
     const claimed = await new RunClaims(db.pool, 'tester-2', 30_000).claimBatch(2);
     expect(claimed.map((c) => c.runId).sort()).toEqual([first[0], second].sort());
   });
+
+  it('renews leases locking rows in run-id order, as run appends lock them, whatever the plan: no deadlock with an append in flight', async () => {
+    const catalog = testCatalog();
+    const ids = [await appendRunStart(db, catalog, transformChain(1), {}, 'org-renew'), await appendRunStart(db, catalog, transformChain(1), {}, 'org-renew')];
+    const [first, second] = [...ids].sort((a, b) => (a < b ? -1 : 1)) as [string, string];
+    await db.pool.query(`UPDATE run_state SET lease_owner = 'renewer', lease_until = now() + interval '1 hour' WHERE run_id = ANY($1)`, [ids]);
+    // The first run's row moves behind the second's in the heap: a scan meets the second first.
+    await db.pool.query(`UPDATE run_state SET updated_at = updated_at WHERE run_id = $1`, [first]);
+    // The plan Postgres picked for a worker's renewal under load (a heap scan, not the key index).
+    const scanning = new Pool({ connectionString: db.url, max: 1, options: `-c search_path=${db.schema} -c enable_indexscan=off -c enable_bitmapscan=off -c enable_indexonlyscan=off` });
+    const renewerPid = (await scanning.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const append = await db.pool.connect();
+    try {
+      // An append of both runs locks them as `RunAppendGroups` orders its items: by run id.
+      await append.query('BEGIN');
+      await append.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [first]);
+      const renewal = new RunClaims(scanning, 'renewer', 60_000).renew([second, first]);
+      await waitUntilBlocked(db.pool, renewerPid);
+      await append.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [second]); // a deadlock here before
+      await append.query('COMMIT');
+      expect((await renewal).map((claim) => claim.runId).sort()).toEqual([first, second]);
+    } finally {
+      append.release();
+      await scanning.end();
+    }
+  });
 });
+
+/** Until the session `pid` waits for a lock. */
+async function waitUntilBlocked(pool: Pool, pid: number): Promise<void> {
+  for (let i = 0; i < 500; i += 1) {
+    const { rows } = await pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the renewal never waited for the append');
+}
