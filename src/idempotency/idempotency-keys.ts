@@ -61,7 +61,10 @@ export async function claimIdempotencyKey<R>(client: PoolClient, scope: Idempote
 /**
  * `claimIdempotencyKey` for many requests of one scope in one statement (a scheduler pass's run
  * starts): a claim per request, in order. The keys must differ. A key the statement could not
- * take (live, or freed meanwhile) is then settled alone by `claimIdempotencyKey`.
+ * take (live, or freed meanwhile) is then settled alone by `claimIdempotencyKey`. The keys are
+ * inserted in key order whatever the requests' order: two claimers of the same keys then wait
+ * for each other key by key instead of each holding one the other needs (two groups of webhook
+ * deliveries holding the same two keys, arrived the other way round, could deadlock).
  */
 export async function claimIdempotencyKeys<R>(client: PoolClient, scope: IdempotencyScope, requests: readonly KeyedRequest[], results: readonly R[]): Promise<Claim<R>[]> {
   const id = (organizationId: string, key: string) => `${organizationId}\u0000${key}`;
@@ -74,6 +77,7 @@ export async function claimIdempotencyKeys<R>(client: PoolClient, scope: Idempot
     `INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, result, expires_at)
      SELECT r.organization_id, $1, r.key, r.request_hash, r.result::json, now() + $6::bigint * interval '1 millisecond'
      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(organization_id, key, request_hash, result)
+     ORDER BY r.organization_id COLLATE "C", r.key COLLATE "C"
      ON CONFLICT (organization_id, scope, key) DO UPDATE
        SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at

@@ -1,6 +1,6 @@
 import { inTransaction } from '../../src/database/pool';
 import { ERROR_STATUS } from '../../src/http/error-status';
-import { claimIdempotencyKey, IdempotencyConflict, recordedAnswer, type IdempotencyScope } from '../../src/idempotency/idempotency-keys';
+import { claimIdempotencyKey, claimIdempotencyKeys, IdempotencyConflict, recordedAnswer, type IdempotencyScope } from '../../src/idempotency/idempotency-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
@@ -93,4 +93,39 @@ describe('idempotency keys', () => {
     for (const o of outcomes) if (o.i !== winner) expect(o.claimed).toEqual({ kind: 'duplicate', result: { winner } });
     expect(await rowsOf('race')).toEqual([{ organization_id: 'org-1', scope: 'test-expiring', request_hash: 'h-1', result: { winner } }]);
   });
+
+  it('claims a batch of keys in key order, so it cannot deadlock with another claimer of the same keys', async () => {
+    // Another transaction takes the same two keys in key order, one statement each; the batch
+    // lists them the other way round (as two groups of webhook deliveries may).
+    const other = await db.pool.connect();
+    const batch = await db.pool.connect();
+    try {
+      await other.query('BEGIN');
+      await claimIdempotencyKeys(other, forever, [request('order-a')], ['other']);
+      const batchPid = (await batch.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await batch.query('BEGIN');
+      const claimed = claimIdempotencyKeys(batch, forever, [request('order-b'), request('order-a')], ['batch', 'batch']);
+      await waitUntilBlocked(batchPid);
+      await claimIdempotencyKeys(other, forever, [request('order-b')], ['other']); // a deadlock here before
+      await other.query('COMMIT');
+      expect(await claimed).toEqual([
+        { kind: 'duplicate', result: 'other' },
+        { kind: 'duplicate', result: 'other' },
+      ]);
+      await batch.query('COMMIT');
+    } finally {
+      other.release();
+      batch.release();
+    }
+  });
 });
+
+/** Until the session `pid` waits for a lock. */
+async function waitUntilBlocked(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i += 1) {
+    const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the batch never waited for the other claimer');
+}
