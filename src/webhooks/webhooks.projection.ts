@@ -33,13 +33,19 @@ export const webhooksProjection: Projection = {
   },
 };
 
-/** `WebhookReceived` facts: a row each, in one statement (the unique (webhook, dedupe key) index refuses a twin). */
+/**
+ * `WebhookReceived` facts: a row each, in one statement (the unique (webhook, dedupe key) index
+ * refuses a twin). Inserted in dedupe-key order: two groups of deliveries in flight that hold
+ * the same twins the other way round then wait for each other key by key instead of deadlocking.
+ */
 async function insertDeliveries(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
   if (events.length === 0) return;
   const facts = events.map((event) => (event as unknown as Extract<WebhookEvent, { type: 'WebhookReceived' }>).data);
   await db.query(
     `INSERT INTO webhook_deliveries (delivery_id, webhook_id, organization_id, dedupe_key, run_id, replay_of, global_position, received_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])
+       AS d(delivery_id, webhook_id, organization_id, dedupe_key, run_id, replay_of, global_position, received_at)
+     ORDER BY d.webhook_id COLLATE "C", d.dedupe_key COLLATE "C"`,
     [
       events.map((event) => event.streamId.slice(DELIVERY_STREAM_PREFIX.length)),
       facts.map((fact) => fact.webhookId),
