@@ -2,6 +2,7 @@ import { inTransaction } from '../../src/database/pool';
 import { ERROR_STATUS } from '../../src/http/error-status';
 import { claimIdempotencyKey, claimIdempotencyKeys, IdempotencyConflict, recordedAnswer, type IdempotencyScope } from '../../src/idempotency/idempotency-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { waitUntilBlocked } from '../support/locks';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -105,7 +106,7 @@ describe('idempotency keys', () => {
       const batchPid = (await batch.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await batch.query('BEGIN');
       const claimed = claimIdempotencyKeys(batch, forever, [request('order-b'), request('order-a')], ['batch', 'batch']);
-      await waitUntilBlocked(batchPid);
+      await waitUntilBlocked(db.pool, batchPid);
       await claimIdempotencyKeys(other, forever, [request('order-b')], ['other']); // a deadlock here before
       await other.query('COMMIT');
       expect(await claimed).toEqual([
@@ -119,13 +120,3 @@ describe('idempotency keys', () => {
     }
   });
 });
-
-/** Until the session `pid` waits for a lock. */
-async function waitUntilBlocked(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i += 1) {
-    const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the batch never waited for the other claimer');
-}

@@ -3,6 +3,7 @@ import { DELIVERY_STREAM_PREFIX } from '../../src/domain/webhook/webhook.events'
 import type { RecordedEvent } from '../../src/event-store/event';
 import { webhooksProjection } from '../../src/webhooks/webhooks.projection';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { waitUntilBlocked } from '../support/locks';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -29,16 +30,6 @@ function received(key: string): RecordedEvent {
   };
 }
 
-/** Until the session `pid` waits for a lock. */
-async function waitUntilBlocked(pid: number): Promise<void> {
-  for (let i = 0; i < 500; i += 1) {
-    const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the group never waited for the other delivery');
-}
-
 describe('webhook delivery rows', () => {
   it('are inserted in dedupe-key order, so two groups with the same twins in opposite orders wait instead of deadlocking', async () => {
     // A group claims two deliveries' keys the other way round from another transaction that is
@@ -54,7 +45,7 @@ describe('webhook delivery rows', () => {
         () => 'recorded',
         (error: { code?: string }) => error.code,
       );
-      await waitUntilBlocked(groupPid);
+      await waitUntilBlocked(db.pool, groupPid);
       await webhooksProjection.applyBatch!(other, [received('key-b')]); // a deadlock here before
       await other.query('COMMIT');
       // The group's twins lose to the deliveries that committed first: a unique violation, which

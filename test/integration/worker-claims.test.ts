@@ -4,6 +4,7 @@ import type { TestDatabase } from '../support/database';
 import { createRunTestDatabase, testCatalog } from '../support/run-harness';
 import { appendRunStart } from '../support/run-start';
 import { transformChain } from '../support/run-workflows';
+import { waitUntilBlocked } from '../support/locks';
 
 let db: TestDatabase;
 
@@ -81,13 +82,3 @@ describe('claiming runs', () => {
     }
   });
 });
-
-/** Until the session `pid` waits for a lock. */
-async function waitUntilBlocked(pool: Pool, pid: number): Promise<void> {
-  for (let i = 0; i < 500; i += 1) {
-    const { rows } = await pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid]);
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the renewal never waited for the append');
-}
