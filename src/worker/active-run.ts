@@ -34,6 +34,8 @@ type Loop =
 type Knowledge = { kind: 'folded'; state: RunState } | { kind: 'unknown'; rejected?: string };
 
 const BACKOFF_MS = [50, 200, 1000, 5000];
+/** The longest delay a Node timer holds (2^31 - 1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Bounds on the steps a batch runs inline (see `RunHost.runsInline`) before it is written: its
  * events, and the time since the batch was decided. Past either, the batch is written and the
@@ -427,7 +429,10 @@ export class ActiveRun {
     clearTimeout(this.timer);
     this.wakeAt = wakeAt;
     if (!wakeAt || !this.isOpen()) return;
-    this.timer = setTimeout(() => this.post({ kind: 'due' }), Math.max(0, wakeAt.getTime() - Date.now()));
+    // Node fires a timer longer than it can hold (MAX_TIMER_MS) after 1 ms: a run held for one
+    // branch while another slept for weeks woke itself every millisecond. Such a timer fires at
+    // the cap instead, finds nothing due, and is set again.
+    this.timer = setTimeout(() => this.post({ kind: 'due' }), Math.min(MAX_TIMER_MS, Math.max(0, wakeAt.getTime() - Date.now())));
   }
 
   /** The one line per run end (its start is logged by `StartRunHandler`): ids, status, duration; never payloads. */

@@ -54,6 +54,27 @@ describe('wait_duration', () => {
   /** Every claim bumps the epoch. */
   const epochOf = async (runId: string) => (await db.pool.query<{ lease_epoch: number }>('SELECT lease_epoch FROM run_state WHERE run_id = $1', [runId])).rows[0]!.lease_epoch;
 
+  it('sets no timer past what Node can hold while one branch sleeps for weeks and another runs a step', async () => {
+    // Node fires a setTimeout longer than 2^31 - 1 ms (~24.8 days) after 1 ms: the run held for
+    // its running branch woke itself every millisecond to find its other branch still asleep.
+    const weeks = 30 * 24 * 60 * 60 * 1000;
+    const workflow = workflowOf(
+      [block('nap', 'wait_duration', { durationMs: weeks }), block('slow', 'test_sleep', { ms: 800 })],
+      [edge('trigger', 'nap'), edge('trigger', 'slow')],
+    );
+    const timers = jest.spyOn(global, 'setTimeout');
+    try {
+      const runId = await startRun(worker, workflow);
+      await waitForStatus(db.pool, runId, ['sleeping']);
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the step has run meanwhile
+      const overflowing = timers.mock.calls.filter(([, delay]) => typeof delay === 'number' && delay > 2 ** 31 - 1);
+      expect(overflowing).toHaveLength(0);
+      expect((await viewRun(worker, runId)).waitingFor).toMatchObject({ kind: 'wait_duration', blockId: 'nap' });
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
   it('parks a run that sleeps longer than the hold window: no lease, due at its end, and resumes', async () => {
     const runId = await startRun(worker, napThen(2_000)); // the harness's lease is 3 s: the window is 1.5 s
     const sleeping = await sleepingRow(runId);
