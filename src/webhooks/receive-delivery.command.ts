@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
@@ -103,13 +104,26 @@ export function secretsOf(key: Buffer, webhook: WebhookRow, now: Date): string[]
 }
 
 function dedupeKeyOf(webhook: WebhookRow, delivery: InboundDelivery, signedId: string | undefined): string | null {
-  if (signedId) return `webhook-id:${signedId}`;
+  if (signedId) return storedKey('webhook-id', signedId);
   const header = delivery.headers['idempotency-key'];
   const headerKey = Array.isArray(header) ? header[0] : header;
-  if (headerKey) return `key:${headerKey.slice(0, 200)}`;
+  if (headerKey) return storedKey('key', headerKey);
   if (!webhook.idempotency_key_path) return null;
   const value = getPath(delivery.body, webhook.idempotency_key_path.split('.'));
-  return typeof value === 'string' || typeof value === 'number' ? `path:${String(value).slice(0, 200)}` : null;
+  return typeof value === 'string' || typeof value === 'number' ? storedKey('path', String(value)) : null;
+}
+
+/** Keys longer than this are stored as their SHA-256: a unique index row has a size limit. */
+const MAX_STORED_KEY = 200;
+
+/**
+ * The dedupe key as stored: the key itself, or its SHA-256 when long. Cut to its first 200
+ * characters instead, two keys differing only past them were one key, and the second delivery
+ * was answered as a duplicate and dropped; a signed `webhook-id` was not cut at all, and one past
+ * the index's row limit failed its delivery.
+ */
+function storedKey(kind: string, key: string): string {
+  return key.length <= MAX_STORED_KEY ? `${kind}:${key}` : `${kind}:sha256:${hash('sha256', key, 'hex')}`;
 }
 
 function keptHeaders(headers: InboundDelivery['headers']): Record<string, string> {

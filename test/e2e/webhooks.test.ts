@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { deliveryStream } from '../../src/domain/webhook/webhook.events';
@@ -144,6 +144,26 @@ describe('deduplication, refusals and replay', () => {
     expect(duplicates).toHaveLength(19);
     expect(new Set(answers.map((a) => a.body.runId))).toEqual(new Set([created[0]!.body.runId]));
     expect(await runsOf(workflowId)).toEqual([created[0]!.body.runId]);
+  });
+
+  it('tells long keys apart by all their characters, and takes a signed webhook-id of any length', async () => {
+    const workflowId = await echoWorkflow();
+    const hook = await apiWebhook(workflowId, { idempotencyKeyPath: 'order.ref' });
+    const shared = `https://shop.example/orders/${'x'.repeat(250)}`;
+    const byHeader = [await deliver(hook.url, '{}', { 'idempotency-key': `${shared}/1` }), await deliver(hook.url, '{}', { 'idempotency-key': `${shared}/2` })];
+    const byPath = [await deliver(hook.url, JSON.stringify({ order: { ref: `${shared}/3` } })), await deliver(hook.url, JSON.stringify({ order: { ref: `${shared}/4` } }))];
+    // Keys that differ only past their 200th character were one key: the second delivery a "duplicate".
+    expect([...byHeader, ...byPath].map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    expect((await deliver(hook.url, '{}', { 'idempotency-key': `${shared}/1` })).body).toMatchObject({ runId: byHeader[0]!.body.runId, duplicate: true });
+
+    const signed = await apiWebhook(workflowId, { signed: true });
+    const sender = new Webhook(signed.signingSecret!);
+    const id = `msg_${randomBytes(3_750).toString('base64url')}`; // signed, so only the secret's holder sends it; incompressible, past Postgres's btree row limit as a key
+    const at = new Date();
+    const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, '{}') };
+    const first = await deliver(signed.url, '{}', headers);
+    expect(first.status).toBe(202);
+    expect((await deliver(signed.url, '{}', headers)).body).toMatchObject({ runId: first.body.runId, duplicate: true });
   });
 
   it('concurrent deliveries share transactions, each with its own run and delivery; one that cannot start is refused alone', async () => {
