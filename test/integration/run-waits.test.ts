@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { RunningThodare } from '../../src/main';
 import type { RunEvent, WaitCompleted } from '../../src/domain/run/run.events';
@@ -37,6 +38,20 @@ const waitForEvent = (params: Record<string, unknown>, before?: { type: string; 
   } else edges.unshift(edge('trigger', 'wait'));
   return workflowOf(blocks, edges);
 };
+
+describe('wait_for_event with a correlation key from the run', () => {
+  it('fails the block with invalid_wait_params when the key is longer than a published one may be, instead of the store refusing the run', async () => {
+    // The key comes from the input: 5,000 incompressible characters were past the row limit of
+    // the waits' index, and the store refused the run's batch (append_rejected: the run ended
+    // with an error that named nothing the author could fix).
+    const workflow = waitForEvent({ eventName: 'paid', correlationKey: '{{trigger.order}}' });
+    const runId = await startRun(worker, workflow, { order: randomBytes(3_750).toString('base64url') });
+    expect(await waitForStatus(db.pool, runId)).toBe('failed');
+    const view = await viewRun(worker, runId);
+    expect(view.error).toMatchObject({ code: 'invalid_wait_params', blockId: 'wait' });
+    expect(view.error?.message).toContain('correlationKey');
+  });
+});
 
 describe('wait_duration', () => {
   const napThen = (durationMs: number) => workflowOf([block('nap', 'wait_duration', { durationMs }), block('after', 'transform', { template: 'woke' })], [edge('trigger', 'nap'), edge('nap', 'after')]);

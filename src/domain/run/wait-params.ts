@@ -10,9 +10,16 @@ const durationParams = z
     message: 'wait_duration needs durationMs or seconds',
   });
 
+/**
+ * The longest correlation key a published event may carry (`POST /api/events`): a longer one,
+ * resolved from run data, could never match, and past the waits' index row limit the store
+ * refused the run's batch.
+ */
+const MAX_CORRELATION_KEY = 500;
+
 const eventParams = z.object({
   eventName: z.string().min(1).max(200),
-  correlationKey: z.union([z.string(), z.number()]).optional(),
+  correlationKey: z.union([z.string().max(MAX_CORRELATION_KEY), z.number()]).optional(),
   timeoutMs: ms.optional(),
 });
 
