@@ -3382,6 +3382,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the run has ended and nothing follows `after` / `Last-Event-ID` (an EventSource stops reconnecting) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
 import { EventStore } from '../event-store/event-store';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
+import { runEndOf } from '../run-queue/run-state.queries';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
@@ -12,7 +13,8 @@ import { RunStreamWatch } from './run-stream-watch';
 import { runEventView } from './run-events.query';
 import { assertRunExists } from './run-exists';
 
-const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional() });
+const MAX_VERSION = 2 ** 31 - 1;
+const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(MAX_VERSION).optional() });
 const ENDING = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 const HEARTBEAT_MS = 15_000;
 
@@ -20,7 +22,9 @@ const HEARTBEAT_MS = 15_000;
  * `GET /api/runs/:id/stream`: Server-Sent Events of the run's events (`id` = stream version,
  * `event` = type, `data` = the event as `GET …/events` shows it) from `after` (or `Last-Event-ID`)
  * until the run ends; then the stream closes. A stream reads only when `RunStreamWatch` says its
- * run moved: an idle stream costs nothing.
+ * run moved: an idle stream costs nothing. Asked from the end of a run that has ended (what an
+ * EventSource does when the stream closes: it reconnects with the last id it saw), the answer is
+ * 204, which stops its reconnecting; such a stream was held open for good before.
  */
 @Controller('api/runs')
 export class RunStreamController {
@@ -32,7 +36,7 @@ export class RunStreamController {
 
   @Get(':id/stream')
   @RequireRole('viewer')
-  @ApiRoute({ summary: "Server-Sent Events of the run's events until it ends", tags: ['runs'], query: streamQuery, responses: { 200: 'text/event-stream' } })
+  @ApiRoute({ summary: "Server-Sent Events of the run's events until it ends", tags: ['runs'], query: streamQuery, responses: { 200: 'text/event-stream', 204: 'the run has ended and nothing follows `after` / `Last-Event-ID` (an EventSource stops reconnecting)' } })
   async stream(
     @CurrentPrincipal() principal: Principal,
     @Param('id') runId: string,
@@ -41,8 +45,11 @@ export class RunStreamController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     await assertRunExists(this.pool, principal.organizationId, runId);
-    const lastEventId = Number(request.headers['last-event-id']);
-    let after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : (query.after ?? 0);
+    let after = streamVersionIn(request.headers['last-event-id']) ?? query.after ?? 0;
+    if (await this.endedBy(runId, after)) {
+      void reply.status(204).send();
+      return;
+    }
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -71,6 +78,8 @@ export class RunStreamController {
           if (ENDING.has(event.type)) closed = true;
         }
         if (closed || events.length === 500) continue;
+        // Woken with nothing past `after`: a run that ended below it (a resume from past its end).
+        if (events.length === 0 && (await this.endedBy(runId, after))) break;
         if (!dirty) await new Promise<void>((resolve) => (resume = resolve));
         resume = undefined;
       }
@@ -80,4 +89,18 @@ export class RunStreamController {
       raw.end();
     }
   }
+
+  /** Whether the run has ended with nothing after stream version `after`. */
+  private async endedBy(runId: string, after: number): Promise<boolean> {
+    const end = await runEndOf(this.pool, runId);
+    return end !== undefined && end.ended && end.streamVersion <= after;
+  }
+}
+
+/** A `Last-Event-ID` that is one of our stream versions; anything else is ignored (the stream starts from `after`). */
+function streamVersionIn(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d{1,10}$/.test(value)) return undefined;
+  const version = Number(value);
+  return version <= MAX_VERSION ? version : undefined;
 }

@@ -353,6 +353,21 @@ describe('watching runs', () => {
     expect(types).toContain('RunSleeping');
     expect(types.at(-1)).toBe('RunCompleted');
     expect(text).toMatch(/^id: 1$/m);
+
+    // An EventSource reconnects when the stream closes, with the last id it saw: the run has
+    // ended and nothing follows, so 204 (which stops its reconnecting) rather than a stream held
+    // open forever with heartbeats and nothing to send.
+    const last = text.match(/^id: (\d+)$/gm)!.at(-1)!.slice(4);
+    const resumed = await fetch(`${app.url}/api/runs/${run.body.runId}/stream`, { headers: { ...h(), 'last-event-id': last }, signal: AbortSignal.timeout(5_000) });
+    expect(resumed.status).toBe(204);
+    const past = await fetch(`${app.url}/api/runs/${run.body.runId}/stream?after=${Number(last) + 50}`, { headers: h(), signal: AbortSignal.timeout(5_000) });
+    expect(past.status).toBe(204);
+    // A Last-Event-ID that is no stream version is ignored, as a hostile one must be: from the start.
+    for (const hostile of ['1e300', '99999999999', '0x2', '-1', 'abc']) {
+      const res = await fetch(`${app.url}/api/runs/${run.body.runId}/stream`, { headers: { ...h(), 'last-event-id': hostile }, signal: AbortSignal.timeout(5_000) });
+      const replay = await res.text();
+      expect([hostile, res.status, replay.match(/^id: \d+$/m)?.[0]]).toEqual([hostile, 200, 'id: 1']);
+    }
   });
 });
 
