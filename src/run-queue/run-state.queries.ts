@@ -1,4 +1,4 @@
-import { RUN_TERMINAL_STATUSES, type RunStatus } from '../domain/run/run.state';
+import type { RunStatus } from '../domain/run/run.state';
 import type { Queryable } from '../event-store/projection';
 
 // The reads other modules make of `run_state`, kept beside the table's writers so that its
@@ -10,16 +10,13 @@ export async function runExistsIn(db: Queryable, organizationId: string, runId: 
   return (rowCount ?? 0) > 0;
 }
 
-/** The run's status and pinned workflow version as last projected; undefined when there is no such run. */
-export async function runHeadOf(db: Queryable, runId: string): Promise<{ status: RunStatus; workflowVersion: number } | undefined> {
-  const { rows } = await db.query<{ status: RunStatus; workflow_version: number }>('SELECT status, workflow_version FROM run_state WHERE run_id = $1', [runId]);
-  return rows[0] && { status: rows[0].status, workflowVersion: rows[0].workflow_version };
-}
-
-/** Whether run `runId` has ended, and its stream's version (what `run_state` says, in the append's commit). */
-export async function runEndOf(db: Queryable, runId: string): Promise<{ ended: boolean; streamVersion: number } | undefined> {
-  const { rows } = await db.query<{ status: RunStatus; stream_version: number }>('SELECT status, stream_version FROM run_state WHERE run_id = $1', [runId]);
-  return rows[0] && { ended: RUN_TERMINAL_STATUSES.includes(rows[0].status), streamVersion: rows[0].stream_version };
+/** A run's status, pinned workflow version and stream version, as `run_state` has them (in the append's commit). */
+export async function runHeadOf(db: Queryable, runId: string): Promise<{ status: RunStatus; workflowVersion: number; streamVersion: number } | undefined> {
+  const { rows } = await db.query<{ status: RunStatus; workflow_version: number; stream_version: number }>(
+    'SELECT status, workflow_version, stream_version FROM run_state WHERE run_id = $1',
+    [runId],
+  );
+  return rows[0] && { status: rows[0].status, workflowVersion: rows[0].workflow_version, streamVersion: rows[0].stream_version };
 }
 
 /** Which of `runIds` have ended (completed, failed or cancelled), in one read. */

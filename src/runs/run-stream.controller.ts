@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
 import { EventStore } from '../event-store/event-store';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
-import { runEndOf } from '../run-queue/run-state.queries';
+import { runHeadOf } from '../run-queue/run-state.queries';
+import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
@@ -46,7 +47,8 @@ export class RunStreamController {
   ): Promise<void> {
     await assertRunExists(this.pool, principal.organizationId, runId);
     let after = streamVersionIn(request.headers['last-event-id']) ?? query.after ?? 0;
-    if (await this.endedBy(runId, after)) {
+    // From the start (after 0) there is always something to send: a run's stream is never empty.
+    if (after > 0 && (await this.endedBy(runId, after))) {
       void reply.status(204).send();
       return;
     }
@@ -92,8 +94,8 @@ export class RunStreamController {
 
   /** Whether the run has ended with nothing after stream version `after`. */
   private async endedBy(runId: string, after: number): Promise<boolean> {
-    const end = await runEndOf(this.pool, runId);
-    return end !== undefined && end.ended && end.streamVersion <= after;
+    const head = await runHeadOf(this.pool, runId);
+    return head !== undefined && RUN_TERMINAL_STATUSES.includes(head.status) && head.streamVersion <= after;
   }
 }
 
