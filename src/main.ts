@@ -11,6 +11,7 @@ import { WorkerProbeServer } from './metrics/worker-probe.server';
 import { AppLogger } from './http/app-logger';
 import { requestId } from './http/logging';
 import { keepRawBodies } from './webhooks/raw-body';
+import { dropUnreadBodies } from './http/unread-body';
 import { refuseDeepBodies } from './http/body-depth';
 import type { WorkerHooks } from './tracing/hooks';
 import { withWorkerHooks } from './tracing/worker-hooks.module';
@@ -65,6 +66,7 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
   // goes, so any other content type is 415 unsupported_media_type rather than a half-read body.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   keepRawBodies(app.getHttpAdapter().getInstance(), '/hooks/');
+  dropUnreadBodies(app.getHttpAdapter().getInstance());
   refuseDeepBodies(app.getHttpAdapter().getInstance());
   app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -8,18 +8,15 @@ type WithRawBody = FastifyRequest & { [RAW_BODY]?: Buffer };
  * Keeps the exact bytes of request bodies under `prefix` (webhook signatures are computed over
  * them, never over re-serialised JSON), then hands the same bytes to the normal JSON parser.
  * The route's body limit applies while the bytes are kept: a body announced or grown past it is
- * 413 at once, and the connection closed, so an endless body on a public, tokened URL cannot
- * make the process hold more than the limit. A callback hook: every request with a body passes
- * here, and an async one costs a promise each.
+ * 413 at once, and nothing more of it is kept (`dropUnreadBodies` bounds what is then dropped), so
+ * an endless body on a public, tokened URL cannot make the process hold more than the limit. A
+ * callback hook: every request with a body passes here, and an async one costs a promise each.
  */
 export function keepRawBodies(instance: FastifyInstance, prefix: string): void {
-  instance.addHook('preParsing', (request, reply, payload, done) => {
+  instance.addHook('preParsing', (request, _reply, payload, done) => {
     if (!request.url.startsWith(prefix)) return done(null, payload);
     const limit = request.routeOptions.bodyLimit;
-    const tooLarge = () => {
-      void reply.header('connection', 'close');
-      done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-    };
+    const tooLarge = () => done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     if (Number(request.headers['content-length']) > limit) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;

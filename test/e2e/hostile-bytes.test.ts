@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z, type ZodType } from 'zod';
 import { MAX_BODY_DEPTH } from '../../src/http/body-depth';
+import { UNREAD_BODY_DROP_BYTES } from '../../src/http/unread-body';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
 import { startTestApp, type TestApp, type TestResponse } from '../support/app';
 import { signUp, uniqueEmail, type AuthHeaders } from '../support/auth';
@@ -281,6 +283,68 @@ describe('hostile bytes, documented answers', () => {
         // Refused near the limit, not after reading (and holding) everything that was offered.
         expect(answer.sentMb).toBeLessThan(limitMb + 16);
       }
+    }
+  });
+
+  it('a client still writing past the limit reads the 413, not a reset, however late it reads', async () => {
+    // A client that writes its whole body before reading (many do) keeps writing after the 413 is
+    // sent. A server that closes at once has unread bytes in its socket; the close then sends a
+    // reset, and the reset throws away the 413 waiting, unread, in the client's buffer.
+    const limit = app.config.bodyLimit;
+    const { hostname, port } = new URL(app.url);
+    const offer = (path: string, announced: boolean) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        const socket = connect(Number(port), hostname);
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          if (text.includes('\r\n\r\n')) socket.destroy();
+        });
+        socket.pause(); // read nothing until the writing is over: the answer waits in the kernel
+        socket.on('error', () => undefined); // a reset: what was read so far is the answer
+        socket.on('close', () => resolve(text.split('\r\n')[0] ?? ''));
+        socket.on('connect', () => {
+          const framing = announced ? `content-length: ${limit * 4}\r\n` : 'transfer-encoding: chunked\r\n';
+          const bytes = (n: number) => (announced ? Buffer.alloc(n, 0x20) : Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), Buffer.alloc(n, 0x20), Buffer.from('\r\n')]));
+          socket.write(`POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\n${framing}\r\n`);
+          socket.write(bytes(limit + 1024));
+          // Time for the server to answer (and, before the fix, to close); then more of the body,
+          // and only then read.
+          setTimeout(() => {
+            socket.write(bytes(256 * 1024));
+            setTimeout(() => socket.resume(), 300);
+          }, 500);
+        });
+      });
+    for (const path of ['/hooks/not-a-real-token-at-all', `/api/workflows/${world.workflowId}/operations`]) {
+      for (const announced of [false, true]) {
+        expect([path, announced, await offer(path, announced)]).toEqual([path, announced, 'HTTP/1.1 413 Payload Too Large']);
+      }
+    }
+    // What is dropped after the answer is bounded: a client that never stops writing (and never
+    // reads) is cut off once UNREAD_BODY_DROP_BYTES more have arrived.
+    const endless = (path: string) =>
+      new Promise<number>((resolve) => {
+        let sent = 0;
+        const chunk = Buffer.concat([Buffer.from(`${(256 * 1024).toString(16)}\r\n`), Buffer.alloc(256 * 1024, 0x20), Buffer.from('\r\n')]);
+        const socket = connect(Number(port), hostname);
+        socket.pause();
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(sent));
+        const pump = () => {
+          while (!socket.destroyed && sent < 256 * 2 ** 20) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) return void socket.once('drain', pump);
+          }
+          socket.destroy(); // never cut off
+        };
+        socket.on('connect', () => {
+          socket.write(`POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n`);
+          pump();
+        });
+      });
+    for (const path of ['/hooks/not-a-real-token-at-all', `/api/workflows/${world.workflowId}/operations`]) {
+      expect(await endless(path)).toBeLessThan(limit + UNREAD_BODY_DROP_BYTES + 16 * 2 ** 20);
     }
   });
 
