@@ -2,7 +2,7 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunState } from '../domain/run/run.state';
 import type { RunPorts } from '../domain/run/run.translate';
-import type { StepOutcome } from '../domain/run/step-result';
+import { normalizeStepError, type StepOutcome } from '../domain/run/step-result';
 import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
 import type { StepExecutor } from './step-executor';
 import type { WorkerMetrics } from './worker-metrics';
@@ -24,20 +24,27 @@ export class RunSteps {
     return this.catalog.get(step.blockType)?.pure === true;
   }
 
-  /** Never throws: a failure to resolve the params is a (retryable) failed attempt. */
+  /**
+   * Never throws, nor rejects: a failure to resolve the params is a (retryable) failed attempt,
+   * and so is anything the executor itself failed with — an attempt with no result would leave its
+   * run waiting for it for good.
+   */
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
     let input: Record<string, unknown>;
     try {
       // Resolved now, before anything is awaited: the state moves on with the next batch.
       input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
     } catch (error) {
-      return Promise.resolve({ ok: false, error: { code: 'step_failed', message: String(error), retryable: true } });
+      return Promise.resolve({ ok: false, error: normalizeStepError(error) });
     }
     const began = performance.now();
-    return this.executor.execute(run, step, input, signal).then((outcome) => {
-      this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
-      return outcome;
-    });
+    return this.executor.execute(run, step, input, signal).then(
+      (outcome) => {
+        this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
+        return outcome;
+      },
+      (error: unknown) => ({ ok: false, error: normalizeStepError(error) }),
+    );
   }
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number } {

@@ -22,11 +22,31 @@ const alwaysFails = defineConnector({
   },
 });
 
+/** Throws what cannot be read (its `message` getter throws too), or a 1 MB message. */
+const throwsOddly = defineConnector({
+  type: 'policy_odd_throw',
+  name: 'Throws oddly',
+  description: 'Throws a value that cannot be read, or a message of 1 MB.',
+  category: 'test',
+  kind: 'action',
+  params: z.object({ huge: z.boolean() }),
+  outputs: z.object({}),
+  retry: { maxAttempts: 1, initialIntervalMs: 10, backoffCoefficient: 1, maxIntervalMs: 10 },
+  run: async ({ huge }) => {
+    if (huge) throw new ConnectorError('upstream_said_no', 'r'.repeat(2 ** 20), { retryable: false });
+    throw {
+      get message(): string {
+        throw new Error('no message either');
+      },
+    };
+  },
+});
+
 let app: TestApp;
 let owner: SignedUp;
 
 beforeAll(async () => {
-  app = await startTestApp('connector_policies', {}, undefined, undefined, [alwaysFails]);
+  app = await startTestApp('connector_policies', {}, undefined, undefined, [alwaysFails, throwsOddly]);
   owner = await signUp(app);
 });
 afterAll(async () => {
@@ -71,6 +91,21 @@ describe('connector policies', () => {
   it('fails after one attempt when the block sets retry.maxAttempts to 1', async () => {
     const op = { ...add('fail', 'policy_fail'), retry: { maxAttempts: 1 }, timeout_ms: 2_000 };
     expect(await attemptsOf([op], 1)).toEqual([1]);
+  });
+
+  it('fails the step of a connector that throws something unreadable; its run does not wait for good', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('odd', 'policy_odd_throw', { huge: false }), connect('start', 'odd')]);
+    const started = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+    expect(await waitForRun(app, h(), started.body.runId)).toMatchObject({ status: 'failed', error: { code: 'step_failed', blockId: 'odd' } });
+  });
+
+  it('records a step error cut to 8,192 characters, however long the connector made it', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('odd', 'policy_odd_throw', { huge: true }), connect('start', 'odd')]);
+    const started = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+    const run = await waitForRun(app, h(), started.body.runId);
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'upstream_said_no', blockId: 'odd' } });
+    expect(run.error.message).toHaveLength(8_192);
+    expect(run.error.message.endsWith('… (cut)')).toBe(true);
   });
 
   it('answers an override outside the bounds with a validation error, and refuses to run it', async () => {

@@ -13,6 +13,7 @@ import {
   summarize,
   workflow,
 } from './run.spec-fixtures';
+import { MAX_ERROR_CODE_LENGTH, MAX_ERROR_MESSAGE_LENGTH } from './step-result.events';
 import { normalizeStepError } from './step-result';
 
 const single = (type: string) =>
@@ -232,5 +233,47 @@ describe('normalizeStepError', () => {
     ],
   ])('turns %p into a step error', (thrown, expected) => {
     expect(normalizeStepError(thrown)).toEqual(expected);
+  });
+
+  it('never throws, whatever reading the thrown value does', () => {
+    const getters = {
+      get message(): string {
+        throw new Error('message getter');
+      },
+      get code(): string {
+        throw new Error('code getter');
+      },
+      get retryable(): boolean {
+        throw new Error('retryable getter');
+      },
+    };
+    const trap = new Proxy({}, { get: () => { throw new Error('any read'); } });
+    const bare = Object.create(null) as object; // no toString either
+    for (const thrown of [getters, trap, bare]) {
+      expect(normalizeStepError(thrown)).toEqual({ code: 'step_failed', message: expect.any(String), retryable: true });
+    }
+  });
+});
+
+describe('recorded step errors', () => {
+  it('cut a long message (saying so) and a long code, so no attempt records megabytes', () => {
+    const t = run.react(run.fold([started(single('action'))]), ports());
+    const long = failed('s', { code: 'c'.repeat(1_000), message: 'm'.repeat(20 * 2 ** 20), retryable: false });
+    const { events } = run.onStepResult(t.state, long, ports());
+    const error = (events[0]!.data as { error: { code: string; message: string } }).error;
+
+    expect(events[0]!.type).toBe('StepAttemptFailed');
+    expect(error.code).toBe('c'.repeat(MAX_ERROR_CODE_LENGTH));
+    expect(error.message).toHaveLength(MAX_ERROR_MESSAGE_LENGTH);
+    expect(error.message.endsWith('… (cut)')).toBe(true);
+  });
+
+  it('never cut a surrogate pair in two', () => {
+    const t = run.react(run.fold([started(single('action'))]), ports());
+    const message = 'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - '… (cut)'.length - 1) + '\ud83d\ude00'.repeat(10);
+    const { events } = run.onStepResult(t.state, failed('s', { message, retryable: false }), ports());
+    const recorded = (events[0]!.data as { error: { message: string } }).error.message;
+
+    expect(recorded).toBe('x'.repeat(MAX_ERROR_MESSAGE_LENGTH - '… (cut)'.length - 1) + '… (cut)');
   });
 });

@@ -42,9 +42,26 @@ export function stepResultEvents(
   ];
 }
 
-/** An error as recorded: a connector may quote text Postgres cannot store in its message. */
+/** The longest error code recorded, in UTF-16 units; a longer one is cut. */
+export const MAX_ERROR_CODE_LENGTH = 100;
+/** The longest error message recorded, in UTF-16 units; a longer one is cut, saying so. */
+export const MAX_ERROR_MESSAGE_LENGTH = 8_192;
+
+/**
+ * An error as recorded. A connector may quote text Postgres cannot store in its message, or a
+ * whole response body: the message is copied into the attempt, the run's error, its log and the
+ * audit trail, at every attempt, so it is cut to `MAX_ERROR_MESSAGE_LENGTH`.
+ */
 function storableError(error: StepError): StepError {
-  return { ...error, code: storableText(error.code), message: storableText(error.message) };
+  return { ...error, code: storableText(cut(error.code, MAX_ERROR_CODE_LENGTH, '')), message: storableText(cut(error.message, MAX_ERROR_MESSAGE_LENGTH, '… (cut)')) };
+}
+
+/** `text` cut to at most `max` units, `marker` included, never between the two halves of a surrogate pair. */
+function cut(text: string, max: number, marker: string): string {
+  if (text.length <= max) return text;
+  let end = max - marker.length;
+  if (/[\ud800-\udbff]/.test(text.charAt(end - 1))) end -= 1;
+  return text.slice(0, end) + marker;
 }
 
 function outputProblem(output: unknown, limits: RunLimits): StepError | undefined {

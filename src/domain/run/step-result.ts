@@ -36,7 +36,9 @@ export const STEP_ERROR_CODES = {
 
 /**
  * Turns whatever a connector threw — an `Error`, a string, `null`, `undefined`, an object with a
- * `code` — into a {@link StepError}, never throwing itself. Unknown failures are retryable.
+ * `code` — into a {@link StepError}, never throwing itself: a thrown object's fields are read
+ * guarded, since a getter or a `Proxy` may throw too (and one that does must fail the step, not
+ * leave its run waiting for a result that never comes). Unknown failures are retryable.
  */
 export function normalizeStepError(thrown: unknown): StepError {
   if (thrown === null || thrown === undefined) {
@@ -49,13 +51,22 @@ export function normalizeStepError(thrown: unknown): StepError {
   if (typeof thrown !== 'object') {
     return { code: STEP_ERROR_CODES.failed, message: safeString(thrown), retryable: true };
   }
-  const record = thrown as Record<string, unknown>;
-  const name = typeof record['name'] === 'string' ? record['name'] : '';
+  const name = field(thrown, 'name', 'string') ?? '';
   const fallbackCode = name === 'TimeoutError' ? STEP_ERROR_CODES.timeout : STEP_ERROR_CODES.failed;
-  const code = typeof record['code'] === 'string' && record['code'] ? record['code'] : fallbackCode;
-  const message = typeof record['message'] === 'string' ? record['message'] : safeString(thrown);
-  const retryable = typeof record['retryable'] === 'boolean' ? record['retryable'] : true;
+  const code = field(thrown, 'code', 'string') || fallbackCode;
+  const message = field(thrown, 'message', 'string') ?? safeString(thrown);
+  const retryable = field(thrown, 'retryable', 'boolean') ?? true;
   return { code, message, retryable };
+}
+
+/** The thrown object's own or inherited `key` when it is of `type`; undefined when it is not, or reading it throws. */
+function field<T extends 'string' | 'boolean'>(thrown: object, key: string, type: T): (T extends 'string' ? string : boolean) | undefined {
+  try {
+    const value: unknown = (thrown as Record<string, unknown>)[key];
+    return typeof value === type ? (value as T extends 'string' ? string : boolean) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The output a block gets when its terminal failure takes its `error` edge: the error itself. */
