@@ -1,3 +1,4 @@
+import { plainlyOverLimit } from '../domain/run/run.bounds';
 import type { StepOutcome } from '../domain/run/step-result';
 
 /** What replaces a secret value anywhere the runtime records it. */
@@ -6,13 +7,15 @@ export const HIDDEN = '[hidden]';
 /**
  * `outcome` with every occurrence of a secret value (in output strings, keys or the error
  * message) replaced by `"[hidden]"`, so a connector that echoes a token cannot get it recorded.
+ * An output plainly past `maxPayloadBytes` is left as it is: the run refuses it without recording
+ * any of it, and serialising it to look could exhaust the heap.
  */
-export function redactSecrets(outcome: StepOutcome, values: readonly string[]): StepOutcome {
+export function redactSecrets(outcome: StepOutcome, values: readonly string[], maxPayloadBytes: number): StepOutcome {
   const secrets = values.filter((v) => v.length >= 4);
   if (secrets.length === 0) return outcome;
   const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(HIDDEN), text);
   if (!outcome.ok) return { ok: false, error: { ...outcome.error, message: scrub(outcome.error.message) } };
-  if (outcome.output === undefined) return outcome;
+  if (outcome.output === undefined || plainlyOverLimit(outcome.output, maxPayloadBytes)) return outcome;
   let json: string | undefined;
   try {
     json = JSON.stringify(outcome.output);

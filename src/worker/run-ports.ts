@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { resolveTemplate, type TemplateScope } from '../domain/resolver/resolve-template';
+import { plainlyOverLimit } from '../domain/run/run.bounds';
+import { sizeText } from '../domain/run/run.errors';
 import type { RunState } from '../domain/run/run.state';
 import type { RunPorts } from '../domain/run/run.translate';
 import { redactInput } from './redaction';
@@ -38,12 +40,15 @@ export function newApprovalToken(): string {
 /**
  * The ports one active run lends the pure core. `recordInput` resolves an attempt's params once:
  * the redacted copy goes into `StepAttemptStarted`, the real one is kept in `resolved` for the
- * call that follows the commit, so what is recorded is what runs.
+ * call that follows the commit, so what is recorded is what runs. Params plainly past
+ * `maxPayloadBytes` (templates can repeat a large value many times over) are recorded as a note
+ * of their size instead; the call refuses them (`RunSteps.execute`).
  */
 export function runPorts(
   catalog: ConnectorCatalog,
   env: TemplateEnv,
   resolved: Map<string, Record<string, unknown>>,
+  maxPayloadBytes: number,
 ): (now: Date) => RunPorts & { jitter01: number } {
   const resolveParams = (state: RunState, blockId: string) => resolveBlockParams(state, blockId, env);
   const recordInput = (state: RunState, blockId: string) => {
@@ -54,6 +59,8 @@ export function runPorts(
       return undefined; // the call resolves again and fails the attempt with a clear error
     }
     resolved.set(blockId, params);
+    const over = plainlyOverLimit(params, maxPayloadBytes);
+    if (over) return `(not recorded: the resolved params are ${sizeText(over)} bytes; the limit is ${maxPayloadBytes})`;
     const connector = catalog.get(state.graph.blocks.get(blockId)?.type ?? '');
     if (!connector) return params;
     if (connector.hiddenParams.size === 0) return params;

@@ -2,7 +2,9 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunState } from '../domain/run/run.state';
 import type { RunPorts } from '../domain/run/run.translate';
-import { normalizeStepError, type StepOutcome } from '../domain/run/step-result';
+import { plainlyOverLimit } from '../domain/run/run.bounds';
+import { sizeText } from '../domain/run/run.errors';
+import { normalizeStepError, STEP_ERROR_CODES, type StepOutcome } from '../domain/run/step-result';
 import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
 import type { StepExecutor } from './step-executor';
 import type { WorkerMetrics } from './worker-metrics';
@@ -16,6 +18,8 @@ export class RunSteps {
     private readonly catalog: ConnectorCatalog,
     private readonly executor: StepExecutor,
     private readonly templateEnv: TemplateEnv,
+    /** The run limit params are held to, as outputs are. */
+    private readonly maxPayloadBytes: number,
     private readonly metrics?: WorkerMetrics,
   ) {}
 
@@ -37,6 +41,12 @@ export class RunSteps {
     } catch (error) {
       return Promise.resolve({ ok: false, error: normalizeStepError(error) });
     }
+    // Never handed to a connector: one that serialises them (an HTTP body) would exhaust the heap.
+    const over = plainlyOverLimit(input, this.maxPayloadBytes);
+    if (over) {
+      const message = `The step's resolved params are ${sizeText(over)} bytes; the limit is ${this.maxPayloadBytes}`;
+      return Promise.resolve({ ok: false, error: { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false } });
+    }
     const began = performance.now();
     return this.executor.execute(run, step, input, signal).then(
       (outcome) => {
@@ -48,6 +58,6 @@ export class RunSteps {
   }
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number } {
-    return runPorts(this.catalog, this.templateEnv, resolved)(now);
+    return runPorts(this.catalog, this.templateEnv, resolved, this.maxPayloadBytes)(now);
   }
 }

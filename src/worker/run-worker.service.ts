@@ -85,8 +85,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
     this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, () => this.metrics?.appendConflict());
     metrics?.observeHeldRuns(() => this.active.size);
-    const executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message));
-    this.steps = new RunSteps(catalog, executor, { env: config.templateEnvValues, allowList: config.templateEnv }, metrics);
+    const executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message), store.decider.limits.maxPayloadBytes);
+    this.steps = new RunSteps(catalog, executor, { env: config.templateEnvValues, allowList: config.templateEnv }, store.decider.limits.maxPayloadBytes, metrics);
     this.slots = new WorkerSlots(config.workerSlots);
     this.passes = new ClaimPasses(this.claims, this.slots, {
       canClaim: () => this.phase === 'running' && !this.outage.isDown,

@@ -4,6 +4,7 @@ import type { Connector } from '../domain/connectors/connector';
 import { defineConnector } from '../domain/connectors/define-connector';
 import { hidden } from '../domain/connectors/visibility';
 import type { ExecuteStep } from '../domain/run/run.actions';
+import { DEFAULT_RUN_LIMITS } from '../domain/run/run.bounds';
 import { StepExecutor } from './step-executor';
 
 const action = (type: string, run: (params: Record<string, unknown>, ctx: { signal: AbortSignal; secrets: Readonly<Record<string, string>> }) => Promise<unknown>, extra: Partial<Connector> = {}) =>
@@ -33,9 +34,11 @@ const catalog = createConnectorCatalog([
     heard.push(`aborted=${ctx.signal.aborted}`);
   }),
   action('leaky', async (params) => ({ said: `token is ${String(params.token)}` }), { secrets: { token: 'API_TOKEN' } } as Partial<Connector>),
+  // One 100 KB string 100,000 times over: 10 GB as JSON.
+  action('swollen', async () => ({ items: new Array<string>(100_000).fill('x'.repeat(100_000)) }), { secrets: { token: 'API_TOKEN' } } as Partial<Connector>),
 ]);
 const secrets = { resolveSecrets: async (_org: string, names: readonly string[]) => Object.fromEntries(names.map((n) => [n, 's3cr3t-value'])) };
-const executor = new StepExecutor(catalog, secrets, () => undefined);
+const executor = new StepExecutor(catalog, secrets, () => undefined, DEFAULT_RUN_LIMITS.maxPayloadBytes);
 const run = { runId: 'r1', organizationId: 'o1' };
 const step = (blockType: string, timeoutMs?: number): ExecuteStep => ({
   type: 'ExecuteStep',
@@ -102,6 +105,11 @@ describe('StepExecutor', () => {
   it('fills hidden params from secrets and never lets their values back out', async () => {
     const outcome = await executor.execute(run, step('leaky'), {}, live());
     expect(outcome).toEqual({ ok: true, output: { said: 'token is [hidden]' } });
+  });
+
+  it('does not serialise an output plainly past the payload limit to redact it (the run refuses it)', async () => {
+    const outcome = await executor.execute(run, step('swollen'), {}, live());
+    expect(outcome.ok && (outcome.output as { items: string[] }).items).toHaveLength(100_000);
   });
 
   it('refuses a type that has no connector', async () => {

@@ -30,6 +30,8 @@ export class StepExecutor {
     private readonly catalog: ConnectorCatalog,
     private readonly secrets: SecretSource,
     private readonly log: StepLog,
+    /** The run limit outputs are held to (`RunLimits.maxPayloadBytes`). */
+    private readonly maxPayloadBytes: number,
   ) {}
 
   async execute(run: StepRun, step: ExecuteStep, params: Record<string, unknown>, abort: AbortSignal | undefined): Promise<StepOutcome> {
@@ -53,7 +55,7 @@ export class StepExecutor {
       return failure('invalid_params', `Invalid ${step.blockType} params — ${issues.join('; ')}`, false);
     }
     const outcome = await this.call(run, step, (ctx) => connector.run!(parsed.data as never, ctx), secrets, abort);
-    return bindings.length > 0 ? redactSecrets(outcome, Object.values(secrets)) : outcome;
+    return bindings.length > 0 ? redactSecrets(outcome, Object.values(secrets), this.maxPayloadBytes) : outcome;
   }
 
   private async call(

@@ -452,4 +452,22 @@ describe('controlling runs', () => {
     expect(event.body.message).toContain('event payload');
     await app.request('POST', `/api/runs/${run.body.runId}/cancel`, { headers: h(), body: {} });
   });
+
+  it('fails a step whose params a template multiplies past the payload limit, and the worker lives on', async () => {
+    // 20,000 references to one 200 KB input: 4 GB once resolved. Recording them (or serialising
+    // the output) exhausted the heap: the process died.
+    const template = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, '{{trigger.s}}']));
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('grow', 'transform', { template }), connect('start', 'grow')]);
+    const started = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { s: 'x'.repeat(200_000) } } });
+    const run = await waitForRun(app, h(), started.body.runId);
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'payload_too_large', blockId: 'grow' } });
+    expect(run.error.message).toMatch(/^The step's resolved params are at least \d+ bytes; the limit is 262144$/);
+    const events = await app.request('GET', `/api/runs/${started.body.runId}/events?limit=100`, { headers: h() });
+    const attempt = events.body.data.find((event: { type: string }) => event.type === 'StepAttemptStarted');
+    expect(attempt.data.input).toMatch(/^\(not recorded: the resolved params are at least \d+ bytes; the limit is 262144\)$/);
+    // The same worker goes on running steps.
+    const next = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('t', 'transform', { template: { ok: true } }), connect('start', 't')]);
+    const after = await app.request('POST', `/api/workflows/${next}/runs`, { headers: h(), body: {} });
+    expect(await waitForRun(app, h(), after.body.runId)).toMatchObject({ status: 'completed', outputs: { t: { value: { ok: true } } } });
+  });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_RUN_LIMITS, payloadBytes } from './run.bounds';
+import { DEFAULT_RUN_LIMITS, payloadSize } from './run.bounds';
 import { endUnrecordable, receiveSignal, requestCancel, startRun } from './run.commands';
 import { createRunDecider } from './run.decider';
 import type { RunEvent } from './run.events';
@@ -172,10 +172,39 @@ describe('bounds', () => {
   });
 
   it('measures payloads as UTF-8 JSON', () => {
-    expect(payloadBytes({ a: 'é' })).toBe(10);
-    expect(payloadBytes('😀')).toBe(6);
-    expect(payloadBytes(undefined)).toBe(4);
-    expect(payloadBytes({ n: BigInt(1) })).toBeUndefined();
+    const exact = (value: unknown) => payloadSize(value, DEFAULT_RUN_LIMITS.maxPayloadBytes);
+    expect(exact({ a: 'é' })).toEqual({ bytes: 10, exact: true });
+    expect(exact('😀')).toEqual({ bytes: 6, exact: true });
+    expect(exact(undefined)).toEqual({ bytes: 4, exact: true });
+    expect(exact({ gone: undefined, f: () => 1, kept: [undefined] })).toEqual({ bytes: 15, exact: true });
+    expect(exact({ n: BigInt(1) })).toBeUndefined();
+    expect(exact({ get boom() { throw new Error('getter'); } })).toBeUndefined();
     expect(DEFAULT_RUN_LIMITS.maxPayloadBytes).toBe(262_144);
+  });
+
+  it('measures a payload whose JSON would be huge without building it', () => {
+    // One 100 KB string 100,000 times over: 10 GB of JSON. Serialising it exhausted the heap.
+    const big = 'x'.repeat(100_000);
+    const repeated = { items: Array.from({ length: 100_000 }, () => big) };
+    const size = payloadSize(repeated, DEFAULT_RUN_LIMITS.maxPayloadBytes);
+    expect(size?.exact).toBe(false);
+    expect(size!.bytes).toBeGreaterThan(DEFAULT_RUN_LIMITS.maxPayloadBytes);
+    expect(size!.bytes).toBeLessThan(DEFAULT_RUN_LIMITS.maxPayloadBytes + 300_000);
+    // A DAG that doubles at every level: 2^60 leaves, each visited at most once before the bound passes.
+    let doubling: unknown = 'leaf';
+    for (let i = 0; i < 60; i += 1) doubling = [doubling, doubling];
+    expect(payloadSize(doubling, DEFAULT_RUN_LIMITS.maxPayloadBytes)?.exact).toBe(false);
+  });
+
+  it('never counts a payload under the limit as over it', () => {
+    const values: unknown[] = [
+      { a: 'é', b: [1, null, true, { c: '\u0000"\\' }], d: new Date(0), e: { f: undefined } },
+      Array.from({ length: 1000 }, (_, i) => ({ ['k' + i]: 'v'.repeat(i % 50), n: i / 3 })),
+      'x'.repeat(DEFAULT_RUN_LIMITS.maxPayloadBytes - 2),
+    ];
+    for (const value of values) {
+      const size = payloadSize(value, DEFAULT_RUN_LIMITS.maxPayloadBytes);
+      expect(size).toEqual({ bytes: Buffer.byteLength(JSON.stringify(value)), exact: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { payloadBytes, type RunLimits } from './run.bounds';
+import { payloadSize, type RunLimits } from './run.bounds';
+import { sizeText } from './run.errors';
 import { firstUnstorablePath, storableText } from './storable';
 import type { RunEvent } from './run.events';
 import { nextRetryDelay, shouldRetry } from './retry-policy';
@@ -65,16 +66,16 @@ function cut(text: string, max: number, marker: string): string {
 }
 
 function outputProblem(output: unknown, limits: RunLimits): StepError | undefined {
-  const bytes = payloadBytes(output);
-  if (bytes === undefined) {
+  const size = payloadSize(output, limits.maxPayloadBytes);
+  if (size === undefined) {
     return {
       code: STEP_ERROR_CODES.invalidOutput,
       message: 'The step output is not JSON',
       retryable: false,
     };
   }
-  if (bytes > limits.maxPayloadBytes) {
-    const message = `The step output is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`;
+  if (size.bytes > limits.maxPayloadBytes) {
+    const message = `The step output is ${sizeText(size)} bytes; the limit is ${limits.maxPayloadBytes}`;
     return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
   }
   const path = firstUnstorablePath(output);
