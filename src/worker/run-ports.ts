@@ -25,10 +25,14 @@ export function templateScope(state: RunState, env: TemplateEnv): TemplateScope 
   };
 }
 
-/** A block's params with every `{{…}}` resolved against the run. */
-export function resolveBlockParams(state: RunState, blockId: string, env: TemplateEnv): Record<string, unknown> {
+/**
+ * A block's params with every `{{…}}` resolved against the run; text interpolated past
+ * `maxPayloadBytes` characters throws `ResolvedTextTooLong` before it is built (such params could
+ * not be recorded: a UTF-8 byte per character at least).
+ */
+export function resolveBlockParams(state: RunState, blockId: string, env: TemplateEnv, maxPayloadBytes: number): Record<string, unknown> {
   const params = state.graph.blocks.get(blockId)?.params ?? {};
-  const resolved = resolveTemplate(params, templateScope(state, env));
+  const resolved = resolveTemplate(params, templateScope(state, env), maxPayloadBytes);
   return resolved !== null && typeof resolved === 'object' && !Array.isArray(resolved) ? (resolved as Record<string, unknown>) : {};
 }
 
@@ -50,7 +54,7 @@ export function runPorts(
   resolved: Map<string, Record<string, unknown>>,
   maxPayloadBytes: number,
 ): (now: Date) => RunPorts & { jitter01: number } {
-  const resolveParams = (state: RunState, blockId: string) => resolveBlockParams(state, blockId, env);
+  const resolveParams = (state: RunState, blockId: string) => resolveBlockParams(state, blockId, env, maxPayloadBytes);
   const recordInput = (state: RunState, blockId: string) => {
     let params: Record<string, unknown>;
     try {

@@ -37,7 +37,7 @@ export class RunSteps {
     let input: Record<string, unknown>;
     try {
       // Resolved now, before anything is awaited: the state moves on with the next batch.
-      input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv);
+      input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv, this.maxPayloadBytes);
     } catch (error) {
       return Promise.resolve({ ok: false, error: normalizeStepError(error) });
     }

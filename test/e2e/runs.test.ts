@@ -465,6 +465,13 @@ describe('controlling runs', () => {
     const events = await app.request('GET', `/api/runs/${started.body.runId}/events?limit=100`, { headers: h() });
     const attempt = events.body.data.find((event: { type: string }) => event.type === 'StepAttemptStarted');
     expect(attempt.data.input).toMatch(/^\(not recorded: the resolved params are at least \d+ bytes; the limit is 262144\)$/);
+    // Interpolated into one string instead: refused before the text is built (400 MB).
+    const text = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('grow', 'transform', { template: '{{trigger.s}},'.repeat(2_000) }), connect('start', 'grow')]);
+    const interpolated = await app.request('POST', `/api/workflows/${text}/runs`, { headers: h(), body: { input: { s: 'x'.repeat(200_000) } } });
+    expect(await waitForRun(app, h(), interpolated.body.runId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'payload_too_large', blockId: 'grow', message: 'The resolved params would hold more than 262144 characters of interpolated text' },
+    });
     // The same worker goes on running steps.
     const next = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('t', 'transform', { template: { ok: true } }), connect('start', 't')]);
     const after = await app.request('POST', `/api/workflows/${next}/runs`, { headers: h(), body: {} });

@@ -1,6 +1,6 @@
 import { findForbiddenKey } from './forbidden-keys';
 import { collectReferences, parseTemplate } from './reference-parser';
-import { resolveTemplate, type TemplateScope } from './resolve-template';
+import { ResolvedTextTooLong, resolveTemplate, type TemplateScope } from './resolve-template';
 
 const scope: TemplateScope = {
   trigger: { user: { name: 'Ada', tags: ['x', 'y'] }, count: 3 },
@@ -14,6 +14,21 @@ const scope: TemplateScope = {
 };
 
 describe('resolveTemplate', () => {
+  it('refuses to build interpolated text past its budget, before building it', () => {
+    const big = { trigger: { s: 'x'.repeat(200_000) }, vars: {}, outputs: {} };
+    // 20,000 interpolations of 200 KB would be 4 GB of text (past V8's string limit), 2,000 400 MB.
+    for (const repeats of [20_000, 2_000]) {
+      expect(() => resolveTemplate('{{trigger.s}}!'.repeat(repeats), big, 262_144)).toThrow(ResolvedTextTooLong);
+      expect(() => resolveTemplate({ a: '{{trigger.s}}!'.repeat(repeats) }, big, 262_144)).toThrow(expect.objectContaining({ code: 'payload_too_large', retryable: false }));
+    }
+    // The budget counts every string of the params together.
+    const two = { a: '<{{trigger.s}}>', b: '<{{trigger.s}}>' };
+    expect(() => resolveTemplate(two, big, 400_003)).toThrow(ResolvedTextTooLong);
+    expect(resolveTemplate(two, big, 400_004)).toEqual({ a: `<${big.trigger.s}>`, b: `<${big.trigger.s}>` });
+    // A reference that is the whole string is the value itself, shared: no text is built.
+    expect(resolveTemplate(Array(20_000).fill('{{trigger.s}}'), big, 262_144)).toHaveLength(20_000);
+  });
+
   it('keeps the type of a string that is exactly one reference', () => {
     expect(resolveTemplate('{{fetch.body.items}}', scope)).toEqual([{ id: 7 }]);
     expect(resolveTemplate('{{ trigger.count }}', scope)).toBe(3);
