@@ -1489,7 +1489,7 @@ export interface components {
             op: unknown;
         };
         /** @enum {string} */
-        SkipReasonCode: "block_not_found" | "block_id_already_exists" | "block_type_not_registered" | "hidden_param_in_input" | "user_only_param" | "invalid_block_id" | "invalid_edge_source" | "invalid_edge_target" | "duplicate_connection" | "edge_not_found" | "cycle_introduced" | "workflow_too_large" | "invalid_operation";
+        SkipReasonCode: "block_not_found" | "block_id_already_exists" | "block_type_not_registered" | "hidden_param_in_input" | "user_only_param" | "invalid_block_id" | "invalid_edge_source" | "invalid_edge_target" | "duplicate_connection" | "edge_not_found" | "cycle_introduced" | "workflow_too_large" | "params_too_large" | "invalid_operation";
         /** @description One attempt of one step; hidden values read "[hidden]". */
         StepLog: {
             id: string;

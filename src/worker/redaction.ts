@@ -1,4 +1,4 @@
-import { plainlyOverLimit } from '../domain/run/run.bounds';
+import { plainlyOverLimit } from '../domain/json-size';
 import type { StepOutcome } from '../domain/run/step-result';
 
 /** What replaces a secret value anywhere the runtime records it. */

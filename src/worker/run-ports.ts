@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { resolveTemplate, type TemplateScope } from '../domain/resolver/resolve-template';
-import { plainlyOverLimit } from '../domain/run/run.bounds';
-import { sizeText } from '../domain/run/run.errors';
+import { plainlyOverLimit, sizeText } from '../domain/json-size';
 import type { RunState } from '../domain/run/run.state';
 import type { RunPorts } from '../domain/run/run.translate';
 import { redactInput } from './redaction';

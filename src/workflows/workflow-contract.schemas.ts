@@ -29,6 +29,7 @@ export const SKIP_REASON_CODES = every<SkipReasonCode>()([
   'edge_not_found',
   'cycle_introduced',
   'workflow_too_large',
+  'params_too_large',
   'invalid_operation',
 ]);
 

@@ -73,6 +73,28 @@ describe('workflow CRUD', () => {
   });
 });
 
+describe('size', () => {
+  it('skips params past 256 KiB (params_too_large) and past 4 MiB for the whole workflow (workflow_too_large)', async () => {
+    // Before: a block's params had no bound: every patch rewrote, and answered with, the whole
+    // workflow (35 MB after 40 blocks of 900 KB, 7 s a patch), and such params could never run.
+    const id = await create(owner.headers);
+    const fat = await patch(id, [{ operation_type: 'add', block_id: 'fat', type: 'transform', params: { template: 'x'.repeat(300_000) } }]);
+    expect(fat.status).toBe(200);
+    expect(fat.body.skipped_items).toEqual([expect.objectContaining({ index: 0, reason_code: 'params_too_large', block_id: 'fat' })]);
+    expect(fat.body.version).toBe(1);
+    const blob = 'y'.repeat(250_000);
+    const answers = [];
+    for (let i = 0; i < 17; i += 1) {
+      answers.push((await patch(id, [{ operation_type: 'add', block_id: `b${i}`, type: 'transform', params: { template: blob } }])).body);
+    }
+    expect(answers.slice(0, 16).map((answer) => answer.skipped_items)).toEqual(Array(16).fill([]));
+    expect(answers[16].skipped_items).toEqual([expect.objectContaining({ reason_code: 'workflow_too_large', block_id: 'b16' })]);
+    const stored = await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers });
+    expect(stored.body.version).toBe(17);
+    expect(stored.body.workflow.blocks).toHaveLength(16);
+  });
+});
+
 describe('listing', () => {
   it('pages the organization’s workflows with a keyset cursor, oldest first, without overlap', async () => {
     const user = await signUp(app);

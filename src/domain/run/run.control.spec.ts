@@ -1,4 +1,5 @@
-import { DEFAULT_RUN_LIMITS, payloadSize } from './run.bounds';
+import { payloadSize } from '../json-size';
+import { DEFAULT_RUN_LIMITS } from './run.bounds';
 import { endUnrecordable, receiveSignal, requestCancel, startRun } from './run.commands';
 import { createRunDecider } from './run.decider';
 import type { RunEvent } from './run.events';

@@ -1,4 +1,4 @@
-import type { PayloadSize } from './run.bounds';
+import { sizeText, type PayloadSize } from '../json-size';
 /** Codes of `RunFailed.error` the runtime assigns itself (a block's own failure keeps its code). */
 export const RUN_FAILURE_CODES = {
   /** The run reached `maxEventsPerRun`. */
@@ -35,11 +35,6 @@ export class RunFinished extends RunRuleError {
 }
 
 /** Thrown when an input or signal payload exceeds its byte limit (413 `payload_too_large`). */
-/** How a size is told in a message: `1234` or, for a lower bound, `at least 1234`. */
-export function sizeText(size: PayloadSize): string {
-  return size.exact ? String(size.bytes) : `at least ${size.bytes}`;
-}
-
 export class PayloadTooLarge extends RunRuleError {
   constructor(what: string, size: PayloadSize, limit: number) {
     super('payload_too_large', `The ${what} is ${sizeText(size)} bytes; the limit is ${limit}`);

@@ -1,5 +1,5 @@
-import { payloadSize, type RunLimits } from './run.bounds';
-import { sizeText } from './run.errors';
+import { payloadSize, sizeText } from '../json-size';
+import type { RunLimits } from './run.bounds';
 import { firstUnstorablePath, storableText } from './storable';
 import type { RunEvent } from './run.events';
 import { nextRetryDelay, shouldRetry } from './retry-policy';

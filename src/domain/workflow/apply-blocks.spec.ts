@@ -166,6 +166,41 @@ describe('apply: blocks', () => {
     expect(result.skipped_items[0]?.reason_code).toBe('workflow_too_large');
   });
 
+  it('skips params past the per-block limit with params_too_large, and applies the rest of the batch', () => {
+    const big = 'x'.repeat(300_000);
+    const result = apply(
+      start(),
+      [op.add('fat', 'transform', { template: big }), op.add('thin', 'transform', { template: 1 }), op.update('t', { template: big })],
+      catalog,
+      asUser,
+    );
+    expect(result.skipped_items.map((item) => [item.index, item.reason_code])).toEqual([
+      [0, 'params_too_large'],
+      [2, 'params_too_large'],
+    ]);
+    expect(result.skipped_items[0]?.reason).toBe('The block "fat"\'s params would be at least 300016 bytes as JSON; at most 262144 are allowed.');
+    expect(result.workflow.blocks.map((b) => b.id)).toEqual(['start', 't', 'thin']);
+    expect(result.workflow.blocks[1]?.params).toEqual({ template: 1 });
+  });
+
+  it('holds all params and variables together to the workflow limit; a remove frees its share', () => {
+    const half = { template: 'x'.repeat(400) };
+    const options = { maxWorkflowParamsBytes: 1_000 };
+    const full = apply(start(), [op.add('a', 'transform', half), op.add('b', 'transform', half), op.add('c', 'transform', half)], catalog, asUser, options);
+    expect(full.skipped_items.map((item) => [item.index, item.reason_code])).toEqual([[2, 'workflow_too_large']]);
+    const freed = apply(full.workflow, [op.remove('a'), op.add('c', 'transform', half)], catalog, asUser, options);
+    expect(freed.skipped_items).toEqual([]);
+    const variables = apply(full.workflow, [{ operation_type: 'set_variables', variables: { v: 'x'.repeat(400) } }], catalog, asUser, options);
+    expect(variables.skipped_items[0]?.reason_code).toBe('workflow_too_large');
+  });
+
+  it('lets a workflow stored over the total shrink, never grow', () => {
+    const heavy = workflowOf([block('start', 'trigger_manual'), block('t', 'transform', { template: 'x'.repeat(2_000) })], [['start', 't']]);
+    const options = { maxWorkflowParamsBytes: 1_000 };
+    expect(apply(heavy, [op.update('t', { template: 'x'.repeat(1_500) })], catalog, asUser, options).skipped_items).toEqual([]);
+    expect(apply(heavy, [op.update('t', { template: 'x'.repeat(2_500) })], catalog, asUser, options).skipped_items[0]?.reason_code).toBe('workflow_too_large');
+  });
+
   it('sets metadata and merges variables, null removing one', () => {
     const workflow = workflowOf([], [], { keep: 1, drop: 2 });
     const result = apply(

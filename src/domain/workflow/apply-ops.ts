@@ -5,6 +5,8 @@ import {
   type ApplyResult,
   DEFAULT_MAX_BLOCKS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PARAMS_BYTES,
+  DEFAULT_MAX_WORKFLOW_PARAMS_BYTES,
   type Principal,
   type SkippedItem,
 } from './apply-result';
@@ -12,6 +14,7 @@ import type { ConnectOp, EditOp } from './edit-op.schema';
 import type { OpContext } from './op-outcome';
 import { applyOne } from './apply-one';
 import { redactOp } from './op-record';
+import { ParamsWeight } from './params-weight';
 import { parseEditOp } from './parse-edit-op';
 import { summarize } from './summarize';
 import { validateWorkflow } from './validate-workflow';
@@ -43,6 +46,7 @@ export function apply(
     principal,
     maxBlocks: options.maxBlocks ?? DEFAULT_MAX_BLOCKS,
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    weight: new ParamsWeight(draft, options.maxParamsBytes ?? DEFAULT_MAX_PARAMS_BYTES, options.maxWorkflowParamsBytes ?? DEFAULT_MAX_WORKFLOW_PARAMS_BYTES),
     adds: indexAdds(list),
   };
   const applied: AppliedItem[] = [];

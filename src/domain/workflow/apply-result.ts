@@ -18,6 +18,7 @@ export type SkipReasonCode =
   | 'edge_not_found'
   | 'cycle_introduced'
   | 'workflow_too_large'
+  | 'params_too_large'
   | 'invalid_operation';
 
 /** An op that could not apply. `reason` is prose an LLM can act on; `suggestion` is a corrected op. */
@@ -54,6 +55,10 @@ export interface ApplyOptions {
   maxBlocks?: number;
   /** Most connections a workflow may hold (default 2000). */
   maxConnections?: number;
+  /** Most bytes (UTF-8 JSON) one block's params, or the variables, may hold (default 256 KiB). */
+  maxParamsBytes?: number;
+  /** Most bytes all blocks' params and the variables may hold together (default 4 MiB). */
+  maxWorkflowParamsBytes?: number;
   /** Names `{{env.NAME}}` may read (THODARE_TEMPLATE_ENV); none by default. */
   templateEnv?: readonly string[];
 }
@@ -62,6 +67,10 @@ export interface ApplyOptions {
 export const DEFAULT_MAX_BLOCKS = 500;
 /** Default cap on connections per workflow (`workflow_too_large`). */
 export const DEFAULT_MAX_CONNECTIONS = 2000;
+/** Default cap on one block's params, or the variables (`params_too_large`): what a run payload may hold. */
+export const DEFAULT_MAX_PARAMS_BYTES = 262_144;
+/** Default cap on all params and variables together (`workflow_too_large`). */
+export const DEFAULT_MAX_WORKFLOW_PARAMS_BYTES = 4 * 2 ** 20;
 
 /**
  * What `apply` returns; the patch response is built from it (`version` is the store's). Field

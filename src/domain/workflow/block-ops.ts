@@ -5,6 +5,7 @@ import type { AddOp, RemoveOp, UpdateOp } from './edit-op.schema';
 import { APPLIED, type OpContext, type OpOutcome, quoteList, skip } from './op-outcome';
 import { clip, safeJsonCopy } from './op-record';
 import { guardParams, type ParamPolicy } from './param-guards';
+import { tooHeavy } from './params-weight';
 import type { WorkflowBlock } from './workflow';
 import { removeBlock } from './workflow-draft';
 
@@ -56,12 +57,11 @@ export function applyAdd(ctx: OpContext, op: AddOp): OpOutcome {
   if (draft.blocks.size >= ctx.maxBlocks) return tooLarge(ctx);
   const guarded = guardParams(ctx, policyOf(connector), op);
   if (guarded) return guarded;
-  const block: WorkflowBlock = {
-    id: op.block_id,
-    type: op.type,
-    params: (safeJsonCopy(op.params ?? {}) ?? {}) as Record<string, unknown>,
-    enabled: op.enabled ?? true,
-  };
+  const params = (safeJsonCopy(op.params ?? {}) ?? {}) as Record<string, unknown>;
+  const weighed = ctx.weight.weigh(op.block_id, params);
+  if (!weighed.fits) return tooHeavy(ctx, `block "${op.block_id}"'s params`, weighed);
+  weighed.commit();
+  const block: WorkflowBlock = { id: op.block_id, type: op.type, params, enabled: op.enabled ?? true };
   if (op.name !== undefined) block.name = op.name;
   if (op.position) block.position = { x: op.position.x, y: op.position.y };
   if (op.retry) block.retry = { ...op.retry };
@@ -84,6 +84,11 @@ export function applyUpdate(ctx: OpContext, op: UpdateOp): OpOutcome {
     if (value === null) delete params[key];
     else params[key] = safeJsonCopy(value) ?? null;
   }
+  if (op.params !== undefined) {
+    const weighed = ctx.weight.weigh(block.id, params);
+    if (!weighed.fits) return tooHeavy(ctx, `block "${block.id}"'s params`, weighed);
+    weighed.commit();
+  }
   const next: WorkflowBlock = { ...block, params };
   if (op.name !== undefined) next.name = op.name;
   if (op.enabled !== undefined) next.enabled = op.enabled;
@@ -100,6 +105,7 @@ export function applyUpdate(ctx: OpContext, op: UpdateOp): OpOutcome {
 export function applyRemove(ctx: OpContext, op: RemoveOp): OpOutcome {
   if (!ctx.draft.blocks.has(op.block_id)) return notFound(ctx, op);
   removeBlock(ctx.draft, op.block_id);
+  ctx.weight.remove(op.block_id);
   return APPLIED;
 }
 

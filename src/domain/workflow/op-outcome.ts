@@ -1,5 +1,6 @@
 import type { ConnectorCatalog } from '../connectors/connector-catalog';
 import type { Principal, SkipReasonCode } from './apply-result';
+import type { ParamsWeight } from './params-weight';
 import type { WorkflowDraft } from './workflow-draft';
 
 /** What applying one op did. Handlers change the draft only when they return `applied`. */
@@ -21,6 +22,8 @@ export interface OpContext {
   principal: Principal;
   maxBlocks: number;
   maxConnections: number;
+  /** What the params and variables weigh, against their limits. */
+  weight: ParamsWeight;
   /** Position of the op in the batch. */
   index: number;
   /** Block id → positions of the batch's add ops for it (for deferring early connects). */

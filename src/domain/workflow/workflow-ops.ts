@@ -1,6 +1,7 @@
 import type { SetMetadataOp, SetVariablesOp } from './edit-op.schema';
 import { APPLIED, type OpContext, type OpOutcome } from './op-outcome';
 import { safeJsonCopy } from './op-record';
+import { tooHeavy, VARIABLES } from './params-weight';
 
 /** Sets the workflow's name and/or description. */
 export function applySetMetadata(ctx: OpContext, op: SetMetadataOp): OpOutcome {
@@ -18,6 +19,9 @@ export function applySetVariables(ctx: OpContext, op: SetVariablesOp): OpOutcome
     if (value === null) delete variables[name];
     else variables[name] = safeJsonCopy(value) ?? null;
   }
+  const weighed = ctx.weight.weigh(VARIABLES, variables);
+  if (!weighed.fits) return tooHeavy(ctx, "workflow's variables", weighed);
+  weighed.commit();
   ctx.draft.variables = variables;
   return APPLIED;
 }
