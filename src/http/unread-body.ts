@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
 /** What is dropped of a body after its answer, at most, before the connection is closed. */
@@ -17,18 +18,27 @@ export const UNREAD_BODY_DROP_MS = 5_000;
  */
 export function dropUnreadBodies(instance: FastifyInstance): void {
   instance.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.raw.complete && !request.raw.destroyed) {
+    const socket = request.raw.socket;
+    // Only a body still arriving on a connection: not one answered in process (`inject`, as the
+    // MCP tools call routes), whose stand-in socket has nothing to drop or close.
+    if (!request.raw.complete && !request.raw.destroyed && socket instanceof Socket) {
       reply.removeHeader('connection');
-      dropRest(request.raw);
+      dropRest(request.raw, socket);
     }
     done(null, payload);
   });
 }
 
-function dropRest(body: IncomingMessage): void {
-  const socket = body.socket;
+function dropRest(body: IncomingMessage, socket: Socket): void {
   let dropped = 0;
-  const close = () => socket.destroy();
+  const stop = () => {
+    clearTimeout(timer);
+    socket.off('close', stop); // a kept-alive connection serves many requests: no listener left behind
+  };
+  const close = () => {
+    stop();
+    socket.destroy();
+  };
   const timer = setTimeout(close, UNREAD_BODY_DROP_MS);
   timer.unref();
   body.on('data', (chunk: Buffer) => {
@@ -36,7 +46,7 @@ function dropRest(body: IncomingMessage): void {
     if (dropped > UNREAD_BODY_DROP_BYTES) close();
   });
   // Not the message's own 'close': it comes with the end of the answer, and more of the body may follow.
-  body.once('end', () => clearTimeout(timer));
-  socket.once('close', () => clearTimeout(timer));
+  body.once('end', stop);
+  socket.once('close', stop);
   body.resume();
 }
