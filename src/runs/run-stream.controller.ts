@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
@@ -69,15 +70,20 @@ export class RunStreamController {
       wake();
     });
     const unwatch = this.watch.watch(runId, { after: () => after, wake });
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // A heartbeat only into an empty buffer: a client that reads nothing is not owed more.
+    const heartbeat = setInterval(() => raw.writableNeedDrain || raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     try {
       while (!closed) {
         dirty = false;
         const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId }));
         for (const event of events) {
-          raw.write(`id: ${event.streamVersion}\nevent: ${event.type}\ndata: ${JSON.stringify(runEventView(event))}\n\n`);
+          // Each event waits for the client to take the one before: a client that reads slowly,
+          // or not at all, holds one event in this process's memory, not the whole run (a run's
+          // stream can reach tens of megabytes).
+          if (!raw.write(`id: ${event.streamVersion}\nevent: ${event.type}\ndata: ${JSON.stringify(runEventView(event))}\n\n`)) await drained(raw);
           after = event.streamVersion;
           if (ENDING.has(event.type)) closed = true;
+          if (closed) break;
         }
         if (closed || events.length === 500) continue;
         // Woken with nothing past `after`: a run that ended below it (a resume from past its end).
@@ -105,4 +111,17 @@ function streamVersionIn(header: string | string[] | undefined): number | undefi
   if (value === undefined || !/^\d{1,10}$/.test(value)) return undefined;
   const version = Number(value);
   return version <= MAX_VERSION ? version : undefined;
+}
+
+/** Resolves once `raw` can take more (drained), or never will (closed). */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
 }

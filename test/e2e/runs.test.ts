@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import { Pool, type PoolClient } from 'pg';
 import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
 import { startTestApp, type TestApp } from '../support/app';
@@ -367,6 +367,44 @@ describe('watching runs', () => {
       const res = await fetch(`${app.url}/api/runs/${run.body.runId}/stream`, { headers: { ...h(), 'last-event-id': hostile }, signal: AbortSignal.timeout(5_000) });
       const replay = await res.text();
       expect([hostile, res.status, replay.match(/^id: \d+$/m)?.[0]]).toEqual([hostile, 200, 'id: 1']);
+    }
+  });
+});
+
+describe('a stream whose client does not read', () => {
+  it('holds at most about one event in memory, not the whole run', async () => {
+    // 40 steps each outputting the 250 KB input: the run's stream is ~20 MB (its end repeats
+    // every output). A client that opens the stream and reads nothing made the server buffer all
+    // of it past what the kernel holds, per stream.
+    const ops: unknown[] = [add('start', 'trigger_manual')];
+    for (let i = 1; i <= 40; i += 1) ops.push(add(`s${i}`, 'transform', { template: '{{trigger.s}}' }), connect(i === 1 ? 'start' : `s${i - 1}`, `s${i}`));
+    const id = await createWorkflow(app, h(), ops);
+    const started = await app.request('POST', `/api/workflows/${id}/runs?waitMs=20000`, { headers: h(), body: { input: { s: 'x'.repeat(250_000) } } });
+    expect(started.body.status).toBe('completed');
+    const server = (app.running.app as unknown as { getHttpServer(): Server }).getHttpServer();
+    const sockets: Socket[] = [];
+    const track = (socket: Socket) => sockets.push(socket);
+    server.on('connection', track);
+    const { hostname, port } = new URL(app.url);
+    const client = connectTcp(Number(port), hostname);
+    client.pause(); // reads nothing: what the kernel buffers fills, then the server must wait
+    client.write(`GET /api/runs/${started.body.id}/stream HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${h().authorization}\r\n\r\n`);
+    try {
+      // Until the server has begun sending the steps' events and has then stopped: what it has
+      // written, and what it still holds to write.
+      const stream = () => sockets.find((socket) => socket.remotePort === client.localPort);
+      const offered = () => (stream()?.bytesWritten ?? 0) + (stream()?.writableLength ?? 0);
+      while (offered() < 2 ** 20) await new Promise((resolve) => setTimeout(resolve, 50));
+      let last = -1;
+      for (let settled = 0; settled < 5; ) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        settled = offered() === last ? settled + 1 : 0;
+        last = offered();
+      }
+      expect(stream()!.writableLength).toBeLessThan(2 * 2 ** 20);
+    } finally {
+      server.off('connection', track);
+      client.destroy();
     }
   });
 });
