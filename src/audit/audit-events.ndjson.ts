@@ -1,10 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import type { Checkpoint } from '../event-store/event';
 import { currentHorizon, readAuditEvents, type AuditFilter } from './audit-events.query';
 import { auditEventViewOf } from './audit-events.view';
+import { drained } from '../http/drained';
 
 /**
  * Events per read. Memory is bounded by one batch, whatever the range: the stream never holds
@@ -54,17 +54,4 @@ export async function streamAuditEvents(
     log.warn({ err: error }, 'audit event stream aborted');
     raw.destroy(error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-/** Resolves when the socket takes more (or is gone): the reader waits for a slow client instead of buffering. */
-function drained(raw: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.on('drain', done);
-    raw.on('close', done);
-  });
 }

@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
@@ -14,6 +13,7 @@ import { RequireRole } from '../http/require-role.decorator';
 import { RunStreamWatch } from './run-stream-watch';
 import { runEventView } from './run-events.query';
 import { assertRunExists } from './run-exists';
+import { drained } from '../http/drained';
 
 const MAX_VERSION = 2 ** 31 - 1;
 const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(MAX_VERSION).optional() });
@@ -111,17 +111,4 @@ function streamVersionIn(header: string | string[] | undefined): number | undefi
   if (value === undefined || !/^\d{1,10}$/.test(value)) return undefined;
   const version = Number(value);
   return version <= MAX_VERSION ? version : undefined;
-}
-
-/** Resolves once `raw` can take more (drained), or never will (closed). */
-function drained(raw: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.on('drain', done);
-    raw.on('close', done);
-  });
 }
