@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { runStreamId } from '../domain/run/run.events';
-import { EventStore } from '../event-store/event-store';
+import { EventStore, STREAM_PAGE_BYTES } from '../event-store/event-store';
 import type { RecordedEvent } from '../event-store/event';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { assertRunExists } from './run-exists';
@@ -48,8 +48,8 @@ export class RunEventsHandler implements IQueryHandler<RunEventsQuery, RunEventP
   async execute({ organizationId, runId, page }: RunEventsQuery): Promise<RunEventPage> {
     await assertRunExists(this.pool, organizationId, runId);
     // The start as the domain sees it: its pinned workflow and blocks shown even when stored apart (its `definition` names where).
-    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: page.after + 1, limit: page.limit + 1, organizationId }));
-    const data = events.slice(0, page.limit).map(runEventView);
-    return { data, next: events.length > page.limit ? String(data.at(-1)?.version) : null };
+    const read = await this.store.readStreamPage(runStreamId(runId), { fromVersion: page.after + 1, limit: page.limit, maxBytes: STREAM_PAGE_BYTES, organizationId });
+    const data = (await resolveRunDefinitions(this.pool, read.events)).map(runEventView);
+    return { data, next: read.more ? String(data.at(-1)?.version) : null };
   }
 }

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'pg';
 import { z } from 'zod';
 import { runStreamId } from '../domain/run/run.events';
-import { EventStore } from '../event-store/event-store';
+import { EventStore, STREAM_PAGE_BYTES } from '../event-store/event-store';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { runHeadOf } from '../run-queue/run-state.queries';
 import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
@@ -75,7 +75,8 @@ export class RunStreamController {
     try {
       while (!closed) {
         dirty = false;
-        const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: after + 1, limit: 500, organizationId: principal.organizationId }));
+        const read = await this.store.readStreamPage(runStreamId(runId), { fromVersion: after + 1, limit: 500, maxBytes: STREAM_PAGE_BYTES, organizationId: principal.organizationId });
+        const events = await resolveRunDefinitions(this.pool, read.events);
         for (const event of events) {
           // Each event waits for the client to take the one before: a client that reads slowly,
           // or not at all, holds one event in this process's memory, not the whole run (a run's
@@ -85,7 +86,7 @@ export class RunStreamController {
           if (ENDING.has(event.type)) closed = true;
           if (closed) break;
         }
-        if (closed || events.length === 500) continue;
+        if (closed || read.more) continue;
         // Woken with nothing past `after`: a run that ended below it (a resume from past its end).
         if (events.length === 0 && (await this.endedBy(runId, after))) break;
         if (!dirty) await new Promise<void>((resolve) => (resume = resolve));

@@ -3,7 +3,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { NotFound } from '../errors';
 import type { Actor, RecordedEvent } from '../event-store/event';
-import { EventStore } from '../event-store/event-store';
+import { EventStore, STREAM_PAGE_BYTES } from '../event-store/event-store';
 import { workflowStream } from './workflow.events';
 import { getCurrentWorkflow } from './workflow-read-model';
 
@@ -50,10 +50,9 @@ export class WorkflowHistoryHandler implements IQueryHandler<WorkflowHistoryQuer
 
   async execute({ organizationId, workflowId, after, limit }: WorkflowHistoryQuery): Promise<HistoryPage> {
     if (!(await getCurrentWorkflow(this.pool, organizationId, workflowId))) throw new NotFound('workflow');
-    const events = await this.store.readStream(workflowStream(workflowId), { fromVersion: after + 1, limit: limit + 1, organizationId });
-    const page = events.slice(0, limit);
-    const last = page.at(-1);
-    return { data: page.map(historyEntry), next: events.length > limit && last ? String(last.streamVersion) : null };
+    const read = await this.store.readStreamPage(workflowStream(workflowId), { fromVersion: after + 1, limit, maxBytes: STREAM_PAGE_BYTES, organizationId });
+    const last = read.events.at(-1);
+    return { data: read.events.map(historyEntry), next: read.more && last ? String(last.streamVersion) : null };
   }
 }
 

@@ -371,16 +371,37 @@ describe('watching runs', () => {
   });
 });
 
-describe('a stream whose client does not read', () => {
-  it('holds at most about one event in memory, not the whole run', async () => {
-    // 40 steps each outputting the 250 KB input: the run's stream is ~20 MB (its end repeats
-    // every output). A client that opens the stream and reads nothing made the server buffer all
-    // of it past what the kernel holds, per stream.
+describe('a run with large events', () => {
+  // 40 steps each outputting the 250 KB input: the run's stream is ~20 MB (its end repeats every output).
+  let runId: string;
+  beforeAll(async () => {
     const ops: unknown[] = [add('start', 'trigger_manual')];
     for (let i = 1; i <= 40; i += 1) ops.push(add(`s${i}`, 'transform', { template: '{{trigger.s}}' }), connect(i === 1 ? 'start' : `s${i - 1}`, `s${i}`));
     const id = await createWorkflow(app, h(), ops);
     const started = await app.request('POST', `/api/workflows/${id}/runs?waitMs=20000`, { headers: h(), body: { input: { s: 'x'.repeat(250_000) } } });
     expect(started.body.status).toBe('completed');
+    runId = started.body.id;
+  });
+
+  it('is read in pages of at most 4 MiB of events (past the first), which together hold every event', async () => {
+    // Before: one page of every event, ~20 MB, read whole into memory and answered at once.
+    const versions: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await app.request('GET', `/api/runs/${runId}/events?limit=500&after=${after}`, { headers: h() });
+      expect(page.status).toBe(200);
+      if (page.body.data.length > 1) expect(page.text.length).toBeLessThan(4 * 2 ** 20 + 64 * 1024);
+      versions.push(...page.body.data.map((event: { version: number }) => event.version));
+      if (page.body.next === null) break;
+      after = Number(page.body.next);
+    }
+    expect(versions.length).toBeGreaterThan(80);
+    expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+  });
+
+  it('is streamed (SSE) to a client that reads nothing holding about one event in memory, not the whole run', async () => {
+    // A client that opens the stream and reads nothing made the server buffer all of it past what
+    // the kernel holds, per stream.
     const server = (app.running.app as unknown as { getHttpServer(): Server }).getHttpServer();
     const sockets: Socket[] = [];
     const track = (socket: Socket) => sockets.push(socket);
@@ -388,7 +409,7 @@ describe('a stream whose client does not read', () => {
     const { hostname, port } = new URL(app.url);
     const client = connectTcp(Number(port), hostname);
     client.pause(); // reads nothing: what the kernel buffers fills, then the server must wait
-    client.write(`GET /api/runs/${started.body.id}/stream HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${h().authorization}\r\n\r\n`);
+    client.write(`GET /api/runs/${runId}/stream HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${h().authorization}\r\n\r\n`);
     try {
       // Until the server has begun sending the steps' events and has then stopped: what it has
       // written, and what it still holds to write.

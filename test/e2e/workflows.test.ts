@@ -92,6 +92,19 @@ describe('size', () => {
     const stored = await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers });
     expect(stored.body.version).toBe(17);
     expect(stored.body.workflow.blocks).toHaveLength(16);
+    // Its history events carry the workflow as it became (up to 4 MiB each): pages are cut by
+    // size as well as count, and together still hold every event (one page of ~34 MB before).
+    const entries: number[] = [];
+    let pages = 0;
+    for (let after = 0; ; ) {
+      pages += 1;
+      const page = await app.request('GET', `/api/workflows/${id}/history?limit=500&after=${after}`, { headers: owner.headers });
+      entries.push(...page.body.data.map((entry: { streamVersion: number }) => entry.streamVersion));
+      if (page.body.next === null) break;
+      after = Number(page.body.next);
+    }
+    expect(pages).toBeGreaterThan(3);
+    expect(entries).toEqual(Array.from({ length: entries.length }, (_, i) => i + 1));
   });
 });
 
