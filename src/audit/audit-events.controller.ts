@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Pool } from 'pg';
 import { START } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
-import { toPage } from '../http/keyset';
+import { encodeCursor } from '../http/keyset';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { wantsNdjson, streamAuditEvents } from './audit-events.ndjson';
@@ -34,8 +34,8 @@ export class AuditEventsController {
     const after = query.after ? positionOfCursor(query.after) : START;
     const organizationId = principal.organizationId;
     if (wantsNdjson(request.headers.accept)) return streamAuditEvents(this.pool, reply, { organizationId, filter, after }, this.log);
-    const events = await readAuditEvents(this.pool, organizationId, filter, after, query.limit + 1);
-    const page = toPage(events, query.limit, auditEventViewOf, (event) => [event.transactionId, event.globalPosition]);
-    void reply.send({ data: page.items, next: page.next });
+    const { events, more } = await readAuditEvents(this.pool, organizationId, filter, after, query.limit);
+    const last = events.at(-1);
+    void reply.send({ data: events.map(auditEventViewOf), next: more && last ? encodeCursor([last.transactionId, last.globalPosition]) : null });
   }
 }

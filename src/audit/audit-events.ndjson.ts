@@ -41,12 +41,12 @@ export async function streamAuditEvents(
   let position = range.after;
   try {
     while (!closed) {
-      const events = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, horizon);
+      const { events, more } = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, horizon);
       const last = events.at(-1);
       if (!last) break;
       const lines = events.map((event) => `${JSON.stringify(auditEventViewOf(event))}\n`).join('');
       if (!raw.write(lines)) await drained(raw);
-      if (events.length < BATCH) break;
+      if (!more) break;
       position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
     }
     raw.end();

@@ -110,6 +110,37 @@ describe('GET /api/audit/events', () => {
     expect((await trail(owner.headers, `?after=${encodeURIComponent(middle.cursor)}&limit=2`)).body.data).toEqual(pages.slice(201, 203));
   });
 
+  it('cuts pages at 4 MiB of events past the first, and pages and the NDJSON stream still hold every event', async () => {
+    // A run of 40 steps each outputting a 250 KB input: ~20 MB of events. Before: one page of
+    // them all (and NDJSON batches of 200 events), read whole into memory.
+    const user = await signUp(app);
+    const ops: unknown[] = [{ operation_type: 'add', block_id: 'start', type: 'trigger_manual', params: {} }];
+    for (let i = 1; i <= 40; i += 1) {
+      ops.push({ operation_type: 'add', block_id: `s${i}`, type: 'transform', params: { template: '{{trigger.s}}' } });
+      ops.push({ operation_type: 'connect', block_id: i === 1 ? 'start' : `s${i - 1}`, target_block_id: `s${i}` });
+    }
+    const wf = await app.request('POST', '/api/workflows', { headers: user.headers, body: {} });
+    expect((await app.request('POST', `/api/workflows/${wf.body.id}/operations`, { headers: user.headers, body: { ops } })).body.ok).toBe(true);
+    const run = await app.request('POST', `/api/workflows/${wf.body.id}/runs?waitMs=20000`, { headers: user.headers, body: { input: { s: 'x'.repeat(250_000) } } });
+    expect(run.body.status).toBe('completed');
+    // The run's events are committed with its end: the trail holds them all now.
+    const pages: number[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const res = await trail(user.headers, `?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+      expect(res.status).toBe(200);
+      if (res.body.data.length > 1) expect(res.text.length).toBeLessThan(4 * 2 ** 20 + 64 * 1024);
+      pages.push(res.body.data.length);
+      after = res.body.next;
+      if (!after) break;
+    }
+    expect(pages.length).toBeGreaterThan(3);
+    const all = await allPages(user.headers, '', 500);
+    expect(all.length).toBe(pages.reduce((sum, count) => sum + count, 0));
+    expect(all.filter((event: { streamId: string }) => event.streamId === `run-${run.body.id}`).length).toBeGreaterThan(80);
+    expect((await ndjson(user.headers)).items.map((event: { position: number }) => event.position)).toEqual(all.map((event: { position: number }) => event.position));
+  });
+
   it('filters by type (a list), stream, actor, agent and time', async () => {
     const all = await allPages(owner.headers, '', 500);
     const types = await allPages(owner.headers, 'type=MemberAdded,OrganizationCreated', 500);
