@@ -1,6 +1,5 @@
 import { AppError } from '../errors';
-import { EVENT_COLUMNS, toRecordedEvent, type Checkpoint, type EventRow, type RecordedEvent } from '../event-store/event';
-import { STREAM_PAGE_BYTES } from '../event-store/event-store';
+import { sizeCappedPage, sizeCappedPageSql, STREAM_PAGE_BYTES, type Checkpoint, type EventRow, type RecordedEvent } from '../event-store/event';
 import type { Queryable } from '../event-store/projection';
 import { decodeCursor } from '../http/keyset';
 import type { AuditEventsQuery } from './audit-events.schemas';
@@ -49,32 +48,23 @@ export function positionOfCursor(cursor: string): Checkpoint {
  * Commit order on the `events_organization_order` index, below a transaction horizon: an event
  * whose transaction is still open is read later, never skipped (ARCHITECTURE §5). `$4` fixes the
  * horizon (a stream pins it at its start so it ends); null = the oldest open transaction now.
- * A page stops, past its first event, once its events' data passes `$13` bytes as JSON text,
- * measured here so that an oversized page is never fetched (`STREAM_PAGE_BYTES`).
+ * Cut by count and by size (`sizeCappedPageSql`, `STREAM_PAGE_BYTES`).
  */
-const READ_SQL = `
-SELECT ${EVENT_COLUMNS}, page_rows FROM (
-  SELECT *, count(*) OVER () AS page_rows,
-    row_number() OVER (ORDER BY transaction_id, global_position) AS n,
-    sum(size) OVER (ORDER BY transaction_id, global_position) AS bytes_through
-  FROM (
-    SELECT *, octet_length(data::text) AS size FROM events
-    WHERE organization_id = $1
-      AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
-      AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
-      AND ($5::text[] IS NULL OR type = ANY($5::text[]))
-      AND ($6::text IS NULL OR stream_id = $6)
-      AND ($7::text IS NULL OR metadata->'actor'->>'type' = $7)
-      AND ($8::text IS NULL OR metadata->'actor'->>'id' = $8)
-      AND ($9::text IS NULL OR metadata->>'agent' = $9)
-      AND ($10::timestamptz IS NULL OR recorded_at >= $10)
-      AND ($11::timestamptz IS NULL OR recorded_at < $11)
-    ORDER BY events.transaction_id, events.global_position
-    LIMIT $12::integer + 1
-  ) limited
-) events
-WHERE n <= $12::integer AND (n = 1 OR bytes_through <= $13::bigint)
-ORDER BY events.transaction_id, events.global_position`;
+const READ_SQL = sizeCappedPageSql(
+  `organization_id = $1
+    AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
+    AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
+    AND ($5::text[] IS NULL OR type = ANY($5::text[]))
+    AND ($6::text IS NULL OR stream_id = $6)
+    AND ($7::text IS NULL OR metadata->'actor'->>'type' = $7)
+    AND ($8::text IS NULL OR metadata->'actor'->>'id' = $8)
+    AND ($9::text IS NULL OR metadata->>'agent' = $9)
+    AND ($10::timestamptz IS NULL OR recorded_at >= $10)
+    AND ($11::timestamptz IS NULL OR recorded_at < $11)`,
+  ['transaction_id', 'global_position'],
+  12,
+  13,
+);
 
 /**
  * Up to `limit` of the organization's events after `after`, in commit order, filtered, and past
@@ -107,7 +97,7 @@ export async function readAuditEvents(
       STREAM_PAGE_BYTES,
     ],
   });
-  return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.page_rows) > rows.length };
+  return sizeCappedPage(rows);
 }
 
 /** The oldest transaction still open: a stream reads below it, so it ends at what was committed when it began. */

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
-import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, toRecordedEvent } from './event';
+import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
 export interface AppendOptions {
   organizationId: string;
@@ -24,9 +24,6 @@ export interface AppendResult {
 }
 
 export const MAX_EVENTS_PER_APPEND = 1000;
-
-/** Event data (as JSON text) a stream page for a reader outside the runtime holds past its first event: `readStreamPage`. */
-export const STREAM_PAGE_BYTES = 4 * 2 ** 20;
 
 /** One stream's batch in an `appendMany`. */
 export interface StreamAppend {
@@ -243,32 +240,20 @@ export class EventStore {
     return rows.map(toRecordedEvent);
   }
 
-  /**
-   * A page of a stream for a reader outside the runtime (an API page, a stream to a client): at
-   * most `limit` events and, past the first, at most `maxBytes` of event data as JSON text. The
-   * size is measured in the database, so a page of large events is cut before it is fetched (500
-   * events of a run can hold a hundred megabytes, 500 of a workflow's history gigabytes). `more`:
-   * events follow the page.
-   */
+  /** A page of a stream for a reader outside the runtime, cut by count and by size: `sizeCappedPageSql`. */
   async readStreamPage(
     streamId: string,
     options: { fromVersion: number; limit: number; maxBytes: number; organizationId?: string },
   ): Promise<{ events: RecordedEvent[]; more: boolean }> {
-    const { rows } = await this.pool.query<EventRow & { page_rows: string }>(
-      `SELECT ${EVENT_COLUMNS}, page_rows FROM (
-         SELECT *, count(*) OVER () AS page_rows, row_number() OVER (ORDER BY stream_version) AS n,
-           sum(size) OVER (ORDER BY stream_version) AS bytes_through
-         FROM (
-           SELECT *, octet_length(data::text) AS size FROM events
-           WHERE stream_id = $1 AND stream_version >= $2 AND ($3::text IS NULL OR organization_id = $3)
-           ORDER BY stream_version LIMIT $4::integer + 1
-         ) limited
-       ) events
-       WHERE n <= $4::integer AND (n = 1 OR bytes_through <= $5::bigint)
-       ORDER BY stream_version`,
-      [streamId, options.fromVersion, options.organizationId ?? null, options.limit, options.maxBytes],
-    );
-    return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.page_rows) > rows.length };
+    const where = 'stream_id = $1 AND stream_version >= $2 AND ($3::text IS NULL OR organization_id = $3)';
+    const { rows } = await this.pool.query<EventRow & { page_rows: string }>(sizeCappedPageSql(where, ['stream_version'], 4, 5), [
+      streamId,
+      options.fromVersion,
+      options.organizationId ?? null,
+      options.limit,
+      options.maxBytes,
+    ]);
+    return sizeCappedPage(rows);
   }
 
   /**

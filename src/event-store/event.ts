@@ -83,3 +83,31 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     recordedAtExact: row.recorded_at_exact,
   };
 }
+
+/** Event data (as JSON text) a page for a reader outside the runtime holds past its first event. */
+export const STREAM_PAGE_BYTES = 4 * 2 ** 20;
+
+/**
+ * The SQL of a page of events for a reader outside the runtime (an API page, a stream or export
+ * to a client): the events matching `where`, in `order`, at most `$<limit>` of them and, past the
+ * first, at most `$<bytes>` of event data as JSON text. The size is measured in the database, so a
+ * page of large events is cut before it is fetched (500 events of a run can hold a hundred
+ * megabytes, 500 of a workflow's history gigabytes). Read it with {@link sizeCappedPage}.
+ */
+export function sizeCappedPageSql(where: string, order: readonly string[], limit: number, bytes: number): string {
+  const by = order.join(', ');
+  // The outer ORDER BY names the subquery's columns: `transaction_id` alone would be the text of EVENT_COLUMNS.
+  const outer = order.map((column) => `events.${column}`).join(', ');
+  return `SELECT ${EVENT_COLUMNS}, page_rows FROM (
+    SELECT *, count(*) OVER () AS page_rows, row_number() OVER (ORDER BY ${by}) AS n, sum(size) OVER (ORDER BY ${by}) AS bytes_through
+    FROM (SELECT *, octet_length(data::text) AS size FROM events WHERE ${where} ORDER BY ${by} LIMIT $${limit}::integer + 1) limited
+  ) events
+  WHERE n <= $${limit}::integer AND (n = 1 OR bytes_through <= $${bytes}::bigint)
+  ORDER BY ${outer}`;
+}
+
+/** The rows of a {@link sizeCappedPageSql} page: its events, and whether more follow them. */
+export function sizeCappedPage(rows: (EventRow & { page_rows: string })[]): { events: RecordedEvent[]; more: boolean } {
+  return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.page_rows) > rows.length };
+}
+

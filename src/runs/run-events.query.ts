@@ -2,8 +2,8 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { runStreamId } from '../domain/run/run.events';
-import { EventStore, STREAM_PAGE_BYTES } from '../event-store/event-store';
-import type { RecordedEvent } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
+import { STREAM_PAGE_BYTES, type RecordedEvent } from '../event-store/event';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { assertRunExists } from './run-exists';
 

@@ -61,9 +61,10 @@ export function runPorts(
     } catch {
       return undefined; // the call resolves again and fails the attempt with a clear error
     }
-    resolved.set(blockId, params);
     const over = plainlyOverLimit(params, maxPayloadBytes);
+    // Not kept for the call: it resolves again and refuses them (`RunSteps.execute`).
     if (over) return `(not recorded: the resolved params are ${sizeText(over)} bytes; the limit is ${maxPayloadBytes})`;
+    resolved.set(blockId, params);
     const connector = catalog.get(state.graph.blocks.get(blockId)?.type ?? '');
     if (!connector) return params;
     if (connector.hiddenParams.size === 0) return params;

@@ -33,18 +33,20 @@ export class RunSteps {
    * run waiting for it for good.
    */
   execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
-    let input: Record<string, unknown>;
-    try {
-      // Resolved now, before anything is awaited: the state moves on with the next batch.
-      input = params ?? resolveBlockParams(state, step.blockId, this.templateEnv, this.maxPayloadBytes);
-    } catch (error) {
-      return Promise.resolve({ ok: false, error: normalizeStepError(error) });
-    }
-    // Never handed to a connector: one that serialises them (an HTTP body) would exhaust the heap.
-    const over = plainlyOverLimit(input, this.maxPayloadBytes);
-    if (over) {
-      const message = `The step's resolved params are ${sizeText(over)} bytes; the limit is ${this.maxPayloadBytes}`;
-      return Promise.resolve({ ok: false, error: { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false } });
+    let input = params; // resolved and found within the limit when the attempt was recorded (`runPorts`)
+    if (!input) {
+      try {
+        // Resolved now, before anything is awaited: the state moves on with the next batch.
+        input = resolveBlockParams(state, step.blockId, this.templateEnv, this.maxPayloadBytes);
+      } catch (error) {
+        return Promise.resolve({ ok: false, error: normalizeStepError(error) });
+      }
+      // Never handed to a connector: one that serialises them (an HTTP body) would exhaust the heap.
+      const over = plainlyOverLimit(input, this.maxPayloadBytes);
+      if (over) {
+        const message = `The step's resolved params are ${sizeText(over)} bytes; the limit is ${this.maxPayloadBytes}`;
+        return Promise.resolve({ ok: false, error: { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false } });
+      }
     }
     const began = performance.now();
     return this.executor.execute(run, step, input, signal).then(

@@ -2,8 +2,8 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
 import { NotFound } from '../errors';
-import type { Actor, RecordedEvent } from '../event-store/event';
-import { EventStore, STREAM_PAGE_BYTES } from '../event-store/event-store';
+import { STREAM_PAGE_BYTES, type Actor, type RecordedEvent } from '../event-store/event';
+import { EventStore } from '../event-store/event-store';
 import { workflowStream } from './workflow.events';
 import { getCurrentWorkflow } from './workflow-read-model';
 
