@@ -6,6 +6,7 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { encodeCursor } from '../http/keyset';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
+import { HeldRequests } from '../http/held-requests';
 import { wantsNdjson, streamAuditEvents } from './audit-events.ndjson';
 import { auditFilterOf, positionOfCursor, readAuditEvents } from './audit-events.query';
 import { auditEventPage, auditEventsQuery, type AuditEventsQuery } from './audit-events.schemas';
@@ -15,7 +16,7 @@ const DESCRIPTION = [
   "The organization's events in commit order, each with its provenance: actor, request id, the `X-Thodare-Agent` label, causation and correlation ids.",
   'Security events are part of the trail: `UserSignedIn`, `UserSignInFailed`, `UserSignedOut`, `ActiveOrganizationSwitched` (on `user-<userId>-org-<organizationId>`), `ApiKeyCreated`, `ApiKeyRevoked`, `MemberRoleChanged` (on `org-<id>`).',
   'No event holds a password, token, key or secret value; approval tokens are shown as "[redacted]".',
-  'With `Accept: application/x-ndjson` the answer is the whole range after `after` (filters apply, `limit` does not), one event per line, streamed.',
+  'With `Accept: application/x-ndjson` the answer is the whole range after `after` (filters apply, `limit` does not), one event per line, streamed; such a stream counts towards the organization\'s held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG).',
   '400 invalid_query for a bad filter or a cursor this endpoint did not return.',
 ].join(' ');
 
@@ -24,7 +25,10 @@ const DESCRIPTION = [
 export class AuditEventsController {
   private readonly log = new Logger('audit');
 
-  constructor(@Inject(Pool) private readonly pool: Pool) {}
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(HeldRequests) private readonly held: HeldRequests,
+  ) {}
 
   @Get('events')
   @RequireRole('admin')
@@ -33,7 +37,10 @@ export class AuditEventsController {
     const filter = auditFilterOf(query);
     const after = query.after ? positionOfCursor(query.after) : START;
     const organizationId = principal.organizationId;
-    if (wantsNdjson(request.headers.accept)) return streamAuditEvents(this.pool, reply, { organizationId, filter, after }, this.log);
+    if (wantsNdjson(request.headers.accept)) {
+      const release = this.held.hold(organizationId, 'NDJSON export');
+      return streamAuditEvents(this.pool, reply, { organizationId, filter, after }, this.log).finally(release);
+    }
     const { events, more } = await readAuditEvents(this.pool, organizationId, filter, after, query.limit);
     const last = events.at(-1);
     void reply.send({ data: events.map(auditEventViewOf), next: more && last ? encodeCursor([last.transactionId, last.globalPosition]) : null });

@@ -137,7 +137,7 @@ export interface paths {
         };
         /**
          * The organization's events, in commit order, with their provenance
-         * @description The organization's events in commit order, each with its provenance: actor, request id, the `X-Thodare-Agent` label, causation and correlation ids. Security events are part of the trail: `UserSignedIn`, `UserSignInFailed`, `UserSignedOut`, `ActiveOrganizationSwitched` (on `user-<userId>-org-<organizationId>`), `ApiKeyCreated`, `ApiKeyRevoked`, `MemberRoleChanged` (on `org-<id>`). No event holds a password, token, key or secret value; approval tokens are shown as "[redacted]". With `Accept: application/x-ndjson` the answer is the whole range after `after` (filters apply, `limit` does not), one event per line, streamed. 400 invalid_query for a bad filter or a cursor this endpoint did not return.
+         * @description The organization's events in commit order, each with its provenance: actor, request id, the `X-Thodare-Agent` label, causation and correlation ids. Security events are part of the trail: `UserSignedIn`, `UserSignInFailed`, `UserSignedOut`, `ActiveOrganizationSwitched` (on `user-<userId>-org-<organizationId>`), `ApiKeyCreated`, `ApiKeyRevoked`, `MemberRoleChanged` (on `org-<id>`). No event holds a password, token, key or secret value; approval tokens are shown as "[redacted]". With `Accept: application/x-ndjson` the answer is the whole range after `after` (filters apply, `limit` does not), one event per line, streamed; such a stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG). 400 invalid_query for a bad filter or a cursor this endpoint did not return.
          */
         get: operations["getApiAuditEvents"];
         put?: never;
@@ -452,7 +452,7 @@ export interface paths {
         };
         /**
          * A run: status, outputs per block, error, what it waits for; ?waitMs= waits for the end
-         * @description With waitMs (capped at 30000 ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status.
+         * @description With waitMs (capped at 30000 ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status. A wait is a held request: when the organization already holds THODARE_MAX_HELD_REQUESTS_PER_ORG of them on this instance (open run streams, NDJSON exports, waits), the answer comes at once, as without waitMs, with the header `X-Thodare-Wait: skipped`.
          */
         get: operations["getApiRunsId"];
         put?: never;
@@ -838,7 +838,7 @@ export interface paths {
         put?: never;
         /**
          * Start a run of the workflow (pins its current version); ?waitMs= waits for the end
-         * @description 202 {runId, status, workflowVersion}; with waitMs (capped at 30000 ms) a run that ends in time is answered 200 with the run.
+         * @description 202 {runId, status, workflowVersion}; with waitMs (capped at 30000 ms) a run that ends in time is answered 200 with the run. A wait is a held request: when the organization already holds THODARE_MAX_HELD_REQUESTS_PER_ORG of them on this instance (open run streams, NDJSON exports, waits), the answer comes at once, as without waitMs, with the header `X-Thodare-Wait: skipped`.
          */
         post: operations["postApiWorkflowsIdRun"];
         delete?: never;
@@ -858,7 +858,7 @@ export interface paths {
         put?: never;
         /**
          * Start a run of the workflow (pins its current version); ?waitMs= waits for the end
-         * @description 202 {runId, status, workflowVersion}; with waitMs (capped at 30000 ms) a run that ends in time is answered 200 with the run.
+         * @description 202 {runId, status, workflowVersion}; with waitMs (capped at 30000 ms) a run that ends in time is answered 200 with the run. A wait is a held request: when the organization already holds THODARE_MAX_HELD_REQUESTS_PER_ORG of them on this instance (open run streams, NDJSON exports, waits), the answer comes at once, as without waitMs, with the header `X-Thodare-Wait: skipped`.
          */
         post: operations["postApiWorkflowsIdRuns"];
         delete?: never;
@@ -1327,7 +1327,7 @@ export interface components {
             validation_errors?: components["schemas"]["ValidationError"][];
             /** @description 422 secret_missing: the organization secrets to store */
             missing?: string[];
-            /** @description 429 rate_limited: wait this long before retrying */
+            /** @description 429 rate_limited or too_many_streams: wait this long before retrying */
             retryAfterMs?: number;
             /** @description 403 forbidden: the role the route needs */
             requiredRole?: string;
@@ -1348,7 +1348,7 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "internal_error" | "not_ready" | "database_unavailable";
         /** @description A human approval of one of the organization's runs. */
         InboxApproval: {
             runId: string;
@@ -1653,7 +1653,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description rate_limited (with `retryAfterMs` and a Retry-After header) */
+        /** @description rate_limited, or too_many_streams (a run stream or NDJSON export past the organization's held requests: THODARE_MAX_HELD_REQUESTS_PER_ORG); both with `retryAfterMs` and a Retry-After header */
         RateLimited: {
             headers: {
                 [name: string]: unknown;

@@ -43,6 +43,8 @@ export interface ThodareSettings {
   httpHeadersTimeoutMs?: number;
   httpRequestTimeoutMs?: number;
   httpKeepAliveTimeoutMs?: number;
+  maxHeldRequestsPerOrg?: number;
+  maxHeldRequests?: number;
   publicUrl?: string;
   webhookRateLimitPerMin?: number;
   auditSigningKey?: string;
@@ -86,6 +88,8 @@ const VARIABLES = {
   httpHeadersTimeoutMs: 'THODARE_HTTP_HEADERS_TIMEOUT_MS',
   httpRequestTimeoutMs: 'THODARE_HTTP_REQUEST_TIMEOUT_MS',
   httpKeepAliveTimeoutMs: 'THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  maxHeldRequestsPerOrg: 'THODARE_MAX_HELD_REQUESTS_PER_ORG',
+  maxHeldRequests: 'THODARE_MAX_HELD_REQUESTS',
   publicUrl: 'THODARE_PUBLIC_URL',
   webhookRateLimitPerMin: 'THODARE_WEBHOOK_RATE_LIMIT_PER_MIN',
   auditSigningKey: 'THODARE_AUDIT_SIGNING_KEY',

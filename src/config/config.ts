@@ -67,6 +67,10 @@ const configSchema = z.object({
   THODARE_HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
   THODARE_HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  /** Open run streams, NDJSON exports and `?waitMs=` waits one organization may hold on one instance (src/http/held-requests.ts). */
+  THODARE_MAX_HELD_REQUESTS_PER_ORG: positiveInt.default(1_000),
+  /** The same, for every organization together; keep it well under the process's open-file limit (`ulimit -n`). */
+  THODARE_MAX_HELD_REQUESTS: positiveInt.default(10_000),
   THODARE_PUBLIC_URL: z.url().optional(),
   THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
   THODARE_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
@@ -138,6 +142,10 @@ export type Config = {
   httpRequestTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   httpKeepAliveTimeoutMs: number;
+  /** Held requests (run streams, NDJSON exports, `?waitMs=` waits) per organization on this instance. */
+  maxHeldRequestsPerOrg: number;
+  /** Held requests on this instance, every organization together. */
+  maxHeldRequests: number;
   /** The base URL clients reach this service at (webhook URLs); the request's own origin when unset. */
   publicUrl: string | undefined;
   /** Deliveries per minute each inbound webhook accepts (429 with Retry-After beyond). */
@@ -210,6 +218,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     httpHeadersTimeoutMs: c.THODARE_HTTP_HEADERS_TIMEOUT_MS,
     httpRequestTimeoutMs: c.THODARE_HTTP_REQUEST_TIMEOUT_MS,
     httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeldRequestsPerOrg: c.THODARE_MAX_HELD_REQUESTS_PER_ORG,
+    maxHeldRequests: c.THODARE_MAX_HELD_REQUESTS,
     publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),
     webhookRateLimitPerMin: c.THODARE_WEBHOOK_RATE_LIMIT_PER_MIN,
     auditSigningKey: c.THODARE_AUDIT_SIGNING_KEY,

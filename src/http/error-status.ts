@@ -46,6 +46,7 @@ export const ERROR_STATUS: Record<string, number> = {
   workflow_not_runnable: 422,
   secret_missing: 422,
   rate_limited: 429,
+  too_many_streams: 429,
   internal_error: 500,
   not_ready: 503,
   database_unavailable: 503,

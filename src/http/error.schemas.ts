@@ -21,7 +21,7 @@ export const errorSchema = z
     current: z.number().int().optional().describe('412 version_mismatch: the version the workflow is at now'),
     validation_errors: z.array(validationErrorSchema).optional().describe('422 workflow_not_runnable: what keeps the workflow from running'),
     missing: z.array(z.string()).optional().describe('422 secret_missing: the organization secrets to store'),
-    retryAfterMs: z.number().int().optional().describe('429 rate_limited: wait this long before retrying'),
+    retryAfterMs: z.number().int().optional().describe('429 rate_limited or too_many_streams: wait this long before retrying'),
     requiredRole: z.string().optional().describe('403 forbidden: the role the route needs'),
     role: z.string().optional().describe('403 forbidden: the role the caller acts as'),
     max: z.number().int().optional().describe('400 batch_too_large, backfill_too_large: the limit'),

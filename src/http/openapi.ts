@@ -13,7 +13,7 @@ const COMMON_ERRORS: Record<number, [name: string, description: string]> = {
   404: ['NotFound', 'not_found: no such resource in this organization'],
   413: ['PayloadTooLarge', 'payload_too_large: the body is over THODARE_BODY_LIMIT'],
   415: ['UnsupportedMediaType', 'unsupported_media_type: send application/json'],
-  429: ['RateLimited', 'rate_limited (with `retryAfterMs` and a Retry-After header)'],
+  429: ['RateLimited', 'rate_limited, or too_many_streams (a run stream or NDJSON export past the organization\'s held requests: THODARE_MAX_HELD_REQUESTS_PER_ORG); both with `retryAfterMs` and a Retry-After header'],
 };
 
 const HEADERS: Record<ApiRouteHeader | 'X-Thodare-Agent', [name: string, parameter: JsonObject]> = {

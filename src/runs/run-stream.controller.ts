@@ -15,6 +15,7 @@ import { RunStreamWatch } from './run-stream-watch';
 import { runEventView } from './run-events.query';
 import { assertRunExists } from './run-exists';
 import { drained } from '../http/drained';
+import { HeldRequests } from '../http/held-requests';
 
 const MAX_VERSION = 2 ** 31 - 1;
 const streamQuery = z.object({ after: z.coerce.number().int().min(0).max(MAX_VERSION).optional() });
@@ -35,6 +36,7 @@ export class RunStreamController {
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(RunStreamWatch) private readonly watch: RunStreamWatch,
+    @Inject(HeldRequests) private readonly held: HeldRequests,
   ) {}
 
   @Get(':id/stream')
@@ -54,6 +56,8 @@ export class RunStreamController {
       void reply.status(204).send();
       return;
     }
+    // Before the headers: over the organization's limit, an ordinary 429 answer.
+    const release = this.held.hold(principal.organizationId, 'run stream');
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -68,6 +72,7 @@ export class RunStreamController {
     };
     raw.on('close', () => {
       closed = true;
+      release(); // the socket is gone, whatever the loop below is waiting for
       wake();
     });
     const unwatch = this.watch.watch(runId, { after: () => after, wake });
@@ -97,6 +102,7 @@ export class RunStreamController {
       clearInterval(heartbeat);
       unwatch();
       raw.end();
+      release();
     }
   }
 

@@ -5,7 +5,14 @@ import type { RunState } from '../domain/run/run.state';
 import { runDetails, type RunDetails } from './get-run.query';
 import { RunChanges, type RunChange } from './run-changes';
 import { RunHandoff } from './run-handoff';
+import { HeldRequests } from '../http/held-requests';
 import { MAX_WAIT_MS } from './runs.schemas';
+
+/** Set on an answer whose `?waitMs=` wait was skipped (the organization holds its limit of held requests): `skipped`. */
+export const WAIT_HEADER = 'x-thodare-wait';
+/** The routes' documentation of it. */
+export const WAIT_SKIPPED_NOTE =
+  'A wait is a held request: when the organization already holds THODARE_MAX_HELD_REQUESTS_PER_ORG of them on this instance (open run streams, NDJSON exports, waits), the answer comes at once, as without waitMs, with the header `X-Thodare-Wait: skipped`.';
 
 /** Re-checks now and then in case a notification was lost. */
 export const FALLBACK_CHECK_MS = 1000;
@@ -33,6 +40,7 @@ export class RunWaiter implements OnModuleDestroy {
     @Inject(Pool) private readonly pool: Pool,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
+    @Inject(HeldRequests) private readonly held: HeldRequests,
   ) {}
 
   /**
@@ -68,13 +76,18 @@ export class RunWaiter implements OnModuleDestroy {
   /**
    * What `?waitMs=` answers (a start's and a run read's): the run once it has ended, waiting at
    * most `waitMs` (capped at `MAX_WAIT_MS`; 0 waits not at all). From its final state when this
-   * process recorded the end, else from `read`; undefined when it did not end in time.
+   * process recorded the end, else from `read`; no `run` when it did not end in time. A wait is a
+   * held request (`HeldRequests`): past the organization's limit it is `skipped`, and the answer
+   * comes at once, as without `waitMs`.
    */
-  async endedRun(runId: string, waitMs: number, read: () => Promise<RunDetails>): Promise<RunDetails | undefined> {
+  async endedRun(organizationId: string, runId: string, waitMs: number, read: () => Promise<RunDetails>): Promise<{ run?: RunDetails; skipped?: true }> {
     const ms = Math.min(waitMs, MAX_WAIT_MS);
-    const ended = ms > 0 ? await this.waitForEnd(runId, ms) : undefined;
-    if (!ended) return undefined;
-    return ended.final ? runDetails(runId, ended.final) : read();
+    if (ms <= 0) return {};
+    const release = this.held.tryHold(organizationId);
+    if (!release) return { skipped: true };
+    const ended = await this.waitForEnd(runId, ms).finally(release);
+    if (!ended) return {};
+    return { run: ended.final ? runDetails(runId, ended.final) : await read() };
   }
 
   onModuleDestroy(): void {

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
@@ -16,7 +16,7 @@ import { GetRunQuery } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
 import { RunEventsQuery } from './run-events.query';
 import { DEFAULT_LOGS_WAIT_MS, RunLogsQuery } from './run-logs.query';
-import { RunWaiter } from './run-waiter';
+import { RunWaiter, WAIT_HEADER, WAIT_SKIPPED_NOTE } from './run-waiter';
 import {
   cancelBody,
   cancelResponse,
@@ -58,16 +58,25 @@ export class RunsController {
   @RequireRole('viewer')
   @ApiRoute({
     summary: 'A run: status, outputs per block, error, what it waits for; ?waitMs= waits for the end',
-    description: `With waitMs (capped at ${MAX_WAIT_MS} ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status.`,
+    description: `With waitMs (capped at ${MAX_WAIT_MS} ms) a run that has not ended is answered when it ends, or as it is when the wait runs out: always 200, read the status. ${WAIT_SKIPPED_NOTE}`,
     tags: ['runs'],
     query: waitForEndQuery,
     responses: { 200: runResponse },
   })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: z.infer<typeof waitForEndQuery>, @Req() request: FastifyRequest) {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: z.infer<typeof waitForEndQuery>,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const read = () => this.queries.execute(new GetRunQuery(principal.organizationId, id));
     let run = await read(); // another organization's run is a 404 before any wait
-    // Not ended when the wait ran out: the run as it is now.
-    if (query.waitMs && !RUN_TERMINAL_STATUSES.includes(run.status)) run = (await this.waiter.endedRun(id, query.waitMs, read)) ?? (await read());
+    if (query.waitMs && !RUN_TERMINAL_STATUSES.includes(run.status)) {
+      const ended = await this.waiter.endedRun(principal.organizationId, id, query.waitMs, read);
+      if (ended.skipped) void reply.header(WAIT_HEADER, 'skipped');
+      else run = ended.run ?? (await read()); // not ended when the wait ran out: the run as it is now
+    }
     return withApprovalUrl(run, publicBaseUrl(this.config, request));
   }
 

@@ -18,6 +18,7 @@ import { RunStore } from './run-store';
 import { RunStreamController } from './run-stream.controller';
 import { RunStreamWatch } from './run-stream-watch';
 import { RunWaiter } from './run-waiter';
+import { HeldRequests } from '../http/held-requests';
 import { RunsController } from './runs.controller';
 import { SignalRunHandler } from './signal-run.command';
 import { StartRunHandler } from './start-run.command';
@@ -47,10 +48,11 @@ export class RunsModule {
         RunWaiter,
         RunHandoff,
         RunStreamWatch,
+        HeldRequests,
         ...commandHandlers,
         ...queryHandlers,
       ],
-      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff],
+      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff, HeldRequests],
     };
   }
 }

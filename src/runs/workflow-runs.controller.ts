@@ -7,7 +7,7 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { GetRunQuery } from './get-run.query';
-import { RunWaiter } from './run-waiter';
+import { RunWaiter, WAIT_HEADER, WAIT_SKIPPED_NOTE } from './run-waiter';
 import { MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
 import { StartRunCommand } from './start-run.command';
 
@@ -25,7 +25,7 @@ export class WorkflowRunsController {
   @RequireRole('member')
   @ApiRoute({
     summary: 'Start a run of the workflow (pins its current version); ?waitMs= waits for the end',
-    description: `202 {runId, status, workflowVersion}; with waitMs (capped at ${MAX_WAIT_MS} ms) a run that ends in time is answered 200 with the run.`,
+    description: `202 {runId, status, workflowVersion}; with waitMs (capped at ${MAX_WAIT_MS} ms) a run that ends in time is answered 200 with the run. ${WAIT_SKIPPED_NOTE}`,
     tags: ['runs'],
     body: startBody,
     query: waitForEndQuery,
@@ -46,9 +46,10 @@ export class WorkflowRunsController {
     const started = await this.commands.execute(
       new StartRunCommand(principal.organizationId, workflowId, body.input, meta, body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
     );
-    const ended = await this.waiter.endedRun(started.runId, query.waitMs ?? 0, () => this.queries.execute(new GetRunQuery(principal.organizationId, started.runId)));
-    if (!ended) return started;
+    const ended = await this.waiter.endedRun(principal.organizationId, started.runId, query.waitMs ?? 0, () => this.queries.execute(new GetRunQuery(principal.organizationId, started.runId)));
+    if (ended.skipped) void reply.header(WAIT_HEADER, 'skipped');
+    if (!ended.run) return started;
     void reply.status(200);
-    return ended;
+    return ended.run;
   }
 }

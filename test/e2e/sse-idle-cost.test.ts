@@ -15,7 +15,7 @@ beforeAll(async () => {
   // Autovacuum's own transactions count in `xact_commit` too: they are not the app's.
   await pg.db.pool.query('ALTER SYSTEM SET autovacuum = off');
   await pg.db.pool.query('SELECT pg_reload_conf()');
-  app = await startTestApp('sse_idle', { THODARE_POLL_INTERVAL_MS: '1000' }, { api: true, worker: true }, pg.db);
+  app = await startTestApp('sse_idle', { THODARE_POLL_INTERVAL_MS: '1000', THODARE_MAX_HELD_REQUESTS_PER_ORG: '2000' }, { api: true, worker: true }, pg.db);
   owner = await signUp(app);
 }, 120_000);
 afterAll(async () => {

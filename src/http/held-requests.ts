@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
+import { AppError } from '../errors';
+
+/** What a client is asked to wait before it tries to open another stream. */
+const RETRY_AFTER_MS = 5_000;
+
+/**
+ * Requests that hold their connection open after they are admitted: run streams (SSE, for as long
+ * as the run lasts, which can be days), NDJSON audit exports, and `?waitMs=` waits. Each holds a
+ * socket (a file descriptor) and some memory. They are counted per organization and per process,
+ * so that one organization, or one runaway client, cannot take every socket the process may open
+ * and leave the other organizations' requests unanswered. The counts are this process's only: a
+ * deployment of N API instances holds up to N times as many.
+ */
+@Injectable()
+export class HeldRequests {
+  private readonly byOrganization = new Map<string, number>();
+  private total = 0;
+
+  constructor(@Inject(CONFIG) private readonly config: Pick<Config, 'maxHeldRequestsPerOrg' | 'maxHeldRequests'>) {}
+
+  /** A hold for one request of `organizationId`, or undefined when either limit is reached. Calling it releases the hold (once; later calls do nothing). */
+  tryHold(organizationId: string): (() => void) | undefined {
+    const held = this.byOrganization.get(organizationId) ?? 0;
+    if (held >= this.config.maxHeldRequestsPerOrg || this.total >= this.config.maxHeldRequests) return undefined;
+    this.byOrganization.set(organizationId, held + 1);
+    this.total += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const left = (this.byOrganization.get(organizationId) ?? 1) - 1;
+      if (left > 0) this.byOrganization.set(organizationId, left);
+      else this.byOrganization.delete(organizationId);
+    };
+  }
+
+  /** A hold for a request that cannot do without one (a stream); 429 `too_many_streams` when there is none to give. */
+  hold(organizationId: string, what: string): () => void {
+    const release = this.tryHold(organizationId);
+    if (release) return release;
+    const { maxHeldRequestsPerOrg: perOrganization, maxHeldRequests: perProcess } = this.config;
+    throw new AppError(
+      'too_many_streams',
+      `Cannot open the ${what}: this organization already holds ${perOrganization} open streams and waits on this instance (THODARE_MAX_HELD_REQUESTS_PER_ORG), or the instance holds ${perProcess} (THODARE_MAX_HELD_REQUESTS). Close a stream you no longer read, or retry later.`,
+      { retryAfterMs: RETRY_AFTER_MS },
+    );
+  }
+
+  /** Requests held now: of one organization, or of the process. */
+  count(organizationId?: string): number {
+    return organizationId === undefined ? this.total : (this.byOrganization.get(organizationId) ?? 0);
+  }
+}
