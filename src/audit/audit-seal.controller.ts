@@ -7,11 +7,13 @@ import { ApiRoute } from '../http/api-route.decorator';
 import { decodeCursor, toPage } from '../http/keyset';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
+import { HeldRequests } from '../http/held-requests';
 import { listAuditKeys, listCheckpoints } from './audit-rows';
 import { checkpointsQuery, checkpointsResponse, exportQuery, keysResponse, verifyResponse } from './audit-seal.schemas';
 import { AuditSigningKeyProvider } from './audit-signing-key';
 import { exportBundle } from './audit-export';
 import { verifyOrganization } from './audit-verify';
+import { AuditVerifications } from './audit-verifications';
 
 /** Proving the audit trail: verify the sealed chain, read checkpoints and keys, export a bundle. */
 @Controller('api/audit')
@@ -19,17 +21,35 @@ export class AuditSealController {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(AuditSigningKeyProvider) private readonly keys: AuditSigningKeyProvider,
+    @Inject(AuditVerifications) private readonly verifications: AuditVerifications,
+    @Inject(HeldRequests) private readonly held: HeldRequests,
   ) {}
 
   @Get('verify')
   @RequireRole('admin')
   @ApiRoute({
     summary: "Recompute the organization's sealed hash chain from its stored events and check every signed checkpoint",
+    description: 'CPU-bound on the serving instance (about 20 µs per event): one verification per organization runs at a time on an instance, and at most THODARE_MAX_AUDIT_VERIFICATIONS for all organizations. A client that leaves stops its verification.',
     tags: ['audit'],
     responses: { 200: verifyResponse },
+    errors: { 429: 'rate_limited, or audit_busy: a verification of this organization is running on this instance, or the instance runs THODARE_MAX_AUDIT_VERIFICATIONS (both with `retryAfterMs` and Retry-After)' },
   })
-  async verify(@CurrentPrincipal() principal: Principal) {
-    return verifyOrganization(this.pool, principal.organizationId, await this.keys.trustedKeys());
+  async verify(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply) {
+    const keys = await this.keys.trustedKeys();
+    const end = this.verifications.begin(principal.organizationId);
+    // A client that leaves stops the verification (and frees its place) at the next slice.
+    const left = new AbortController();
+    const leave = () => left.abort();
+    reply.raw.once('close', leave);
+    try {
+      return await verifyOrganization(this.pool, principal.organizationId, keys, left.signal);
+    } catch (error) {
+      if (left.signal.aborted) return undefined; // nobody to answer
+      throw error;
+    } finally {
+      reply.raw.off('close', leave);
+      end();
+    }
   }
 
   @Get('checkpoints')
@@ -54,7 +74,7 @@ export class AuditSealController {
   @RequireRole('admin')
   @ApiRoute({
     summary: 'Stream an audit bundle (tar): the sealed events recorded in [from, to] with their hashes, checkpoints, public keys and a manifest',
-    description: 'Verify it offline with `thodare audit verify <file> --public-key <base64>`.',
+    description: 'Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization\'s held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG).',
     tags: ['audit'],
     query: exportQuery,
     responses: { 200: 'application/x-tar' },
@@ -62,6 +82,7 @@ export class AuditSealController {
   async export(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof exportQuery>, @Res() reply: FastifyReply): Promise<void> {
     const range = { ...(query.from ? { from: new Date(query.from) } : {}), ...(query.to ? { to: new Date(query.to) } : {}) };
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    reply.raw.once('close', this.held.hold(principal.organizationId, 'audit export'));
     await reply
       .header('content-type', 'application/x-tar')
       .header('content-disposition', `attachment; filename="audit-${principal.organizationId}-${stamp}.tar"`)

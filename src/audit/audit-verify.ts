@@ -21,14 +21,16 @@ export interface VerifyReport {
  * Recomputes the organization's whole chain from its stored events and holds it against every
  * signed checkpoint, trusting only `keys` (the server's own signing key and the retired keys
  * the operator lists) — never the key table, which whoever rewrites rows could extend.
+ * Once `signal` aborts (the client left), it throws at the next entry.
  */
-export async function verifyOrganization(db: Queryable, organizationId: string, keys: ReadonlyMap<string, KeyObject>): Promise<VerifyReport> {
+export async function verifyOrganization(db: Queryable, organizationId: string, keys: ReadonlyMap<string, KeyObject>, signal?: AbortSignal): Promise<VerifyReport> {
   // Checkpoints first, then the head: every checkpoint read then covers only sealed events.
   const checkpoints = await listCheckpoints(db, organizationId);
   const through = await sealedThrough(db, organizationId);
   const verifier = new ChainVerifier(organizationId, { sequence: 0, chain: GENESIS_CHAIN, frontier: MerkleFrontier.empty(), previousCheckpoint: null }, checkpoints, keys);
   let broken;
   for await (const entry of sealEntries(db, organizationId, 0, through)) {
+    signal?.throwIfAborted();
     broken = verifier.add(entry);
     if (broken) break;
   }

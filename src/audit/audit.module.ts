@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditEventsController } from './audit-events.controller';
 import { AuditSealController } from './audit-seal.controller';
 import { AuditSigningKeyProvider } from './audit-signing-key';
+import { AuditVerifications } from './audit-verifications';
 import { CheckpointerService } from './checkpointer.service';
 
 /**
@@ -14,7 +15,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       controllers: options.http ? [AuditEventsController, AuditSealController] : [],
-      providers: [AuditSigningKeyProvider, ...(options.checkpointer ? [CheckpointerService] : [])],
+      providers: [AuditSigningKeyProvider, AuditVerifications, ...(options.checkpointer ? [CheckpointerService] : [])],
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import { TimeSlice } from '../http/time-slice';
 import type { SealEntry } from './proof/chain-verifier';
 import { GENESIS_CHAIN } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
@@ -30,12 +31,20 @@ export async function readSealEntries(db: Queryable, organizationId: string, aft
   }));
 }
 
-/** Every seal entry `after < sequence ≤ through`, page by page. */
+/**
+ * Every seal entry `after < sequence ≤ through`, page by page. Its consumers (verification,
+ * export) hash or serialise each entry on the serving process's event loop: the entries come
+ * in time slices (`TimeSlice`), so other requests are answered between them.
+ */
 export async function* sealEntries(db: Queryable, organizationId: string, after: number, through: number): AsyncGenerator<SealEntry> {
+  const slice = new TimeSlice();
   for (let from = after; from < through; ) {
     const page = await readSealEntries(db, organizationId, from, through);
     if (page.length === 0) return;
-    yield* page;
+    for (const entry of page) {
+      if (slice.due()) await slice.giveWay();
+      yield entry;
+    }
     from = page[page.length - 1]?.sequence ?? through;
   }
 }
@@ -43,6 +52,7 @@ export async function* sealEntries(db: Queryable, organizationId: string, after:
 /** The chain value and Merkle frontier after `sequence` (genesis for 0), rebuilt from the stored leaves. */
 export async function sealStateAfter(db: Queryable, organizationId: string, sequence: number): Promise<{ chain: Buffer; frontier: MerkleFrontier }> {
   const frontier = MerkleFrontier.empty();
+  const slice = new TimeSlice();
   let chain: Buffer = GENESIS_CHAIN;
   for (let from = 0; from < sequence; ) {
     const { rows } = await db.query<{ sequence: string; leaf: Buffer; chain: Buffer }>(
@@ -50,7 +60,10 @@ export async function sealStateAfter(db: Queryable, organizationId: string, sequ
       [organizationId, from, sequence],
     );
     if (rows.length === 0) break;
-    for (const row of rows) frontier.append(row.leaf);
+    for (const row of rows) {
+      if (slice.due()) await slice.giveWay();
+      frontier.append(row.leaf);
+    }
     const last = rows[rows.length - 1];
     if (last) [from, chain] = [Number(last.sequence), last.chain];
   }

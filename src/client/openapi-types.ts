@@ -157,7 +157,7 @@ export interface paths {
         };
         /**
          * Stream an audit bundle (tar): the sealed events recorded in [from, to] with their hashes, checkpoints, public keys and a manifest
-         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`.
+         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG).
          */
         get: operations["getApiAuditExport"];
         put?: never;
@@ -192,7 +192,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the organization's sealed hash chain from its stored events and check every signed checkpoint */
+        /**
+         * Recompute the organization's sealed hash chain from its stored events and check every signed checkpoint
+         * @description CPU-bound on the serving instance (about 20 µs per event): one verification per organization runs at a time on an instance, and at most THODARE_MAX_AUDIT_VERIFICATIONS for all organizations. A client that leaves stops its verification.
+         */
         get: operations["getApiAuditVerify"];
         put?: never;
         post?: never;
@@ -1348,7 +1351,7 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
         /** @description A human approval of one of the organization's runs. */
         InboxApproval: {
             runId: string;
@@ -2286,7 +2289,15 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            429: components["responses"]["RateLimited"];
+            /** @description rate_limited, or audit_busy: a verification of this organization is running on this instance, or the instance runs THODARE_MAX_AUDIT_VERIFICATIONS (both with `retryAfterMs` and Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {
                 headers: {

@@ -45,6 +45,7 @@ export interface ThodareSettings {
   httpKeepAliveTimeoutMs?: number;
   maxHeldRequestsPerOrg?: number;
   maxHeldRequests?: number;
+  maxAuditVerifications?: number;
   publicUrl?: string;
   webhookRateLimitPerMin?: number;
   auditSigningKey?: string;
@@ -90,6 +91,7 @@ const VARIABLES = {
   httpKeepAliveTimeoutMs: 'THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS',
   maxHeldRequestsPerOrg: 'THODARE_MAX_HELD_REQUESTS_PER_ORG',
   maxHeldRequests: 'THODARE_MAX_HELD_REQUESTS',
+  maxAuditVerifications: 'THODARE_MAX_AUDIT_VERIFICATIONS',
   publicUrl: 'THODARE_PUBLIC_URL',
   webhookRateLimitPerMin: 'THODARE_WEBHOOK_RATE_LIMIT_PER_MIN',
   auditSigningKey: 'THODARE_AUDIT_SIGNING_KEY',

@@ -71,6 +71,8 @@ const configSchema = z.object({
   THODARE_MAX_HELD_REQUESTS_PER_ORG: positiveInt.default(1_000),
   /** The same, for every organization together; keep it well under the process's open-file limit (`ulimit -n`). */
   THODARE_MAX_HELD_REQUESTS: positiveInt.default(10_000),
+  /** Audit verifications (`GET /api/audit/verify`, CPU-bound) one instance runs at once; one per organization (src/audit/audit-verifications.ts). */
+  THODARE_MAX_AUDIT_VERIFICATIONS: positiveInt.default(2),
   THODARE_PUBLIC_URL: z.url().optional(),
   THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
   THODARE_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
@@ -146,6 +148,8 @@ export type Config = {
   maxHeldRequestsPerOrg: number;
   /** Held requests on this instance, every organization together. */
   maxHeldRequests: number;
+  /** Audit verifications running at once on this instance. */
+  maxAuditVerifications: number;
   /** The base URL clients reach this service at (webhook URLs); the request's own origin when unset. */
   publicUrl: string | undefined;
   /** Deliveries per minute each inbound webhook accepts (429 with Retry-After beyond). */
@@ -220,6 +224,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxHeldRequestsPerOrg: c.THODARE_MAX_HELD_REQUESTS_PER_ORG,
     maxHeldRequests: c.THODARE_MAX_HELD_REQUESTS,
+    maxAuditVerifications: c.THODARE_MAX_AUDIT_VERIFICATIONS,
     publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),
     webhookRateLimitPerMin: c.THODARE_WEBHOOK_RATE_LIMIT_PER_MIN,
     auditSigningKey: c.THODARE_AUDIT_SIGNING_KEY,

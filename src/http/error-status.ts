@@ -47,6 +47,7 @@ export const ERROR_STATUS: Record<string, number> = {
   secret_missing: 422,
   rate_limited: 429,
   too_many_streams: 429,
+  audit_busy: 429,
   internal_error: 500,
   not_ready: 503,
   database_unavailable: 503,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { AppError } from '../errors';
+import { ConcurrencyLimit } from './concurrency-limit';
 
 /** What a client is asked to wait before it tries to open another stream. */
 const RETRY_AFTER_MS = 5_000;
@@ -16,31 +17,20 @@ const RETRY_AFTER_MS = 5_000;
  */
 @Injectable()
 export class HeldRequests {
-  private readonly byOrganization = new Map<string, number>();
-  private total = 0;
+  private readonly held: ConcurrencyLimit;
 
-  constructor(@Inject(CONFIG) private readonly config: Pick<Config, 'maxHeldRequestsPerOrg' | 'maxHeldRequests'>) {}
+  constructor(@Inject(CONFIG) private readonly config: Pick<Config, 'maxHeldRequestsPerOrg' | 'maxHeldRequests'>) {
+    this.held = new ConcurrencyLimit(config.maxHeldRequestsPerOrg, config.maxHeldRequests);
+  }
 
   /** A hold for one request of `organizationId`, or undefined when either limit is reached. Calling it releases the hold (once; later calls do nothing). */
   tryHold(organizationId: string): (() => void) | undefined {
-    const held = this.byOrganization.get(organizationId) ?? 0;
-    if (held >= this.config.maxHeldRequestsPerOrg || this.total >= this.config.maxHeldRequests) return undefined;
-    this.byOrganization.set(organizationId, held + 1);
-    this.total += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.total -= 1;
-      const left = (this.byOrganization.get(organizationId) ?? 1) - 1;
-      if (left > 0) this.byOrganization.set(organizationId, left);
-      else this.byOrganization.delete(organizationId);
-    };
+    return this.held.tryTake(organizationId);
   }
 
   /** A hold for a request that cannot do without one (a stream); 429 `too_many_streams` when there is none to give. */
   hold(organizationId: string, what: string): () => void {
-    const release = this.tryHold(organizationId);
+    const release = this.held.tryTake(organizationId);
     if (release) return release;
     const { maxHeldRequestsPerOrg: perOrganization, maxHeldRequests: perProcess } = this.config;
     throw new AppError(
@@ -52,6 +42,6 @@ export class HeldRequests {
 
   /** Requests held now: of one organization, or of the process. */
   count(organizationId?: string): number {
-    return organizationId === undefined ? this.total : (this.byOrganization.get(organizationId) ?? 0);
+    return this.held.count(organizationId);
   }
 }

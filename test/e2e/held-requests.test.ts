@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
-// Run streams, NDJSON exports and `?waitMs=` waits hold their connection open. Without a bound,
+// Run streams, NDJSON and bundle exports of the audit trail, and `?waitMs=` waits hold their connection open. Without a bound,
 // one organization could open streams until the process ran out of sockets (an SSE stream lasts
 // as long as its run: days) and every other organization's requests went unanswered. Here an
 // organization may hold 3 and the instance 5.
@@ -76,6 +76,10 @@ it('bounds the streams and waits an organization holds, and those of the instanc
   const exported = await openHeld('/api/audit/events', { ...a.headers, accept: 'application/x-ndjson' });
   expect(exported.status).toBe(429);
   expect(JSON.parse(exported.body).error).toBe('too_many_streams');
+  // So is the audit bundle.
+  const bundle = await openHeld('/api/audit/export', a.headers);
+  expect(bundle.status).toBe(429);
+  expect(JSON.parse(bundle.body).error).toBe('too_many_streams');
 
   // A wait of A is skipped: answered at once, and says so.
   const started = await app.request('POST', `/api/workflows/${runA.workflowId}/runs?waitMs=2000`, { headers: a.headers, body: {} });
