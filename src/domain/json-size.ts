@@ -44,6 +44,13 @@ export function plainlyOverLimit(value: unknown, limit: number): PayloadSize | u
   return atLeast !== undefined && atLeast > limit ? { bytes: atLeast, exact: false } : undefined;
 }
 
+/**
+ * A lower bound of `value`'s size as JSON, walked in full but never serialised (0 when it cannot
+ * be JSON): cheap enough to keep a running total of what a run holds.
+ */
+export function jsonSizeAtLeast(value: unknown): number {
+  return jsonLengthAtLeast(value ?? null, Infinity) ?? 0;
+}
 
 /**
  * A lower bound of the length of `value`'s JSON text (which its UTF-8 length is at least), walked

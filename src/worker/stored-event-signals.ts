@@ -1,3 +1,4 @@
+import type { RunLimits } from '../domain/run/run.bounds';
 import { receiveSignal } from '../domain/run/run.commands';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
@@ -14,7 +15,7 @@ export type SignalRequest = (state: RunState, now: Date) => RunEvent[];
  * sees the committed event (or both; the event id doubles as the signal id, so it lands once).
  */
 export async function signalsFromStoredEvents(
-  host: { pool: Queryable; limits: { maxEventsPerRun: number; maxPayloadBytes: number } },
+  host: { pool: Queryable; limits: RunLimits },
   state: RunState,
   waits: RunWaitingForEvent[],
 ): Promise<SignalRequest[]> {

@@ -1,3 +1,4 @@
+import { jsonSizeAtLeast } from '../json-size';
 import { edgeTaken, type Settlement } from './run-graph';
 import {
   SETTLED_PHASES,
@@ -57,8 +58,15 @@ export function settle(
 
 /** A block finished with `output`: it becomes the block's output and its edges resolve. */
 export function succeed(state: RunState, blockId: string, output: unknown): void {
-  state.outputs[blockId] = output;
+  holdOutput(state, blockId, output);
   settle(state, blockId, { kind: 'succeeded', output }, { kind: 'succeeded', output });
+}
+
+/** `output` becomes the block's output, counted in `outputBytes` (the only way `outputs` is written). */
+export function holdOutput(state: RunState, blockId: string, output: unknown): void {
+  const previous = blockId in state.outputs ? jsonSizeAtLeast(state.outputs[blockId]) : 0;
+  state.outputs[blockId] = output;
+  state.outputBytes += jsonSizeAtLeast(output) - previous;
 }
 
 /**

@@ -5,7 +5,7 @@ import type {
   StepRetryScheduled,
   StepSkipped,
 } from './run.events';
-import { setPhase, settle, succeed } from './run-flow';
+import { holdOutput, setPhase, settle, succeed } from './run-flow';
 import type { RunState } from './run.state';
 import { errorOutput } from './step-result';
 
@@ -47,7 +47,7 @@ export function onAttemptFailed(state: RunState, data: StepAttemptFailed['data']
     return;
   }
   if (state.graph.blocks.get(data.blockId)?.hasErrorEdge) {
-    state.outputs[data.blockId] = errorOutput(data.error);
+    holdOutput(state, data.blockId, errorOutput(data.error));
     settle(
       state,
       data.blockId,

@@ -8,10 +8,16 @@ export interface RunLimits {
   maxEventsPerRun: number;
   /** Bytes (UTF-8 JSON) of one run input, step output or signal payload. */
   maxPayloadBytes: number;
+  /**
+   * Bytes of every output a run holds together (its input, each block's output): a step whose
+   * output would take the run past it fails with `payload_too_large`. The outputs are copied whole
+   * into `RunCompleted` and into every read of the run, so 500 blocks of 256 KiB made 128 MB of each.
+   */
+  maxRunOutputBytes: number;
 }
 
-/** 10,000 events; 256 KiB per payload. */
-export const DEFAULT_RUN_LIMITS: RunLimits = { maxEventsPerRun: 10_000, maxPayloadBytes: 262_144 };
+/** 10,000 events; 256 KiB per payload; 32 MiB of outputs per run. */
+export const DEFAULT_RUN_LIMITS: RunLimits = { maxEventsPerRun: 10_000, maxPayloadBytes: 262_144, maxRunOutputBytes: 33_554_432 };
 
 /** Limits with overrides applied. */
 export function runLimitsOf(overrides: Partial<RunLimits> = {}): RunLimits {

@@ -147,7 +147,7 @@ describe('bounds', () => {
   });
 
   it('refuses oversized inputs and signals with payload_too_large, and signals past the budget with run_too_long', () => {
-    const limits = { maxEventsPerRun: 2, maxPayloadBytes: 10 };
+    const limits = { maxEventsPerRun: 2, maxPayloadBytes: 10, maxRunOutputBytes: 1000 };
     const request = {
       runId: 'r',
       organizationId: 'o',

@@ -1,6 +1,6 @@
 import { assertNever } from '../assert-never';
 import type { RunEvent, RunStarted } from './run.events';
-import { deriveStatus, setPhase, settle } from './run-flow';
+import { deriveStatus, holdOutput, setPhase, settle } from './run-flow';
 import { buildRunGraph } from './run-graph';
 import type { RunState } from './run.state';
 import {
@@ -105,7 +105,7 @@ function onStarted(state: RunState, data: RunStarted['data']): void {
   }
   // A trigger is done when the run starts: its output is the run input.
   for (const id of triggers) {
-    state.outputs[id] = data.input;
+    holdOutput(state, id, data.input);
     settle(
       state,
       id,

@@ -1,8 +1,11 @@
 import { DEFAULT_RETRY_POLICY, nextRetryDelay, retryPolicyOf } from './retry-policy';
 import { waitingFor } from './run.view';
+import { createRunDecider } from './run.decider';
+import type { RunEvent } from './run.events';
 import {
   at,
   block,
+  chain,
   edge,
   failed,
   kinds,
@@ -173,6 +176,28 @@ describe('run retries', () => {
       error: { code: 'payload_too_large', retryable: false },
     });
     expect(t.state.status).toBe('failed');
+  });
+
+  it("fails a step whose output would take the run past its outputs budget, counting the input and every output held", () => {
+    // 500 blocks of 256 KiB once made a 128 MB RunCompleted, copied again into every read of the run.
+    const bounded = createRunDecider({ maxRunOutputBytes: 1_000 });
+    const recorded: RunEvent[] = [started(chain(3), { text: 'i'.repeat(100) })];
+    let t = bounded.react(bounded.fold(recorded), ports());
+    recorded.push(...t.events);
+    for (const id of ['b1', 'b2']) {
+      t = bounded.onStepResult(t.state, ok(id, { text: id.repeat(200) }), ports());
+      recorded.push(...t.events);
+      expect(t.events[0]?.type).toBe('StepAttemptSucceeded');
+    }
+    expect(t.state.outputBytes).toBeGreaterThan(900);
+    t = bounded.onStepResult(t.state, ok('b3', { text: 'x'.repeat(200) }), ports());
+    recorded.push(...t.events);
+    expect(t.events[0]).toMatchObject({ type: 'StepAttemptFailed', data: { blockId: 'b3', error: { code: 'payload_too_large', retryable: false }, terminal: true } });
+    expect((t.events[0]?.data as { error: { message: string } }).error.message).toContain("the run's limit of 1000");
+    expect(t.state.status).toBe('failed');
+    expect(t.state.outputs['b3']).toBeUndefined();
+    // A replay counts the same.
+    expect(bounded.fold(recorded).outputBytes).toBe(t.state.outputBytes);
   });
 
   it.each([

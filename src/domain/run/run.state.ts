@@ -114,6 +114,8 @@ export interface RunState {
    * null-prototype record, so the shell's template resolver can read it as is, in O(1).
    */
   outputs: Record<string, unknown>;
+  /** The size of `outputs` as JSON, a lower bound (`jsonSizeAtLeast`): what `maxRunOutputBytes` holds a new output against. */
+  outputBytes: number;
   /** Signals no wait has consumed yet, oldest first, by signal id. */
   signals: Map<string, ReceivedSignal>;
   seenSignalIds: Set<string>;
@@ -139,6 +141,7 @@ export function initialRunState(): RunState {
     index: emptyIndex(),
     open: 0,
     outputs: Object.create(null) as Record<string, unknown>,
+    outputBytes: 0,
     signals: new Map(),
     seenSignalIds: new Set(),
     approvals: new Map(),

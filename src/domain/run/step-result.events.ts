@@ -1,4 +1,4 @@
-import { payloadSize, sizeText } from '../json-size';
+import { jsonSizeAtLeast, payloadSize, sizeText } from '../json-size';
 import type { RunLimits } from './run.bounds';
 import { firstUnstorablePath, storableText } from './storable';
 import type { RunEvent } from './run.events';
@@ -10,7 +10,8 @@ import { STEP_ERROR_CODES, type StepError, type StepReport } from './step-result
  * The facts recording one attempt's result at `ports.now`: `StepAttemptSucceeded` (an `undefined`
  * output is stored as `null`), or `StepAttemptFailed` — followed by `StepRetryScheduled` when the
  * block's policy grants another attempt, its delay spread by `jitter01`. An output that is too
- * large or not JSON fails the attempt (`payload_too_large`, `invalid_output`; never retried).
+ * large (alone, or with the outputs the run already holds) or not JSON fails the attempt
+ * (`payload_too_large`, `invalid_output`; never retried).
  */
 export function stepResultEvents(
   state: RunState,
@@ -22,7 +23,7 @@ export function stepResultEvents(
   const { blockId, attempt, outcome } = report;
   const at = ports.now.toISOString();
   const durationMs = Math.max(0, ports.now.getTime() - startedAtMs) || 0;
-  const error = outcome.ok ? outputProblem(outcome.output, limits) : outcome.error;
+  const error = outcome.ok ? outputProblem(state, blockId, outcome.output, limits) : outcome.error;
   if (outcome.ok && !error) {
     const output = outcome.output ?? null;
     return [{ type: 'StepAttemptSucceeded', data: { blockId, attempt, output, at, durationMs } }];
@@ -65,7 +66,7 @@ function cut(text: string, max: number, marker: string): string {
   return text.slice(0, end) + marker;
 }
 
-function outputProblem(output: unknown, limits: RunLimits): StepError | undefined {
+function outputProblem(state: RunState, blockId: string, output: unknown, limits: RunLimits): StepError | undefined {
   const size = payloadSize(output, limits.maxPayloadBytes);
   if (size === undefined) {
     return {
@@ -76,6 +77,11 @@ function outputProblem(output: unknown, limits: RunLimits): StepError | undefine
   }
   if (size.bytes > limits.maxPayloadBytes) {
     const message = `The step output is ${sizeText(size)} bytes; the limit is ${limits.maxPayloadBytes}`;
+    return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
+  }
+  const held = state.outputBytes - (blockId in state.outputs ? jsonSizeAtLeast(state.outputs[blockId]) : 0);
+  if (held + size.bytes > limits.maxRunOutputBytes) {
+    const message = `The step output is ${size.bytes} bytes, and the run already holds at least ${held} bytes of outputs; together they pass the run's limit of ${limits.maxRunOutputBytes}`;
     return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
   }
   const path = firstUnstorablePath(output);
