@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { OutgoingHttpHeaders } from 'node:http';
 
 /** The answer of one in-process REST call. */
 export interface RestAnswer {
   status: number;
   body: unknown;
+  headers: OutgoingHttpHeaders;
 }
 
 /** What every tool call of one MCP request shares: who calls, as whom, and how. */
@@ -39,7 +41,7 @@ export function restCaller(server: FastifyInstance, request: FastifyRequest, age
         headers,
         ...(options.body !== undefined ? { payload: JSON.stringify(options.body) } : {}),
       });
-      return { status: response.statusCode, body: parsed(response.body) };
+      return { status: response.statusCode, body: parsed(response.body), headers: response.headers };
     },
   };
 }

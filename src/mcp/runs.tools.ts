@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cappedPage } from './capped-page';
+import { WAIT_HEADER } from '../runs/run-waiter';
 import type { McpCaller } from './rest-call';
 import { fromAnswer, restFailure } from './tool-result';
 import { ADD, cursorInput, objectOutput, pageOutput, READ, seg, write, type Toolset } from './toolset';
@@ -102,5 +103,21 @@ async function waitForEnd(caller: McpCaller, id: string, timeoutMs: number, sign
     const run = answer.body as { status: string };
     const ended = ENDED.has(run.status);
     if (ended || Date.now() >= deadline || signal.aborted) return fromAnswer({ ...answer, body: { ...run, timed_out: !ended } });
+    // The organization holds all the waits it may: the read came back at once. Pause as long as
+    // it would have waited, rather than asking again in a tight loop.
+    if (answer.headers[WAIT_HEADER] === 'skipped') await pause(waitMs, signal);
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,5 +1,9 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import { HeldRequests } from '../../src/http/held-requests';
+import { RunWaiter } from '../../src/runs/run-waiter';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
@@ -115,4 +119,33 @@ it('bounds the streams and waits an organization holds, and those of the instanc
   }
   await eventually(() => held(a.organizationId) === 0 && held(c.organizationId) === 0);
   expect(held()).toBe(2);
+});
+
+it("an MCP run_wait whose reads are skipped pauses between them instead of asking again at once", async () => {
+  open.forEach((request) => request.destroy());
+  await eventually(() => held() === 0);
+  const d = await signUp(app);
+  const run = await waitingRun(d);
+  for (let i = 0; i < 3; i += 1) expect((await openHeld(`/api/runs/${run.runId}/stream`, d.headers)).status).toBe(200);
+
+  const waiter = app.running.app.get(RunWaiter);
+  const endedRun = waiter.endedRun.bind(waiter);
+  let reads = 0;
+  waiter.endedRun = (...args: Parameters<RunWaiter['endedRun']>) => {
+    reads += 1;
+    return endedRun(...args);
+  };
+  const client = new Client({ name: 'held-requests', version: '1.0.0' });
+  try {
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${app.url}/mcp`), { requestInit: { headers: d.headers } }));
+    const result = (await client.callTool({ name: 'run_wait', arguments: { id: run.runId, timeout_seconds: 2 } })) as CallToolResult;
+    expect(result.isError).not.toBe(true);
+    expect(result.structuredContent).toMatchObject({ status: 'waiting', timed_out: true });
+    // About one read a second (a tight loop made hundreds in the two seconds).
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(4);
+  } finally {
+    waiter.endedRun = endedRun;
+    await client.close();
+  }
 });
