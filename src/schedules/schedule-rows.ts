@@ -111,21 +111,40 @@ export async function lockDueSchedule(db: Queryable, scheduleId: string, now: Da
   return rows[0];
 }
 
+/** Whose due schedules a batch takes: one organization's, or everyone's but those in `except`. */
+export interface DueScope {
+  organizationId?: string;
+  except?: readonly string[];
+}
+
 /**
- * Up to `limit` schedules with work at `now` — most overdue first, then buffered ticks waiting
- * to retry — locked for the caller's transaction. SKIP LOCKED applies while scanning, so
- * concurrent callers each get rows nobody else holds. The due ones are read in order from an
- * index, up to `limit` (`lock_due_schedules`, migrations/0021), never all of them sorted.
+ * Up to `limit` schedules with work at `now` in `scope` — most overdue first, then buffered
+ * ticks waiting to retry — locked for the caller's transaction. SKIP LOCKED applies while
+ * scanning, so concurrent callers each get rows nobody else holds. The due ones are read in order
+ * from an index, up to `limit` (`lock_due_schedules`, migrations/0021 and 0023), never all of
+ * them sorted.
  */
-export async function lockDueSchedules(db: Queryable, now: Date, limit: number, organizationId?: string): Promise<ScheduleRow[]> {
-  const { rows: due } = await db.query<ScheduleRow>(`SELECT ${COLUMNS} FROM lock_due_schedules($1, $2, $3)`, [now, limit, organizationId ?? null]);
+export async function lockDueSchedules(db: Queryable, now: Date, limit: number, scope: DueScope = {}): Promise<ScheduleRow[]> {
+  const organizationId = scope.organizationId ?? null;
+  const except = scope.except ?? [];
+  const { rows: due } = await db.query<ScheduleRow>(`SELECT ${COLUMNS} FROM lock_due_schedules($1, $2, $3, $4)`, [now, limit, organizationId, except]);
   if (due.length === limit) return due;
   const { rows: buffered } = await db.query<ScheduleRow>(
     `SELECT ${COLUMNS} FROM schedules WHERE buffered_tick IS NOT NULL AND state = 'active' AND ($2::text IS NULL OR organization_id = $2)
-       AND NOT (schedule_id = ANY($3)) LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit - due.length, organizationId ?? null, due.map((row) => row.schedule_id)],
+       AND organization_id <> ALL ($4::text[]) AND NOT (schedule_id = ANY($3)) LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit - due.length, organizationId, due.map((row) => row.schedule_id), except],
   );
   return [...due, ...buffered];
+}
+
+/** The organizations with at least `atLeast` schedules due by `now`, those with the fewest first. */
+export async function largeBacklogs(db: Queryable, now: Date, atLeast: number): Promise<string[]> {
+  const { rows } = await db.query<{ organization_id: string }>(
+    `SELECT organization_id FROM schedules WHERE next_fire_at <= $1 AND state = 'active'
+     GROUP BY organization_id HAVING count(*) >= $2 ORDER BY count(*), organization_id`,
+    [now, atLeast],
+  );
+  return rows.map((row) => row.organization_id);
 }
 
 /** The earliest fire time of any active schedule (the scheduler sleeps until then, within its poll interval). */

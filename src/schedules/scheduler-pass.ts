@@ -19,7 +19,7 @@ import type { PinnedWorkflow, StartedRun } from '../runs/start-run.command';
 import { AppError } from '../errors';
 import { StartRunsCommand, type RunStartRequest } from '../runs/start-runs.command';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
-import { lockDueSchedule, lockDueSchedules, type ScheduleRow } from './schedule-rows';
+import { largeBacklogs, lockDueSchedule, lockDueSchedules, type DueScope, type ScheduleRow } from './schedule-rows';
 
 /** What one pass did: API.md `POST /api/admin/tick`. */
 export interface PassResult {
@@ -77,18 +77,24 @@ export class SchedulerPass {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  /** Fires every tick due by `now` (of one organization's schedules when given), at most `PASS_LIMIT` schedules. */
+  /**
+   * Fires every tick due by `now` (of one organization's schedules when given), at most
+   * `PASS_LIMIT` schedules. Past the first batch (a backlog), organizations take turns: each one
+   * with a batch's worth of due schedules takes its own batches, and all the others share batches
+   * in due order, first. In due order alone, another organization's single schedule created after
+   * one organization's 10,000, due at the same tick, fired after all of them: 2 s late.
+   */
   async pass(now: Date, metadata: EventMetadata, organizationId?: string): Promise<PassResult> {
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
     // One pass checks each workflow once, however many of its schedules are due.
     const workflows = new Map<string, Promise<WorkflowStatus>>();
     let taken = 0;
-    /** One more batch; whether it came back full (more may be due). */
-    const next = async (): Promise<boolean> => {
+    /** One more batch in `scope`; whether it came back full (more may be due). */
+    const next = async (scope: DueScope): Promise<boolean> => {
       const limit = Math.min(BATCH_SIZE, PASS_LIMIT - taken);
       if (limit <= 0) return false;
       taken += limit;
-      const handled = await this.batch(now, limit, metadata, workflows, organizationId).catch((error: unknown) => {
+      const handled = await this.batch(now, limit, metadata, workflows, scope).catch((error: unknown) => {
         this.log.warn({ err: error }, 'scheduler batch failed; retrying on the next pass');
         return undefined;
       });
@@ -96,13 +102,23 @@ export class SchedulerPass {
       merge(result, handled.result);
       return handled.count === limit;
     };
-    const lane = async (): Promise<void> => {
-      while (await next());
-    };
     // One batch first: a pass that finds little to do (every idle second of every worker) costs
     // one transaction, not one per lane; only a full batch sends the lanes out.
-    if (await next()) await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
+    if (!(await next(organizationId ? { organizationId } : {}))) return result;
+    const turns = new Turns<DueScope>(organizationId ? [{ organizationId }] : await this.backlogTurns(now));
+    const lane = async (): Promise<void> => {
+      for (let scope = turns.next(); scope !== undefined && taken < PASS_LIMIT; scope = turns.next()) {
+        if (!(await next(scope))) turns.done(scope);
+      }
+    };
+    await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
     return result;
+  }
+
+  /** A backlog's turns: everyone's due schedules but the large backlogs', then each large backlog, the smallest first. */
+  private async backlogTurns(now: Date): Promise<DueScope[]> {
+    const large = await largeBacklogs(this.pool, now, BATCH_SIZE);
+    return [{ except: large }, ...large.map((organizationId) => ({ organizationId }))];
   }
 
   /** One transaction over up to `limit` due schedules; how many it held, and what it did. */
@@ -111,12 +127,12 @@ export class SchedulerPass {
     limit: number,
     metadata: EventMetadata,
     workflows: Map<string, Promise<WorkflowStatus>>,
-    organizationId?: string,
+    scope: DueScope,
   ): Promise<{ count: number; result: PassResult }> {
     let ids: string[] = [];
     try {
       const outcome = await inTransaction(this.pool, async (client, end) => {
-        const rows = await lockDueSchedules(client, now, limit, organizationId);
+        const rows = await lockDueSchedules(client, now, limit, scope);
         ids = rows.map((row) => row.schedule_id);
         const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id ? [row.last_run_id] : [])));
         const plans: TickPlan[] = [];
@@ -263,6 +279,23 @@ export class SchedulerPass {
         if ((error as { code?: string }).code !== 'run_finished') this.log.warn({ runId: run.runId, err: error }, 'cancel_other could not cancel the previous run');
       });
     }
+  }
+}
+
+/** Turns, round and round, until each is `done` (its batch came back short). */
+class Turns<T> {
+  private turn = 0;
+
+  constructor(private readonly waiting: T[]) {}
+
+  next(): T | undefined {
+    if (this.waiting.length === 0) return undefined;
+    return this.waiting[this.turn++ % this.waiting.length];
+  }
+
+  done(item: T): void {
+    const at = this.waiting.indexOf(item);
+    if (at >= 0) this.waiting.splice(at, 1);
   }
 }
 
