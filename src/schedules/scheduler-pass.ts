@@ -79,10 +79,10 @@ export class SchedulerPass {
 
   /**
    * Fires every tick due by `now` (of one organization's schedules when given), at most
-   * `PASS_LIMIT` schedules. Past the first batch (a backlog), organizations take turns: each one
-   * with a batch's worth of due schedules takes its own batches, and all the others share batches
-   * in due order, first. In due order alone, another organization's single schedule created after
-   * one organization's 10,000, due at the same tick, fired after all of them: 2 s late.
+   * `PASS_LIMIT` schedules. Past the first batch (a backlog), the organizations with a batch's
+   * worth of due schedules wait: every other organization's due schedules go first, in due
+   * order, and then the large backlogs take turns. In due order alone, another organization's
+   * single schedule created after one organization's 600, due at the same tick, fired 565th.
    */
   async pass(now: Date, metadata: EventMetadata, organizationId?: string): Promise<PassResult> {
     const result: PassResult = { fired: [], skipped: [], buffered: [] };
@@ -93,32 +93,38 @@ export class SchedulerPass {
     const next = async (scope: DueScope): Promise<boolean> => {
       const limit = Math.min(BATCH_SIZE, PASS_LIMIT - taken);
       if (limit <= 0) return false;
-      taken += limit;
+      taken += limit; // reserved while it runs, so concurrent lanes stay within the pass's limit
       const handled = await this.batch(now, limit, metadata, workflows, scope).catch((error: unknown) => {
         this.log.warn({ err: error }, 'scheduler batch failed; retrying on the next pass');
         return undefined;
       });
+      taken -= limit - (handled?.count ?? 0);
       if (!handled) return false;
       merge(result, handled.result);
       return handled.count === limit;
     };
+    /** Batches from every lane, each taking the next scope in turn, until each one's batch comes back short. */
+    const inLanes = async (scopes: DueScope[]): Promise<void> => {
+      const turns = new Turns(scopes);
+      const lane = async (): Promise<void> => {
+        for (let scope = turns.next(); scope !== undefined && taken < PASS_LIMIT; scope = turns.next()) {
+          if (!(await next(scope))) turns.done(scope);
+        }
+      };
+      await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
+    };
     // One batch first: a pass that finds little to do (every idle second of every worker) costs
     // one transaction, not one per lane; only a full batch sends the lanes out.
     if (!(await next(organizationId ? { organizationId } : {}))) return result;
-    const turns = new Turns<DueScope>(organizationId ? [{ organizationId }] : await this.backlogTurns(now));
-    const lane = async (): Promise<void> => {
-      for (let scope = turns.next(); scope !== undefined && taken < PASS_LIMIT; scope = turns.next()) {
-        if (!(await next(scope))) turns.done(scope);
-      }
-    };
-    await Promise.all(Array.from({ length: PASS_CONCURRENCY }, lane));
-    return result;
-  }
-
-  /** A backlog's turns: everyone's due schedules but the large backlogs', then each large backlog, the smallest first. */
-  private async backlogTurns(now: Date): Promise<DueScope[]> {
+    if (organizationId) {
+      await inLanes([{ organizationId }]);
+      return result;
+    }
     const large = await largeBacklogs(this.pool, now, BATCH_SIZE);
-    return [{ except: large }, ...large.map((organizationId) => ({ organizationId }))];
+    const shared: DueScope = { except: large };
+    if (await next(shared)) await inLanes([shared]);
+    await inLanes(large.map((id) => ({ organizationId: id })));
+    return result;
   }
 
   /** One transaction over up to `limit` due schedules; how many it held, and what it did. */
