@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
-import type { PassResult } from './scheduler-pass';
+import type { PassResult } from './tick-recorder';
 
 /**
  * `POST /api/admin/tick` is an operator's act — possibly with a `now` that replays an outage — so

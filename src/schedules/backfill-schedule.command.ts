@@ -6,7 +6,7 @@ import { ticksAfter } from '../domain/schedule/cron';
 import type { TickStep } from '../domain/schedule/schedule.plan';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
-import { SchedulerPass, type PassResult } from './scheduler-pass';
+import { TickRecorder, type PassResult } from './tick-recorder';
 import { firedTicksBetween } from './schedule-rows';
 import { lockSchedule } from './schedule-writes';
 
@@ -37,7 +37,7 @@ export class BackfillScheduleCommand extends Command<BackfillResult> {
 export class BackfillScheduleHandler implements ICommandHandler<BackfillScheduleCommand, BackfillResult> {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
-    @Inject(SchedulerPass) private readonly scheduler: SchedulerPass,
+    @Inject(TickRecorder) private readonly ticks: TickRecorder,
   ) {}
 
   async execute({ organizationId, scheduleId, from, to, metadata }: BackfillScheduleCommand): Promise<BackfillResult> {
@@ -48,12 +48,12 @@ export class BackfillScheduleHandler implements ICommandHandler<BackfillSchedule
       if (ticks.length > MAX_BACKFILL_TICKS) {
         throw new AppError('backfill_too_large', `the range holds more than ${MAX_BACKFILL_TICKS} ticks; backfill it in parts`, { max: MAX_BACKFILL_TICKS });
       }
-      const workflow = await this.scheduler.workflowStatus(client, row);
+      const workflow = await this.ticks.workflowStatus(client, row);
       if (workflow.kind !== 'runnable') throw new AppError('workflow_not_runnable', `workflow ${row.workflow_id} cannot start runs; nothing fired`);
       const before = await firedTicksBetween(client, row.schedule_id, from, to);
       const fired = new Set(before.map((tick) => tick.getTime()));
       const steps: TickStep[] = ticks.filter((tick) => !fired.has(tick.getTime())).map((tick) => ({ kind: 'fire', tick, cancelPrevious: false }));
-      const { result } = await this.scheduler.record(client, end, [{ row, steps, origin: 'backfill', workflow }], metadata);
+      const { result } = await this.ticks.record(client, end, [{ row, steps, origin: 'backfill', workflow }], metadata);
       return { ...result, alreadyFired: before.map((tick) => tick.toISOString()) };
     });
   }

@@ -3,6 +3,7 @@ import { BackfillScheduleHandler } from './backfill-schedule.command';
 import { CreateScheduleHandler } from './create-schedule.command';
 import { DeleteScheduleHandler } from './delete-schedule.command';
 import { SchedulerPass } from './scheduler-pass';
+import { TickRecorder } from './tick-recorder';
 import { SchedulerService } from './scheduler.service';
 import { SchedulesController } from './schedules.controller';
 import { TriggerScheduleHandler } from './trigger-schedule.command';
@@ -19,6 +20,7 @@ export class SchedulesModule {
       module: SchedulesModule,
       controllers: options.http ? [SchedulesController] : [],
       providers: [
+        TickRecorder,
         SchedulerPass,
         ...(options.loop ? [SchedulerService] : []),
         ...(options.http ? [CreateScheduleHandler, UpdateScheduleHandler, DeleteScheduleHandler, TriggerScheduleHandler, BackfillScheduleHandler] : []),

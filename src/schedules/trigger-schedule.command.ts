@@ -6,7 +6,7 @@ import { underOverlap } from '../domain/schedule/schedule.plan';
 import type { OverlapPolicy } from '../domain/schedule/schedule.events';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
-import { SchedulerPass, type PassResult } from './scheduler-pass';
+import { TickRecorder, type PassResult } from './tick-recorder';
 import { lockSchedule } from './schedule-writes';
 
 /**
@@ -30,21 +30,21 @@ export class TriggerScheduleCommand extends Command<PassResult> {
 export class TriggerScheduleHandler implements ICommandHandler<TriggerScheduleCommand, PassResult> {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
-    @Inject(SchedulerPass) private readonly scheduler: SchedulerPass,
+    @Inject(TickRecorder) private readonly ticks: TickRecorder,
   ) {}
 
   async execute({ organizationId, scheduleId, metadata, now, overlap }: TriggerScheduleCommand): Promise<PassResult> {
     const { result, cancel } = await inTransaction(this.pool, async (client, end) => {
       const row = await lockSchedule(client, organizationId, scheduleId);
-      const workflow = await this.scheduler.workflowStatus(client, row);
+      const workflow = await this.ticks.workflowStatus(client, row);
       if (workflow.kind !== 'runnable') {
         throw new AppError('workflow_not_runnable', `workflow ${row.workflow_id} is ${workflow.kind === 'deleted' ? 'deleted' : 'not runnable'}; nothing fired`);
       }
-      const active = await this.scheduler.runActive(client, row.last_run_id);
+      const active = await this.ticks.runActive(client, row.last_run_id);
       const step = underOverlap(overlap ?? row.overlap, now, active, row.buffered_tick !== null);
-      return this.scheduler.record(client, end, [{ row, steps: [step], origin: 'trigger', workflow }], metadata);
+      return this.ticks.record(client, end, [{ row, steps: [step], origin: 'trigger', workflow }], metadata);
     });
-    await this.scheduler.cancelOthers(cancel, metadata);
+    await this.ticks.cancelOthers(cancel, metadata);
     return result;
   }
 }
