@@ -64,9 +64,13 @@ export function succeed(state: RunState, blockId: string, output: unknown): void
 
 /** `output` becomes the block's output, counted in `outputBytes` (the only way `outputs` is written). */
 export function holdOutput(state: RunState, blockId: string, output: unknown): void {
-  const previous = blockId in state.outputs ? jsonSizeAtLeast(state.outputs[blockId]) : 0;
+  state.outputBytes += jsonSizeAtLeast(output) - outputBytesOf(state, blockId);
   state.outputs[blockId] = output;
-  state.outputBytes += jsonSizeAtLeast(output) - previous;
+}
+
+/** What the block's output counts in `outputBytes` now (0 without one). */
+export function outputBytesOf(state: RunState, blockId: string): number {
+  return blockId in state.outputs ? jsonSizeAtLeast(state.outputs[blockId]) : 0;
 }
 
 /**

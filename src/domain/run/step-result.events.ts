@@ -1,4 +1,5 @@
-import { jsonSizeAtLeast, payloadSize, sizeText } from '../json-size';
+import { payloadSize, sizeText } from '../json-size';
+import { outputBytesOf } from './run-flow';
 import type { RunLimits } from './run.bounds';
 import { firstUnstorablePath, storableText } from './storable';
 import type { RunEvent } from './run.events';
@@ -79,7 +80,7 @@ function outputProblem(state: RunState, blockId: string, output: unknown, limits
     const message = `The step output is ${sizeText(size)} bytes; the limit is ${limits.maxPayloadBytes}`;
     return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
   }
-  const held = state.outputBytes - (blockId in state.outputs ? jsonSizeAtLeast(state.outputs[blockId]) : 0);
+  const held = state.outputBytes - outputBytesOf(state, blockId);
   if (held + size.bytes > limits.maxRunOutputBytes) {
     const message = `The step output is ${size.bytes} bytes, and the run already holds at least ${held} bytes of outputs; together they pass the run's limit of ${limits.maxRunOutputBytes}`;
     return { code: STEP_ERROR_CODES.payloadTooLarge, message, retryable: false };
