@@ -14,7 +14,11 @@ export const WAIT_HEADER = 'x-thodare-wait';
 export const WAIT_SKIPPED_NOTE =
   'A wait is a held request: when the organization already holds THODARE_MAX_HELD_REQUESTS_PER_ORG of them on this instance (open run streams, NDJSON exports, waits), the answer comes at once, as without waitMs, with the header `X-Thodare-Wait: skipped`.';
 
-/** Re-checks now and then in case a notification was lost. */
+/**
+ * Re-checks now and then in case a notification was lost: only runs this process's worker does
+ * not hold, whose ends come over NOTIFY (a held run's end is told in process, and nothing of it
+ * can be lost on the way; if the worker gives it up, it is no longer held and is checked).
+ */
 export const FALLBACK_CHECK_MS = 1000;
 
 type Ended = { final?: RunState };
@@ -23,7 +27,8 @@ type Ended = { final?: RunState };
  * Waits for runs to end without polling each: woken by this process's commits and by NOTIFY (a
  * run's final append notifies), re-checking `run_state` only when a hint could mean the end, and
  * once a second in case a notification was lost. The checks of every waiter go out together:
- * one statement for all the runs due a look (at most one in flight), however many requests wait.
+ * one statement for all the runs due a look (at most one in flight), however many requests wait;
+ * a run this process's worker holds needs no look at all.
  */
 @Injectable()
 export class RunWaiter implements OnModuleDestroy {
@@ -99,7 +104,7 @@ export class RunWaiter implements OnModuleDestroy {
     if (!waiters) this.waiting.set(runId, (waiters = new Set()));
     waiters.add(finish);
     this.fallback ??= setInterval(() => {
-      for (const id of this.waiting.keys()) this.due.add(id);
+      for (const id of this.waiting.keys()) if (!this.handoff.holds(id)) this.due.add(id);
       this.checkSoon();
     }, FALLBACK_CHECK_MS);
     this.fallback.unref();

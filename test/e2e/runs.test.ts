@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import { Pool, type PoolClient } from 'pg';
 import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
+import { RunHandoff } from '../../src/runs/run-handoff';
 import { startTestApp, type TestApp } from '../support/app';
 import { recordStatements } from '../support/statements';
 import { addMember, signUp, type SignedUp } from '../support/auth';
@@ -58,9 +59,11 @@ describe('starting runs', () => {
     const id = await createWorkflow(app, h(), echo({ hello: '{{trigger.name}}' }));
     const pool = app.running.app.get(Pool);
     const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-    // The run's end also comes back through NOTIFY and shows in run_state before the commit's
-    // own answer does: make it lose that race every time (each run append's answer arrives
-    // 20 ms late, the run-ending one only after the waiter's fallback check has seen the end).
+    // The run's end shows in run_state before the commit's own answer does. A waiter that takes
+    // the run for one this process's worker does not hold (its look-up queued behind the claim
+    // that took it) looks it up: make that look-up win the race every time (each run append's
+    // answer arrives 20 ms late, the run-ending one only after the waiter's fallback check).
+    const unheld = jest.spyOn(app.running.app.get(RunHandoff), 'holds').mockReturnValue(false);
     const queries = jest.spyOn(pool, 'query').mockImplementation(((...args: unknown[]) => {
       const statement = args[0] as { name?: string; values?: unknown[] };
       const append = statement.name === 'thodare-run-append';
@@ -77,6 +80,7 @@ describe('starting runs', () => {
       sent = [...queries.mock.calls];
     } finally {
       queries.mockRestore();
+      unheld.mockRestore();
     }
     expect(answers.map((a) => a.status)).toEqual(Array(3).fill(200));
     // Neither the answer (GET /api/runs/:id folds the stream) nor the worker, which keeps the
@@ -94,9 +98,10 @@ describe('starting runs', () => {
     const id = await createWorkflow(app, h(), [...echo('fine'), add('boom', 'transform', { template: '{{echo.value.missing.deeper}}' }), connect('echo', 'boom')]);
     const pool = app.running.app.get(Pool);
     const connect_ = pool.connect.bind(pool) as (...args: unknown[]) => Promise<PoolClient>;
-    // A run's failure is written in its own transaction; its NOTIFY goes out at the COMMIT, and
-    // run_state shows it: make the COMMIT's answer lose that race every time (each answer
-    // arrives only after the waiter's fallback check has seen the end).
+    // A run's failure is written in its own transaction, and run_state shows it at the COMMIT.
+    // As above, the waiter takes the run for one it must look up: make the COMMIT's answer lose
+    // that race every time (each answer arrives only after the waiter's fallback check).
+    const unheld = jest.spyOn(app.running.app.get(RunHandoff), 'holds').mockReturnValue(false);
     const late = new Map<PoolClient, PoolClient['query']>();
     const connects = jest.spyOn(pool, 'connect').mockImplementation(((...args: unknown[]) => {
       if (args.length > 0) return connect_(...args); // pool.query's own checkout (callback style)
@@ -124,6 +129,7 @@ describe('starting runs', () => {
     } finally {
       queries.mockRestore();
       connects.mockRestore();
+      unheld.mockRestore();
       late.forEach((query, client) => (client.query = query));
     }
     expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(3).fill([200, 'failed']));
@@ -160,6 +166,19 @@ describe('starting runs', () => {
       expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
     }
     expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'completed']));
+  });
+
+  it("does not look up, even once a second, the end of a run this process's worker holds through a wait", async () => {
+    // A nap the worker holds idle (shorter than its hold), longer than the waiter's fallback period.
+    const napMs = FALLBACK_CHECK_MS + 500;
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: napMs }), add('echo', 'transform', { template: 'held here' }), connect('start', 'nap'), connect('nap', 'echo')]);
+    await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }); // the workflow read and cached
+    const stop = recordStatements();
+    let texts: string[] = [];
+    const answer = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }).finally(() => (texts = stop()));
+    expect([answer.status, answer.body.status]).toEqual([200, 'completed']);
+    // The fallback re-check is for ends told over NOTIFY, which can be lost; this one is told in process.
+    expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
   });
 
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
