@@ -240,6 +240,25 @@ export class EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  /** Several streams whole, in one read: each stream's events in version order, by stream id (absent streams absent). */
+  async readStreams(streamIds: readonly string[], options: { organizationId?: string; db?: Queryable } = {}): Promise<Map<string, RecordedEvent[]>> {
+    const streams = new Map<string, RecordedEvent[]>();
+    if (streamIds.length === 0) return streams;
+    const { rows } = await (options.db ?? this.pool).query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE stream_id = ANY($1::text[]) AND ($2::text IS NULL OR organization_id = $2)
+       ORDER BY stream_id, stream_version`,
+      [streamIds, options.organizationId ?? null],
+    );
+    for (const row of rows) {
+      const event = toRecordedEvent(row);
+      const events = streams.get(event.streamId);
+      if (events) events.push(event);
+      else streams.set(event.streamId, [event]);
+    }
+    return streams;
+  }
+
   /** A page of a stream for a reader outside the runtime, cut by count and by size: `sizeCappedPageSql`. */
   async readStreamPage(
     streamId: string,

@@ -35,6 +35,18 @@ async function runIdsWhere(db: Queryable, runIds: readonly string[], terminal: '
   return new Set(rows.map((row) => row.run_id));
 }
 
+/**
+ * Locks the `run_state` rows of `runIds` that exist (FOR UPDATE, in run id order) for the
+ * caller's transaction, and returns their ids: a writer of many runs' streams that holds them
+ * first waits for, and is waited for by, the other writers of those runs (the worker's fenced
+ * appends lock the row before they write too) instead of racing them to a version conflict.
+ */
+export async function lockRunRows(db: Queryable, runIds: readonly string[]): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const { rows } = await db.query<{ run_id: string }>('SELECT run_id FROM run_state WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE', [runIds]);
+  return rows.map((row) => row.run_id);
+}
+
 /** One row of a run listing. `seq` (the position of `RunStarted`) is the keyset. */
 export interface RunRow {
   run_id: string;

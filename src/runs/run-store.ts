@@ -7,6 +7,7 @@ import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
+import type { Queryable } from '../event-store/projection';
 import { NotFound } from '../errors';
 import { appendRunBatch, appendRunBatches, runAppendItem, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { RunAppendGroups } from '../run-queue/run-append-groups';
@@ -82,6 +83,16 @@ export class RunStore {
     const state = this.decider.fold(events as unknown as RunEvent[]);
     // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
     return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt };
+  }
+
+  /** Several runs folded from their streams in one read (of this organization), by run id; runs that do not exist are absent. */
+  async loadMany(runIds: readonly string[], organizationId: string, db: Queryable = this.pool): Promise<Map<string, RunState>> {
+    const streams = await this.store.readStreams(runIds.map(runStreamId), { organizationId, db });
+    const states = new Map<string, RunState>();
+    for (const [streamId, events] of streams) {
+      states.set(streamId.slice('run-'.length), this.decider.fold((await resolveRunDefinitions(db, events)) as unknown as RunEvent[]));
+    }
+    return states;
   }
 
   /** Folds the events recorded after `state.version` into `state` (consumed). */
