@@ -64,23 +64,24 @@ async function deliverChunk(pool: Pool, runs: RunStore, runIds: readonly string[
     let reached = 0;
     for (const state of states.values()) {
       const events = decideDelivery(runs, state, event);
+      if (!events) continue;
+      reached += 1; // as a command counts it: also a run that already had it (a sweeper's second delivery)
       if (events.length === 0) continue;
       const version = state.version;
       for (const recorded of events) runs.decider.evolve(state, recorded);
       // NOTIFY on commit (this process hears it too): a worker takes the run, a waiter re-reads it.
       await runs.append(state, version, events, { metadata, notify: true, client });
-      reached += 1;
     }
     return reached;
   });
 }
 
-/** The signal's events for one run; none when it does not take it (it ended, is full, or no longer waits). */
-function decideDelivery(runs: RunStore, state: RunState, event: OrgEvent): RunEvent[] {
+/** The signal's events for one run (none when it already has it); undefined when it does not take it (it ended or is full). */
+function decideDelivery(runs: RunStore, state: RunState, event: OrgEvent): RunEvent[] | undefined {
   try {
     return receiveSignal(state, signalOf(event), runs.decider.limits);
   } catch (error) {
-    if (error instanceof RunRuleError || error instanceof AppError) return [];
+    if (error instanceof RunRuleError || error instanceof AppError) return undefined;
     throw error;
   }
 }
