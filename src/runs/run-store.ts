@@ -5,6 +5,7 @@ import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
+import { AppendGroups } from '../event-store/append-groups';
 import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
 import type { Queryable } from '../event-store/projection';
@@ -66,6 +67,7 @@ export class RunStore {
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {
     this.groups = new RunAppendGroups(pool, store.channel);
+    this.transactions = new AppendGroups(pool, store);
     this.definitions = new RunDefinitionWriter(pool);
   }
 
@@ -74,6 +76,9 @@ export class RunStore {
 
   /** Batches appended outside a caller's transaction share statements and commits (group commit). */
   private readonly groups: RunAppendGroups;
+
+  /** The same for batches that take more than one statement: they share transactions. */
+  private readonly transactions: AppendGroups;
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
   async load(runId: string, organizationId?: string): Promise<LoadedRun | undefined> {
@@ -157,13 +162,9 @@ export class RunStore {
       if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
       const streamId = runStreamId(run.runId);
       const hint: RunAppendHint = { kind: 'run', streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
-      await this.store.append(streamId, expectedVersion, stored, {
-        organizationId: run.organizationId,
-        metadata: options.metadata,
-        notify: options.notify ?? false,
-        hint,
-        ...(options.client ? { client: options.client } : origin),
-      });
+      const append = { organizationId: run.organizationId, metadata: options.metadata, notify: options.notify ?? false, hint };
+      if (options.client) await this.store.append(streamId, expectedVersion, stored, { ...append, client: options.client });
+      else await this.transactions.append(streamId, expectedVersion, stored, { ...append, ...origin });
     }
   }
 

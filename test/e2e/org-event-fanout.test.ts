@@ -9,8 +9,9 @@ const RUNS = 250;
 /**
  * A publication to many waiting runs. Each delivery used to be a command of its own: the run's
  * stream read, its signal appended, eight at a time; three publications at once to the same 3,000
- * runs collided on them for 32-33 s. The runs are brought to their wait by a worker, which then
- * stops, so that the publication's own statements are all the test counts.
+ * runs collided on them for 32-33 s. Then each run resumed in a transaction of its own. The runs
+ * are brought to their wait by a worker, which then stops, so that the publication's own
+ * statements are all the test counts; another worker then resumes them all.
  */
 describe('an organization event delivered to many waiting runs', () => {
   let first: TestApp;
@@ -39,7 +40,7 @@ describe('an organization event delivered to many waiting runs', () => {
     await first.db.drop();
   });
 
-  it('reads the runs together, not one stream read per run, and every run goes on with its payload', async () => {
+  it('reads the runs together, not one stream read per run, and the runs resume sharing transactions, each with its payload', async () => {
     await first.running.close(); // the worker stops: nothing but the publication writes
     const api = await startTestApp('org-event-fanout', {}, { api: true, worker: false }, first.db);
     let texts: string[] = [];
@@ -56,6 +57,9 @@ describe('an organization event delivered to many waiting runs', () => {
     expect(texts.filter((text) => /WHERE stream_id = \$1 AND stream_version >= \$2/.test(text))).toEqual([]);
     expect(texts.filter((text) => /WHERE stream_id = ANY\(\$1::text\[\]\) AND \(\$2::text IS NULL/.test(text)).length).toBe(3);
 
+    // The runs resume together: each one's `WaitCompleted` batch (which the run_waits projection
+    // also handles, so it is more than one statement) shares a transaction with its neighbours'.
+    const stop = recordStatements();
     const worker = await startTestApp('org-event-fanout', {}, { api: true, worker: true }, first.db);
     try {
       for (const runId of runIds) {
@@ -63,7 +67,10 @@ describe('an organization event delivered to many waiting runs', () => {
         expect([run.status, run.outputs.out]).toEqual(['completed', { value: { n: 7 } }]);
       }
     } finally {
+      texts = stop();
       await worker.close();
     }
+    // A transaction per run was 250 and more (the worker's start and projection passes besides).
+    expect(texts.filter((text) => text === 'BEGIN').length).toBeLessThan(RUNS / 2);
   }, 120_000);
 });

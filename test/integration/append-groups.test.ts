@@ -1,0 +1,69 @@
+import { AppendGroups } from '../../src/event-store/append-groups';
+import { StreamVersionConflict } from '../../src/event-store/errors';
+import { EventStore } from '../../src/event-store/event-store';
+import type { Projection } from '../../src/event-store/projection';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { recordStatements } from '../support/statements';
+
+// The group commit of appends that take more than one statement (src/event-store/append-groups.ts):
+// appends submitted together share a transaction, and each still gets its own outcome — a stale
+// or refused append fails alone, never its neighbours.
+
+let db: TestDatabase;
+const opts = { organizationId: 'org-test', metadata: { actor: { type: 'system' as const, id: 'test' } } };
+
+/** An inline projection: each append is then more than one statement. */
+const counter: Projection = {
+  name: 'grouped_counter',
+  mode: 'inline',
+  handles: ['Counted', 'Refused'],
+  tables: ['grouped_counter'],
+  async apply(q, event) {
+    if (event.type === 'Refused') throw new Error('projection refused the event');
+    await q.query('INSERT INTO grouped_counter (stream_id, n) VALUES ($1, 1) ON CONFLICT (stream_id) DO UPDATE SET n = grouped_counter.n + 1', [event.streamId]);
+  },
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase('append_groups');
+  await db.pool.query('CREATE TABLE grouped_counter (stream_id text PRIMARY KEY, n int NOT NULL)');
+});
+afterAll(async () => db?.drop());
+
+const counted = async (streams: string[]) => {
+  const { rows } = await db.pool.query<{ stream_id: string; n: number }>('SELECT stream_id, n FROM grouped_counter WHERE stream_id = ANY($1)', [streams]);
+  return new Map(rows.map((row) => [row.stream_id, row.n]));
+};
+
+describe('append groups', () => {
+  it('writes 30 appends submitted together in one transaction, each with its projection', async () => {
+    const store = new EventStore(db.pool, 'unused', [counter]);
+    const groups = new AppendGroups(db.pool, store);
+    const streams = Array.from({ length: 30 }, (_, i) => `together-${i}`);
+    const stop = recordStatements();
+    let texts: string[] = [];
+    const results = await Promise.all(streams.map((s) => groups.append(s, 0, [{ type: 'Counted', data: {} }], opts))).finally(() => (texts = stop()));
+    expect(texts.filter((text) => text === 'BEGIN')).toHaveLength(1);
+    expect(texts.filter((text) => text === 'COMMIT')).toHaveLength(1);
+    expect(results.map((r) => r.nextVersion)).toEqual(Array(30).fill(1));
+    expect([...(await counted(streams)).values()]).toEqual(Array(30).fill(1));
+  });
+
+  it('fails a stale append and a refused one alone: their neighbours are written', async () => {
+    const store = new EventStore(db.pool, 'unused', [counter]);
+    const groups = new AppendGroups(db.pool, store);
+    await store.append('mixed-stale', 0, [{ type: 'Counted', data: {} }], opts);
+    const fine = Array.from({ length: 8 }, (_, i) => `mixed-fine-${i}`);
+    const outcomes = await Promise.allSettled([
+      ...fine.map((s) => groups.append(s, 0, [{ type: 'Counted', data: {} }], opts)),
+      groups.append('mixed-stale', 0, [{ type: 'Counted', data: {} }], opts),
+      groups.append('mixed-refused', 0, [{ type: 'Refused', data: {} }], opts),
+    ]);
+    expect(outcomes.slice(0, 8).map((o) => o.status)).toEqual(Array(8).fill('fulfilled'));
+    expect((outcomes[8] as PromiseRejectedResult).reason).toBeInstanceOf(StreamVersionConflict);
+    expect(String((outcomes[9] as PromiseRejectedResult).reason)).toContain('projection refused the event');
+    expect([...(await counted([...fine, 'mixed-stale', 'mixed-refused'])).entries()].sort()).toEqual([...fine.map((s) => [s, 1]), ['mixed-stale', 1]].sort());
+    expect(await store.readStream('mixed-refused')).toEqual([]);
+  });
+
+});
