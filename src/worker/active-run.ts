@@ -89,12 +89,11 @@ export class ActiveRun {
 
   /**
    * A run handed over at its start (see `RunHandoff`): `RunStarted` and what the run owes at once
-   * are recorded in one commit that also takes the lease. Undefined (nothing written) when that
-   * batch cannot be one statement. `checkWorkflow`: see `RunAppendOptions.checkWorkflow`.
+   * are recorded in one commit that also takes the lease (see `prepareFresh` for a first batch
+   * that cannot be one statement). `checkWorkflow`: see `RunAppendOptions.checkWorkflow`.
    */
-  async startFresh(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus | undefined> {
+  async startFresh(started: RunStarted, metadata: EventMetadata, checkWorkflow: boolean): Promise<RunStatus> {
     const first = await this.prepareFresh(started);
-    if (!first) return undefined;
     try {
       await this.host.journal.append(first.state, 0, first.events, { metadata, notify: first.batch.terminal, release: first.batch.release, lease: this.lease, checkWorkflow });
     } catch (error) {
@@ -112,19 +111,23 @@ export class ActiveRun {
 
   /**
    * The first batch of a run handed over at its start, for its writer to record with `RunStarted`
-   * and the lease; then `launchFresh` once written, or `dropFresh` if not. Undefined (the run is
-   * dropped) when that batch cannot be one statement. Its pure steps have run (`decideInline`):
-   * a run of pure steps alone is recorded whole, with its start. Until then the run's loop waits:
-   * what arrives meanwhile is played after the launch.
+   * and the lease; then `launchFresh` once written, or `dropFresh` if not. Its pure steps have run
+   * (`decideInline`): a run of pure steps alone is recorded whole, with its start. When that batch
+   * cannot be one statement (a wait for an event or an approval begins, or the run fails at once),
+   * `RunStarted` goes alone, with the lease, and the batch is decided again as the run's next
+   * (its pure steps run again): before, such a run went through the queue, a claim and a read of
+   * its stream. Until the launch the run's loop waits: what arrives meanwhile is played after it.
    */
-  async prepareFresh(started: RunStarted): Promise<FreshStart | undefined> {
+  async prepareFresh(started: RunStarted): Promise<FreshStart> {
     const state = this.host.decider.fold([started]);
     this.loop = { kind: 'working' };
     const batch = await this.decideInline(state, []);
     const events = [started, ...batch.events];
     if (!this.host.journal.appendsInOneStatement(events)) {
-      this.dropFresh();
-      return undefined;
+      const alone = this.host.decider.fold([started]);
+      this.known = { kind: 'folded', state: alone };
+      this.mailbox.push({ kind: 'due' });
+      return { state: alone, events: [started], batch: { events: [], execute: [], terminal: false, waits: [], release: false } };
     }
     // Known before the append: the append's own change hint (`wake`) then finds it already
     // folded, rather than sending the run back to the store for events it wrote itself.

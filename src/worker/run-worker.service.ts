@@ -176,10 +176,6 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     const run = await this.slotForStart(started, false);
     if (!run) return undefined;
     const first = await run.prepareFresh(started);
-    if (!first) {
-      this.forgetStart(run);
-      return undefined;
-    }
     return {
       events: first.events,
       state: first.state,

@@ -181,6 +181,26 @@ describe('starting runs', () => {
     expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
   });
 
+  it('takes a run whose first batch begins a wait for an event at its start, in this process, instead of queueing it for a claim', async () => {
+    const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'first-wait' }), add('out', 'transform', { template: '{{hold.data}}' }), connect('start', 'hold'), connect('hold', 'out')]);
+    const handoff = app.running.app.get(RunHandoff);
+    const taken = jest.spyOn(handoff, 'tryStart');
+    let run;
+    try {
+      run = await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: {} });
+      expect(run.status).toBe(202);
+      // Its first batch is more than one statement (run_waits handles it too): such a start was
+      // not taken (undefined), and the run went through the queue, a claim and a read of its stream.
+      expect(await taken.mock.results[0]!.value).toEqual(expect.any(String));
+    } finally {
+      taken.mockRestore();
+    }
+    await waitForRun(app, h(), run.body.runId, ['waiting']);
+    const published = await app.request('POST', '/api/events', { headers: h(), body: { name: 'first-wait', payload: { ok: true } } });
+    expect(published.body.matchedRuns).toBe(1);
+    expect((await waitForRun(app, h(), run.body.runId)).outputs.out).toEqual({ value: { ok: true } });
+  });
+
   it('stamps a run on one clock: createdAt <= startedAt <= endedAt, in the run and in the listing', async () => {
     const id = await createWorkflow(app, h(), echo('clock'));
     const runs = [];
