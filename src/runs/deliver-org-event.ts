@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { inTransaction } from '../database/pool';
 import { receiveSignal } from '../domain/run/run.commands';
@@ -22,6 +23,8 @@ import type { RunStore } from './run-store';
 const CHUNK = 100;
 /** Chunks in flight at once, each in its own transaction. */
 const PARALLEL = 2;
+
+const log = new Logger('org-events');
 
 /**
  * Delivers `event` to every run of its organization waiting for it now (same name; the wait's
@@ -48,7 +51,10 @@ export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunSt
   let matched = 0;
   const deliverNext = async (): Promise<void> => {
     for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
-      const reached = await deliverChunk(pool, runs, chunk, event, metadata).catch(() => deliverOneByOne(runs, chunk, event, metadata));
+      const reached = await deliverChunk(pool, runs, chunk, event, metadata).catch((error: unknown) => {
+        log.warn({ err: error, eventId: event.eventId, runs: chunk.length }, 'an event delivery chunk failed; delivering its runs one by one');
+        return deliverOneByOne(runs, chunk, event, metadata);
+      });
       matched += reached; // not `matched += await …`: that reads `matched` before the other lane's chunk adds to it
     }
   };

@@ -3,6 +3,7 @@ import { connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import { Pool, type PoolClient } from 'pg';
 import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
 import { RunHandoff } from '../../src/runs/run-handoff';
+import { RunStore } from '../../src/runs/run-store';
 import { startTestApp, type TestApp } from '../support/app';
 import { recordStatements } from '../support/statements';
 import { addMember, signUp, type SignedUp } from '../support/auth';
@@ -500,6 +501,22 @@ describe('controlling runs', () => {
     const replay = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'k-42', payload: { ok: 1 }, idempotencyKey: 'ev-1' } });
     expect(replay.body).toMatchObject({ eventId: hit.body.eventId, matchedRuns: 1, duplicate: true });
     expect((await waitForRun(app, h(), run.body.runId)).outputs.out).toEqual({ value: { ok: 1 } });
+  });
+
+  it('delivers an organization event run by run when the chunk that holds its runs fails', async () => {
+    const id = await createWorkflow(app, h(), waiting());
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i += 1) runIds.push((await app.request('POST', `/api/workflows/${id}/runs`, { headers: h(), body: { input: { key: 'chunk' } } })).body.runId);
+    for (const runId of runIds) await waitForRun(app, h(), runId, ['waiting']);
+    const read = jest.spyOn(app.running.app.get(RunStore), 'loadMany').mockRejectedValueOnce(new Error('the chunk read failed'));
+    try {
+      const hit = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'chunk', payload: { via: 'one by one' } } });
+      expect(hit.body.matchedRuns).toBe(3);
+    } finally {
+      read.mockRestore();
+    }
+    for (const runId of runIds) expect((await waitForRun(app, h(), runId)).outputs.out).toEqual({ value: { via: 'one by one' } });
+    expect(app.logs.some((line) => line.includes('an event delivery chunk failed'))).toBe(true);
   });
 
   it('decides an approval through its public single-use link and records who decided', async () => {
