@@ -1,19 +1,32 @@
+import { classifyDatabaseError } from './pg-errors';
+
+/** How a `GroupCommit` writes its items: together, or (after a failed group) each alone. */
+export interface GroupWriter<T> {
+  /** Writes a group (sorted by key) together and settles each item; throws when the group failed as a whole. */
+  together(group: T[]): Promise<void>;
+  /** Writes one item alone and settles it; never throws. */
+  alone(item: T): Promise<void>;
+}
+
 /**
  * Application-level group commit: what is submitted while every group slot is busy waits for the
  * next group, which takes everything queued meanwhile. Under load many writers share one
  * transaction (and its statements and commit); a lone item goes out at once (after the current
  * turn of the event loop, so items decided together travel together). Items with the same key
  * never share a group: one statement decides a group's items together, so the second of two
- * writes that depend on each other waits for the next group. `write` settles each item itself
- * and must not throw.
+ * writes that depend on each other waits for a later group. A group is sorted by key, so
+ * concurrent groups lock what their items share in one order. When a group fails (a concurrent
+ * writer on one of its items, an item the database refuses), its items are written one by one,
+ * so each gets its own outcome; when the database is away, every item fails with that error
+ * (each outcome is the same unknown: no point trying each).
  */
-export class GroupCommit<T> {
+export class GroupCommit<T extends { reject: (error: unknown) => void }> {
   private readonly queue: T[] = [];
   private inFlight = 0;
   private scheduled = false;
 
   constructor(
-    private readonly write: (group: T[]) => Promise<void>,
+    private readonly writer: GroupWriter<T>,
     private readonly options: { maxInFlight: number; maxSize: number; keyOf: (item: T) => string },
   ) {}
 
@@ -36,6 +49,17 @@ export class GroupCommit<T> {
         });
       }
     });
+  }
+
+  private async write(group: T[]): Promise<void> {
+    const keyOf = this.options.keyOf;
+    group.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    try {
+      await this.writer.together(group);
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((item) => item.reject(error));
+      await Promise.all(group.map((item) => this.writer.alone(item)));
+    }
   }
 
   /**

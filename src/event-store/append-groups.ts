@@ -1,6 +1,5 @@
 import type { Pool } from 'pg';
 import { GroupCommit } from '../database/group-commit';
-import { classifyDatabaseError } from '../database/pg-errors';
 import { inTransaction } from '../database/pool';
 import type { NewEvent } from './event';
 import type { AppendOptions, AppendResult, EventStore } from './event-store';
@@ -24,17 +23,13 @@ const MAX_GROUP_SIZE = 50;
  * begins or ends, an approval, a run fails or is cancelled). Alone, each took a transaction and
  * a commit of its own, outside the worker's one-statement groups: 1,000 runs resumed by one
  * published event made 1,000 commits, 4.4 s of their 6.2 s of database time. Under load they
- * now share a transaction, each append (with its inline projections) in stream order, so that
- * two groups touching the same runs lock them in one order. When a group fails (a concurrent
- * writer on one of its streams, a lost lease, a batch the database refuses), its appends are
- * written one by one, so each gets its own outcome.
+ * now share a transaction, each append (with its inline projections) in stream order.
  */
 export class AppendGroups {
-  private readonly groups = new GroupCommit<Pending>((group) => this.write(group), {
-    maxInFlight: MAX_GROUPS_IN_FLIGHT,
-    maxSize: MAX_GROUP_SIZE,
-    keyOf: (pending) => pending.streamId,
-  });
+  private readonly groups = new GroupCommit<Pending>(
+    { together: (group) => this.together(group), alone: (pending) => this.writeOne(pending) },
+    { maxInFlight: MAX_GROUPS_IN_FLIGHT, maxSize: MAX_GROUP_SIZE, keyOf: (pending) => pending.streamId },
+  );
 
   constructor(
     private readonly pool: Pool,
@@ -46,22 +41,12 @@ export class AppendGroups {
     return new Promise((resolve, reject) => this.groups.submit({ streamId, expectedVersion, events, options, resolve, reject }));
   }
 
-  private async write(group: Pending[]): Promise<void> {
-    if (group.length === 1) return this.writeOne(group[0]!);
-    group.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
-    let results: AppendResult[];
-    try {
-      results = await inTransaction(this.pool, async (client) => {
-        const written: AppendResult[] = [];
-        for (const p of group) written.push(await this.store.append(p.streamId, p.expectedVersion, p.events, { ...p.options, client }));
-        return written;
-      });
-    } catch (error) {
-      // The database is away: every append's outcome is the same unknown; no point trying each.
-      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((p) => p.reject(error));
-      await Promise.all(group.map((p) => this.writeOne(p)));
-      return;
-    }
+  private async together(group: Pending[]): Promise<void> {
+    const results = await inTransaction(this.pool, async (client) => {
+      const written: AppendResult[] = [];
+      for (const p of group) written.push(await this.store.append(p.streamId, p.expectedVersion, p.events, { ...p.options, client }));
+      return written;
+    });
     group.forEach((p, i) => p.resolve(results[i]!));
   }
 

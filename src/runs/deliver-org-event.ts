@@ -87,9 +87,14 @@ function decideDelivery(runs: RunStore, state: RunState, event: OrgEvent): RunEv
   try {
     return receiveSignal(state, signalOf(event), runs.decider.limits);
   } catch (error) {
-    if (error instanceof RunRuleError || error instanceof AppError) return undefined;
+    if (refusedByRun(error)) return undefined;
     throw error;
   }
+}
+
+/** The run ended, is full or vanished meanwhile: the event does not reach it. */
+function refusedByRun(error: unknown): boolean {
+  return error instanceof RunRuleError || error instanceof AppError;
 }
 
 async function deliverOneByOne(runs: RunStore, runIds: readonly string[], event: OrgEvent, metadata: EventMetadata): Promise<number> {
@@ -132,8 +137,7 @@ async function deliverTo(runs: RunStore, runId: string, event: OrgEvent, metadat
     await runs.command(runId, event.organizationId, metadata, (state) => receiveSignal(state, signalOf(event), runs.decider.limits));
     return true;
   } catch (error) {
-    // The run ended, is full or vanished meanwhile: the event does not reach it.
-    if (error instanceof RunRuleError || error instanceof AppError) return false;
+    if (refusedByRun(error)) return false;
     throw error;
   }
 }

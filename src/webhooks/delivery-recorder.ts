@@ -3,7 +3,6 @@ import { CommandBus } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import { GroupCommit } from '../database/group-commit';
-import { classifyDatabaseError } from '../database/pg-errors';
 import { inTransaction, type TransactionEnd } from '../database/pool';
 import { deliveryStream, type WebhookReceived } from '../domain/webhook/webhook.events';
 import type { EventMetadata } from '../event-store/event';
@@ -47,11 +46,14 @@ const MAX_GROUP_SIZE = 100;
  */
 @Injectable()
 export class DeliveryRecorder {
-  private readonly groups = new GroupCommit<Pending>((group) => this.write(group), {
-    maxInFlight: MAX_GROUPS_IN_FLIGHT,
-    maxSize: MAX_GROUP_SIZE,
-    keyOf: (d) => (d.facts.dedupeKey === null ? d.deliveryId : `${d.webhook.webhook_id}\u0000${d.facts.dedupeKey}`),
-  });
+  private readonly groups = new GroupCommit<Pending>(
+    { together: (group) => this.together(group), alone: (d) => this.settle(d) },
+    {
+      maxInFlight: MAX_GROUPS_IN_FLIGHT,
+      maxSize: MAX_GROUP_SIZE,
+      keyOf: (d) => (d.facts.dedupeKey === null ? d.deliveryId : `${d.webhook.webhook_id}\u0000${d.facts.dedupeKey}`),
+    },
+  );
 
   constructor(
     @Inject(Pool) private readonly pool: Pool,
@@ -63,16 +65,8 @@ export class DeliveryRecorder {
     return new Promise((resolve, reject) => this.groups.submit({ deliveryId: randomUUID(), webhook, trigger, facts, metadata, resolve, reject }));
   }
 
-  private async write(group: Pending[]): Promise<void> {
-    let answers: (DeliveryAnswer | AppError)[];
-    try {
-      answers = await inTransaction(this.pool, (client, end) => this.recordAll(client, end, group));
-    } catch (error) {
-      // The database is away: every delivery's outcome is the same unknown.
-      if (classifyDatabaseError(error) === 'unavailable') return group.forEach((d) => d.reject(error));
-      await Promise.all(group.map((d) => this.settle(d)));
-      return;
-    }
+  private async together(group: Pending[]): Promise<void> {
+    const answers = await inTransaction(this.pool, (client, end) => this.recordAll(client, end, group));
     group.forEach((d, i) => {
       const answer = answers[i]!;
       if (answer instanceof AppError) d.reject(answer);
