@@ -147,10 +147,22 @@ export async function largeBacklogs(db: Queryable, now: Date, atLeast: number): 
   return rows.map((row) => row.organization_id);
 }
 
-/** The earliest fire time of any active schedule (the scheduler sleeps until then, within its poll interval). */
-export async function earliestFireAt(db: Queryable): Promise<Date | null> {
-  const { rows } = await db.query<{ at: Date | null }>('SELECT min(next_fire_at) AS at FROM schedules WHERE next_fire_at IS NOT NULL');
-  return rows[0]?.at ?? null;
+/** What the scheduler loop needs to know between passes (see `schedulerOutlook`). */
+export interface SchedulerOutlook {
+  /** The earliest fire time of any active schedule: the loop sleeps until then, within its poll interval. */
+  earliest: Date | null;
+  /** Some active schedule holds a buffered tick (`buffer_one`), started by a pass once its run ended. */
+  buffered: boolean;
+}
+
+/** One statement, on the partial indexes of due and buffered schedules: whether a pass has anything to look at. */
+export async function schedulerOutlook(db: Queryable): Promise<SchedulerOutlook> {
+  const { rows } = await db.query<{ at: Date | null; buffered: boolean }>({
+    name: 'thodare-scheduler-outlook',
+    text: `SELECT (SELECT min(next_fire_at) FROM schedules WHERE next_fire_at IS NOT NULL) AS at,
+      EXISTS (SELECT 1 FROM schedules WHERE buffered_tick IS NOT NULL AND state = 'active') AS buffered`,
+  });
+  return { earliest: rows[0]?.at ?? null, buffered: rows[0]?.buffered ?? false };
 }
 
 export async function listSchedules(
