@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
-import type { Checkpoint } from '../event-store/event';
+import type { Checkpoint, RecordedEvent } from '../event-store/event';
 import { currentHorizon, readAuditEvents, type AuditFilter } from './audit-events.query';
 import { auditEventViewOf } from './audit-events.view';
 import { drained } from '../http/drained';
@@ -28,7 +28,7 @@ export function wantsNdjson(accept: string | string[] | undefined): boolean {
 export async function streamAuditEvents(
   pool: Pool,
   reply: FastifyReply,
-  range: { organizationId: string; filter: AuditFilter; after: Checkpoint },
+  range: { organizationId: string; filter: AuditFilter; after: Checkpoint; scanRows: number },
   log: LoggerService,
 ): Promise<void> {
   // Before the headers: a database failure here is still an ordinary error answer.
@@ -38,16 +38,16 @@ export async function streamAuditEvents(
   raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
   let closed = false;
   raw.on('close', () => (closed = true));
-  let position = range.after;
+  let position: Checkpoint | null = range.after;
   try {
-    while (!closed) {
-      const { events, more } = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, horizon);
-      const last = events.at(-1);
-      if (!last) break;
-      const lines = events.map((event) => `${JSON.stringify(auditEventViewOf(event))}\n`).join('');
-      if (!raw.write(lines)) await drained(raw);
-      if (!more) break;
-      position = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    // A page of a filtered read may hold nothing yet move on (a scan window without a match).
+    while (!closed && position) {
+      const page: { events: RecordedEvent[]; next: Checkpoint | null } = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, range.scanRows, horizon);
+      if (page.events.length > 0) {
+        const lines = page.events.map((event) => `${JSON.stringify(auditEventViewOf(event))}\n`).join('');
+        if (!raw.write(lines)) await drained(raw);
+      }
+      position = page.next;
     }
     raw.end();
   } catch (error) {

@@ -48,27 +48,60 @@ export function positionOfCursor(cursor: string): Checkpoint {
  * Commit order on the `events_organization_order` index, below a transaction horizon: an event
  * whose transaction is still open is read later, never skipped (ARCHITECTURE §5). `$4` fixes the
  * horizon (a stream pins it at its start so it ends); null = the oldest open transaction now.
- * Cut by count and by size (`sizeCappedPageSql`, `STREAM_PAGE_BYTES`).
+ * Cut by count and by size (`sizeCappedPageSql`, `STREAM_PAGE_BYTES`). One statement per kind of
+ * read, so that each keeps a plan that uses its index, generic or not:
+ * - `stream`: `$6` names one stream, read on its own index (an optional `stream_id = $6` cannot
+ *   pick that index in a generic plan, which then walked the organization's whole history);
+ * - `window`: read up to `$14`/`$15`, the last event of a scan window (see `readAuditEvents`);
+ *   its bare `transaction_id` bounds are what the planner estimates a range by (with row
+ *   comparisons alone it took a 20,000-event window for the whole table and scanned it);
+ * - `all`: neither.
  */
-const READ_SQL = sizeCappedPageSql(
-  `organization_id = $1
-    AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
+type ReadKind = 'all' | 'window' | 'stream';
+const readSql = (kind: ReadKind) =>
+  sizeCappedPageSql(
+    `organization_id = $1
+    AND transaction_id >= $2::xid8 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
     AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
+    ${kind === 'window' ? 'AND transaction_id <= $14::xid8 AND (transaction_id, global_position) <= ($14::xid8, $15::bigint)' : ''}
     AND ($5::text[] IS NULL OR type = ANY($5::text[]))
-    AND ($6::text IS NULL OR stream_id = $6)
+    AND ${kind === 'stream' ? 'stream_id = $6::text' : '$6::text IS NULL'}
     AND ($7::text IS NULL OR metadata->'actor'->>'type' = $7)
     AND ($8::text IS NULL OR metadata->'actor'->>'id' = $8)
     AND ($9::text IS NULL OR metadata->>'agent' = $9)
     AND ($10::timestamptz IS NULL OR recorded_at >= $10)
     AND ($11::timestamptz IS NULL OR recorded_at < $11)`,
-  ['transaction_id', 'global_position'],
-  12,
-  13,
-);
+    ['transaction_id', 'global_position'],
+    12,
+    13,
+  );
+const READ_SQL: Record<ReadKind, string> = { all: readSql('all'), window: readSql('window'), stream: readSql('stream') };
+
+/** The last event of a scan window: the `$5`-th of the organization's events after the cursor, below the horizon (none: the window reaches the end). */
+const WINDOW_END_SQL = `SELECT transaction_id::text AS end_transaction_id, global_position AS end_position FROM events
+  WHERE organization_id = $1
+    AND transaction_id >= $2::xid8 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
+    AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
+  ORDER BY transaction_id, global_position OFFSET $5::integer - 1 LIMIT 1`; // aliased: ORDER BY would sort the text
+
+/**
+ * Whether reading `filter` may walk the organization's history event by event: every filter
+ * without `streamId` (a stream is read on its own index, `READ_STREAM_SQL`). Such a read is done
+ * in windows.
+ */
+function scansHistory(filter: AuditFilter): boolean {
+  if (filter.streamId !== null) return false;
+  return filter.types !== null || filter.actorType !== null || filter.actorId !== null || filter.agent !== null || filter.from !== null || filter.to !== null;
+}
 
 /**
  * Up to `limit` of the organization's events after `after`, in commit order, filtered, and past
- * the first at most `STREAM_PAGE_BYTES` of event data; `more`: events follow them.
+ * the first at most `STREAM_PAGE_BYTES` of event data. `next`: where the following page starts
+ * (null: nothing more is committed yet). A filter that can only be checked event by event reads
+ * at most `scanRows` events a page: a rare match in a long history answered 503 once its scan
+ * outlasted the statement timeout (at ~0.2 µs an event, some 75 million events), where now each
+ * page answers after its window with what matched in it — possibly nothing — and `next` at the
+ * window's end.
  */
 export async function readAuditEvents(
   db: Queryable,
@@ -76,28 +109,40 @@ export async function readAuditEvents(
   filter: AuditFilter,
   after: Checkpoint,
   limit: number,
+  scanRows: number,
   horizon: string | null = null,
-): Promise<{ events: RecordedEvent[]; more: boolean }> {
-  const { rows } = await db.query<EventRow & { page_rows: string }>({
-    name: 'thodare_audit_events',
-    text: READ_SQL,
-    values: [
-      organizationId,
-      after.transactionId,
-      after.globalPosition,
-      horizon,
-      filter.types,
-      filter.streamId,
-      filter.actorType,
-      filter.actorId,
-      filter.agent,
-      filter.from,
-      filter.to,
-      limit,
-      STREAM_PAGE_BYTES,
-    ],
-  });
-  return sizeCappedPage(rows);
+): Promise<{ events: RecordedEvent[]; next: Checkpoint | null }> {
+  let windowEnd: Checkpoint | undefined;
+  if (scansHistory(filter)) {
+    const { rows } = await db.query<{ end_transaction_id: string; end_position: string }>({
+      name: 'thodare_audit_window',
+      text: WINDOW_END_SQL,
+      values: [organizationId, after.transactionId, after.globalPosition, horizon, scanRows],
+    });
+    if (rows[0]) windowEnd = { transactionId: rows[0].end_transaction_id, globalPosition: Number(rows[0].end_position) };
+  }
+  const kind: ReadKind = filter.streamId !== null ? 'stream' : windowEnd ? 'window' : 'all';
+  const values: unknown[] = [
+    organizationId,
+    after.transactionId,
+    after.globalPosition,
+    horizon,
+    filter.types,
+    filter.streamId,
+    filter.actorType,
+    filter.actorId,
+    filter.agent,
+    filter.from,
+    filter.to,
+    limit,
+    STREAM_PAGE_BYTES,
+  ];
+  if (windowEnd) values.push(windowEnd.transactionId, windowEnd.globalPosition);
+  const { rows } = await db.query<EventRow & { page_rows: string }>({ name: `thodare_audit_events_${kind}`, text: READ_SQL[kind], values });
+  const { events, more } = sizeCappedPage(rows);
+  const last = events.at(-1);
+  if (more && last) return { events, next: { transactionId: last.transactionId, globalPosition: last.globalPosition } };
+  return { events, next: windowEnd ?? null };
 }
 
 /** The oldest transaction still open: a stream reads below it, so it ends at what was committed when it began. */

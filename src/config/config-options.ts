@@ -46,6 +46,7 @@ export interface ThodareSettings {
   maxHeldRequestsPerOrg?: number;
   maxHeldRequests?: number;
   maxAuditVerifications?: number;
+  auditScanRows?: number;
   publicUrl?: string;
   webhookRateLimitPerMin?: number;
   auditSigningKey?: string;
@@ -92,6 +93,7 @@ const VARIABLES = {
   maxHeldRequestsPerOrg: 'THODARE_MAX_HELD_REQUESTS_PER_ORG',
   maxHeldRequests: 'THODARE_MAX_HELD_REQUESTS',
   maxAuditVerifications: 'THODARE_MAX_AUDIT_VERIFICATIONS',
+  auditScanRows: 'THODARE_AUDIT_SCAN_ROWS',
   publicUrl: 'THODARE_PUBLIC_URL',
   webhookRateLimitPerMin: 'THODARE_WEBHOOK_RATE_LIMIT_PER_MIN',
   auditSigningKey: 'THODARE_AUDIT_SIGNING_KEY',

@@ -73,6 +73,7 @@ const configSchema = z.object({
   THODARE_MAX_HELD_REQUESTS: positiveInt.default(10_000),
   /** Audit verifications (`GET /api/audit/verify`, CPU-bound) one instance runs at once; one per organization (src/audit/audit-verifications.ts). */
   THODARE_MAX_AUDIT_VERIFICATIONS: positiveInt.default(2),
+  THODARE_AUDIT_SCAN_ROWS: positiveInt.default(500_000),
   THODARE_PUBLIC_URL: z.url().optional(),
   THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
   THODARE_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
@@ -150,6 +151,8 @@ export type Config = {
   maxHeldRequests: number;
   /** Audit verifications running at once on this instance. */
   maxAuditVerifications: number;
+  /** A filtered `GET /api/audit/events` page reads at most this many of the organization's events (see `readAuditEvents`). */
+  auditScanRows: number;
   /** The base URL clients reach this service at (webhook URLs); the request's own origin when unset. */
   publicUrl: string | undefined;
   /** Deliveries per minute each inbound webhook accepts (429 with Retry-After beyond). */
@@ -225,6 +228,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxHeldRequestsPerOrg: c.THODARE_MAX_HELD_REQUESTS_PER_ORG,
     maxHeldRequests: c.THODARE_MAX_HELD_REQUESTS,
     maxAuditVerifications: c.THODARE_MAX_AUDIT_VERIFICATIONS,
+    auditScanRows: c.THODARE_AUDIT_SCAN_ROWS,
     publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),
     webhookRateLimitPerMin: c.THODARE_WEBHOOK_RATE_LIMIT_PER_MIN,
     auditSigningKey: c.THODARE_AUDIT_SIGNING_KEY,

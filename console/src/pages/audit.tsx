@@ -56,7 +56,7 @@ export function AuditPage() {
         </form>
         <ErrorNotice error={pages.error} what="Could not read the audit trail" />
         {pages.loading ? <Loading what="events" /> : null}
-        {!pages.loading && !pages.error && pages.items.length === 0 ? <p>No events match.</p> : null}
+        {!pages.loading && !pages.error && pages.items.length === 0 ? <p>{pages.next ? 'No events match in the history read so far.' : 'No events match.'}</p> : null}
         {pages.items.length > 0 ? (
           <table className="audit">
             <caption>Events in commit order</caption>
