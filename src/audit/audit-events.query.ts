@@ -77,16 +77,20 @@ const readSql = (kind: ReadKind) =>
   );
 const READ_SQL: Record<ReadKind, string> = { all: readSql('all'), window: readSql('window'), stream: readSql('stream') };
 
-/** The last event of a scan window: the `$5`-th of the organization's events after the cursor, below the horizon (none: the window reaches the end). */
+/**
+ * The last event of a scan window: the `$5`-th of the organization's events after the cursor,
+ * below the horizon (none: the window reaches the end). Its columns are aliased: named
+ * `transaction_id`, the text would be what `ORDER BY` sorts (a scan and a sort, not the index).
+ */
 const WINDOW_END_SQL = `SELECT transaction_id::text AS end_transaction_id, global_position AS end_position FROM events
   WHERE organization_id = $1
     AND transaction_id >= $2::xid8 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
     AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
-  ORDER BY transaction_id, global_position OFFSET $5::integer - 1 LIMIT 1`; // aliased: ORDER BY would sort the text
+  ORDER BY transaction_id, global_position OFFSET $5::integer - 1 LIMIT 1`;
 
 /**
  * Whether reading `filter` may walk the organization's history event by event: every filter
- * without `streamId` (a stream is read on its own index, `READ_STREAM_SQL`). Such a read is done
+ * without `streamId` (a stream is read on its own index, `READ_SQL.stream`). Such a read is done
  * in windows.
  */
 function scansHistory(filter: AuditFilter): boolean {
