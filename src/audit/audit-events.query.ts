@@ -79,14 +79,17 @@ const READ_SQL: Record<ReadKind, string> = { all: readSql('all'), window: readSq
 
 /**
  * The last event of a scan window: the `$5`-th of the organization's events after the cursor,
- * below the horizon (none: the window reaches the end). Its columns are aliased: named
- * `transaction_id`, the text would be what `ORDER BY` sorts (a scan and a sort, not the index).
+ * below the horizon (none: the window reaches the end). An index-only walk of the window (~0.13
+ * µs an event here); the text cast is made once, outside it: inside, every skipped event paid it
+ * (~0.07 µs more each), and a column aliased `transaction_id` would have been the text that
+ * `ORDER BY` sorted (a scan and a sort instead of the index).
  */
-const WINDOW_END_SQL = `SELECT transaction_id::text AS end_transaction_id, global_position AS end_position FROM events
+const WINDOW_END_SQL = `SELECT w.transaction_id::text AS end_transaction_id, w.global_position AS end_position FROM (
+  SELECT transaction_id, global_position FROM events
   WHERE organization_id = $1
     AND transaction_id >= $2::xid8 AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
     AND transaction_id < coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot()))
-  ORDER BY transaction_id, global_position OFFSET $5::integer - 1 LIMIT 1`;
+  ORDER BY transaction_id, global_position OFFSET $5::integer - 1 LIMIT 1) w`;
 
 /**
  * Whether reading `filter` may walk the organization's history event by event: every filter
