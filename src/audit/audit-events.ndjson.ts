@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
-import type { Checkpoint, RecordedEvent } from '../event-store/event';
+import type { Checkpoint } from '../event-store/event';
 import { currentHorizon, readAuditEvents, type AuditFilter } from './audit-events.query';
 import { auditEventViewOf } from './audit-events.view';
 import { drained } from '../http/drained';
@@ -42,7 +42,7 @@ export async function streamAuditEvents(
   try {
     // A page of a filtered read may hold nothing yet move on (a scan window without a match).
     while (!closed && position) {
-      const page: { events: RecordedEvent[]; next: Checkpoint | null } = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, range.scanRows, horizon);
+      const page = await readAuditEvents(pool, range.organizationId, range.filter, position, BATCH, range.scanRows, horizon);
       if (page.events.length > 0) {
         const lines = page.events.map((event) => `${JSON.stringify(auditEventViewOf(event))}\n`).join('');
         if (!raw.write(lines)) await drained(raw);
