@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../event-store/projection';
-import { listAuditKeys, listCheckpoints, sealedThrough } from './audit-rows';
+import { checkpointsBetween, firstCheckpointAtOrAfter, lastCheckpointAtOrBefore, listAuditKeys, sealedThrough } from './audit-rows';
 import { BUNDLE_FORMAT, CHECKPOINTS_FILE, EVENTS_PER_FILE, eventsFile, jsonFile, jsonLine, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleFile, type BundleStart } from './bundle/bundle-format';
 import { tarEnd, tarEntry } from './bundle/tar';
 import { sealEntries, sealStateAfter } from './seal-reads';
@@ -14,15 +14,15 @@ export interface ExportRange {
  * The organization's sealed events recorded in [from, to] as an audit bundle (a tar stream, see
  * `bundle-format.ts`), in constant memory: events are read a page at a time and written a file
  * of EVENTS_PER_FILE at a time. The range is contiguous in sequence and runs on to the next
- * checkpoint, so every exported event is covered by a signature when one exists.
+ * checkpoint, so every exported event is covered by a signature when one exists. What it reads
+ * grows with the range (and a checkpoint interval before it), not with the organization's history.
  */
 export async function* exportBundle(db: Queryable, organizationId: string, range: ExportRange): AsyncGenerator<Buffer> {
   const createdAt = new Date();
   const mtime = Math.floor(createdAt.getTime() / 1000);
-  const checkpoints = await listCheckpoints(db, organizationId);
   const head = await sealedThrough(db, organizationId);
   const { after, through } = await sequenceRange(db, organizationId, head, range);
-  const coveredThrough = checkpoints.find((c) => c.sequence >= through)?.sequence ?? through;
+  const coveredThrough = (await firstCheckpointAtOrAfter(db, organizationId, through))?.sequence ?? through;
   const files: BundleFile[] = [];
   const file = (name: string, contents: Buffer): Buffer[] => {
     files.push({ name, sha256: createHash('sha256').update(contents).digest('hex'), bytes: contents.length });
@@ -30,7 +30,7 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
   };
 
   const state = await sealStateAfter(db, organizationId, after);
-  const previous = checkpoints.filter((c) => c.sequence <= after).at(-1);
+  const previous = await lastCheckpointAtOrBefore(db, organizationId, after);
   const start: BundleStart = {
     organizationId,
     afterSequence: after,
@@ -55,7 +55,7 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
   }
   if (lines.length > 0 || index === 0) yield* file(eventsFile(++index), Buffer.from(lines.join('')));
 
-  const inRange = checkpoints.filter((c) => c.sequence > after && c.sequence <= coveredThrough);
+  const inRange = await checkpointsBetween(db, organizationId, after + 1, coveredThrough);
   yield* file(CHECKPOINTS_FILE, Buffer.from(inRange.map(jsonLine).join('')));
   const keys = (await listAuditKeys(db)).map(({ keyId, algorithm, publicKey }) => ({ keyId, algorithm, publicKey }));
   yield* file(KEYS_FILE, jsonFile(keys));
@@ -64,14 +64,17 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
   yield tarEnd();
 }
 
-/** The sealed sequences whose events were recorded in [from, to]: `after < sequence ≤ through`. */
+/**
+ * The sealed sequences whose events were recorded in [from, to]: `after < sequence ≤ through`.
+ * Read off the seals' own record of their events' times, on its index: the seals in the range
+ * only (the events were joined to every seal of the organization before migrations/0024).
+ */
 async function sequenceRange(db: Queryable, organizationId: string, head: number, range: ExportRange): Promise<{ after: number; through: number }> {
   if (!range.from && !range.to) return { after: 0, through: head };
   const { rows } = await db.query<{ first: string | null; last: string | null }>(
-    `SELECT min(s.sequence) AS first, max(s.sequence) AS last
-     FROM audit_seals s JOIN events e ON e.global_position = s.global_position
-     WHERE s.organization_id = $1 AND s.sequence <= $2
-       AND ($3::timestamptz IS NULL OR e.recorded_at >= $3) AND ($4::timestamptz IS NULL OR e.recorded_at <= $4)`,
+    `SELECT min(sequence) AS first, max(sequence) AS last FROM audit_seals
+     WHERE organization_id = $1 AND sequence <= $2
+       AND recorded_at >= coalesce($3::timestamptz, '-infinity') AND recorded_at <= coalesce($4::timestamptz, 'infinity')`,
     [organizationId, head, range.from ?? null, range.to ?? null],
   );
   const first = rows[0]?.first;

@@ -28,12 +28,18 @@ const toCheckpoint = (row: CheckpointRow): SignedCheckpoint => ({
   signature: row.signature,
 });
 
+/** A checkpoint to store, with the Merkle frontier whose root it signs (kept: see `checkpointFrontierAtOrBefore`). */
+export interface CheckpointToStore {
+  checkpoint: SignedCheckpoint;
+  merkleFrontier: Buffer;
+}
+
 /** Stores checkpoints; one that lost a race for its number is dropped. Returns the ones stored. */
-export async function insertCheckpoints(db: Queryable, checkpoints: readonly SignedCheckpoint[]): Promise<SignedCheckpoint[]> {
-  const column = <K extends keyof SignedCheckpoint>(key: K) => checkpoints.map((c) => c[key]);
+export async function insertCheckpoints(db: Queryable, stored: readonly CheckpointToStore[]): Promise<SignedCheckpoint[]> {
+  const column = <K extends keyof SignedCheckpoint>(key: K) => stored.map(({ checkpoint }) => checkpoint[key]);
   const { rows } = await db.query<CheckpointRow>(
-    `INSERT INTO audit_checkpoints (organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+    `INSERT INTO audit_checkpoints (organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature, merkle_frontier)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
      ON CONFLICT (organization_id, number) DO NOTHING
      RETURNING *`,
     [
@@ -47,9 +53,43 @@ export async function insertCheckpoints(db: Queryable, checkpoints: readonly Sig
       column('createdAt'),
       column('hash'),
       column('signature'),
+      stored.map(({ merkleFrontier }) => merkleFrontier),
     ],
   );
   return rows.map(toCheckpoint);
+}
+
+/**
+ * The last checkpoint at or before `sequence` that kept its Merkle frontier (those signed before
+ * migrations/0024 did not): where rebuilding the seal state at `sequence` can start.
+ */
+export async function checkpointFrontierAtOrBefore(db: Queryable, organizationId: string, sequence: number): Promise<{ sequence: number; chain: Buffer; merkleFrontier: Buffer } | undefined> {
+  const { rows } = await db.query<{ sequence: string; chain_head: string; merkle_frontier: Buffer }>(
+    `SELECT sequence, chain_head, merkle_frontier FROM audit_checkpoints
+     WHERE organization_id = $1 AND sequence <= $2 AND merkle_frontier IS NOT NULL
+     ORDER BY sequence DESC LIMIT 1`,
+    [organizationId, sequence],
+  );
+  const row = rows[0];
+  return row && { sequence: Number(row.sequence), chain: Buffer.from(row.chain_head, 'hex'), merkleFrontier: row.merkle_frontier };
+}
+
+/** The organization's checkpoints whose sequence lies in `[from, through]`, in order (the index on sequence). */
+export async function checkpointsBetween(db: Queryable, organizationId: string, from: number, through: number): Promise<SignedCheckpoint[]> {
+  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence', [organizationId, from, through]);
+  return rows.map(toCheckpoint);
+}
+
+/** The organization's first checkpoint at or after `sequence`: the one that signs it. */
+export async function firstCheckpointAtOrAfter(db: Queryable, organizationId: string, sequence: number): Promise<SignedCheckpoint | undefined> {
+  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 ORDER BY sequence LIMIT 1', [organizationId, sequence]);
+  return rows[0] && toCheckpoint(rows[0]);
+}
+
+/** The organization's last checkpoint at or before `sequence`. */
+export async function lastCheckpointAtOrBefore(db: Queryable, organizationId: string, sequence: number): Promise<SignedCheckpoint | undefined> {
+  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence <= $2 ORDER BY sequence DESC LIMIT 1', [organizationId, sequence]);
+  return rows[0] && toCheckpoint(rows[0]);
 }
 
 /** The organization's checkpoints by number, `after` one number, at most `limit` (all when absent). */

@@ -81,7 +81,7 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
     const createdAt = new Date().toISOString();
     const checkpoints = rows.map((row) => {
       const sequence = Number(row.sequence);
-      return signCheckpoint(
+      const checkpoint = signCheckpoint(
         {
           version: 1,
           organizationId: row.organization_id,
@@ -95,6 +95,7 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
         },
         privateKey,
       );
+      return { checkpoint, merkleFrontier: row.merkle_frontier };
     });
     return insertCheckpoints(this.pool, checkpoints);
   }

@@ -6,9 +6,10 @@ import { sealEntries, sealStateAfter } from './seal-reads';
 // returned to the event loop before: every other request waited for the whole page. The entries
 // now come in slices, each ending with a turn of the event loop.
 
-/** Seals as a store would return them, as many as asked for (their events deleted: the cheapest rows). */
+/** Seals as a store would return them, as many as asked for (their events deleted: the cheapest rows), and no checkpoints. */
 function sealsTable(): Queryable {
-  const query = async (_text: string, values: unknown[]) => {
+  const query = async (text: string, values: unknown[]) => {
+    if (text.includes('audit_checkpoints')) return { rows: [] };
     const [, after, through, limit] = values as [string, number, number, number | undefined];
     const rows = [];
     for (let sequence = after + 1; sequence <= Math.min(through, after + (limit ?? 50_000)); sequence += 1) {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import { checkpointFrontierAtOrBefore } from './audit-rows';
 import { TimeSlice } from '../http/time-slice';
 import type { SealEntry } from './proof/chain-verifier';
 import { GENESIS_CHAIN } from './proof/hash-chain';
@@ -49,12 +50,17 @@ export async function* sealEntries(db: Queryable, organizationId: string, after:
   }
 }
 
-/** The chain value and Merkle frontier after `sequence` (genesis for 0), rebuilt from the stored leaves. */
+/**
+ * The chain value and Merkle frontier after `sequence` (genesis for 0): from the last checkpoint
+ * at or before it that kept its frontier, the leaves after it replayed. A range exported from a
+ * long history thus replays at most a checkpoint interval's leaves, not the whole history.
+ */
 export async function sealStateAfter(db: Queryable, organizationId: string, sequence: number): Promise<{ chain: Buffer; frontier: MerkleFrontier }> {
-  const frontier = MerkleFrontier.empty();
+  const checkpoint = sequence > 0 ? await checkpointFrontierAtOrBefore(db, organizationId, sequence) : undefined;
+  const frontier = checkpoint ? MerkleFrontier.decode(checkpoint.sequence, checkpoint.merkleFrontier) : MerkleFrontier.empty();
   const slice = new TimeSlice();
-  let chain: Buffer = GENESIS_CHAIN;
-  for (let from = 0; from < sequence; ) {
+  let chain: Buffer = checkpoint?.chain ?? GENESIS_CHAIN;
+  for (let from = checkpoint?.sequence ?? 0; from < sequence; ) {
     const { rows } = await db.query<{ sequence: string; leaf: Buffer; chain: Buffer }>(
       'SELECT sequence, leaf, chain FROM audit_seals WHERE organization_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence LIMIT 50000',
       [organizationId, from, sequence],

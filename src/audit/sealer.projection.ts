@@ -39,7 +39,8 @@ const SEALS_PER_TURN = 250;
 async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
   const positions = events.map((e) => e.globalPosition);
   const heads = await readHeads(db, [...new Set(events.map((e) => e.organizationId))]);
-  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Buffer[], chains: [] as Buffer[] };
+  // recorded_at: the event's time at full precision, by which an export finds a range's seals.
+  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Buffer[], chains: [] as Buffer[], recordedAt: events.map((e) => e.recordedAtExact) };
   for (const [i, event] of events.entries()) {
     if (i > 0 && i % SEALS_PER_TURN === 0) await nextTurn();
     const head = heads.get(event.organizationId) ?? { sequence: 0, chain: GENESIS_CHAIN, frontier: MerkleFrontier.empty() };
@@ -56,10 +57,10 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
   // Hashes travel as one concatenated bytea each (32 bytes per seal): far cheaper to encode and
   // parse than a bytea[] literal of a thousand elements.
   await db.query(
-    `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain)
-     SELECT s.organization_id, s.sequence, s.global_position, substring($4::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($5::bytea FROM (s.i * 32 - 31)::int FOR 32)
-     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS s(organization_id, sequence, global_position, i)`,
-    [seals.organizations, seals.sequences, seals.positions, Buffer.concat(seals.leaves), Buffer.concat(seals.chains)],
+    `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
+     SELECT s.organization_id, s.sequence, s.global_position, substring($4::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($5::bytea FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
+     FROM unnest($1::text[], $2::bigint[], $3::bigint[], $6::timestamptz[]) WITH ORDINALITY AS s(organization_id, sequence, global_position, recorded_at, i)`,
+    [seals.organizations, seals.sequences, seals.positions, Buffer.concat(seals.leaves), Buffer.concat(seals.chains), seals.recordedAt],
   );
   const touched = [...heads.entries()];
   await db.query(
