@@ -8,7 +8,8 @@
 
 -- 1. Each seal keeps its event's recorded time, written by the sealer (which has the event in
 --    hand), and an index finds a range's seals by it. Seals of events deleted since keep none, as
---    the join found none before.
+--    the join found none before. The backfill rewrites every seal once: on a store of tens of
+--    millions of seals, run this migration in a quiet hour (the sealer waits for it).
 ALTER TABLE audit_seals ADD COLUMN recorded_at timestamptz;
 UPDATE audit_seals s SET recorded_at = e.recorded_at FROM events e WHERE e.global_position = s.global_position;
 CREATE INDEX audit_seals_recorded_at ON audit_seals (organization_id, recorded_at) INCLUDE (sequence);
