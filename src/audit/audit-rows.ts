@@ -14,6 +14,9 @@ interface CheckpointRow {
   signature: string;
 }
 
+/** A signed checkpoint's columns: not its kept Merkle frontier (up to ~2 KB a row, read only to rebuild a start state). */
+const CHECKPOINT_COLUMNS = 'organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature';
+
 const toCheckpoint = (row: CheckpointRow): SignedCheckpoint => ({
   version: 1,
   organizationId: row.organization_id,
@@ -41,7 +44,7 @@ export async function insertCheckpoints(db: Queryable, stored: readonly Checkpoi
     `INSERT INTO audit_checkpoints (organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature, merkle_frontier)
      SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
      ON CONFLICT (organization_id, number) DO NOTHING
-     RETURNING *`,
+     RETURNING ${CHECKPOINT_COLUMNS}`,
     [
       column('organizationId'),
       column('number'),
@@ -76,26 +79,26 @@ export async function checkpointFrontierAtOrBefore(db: Queryable, organizationId
 
 /** The organization's checkpoints whose sequence lies in `[from, through]`, in order (the index on sequence). */
 export async function checkpointsBetween(db: Queryable, organizationId: string, from: number, through: number): Promise<SignedCheckpoint[]> {
-  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence', [organizationId, from, through]);
+  const { rows } = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 AND sequence <= $3 ORDER BY sequence`, [organizationId, from, through]);
   return rows.map(toCheckpoint);
 }
 
 /** The organization's first checkpoint at or after `sequence`: the one that signs it. */
 export async function firstCheckpointAtOrAfter(db: Queryable, organizationId: string, sequence: number): Promise<SignedCheckpoint | undefined> {
-  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 ORDER BY sequence LIMIT 1', [organizationId, sequence]);
+  const { rows } = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE organization_id = $1 AND sequence >= $2 ORDER BY sequence LIMIT 1`, [organizationId, sequence]);
   return rows[0] && toCheckpoint(rows[0]);
 }
 
 /** The organization's last checkpoint at or before `sequence`. */
 export async function lastCheckpointAtOrBefore(db: Queryable, organizationId: string, sequence: number): Promise<SignedCheckpoint | undefined> {
-  const { rows } = await db.query<CheckpointRow>('SELECT * FROM audit_checkpoints WHERE organization_id = $1 AND sequence <= $2 ORDER BY sequence DESC LIMIT 1', [organizationId, sequence]);
+  const { rows } = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE organization_id = $1 AND sequence <= $2 ORDER BY sequence DESC LIMIT 1`, [organizationId, sequence]);
   return rows[0] && toCheckpoint(rows[0]);
 }
 
 /** The organization's checkpoints by number, `after` one number, at most `limit` (all when absent). */
 export async function listCheckpoints(db: Queryable, organizationId: string, options: { after?: number; limit?: number; throughSequence?: number } = {}): Promise<SignedCheckpoint[]> {
   const { rows } = await db.query<CheckpointRow>(
-    `SELECT * FROM audit_checkpoints
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints
      WHERE organization_id = $1 AND number > $2 AND ($3::bigint IS NULL OR sequence <= $3)
      ORDER BY number LIMIT $4`,
     [organizationId, options.after ?? 0, options.throughSequence ?? null, options.limit ?? null],
