@@ -169,3 +169,24 @@ it('serves the range over HTTP as the same verifiable bundle', async () => {
   writeFileSync(path, Buffer.from(await response.arrayBuffer()));
   expect(verifyBundle(path, trusted())).toMatchObject({ ok: true, afterSequence: historyEnd });
 });
+
+it("fills in the time of a seal written without one, as the previous release's sealer writes them during a rolling deploy", async () => {
+  const client = await app.db.pool.connect();
+  try {
+    await client.query('BEGIN'); // rolled back: the worker's sealer must never meet these rows
+    const { rows: events } = await client.query(
+      `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+       VALUES ('old-release', 1, 'org-old-release', 'Filler', '{}', '{"actor":{"type":"system","id":"filler"}}') RETURNING global_position, recorded_at`,
+    );
+    const { rows: seals } = await client.query(
+      `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain)
+       VALUES ('org-old-release', 1, $1, $2, $2) RETURNING recorded_at`,
+      [events[0].global_position, Buffer.alloc(32)],
+    );
+    // Before the trigger: null, and an export of a range around it would have missed it.
+    expect(seals[0].recorded_at).toEqual(events[0].recorded_at);
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+});
