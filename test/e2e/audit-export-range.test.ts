@@ -93,8 +93,7 @@ function countingReads(): { db: Queryable; visited: () => number } {
   const db = {
     query: async (text: string, values?: unknown[]) => {
       const explained = await app.db.pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-      const n = rowsVisited((explained.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
-      visited += n;
+      visited += rowsVisited((explained.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
       return app.db.pool.query(text, values);
     },
   } as unknown as Queryable;
