@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from '../support/app';
+import { writeFillerHistory } from '../support/database';
 import { createApiKey, signUp, type SignedUp } from '../support/auth';
 
 // A filter checked event by event over a long history. Before scan windows, a page read on until
@@ -14,16 +15,8 @@ beforeAll(async () => {
   // API only: no projection runner works through the filler meanwhile.
   app = await startTestApp('audit_scan', { THODARE_STATEMENT_TIMEOUT_MS: '100', THODARE_AUDIT_SCAN_ROWS: '10000' }, { api: true, worker: false });
   owner = await signUp(app);
-  // Another actor's history, written straight into the store (the test's own connection has no
-  // timeout), a thousand events a transaction as a busy organization's would be.
-  for (let first = 0; first < FILLER; first += 1000) {
-    await app.db.pool.query(
-      `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-       SELECT 'filler-' || (g / 100), g % 100 + 1, $1, 'Filler', jsonb_build_object('i', g), '{"actor":{"type":"system","id":"filler"}}'::jsonb
-       FROM generate_series($2::integer, $2::integer + 999) g`,
-      [owner.organizationId, first],
-    );
-  }
+  // Another actor's history (the test's own connection has no timeout).
+  await writeFillerHistory(app.db.pool, owner.organizationId, FILLER);
   await app.db.pool.query('ANALYZE events');
   await createApiKey(app, owner.headers, { name: 'after-the-filler' }); // the owner acts again, a million events later
 }, 120_000);

@@ -7,6 +7,7 @@ import { verifyBundle } from '../../src/audit/bundle/verify-bundle';
 import { auditKeyId } from '../../src/audit/proof/checkpoint';
 import type { Queryable } from '../../src/event-store/projection';
 import { startTestApp, type TestApp } from '../support/app';
+import { writeFillerHistory } from '../support/database';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, createWorkflow } from '../support/run-api';
 
@@ -52,15 +53,8 @@ beforeAll(async () => {
   app = await startTestApp('audit_export_range', { THODARE_AUDIT_SIGNING_KEY: randomBytes(32).toString('hex'), THODARE_AUDIT_CHECKPOINT_INTERVAL_MS: '100' });
   dir = mkdtempSync(join(tmpdir(), 'thodare-audit-range-'));
   owner = await signUp(app);
-  // The organization's long history, written straight into the store a thousand events a transaction.
-  for (let first = 0; first < HISTORY; first += 1000) {
-    await app.db.pool.query(
-      `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
-       SELECT 'history-' || (g / 100), g % 100 + 1, $1, 'Filler', jsonb_build_object('i', g), '{"actor":{"type":"system","id":"filler"}}'::jsonb
-       FROM generate_series($2::integer, $2::integer + 999) g`,
-      [owner.organizationId, first],
-    );
-  }
+  // The organization's long history.
+  await writeFillerHistory(app.db.pool, owner.organizationId, HISTORY);
   historyEnd = await sealedAndSigned();
   recentFrom = (await app.db.pool.query('SELECT now() AS t')).rows[0].t as Date;
   await createWorkflow(app, owner.headers, [add('a', 'transform', { value: 'recent' })]);

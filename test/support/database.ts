@@ -78,3 +78,19 @@ export async function rebuildWhole(pool: Pool, store: EventStore, projection: Pr
   const rebuilt = await readUntil(() => rebuildProjection(pool, store, projection), (result) => result.events >= total);
   if (rebuilt.events < total) throw new Error(`the rebuild of ${projection.name} read ${rebuilt.events} of ${total} events`);
 }
+
+/**
+ * `count` `Filler` events of `organizationId` (data `{i}`, actor `system:filler`), written straight
+ * into the store a thousand a transaction, as a busy organization's history would be: a long
+ * history in seconds, without a request per event.
+ */
+export async function writeFillerHistory(pool: Pool, organizationId: string, count: number): Promise<void> {
+  for (let first = 0; first < count; first += 1000) {
+    await pool.query(
+      `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+       SELECT 'filler-' || (g / 100), g % 100 + 1, $1, 'Filler', jsonb_build_object('i', g), '{"actor":{"type":"system","id":"filler"}}'::jsonb
+       FROM generate_series($2::integer, $2::integer + least(999, $3::integer - $2::integer - 1)) g`,
+      [organizationId, first, count],
+    );
+  }
+}
