@@ -24,3 +24,8 @@ export function shortId(id: string): string {
 export function formatActor(actor: { type: string; id: string } | null | undefined): string {
   return actor ? `${actor.type}:${actor.id}` : '—';
 }
+
+/** A step log row's attempt in words: attempt 0 is a rerun's block that took its output from the run it reruns. */
+export function attemptText(log: { attempt: number }): string {
+  return log.attempt === 0 ? 'output reused from the run rerun' : `attempt ${log.attempt}`;
+}

@@ -520,6 +520,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a new run of an ended run's workflow version and input; from the failure (default), what succeeded before it is not run again
+         * @description The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does. The run rerun is left as it was.
+         */
+        post: operations["postApiRunsIdRerun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{id}/signals": {
         parameters: {
             query?: never;
@@ -1351,7 +1371,7 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "run_not_ended" | "run_not_failed" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
         /** @description A human approval of one of the organization's runs. */
         InboxApproval: {
             runId: string;
@@ -1403,6 +1423,8 @@ export interface components {
             outputs: {
                 [key: string]: unknown;
             };
+            /** @description the run this one reruns (`POST /api/runs/:id/rerun`), else null */
+            rerunOf: string | null;
         };
         RunAccepted: {
             runId: string;
@@ -3304,6 +3326,75 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiRunsIdRerun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again
+                     * @default failure
+                     * @enum {string}
+                     */
+                    from?: "failure" | "start";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runId: string;
+                        status: components["schemas"]["RunStatus"];
+                        workflowVersion: number;
+                        duplicate?: boolean;
+                        rerunOf: string;
+                        /** @description the blocks whose outputs the new run takes from the run it reruns */
+                        reusedBlocks: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

@@ -32,6 +32,8 @@ export const ERROR_STATUS: Record<string, number> = {
   email_taken: 409,
   idempotency_conflict: 409,
   run_finished: 409,
+  run_not_ended: 409,
+  run_not_failed: 409,
   owned_by_workflow: 409,
   approval_decided: 409,
   run_too_long: 409,

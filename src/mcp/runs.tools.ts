@@ -11,7 +11,7 @@ const HELD_READ_MS = 1_000;
 const runOutput = objectOutput({ status: z.enum(STATUSES) });
 const runId = z.string().min(1).max(200);
 
-/** The `runs` toolset: start, read, list, wait for, log, cancel and signal runs. */
+/** The `runs` toolset: start, read, list, wait for, log, cancel, rerun and signal runs. */
 export function registerRunTools({ server, caller }: Toolset): void {
   server.registerTool(
     'run_start',
@@ -75,6 +75,18 @@ export function registerRunTools({ server, caller }: Toolset): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     write(caller, async ({ id, reason }) => fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/cancel`, { body: reason ? { reason } : {} }))),
+  );
+  server.registerTool(
+    'run_rerun',
+    {
+      title: 'Rerun an ended run',
+      description:
+        "Start a new run of an ended run's workflow version and input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again. run_not_ended while the run runs; run_not_failed for from='failure' on a completed run.",
+      inputSchema: { id: runId, from: z.enum(['failure', 'start']).default('failure') },
+      outputSchema: objectOutput({ runId: z.string(), status: z.enum(STATUSES), rerunOf: z.string(), reusedBlocks: z.array(z.string()) }),
+      annotations: ADD,
+    },
+    write(caller, async ({ id, from }) => fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/rerun`, { body: { from } }))),
   );
   server.registerTool(
     'signal_send',

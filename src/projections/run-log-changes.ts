@@ -86,6 +86,11 @@ export function logChanges(recorded: RecordedEvent): LogChanges {
       // A wait whose params were rejected fails without having started: open and close its row.
       return { start: opened(blockId, 'wait', attempt, at, undefined), finish: closed(blockId, attempt, 'failed', at, durationMs ?? 0, undefined, error) };
     }
+    case 'StepReused': {
+      // A rerun's block that took its output from the run rerun: one closed row, attempt 0.
+      const { blockId, blockType, fromRunId, output, at } = event.data;
+      return { start: opened(blockId, blockType, 0, at, { reusedFrom: fromRunId }), finish: closed(blockId, 0, 'succeeded', at, 0, output ?? null, undefined) };
+    }
     case 'RunSleeping':
       return { start: opened(event.data.blockId, 'wait_duration', 1, event.data.at, { until: event.data.until }, 'waiting') };
     case 'RunWaitingForEvent': {

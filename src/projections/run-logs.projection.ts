@@ -41,6 +41,7 @@ export const runLogsProjection: Projection = {
     'StepAttemptStarted',
     'StepAttemptSucceeded',
     'StepAttemptFailed',
+    'StepReused',
     'RunSleeping',
     'RunWaitingForEvent',
     'ApprovalRequested',

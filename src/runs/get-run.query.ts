@@ -12,6 +12,8 @@ export interface RunDetails extends RunView {
   workflowVersion: number;
   input: unknown;
   createdAt: string;
+  /** The run this one reruns, else null. */
+  rerunOf: string | null;
 }
 
 /** A run as the API shows it, folded from its stream (404 for another organization's run). */
@@ -45,6 +47,7 @@ export function runDetails(runId: string, state: RunState): RunDetails {
     input: run.input,
     // One clock for a run's times: its start as `RunStarted` stamped it (see `RunStore.load`).
     createdAt: new Date(run.startedAt).toISOString(),
+    rerunOf: run.rerunOf ?? null,
     ...runView(state),
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
-import { runStreamId, type RunEvent } from '../domain/run/run.events';
+import { runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
@@ -23,6 +23,8 @@ export interface LoadedRun {
   state: RunState;
   /** When the run was created: the time `RunStarted` carries (the same as `startedAt`). */
   createdAt: Date;
+  /** Its `RunStarted`, with the pinned workflow and blocks (what a rerun starts from). */
+  started: RunStarted['data'];
 }
 
 export interface RunAppendOptions {
@@ -87,7 +89,7 @@ export class RunStore {
     if (!first) return undefined;
     const state = this.decider.fold(events as unknown as RunEvent[]);
     // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
-    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt };
+    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt, started: first.data as RunStarted['data'] };
   }
 
   /** Several runs folded from their streams in one read (of this organization), by run id; runs that do not exist are absent. */

@@ -12,6 +12,7 @@ import { RequireRole } from '../http/require-role.decorator';
 import { publicBaseUrl } from '../http/public-url';
 import { withApprovalUrl } from './approval-url';
 import { CancelRunCommand } from './cancel-run.command';
+import { RerunRunCommand } from './rerun-run.command';
 import { GetRunQuery } from './get-run.query';
 import { ListRunsQuery } from './list-runs.query';
 import { RunEventsQuery } from './run-events.query';
@@ -26,6 +27,8 @@ import {
   logsQuery,
   logsResponse,
   MAX_WAIT_MS,
+  rerunBody,
+  rerunResponse,
   runListResponse,
   runResponse,
   signalBody,
@@ -107,6 +110,22 @@ export class RunsController {
   @ApiRoute({ summary: 'Cancel a run: running calls are aborted, nothing downstream runs; 409 run_finished', tags: ['runs'], body: cancelBody, responses: { 202: cancelResponse }, errors: { 409: 'run_finished: the run already ended' } })
   cancel(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof cancelBody>) {
     return this.commands.execute(new CancelRunCommand(principal.organizationId, id, meta, body?.reason));
+  }
+
+  @Post(':id/rerun')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({
+    summary: "Start a new run of an ended run's workflow version and input; from the failure (default), what succeeded before it is not run again",
+    description:
+      'The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does. The run rerun is left as it was.',
+    tags: ['runs'],
+    body: rerunBody,
+    responses: { 202: rerunResponse },
+    errors: { 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed' },
+  })
+  rerun(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof rerunBody>) {
+    return this.commands.execute(new RerunRunCommand(principal.organizationId, id, body?.from ?? 'failure', meta));
   }
 
   @Post(':id/signals')

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsInboxController } from './approvals-inbox.controller';
 import { CancelRunHandler } from './cancel-run.command';
+import { RerunRunHandler } from './rerun-run.command';
 import { DecideApprovalHandler } from './decide-approval.command';
 import { GetApprovalHandler } from './get-approval.query';
 import { GetRunHandler } from './get-run.query';
@@ -25,7 +26,7 @@ import { StartRunHandler } from './start-run.command';
 import { StartRunsHandler } from './start-runs.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
-const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
+const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, RerunRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
 const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler];
 
 /**

@@ -57,7 +57,12 @@ const summaryFields = {
   endedAt: z.string().nullable(),
 };
 export const runResponse = z
-  .object({ ...summaryFields, input: z.unknown(), outputs: z.record(z.string(), z.unknown()).describe('block id → output') })
+  .object({
+    ...summaryFields,
+    input: z.unknown(),
+    outputs: z.record(z.string(), z.unknown()).describe('block id → output'),
+    rerunOf: z.string().nullable().describe('the run this one reruns (`POST /api/runs/:id/rerun`), else null'),
+  })
   .meta({ id: 'Run' });
 export const runListResponse = z.object({ data: z.array(z.object(summaryFields).meta({ id: 'RunSummary' })), next: z.string().nullable() });
 const stepLog = z
@@ -80,6 +85,20 @@ const runEvent = z
   .object({ version: z.number().int(), type: z.string(), data: z.unknown(), metadata: z.unknown(), recordedAt: z.string() })
   .meta({ id: 'RunEvent' });
 export const eventsResponse = z.object({ data: z.array(runEvent), next: z.string().nullable() });
+
+/** Optional: with no body a rerun starts from the failure. */
+export const rerunBody = z
+  .object({
+    from: z
+      .enum(['failure', 'start'])
+      .default('failure')
+      .describe('failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again'),
+  })
+  .optional();
+export const rerunResponse = startResponse.extend({
+  rerunOf: z.string(),
+  reusedBlocks: z.array(z.string()).describe('the blocks whose outputs the new run takes from the run it reruns'),
+});
 
 /** Optional: `POST /api/runs/:id/cancel` with no body at all cancels without a reason. */
 export const cancelBody = z.object({ reason: z.string().max(1000).optional() }).optional();

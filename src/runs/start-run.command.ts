@@ -170,12 +170,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
       const result = await record(options.client);
       return result.duplicate ? result : this.logged(result, workflowId, metadata);
     }
-    if (!keyed) {
-      const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
-      if (status) return this.logged({ ...started, status }, workflowId, metadata);
-      await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
-      return this.logged(started, workflowId, metadata);
-    }
+    if (!keyed) return this.record({ started, state, events }, workflowId, metadata, checkWorkflow);
     const result = await inTransaction(this.pool, record);
     if (result.duplicate) return result;
     this.changes.emit(runId, { version: 1, ended: false });
@@ -204,6 +199,19 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     );
     const state = this.runs.decider.fold(events);
     return { started: { runId, status: state.status, workflowVersion: pinned.version }, state, events };
+  }
+
+  /**
+   * Records a prepared start in a transaction of its own: taken at once by this process's worker
+   * when it has a free slot (see `RunHandoff`), else queued for any worker. `checkWorkflow`: see
+   * `startPinned`.
+   */
+  async record(prepared: { started: StartedRun; state: RunState; events: RunStarted[] }, workflowId: string, metadata: EventMetadata, checkWorkflow = false): Promise<StartedRun> {
+    const { started, state, events } = prepared;
+    const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
+    if (status) return this.logged({ ...started, status }, workflowId, metadata);
+    await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
+    return this.logged(started, workflowId, metadata);
   }
 
   /** In `client`'s transaction: claims the key (an earlier start with it answers instead), then records the start. */

@@ -106,6 +106,16 @@ describe('a run in the console', () => {
     await runStatus(page, 'cancelled');
     await timelineRow(page, 'hold', 1).and(page.locator('[data-status="cancelled"]')).waitFor();
     expect((await app.request('GET', `/api/runs/${runId}`, { headers: owner.headers })).body.status).toBe('cancelled');
+
+    // Rerun from the failure: the page shows the new run, which names this one and waits again.
+    await page.getByRole('button', { name: 'Rerun from the failure' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/console/runs/') && !url.pathname.endsWith(runId));
+    await page.getByRole('link', { name: runId }).waitFor();
+    await runStatus(page, 'waiting');
+    const rerunId = new URL(page.url()).pathname.split('/').at(-1)!;
+    expect((await app.request('GET', `/api/runs/${rerunId}`, { headers: owner.headers })).body).toMatchObject({ status: 'waiting', rerunOf: runId });
+    await screenshot(page, 'run-rerun');
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 });
 

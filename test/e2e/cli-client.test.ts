@@ -123,6 +123,13 @@ describe('thodare runs', () => {
     expect(again.code).toBe(3);
     expect(again.stderr).toMatch(/^error: run_finished: /m);
     expect((await cli(['runs', 'get', '00000000-0000-4000-8000-000000000000'])).code).toBe(4);
+
+    // Rerun the cancelled run from its failure: the wait it was cut short in runs again.
+    const rerun = await json(['runs', 'rerun', runId]);
+    expect(rerun).toMatchObject({ rerunOf: runId, reusedBlocks: [] });
+    expect(await waitForRun(app, owner.headers, rerun.runId, ['waiting'])).toMatchObject({ rerunOf: runId });
+    const fromStart = await json(['runs', 'rerun', runId, '--from-start']);
+    expect(fromStart).toMatchObject({ rerunOf: runId, runId: expect.not.stringMatching(rerun.runId) });
   });
 });
 

@@ -35,6 +35,7 @@ describe('runs between organizations', () => {
         ['GET', `/api/runs/${runId}/events`],
         ['GET', `/api/runs/${runId}/stream`],
         ['POST', `/api/runs/${runId}/cancel`, {}],
+        ['POST', `/api/runs/${runId}/rerun`, {}],
         ['POST', `/api/runs/${runId}/signals`, { name: 'private' }],
         ['POST', `/api/workflows/${workflowId}/runs`, {}],
         ['POST', `/api/workflows/${workflowId}/run`, {}],

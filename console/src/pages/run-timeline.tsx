@@ -1,5 +1,5 @@
 import { Status } from '../components/status';
-import { formatDuration } from '../format';
+import { attemptText, formatDuration } from '../format';
 import type { Run, StepLog } from '../types';
 
 const WAIT_TYPES = new Set(['wait_duration', 'wait_for_event', 'human_approval']);
@@ -63,7 +63,7 @@ export function RunTimeline({ run, logs, now }: { run: Run; logs: readonly StepL
               />
             </span>
             <span className="timeline-meta">
-              <Status value={log.status} /> · attempt {log.attempt} · started at +{formatDuration(offsetMs)} · {open ? `${formatDuration(durationMs)} so far` : `took ${formatDuration(log.durationMs ?? durationMs)}`}
+              <Status value={log.status} /> · {attemptText(log)} · started at +{formatDuration(offsetMs)} · {open ? `${formatDuration(durationMs)} so far` : `took ${formatDuration(log.durationMs ?? durationMs)}`}
             </span>
           </li>
         ))}

@@ -4,8 +4,8 @@ import { Json } from '../components/json';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { Status } from '../components/status';
-import { formatDuration, formatTime } from '../format';
-import { Link } from '../router';
+import { attemptText, formatDuration, formatTime } from '../format';
+import { Link, navigate } from '../router';
 import type { Run, StepLog, StepLogPage } from '../types';
 import { RunTimeline } from './run-timeline';
 import { useRunStream, useSerialRefresh } from './use-run-live';
@@ -25,7 +25,8 @@ function useNow(active: boolean): number {
 
 /**
  * One run: status, what it waits for, its error, a timeline of every attempt, inputs and
- * outputs (hidden values arrive masked), and cancel. It follows the run's event stream and
+ * outputs (hidden values arrive masked), cancel, and once it ended, rerun (from its failure or
+ * from the start; the page then shows the new run). It follows the run's event stream and
  * reads the run and its step logs again after each event: it updates without a reload.
  */
 export function RunPage({ runId }: { runId: string }) {
@@ -33,6 +34,7 @@ export function RunPage({ runId }: { runId: string }) {
   const [logs, setLogs] = useState<StepLog[]>([]);
   const [error, setError] = useState<unknown>();
   const [cancelError, setCancelError] = useState<unknown>();
+  const [rerunError, setRerunError] = useState<unknown>();
   const refresh = useSerialRefresh(async () => {
     try {
       const path = `/api/runs/${encodeURIComponent(runId)}`;
@@ -52,6 +54,10 @@ export function RunPage({ runId }: { runId: string }) {
   const cancel = () => {
     setCancelError(undefined);
     api(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(refresh, setCancelError);
+  };
+  const rerun = (from: 'failure' | 'start') => {
+    setRerunError(undefined);
+    api<{ runId: string }>(`/api/runs/${encodeURIComponent(runId)}/rerun`, { method: 'POST', body: { from } }).then((started) => navigate(`/runs/${started.runId}`), setRerunError);
   };
   return (
     <Page title={`Run ${runId}`}>
@@ -74,6 +80,14 @@ export function RunPage({ runId }: { runId: string }) {
               <dd>{formatTime(run.startedAt)}</dd>
               <dt>Ended</dt>
               <dd>{run.endedAt ? `${formatTime(run.endedAt)} (after ${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt ?? run.createdAt))})` : 'not yet'}</dd>
+              {run.rerunOf ? (
+                <>
+                  <dt>Rerun of</dt>
+                  <dd>
+                    <Link to={`/runs/${run.rerunOf}`}>{run.rerunOf}</Link>
+                  </dd>
+                </>
+              ) : null}
               <dt>Live updates</dt>
               <dd>{following ? 'following the run’s event stream' : 'the run has ended; nothing more will happen'}</dd>
             </dl>
@@ -83,6 +97,19 @@ export function RunPage({ runId }: { runId: string }) {
               </button>
             ) : null}
             <ErrorNotice error={cancelError} what="Could not cancel" />
+            {ended ? (
+              <div className="actions">
+                {run.status !== 'completed' ? (
+                  <button type="button" onClick={() => rerun('failure')}>
+                    Rerun from the failure
+                  </button>
+                ) : null}
+                <button type="button" onClick={() => rerun('start')}>
+                  Rerun from the start
+                </button>
+              </div>
+            ) : null}
+            <ErrorNotice error={rerunError} what="Could not rerun" />
           </section>
           {run.waitingFor ? <WaitingFor run={run} /> : null}
           {run.error ? (
@@ -104,7 +131,7 @@ export function RunPage({ runId }: { runId: string }) {
             {logs.map((log) => (
               <details key={log.id} className="attempt">
                 <summary>
-                  {log.blockId} ({log.blockType}), attempt {log.attempt}: {log.status}
+                  {log.blockId} ({log.blockType}), {attemptText(log)}: {log.status}
                 </summary>
                 <Json value={log.input} label={`Input of ${log.blockId} attempt ${log.attempt}`} />
                 <Json value={log.output} label={`Output of ${log.blockId} attempt ${log.attempt}`} />

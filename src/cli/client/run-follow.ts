@@ -6,7 +6,7 @@ import { sseMessages } from './sse';
 
 type Ending = 'completed' | 'failed' | 'cancelled';
 const ENDINGS: Record<string, Ending> = { RunCompleted: 'completed', RunFailed: 'failed', RunCancelled: 'cancelled' };
-const SHOWN = new Set(['StepAttemptStarted', 'StepAttemptSucceeded', 'StepAttemptFailed', 'StepRetryScheduled', 'StepSkipped', 'RunSleeping', 'RunWaitingForEvent', 'ApprovalRequested', 'WaitCompleted', 'RunCancelRequested', ...Object.keys(ENDINGS)]);
+const SHOWN = new Set(['StepAttemptStarted', 'StepAttemptSucceeded', 'StepAttemptFailed', 'StepRetryScheduled', 'StepSkipped', 'StepReused', 'RunSleeping', 'RunWaitingForEvent', 'ApprovalRequested', 'WaitCompleted', 'RunCancelRequested', ...Object.keys(ENDINGS)]);
 const MAX_FAILED_CONNECTS = 8;
 
 interface EventView {
@@ -80,6 +80,8 @@ function describe(type: string, data: Record<string, unknown>): string {
       return `attempt ${String(data.nextAttempt)} at ${String(data.availableAt)}`;
     case 'StepSkipped':
       return `skipped (${String(data.reason)})`;
+    case 'StepReused':
+      return `output reused from run ${String(data.fromRunId)}`;
     case 'RunSleeping':
       return `sleeping until ${String(data.until)}`;
     case 'RunWaitingForEvent':

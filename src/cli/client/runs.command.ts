@@ -12,7 +12,7 @@ const MAX_HELD_READ_MS = 30_000;
 const POLL_MS = 500;
 const RUN_COLUMNS = ['id', 'workflowId', 'workflowVersion', 'status', 'createdAt', 'endedAt'] as const;
 
-/** `thodare runs start|list|get|events|cancel|logs`. */
+/** `thodare runs start|list|get|events|cancel|rerun|logs`. */
 export function registerRuns(program: Command, version: string): void {
   const runs = program.command('runs').description('start and follow runs (remote)');
   leaf(runs, 'start', 'start a run of a workflow')
@@ -58,6 +58,15 @@ export function registerRuns(program: Command, version: string): void {
   leaf(runs, 'cancel', 'cancel a run')
     .argument('<id>')
     .action(remote(version, async ({ client, format }, id: string) => printDocument(format, { id, ...(await call(client.POST('/api/runs/{id}/cancel', { params: { path: { id } } }))) })));
+  leaf(runs, 'rerun', 'start an ended run again, from its failure (what succeeded keeps its outputs) or --from-start')
+    .argument('<id>')
+    .option('--from-start', 'run every step again')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: { fromStart?: boolean }) => {
+        const body = { from: flags.fromStart ? ('start' as const) : ('failure' as const) };
+        printDocument(format, await call(client.POST('/api/runs/{id}/rerun', { params: { path: { id } }, body })));
+      }),
+    );
   paged(leaf(runs, 'logs', 'step attempts; --follow prints them live until the run ends'))
     .argument('<id>')
     .option('-f, --follow', "follow the run's live stream (reconnecting) until it ends; exit 1 if it failed or was cancelled")

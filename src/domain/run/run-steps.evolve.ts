@@ -3,6 +3,7 @@ import type {
   StepAttemptStarted,
   StepAttemptSucceeded,
   StepRetryScheduled,
+  StepReused,
   StepSkipped,
 } from './run.events';
 import { holdOutput, setPhase, settle, succeed } from './run-flow';
@@ -10,7 +11,7 @@ import type { RunState } from './run.state';
 import { errorOutput } from './step-result';
 
 // How step facts move a block: started → running; succeeded → settled, edges resolved; failed →
-// back-off, caught by the `error` edge, or the run's owed failure; skipped → settled.
+// back-off, caught by the `error` edge, or the run's owed failure; skipped or reused → settled.
 
 /** `StepAttemptStarted`: a ready block, or one whose back-off ended, is running that attempt. */
 export function onAttemptStarted(state: RunState, data: StepAttemptStarted['data']): void {
@@ -84,4 +85,10 @@ export function onSkipped(state: RunState, data: StepSkipped['data']): void {
     { kind: 'skipped', reason: data.reason },
     { kind: 'skipped', passThrough },
   );
+}
+
+/** `StepReused`: a rerun's ready block takes the output it had in the run rerun; its edges resolve. */
+export function onReused(state: RunState, data: StepReused['data']): void {
+  if (state.blocks.get(data.blockId)?.phase.kind !== 'ready') return;
+  succeed(state, data.blockId, data.output);
 }

@@ -23,6 +23,13 @@ export interface SkipStep {
   reason: SkipReason;
 }
 
+/** Record that a rerun's block takes its output from the run rerun instead of running. */
+export interface ReuseStep {
+  type: 'ReuseStep';
+  blockId: string;
+  blockType: string;
+}
+
 /**
  * Begin a wait block: resolve its params, then record `RunSleeping`, `RunWaitingForEvent` or
  * `ApprovalRequested` (with a fresh token).
@@ -72,6 +79,7 @@ export interface CancelRun {
 export type RunAction =
   | ExecuteStep
   | SkipStep
+  | ReuseStep
   | StartWait
   | CompleteWait
   | TimeoutWait

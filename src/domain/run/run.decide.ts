@@ -9,6 +9,7 @@ import type { ActiveWait, RunState } from './run.state';
  * - ended or not started: nothing; cancel requested: `CancelRun` alone (nothing downstream runs);
  *   an unhandled block failure or an unrunnable block: `FailRun` alone;
  * - `SkipStep` for dead blocks (no edge into them taken) and disabled ready ones (pass-through);
+ * - `ReuseStep` for a rerun's ready blocks that take their output from the run rerun;
  * - `ExecuteStep` for ready action blocks (attempt 1) and due retries, `StartWait` for ready waits;
  * - `CompleteWait`/`TimeoutWait` for waits that were answered or whose deadline passed;
  * - `CompleteRun` once every block settled.
@@ -28,6 +29,10 @@ export function decide(state: RunState, now: Date): RunDecision {
   for (const blockId of state.index.ready) {
     const block = state.graph.blocks.get(blockId);
     if (!block) continue;
+    if (block.enabled && state.reuse.has(blockId)) {
+      actions.push({ type: 'ReuseStep', blockId, blockType: block.type });
+      continue;
+    }
     const action = readyAction(run.runId, block);
     if (action.type === 'FailRun') return { actions: [action] };
     actions.push(action);

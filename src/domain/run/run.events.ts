@@ -41,8 +41,21 @@ export type RunStarted = Fact<
     definition?: string;
     input: unknown;
     startedAt: string;
+    /** A rerun of an ended run (`POST /api/runs/:id/rerun`): see {@link RunRerun}. */
+    rerun?: RunRerun;
   }
 >;
+
+/**
+ * What a rerun takes from the run it reruns (`of`, same workflow version and input): the
+ * outputs of the blocks it does not run again, by block id (see `rerunReuse`). Each is recorded
+ * as a {@link StepReused} when the block's turn comes; every other block runs as in a new run.
+ */
+export interface RunRerun {
+  of: string;
+  from: 'failure' | 'start';
+  reuse: Record<string, unknown>;
+}
 
 /** An attempt began; `input` is the resolved params with hidden values already redacted. */
 export type StepAttemptStarted = Fact<
@@ -99,6 +112,9 @@ export type SkipReason = 'branch_not_taken' | 'disabled';
 
 /** The block will not run. */
 export type StepSkipped = Fact<'StepSkipped', { blockId: string; reason: SkipReason; at: string }>;
+
+/** The block's turn came in a rerun, and it took `output`, its output in the run rerun (`fromRunId`), instead of running. */
+export type StepReused = Fact<'StepReused', { blockId: string; blockType: string; fromRunId: string; output: unknown; at: string }>;
 
 /** A `wait_duration` block sleeps until `until`. */
 export type RunSleeping = Fact<'RunSleeping', { blockId: string; until: string; at: string }>;
@@ -195,6 +211,7 @@ export type RunEvent =
   | StepAttemptFailed
   | StepRetryScheduled
   | StepSkipped
+  | StepReused
   | RunSleeping
   | RunWaitingForEvent
   | ApprovalRequested
@@ -222,6 +239,7 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'StepAttemptFailed',
   'StepRetryScheduled',
   'StepSkipped',
+  'StepReused',
   'RunSleeping',
   'RunWaitingForEvent',
   'ApprovalRequested',

@@ -16,6 +16,7 @@ import {
   onAttemptStarted,
   onAttemptSucceeded,
   onRetryScheduled,
+  onReused,
   onSkipped,
 } from './run-steps.evolve';
 
@@ -59,6 +60,8 @@ function apply(state: RunState, event: RunEvent): void {
       return onRetryScheduled(state, event.data);
     case 'StepSkipped':
       return onSkipped(state, event.data);
+    case 'StepReused':
+      return onReused(state, event.data);
     case 'RunSleeping':
       return onSleeping(state, event.data);
     case 'RunWaitingForEvent':
@@ -88,8 +91,9 @@ function apply(state: RunState, event: RunEvent): void {
 
 function onStarted(state: RunState, data: RunStarted['data']): void {
   if (state.run) return;
-  const { workflow, blocks: pins, ...identity } = data;
-  state.run = { ...identity, variables: workflow.variables ?? {} };
+  const { workflow, blocks: pins, rerun, ...identity } = data;
+  state.run = { ...identity, variables: workflow.variables ?? {}, ...(rerun ? { rerunOf: rerun.of } : {}) };
+  if (rerun) state.reuse = new Map(Object.entries(rerun.reuse));
   state.graph = buildRunGraph(workflow, pins);
   const triggers: string[] = [];
   for (const block of state.graph.blocks.values()) {

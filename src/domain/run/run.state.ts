@@ -90,6 +90,8 @@ export interface RunIdentity {
   /** The pinned workflow's variables (`{{vars.…}}`). */
   variables: Record<string, unknown>;
   startedAt: string;
+  /** The run this one reruns (`RunStarted.rerun.of`). */
+  rerunOf?: string;
 }
 
 /**
@@ -116,6 +118,8 @@ export interface RunState {
   outputs: Record<string, unknown>;
   /** The size of `outputs` as JSON, a lower bound (`jsonSizeAtLeast`): what `maxRunOutputBytes` holds a new output against. */
   outputBytes: number;
+  /** A rerun's outputs taken from the run it reruns, by block id (`RunStarted.rerun.reuse`; never changed). */
+  reuse: ReadonlyMap<string, unknown>;
   /** Signals no wait has consumed yet, oldest first, by signal id. */
   signals: Map<string, ReceivedSignal>;
   seenSignalIds: Set<string>;
@@ -131,6 +135,8 @@ export interface RunState {
   endedAt?: string;
 }
 
+const NO_REUSE: ReadonlyMap<string, unknown> = new Map();
+
 /** The state before `RunStarted`. */
 export function initialRunState(): RunState {
   return {
@@ -142,6 +148,7 @@ export function initialRunState(): RunState {
     open: 0,
     outputs: Object.create(null) as Record<string, unknown>,
     outputBytes: 0,
+    reuse: NO_REUSE,
     signals: new Map(),
     seenSignalIds: new Set(),
     approvals: new Map(),

@@ -36,6 +36,11 @@ export function translate(state: RunState, action: RunAction, ports: RunPorts): 
       return [
         { type: 'StepSkipped', data: { blockId: action.blockId, reason: action.reason, at } },
       ];
+    case 'ReuseStep': {
+      const { blockId, blockType } = action;
+      const output = state.reuse.get(blockId);
+      return [{ type: 'StepReused', data: { blockId, blockType, fromRunId: state.run?.rerunOf ?? '', output, at } }];
+    }
     case 'StartWait':
       return startWait(state, action, ports);
     case 'CompleteWait': {

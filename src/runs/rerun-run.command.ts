@@ -1,0 +1,69 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
+import { catalogSpecs } from '../connectors/catalog-specs';
+import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
+import { pinBlocks } from '../domain/run/block-pins';
+import type { SpecLookup } from '../domain/run/block-spec';
+import { startRun } from '../domain/run/run.commands';
+import { rerunOf, type RerunFrom } from '../domain/run/run.rerun';
+import { NotFound } from '../errors';
+import type { EventMetadata } from '../event-store/event';
+import { timeOrderedId } from '../event-store/ids';
+import { definitionDigest } from '../run-queue/run-definitions';
+import { RunStore } from './run-store';
+import { StartRunHandler, type StartedRun } from './start-run.command';
+
+/** The answer to a rerun: the new run, the one it reruns, and the blocks whose outputs it takes from it. */
+export interface RerunStarted extends StartedRun {
+  rerunOf: string;
+  reusedBlocks: string[];
+}
+
+/**
+ * Starts a new run of an ended run's workflow version and input (`POST /api/runs/:id/rerun`).
+ * From `failure` it takes the outputs of what succeeded before the failure instead of running
+ * those blocks again (see `rerunOf`); from `start` it runs everything. The run rerun is left as
+ * it was: its history stays whole, and the new run names it (`rerunOf`). 404 for another
+ * organization's run, 409 `run_not_ended` while it runs, 409 `run_not_failed` for a rerun from
+ * the failure of a run that completed.
+ */
+export class RerunRunCommand extends Command<RerunStarted> {
+  constructor(
+    readonly organizationId: string,
+    readonly runId: string,
+    readonly from: RerunFrom,
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(RerunRunCommand)
+export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunStarted> {
+  private readonly specs: SpecLookup;
+
+  constructor(
+    @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(StartRunHandler) private readonly starts: StartRunHandler,
+    @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
+  ) {
+    this.specs = catalogSpecs(catalog);
+  }
+
+  async execute({ organizationId, runId, from, metadata }: RerunRunCommand): Promise<RerunStarted> {
+    const original = await this.runs.load(runId, organizationId);
+    if (!original?.state.run) throw new NotFound('run');
+    const rerun = rerunOf(original.state, from);
+    // The version the run pinned, exactly: its blocks as pinned then (a stream from before pins
+    // were recorded gets today's), under the digest of that content.
+    const { workflowId, workflowVersion, workflow, input } = original.started;
+    const blocks = original.started.blocks ?? pinBlocks(workflow, this.specs);
+    const definition = definitionDigest({ organizationId, workflowId, workflowVersion, workflow, blocks });
+    const newRunId = timeOrderedId();
+    const events = startRun({ runId: newRunId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);
+    const state = this.runs.decider.fold(events);
+    const started = await this.starts.record({ started: { runId: newRunId, status: state.status, workflowVersion }, state, events }, workflowId, metadata);
+    return { ...started, rerunOf: runId, reusedBlocks: Object.keys(rerun.reuse) };
+  }
+}

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { ConnectorError } from '../../src/domain/connectors/connector-error';
+import { defineConnector } from '../../src/domain/connectors/define-connector';
+import { startTestApp, type TestApp } from '../support/app';
+import { addMember, signUp, type AuthHeaders, type SignedUp } from '../support/auth';
+import { add, connect, createWorkflow, waitForLogs, waitForRun } from '../support/run-api';
+
+/** Calls per label, in this process (the test app runs here). */
+const calls = new Map<string, number>();
+/** Labels whose `rerun_flaky` steps fail until the test repairs them. */
+const broken = new Set<string>();
+const once = { maxAttempts: 1, initialIntervalMs: 0, backoffCoefficient: 1, maxIntervalMs: 0 };
+
+const count = defineConnector({
+  type: 'rerun_count',
+  name: 'Count',
+  description: 'Counts its calls per label.',
+  category: 'test',
+  kind: 'action',
+  retry: once,
+  params: z.object({ label: z.string() }),
+  outputs: z.object({ calls: z.number() }),
+  run: async ({ label }) => {
+    calls.set(label, (calls.get(label) ?? 0) + 1);
+    return { calls: calls.get(label)! };
+  },
+});
+
+const flaky = defineConnector({
+  type: 'rerun_flaky',
+  name: 'Flaky',
+  description: 'Fails while its label is broken.',
+  category: 'test',
+  kind: 'action',
+  retry: once,
+  params: z.object({ label: z.string() }),
+  outputs: z.object({ repaired: z.boolean() }),
+  run: async ({ label }) => {
+    if (broken.has(label)) throw new ConnectorError('upstream_down', `${label} is down`, { retryable: false });
+    return { repaired: true };
+  },
+});
+
+let app: TestApp;
+let owner: SignedUp;
+let other: SignedUp;
+
+beforeAll(async () => {
+  app = await startTestApp('run_rerun', {}, undefined, undefined, [count, flaky]);
+  [owner, other] = [await signUp(app), await signUp(app)];
+});
+afterAll(() => app?.close());
+
+/** start → first (counted) → flaky → last (counted); `label` names this workflow's counters. */
+async function threeSteps(headers: AuthHeaders, label: string): Promise<string> {
+  return createWorkflow(app, headers, [
+    add('start', 'trigger_manual'),
+    add('first', 'rerun_count', { label: `${label}:first` }),
+    add('flaky', 'rerun_flaky', { label }),
+    add('last', 'rerun_count', { label: `${label}:last` }),
+    connect('start', 'first'),
+    connect('first', 'flaky'),
+    connect('flaky', 'last'),
+  ]);
+}
+
+async function startRun(headers: AuthHeaders, workflowId: string, input: unknown): Promise<string> {
+  const res = await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers, body: { input } });
+  expect(res.status).toBe(202);
+  return res.body.runId as string;
+}
+
+async function runIdsOf(headers: AuthHeaders, workflowId: string): Promise<string[]> {
+  const res = await app.request('GET', `/api/runs?workflowId=${workflowId}`, { headers });
+  return res.body.data.map((run: { id: string }) => run.id);
+}
+
+describe('rerunning an ended run', () => {
+  it('from the failure: the steps that succeeded keep their outputs and do not run again', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'a');
+    broken.add('a');
+    const failedId = await startRun(h, workflowId, { order: 7 });
+    const failed = await waitForRun(app, h, failedId);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'upstream_down', blockId: 'flaky' }, rerunOf: null });
+    expect(calls.get('a:first')).toBe(1);
+
+    broken.delete('a');
+    const rerun = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h });
+    expect(rerun.status).toBe(202);
+    expect(rerun.body).toMatchObject({ rerunOf: failedId, reusedBlocks: ['first'], workflowVersion: failed.workflowVersion });
+    const rerunId = rerun.body.runId as string;
+    expect(rerunId).not.toBe(failedId);
+
+    const done = await waitForRun(app, h, rerunId);
+    expect(done).toMatchObject({ status: 'completed', rerunOf: failedId, input: { order: 7 } });
+    expect(done.outputs).toMatchObject({ first: { calls: 1 }, flaky: { repaired: true }, last: { calls: 1 } });
+    expect(calls.get('a:first')).toBe(1); // never ran again
+
+    const events = await app.request('GET', `/api/runs/${rerunId}/events`, { headers: h });
+    const types = events.body.data.map((e: { type: string; data: { blockId?: string } }) => (e.data.blockId ? `${e.type}:${e.data.blockId}` : e.type));
+    expect(types).toContain('StepReused:first');
+    expect(types).not.toContain('StepAttemptStarted:first');
+    expect(events.body.data.find((e: { type: string }) => e.type === 'StepReused').data).toMatchObject({ blockId: 'first', fromRunId: failedId, output: { calls: 1 } });
+
+    const logs = await waitForLogs(app, h, rerunId, 3);
+    expect(logs.find((row: { blockId: string }) => row.blockId === 'first')).toMatchObject({ attempt: 0, status: 'succeeded', input: { reusedFrom: failedId }, output: { calls: 1 } });
+
+    // The run rerun is left as it was.
+    expect(await waitForRun(app, h, failedId)).toMatchObject({ status: 'failed', rerunOf: null });
+  });
+
+  it('from the start: every step runs again, even of a run that completed', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'b');
+    const firstId = await startRun(h, workflowId, {});
+    expect(await waitForRun(app, h, firstId)).toMatchObject({ status: 'completed' });
+
+    const rerun = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'start' } });
+    expect(rerun.status).toBe(202);
+    expect(rerun.body.reusedBlocks).toEqual([]);
+    const done = await waitForRun(app, h, rerun.body.runId);
+    expect(done).toMatchObject({ status: 'completed', rerunOf: firstId, outputs: { first: { calls: 2 }, last: { calls: 2 } } });
+  });
+
+  it('refuses a run that has not ended, and a rerun from the failure of a completed run, creating nothing', async () => {
+    const h = owner.headers;
+    const waiting = await createWorkflow(app, h, [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'never' }), connect('start', 'hold')]);
+    const waitingRun = await startRun(h, waiting, {});
+    await waitForRun(app, h, waitingRun, ['waiting']);
+    const notEnded = await app.request('POST', `/api/runs/${waitingRun}/rerun`, { headers: h, body: { from: 'start' } });
+    expect(notEnded.status).toBe(409);
+    expect(notEnded.body.error).toBe('run_not_ended');
+    expect(await runIdsOf(h, waiting)).toEqual([waitingRun]);
+
+    const completedFlow = await threeSteps(h, 'c');
+    const completed = await startRun(h, completedFlow, {});
+    await waitForRun(app, h, completed);
+    const notFailed = await app.request('POST', `/api/runs/${completed}/rerun`, { headers: h, body: { from: 'failure' } });
+    expect(notFailed.status).toBe(409);
+    expect(notFailed.body.error).toBe('run_not_failed');
+    expect(await runIdsOf(h, completedFlow)).toEqual([completed]);
+  });
+
+  it('answers bad bodies with 400, unknown and foreign runs with 404, and viewers with 403', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'd');
+    broken.add('d');
+    const failedId = await startRun(h, workflowId, {});
+    await waitForRun(app, h, failedId);
+
+    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2]]) {
+      const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body });
+      expect({ body, status: res.status, error: res.body.error }).toEqual({ body, status: 400, error: 'invalid_body' });
+    }
+    for (const [headers, id] of [[other.headers, failedId], [h, 'no-such-run']] as const) {
+      const res = await app.request('POST', `/api/runs/${id}/rerun`, { headers, body: {} });
+      expect({ id, status: res.status, error: res.body.error }).toEqual({ id, status: 404, error: 'not_found' });
+    }
+    const viewer = await addMember(app, owner, 'viewer');
+    const refused = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: viewer.headers, body: {} });
+    expect(refused.status).toBe(403);
+    expect(await runIdsOf(h, workflowId)).toEqual([failedId]);
+  });
+});
