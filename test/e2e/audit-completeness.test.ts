@@ -92,6 +92,12 @@ const FIXTURES: Record<string, (c: Ctx) => Promise<Call>> = {
   'POST /api/workflows/:id/runs': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/runs`, caller: 'key', body: { input: {} } }),
   'POST /api/workflows/:id/run': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/run`, caller: 'session', body: {} }),
   'POST /api/runs/:id/cancel': async (c) => ({ path: `/api/runs/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).id}/cancel`, caller: 'session', body: {} }),
+  'POST /api/runs/:id/rerun': async (c) => {
+    const run = await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }));
+    await app.request('POST', `/api/runs/${run.id}/cancel`, { headers: c.owner.headers, body: {} });
+    await waitForRun(app, c.owner.headers, run.id, ['cancelled']);
+    return { path: `/api/runs/${run.id}/rerun`, caller: 'key', body: {} };
+  },
   'POST /api/runs/:id/signals': async (c) => ({ path: `/api/runs/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).id}/signals`, caller: 'key', body: { name: 'poke' } }),
   'POST /api/events': async () => ({ path: '/api/events', caller: 'key', body: { name: 'audited' } }),
   // Public: the link's token is the credential; an anonymous decision is the request's anonymous actor.
