@@ -3359,6 +3359,8 @@ export interface operations {
                      * @enum {string}
                      */
                     from?: "failure" | "start";
+                    /** @description the same key and request answer the same rerun (keys are shared with run starts) */
+                    idempotencyKey?: string;
                 };
             };
         };
@@ -3383,8 +3385,16 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            /** @description run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed */
+            /** @description not_found: no such run; workflow_not_found: its workflow was deleted */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request */
             409: {
                 headers: {
                     [name: string]: unknown;

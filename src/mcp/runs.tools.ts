@@ -82,11 +82,14 @@ export function registerRunTools({ server, caller }: Toolset): void {
       title: 'Rerun an ended run',
       description:
         "Start a new run of an ended run's workflow version and input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again. run_not_ended while the run runs; run_not_failed for from='failure' on a completed run.",
-      inputSchema: { id: runId, from: z.enum(['failure', 'start']).default('failure') },
+      inputSchema: { id: runId, from: z.enum(['failure', 'start']).default('failure'), idempotency_key: z.string().min(1).max(200).optional() },
       outputSchema: objectOutput({ runId: z.string(), status: z.enum(STATUSES), rerunOf: z.string(), reusedBlocks: z.array(z.string()) }),
       annotations: ADD,
     },
-    write(caller, async ({ id, from }) => fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/rerun`, { body: { from } }))),
+    write(caller, async ({ id, from, idempotency_key }) => {
+      const body = { from, ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+      return fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/rerun`, { body }));
+    }),
   );
   server.registerTool(
     'signal_send',

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { catalogSpecs } from '../connectors/catalog-specs';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
@@ -7,7 +8,9 @@ import { pinBlocks } from '../domain/run/block-pins';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { startRun } from '../domain/run/run.commands';
 import { rerunOf, type RerunFrom } from '../domain/run/run.rerun';
-import { NotFound } from '../errors';
+import { AppError, NotFound } from '../errors';
+import { requestHash } from '../http/request-hash';
+import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import type { EventMetadata } from '../event-store/event';
 import { timeOrderedId } from '../event-store/ids';
 import { definitionDigest } from '../run-queue/run-definitions';
@@ -24,15 +27,17 @@ export interface RerunStarted extends StartedRun {
  * Starts a new run of an ended run's workflow version and input (`POST /api/runs/:id/rerun`).
  * From `failure` it takes the outputs of what succeeded before the failure instead of running
  * those blocks again (see `rerunOf`); from `start` it runs everything. The run rerun is left as
- * it was: its history stays whole, and the new run names it (`rerunOf`). 404 for another
- * organization's run, 409 `run_not_ended` while it runs, 409 `run_not_failed` for a rerun from
- * the failure of a run that completed.
+ * it was: its history stays whole, and the new run names it (`rerunOf`). An idempotency key
+ * works as for a start (the same key and request answer the same run). 404 for another
+ * organization's run, 404 `workflow_not_found` once its workflow was deleted (like a start),
+ * 409 `run_not_ended` while it runs, 409 `run_not_failed` for a rerun from the failure of a run
+ * that completed.
  */
 export class RerunRunCommand extends Command<RerunStarted> {
   constructor(
     readonly organizationId: string,
     readonly runId: string,
-    readonly from: RerunFrom,
+    readonly request: { from: RerunFrom; idempotencyKey?: string },
     readonly metadata: EventMetadata,
   ) {
     super();
@@ -47,14 +52,18 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     @Inject(RunStore) private readonly runs: RunStore,
     @Inject(StartRunHandler) private readonly starts: StartRunHandler,
     @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
+    @Inject(Pool) private readonly pool: Pool,
   ) {
     this.specs = catalogSpecs(catalog);
   }
 
-  async execute({ organizationId, runId, from, metadata }: RerunRunCommand): Promise<RerunStarted> {
+  async execute({ organizationId, runId, request, metadata }: RerunRunCommand): Promise<RerunStarted> {
+    const { from, idempotencyKey } = request;
     const original = await this.runs.load(runId, organizationId);
     if (!original?.state.run) throw new NotFound('run');
     const rerun = rerunOf(original.state, from);
+    // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
+    if (!(await getCurrentWorkflow(this.pool, organizationId, original.started.workflowId))) throw new AppError('workflow_not_found', `workflow ${original.started.workflowId} not found`);
     // The version the run pinned, exactly: its blocks as pinned then (a stream from before pins
     // were recorded gets today's), under the digest of that content.
     const { workflowId, workflowVersion, workflow, input } = original.started;
@@ -63,7 +72,8 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     const newRunId = timeOrderedId();
     const events = startRun({ runId: newRunId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);
     const state = this.runs.decider.fold(events);
-    const started = await this.starts.record({ started: { runId: newRunId, status: state.status, workflowVersion }, state, events }, workflowId, metadata);
+    const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from }) } : undefined;
+    const started = await this.starts.record({ started: { runId: newRunId, status: state.status, workflowVersion }, state, events }, workflowId, metadata, keyed ? { keyed } : {});
     return { ...started, rerunOf: runId, reusedBlocks: Object.keys(rerun.reuse) };
   }
 }

@@ -122,10 +122,11 @@ export class RunsController {
     tags: ['runs'],
     body: rerunBody,
     responses: { 202: rerunResponse },
-    errors: { 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed' },
+    errors: { 404: 'not_found: no such run; workflow_not_found: its workflow was deleted', 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request' },
   })
   rerun(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof rerunBody>) {
-    return this.commands.execute(new RerunRunCommand(principal.organizationId, id, body?.from ?? 'failure', meta));
+    const request = { from: body?.from ?? 'failure', ...(body?.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) };
+    return this.commands.execute(new RerunRunCommand(principal.organizationId, id, request, meta));
   }
 
   @Post(':id/signals')

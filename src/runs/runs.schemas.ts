@@ -93,6 +93,7 @@ export const rerunBody = z
       .enum(['failure', 'start'])
       .default('failure')
       .describe('failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again'),
+    idempotencyKey: key.optional().describe('the same key and request answer the same rerun (keys are shared with run starts)'),
   })
   .optional();
 export const rerunResponse = startResponse.extend({

@@ -162,18 +162,38 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private async startPinned(command: StartRunCommand, pinned: PinnedWorkflow, checkWorkflow: boolean): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
     const input = command.input ?? {};
-    const { started, state, events } = this.prepare(organizationId, workflowId, pinned, input);
-    const runId = started.runId;
+    const prepared = this.prepare(organizationId, workflowId, pinned, input);
     const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) } : undefined;
-    const record = (client: PoolClient) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client, checkWorkflow }));
-    if (options.client) {
-      const result = await record(options.client);
-      return result.duplicate ? result : this.logged(result, workflowId, metadata);
+    if (!options.client) return this.record(prepared, workflowId, metadata, { checkWorkflow, ...(keyed ? { keyed } : {}) });
+    const { started, state, events } = prepared;
+    const result = await this.recordIn(options.client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client: options.client, checkWorkflow }));
+    return result.duplicate ? result : this.logged(result, workflowId, metadata);
+  }
+
+  /**
+   * Records a prepared start in a transaction of its own. With an idempotency key (`keyed`), the
+   * key is claimed in the same transaction, and an earlier start with it answers instead; without
+   * one, this process's worker takes the run at once when it has a free slot (see `RunHandoff`),
+   * else it is queued for any worker. `checkWorkflow`: see `startPinned`.
+   */
+  async record(
+    prepared: { started: StartedRun; state: RunState; events: RunStarted[] },
+    workflowId: string,
+    metadata: EventMetadata,
+    options: { checkWorkflow?: boolean; keyed?: KeyedRequest } = {},
+  ): Promise<StartedRun> {
+    const { started, state, events } = prepared;
+    const checkWorkflow = options.checkWorkflow ?? false;
+    if (!options.keyed) {
+      const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
+      if (status) return this.logged({ ...started, status }, workflowId, metadata);
+      await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
+      return this.logged(started, workflowId, metadata);
     }
-    if (!keyed) return this.record({ started, state, events }, workflowId, metadata, checkWorkflow);
-    const result = await inTransaction(this.pool, record);
+    const keyed = options.keyed;
+    const result = await inTransaction(this.pool, (client) => this.recordIn(client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client, checkWorkflow })));
     if (result.duplicate) return result;
-    this.changes.emit(runId, { version: 1, ended: false });
+    this.changes.emit(started.runId, { version: 1, ended: false });
     return this.logged(result, workflowId, metadata);
   }
 
@@ -199,19 +219,6 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     );
     const state = this.runs.decider.fold(events);
     return { started: { runId, status: state.status, workflowVersion: pinned.version }, state, events };
-  }
-
-  /**
-   * Records a prepared start in a transaction of its own: taken at once by this process's worker
-   * when it has a free slot (see `RunHandoff`), else queued for any worker. `checkWorkflow`: see
-   * `startPinned`.
-   */
-  async record(prepared: { started: StartedRun; state: RunState; events: RunStarted[] }, workflowId: string, metadata: EventMetadata, checkWorkflow = false): Promise<StartedRun> {
-    const { started, state, events } = prepared;
-    const status = await this.handoff.tryStart(events[0]!, metadata, checkWorkflow);
-    if (status) return this.logged({ ...started, status }, workflowId, metadata);
-    await this.runs.append(state, 0, events, { metadata, notify: true, checkWorkflow });
-    return this.logged(started, workflowId, metadata);
   }
 
   /** In `client`'s transaction: claims the key (an earlier start with it answers instead), then records the start. */

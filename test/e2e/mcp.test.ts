@@ -91,6 +91,13 @@ describe('MCP endpoint', () => {
     for (const row of rows) expect(row.metadata).toMatchObject({ actor: { type: 'api_key', id: member.id }, agent: 'mcp-e2e-agent/1.4.2' });
     const audit = await call(await mcp(owner.headers), 'audit_events', { agent: 'mcp-e2e-agent/1.4.2', type: 'RunStarted' });
     expect(audit.value.data).toEqual([expect.objectContaining({ streamId: `run-${run.value.id}`, agent: 'mcp-e2e-agent/1.4.2' })]);
+
+    // A completed run has no failure to rerun from; from the start it runs again.
+    const refused = await call(client, 'run_rerun', { id: run.value.id });
+    expect([refused.isError, refused.value.error]).toEqual([true, 'run_not_failed']);
+    const rerun = await call(client, 'run_rerun', { id: run.value.id, from: 'start' });
+    expect(rerun.value).toMatchObject({ rerunOf: run.value.id, reusedBlocks: [] });
+    expect((await call(client, 'run_wait', { id: rerun.value.runId, timeout_seconds: 10 })).value).toMatchObject({ status: 'completed', rerunOf: run.value.id });
   });
 
   it("answers another organization's ids with isError not_found", async () => {
@@ -99,7 +106,7 @@ describe('MCP endpoint', () => {
     await call(client, 'workflow_patch', { id, ops: [add('start', 'trigger_manual')] });
     const runId = (await call(client, 'run_start', { workflow_id: id, wait_seconds: 30 })).value.id as string;
     const stranger = await mcp((await signUp(app)).headers);
-    for (const [tool, args] of [['workflow_get', { id }], ['workflow_patch', { id, ops: [] }], ['run_start', { workflow_id: id }], ['run_get', { id: runId }], ['run_logs', { id: runId }], ['run_cancel', { id: runId }]] as const) {
+    for (const [tool, args] of [['workflow_get', { id }], ['workflow_patch', { id, ops: [] }], ['run_start', { workflow_id: id }], ['run_get', { id: runId }], ['run_logs', { id: runId }], ['run_cancel', { id: runId }], ['run_rerun', { id: runId }]] as const) {
       const result = await call(stranger, tool, args);
       expect([tool, result.isError, result.value.error]).toEqual([tool, true, 'not_found']);
       expect(typeof result.value.hint).toBe('string');

@@ -142,6 +142,34 @@ describe('rerunning an ended run', () => {
     expect(await runIdsOf(h, completedFlow)).toEqual([completed]);
   });
 
+  it('answers a repeated idempotency key with the same rerun, and refuses the key for another request', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'e');
+    broken.add('e');
+    const failedId = await startRun(h, workflowId, {});
+    await waitForRun(app, h, failedId);
+    const first = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { idempotencyKey: 'rerun-e' } });
+    expect(first.status).toBe(202);
+    const again = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { idempotencyKey: 'rerun-e' } });
+    expect(again.body).toMatchObject({ runId: first.body.runId, duplicate: true, rerunOf: failedId });
+    const other = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { idempotencyKey: 'rerun-e', from: 'start' } });
+    expect(other.status).toBe(409);
+    expect(other.body.error).toBe('idempotency_conflict');
+    expect((await runIdsOf(h, workflowId)).sort()).toEqual([failedId, first.body.runId].sort());
+  });
+
+  it("refuses a run whose workflow was deleted: a deleted workflow starts no more runs", async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'f');
+    broken.add('f');
+    const failedId = await startRun(h, workflowId, {});
+    await waitForRun(app, h, failedId);
+    expect((await app.request('DELETE', `/api/workflows/${workflowId}`, { headers: h })).status).toBe(204);
+    const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: {} });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toBe('workflow_not_found');
+  });
+
   it('answers bad bodies with 400, unknown and foreign runs with 404, and viewers with 403', async () => {
     const h = owner.headers;
     const workflowId = await threeSteps(h, 'd');
@@ -149,7 +177,7 @@ describe('rerunning an ended run', () => {
     const failedId = await startRun(h, workflowId, {});
     await waitForRun(app, h, failedId);
 
-    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2]]) {
+    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2], { idempotencyKey: '' }]) {
       const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body });
       expect({ body, status: res.status, error: res.body.error }).toEqual({ body, status: 400, error: 'invalid_body' });
     }
