@@ -7,12 +7,12 @@ const ms = (later: string, earlier: string) => `round(EXTRACT(EPOCH FROM (${late
 
 export const INSERT_RUNS = `
 INSERT INTO analytics_runs (run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent,
-  status, recorded_at, started_at, block_types)
+  status, recorded_at, started_at, block_types, rerun_of)
 SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.trigger_kind, r.actor_type, r.actor_id, r.agent,
-  'active', r.recorded_at, r.started_at, r.block_types
+  'active', r.recorded_at, r.started_at, r.block_types, r.rerun_of
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-  $10::timestamptz[], $11::jsonb[])
-  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types)
+  $10::timestamptz[], $11::jsonb[], $12::text[])
+  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types, rerun_of)
 ON CONFLICT (run_id) DO NOTHING
 RETURNING run_id`;
 

@@ -45,7 +45,7 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   const run = async (text: string, rows: object[], columns: string[]) =>
     rows.length === 0 ? [] : (await db.query(text, columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null)))).rows;
 
-  for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes'])) add(row.run_id, 'started');
+  for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf'])) add(row.run_id, 'started');
   for (const row of await run(sql.INSERT_ATTEMPTS, firstOf(g.attemptStart, (c) => [c.runId, c.blockId, c.attempt]), ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at'])) add(row.run_id, 'attempts');
   await run(sql.END_ATTEMPTS, firstOf(g.attemptEnd, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
   for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');

@@ -70,6 +70,16 @@ async function startRun(headers: AuthHeaders, workflowId: string, input: unknown
   return res.body.runId as string;
 }
 
+/** The run's analytics row once its end is projected. */
+async function analyticsRun(runId: string): Promise<Record<string, unknown>> {
+  for (let tries = 0; ; tries++) {
+    const { rows } = await app.db.pool.query(`SELECT rerun_of, status, step_attempts FROM analytics_runs WHERE run_id = $1 AND status <> 'active'`, [runId]);
+    if (rows[0]) return rows[0];
+    if (tries > 200) throw new Error(`the analytics projection did not record the end of run ${runId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function runIdsOf(headers: AuthHeaders, workflowId: string): Promise<string[]> {
   const res = await app.request('GET', `/api/runs?workflowId=${workflowId}`, { headers });
   return res.body.data.map((run: { id: string }) => run.id);
@@ -108,6 +118,10 @@ describe('rerunning an ended run', () => {
 
     // The run rerun is left as it was.
     expect(await waitForRun(app, h, failedId)).toMatchObject({ status: 'failed', rerunOf: null });
+
+    // Analysts see which run a rerun reruns (analytics_v1.runs.rerun_of; the projection is async).
+    expect(await analyticsRun(rerunId)).toEqual({ rerun_of: failedId, status: 'completed', step_attempts: 2 });
+    expect(await analyticsRun(failedId)).toEqual({ rerun_of: null, status: 'failed', step_attempts: 2 });
   });
 
   it('from the start: every step runs again, even of a run that completed', async () => {
