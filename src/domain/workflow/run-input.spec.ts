@@ -1,4 +1,4 @@
-import { validateRunInput } from './run-input';
+import { compileInputSchema, validateRunInput } from './run-input';
 import { validateWorkflow } from './validate-workflow';
 import { block, testCatalog, workflowOf } from './workflow.builders';
 
@@ -26,6 +26,15 @@ describe('run input validation', () => {
       ok: false,
       issues: [{ path: 'email' }, { path: 'count' }],
     });
+  });
+
+  it('compiles each inputSchema object once, however many starts check an input against it', () => {
+    const json = structuredClone(schema);
+    const first = compileInputSchema(json);
+    expect(compileInputSchema(json)).toBe(first);
+    // Another object with the same content is another schema: compiled on its own.
+    expect(compileInputSchema(structuredClone(schema))).not.toBe(first);
+    expect(compileInputSchema({ type: 'bogus' })).toMatchObject({ error: expect.any(String) });
   });
 
   it('reports an unusable or regex-bearing input schema as a validation error', () => {
