@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Pool } from 'pg';
 import { inTransaction } from '../database/pool';
-import { planDueTicks } from '../domain/schedule/schedule.plan';
+import { needsLastRunStatus, planDueTicks } from '../domain/schedule/schedule.plan';
 import type { EventMetadata } from '../event-store/event';
 import { activeRunIds } from '../run-queue/run-state.queries';
 import { largeBacklogs, lockDueSchedule, lockDueSchedules, type DueScope, type ScheduleRow } from './schedule-rows';
@@ -99,7 +99,7 @@ export class SchedulerPass {
       const outcome = await inTransaction(this.pool, async (client, end) => {
         const rows = await lockDueSchedules(client, now, limit, scope);
         ids = rows.map((row) => row.schedule_id);
-        const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id ? [row.last_run_id] : [])));
+        const active = await activeRunIds(client, rows.flatMap((row) => (row.last_run_id && needsLastRunStatus(row.overlap, row.buffered_tick) ? [row.last_run_id] : [])));
         const plans: TickPlan[] = [];
         for (const row of rows) {
           const status = workflows.get(row.workflow_id) ?? this.ticks.workflowStatus(client, row);
@@ -130,7 +130,8 @@ export class SchedulerPass {
       const row = await lockDueSchedule(client, scheduleId, now);
       if (!row) return undefined;
       const workflow = await this.ticks.workflowStatus(client, row);
-      return this.ticks.record(client, end, [this.planDue(row, now, workflow, await this.ticks.runActive(client, row.last_run_id))], metadata);
+      const lastRunActive = needsLastRunStatus(row.overlap, row.buffered_tick) && (await this.ticks.runActive(client, row.last_run_id));
+      return this.ticks.record(client, end, [this.planDue(row, now, workflow, lastRunActive)], metadata);
     });
     if (!outcome) return { fired: [], skipped: [], buffered: [] };
     await this.ticks.cancelOthers(outcome.cancel, metadata);

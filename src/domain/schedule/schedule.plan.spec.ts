@@ -1,4 +1,4 @@
-import { planDueTicks, type DueSchedule } from './schedule.plan';
+import { needsLastRunStatus, planDueTicks, type DueSchedule } from './schedule.plan';
 
 const hourly: DueSchedule = {
   spec: { cron: '0 * * * *', timezone: 'UTC' },
@@ -46,6 +46,18 @@ describe('planDueTicks', () => {
       ['fire', '02:00', 'cancel'],
       ['fire', '03:00', 'cancel'],
     ]);
+  });
+
+  it("reads the last run's status only when the plan depends on it: not under allow without a buffered tick", () => {
+    const policies = ['skip', 'allow', 'buffer_one', 'cancel_other'] as const;
+    const now = new Date('2026-05-01T03:00:30Z');
+    for (const overlap of policies) {
+      for (const bufferedTick of [null, t(0)]) {
+        const plan = (lastRunActive: boolean) => planDueTicks({ ...hourly, overlap, bufferedTick, catchupWindowSec: 3 * 3600, lastRunActive }, now);
+        const depends = JSON.stringify(plan(true)) !== JSON.stringify(plan(false));
+        expect({ overlap, bufferedTick, depends }).toEqual({ overlap, bufferedTick, depends: needsLastRunStatus(overlap, bufferedTick) });
+      }
+    }
   });
 
   it('fires a buffered tick first once the active run ended, and keeps it while the run is active', () => {

@@ -75,6 +75,15 @@ export function planDueTicks(schedule: DueSchedule, now: Date): TickStep[] {
   return steps;
 }
 
+/**
+ * Whether `planDueTicks` needs to know if the schedule's last run is still active: not under
+ * `allow` (a tick fires whatever that run is doing) unless a tick waits in the buffer (left there
+ * under `buffer_one`, it fires once that run ended).
+ */
+export function needsLastRunStatus(overlap: OverlapPolicy, bufferedTick: Date | null): boolean {
+  return overlap !== 'allow' || bufferedTick !== null;
+}
+
 /** A tick due while a run of the schedule is active, under each overlap policy. */
 export function underOverlap(policy: OverlapPolicy, tick: Date, active: boolean, alreadyBuffered: boolean): TickStep {
   if (!active) return { kind: 'fire', tick, cancelPrevious: false };
