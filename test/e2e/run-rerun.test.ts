@@ -41,12 +41,25 @@ const flaky = defineConnector({
   },
 });
 
+/** Returns `kb` KiB of text: outputs near the per-step bound (256 KiB). */
+const big = defineConnector({
+  type: 'rerun_big',
+  name: 'Big',
+  description: 'Returns a large output.',
+  category: 'test',
+  kind: 'action',
+  retry: once,
+  params: z.object({ kb: z.number() }),
+  outputs: z.object({ blob: z.string() }),
+  run: async ({ kb }) => ({ blob: 'x'.repeat(kb * 1024) }),
+});
+
 let app: TestApp;
 let owner: SignedUp;
 let other: SignedUp;
 
 beforeAll(async () => {
-  app = await startTestApp('run_rerun', {}, undefined, undefined, [count, flaky]);
+  app = await startTestApp('run_rerun', {}, undefined, undefined, [count, flaky, big]);
   [owner, other] = [await signUp(app), await signUp(app)];
 });
 afterAll(() => app?.close());
@@ -182,6 +195,28 @@ describe('rerunning an ended run', () => {
     const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: {} });
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('workflow_not_found');
+  });
+
+  it('reruns a run whose reused outputs are large: each near the per-step bound, 1.2 MiB together', async () => {
+    const h = owner.headers;
+    const steps = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    const workflowId = await createWorkflow(app, h, [
+      add('start', 'trigger_manual'),
+      ...steps.map((id) => add(id, 'rerun_big', { kb: 250 })),
+      add('flaky', 'rerun_flaky', { label: 'g' }),
+      ...steps.map((id, i) => connect(i === 0 ? 'start' : steps[i - 1]!, id)),
+      connect('b5', 'flaky'),
+    ]);
+    broken.add('g');
+    const failedId = await startRun(h, workflowId, {});
+    expect(await waitForRun(app, h, failedId)).toMatchObject({ status: 'failed' });
+    broken.delete('g');
+    const rerun = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h });
+    expect(rerun.status).toBe(202);
+    expect(rerun.body.reusedBlocks).toEqual(steps);
+    const done = await waitForRun(app, h, rerun.body.runId);
+    expect(done.status).toBe('completed');
+    expect((done.outputs.b5 as { blob: string }).blob).toHaveLength(250 * 1024);
   });
 
   it('answers bad bodies with 400, unknown and foreign runs with 404, and viewers with 403', async () => {
