@@ -75,22 +75,17 @@ export async function claimIdempotencyKeys<R>(client: PoolClient, scope: Idempot
   }
   const { rows } = await client.query<{ organization_id: string; key: string }>(
     `INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, result, expires_at)
-     SELECT r.organization_id, $1, r.key, r.request_hash, r.result::json, now() + $6::bigint * interval '1 millisecond'
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS r(organization_id, key, request_hash, result)
+     SELECT r.organization_id, $1, r.key, r.request_hash, r.result, now() + $3::bigint * interval '1 millisecond'
+     FROM json_to_recordset($2::json) AS r(organization_id text, key text, request_hash text, result json)
      ORDER BY r.organization_id COLLATE "C", r.key COLLATE "C"
      ON CONFLICT (organization_id, scope, key) DO UPDATE
        SET request_hash = EXCLUDED.request_hash, result = EXCLUDED.result,
            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
        WHERE idempotency_keys.expires_at <= now()
      RETURNING organization_id, key`,
-    [
-      scope.name,
-      requests.map((r) => r.organizationId),
-      requests.map((r) => r.key),
-      requests.map((r) => r.requestHash),
-      results.map((result) => JSON.stringify(result)),
-      scope.retentionMs,
-    ],
+    // One JSON parameter, not parallel arrays: pg builds array literals in JavaScript, escaping
+    // every element (each JSON result is full of quotes). See `applyTicks`.
+    [scope.name, JSON.stringify(requests.map((r, i) => ({ organization_id: r.organizationId, key: r.key, request_hash: r.requestHash, result: results[i] }))), scope.retentionMs],
   );
   const claimed = new Set(rows.map((row) => id(row.organization_id, row.key)));
   const claims: Claim<R>[] = [];
