@@ -850,6 +850,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the workflow back to a past version: the EditOps from here to there, applied as one patch
+         * @description A new version with the past version's content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. A revert needing more than 200 ops is 400 batch_too_large, nothing applied.
+         */
+        post: operations["postApiWorkflowsIdRevert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/run": {
         parameters: {
             query?: never;
@@ -4496,6 +4516,86 @@ export interface operations {
             404: components["responses"]["NotFound"];
             /** @description idempotency_conflict: the Idempotency-Key was used with another body */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description version_mismatch: If-Match names another version; `current` is the version now */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiWorkflowsIdRevert: {
+        parameters: {
+            query?: {
+                dry_run?: "0" | "1" | "true" | "false";
+            };
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+                /** @description The workflow version the change is based on: `"3"`, `3` and `W/"3"` all mean 3; another version is 412 version_mismatch */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a past version of the workflow (see GET /api/workflows/:id/history) */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description true when nothing was skipped and the workflow has no validation errors */
+                        ok: boolean;
+                        version: number;
+                        workflow: components["schemas"]["Workflow"];
+                        skipped_items: components["schemas"]["SkippedItem"][];
+                        validation_errors: components["schemas"]["ValidationError"][];
+                        summary: string;
+                        runnable: boolean;
+                        /** @description the version whose content the workflow now has again */
+                        revertedTo: number;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description not_found: no such workflow, or no such version of it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

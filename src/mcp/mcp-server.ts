@@ -15,10 +15,10 @@ const INSTRUCTIONS = [
   'Errors are results with isError and {error, message, hint}.',
 ].join(' ');
 
-/** Toolsets, by name, and what they hold (16 tools). */
+/** Toolsets, by name, and what they hold (17 tools). */
 export const TOOLSETS = {
   catalog: ['connectors_list', 'connector_describe'],
-  workflows: ['workflows_list', 'workflow_get', 'workflow_create', 'workflow_patch'],
+  workflows: ['workflows_list', 'workflow_get', 'workflow_create', 'workflow_patch', 'workflow_revert'],
   runs: ['run_start', 'run_get', 'runs_list', 'run_wait', 'run_logs', 'run_cancel', 'run_rerun', 'signal_send'],
   events: ['event_publish'],
   audit: ['audit_events'],

@@ -71,4 +71,24 @@ export function registerWorkflowTools({ server, caller }: Toolset): void {
       return fromAnswer(await caller.call('POST', `/api/workflows/${seg(id)}/operations`, { body: { ops }, query: { dry_run }, headers }));
     }),
   );
+  server.registerTool(
+    'workflow_revert',
+    {
+      title: 'Revert a workflow to a past version',
+      description:
+        "Take the workflow back to a past version's content, as a new version: the EditOps from here to there, applied as one patch (the result is a patch result, with revertedTo). dry_run stores nothing; if_match refuses (version_mismatch) when the workflow is no longer at that version.",
+      inputSchema: {
+        id: z.string().min(1).max(200),
+        version: z.number().int().min(1).describe('the past version (see the workflow history)'),
+        dry_run: z.boolean().default(false),
+        if_match: z.number().int().min(1).optional().describe('the version you read'),
+      },
+      outputSchema: patchOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    write(caller, async ({ id, version, dry_run, if_match }) => {
+      const headers: Record<string, string> = if_match !== undefined ? { 'if-match': String(if_match) } : {};
+      return fromAnswer(await caller.call('POST', `/api/workflows/${seg(id)}/revert`, { body: { version }, query: { dry_run }, headers }));
+    }),
+  );
 }

@@ -10,7 +10,8 @@ import { parseIfMatch, versionTag } from './if-match';
 import { readIdempotencyKey } from '../idempotency/idempotency-key-header';
 import type { PatchResponse } from './patch-response';
 import { PatchWorkflowCommand } from './patch-workflow.command';
-import { patchBody, patchQuery, patchResponseSchema } from './workflow.schemas';
+import { RevertWorkflowCommand, type RevertResponse } from './revert-workflow.command';
+import { patchBody, patchQuery, patchResponseSchema, revertBody, revertResponseSchema } from './workflow.schemas';
 
 /** The EditOp patch loop: the route agents call most. */
 @Controller('api/workflows')
@@ -47,6 +48,39 @@ export class WorkflowPatchController {
     const options = { ifMatch: parseIfMatch(ifMatch), idempotencyKey: readIdempotencyKey(idempotencyKey), dryRun: query.dry_run };
     const author = { kind: principal.authMode === 'session' ? 'user' : 'api_key' } as const;
     const result = await this.commands.execute(new PatchWorkflowCommand(principal.organizationId, id, body.ops, author, options, meta));
+    if (!query.dry_run) void reply.header('etag', versionTag(result.version));
+    return result;
+  }
+
+  @Post(':id/revert')
+  @HttpCode(200)
+  @RequireRole('member')
+  @ApiRoute({
+    summary: 'Take the workflow back to a past version: the EditOps from here to there, applied as one patch',
+    description:
+      'A new version with the past version\'s content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. A revert needing more than 200 ops is 400 batch_too_large, nothing applied.',
+    tags: ['workflows'],
+    body: revertBody,
+    query: patchQuery,
+    responses: { 200: revertResponseSchema },
+    headers: ['If-Match'],
+    errors: {
+      404: 'not_found: no such workflow, or no such version of it',
+      412: 'version_mismatch: If-Match names another version; `current` is the version now',
+    },
+  })
+  async revert(
+    @CurrentPrincipal() principal: Principal,
+    @RequestMeta() meta: EventMetadata,
+    @Param('id') id: string,
+    @Body() body: z.infer<typeof revertBody>,
+    @Query() query: z.infer<typeof patchQuery>,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RevertResponse> {
+    const author = { kind: principal.authMode === 'session' ? 'user' : 'api_key' } as const;
+    const options = { ...(ifMatch !== undefined ? { ifMatch: parseIfMatch(ifMatch) } : {}), dryRun: query.dry_run };
+    const result = await this.commands.execute(new RevertWorkflowCommand(principal.organizationId, id, body.version, author, options, meta));
     if (!query.dry_run) void reply.header('etag', versionTag(result.version));
     return result;
   }

@@ -66,3 +66,7 @@ export const historyResponse = z.object({
   next: z.string().nullable(),
 });
 export const versionResponse = z.object({ version: z.number().int(), workflow: workflowSchema });
+
+/** `POST /api/workflows/:id/revert`: the past version to go back to. */
+export const revertBody = z.object({ version: z.number().int().min(1).describe('a past version of the workflow (see GET /api/workflows/:id/history)') });
+export const revertResponseSchema = patchResponseSchema.extend({ revertedTo: z.number().int().describe('the version whose content the workflow now has again') });

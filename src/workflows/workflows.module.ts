@@ -4,6 +4,7 @@ import { DeleteWorkflowHandler } from './delete-workflow.command';
 import { GetWorkflowHandler } from './get-workflow.query';
 import { ListWorkflowsHandler } from './list-workflows.query';
 import { PatchWorkflowHandler } from './patch-workflow.command';
+import { RevertWorkflowHandler } from './revert-workflow.command';
 import { WorkflowHistoryController } from './workflow-history.controller';
 import { WorkflowHistoryHandler } from './workflow-history.query';
 import { WorkflowPatchController } from './workflow-patch.controller';
@@ -19,6 +20,7 @@ import { WorkflowsController } from './workflows.controller';
   providers: [
     CreateWorkflowHandler,
     PatchWorkflowHandler,
+    RevertWorkflowHandler,
     DeleteWorkflowHandler,
     GetWorkflowHandler,
     ListWorkflowsHandler,

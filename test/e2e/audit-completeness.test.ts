@@ -89,6 +89,10 @@ const FIXTURES: Record<string, (c: Ctx) => Promise<Call>> = {
   'POST /api/workflows': async () => ({ path: '/api/workflows', caller: 'key', body: { name: 'audited' } }),
   'DELETE /api/workflows/:id': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, [])}`, caller: 'session' }),
   'POST /api/workflows/:id/operations': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, [])}/operations`, caller: 'key', body: { ops: runnable() } }),
+  'POST /api/workflows/:id/revert': async (c) => {
+    const workflowId = await createWorkflow(app, c.owner.headers, runnable());
+    return { path: `/api/workflows/${workflowId}/revert`, caller: 'key', body: { version: 1 } };
+  },
   'POST /api/workflows/:id/runs': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/runs`, caller: 'key', body: { input: {} } }),
   'POST /api/workflows/:id/run': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/run`, caller: 'session', body: {} }),
   'POST /api/runs/:id/cancel': async (c) => ({ path: `/api/runs/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).id}/cancel`, caller: 'session', body: {} }),

@@ -66,6 +66,10 @@ describe('thodare workflows', () => {
     const lines = history.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.length).toBeGreaterThanOrEqual(4);
 
+    // Back to the empty version 1, as version 3; a dry run first stores nothing.
+    expect(await json(['workflows', 'revert', id, '--to', '1', '--dry-run'])).toMatchObject({ ok: true, revertedTo: 1, workflow: { blocks: [] } });
+    expect(await json(['workflows', 'revert', id, '--to', '1', '--if-match', '2'])).toMatchObject({ ok: true, version: 3, revertedTo: 1, workflow: { blocks: [] } });
+
     expect(await json(['workflows', 'delete', id])).toEqual({ id, deleted: true });
     const gone = await cli(['workflows', 'get', id]);
     expect(gone.code).toBe(4);

@@ -40,7 +40,7 @@ describe('MCP endpoint', () => {
   it('lists at most 18 tools, each with input and output schemas and annotations', async () => {
     const { tools } = await (await mcp(member.headers)).listTools();
     expect(tools.length).toBeLessThanOrEqual(18);
-    const writes = ['workflow_create', 'workflow_patch', 'run_start', 'run_cancel', 'run_rerun', 'signal_send', 'event_publish'];
+    const writes = ['workflow_create', 'workflow_patch', 'workflow_revert', 'run_start', 'run_cancel', 'run_rerun', 'signal_send', 'event_publish'];
     const reads = ['connectors_list', 'connector_describe', 'workflows_list', 'workflow_get', 'run_get', 'runs_list', 'run_wait', 'run_logs', 'audit_events'];
     expect(tools.map((t) => t.name).sort()).toEqual([...writes, ...reads].sort());
     for (const tool of tools) {

@@ -90,6 +90,7 @@ const PARAM_FIXTURES: Record<string, (b: World, route: RouteInfo) => string> = {
 const BODIES: Record<string, unknown> = {
   'PATCH /api/members/:userId': { role: 'viewer' },
   'POST /api/workflows/:id/operations': { ops: [] },
+  'POST /api/workflows/:id/revert': { version: 1 },
   'POST /api/workflows/:id/runs': { input: {} },
   'POST /api/runs/:id/signals': { name: 'route-matrix', payload: {} },
   'POST /api/approvals/:token': { approved: true },

@@ -47,6 +47,22 @@ export function registerWorkflows(program: Command, version: string): void {
     .option('--dry-run', 'show the result without storing anything')
     .option('--idempotency-key <key>', 'a retry with the same key and ops applies once')
     .action(remote(version, (context, id: string, flags: PatchFlags) => patch(context, id, flags, readOps(flags.file))));
+  leaf(workflows, 'revert', "take the workflow back to a past version's content, as a new version (one patch of the ops from here to there)")
+    .argument('<id>')
+    .requiredOption('--to <version>', 'the past version (see `workflows history`)')
+    .option('--if-match <version>', 'revert only if the workflow is still at this version (else exit 3, version_mismatch)')
+    .option('--dry-run', 'show the result without storing anything')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: { to: string; ifMatch?: string; dryRun?: boolean }) => {
+        const result = await call(
+          client.POST('/api/workflows/{id}/revert', {
+            params: { path: { id }, query: flags.dryRun ? { dry_run: 'true' } : {}, header: flags.ifMatch ? { 'If-Match': flags.ifMatch } : {} },
+            body: { version: positiveInt(flags.to, '--to') },
+          }),
+        );
+        printDocument(format, format === 'table' ? { id, ok: result.ok, version: result.version, revertedTo: result.revertedTo, summary: result.summary, skipped_items: result.skipped_items } : { id, ...result });
+      }),
+    );
   paged(leaf(workflows, 'history', "the workflow's events: applied and skipped ops, who, when"))
     .argument('<id>')
     .action(

@@ -1,0 +1,71 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
+import { Pool } from 'pg';
+import { MAX_OPS_PER_BATCH } from '../domain/workflow/edit-op.schema';
+import { opsToRevert } from '../domain/workflow/revert-ops';
+import { AppError, NotFound } from '../errors';
+import type { EventMetadata } from '../event-store/event';
+import type { PatchResponse } from './patch-response';
+import type { Principal as Author } from '../domain/workflow/apply-result';
+import { PatchWorkflowCommand } from './patch-workflow.command';
+import { getCurrentWorkflow } from './workflow-read-model';
+import { WorkflowVersionQuery } from './workflow-version.query';
+
+/** A revert's answer: the patch result, and the version the workflow went back to. */
+export interface RevertResponse extends PatchResponse {
+  revertedTo: number;
+}
+
+/** A concurrent patch moved the workflow between the read and the write: read and diff again, this often. */
+const ATTEMPTS = 3;
+
+/**
+ * Takes a workflow back to one of its past versions (`POST /api/workflows/:id/revert`): the ops
+ * from the current version to that one (`opsToRevert`) go through the patch pipeline as one batch,
+ * so the revert is a new version recorded op by op, with its skips (a user-only param an API key
+ * may not set) and its validation like any patch. `ifMatch`: the version the caller saw (412
+ * `version_mismatch` otherwise); without it a patch that lands between the read and the write
+ * makes the revert read and diff again. A revert that needs more than a batch of ops is refused
+ * (400 `batch_too_large`), nothing applied. Reverting to the current content changes nothing.
+ */
+export class RevertWorkflowCommand extends Command<RevertResponse> {
+  constructor(
+    readonly organizationId: string,
+    readonly workflowId: string,
+    readonly version: number,
+    readonly author: Author,
+    readonly options: { ifMatch?: number; dryRun?: boolean },
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(RevertWorkflowCommand)
+export class RevertWorkflowHandler implements ICommandHandler<RevertWorkflowCommand, RevertResponse> {
+  constructor(
+    @Inject(Pool) private readonly pool: Pool,
+    @Inject(CommandBus) private readonly commands: CommandBus,
+    @Inject(QueryBus) private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ organizationId, workflowId, version, author, options, metadata }: RevertWorkflowCommand): Promise<RevertResponse> {
+    const target = await this.queries.execute(new WorkflowVersionQuery(organizationId, workflowId, version));
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+      if (!current) throw new NotFound('workflow');
+      const ops = opsToRevert(current.workflow, target.workflow);
+      if (ops.length > MAX_OPS_PER_BATCH) {
+        throw new AppError('batch_too_large', `Reverting to version ${version} takes ${ops.length} ops and a patch holds at most ${MAX_OPS_PER_BATCH}; revert through a version in between — nothing was applied`, { max: MAX_OPS_PER_BATCH, received: ops.length });
+      }
+      const patch = { ifMatch: options.ifMatch ?? current.version, ...(options.dryRun ? { dryRun: true } : {}) };
+      try {
+        const result = await this.commands.execute(new PatchWorkflowCommand(organizationId, workflowId, ops, author, patch, metadata));
+        return { ...result, revertedTo: version };
+      } catch (error) {
+        const moved = error instanceof AppError && error.code === 'version_mismatch' && options.ifMatch === undefined;
+        if (!moved || attempt >= ATTEMPTS) throw error;
+      }
+    }
+  }
+}
