@@ -134,6 +134,27 @@ describe('the console', () => {
     await check('workflow');
   });
 
+  it('reverts a workflow to a past version from its page', async () => {
+    const first = [add('start', 'trigger_manual'), add('first', 'transform', { template: 'one' }), connect('start', 'first'), { operation_type: 'set_metadata', name: 'revert test' }];
+    const id = await createWorkflow(app, owner.headers, first);
+    await app.request('POST', `/api/workflows/${id}/operations`, { headers: owner.headers, body: { ops: [add('second', 'transform', { template: 'two' }), connect('first', 'second')] } });
+    await page.goto(`${app.url}/console/workflows/${id}`);
+    await page.getByText('Version 3 ·').waitFor();
+    await page.getByRole('combobox', { name: 'Version' }).selectOption('2');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('heading', { name: 'As it was at version 2' }).waitFor();
+    await page.getByRole('button', { name: 'Revert to version 2' }).click();
+    await page.getByRole('status').filter({ hasText: 'Reverted to the content of version 2: now version 4 (it was version 3).' }).waitFor();
+    await page.getByText('Version 4 ·').waitFor();
+    const blocks = page.getByRole('region', { name: 'Blocks and connections' }).locator('ol.blocks > li');
+    await blocks.nth(1).waitFor();
+    expect(await blocks.count()).toBe(2);
+    expect((await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers })).body).toMatchObject({ version: 4 });
+    // The history shows the revert's op as version 4.
+    await page.getByRole('row').filter({ hasText: 'remove' }).filter({ hasText: 'second' }).waitFor();
+    await check('workflow-reverted');
+  });
+
   it('creates an API key, shows it once, and revokes it', async () => {
     await page.getByRole('link', { name: 'API keys' }).click();
     await heading('API keys').waitFor();

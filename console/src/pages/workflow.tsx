@@ -26,7 +26,7 @@ export function runOrder(workflow: Workflow): Schemas['Block'][] {
   return ordered;
 }
 
-/** A workflow's blocks and connections, its validation problems, its history and any past version. */
+/** A workflow's blocks and connections, its validation problems, its history, any past version, and reverting to it. */
 export function WorkflowPage({ workflowId }: { workflowId: string }) {
   const path = `/api/workflows/${encodeURIComponent(workflowId)}`;
   const detail = useApi<WorkflowDetail>(path);
@@ -38,6 +38,17 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
       (found) => setPast({ version: found }),
       (error: unknown) => setPast({ error }),
     );
+  };
+  const [reverted, setReverted] = useState<{ from: number; to: number; version: number }>();
+  const [revertError, setRevertError] = useState<unknown>();
+  const revertTo = (version: number) => {
+    setReverted(undefined);
+    setRevertError(undefined);
+    api<{ version: number; revertedTo: number }>(`${path}/revert`, { method: 'POST', body: { version } }).then((result) => {
+      setReverted({ from: detail.data?.version ?? 0, to: result.revertedTo, version: result.version });
+      setPast({});
+      detail.reload();
+    }, setRevertError);
   };
   const workflow = detail.data?.workflow;
   return (
@@ -82,8 +93,20 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
             </form>
             <ErrorNotice error={past.error} what="Could not read that version" />
             {past.version ? <Blocks workflow={past.version.workflow} heading={`As it was at version ${past.version.version}`} level={3} /> : null}
+            {past.version && past.version.version !== detail.data.version ? (
+              <button type="button" onClick={() => revertTo(past.version!.version)}>
+                Revert to version {past.version.version}
+              </button>
+            ) : null}
+            {reverted ? (
+              <p role="status">
+                Reverted to the content of version {reverted.to}: now version {reverted.version} (it was version {reverted.from}).
+              </p>
+            ) : null}
+            <ErrorNotice error={revertError} what="Could not revert" />
           </section>
-          <WorkflowHistory workflowId={workflowId} />
+          {/* Read again at each new version (a revert from this page makes one). */}
+          <WorkflowHistory key={detail.data.version} workflowId={workflowId} />
         </>
       ) : null}
     </Page>
