@@ -35,6 +35,7 @@ interface World {
 const BODIES: Record<string, unknown> = {
   'PATCH /api/members/:userId': { role: 'viewer' },
   'POST /api/workflows/:id/operations': { ops: [] },
+  'POST /api/workflows/:id/revert': { version: 1 },
   'POST /api/workflows/:id/runs': { input: {} },
   'POST /api/runs/:id/signals': { name: 'hostile', payload: {} },
   'POST /api/approvals/:token': { approved: true },
