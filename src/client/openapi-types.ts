@@ -530,8 +530,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a new run of an ended run's workflow version and input; from the failure (default), what succeeded before it is not run again
-         * @description The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does. The run rerun is left as it was.
+         * Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default), what succeeded before it is not run again
+         * @description The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does, and, on the current version, when it or what feeds it changed. The run rerun is left as it was. On the current version: 422 workflow_not_runnable, 400 invalid_input as for a start.
          */
         post: operations["postApiRunsIdRerun"];
         delete?: never;
@@ -3379,6 +3379,12 @@ export interface operations {
                      * @enum {string}
                      */
                     from?: "failure" | "start";
+                    /**
+                     * @description pinned: the version the run ran; current: the workflow's version now (after a repair), whose blocks the run's outputs are reused for only where the block and what feeds it are unchanged
+                     * @default pinned
+                     * @enum {string}
+                     */
+                    workflowVersion?: "pinned" | "current";
                     /** @description the same key and request answer the same rerun (keys are shared with run starts) */
                     idempotencyKey?: string;
                 };
@@ -3402,7 +3408,15 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description invalid_input: on the current version, the input no longer fits the trigger */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description not_found: no such run; workflow_not_found: its workflow was deleted */
@@ -3425,6 +3439,15 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            /** @description workflow_not_runnable: the current version cannot run */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

@@ -11,7 +11,7 @@ import { registerWorkflowTools } from './workflows.tools';
 const INSTRUCTIONS = [
   'Thodare runs workflows of blocks (connectors) joined by connections.',
   'Build: connectors_list → connector_describe → workflow_create → workflow_patch (EditOps); a skipped op or a validation error carries a suggestion: send it as the next op.',
-  'Run: run_start (wait_seconds) → run_wait → run_logs; after repairing what made a run fail, run_rerun starts it again from the failure. Results over about 60 KB are cut short with truncated: true; continue with after = next_cursor.',
+  'Run: run_start (wait_seconds) → run_wait → run_logs; after repairing what made a run fail, run_rerun (workflow_version current) starts it again from the failure. Results over about 60 KB are cut short with truncated: true; continue with after = next_cursor.',
   'Errors are results with isError and {error, message, hint}.',
 ].join(' ');
 

@@ -81,13 +81,18 @@ export function registerRunTools({ server, caller }: Toolset): void {
     {
       title: 'Rerun an ended run',
       description:
-        "Start a new run of an ended run's workflow version and input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again. run_not_ended while the run runs; run_not_failed for from='failure' on a completed run.",
-      inputSchema: { id: runId, from: z.enum(['failure', 'start']).default('failure'), idempotency_key: z.string().min(1).max(200).optional() },
+        "Start a new run of an ended run's input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again. workflow_version='pinned' (default) runs the version the run ran; 'current' runs the workflow as it is now, after you repaired it with workflow_patch (a step is reused only if it and what feeds it are unchanged). run_not_ended while the run runs; run_not_failed for from='failure' on a completed run.",
+      inputSchema: {
+        id: runId,
+        from: z.enum(['failure', 'start']).default('failure'),
+        workflow_version: z.enum(['pinned', 'current']).default('pinned'),
+        idempotency_key: z.string().min(1).max(200).optional(),
+      },
       outputSchema: objectOutput({ runId: z.string(), status: z.enum(STATUSES), rerunOf: z.string(), reusedBlocks: z.array(z.string()) }),
       annotations: ADD,
     },
-    write(caller, async ({ id, from, idempotency_key }) => {
-      const body = { from, ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+    write(caller, async ({ id, from, workflow_version, idempotency_key }) => {
+      const body = { from, workflowVersion: workflow_version, ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
       return fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/rerun`, { body }));
     }),
   );

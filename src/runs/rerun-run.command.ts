@@ -7,15 +7,20 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { pinBlocks } from '../domain/run/block-pins';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { startRun } from '../domain/run/run.commands';
+import type { RunStarted } from '../domain/run/run.events';
 import { rerunOf, type RerunFrom } from '../domain/run/run.rerun';
+import type { RunState } from '../domain/run/run.state';
 import { AppError, NotFound } from '../errors';
 import { requestHash } from '../http/request-hash';
 import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import type { EventMetadata } from '../event-store/event';
 import { timeOrderedId } from '../event-store/ids';
 import { definitionDigest } from '../run-queue/run-definitions';
-import { RunStore } from './run-store';
+import { RunStore, type LoadedRun } from './run-store';
 import { StartRunHandler, type StartedRun } from './start-run.command';
+
+/** Which version a rerun runs: the one the run pinned, or the one the workflow has now (after a repair). */
+export type RerunVersion = 'pinned' | 'current';
 
 /** The answer to a rerun: the new run, the one it reruns, and the blocks whose outputs it takes from it. */
 export interface RerunStarted extends StartedRun {
@@ -37,7 +42,7 @@ export class RerunRunCommand extends Command<RerunStarted> {
   constructor(
     readonly organizationId: string,
     readonly runId: string,
-    readonly request: { from: RerunFrom; idempotencyKey?: string },
+    readonly request: { from: RerunFrom; workflowVersion: RerunVersion; idempotencyKey?: string },
     readonly metadata: EventMetadata,
   ) {
     super();
@@ -58,22 +63,35 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
   }
 
   async execute({ organizationId, runId, request, metadata }: RerunRunCommand): Promise<RerunStarted> {
-    const { from, idempotencyKey } = request;
+    const { from, workflowVersion: version, idempotencyKey } = request;
     const original = await this.runs.load(runId, organizationId);
     if (!original?.state.run) throw new NotFound('run');
-    const rerun = rerunOf(original.state, from);
+    const { workflowId, input } = original.started;
+    // Refused before anything else: an ended run, and what to rerun from.
+    rerunOf(original.state, from);
     // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
-    if (!(await getCurrentWorkflow(this.pool, organizationId, original.started.workflowId))) throw new AppError('workflow_not_found', `workflow ${original.started.workflowId} not found`);
-    // The version the run pinned, exactly: its blocks as pinned then (a stream from before pins
-    // were recorded gets today's), under the digest of that content.
-    const { workflowId, workflowVersion, workflow, input } = original.started;
+    const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+    if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
+    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, from, graph)) : this.pinnedRerun(original, from);
+    const reused = Object.keys((prepared.events[0]!.data.rerun ?? { reuse: {} }).reuse);
+    const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from, version }) } : undefined;
+    const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
+    return { ...started, rerunOf: runId, reusedBlocks: reused };
+  }
+
+  /**
+   * The start of a rerun of the version the run pinned, exactly: its blocks as pinned then (a
+   * stream from before pins were recorded gets today's), under the digest of that content. Not
+   * validated again: the run started, so that version could.
+   */
+  private pinnedRerun(original: LoadedRun, from: RerunFrom): { started: StartedRun; state: RunState; events: RunStarted[] } {
+    const { organizationId, workflowId, workflowVersion, workflow, input } = original.started;
     const blocks = original.started.blocks ?? pinBlocks(workflow, this.specs);
     const definition = definitionDigest({ organizationId, workflowId, workflowVersion, workflow, blocks });
-    const newRunId = timeOrderedId();
-    const events = startRun({ runId: newRunId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);
+    const runId = timeOrderedId();
+    const rerun = rerunOf(original.state, from);
+    const events = startRun({ runId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);
     const state = this.runs.decider.fold(events);
-    const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from }) } : undefined;
-    const started = await this.starts.record({ started: { runId: newRunId, status: state.status, workflowVersion }, state, events }, workflowId, metadata, keyed ? { keyed } : {});
-    return { ...started, rerunOf: runId, reusedBlocks: Object.keys(rerun.reuse) };
+    return { started: { runId, status: state.status, workflowVersion }, state, events };
   }
 }

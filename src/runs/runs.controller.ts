@@ -116,16 +116,16 @@ export class RunsController {
   @HttpCode(202)
   @RequireRole('member')
   @ApiRoute({
-    summary: "Start a new run of an ended run's workflow version and input; from the failure (default), what succeeded before it is not run again",
+    summary: "Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default), what succeeded before it is not run again",
     description:
-      'The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does. The run rerun is left as it was.',
+      'The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does, and, on the current version, when it or what feeds it changed. The run rerun is left as it was. On the current version: 422 workflow_not_runnable, 400 invalid_input as for a start.',
     tags: ['runs'],
     body: rerunBody,
     responses: { 202: rerunResponse },
-    errors: { 404: 'not_found: no such run; workflow_not_found: its workflow was deleted', 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request' },
+    errors: { 400: 'invalid_input: on the current version, the input no longer fits the trigger', 404: 'not_found: no such run; workflow_not_found: its workflow was deleted', 422: 'workflow_not_runnable: the current version cannot run', 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request' },
   })
   rerun(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof rerunBody>) {
-    const request = { from: body?.from ?? 'failure', ...(body?.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) };
+    const request = { from: body?.from ?? 'failure', workflowVersion: body?.workflowVersion ?? 'pinned', ...(body?.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) };
     return this.commands.execute(new RerunRunCommand(principal.organizationId, id, request, meta));
   }
 

@@ -93,6 +93,10 @@ export const rerunBody = z
       .enum(['failure', 'start'])
       .default('failure')
       .describe('failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again'),
+    workflowVersion: z
+      .enum(['pinned', 'current'])
+      .default('pinned')
+      .describe("pinned: the version the run ran; current: the workflow's version now (after a repair), whose blocks the run's outputs are reused for only where the block and what feeds it are unchanged"),
     idempotencyKey: key.optional().describe('the same key and request answer the same rerun (keys are shared with run starts)'),
   })
   .optional();

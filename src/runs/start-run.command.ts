@@ -9,10 +9,11 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { catalogSpecs } from '../connectors/catalog-specs';
 import { pinBlocks } from '../domain/run/block-pins';
+import { buildRunGraph, type RunGraph } from '../domain/run/run-graph';
 import type { RunDefinition } from '../domain/run/run-definition';
 import { startRun } from '../domain/run/run.commands';
 import type { RunState, RunStatus } from '../domain/run/run.state';
-import type { RunStarted } from '../domain/run/run.events';
+import type { RunRerun, RunStarted } from '../domain/run/run.events';
 import { validateRunInput } from '../domain/workflow/run-input';
 import { validateWorkflow } from '../domain/workflow/validate-workflow';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
@@ -199,9 +200,16 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
 
   /**
    * A start of `pinned`, decided but not recorded: 422 `workflow_not_runnable` or 400
-   * `invalid_input` when it cannot start (shared with `StartRunsHandler`).
+   * `invalid_input` when it cannot start (shared with `StartRunsHandler` and reruns). `rerun`: a
+   * rerun's part (see `RunRerun`), decided once the version's graph is known.
    */
-  prepare(organizationId: string, workflowId: string, pinned: PinnedWorkflow, input: unknown): { started: StartedRun; state: RunState; events: RunStarted[] } {
+  prepare(
+    organizationId: string,
+    workflowId: string,
+    pinned: PinnedWorkflow,
+    input: unknown,
+    rerun?: (graph: RunGraph) => RunRerun,
+  ): { started: StartedRun; state: RunState; events: RunStarted[] } {
     const errors = this.validationOf(pinned.workflow);
     if (errors.length > 0) {
       throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
@@ -212,8 +220,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     }
     const runId = timeOrderedId();
     const { blocks, digest } = this.pinnedDefinition(organizationId, workflowId, pinned);
+    const rerunPart = rerun ? { rerun: rerun(buildRunGraph(pinned.workflow, blocks)) } : {};
     const events = startRun(
-      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, now: new Date() },
+      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, ...rerunPart, now: new Date() },
       this.specs,
       this.runs.decider.limits,
     );

@@ -134,6 +134,7 @@ describe('thodare runs', () => {
     expect(await waitForRun(app, owner.headers, rerun.runId, ['waiting'])).toMatchObject({ rerunOf: runId });
     const fromStart = await json(['runs', 'rerun', runId, '--from-start']);
     expect(fromStart).toMatchObject({ rerunOf: runId, runId: expect.not.stringMatching(rerun.runId) });
+    expect(await json(['runs', 'rerun', runId, '--current-version'])).toMatchObject({ rerunOf: runId, workflowVersion: 2 });
   });
 });
 

@@ -3,7 +3,7 @@ import { ConnectorError } from '../../src/domain/connectors/connector-error';
 import { defineConnector } from '../../src/domain/connectors/define-connector';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, signUp, type AuthHeaders, type SignedUp } from '../support/auth';
-import { add, connect, createWorkflow, waitForLogs, waitForRun } from '../support/run-api';
+import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
 
 /** Calls per label, in this process (the test app runs here). */
 const calls = new Map<string, number>();
@@ -137,6 +137,40 @@ describe('rerunning an ended run', () => {
     expect(await analyticsRun(failedId)).toEqual({ rerun_of: null, status: 'failed', step_attempts: 2 });
   });
 
+  it("on the workflow's current version: after a repair, what is unchanged keeps its output and the repaired step runs", async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'r');
+    broken.add('r-bad');
+    await patchWorkflow(app, h, workflowId, [{ operation_type: 'update', block_id: 'flaky', params: { label: 'r-bad' } }]);
+    const failedId = await startRun(h, workflowId, {});
+    expect(await waitForRun(app, h, failedId)).toMatchObject({ status: 'failed', workflowVersion: 3 });
+
+    // The agent repairs the workflow; a rerun of the version the run pinned fails again.
+    await patchWorkflow(app, h, workflowId, [{ operation_type: 'update', block_id: 'flaky', params: { label: 'r-good' } }]);
+    const pinned = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: {} });
+    expect(await waitForRun(app, h, pinned.body.runId)).toMatchObject({ status: 'failed', workflowVersion: 3, error: { blockId: 'flaky' } });
+
+    const current = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { workflowVersion: 'current' } });
+    expect(current.status).toBe(202);
+    expect(current.body).toMatchObject({ workflowVersion: 4, rerunOf: failedId, reusedBlocks: ['first'] });
+    const done = await waitForRun(app, h, current.body.runId);
+    expect(done).toMatchObject({ status: 'completed', workflowVersion: 4, outputs: { first: { calls: 1 }, flaky: { repaired: true } } });
+    expect(calls.get('r:first')).toBe(1);
+
+    // A change to the first step: nothing is reused.
+    await patchWorkflow(app, h, workflowId, [{ operation_type: 'update', block_id: 'first', params: { label: 'r:first-v2' } }]);
+    const changed = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { workflowVersion: 'current' } });
+    expect(changed.body).toMatchObject({ workflowVersion: 5, reusedBlocks: [] });
+    expect(await waitForRun(app, h, changed.body.runId)).toMatchObject({ status: 'completed', outputs: { first: { calls: 1 } } });
+    expect(calls.get('r:first-v2')).toBe(1);
+
+    // A current version that cannot run is refused as a start would be, with nothing created.
+    await patchWorkflow(app, h, workflowId, [{ operation_type: 'update', block_id: 'flaky', params: { label: null } }]);
+    const refused = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body: { workflowVersion: 'current' } });
+    expect([refused.status, refused.body.error]).toEqual([422, 'workflow_not_runnable']);
+    expect(await runIdsOf(h, workflowId)).toHaveLength(4);
+  });
+
   it('from the start: every step runs again, even of a run that completed', async () => {
     const h = owner.headers;
     const workflowId = await threeSteps(h, 'b');
@@ -226,7 +260,7 @@ describe('rerunning an ended run', () => {
     const failedId = await startRun(h, workflowId, {});
     await waitForRun(app, h, failedId);
 
-    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2], { idempotencyKey: '' }]) {
+    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2], { idempotencyKey: '' }, { workflowVersion: 'latest' }]) {
       const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body });
       expect({ body, status: res.status, error: res.body.error }).toEqual({ body, status: 400, error: 'invalid_body' });
     }

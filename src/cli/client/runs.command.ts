@@ -61,10 +61,15 @@ export function registerRuns(program: Command, version: string): void {
   leaf(runs, 'rerun', 'start an ended run again, from its failure (what succeeded keeps its outputs) or --from-start')
     .argument('<id>')
     .option('--from-start', 'run every step again')
+    .option('--current-version', "run the workflow's version now (after a repair), not the one the run ran")
     .option('--idempotency-key <key>', 'the same key and request start one rerun')
     .action(
-      remote(version, async ({ client, format }, id: string, flags: { fromStart?: boolean; idempotencyKey?: string }) => {
-        const body = { from: flags.fromStart ? ('start' as const) : ('failure' as const), ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}) };
+      remote(version, async ({ client, format }, id: string, flags: { fromStart?: boolean; currentVersion?: boolean; idempotencyKey?: string }) => {
+        const body = {
+          from: flags.fromStart ? ('start' as const) : ('failure' as const),
+          workflowVersion: flags.currentVersion ? ('current' as const) : ('pinned' as const),
+          ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
+        };
         printDocument(format, await call(client.POST('/api/runs/{id}/rerun', { params: { path: { id } }, body })));
       }),
     );

@@ -1,7 +1,9 @@
+import { pinBlocks } from './block-pins';
+import { buildRunGraph } from './run-graph';
 import type { RunEvent } from './run.events';
 import { rerunOf } from './run.rerun';
 import type { RunState } from './run.state';
-import { at, block, chain, edge, failed, kinds, ok, ports, run, started, summarize, workflow } from './run.spec-fixtures';
+import { at, block, chain, edge, failed, kinds, ok, ports, run, specOf, started, summarize, workflow } from './run.spec-fixtures';
 import type { SerializedWorkflow } from '../workflow/workflow';
 import type { StepReport } from './step-result';
 
@@ -53,6 +55,32 @@ describe('rerun: what a rerun of an ended run takes from it', () => {
     const completed = play(wf, [ok('b1'), ok('b2')]);
     expect(() => rerunOf(completed, 'failure')).toThrow(expect.objectContaining({ code: 'run_not_failed' }));
     expect(rerunOf(completed, 'start').reuse).toEqual({});
+  });
+
+  it("against the workflow's current version: reuses only blocks that are the same, fed the same way, after blocks that are", () => {
+    const wf = chain(4); // trigger → b1 → b2 → b3 → b4
+    const failedRun = play(wf, [ok('b1'), ok('b2'), fatal('b3')]);
+    const graphOf = (next: typeof wf) => buildRunGraph(next, pinBlocks(next, specOf));
+    const edit = (change: (draft: typeof wf) => void) => {
+      const draft = structuredClone(wf);
+      change(draft);
+      return graphOf(draft);
+    };
+    // The fix is in the failed block: everything before it is reused.
+    expect(Object.keys(rerunOf(failedRun, 'failure', edit((d) => (d.blocks[3]!.params = { fixed: true }))).reuse)).toEqual(['b1', 'b2']);
+    // b2 changed: it runs again, and so does everything after it.
+    expect(Object.keys(rerunOf(failedRun, 'failure', edit((d) => (d.blocks[2]!.params = { changed: true }))).reuse)).toEqual(['b1']);
+    // A block inserted before b2 feeds it now: b2 runs again.
+    const inserted = edit((d) => {
+      d.blocks.push(block('b1a'));
+      d.connections = d.connections.filter((c) => c.target !== 'b2');
+      d.connections.push(edge('b1', 'b1a'), edge('b1a', 'b2'));
+    });
+    expect(Object.keys(rerunOf(failedRun, 'failure', inserted).reuse)).toEqual(['b1']);
+    // A trigger's params (its input schema) do not change its output: the input.
+    expect(Object.keys(rerunOf(failedRun, 'failure', edit((d) => (d.blocks[0]!.params = { inputSchema: { type: 'object' } }))).reuse)).toEqual(['b1', 'b2']);
+    // The run's own graph: the same as passing none.
+    expect(rerunOf(failedRun, 'failure', graphOf(wf))).toEqual(rerunOf(failedRun, 'failure'));
   });
 
   it('runs again what hangs off a handled failure: its error branch read the error', () => {

@@ -1,4 +1,5 @@
-import type { RunGraph } from './run-graph';
+import { deepEqual } from '../connectors/builtins/compare-values';
+import type { RunBlock, RunGraph } from './run-graph';
 import { RunRuleError } from './run.errors';
 import type { RunRerun } from './run.events';
 import type { RunState } from './run.state';
@@ -21,25 +22,33 @@ export class RunNotFailed extends RunRuleError {
 }
 
 /**
- * What a rerun of the ended run `state` takes from it (see `RunRerun`). From `start`: nothing,
- * a new run of the same version and input. From `failure` (a failed or cancelled run): the
- * output of every block that succeeded and whose every parent settles the same way in the rerun
- * — a trigger, a reused block, or a block skipped because of such parents (it is skipped again).
- * Anything downstream of a block that runs again runs again too, since its output may depend on
- * it: the `error` branch of a handled failure, the steps after a wait that never ended.
+ * What a rerun of the ended run `state` takes from it (see `RunRerun`), for a rerun of `next`:
+ * the run's own graph, or that of the workflow's current version when the rerun runs the version
+ * the workflow has now. From `start`: nothing. From `failure` (a failed or cancelled run): the
+ * output of every block that succeeded, is the same block in `next` (type, params, policies) fed
+ * by the same connections, and whose every parent settles the same way in the rerun — a trigger,
+ * a reused block, or a block skipped because of such parents (it is skipped again). Anything
+ * downstream of a block that runs again runs again too, since its output may depend on it: the
+ * `error` branch of a handled failure, the steps after a wait that never ended, and, in a newer
+ * version, the steps after a block that changed.
  */
-export function rerunOf(state: RunState, from: RerunFrom): RunRerun {
+export function rerunOf(state: RunState, from: RerunFrom, next: RunGraph = state.graph): RunRerun {
   const run = state.run;
   if (!run || !state.outcome) throw new RunNotEnded(state.status);
   if (from === 'start') return { of: run.runId, from, reuse: {} };
   if (state.outcome === 'completed') throw new RunNotFailed();
-  const parents = parentsOf(state.graph);
+  const inputsBefore = inputsOf(state.graph);
+  const inputsNext = inputsOf(next);
   const settlesAgain = new Set<string>();
   const reuse: Record<string, unknown> = {};
-  for (const blockId of topologicalOrder(state.graph)) {
-    if (!(parents.get(blockId) ?? []).every((parent) => settlesAgain.has(parent))) continue;
+  for (const blockId of topologicalOrder(next)) {
+    const block = next.blocks.get(blockId)!;
+    const before = state.graph.blocks.get(blockId);
+    const inputs = inputsNext.get(blockId) ?? [];
+    if (!before || !sameBlock(before, block) || !sameInputs(inputsBefore.get(blockId) ?? [], inputs)) continue;
+    if (!inputs.every((input) => settlesAgain.has(input.source))) continue;
     const phase = state.blocks.get(blockId)?.phase;
-    if (state.graph.blocks.get(blockId)?.role === 'trigger') settlesAgain.add(blockId); // settled by the rerun's start
+    if (block.role === 'trigger') settlesAgain.add(blockId); // settled by the rerun's start
     else if (phase?.kind === 'skipped') settlesAgain.add(blockId);
     else if (phase?.kind === 'succeeded') {
       settlesAgain.add(blockId);
@@ -49,16 +58,38 @@ export function rerunOf(state: RunState, from: RerunFrom): RunRerun {
   return { of: run.runId, from, reuse };
 }
 
-function parentsOf(graph: RunGraph): Map<string, string[]> {
-  const parents = new Map<string, string[]>();
+type Input = { source: string; handle: string };
+
+/** The connections into each block: source and handle. */
+function inputsOf(graph: RunGraph): Map<string, Input[]> {
+  const inputs = new Map<string, Input[]>();
   for (const block of graph.blocks.values()) {
     for (const edge of block.out) {
-      const list = parents.get(edge.target);
-      if (list) list.push(block.id);
-      else parents.set(edge.target, [block.id]);
+      const input = { source: block.id, handle: edge.handle };
+      const list = inputs.get(edge.target);
+      if (list) list.push(input);
+      else inputs.set(edge.target, [input]);
     }
   }
-  return parents;
+  return inputs;
+}
+
+function sameInputs(a: readonly Input[], b: readonly Input[]): boolean {
+  const key = (inputs: readonly Input[]) => inputs.map((i) => `${i.source}\u0000${i.handle}`).sort().join('\u0001');
+  return key(a) === key(b);
+}
+
+/** Whether a block would do the same in the rerun: same connector, params and policies (a trigger's output is the input whatever its params). */
+function sameBlock(before: RunBlock, after: RunBlock): boolean {
+  if (before.role === 'trigger' || after.role === 'trigger') return before.role === after.role;
+  return (
+    before.type === after.type &&
+    before.role === after.role &&
+    before.enabled === after.enabled &&
+    before.timeoutMs === after.timeoutMs &&
+    deepEqual(before.params, after.params) &&
+    deepEqual(before.retry, after.retry)
+  );
 }
 
 /** Every block after all its parents (Kahn); blocks on a cycle, which validation refuses, are left out. */
