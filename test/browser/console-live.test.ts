@@ -116,6 +116,20 @@ describe('a run in the console', () => {
     expect((await app.request('GET', `/api/runs/${rerunId}`, { headers: owner.headers })).body).toMatchObject({ status: 'waiting', rerunOf: runId });
     await screenshot(page, 'run-rerun');
     expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // The original again, after a repair of its workflow: rerun on the current version.
+    const { workflowId } = (await app.request('GET', `/api/runs/${runId}`, { headers: owner.headers })).body;
+    await app.request('POST', `/api/workflows/${workflowId}/operations`, { headers: owner.headers, body: { ops: [{ operation_type: 'update', block_id: 'hold', params: { eventName: 'now-never-either' } }] } });
+    await page.goto(`${app.url}/console/runs/${runId}`);
+    await runStatus(page, 'cancelled');
+    await page.getByLabel(/Rerun on the workflow.s current version/).check();
+    await screenshot(page, 'run-ended');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Rerun from the start' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/console/runs/') && !url.pathname.endsWith(runId) && !url.pathname.endsWith(rerunId));
+    await runStatus(page, 'waiting');
+    const onCurrent = new URL(page.url()).pathname.split('/').at(-1)!;
+    expect((await app.request('GET', `/api/runs/${onCurrent}`, { headers: owner.headers })).body).toMatchObject({ rerunOf: runId, workflowVersion: 3, waitingFor: { eventName: 'now-never-either' } });
   });
 });
 

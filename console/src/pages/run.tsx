@@ -55,9 +55,11 @@ export function RunPage({ runId }: { runId: string }) {
     setCancelError(undefined);
     api(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(refresh, setCancelError);
   };
+  const [onCurrentVersion, setOnCurrentVersion] = useState(false);
   const rerun = (from: 'failure' | 'start') => {
     setRerunError(undefined);
-    api<{ runId: string }>(`/api/runs/${encodeURIComponent(runId)}/rerun`, { method: 'POST', body: { from } }).then((started) => navigate(`/runs/${started.runId}`), setRerunError);
+    const body = { from, workflowVersion: onCurrentVersion ? 'current' : 'pinned' };
+    api<{ runId: string }>(`/api/runs/${encodeURIComponent(runId)}/rerun`, { method: 'POST', body }).then((started) => navigate(`/runs/${started.runId}`), setRerunError);
   };
   return (
     <Page title={`Run ${runId}`}>
@@ -98,16 +100,22 @@ export function RunPage({ runId }: { runId: string }) {
             ) : null}
             <ErrorNotice error={cancelError} what="Could not cancel" />
             {ended ? (
-              <div className="actions">
-                {run.status !== 'completed' ? (
-                  <button type="button" onClick={() => rerun('failure')}>
-                    Rerun from the failure
+              <>
+                <div className="actions">
+                  {run.status !== 'completed' ? (
+                    <button type="button" onClick={() => rerun('failure')}>
+                      Rerun from the failure
+                    </button>
+                  ) : null}
+                  <button type="button" onClick={() => rerun('start')}>
+                    Rerun from the start
                   </button>
-                ) : null}
-                <button type="button" onClick={() => rerun('start')}>
-                  Rerun from the start
-                </button>
-              </div>
+                </div>
+                <label className="inline-check">
+                  <input type="checkbox" checked={onCurrentVersion} onChange={(event) => setOnCurrentVersion(event.currentTarget.checked)} />
+                  Rerun on the workflow&apos;s current version (after a repair), not version {run.workflowVersion}
+                </label>
+              </>
             ) : null}
             <ErrorNotice error={rerunError} what="Could not rerun" />
           </section>
