@@ -5,7 +5,7 @@ import { FALLBACK_CHECK_MS } from '../../src/runs/run-waiter';
 import { RunHandoff } from '../../src/runs/run-handoff';
 import { RunStore } from '../../src/runs/run-store';
 import { startTestApp, type TestApp } from '../support/app';
-import { recordStatements } from '../support/statements';
+import { recordQueries, recordStatements, type SentQuery } from '../support/statements';
 import { addMember, signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
 
@@ -157,16 +157,19 @@ describe('starting runs', () => {
     // A short sleep: the run is still going when the start answers, held by this process's worker.
     const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: 20 }), add('echo', 'transform', { template: 'held here' }), connect('start', 'nap'), connect('nap', 'echo')]);
     await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }); // the workflow read and cached
-    const stop = recordStatements();
+    const stop = recordQueries();
     const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
+    let sent: SentQuery[] = [];
     try {
       for (let i = 0; i < 5; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
     } finally {
-      const texts = stop();
-      // Its end is told in process: a look-up per start was a statement of every serial wait.
-      expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
+      sent = stop();
     }
     expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'completed']));
+    // Their ends are told in process: a look-up per start was a statement of every serial wait.
+    // (Only these runs': a waiter an earlier test left may still look its own run up.)
+    const ours = answers.map((a) => a.body.id as string);
+    expect(sent.filter((q) => /FROM run_state WHERE run_id = ANY\(\$1\) AND status IN/.test(q.text) && ours.some((id) => JSON.stringify(q.values).includes(id)))).toEqual([]);
   });
 
   it("does not look up, even once a second, the end of a run this process's worker holds through a wait", async () => {
@@ -174,12 +177,14 @@ describe('starting runs', () => {
     const napMs = FALLBACK_CHECK_MS + 500;
     const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: napMs }), add('echo', 'transform', { template: 'held here' }), connect('start', 'nap'), connect('nap', 'echo')]);
     await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }); // the workflow read and cached
-    const stop = recordStatements();
-    let texts: string[] = [];
-    const answer = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }).finally(() => (texts = stop()));
+    const stop = recordQueries();
+    let sent: SentQuery[] = [];
+    const answer = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }).finally(() => (sent = stop()));
     expect([answer.status, answer.body.status]).toEqual([200, 'completed']);
-    // The fallback re-check is for ends told over NOTIFY, which can be lost; this one is told in process.
-    expect(texts.filter((text) => /FROM run_state WHERE run_id = ANY/.test(text))).toEqual([]);
+    // The fallback re-check is for ends told over NOTIFY, which can be lost; this one is told in
+    // process. (Only this run's: a waiter an earlier test left may still look its own run up.)
+    const lookups = sent.filter((q) => /FROM run_state WHERE run_id = ANY\(\$1\) AND status IN/.test(q.text) && JSON.stringify(q.values).includes(answer.body.id));
+    expect(lookups).toEqual([]);
   });
 
   it('takes a run whose first batch begins a wait for an event at its start, in this process, instead of queueing it for a claim', async () => {

@@ -5,15 +5,28 @@ import { Client } from 'pg';
  * `startTestApp` included) until the returned function is called, which gives them back.
  */
 export function recordStatements(): () => string[] {
-  const texts: string[] = [];
+  const stop = recordQueries();
+  return () => stop().map((sent) => sent.text);
+}
+
+/** A statement as a pg client sent it: its SQL and its parameters. */
+export interface SentQuery {
+  text: string;
+  values: unknown[];
+}
+
+/** As `recordStatements`, with each statement's parameters. */
+export function recordQueries(): () => SentQuery[] {
+  const sent: SentQuery[] = [];
   const query = Client.prototype.query;
   Client.prototype.query = function recorded(this: Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string } | undefined;
-    texts.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    const first = args[0] as string | { text?: string; values?: unknown[] } | undefined;
+    const values = Array.isArray(args[1]) ? args[1] : typeof first === 'object' && Array.isArray(first?.values) ? first.values : [];
+    sent.push({ text: typeof first === 'string' ? first : (first?.text ?? ''), values });
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof Client.prototype.query;
   return () => {
     Client.prototype.query = query;
-    return texts;
+    return sent;
   };
 }
