@@ -29,10 +29,11 @@ export interface RerunStarted extends StartedRun {
 }
 
 /**
- * Starts a new run of an ended run's workflow version and input (`POST /api/runs/:id/rerun`).
- * From `failure` it takes the outputs of what succeeded before the failure instead of running
- * those blocks again (see `rerunOf`); from `start` it runs everything. The run rerun is left as
- * it was: its history stays whole, and the new run names it (`rerunOf`). An idempotency key
+ * Starts a new run of an ended run's input (`POST /api/runs/:id/rerun`), on the version the run
+ * pinned or, after a repair, on the workflow's current one (checked as a start is). From
+ * `failure` it takes the outputs of what succeeded before the failure instead of running those
+ * blocks again (see `rerunOf`); from `start` it runs everything. The run rerun is left as it
+ * was: its history stays whole, and the new run names it (`rerunOf`). An idempotency key
  * works as for a start (the same key and request answer the same run). 404 for another
  * organization's run, 404 `workflow_not_found` once its workflow was deleted (like a start),
  * 409 `run_not_ended` while it runs, 409 `run_not_failed` for a rerun from the failure of a run
@@ -73,7 +74,7 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
     const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, from, graph)) : this.pinnedRerun(original, from);
-    const reused = Object.keys((prepared.events[0]!.data.rerun ?? { reuse: {} }).reuse);
+    const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
     const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from, version }) } : undefined;
     const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
     return { ...started, rerunOf: runId, reusedBlocks: reused };
