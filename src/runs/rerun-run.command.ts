@@ -7,7 +7,7 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { pinBlocks } from '../domain/run/block-pins';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { startRun } from '../domain/run/run.commands';
-import type { RunStarted } from '../domain/run/run.events';
+import type { RunRerun, RunStarted } from '../domain/run/run.events';
 import { rerunOf, type RerunFrom } from '../domain/run/run.rerun';
 import type { RunState } from '../domain/run/run.state';
 import { AppError, NotFound } from '../errors';
@@ -68,12 +68,13 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     const original = await this.runs.load(runId, organizationId);
     if (!original?.state.run) throw new NotFound('run');
     const { workflowId, input } = original.started;
-    // Refused before anything else: an ended run, and what to rerun from.
-    rerunOf(original.state, from);
+    // Refused before anything else: an ended run, and what to rerun from. On its own version
+    // this is the rerun's part; on the current one it is decided again against that graph.
+    const onPinned = rerunOf(original.state, from);
     // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
     const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
-    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, from, graph)) : this.pinnedRerun(original, from);
+    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, from, graph)) : this.pinnedRerun(original, onPinned);
     const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
     const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from, version }) } : undefined;
     const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
@@ -85,12 +86,11 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
    * stream from before pins were recorded gets today's), under the digest of that content. Not
    * validated again: the run started, so that version could.
    */
-  private pinnedRerun(original: LoadedRun, from: RerunFrom): { started: StartedRun; state: RunState; events: RunStarted[] } {
+  private pinnedRerun(original: LoadedRun, rerun: RunRerun): { started: StartedRun; state: RunState; events: RunStarted[] } {
     const { organizationId, workflowId, workflowVersion, workflow, input } = original.started;
     const blocks = original.started.blocks ?? pinBlocks(workflow, this.specs);
     const definition = definitionDigest({ organizationId, workflowId, workflowVersion, workflow, blocks });
     const runId = timeOrderedId();
-    const rerun = rerunOf(original.state, from);
     const events = startRun({ runId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);
     const state = this.runs.decider.fold(events);
     return { started: { runId, status: state.status, workflowVersion }, state, events };

@@ -46,7 +46,7 @@ export class WorkflowPatchController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PatchResponse> {
     const options = { ifMatch: parseIfMatch(ifMatch), idempotencyKey: readIdempotencyKey(idempotencyKey), dryRun: query.dry_run };
-    const author = { kind: principal.authMode === 'session' ? 'user' : 'api_key' } as const;
+    const author = authorOf(principal);
     const result = await this.commands.execute(new PatchWorkflowCommand(principal.organizationId, id, body.ops, author, options, meta));
     if (!query.dry_run) void reply.header('etag', versionTag(result.version));
     return result;
@@ -78,10 +78,15 @@ export class WorkflowPatchController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RevertResponse> {
-    const author = { kind: principal.authMode === 'session' ? 'user' : 'api_key' } as const;
+    const author = authorOf(principal);
     const options = { ...(ifMatch !== undefined ? { ifMatch: parseIfMatch(ifMatch) } : {}), dryRun: query.dry_run };
     const result = await this.commands.execute(new RevertWorkflowCommand(principal.organizationId, id, body.version, author, options, meta));
     if (!query.dry_run) void reply.header('etag', versionTag(result.version));
     return result;
   }
+}
+
+/** Who applies ops: a signed-in person may set user-only params, an API key may not. */
+function authorOf(principal: Principal) {
+  return { kind: principal.authMode === 'session' ? 'user' : 'api_key' } as const;
 }
