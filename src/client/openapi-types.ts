@@ -530,7 +530,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default), what succeeded before it is not run again
+         * Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default) or a chosen block, what succeeded before it is not run again
          * @description The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does, and, on the current version, when it or what feeds it changed. The run rerun is left as it was. On the current version: 422 workflow_not_runnable, 400 invalid_input as for a start.
          */
         post: operations["postApiRunsIdRerun"];
@@ -1391,7 +1391,7 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "run_not_ended" | "run_not_failed" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "run_not_ended" | "run_not_failed" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "block_not_found" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
         /** @description A human approval of one of the organization's runs. */
         InboxApproval: {
             runId: string;
@@ -3374,11 +3374,13 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again
+                     * @description failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again; block: `blockId` and everything downstream of it run again, the rest keeps its outputs (a completed run too)
                      * @default failure
                      * @enum {string}
                      */
-                    from?: "failure" | "start";
+                    from?: "failure" | "start" | "block";
+                    /** @description with from=block: the block to run again, with everything after it */
+                    blockId?: string;
                     /**
                      * @description pinned: the version the run ran; current: the workflow's version now (after a repair), whose blocks the run's outputs are reused for only where the block and what feeds it are unchanged
                      * @default pinned
@@ -3439,7 +3441,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description workflow_not_runnable: the current version cannot run */
+            /** @description workflow_not_runnable: the current version cannot run; block_not_found: from=block names a block the version run does not have */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -47,6 +47,7 @@ export const ERROR_STATUS: Record<string, number> = {
   unsupported_media_type: 415,
   workflow_not_runnable: 422,
   secret_missing: 422,
+  block_not_found: 422,
   rate_limited: 429,
   too_many_streams: 429,
   audit_busy: 429,

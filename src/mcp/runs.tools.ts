@@ -81,18 +81,19 @@ export function registerRunTools({ server, caller }: Toolset): void {
     {
       title: 'Rerun an ended run',
       description:
-        "Start a new run of an ended run's input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again. workflow_version='pinned' (default) runs the version the run ran; 'current' runs the workflow as it is now, after you repaired it with workflow_patch (a step is reused only if it and what feeds it are unchanged). run_not_ended while the run runs; run_not_failed for from='failure' on a completed run.",
+        "Start a new run of an ended run's input. from='failure' (default): the steps that succeeded before the failure keep their outputs and do not run again; from='start': everything runs again; from='block' with block_id: that block and every step after it run again, the rest keeps its outputs (also of a completed run, e.g. to redo one step after fixing what it calls). workflow_version='pinned' (default) runs the version the run ran; 'current' runs the workflow as it is now, after you repaired it with workflow_patch (a step is reused only if it and what feeds it are unchanged). run_not_ended while the run runs; run_not_failed for from='failure' on a completed run; block_not_found when block_id is not a block of the version rerun.",
       inputSchema: {
         id: runId,
-        from: z.enum(['failure', 'start']).default('failure'),
+        from: z.enum(['failure', 'start', 'block']).default('failure'),
+        block_id: z.string().min(1).max(200).optional().describe("with from='block': the step to run again, with everything after it"),
         workflow_version: z.enum(['pinned', 'current']).default('pinned'),
         idempotency_key: z.string().min(1).max(200).optional(),
       },
       outputSchema: objectOutput({ runId: z.string(), status: z.enum(STATUSES), rerunOf: z.string(), reusedBlocks: z.array(z.string()) }),
       annotations: ADD,
     },
-    write(caller, async ({ id, from, workflow_version, idempotency_key }) => {
-      const body = { from, workflowVersion: workflow_version, ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+    write(caller, async ({ id, from, block_id, workflow_version, idempotency_key }) => {
+      const body = { from, ...(block_id ? { blockId: block_id } : {}), workflowVersion: workflow_version, ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
       return fromAnswer(await caller.call('POST', `/api/runs/${seg(id)}/rerun`, { body }));
     }),
   );

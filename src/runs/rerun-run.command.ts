@@ -7,8 +7,8 @@ import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import { pinBlocks } from '../domain/run/block-pins';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { startRun } from '../domain/run/run.commands';
-import type { RunRerun, RunStarted } from '../domain/run/run.events';
-import { rerunOf, type RerunFrom } from '../domain/run/run.rerun';
+import type { RerunPoint, RunRerun, RunStarted } from '../domain/run/run.events';
+import { rerunOf } from '../domain/run/run.rerun';
 import type { RunState } from '../domain/run/run.state';
 import { AppError, NotFound } from '../errors';
 import { requestHash } from '../http/request-hash';
@@ -32,18 +32,19 @@ export interface RerunStarted extends StartedRun {
  * Starts a new run of an ended run's input (`POST /api/runs/:id/rerun`), on the version the run
  * pinned or, after a repair, on the workflow's current one (checked as a start is). From
  * `failure` it takes the outputs of what succeeded before the failure instead of running those
- * blocks again (see `rerunOf`); from `start` it runs everything. The run rerun is left as it
+ * blocks again (see `rerunOf`); from a block, the outputs of what is not downstream of it; from
+ * `start` it runs everything. The run rerun is left as it
  * was: its history stays whole, and the new run names it (`rerunOf`). An idempotency key
  * works as for a start (the same key and request answer the same run). 404 for another
  * organization's run, 404 `workflow_not_found` once its workflow was deleted (like a start),
  * 409 `run_not_ended` while it runs, 409 `run_not_failed` for a rerun from the failure of a run
- * that completed.
+ * that completed, 422 `block_not_found` for a block the rerun's version does not have.
  */
 export class RerunRunCommand extends Command<RerunStarted> {
   constructor(
     readonly organizationId: string,
     readonly runId: string,
-    readonly request: { from: RerunFrom; workflowVersion: RerunVersion; idempotencyKey?: string },
+    readonly request: { point: RerunPoint; workflowVersion: RerunVersion; idempotencyKey?: string },
     readonly metadata: EventMetadata,
   ) {
     super();
@@ -64,19 +65,19 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
   }
 
   async execute({ organizationId, runId, request, metadata }: RerunRunCommand): Promise<RerunStarted> {
-    const { from, workflowVersion: version, idempotencyKey } = request;
+    const { point, workflowVersion: version, idempotencyKey } = request;
     const original = await this.runs.load(runId, organizationId);
     if (!original?.state.run) throw new NotFound('run');
     const { workflowId, input } = original.started;
     // Refused before anything else: an ended run, and what to rerun from. On its own version
     // this is the rerun's part; on the current one it is decided again against that graph.
-    const onPinned = rerunOf(original.state, from);
+    const onPinned = rerunOf(original.state, point);
     // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
     const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
-    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, from, graph)) : this.pinnedRerun(original, onPinned);
+    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, point, graph)) : this.pinnedRerun(original, onPinned);
     const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
-    const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, from, version }) } : undefined;
+    const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, ...point, version }) } : undefined;
     const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
     return { ...started, rerunOf: runId, reusedBlocks: reused };
   }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { RUN_TERMINAL_STATUSES } from '../domain/run/run.state';
+import type { RerunPoint } from '../domain/run/run.events';
 import type { EventMetadata } from '../event-store/event';
 import { ApiRoute } from '../http/api-route.decorator';
 import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal';
@@ -116,16 +117,17 @@ export class RunsController {
   @HttpCode(202)
   @RequireRole('member')
   @ApiRoute({
-    summary: "Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default), what succeeded before it is not run again",
+    summary: "Start a new run of an ended run's input, on its version or the workflow's current one; from the failure (default) or a chosen block, what succeeded before it is not run again",
     description:
       'The new run names the run it reruns (`rerunOf`); each block it takes an output from is recorded as a `StepReused` event and a log row of attempt 0. A block runs again when anything upstream of it does, and, on the current version, when it or what feeds it changed. The run rerun is left as it was. On the current version: 422 workflow_not_runnable, 400 invalid_input as for a start.',
     tags: ['runs'],
     body: rerunBody,
     responses: { 202: rerunResponse },
-    errors: { 400: 'invalid_input: on the current version, the input no longer fits the trigger', 404: 'not_found: no such run; workflow_not_found: its workflow was deleted', 422: 'workflow_not_runnable: the current version cannot run', 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request' },
+    errors: { 400: 'invalid_input: on the current version, the input no longer fits the trigger', 404: 'not_found: no such run; workflow_not_found: its workflow was deleted', 422: 'workflow_not_runnable: the current version cannot run; block_not_found: from=block names a block the version run does not have', 409: 'run_not_ended: the run has not ended; run_not_failed: a rerun from the failure of a run that completed; idempotency_conflict: the key was used for another request' },
   })
   rerun(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') id: string, @Body() body: z.infer<typeof rerunBody>) {
-    const request = { from: body?.from ?? 'failure', workflowVersion: body?.workflowVersion ?? 'pinned', ...(body?.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) };
+    const point: RerunPoint = body?.from === 'block' ? { from: 'block', blockId: body.blockId! } : { from: body?.from ?? 'failure' };
+    const request = { point, workflowVersion: body?.workflowVersion ?? 'pinned', ...(body?.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}) };
     return this.commands.execute(new RerunRunCommand(principal.organizationId, id, request, meta));
   }
 

@@ -90,14 +90,19 @@ export const eventsResponse = z.object({ data: z.array(runEvent), next: z.string
 export const rerunBody = z
   .object({
     from: z
-      .enum(['failure', 'start'])
+      .enum(['failure', 'start', 'block'])
       .default('failure')
-      .describe('failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again'),
+      .describe('failure: the blocks that succeeded before the failure keep their outputs and do not run again; start: every block runs again; block: `blockId` and everything downstream of it run again, the rest keeps its outputs (a completed run too)'),
+    blockId: z.string().min(1).max(200).optional().describe('with from=block: the block to run again, with everything after it'),
     workflowVersion: z
       .enum(['pinned', 'current'])
       .default('pinned')
       .describe("pinned: the version the run ran; current: the workflow's version now (after a repair), whose blocks the run's outputs are reused for only where the block and what feeds it are unchanged"),
     idempotencyKey: key.optional().describe('the same key and request answer the same rerun (keys are shared with run starts)'),
+  })
+  .refine((body) => (body.from === 'block') === (body.blockId !== undefined), {
+    path: ['blockId'],
+    message: 'blockId is required with from=block, and only then',
   })
   .optional();
 export const rerunResponse = startResponse.extend({

@@ -96,6 +96,15 @@ describe('a run in the console', () => {
     await page.getByLabel('Output of done attempt 1').waitFor({ state: 'attached' });
     await screenshot(page, 'run');
     expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // Rerun from a chosen step: the lookup before it keeps its output, the wait begins again.
+    await page.getByRole('combobox', { name: /Step to rerun from/ }).selectOption('hold');
+    await page.getByRole('button', { name: 'Rerun from this step' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/console/runs/') && !url.pathname.endsWith(runId));
+    await runStatus(page, 'waiting');
+    const rerunId = new URL(page.url()).pathname.split('/').at(-1)!;
+    const events = (await app.request('GET', `/api/runs/${rerunId}/events`, { headers: owner.headers })).body.data as { type: string; data: { blockId?: string } }[];
+    expect(events.map((event) => `${event.type}${event.data.blockId ? `:${event.data.blockId}` : ''}`)).toEqual(['RunStarted', 'StepReused:lookup', 'RunWaitingForEvent:hold']);
   });
 
   it('cancels a waiting run from its page', async () => {

@@ -135,6 +135,10 @@ describe('thodare runs', () => {
     const fromStart = await json(['runs', 'rerun', runId, '--from-start']);
     expect(fromStart).toMatchObject({ rerunOf: runId, runId: expect.not.stringMatching(rerun.runId) });
     expect(await json(['runs', 'rerun', runId, '--current-version'])).toMatchObject({ rerunOf: runId, workflowVersion: 2 });
+    expect(await json(['runs', 'rerun', runId, '--from-block', 'hold'])).toMatchObject({ rerunOf: runId, reusedBlocks: [] });
+    const both = await cli(['runs', 'rerun', runId, '--from-block', 'hold', '--from-start']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exclude each other/);
   });
 });
 

@@ -98,6 +98,11 @@ describe('MCP endpoint', () => {
     const rerun = await call(client, 'run_rerun', { id: run.value.id, from: 'start' });
     expect(rerun.value).toMatchObject({ rerunOf: run.value.id, reusedBlocks: [] });
     expect((await call(client, 'run_wait', { id: rerun.value.runId, timeout_seconds: 10 })).value).toMatchObject({ status: 'completed', rerunOf: run.value.id });
+    // From one step: that step runs again; a step the workflow does not have is block_not_found.
+    const fromEcho = await call(client, 'run_rerun', { id: run.value.id, from: 'block', block_id: 'echo' });
+    expect(fromEcho.value).toMatchObject({ rerunOf: run.value.id, reusedBlocks: [] });
+    const unknown = await call(client, 'run_rerun', { id: run.value.id, from: 'block', block_id: 'nope' });
+    expect([unknown.isError, unknown.value.error]).toEqual([true, 'block_not_found']);
   });
 
   it("answers another organization's ids with isError not_found", async () => {

@@ -184,6 +184,27 @@ describe('rerunning an ended run', () => {
     expect(done).toMatchObject({ status: 'completed', rerunOf: firstId, outputs: { first: { calls: 2 }, last: { calls: 2 } } });
   });
 
+  it('from a block: it and what follows run again, what comes before keeps its output, of a completed run too', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'h');
+    const firstId = await startRun(h, workflowId, { order: 9 });
+    expect(await waitForRun(app, h, firstId)).toMatchObject({ status: 'completed', outputs: { first: { calls: 1 }, last: { calls: 1 } } });
+
+    const rerun = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'block', blockId: 'last' } });
+    expect(rerun.status).toBe(202);
+    expect(rerun.body).toMatchObject({ rerunOf: firstId, reusedBlocks: ['first', 'flaky'] });
+    const done = await waitForRun(app, h, rerun.body.runId);
+    expect(done).toMatchObject({ status: 'completed', rerunOf: firstId, input: { order: 9 }, outputs: { first: { calls: 1 }, flaky: { repaired: true }, last: { calls: 2 } } });
+    expect(calls.get('h:first')).toBe(1);
+    const started = await app.request('GET', `/api/runs/${rerun.body.runId}/events?limit=1`, { headers: h });
+    expect(started.body.data[0]).toMatchObject({ type: 'RunStarted', data: { rerun: { of: firstId, from: 'block', blockId: 'last' } } });
+
+    // A block the version does not have: 422, nothing created.
+    const unknown = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'block', blockId: 'nope' } });
+    expect({ status: unknown.status, error: unknown.body.error }).toEqual({ status: 422, error: 'block_not_found' });
+    expect((await runIdsOf(h, workflowId)).sort()).toEqual([firstId, rerun.body.runId].sort());
+  });
+
   it('refuses a run that has not ended, and a rerun from the failure of a completed run, creating nothing', async () => {
     const h = owner.headers;
     const waiting = await createWorkflow(app, h, [add('start', 'trigger_manual'), add('hold', 'wait_for_event', { eventName: 'never' }), connect('start', 'hold')]);
@@ -260,7 +281,7 @@ describe('rerunning an ended run', () => {
     const failedId = await startRun(h, workflowId, {});
     await waitForRun(app, h, failedId);
 
-    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2], { idempotencyKey: '' }, { workflowVersion: 'latest' }]) {
+    for (const body of [{ from: 'middle' }, { from: 1 }, [1, 2], { idempotencyKey: '' }, { workflowVersion: 'latest' }, { from: 'block' }, { from: 'start', blockId: 'first' }, { from: 'block', blockId: '' }]) {
       const res = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h, body });
       expect({ body, status: res.status, error: res.body.error }).toEqual({ body, status: 400, error: 'invalid_body' });
     }

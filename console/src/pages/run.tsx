@@ -25,8 +25,8 @@ function useNow(active: boolean): number {
 
 /**
  * One run: status, what it waits for, its error, a timeline of every attempt, inputs and
- * outputs (hidden values arrive masked), cancel, and once it ended, rerun (from its failure or
- * from the start; the page then shows the new run). It follows the run's event stream and
+ * outputs (hidden values arrive masked), cancel, and once it ended, rerun (from its failure, a
+ * chosen step or the start; the page then shows the new run). It follows the run's event stream and
  * reads the run and its step logs again after each event: it updates without a reload.
  */
 export function RunPage({ runId }: { runId: string }) {
@@ -56,9 +56,11 @@ export function RunPage({ runId }: { runId: string }) {
     api(`/api/runs/${encodeURIComponent(runId)}/cancel`, { method: 'POST' }).then(refresh, setCancelError);
   };
   const [onCurrentVersion, setOnCurrentVersion] = useState(false);
-  const rerun = (from: 'failure' | 'start') => {
+  const steps = [...new Set(logs.map((log) => log.blockId))];
+  const [fromBlock, setFromBlock] = useState('');
+  const rerun = (from: 'failure' | 'start' | 'block') => {
     setRerunError(undefined);
-    const body = { from, workflowVersion: onCurrentVersion ? 'current' : 'pinned' };
+    const body = { from, ...(from === 'block' ? { blockId: fromBlock || steps[0] } : {}), workflowVersion: onCurrentVersion ? 'current' : 'pinned' };
     api<{ runId: string }>(`/api/runs/${encodeURIComponent(runId)}/rerun`, { method: 'POST', body }).then((started) => navigate(`/runs/${started.runId}`), setRerunError);
   };
   return (
@@ -111,6 +113,21 @@ export function RunPage({ runId }: { runId: string }) {
                     Rerun from the start
                   </button>
                 </div>
+                {steps.length > 0 ? (
+                  <div className="actions">
+                    <label>
+                      Step to rerun from{' '}
+                      <select value={fromBlock || steps[0]} onChange={(event) => setFromBlock(event.currentTarget.value)}>
+                        {steps.map((blockId) => (
+                          <option key={blockId}>{blockId}</option>
+                        ))}
+                      </select>
+                    </label>
+                    <button type="button" onClick={() => rerun('block')}>
+                      Rerun from this step
+                    </button>
+                  </div>
+                ) : null}
                 <label className="inline-check">
                   <input type="checkbox" checked={onCurrentVersion} onChange={(event) => setOnCurrentVersion(event.currentTarget.checked)} />
                   Rerun on the workflow&apos;s current version (after a repair), not version {run.workflowVersion}

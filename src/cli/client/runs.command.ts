@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Run, ThodareClient } from '../../client/index';
 import { call, leaf, message, paged, pageQuery, positiveInt, versionPageQuery, readJson, remote, type PageFlags } from './context';
-import { RunUnsuccessful } from './errors';
+import { RunUnsuccessful, UsageError } from './errors';
 import { printDocument, printPage } from './output';
 import { followRun } from './run-follow';
 
@@ -58,15 +58,17 @@ export function registerRuns(program: Command, version: string): void {
   leaf(runs, 'cancel', 'cancel a run')
     .argument('<id>')
     .action(remote(version, async ({ client, format }, id: string) => printDocument(format, { id, ...(await call(client.POST('/api/runs/{id}/cancel', { params: { path: { id } } }))) })));
-  leaf(runs, 'rerun', 'start an ended run again, from its failure (what succeeded keeps its outputs) or --from-start')
+  leaf(runs, 'rerun', 'start an ended run again, from its failure (what succeeded keeps its outputs), --from-block or --from-start')
     .argument('<id>')
     .option('--from-start', 'run every step again')
+    .option('--from-block <blockId>', 'run this block and everything after it again; the rest keeps its outputs')
     .option('--current-version', "run the workflow's version now (after a repair), not the one the run ran")
     .option('--idempotency-key <key>', 'the same key and request start one rerun')
     .action(
-      remote(version, async ({ client, format }, id: string, flags: { fromStart?: boolean; currentVersion?: boolean; idempotencyKey?: string }) => {
+      remote(version, async ({ client, format }, id: string, flags: { fromStart?: boolean; fromBlock?: string; currentVersion?: boolean; idempotencyKey?: string }) => {
+        if (flags.fromStart && flags.fromBlock !== undefined) throw new UsageError('--from-start and --from-block exclude each other');
         const body = {
-          from: flags.fromStart ? ('start' as const) : ('failure' as const),
+          ...(flags.fromBlock !== undefined ? { from: 'block' as const, blockId: flags.fromBlock } : { from: flags.fromStart ? ('start' as const) : ('failure' as const) }),
           workflowVersion: flags.currentVersion ? ('current' as const) : ('pinned' as const),
           ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
         };

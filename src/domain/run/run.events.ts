@@ -47,15 +47,20 @@ export type RunStarted = Fact<
 >;
 
 /**
- * What a rerun takes from the run it reruns (`of`, same workflow version and input): the
- * outputs of the blocks it does not run again, by block id (see `rerunReuse`). Each is recorded
- * as a {@link StepReused} when the block's turn comes; every other block runs as in a new run.
+ * Where a rerun starts: after what the ended run got right (`failure`), from the beginning
+ * (`start`), or from one block (`block`: it and everything downstream of it run again).
  */
-export interface RunRerun {
+export type RerunPoint = { from: 'failure' } | { from: 'start' } | { from: 'block'; blockId: string };
+
+/**
+ * What a rerun takes from the run it reruns (`of`, same input): the outputs of the blocks it
+ * does not run again, by block id (see `rerunOf`). Each is recorded as a {@link StepReused} when
+ * the block's turn comes; every other block runs as in a new run.
+ */
+export type RunRerun = RerunPoint & {
   of: string;
-  from: 'failure' | 'start';
   reuse: Record<string, unknown>;
-}
+};
 
 /** An attempt began; `input` is the resolved params with hidden values already redacted. */
 export type StepAttemptStarted = Fact<

@@ -1,11 +1,8 @@
 import { deepEqual } from '../connectors/builtins/compare-values';
 import type { RunBlock, RunGraph } from './run-graph';
 import { RunRuleError } from './run.errors';
-import type { RunRerun } from './run.events';
+import type { RerunPoint, RunRerun } from './run.events';
 import type { RunState } from './run.state';
-
-/** Where a rerun starts: after what the ended run got right (`failure`), or from the beginning (`start`). */
-export type RerunFrom = RunRerun['from'];
 
 /** Thrown when the run to rerun has not ended (409 `run_not_ended`). */
 export class RunNotEnded extends RunRuleError {
@@ -17,26 +14,35 @@ export class RunNotEnded extends RunRuleError {
 /** Thrown for a rerun from the failure of a run that completed (409 `run_not_failed`). */
 export class RunNotFailed extends RunRuleError {
   constructor() {
-    super('run_not_failed', 'The run completed: it has no failure to rerun from; rerun it from "start"');
+    super('run_not_failed', 'The run completed: it has no failure to rerun from; rerun it from "start" or from a block');
+  }
+}
+
+/** Thrown for a rerun from a block the rerun's version does not have (422 `block_not_found`). */
+export class RerunBlockNotFound extends RunRuleError {
+  constructor(blockId: string) {
+    super('block_not_found', `No block "${blockId.slice(0, 80)}" in the version the rerun runs: rerun from one of its blocks`);
   }
 }
 
 /**
- * What a rerun of the ended run `state` takes from it (see `RunRerun`), for a rerun of `next`:
- * the run's own graph, or that of the workflow's current version when the rerun runs the version
- * the workflow has now. From `start`: nothing. From `failure` (a failed or cancelled run): the
- * output of every block that succeeded, is the same block in `next` (type, params, policies) fed
- * by the same connections, and whose every parent settles the same way in the rerun — a trigger,
- * a reused block, or a block skipped because of such parents (it is skipped again). Anything
- * downstream of a block that runs again runs again too, since its output may depend on it: the
- * `error` branch of a handled failure, the steps after a wait that never ended, and, in a newer
- * version, the steps after a block that changed.
+ * What a rerun of the ended run `state` from `point` takes from it (see `RunRerun`), for a rerun
+ * of `next`: the run's own graph, or that of the workflow's current version when the rerun runs
+ * the version the workflow has now. From `start`: nothing. From `failure` (a failed or cancelled
+ * run) or from a block (any ended run): the output of every block that succeeded, is the same
+ * block in `next` (type, params, policies) fed by the same connections, and whose every parent
+ * settles the same way in the rerun — a trigger, a reused block, or a block skipped because of
+ * such parents (it is skipped again). Anything downstream of a block that runs again runs again
+ * too, since its output may depend on it: the `error` branch of a handled failure, the steps
+ * after a wait that never ended, in a newer version the steps after a block that changed, and,
+ * from a block, that block and everything after it.
  */
-export function rerunOf(state: RunState, from: RerunFrom, next: RunGraph = state.graph): RunRerun {
+export function rerunOf(state: RunState, point: RerunPoint, next: RunGraph = state.graph): RunRerun {
   const run = state.run;
   if (!run || !state.outcome) throw new RunNotEnded(state.status);
-  if (from === 'start') return { of: run.runId, from, reuse: {} };
-  if (state.outcome === 'completed') throw new RunNotFailed();
+  if (point.from === 'start') return { of: run.runId, ...point, reuse: {} };
+  if (point.from === 'failure' && state.outcome === 'completed') throw new RunNotFailed();
+  const runsAgain = point.from === 'block' ? downstreamOf(next, point.blockId) : new Set<string>();
   const inputsBefore = inputsOf(state.graph);
   const inputsNext = inputsOf(next);
   const settlesAgain = new Set<string>();
@@ -45,6 +51,7 @@ export function rerunOf(state: RunState, from: RerunFrom, next: RunGraph = state
     const block = next.blocks.get(blockId)!;
     const before = state.graph.blocks.get(blockId);
     const inputs = inputsNext.get(blockId) ?? [];
+    if (runsAgain.has(blockId)) continue;
     if (!before || !sameBlock(before, block) || !sameInputs(inputsBefore.get(blockId) ?? [], inputs)) continue;
     if (!inputs.every((input) => settlesAgain.has(input.source))) continue;
     const phase = state.blocks.get(blockId)?.phase;
@@ -55,7 +62,17 @@ export function rerunOf(state: RunState, from: RerunFrom, next: RunGraph = state
       reuse[blockId] = phase.output;
     }
   }
-  return { of: run.runId, from, reuse };
+  return { of: run.runId, ...point, reuse };
+}
+
+/** `blockId` and every block reachable from it in `graph`. */
+function downstreamOf(graph: RunGraph, blockId: string): Set<string> {
+  if (!graph.blocks.has(blockId)) throw new RerunBlockNotFound(blockId);
+  const reached = new Set([blockId]);
+  for (const id of reached) {
+    for (const edge of graph.blocks.get(id)?.out ?? []) reached.add(edge.target);
+  }
+  return reached;
 }
 
 type Input = { source: string; handle: string };
