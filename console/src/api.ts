@@ -23,9 +23,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  * One call of the public API with the session cookie. Writes carry `X-Thodare-CSRF`, the proof
  * the API demands of cookie-authenticated writes (a page of another site cannot send it).
  */
-export async function api<T>(path: string, options: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T>(path: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
   const method = options.method ?? 'GET';
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
   if (!SAFE_METHODS.has(method)) headers['x-thodare-csrf'] = '1';
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {

@@ -861,7 +861,7 @@ export interface paths {
         put?: never;
         /**
          * Take the workflow back to a past version: the EditOps from here to there, applied as one patch
-         * @description A new version with the past version's content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. A revert needing more than 200 ops is 400 batch_too_large, nothing applied.
+         * @description A new version with the past version's content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. The ops are one patch however many there are (the 200-op bound of an agent's batch does not apply): the revert lands whole or not at all.
          */
         post: operations["postApiWorkflowsIdRevert"];
         delete?: never;
@@ -1423,6 +1423,12 @@ export interface components {
             ok: boolean;
             version: number;
             workflow: components["schemas"]["Workflow"];
+            /** @description the ops that applied, in application order (a connect to a block added later in the batch comes after it): each op's index in the batch */
+            applied: {
+                index: number;
+                operation_type: string;
+                block_id: string | null;
+            }[];
             skipped_items: components["schemas"]["SkippedItem"][];
             validation_errors: components["schemas"]["ValidationError"][];
             summary: string;
@@ -4607,6 +4613,12 @@ export interface operations {
                         ok: boolean;
                         version: number;
                         workflow: components["schemas"]["Workflow"];
+                        /** @description the ops that applied, in application order (a connect to a block added later in the batch comes after it): each op's index in the batch */
+                        applied: {
+                            index: number;
+                            operation_type: string;
+                            block_id: string | null;
+                        }[];
                         skipped_items: components["schemas"]["SkippedItem"][];
                         validation_errors: components["schemas"]["ValidationError"][];
                         summary: string;

@@ -37,6 +37,12 @@ export interface PatchOptions {
   ifMatch?: number;
   idempotencyKey?: string;
   dryRun?: boolean;
+  /**
+   * Most ops the batch may hold: `MAX_OPS_PER_BATCH` for an agent's batch (the default). A
+   * revert's ops, derived by the server from two stored versions, pass `Infinity`: the workflows'
+   * own size bounds (blocks, connections) bound them.
+   */
+  maxOps?: number;
 }
 
 /** Applies an agent's EditOp batch to a workflow (API.md `POST /api/workflows/:id/operations`). */
@@ -77,8 +83,9 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
 
   async execute(command: PatchWorkflowCommand): Promise<PatchResponse> {
     const { organizationId, workflowId, ops, options } = command;
-    if (ops.length > MAX_OPS_PER_BATCH) {
-      throw new AppError('batch_too_large', `a batch holds at most ${MAX_OPS_PER_BATCH} ops (got ${ops.length}); split it — nothing was applied`, { max: MAX_OPS_PER_BATCH, received: ops.length });
+    const maxOps = options.maxOps ?? MAX_OPS_PER_BATCH;
+    if (ops.length > maxOps) {
+      throw new AppError('batch_too_large', `a batch holds at most ${maxOps} ops (got ${ops.length}); split it — nothing was applied`, { max: maxOps, received: ops.length });
     }
     const key = options.dryRun ? undefined : options.idempotencyKey;
     const keyed = key === undefined ? undefined : { organizationId, key, requestHash: requestHash({ ops }) };

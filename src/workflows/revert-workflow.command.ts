@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
 import { Pool } from 'pg';
-import { MAX_OPS_PER_BATCH } from '../domain/workflow/edit-op.schema';
 import { opsToRevert } from '../domain/workflow/revert-ops';
 import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
@@ -25,8 +24,9 @@ const ATTEMPTS = 3;
  * so the revert is a new version recorded op by op, with its skips (a user-only param an API key
  * may not set) and its validation like any patch. `ifMatch`: the version the caller saw (412
  * `version_mismatch` otherwise); without it a patch that lands between the read and the write
- * makes the revert read and diff again. A revert that needs more than a batch of ops is refused
- * (400 `batch_too_large`), nothing applied. Reverting to the current content changes nothing.
+ * makes the revert read and diff again. The ops are one patch however many they are (not an
+ * agent's batch: the two versions' size bounds bound them), so a revert is one version, whole
+ * or not at all. Reverting to the current content changes nothing.
  */
 export class RevertWorkflowCommand extends Command<RevertResponse> {
   constructor(
@@ -55,10 +55,7 @@ export class RevertWorkflowHandler implements ICommandHandler<RevertWorkflowComm
       const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
       if (!current) throw new NotFound('workflow');
       const ops = opsToRevert(current.workflow, target.workflow);
-      if (ops.length > MAX_OPS_PER_BATCH) {
-        throw new AppError('batch_too_large', `Reverting to version ${version} takes ${ops.length} ops and a patch holds at most ${MAX_OPS_PER_BATCH}; revert through a version in between — nothing was applied`, { max: MAX_OPS_PER_BATCH, received: ops.length });
-      }
-      const patch = { ifMatch: options.ifMatch ?? current.version, ...(options.dryRun ? { dryRun: true } : {}) };
+      const patch = { ifMatch: options.ifMatch ?? current.version, maxOps: Infinity, ...(options.dryRun ? { dryRun: true } : {}) };
       try {
         const result = await this.commands.execute(new PatchWorkflowCommand(organizationId, workflowId, ops, author, patch, metadata));
         return { ...result, revertedTo: version };

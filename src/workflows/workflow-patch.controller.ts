@@ -58,7 +58,7 @@ export class WorkflowPatchController {
   @ApiRoute({
     summary: 'Take the workflow back to a past version: the EditOps from here to there, applied as one patch',
     description:
-      'A new version with the past version\'s content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. A revert needing more than 200 ops is 400 batch_too_large, nothing applied.',
+      'A new version with the past version\'s content, recorded op by op (each op in `applied`, a refused one in `skipped_items`, as for any patch). If-Match: the version the caller saw (412 version_mismatch otherwise). `?dry_run=true` stores nothing. The ops are one patch however many there are (the 200-op bound of an agent\'s batch does not apply): the revert lands whole or not at all.',
     tags: ['workflows'],
     body: revertBody,
     query: patchQuery,

@@ -44,6 +44,9 @@ export const patchResponseSchema = z
     ok: z.boolean().describe('true when nothing was skipped and the workflow has no validation errors'),
     version: z.number().int(),
     workflow: workflowSchema,
+    applied: z
+      .array(z.object({ index: z.number().int(), operation_type: z.string(), block_id: z.string().nullable() }))
+      .describe("the ops that applied, in application order (a connect to a block added later in the batch comes after it): each op's index in the batch"),
     skipped_items: z.array(skippedItemSchema),
     validation_errors: z.array(validationErrorSchema),
     summary: z.string(),

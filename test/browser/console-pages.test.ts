@@ -143,15 +143,25 @@ describe('the console', () => {
     await page.getByRole('combobox', { name: 'Version' }).selectOption('2');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByRole('heading', { name: 'As it was at version 2' }).waitFor();
+    // A change the page has not seen (version 4, by an agent): the revert is refused, not made over it.
+    await app.request('POST', `/api/workflows/${id}/operations`, { headers: owner.headers, body: { ops: [add('third', 'transform', { template: 'three' })] } });
     await page.getByRole('button', { name: 'Revert to version 2' }).click();
-    await page.getByRole('status').filter({ hasText: 'Reverted to the content of version 2: now version 4 (it was version 3).' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: /^Could not revert: .*\(version_mismatch\)$/ }).waitFor();
+    expect((await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers })).body).toMatchObject({ version: 4 });
+
+    await page.reload();
     await page.getByText('Version 4 ·').waitFor();
+    await page.getByRole('combobox', { name: 'Version' }).selectOption('2');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('button', { name: 'Revert to version 2' }).click();
+    await page.getByRole('status').filter({ hasText: 'Reverted to the content of version 2: now version 5 (it was version 4).' }).waitFor();
+    await page.getByText('Version 5 ·').waitFor();
     const blocks = page.getByRole('region', { name: 'Blocks and connections' }).locator('ol.blocks > li');
     await blocks.nth(1).waitFor();
     expect(await blocks.count()).toBe(2);
-    expect((await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers })).body).toMatchObject({ version: 4 });
-    // The history shows the revert's op as version 4.
-    await page.getByRole('row').filter({ hasText: 'remove' }).filter({ hasText: 'second' }).waitFor();
+    expect((await app.request('GET', `/api/workflows/${id}`, { headers: owner.headers })).body).toMatchObject({ version: 5 });
+    // The history shows the revert's ops as version 5.
+    await page.getByRole('row').filter({ hasText: 'remove' }).filter({ hasText: 'third' }).waitFor();
     await check('workflow-reverted');
   });
 

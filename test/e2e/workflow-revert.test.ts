@@ -74,6 +74,31 @@ describe('POST /api/workflows/:id/revert', () => {
     expect((await revert(h, id, { version: 1 })).body).toMatchObject({ version: 7, revertedTo: 1, workflow: { blocks: [], connections: [] } });
   });
 
+  it('reverts across more ops than an agent\'s batch holds, as one version: 500 blocks (the most a workflow holds) and their chain, gone and back', async () => {
+    const h = owner.headers;
+    const ids = Array.from({ length: 499 }, (_, i) => `s${i}`);
+    const ops = [
+      add('start', 'trigger_manual'),
+      ...ids.map((id) => add(id, 'transform', { template: `step ${id}` })),
+      ...ids.map((id, i) => connect(i === 0 ? 'start' : ids[i - 1]!, id)),
+    ];
+    const id = await createWorkflow(app, h, ops.slice(0, 200));
+    for (let at = 200; at < ops.length; at += 200) await patchWorkflow(app, h, id, ops.slice(at, at + 200));
+    const full = await get(h, id);
+    expect(full.workflow.blocks).toHaveLength(500);
+
+    // Back to the empty version 1: 500 removes in one patch, one version.
+    const emptied = await revert(h, id, { version: 1 });
+    expect(emptied.status).toBe(200);
+    expect(emptied.body).toMatchObject({ ok: true, version: full.version + 1, revertedTo: 1, workflow: { blocks: [], connections: [] } });
+    expect(emptied.body.applied).toHaveLength(500);
+    // And forward to the full content: 500 adds and 499 connects.
+    const restored = await revert(h, id, { version: full.version });
+    expect(restored.body).toMatchObject({ ok: true, version: full.version + 2, runnable: true });
+    expect(restored.body.applied).toHaveLength(999);
+    expect(content((await get(h, id)).workflow)).toEqual(content(full.workflow));
+  });
+
   it('changes nothing for the current content, stores nothing on a dry run, and refuses a stale If-Match', async () => {
     const h = owner.headers;
     const id = await threeVersions(h);

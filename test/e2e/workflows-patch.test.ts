@@ -128,6 +128,7 @@ describe('limits', () => {
       [2, 'invalid_operation'],
       [3, 'invalid_operation'],
     ]);
+    expect(res.body.applied).toEqual([{ index: 4, operation_type: 'add', block_id: 'a' }]);
     expect(res.body.version).toBe(2);
   });
 

@@ -44,8 +44,10 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
   const revertTo = (version: number) => {
     setReverted(undefined);
     setRevertError(undefined);
-    api<{ version: number; revertedTo: number }>(`${path}/revert`, { method: 'POST', body: { version } }).then((result) => {
-      setReverted({ from: detail.data?.version ?? 0, to: result.revertedTo, version: result.version });
+    const shown = detail.data?.version ?? 0;
+    // If-Match: the version on screen. A change made since (by an agent, say) is not undone unseen: 412.
+    api<{ version: number; revertedTo: number }>(`${path}/revert`, { method: 'POST', body: { version }, headers: { 'if-match': `"${shown}"` } }).then((result) => {
+      setReverted({ from: shown, to: result.revertedTo, version: result.version });
       setPast({});
       detail.reload();
     }, setRevertError);
