@@ -8,7 +8,7 @@ import { pinBlocks } from '../domain/run/block-pins';
 import type { SpecLookup } from '../domain/run/block-spec';
 import { startRun } from '../domain/run/run.commands';
 import type { RerunPoint, RunRerun, RunStarted } from '../domain/run/run.events';
-import { rerunOf } from '../domain/run/run.rerun';
+import { assertRerunnable, rerunOf } from '../domain/run/run.rerun';
 import type { RunState } from '../domain/run/run.state';
 import { AppError, NotFound } from '../errors';
 import { requestHash } from '../http/request-hash';
@@ -69,13 +69,14 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     const original = await this.runs.load(runId, organizationId);
     if (!original?.state.run) throw new NotFound('run');
     const { workflowId, input } = original.started;
-    // Refused before anything else: an ended run, and what to rerun from. On its own version
-    // this is the rerun's part; on the current one it is decided again against that graph.
-    const onPinned = rerunOf(original.state, point);
+    // Refused before anything else: a run that has not ended, a failure to rerun from.
+    assertRerunnable(original.state, point);
     // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
     const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
-    const prepared = version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, point, graph)) : this.pinnedRerun(original, onPinned);
+    // The rerun's part is decided against the graph it runs: the run's own, or the current version's.
+    const prepared =
+      version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, point, graph)) : this.pinnedRerun(original, rerunOf(original.state, point));
     const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
     const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, ...point, version }) } : undefined;
     const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});

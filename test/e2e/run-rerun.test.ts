@@ -203,6 +203,15 @@ describe('rerunning an ended run', () => {
     const unknown = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'block', blockId: 'nope' } });
     expect({ status: unknown.status, error: unknown.body.error }).toEqual({ status: 422, error: 'block_not_found' });
     expect((await runIdsOf(h, workflowId)).sort()).toEqual([firstId, rerun.body.runId].sort());
+
+    // A step added since: the run's own version lacks it, the current one has it.
+    await patchWorkflow(app, h, workflowId, [add('extra', 'rerun_count', { label: 'h:extra' }), connect('last', 'extra')]);
+    const onPinned = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'block', blockId: 'extra' } });
+    expect({ status: onPinned.status, error: onPinned.body.error }).toEqual({ status: 422, error: 'block_not_found' });
+    const onCurrent = await app.request('POST', `/api/runs/${firstId}/rerun`, { headers: h, body: { from: 'block', blockId: 'extra', workflowVersion: 'current' } });
+    expect(onCurrent.status).toBe(202);
+    expect(onCurrent.body.reusedBlocks).toEqual(['first', 'flaky', 'last']);
+    expect(await waitForRun(app, h, onCurrent.body.runId)).toMatchObject({ status: 'completed', outputs: { last: { calls: 1 }, extra: { calls: 1 } } });
   });
 
   it('refuses a run that has not ended, and a rerun from the failure of a completed run, creating nothing', async () => {

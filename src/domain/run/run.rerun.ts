@@ -38,10 +38,8 @@ export class RerunBlockNotFound extends RunRuleError {
  * from a block, that block and everything after it.
  */
 export function rerunOf(state: RunState, point: RerunPoint, next: RunGraph = state.graph): RunRerun {
-  const run = state.run;
-  if (!run || !state.outcome) throw new RunNotEnded(state.status);
-  if (point.from === 'start') return { of: run.runId, ...point, reuse: {} };
-  if (point.from === 'failure' && state.outcome === 'completed') throw new RunNotFailed();
+  const runId = assertRerunnable(state, point);
+  if (point.from === 'start') return { of: runId, ...point, reuse: {} };
   const runsAgain = point.from === 'block' ? downstreamOf(next, point.blockId) : new Set<string>();
   const inputsBefore = inputsOf(state.graph);
   const inputsNext = inputsOf(next);
@@ -62,7 +60,14 @@ export function rerunOf(state: RunState, point: RerunPoint, next: RunGraph = sta
       reuse[blockId] = phase.output;
     }
   }
-  return { of: run.runId, ...point, reuse };
+  return { of: runId, ...point, reuse };
+}
+
+/** Refuses a rerun whatever the version it runs: of a run that has not ended, or from the failure of one that completed. Answers the run's id. */
+export function assertRerunnable(state: RunState, point: RerunPoint): string {
+  if (!state.run || !state.outcome) throw new RunNotEnded(state.status);
+  if (point.from === 'failure' && state.outcome === 'completed') throw new RunNotFailed();
+  return state.run.runId;
 }
 
 /** `blockId` and every block reachable from it in `graph`. */
