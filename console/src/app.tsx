@@ -7,6 +7,8 @@ import { ApprovalsInboxPage } from './pages/approvals-inbox';
 import { AuditPage } from './pages/audit';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
+import { SchedulePage } from './pages/schedule';
+import { SchedulesPage } from './pages/schedules';
 import { SignInPage } from './pages/sign-in';
 import { WorkflowPage } from './pages/workflow';
 import { WorkflowsPage } from './pages/workflows';
@@ -44,6 +46,9 @@ function route(location: Location): ReactNode {
   if (path === '/workflows') return <WorkflowsPage />;
   const workflow = match('/workflows/:id', path);
   if (workflow?.id) return <WorkflowPage key={workflow.id} workflowId={workflow.id} />;
+  if (path === '/schedules') return <SchedulesPage workflowId={search.get('workflowId') ?? ''} />;
+  const schedule = match('/schedules/:id', path);
+  if (schedule?.id) return <SchedulePage key={schedule.id} scheduleId={schedule.id} />;
   if (path === '/approvals') return <ApprovalsInboxPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/api-keys') return <ApiKeysPage />;

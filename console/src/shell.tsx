@@ -6,6 +6,7 @@ import { useSession } from './session';
 const SECTIONS = [
   { to: '/runs', label: 'Runs' },
   { to: '/workflows', label: 'Workflows' },
+  { to: '/schedules', label: 'Schedules' },
   { to: '/approvals', label: 'Approvals' },
   { to: '/audit', label: 'Audit' },
   { to: '/api-keys', label: 'API keys' },

@@ -19,6 +19,11 @@ const SYMBOLS: Record<string, string> = {
   skipped: '↷',
   ok: '✓',
   broken: '✗',
+  paused: '‖',
+  ended: '■',
+  workflow_deleted: '⊘',
+  fired: '✓',
+  buffered: '…',
 };
 
 /** A status as text, with a symbol and a colour class as extra cues (never the only ones). */

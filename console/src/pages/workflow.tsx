@@ -7,6 +7,7 @@ import { Link } from '../router';
 import type { WorkflowDetail, WorkflowVersion } from '../types';
 import { useApi } from '../use-api';
 import { WorkflowHistory } from './workflow-history';
+import { WorkflowWebhooks } from './workflow-webhooks';
 
 type Workflow = Schemas['Workflow'];
 
@@ -61,7 +62,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
         <>
           <p>
             Version {detail.data.version} · {detail.data.runnable ? 'runnable' : 'not runnable'} ·{' '}
-            <Link to={`/runs${query({ workflowId })}`}>its runs</Link>
+            <Link to={`/runs${query({ workflowId })}`}>its runs</Link> · <Link to={`/schedules${query({ workflowId })}`}>its schedules</Link>
           </p>
           {workflow.metadata.description ? <p className="muted">{workflow.metadata.description}</p> : null}
           {detail.data.validation_errors.length > 0 ? (
@@ -107,6 +108,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
             ) : null}
             <ErrorNotice error={revertError} what="Could not revert" />
           </section>
+          <WorkflowWebhooks key={`webhooks-${detail.data.version}`} workflowId={workflowId} />
           {/* Read again at each new version (a revert from this page makes one). */}
           <WorkflowHistory key={detail.data.version} workflowId={workflowId} />
         </>

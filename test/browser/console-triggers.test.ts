@@ -1,0 +1,99 @@
+import type { Browser, Page } from 'playwright-core';
+import { startTestApp, type TestApp } from '../support/app';
+import { signUp, type SignedUp } from '../support/auth';
+import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
+import { assertConsoleBuilt, launchChromium, screenshot, seriousAxeViolations, signInThroughForm } from './browser-support';
+
+/**
+ * Triggers in a real browser: a schedule an agent defined with a trigger_schedule block, listed
+ * with its next fire time, paused with a note, resumed, fired by hand, its ledger showing the
+ * run; a workflow's webhook URL, its deliveries, and a replay that starts a new run.
+ */
+let app: TestApp;
+let browser: Browser;
+let page: Page;
+let owner: SignedUp;
+
+beforeAll(async () => {
+  app = await startTestApp('console_triggers');
+  await assertConsoleBuilt(app);
+  owner = await signUp(app);
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signInThroughForm(page, app, owner);
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function check(name: string): Promise<void> {
+  await screenshot(page, name);
+  expect([name, await seriousAxeViolations(page)]).toEqual([name, []]);
+}
+
+describe('triggers in the console', () => {
+  it('lists a schedule, pauses it with a note, resumes it, fires it by hand and shows the tick with its run', async () => {
+    // Once a year: nothing fires on its own while the test runs.
+    const workflowId = await createWorkflow(app, owner.headers, [
+      add('yearly', 'trigger_schedule', { cron: '0 9 1 1 *', timezone: 'Europe/Rome' }),
+      add('note', 'transform', { template: 'fired at {{trigger.scheduledAt}}' }),
+      connect('yearly', 'note'),
+    ]);
+    const listed = await app.request('GET', `/api/schedules?workflowId=${workflowId}`, { headers: owner.headers });
+    const schedule = listed.body.data[0];
+    expect(schedule).toMatchObject({ source: 'workflow', blockId: 'yearly', state: 'active' });
+
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'block yearly' });
+    await row.getByText('0 9 1 1 *').waitFor();
+    await row.getByText('active').waitFor();
+    await check('schedules');
+
+    await row.getByRole('link', { name: 'block yearly' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Schedule of block yearly' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Next fire times' }).getByRole('listitem').count()).toBe(5);
+    await page.getByRole('list', { name: 'Next fire times' }).getByText(/^20\d\d-01-01 08:00:00 UTC$/).first().waitFor(); // 09:00 in Rome, in winter
+
+    await page.getByLabel('Note').fill('quiet week');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('schedule-state').getByText('paused').waitFor();
+    await page.getByTestId('schedule-state').getByText('quiet week', { exact: false }).waitFor();
+    expect((await app.request('GET', `/api/schedules/${schedule.id}`, { headers: owner.headers })).body).toMatchObject({ state: 'paused', note: 'quiet week', nextFireAt: null });
+    await check('schedule-paused');
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByTestId('schedule-state').getByText('active').waitFor();
+
+    await page.getByRole('button', { name: 'Fire now' }).click();
+    await page.getByRole('status').filter({ hasText: /^Fire now: fired, run / }).waitFor();
+    const fired = page.locator('tr[data-outcome="fired"]');
+    await fired.getByText('trigger').waitFor();
+    await fired.getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: /^Run / }).waitFor();
+    const runId = new URL(page.url()).pathname.split('/').at(-1)!;
+    expect(await waitForRun(app, owner.headers, runId)).toMatchObject({ status: 'completed', workflowId, input: { scheduleId: schedule.id } });
+  });
+
+  it("shows a workflow's webhook and its deliveries, and replays one as a new run", async () => {
+    const workflowId = await createWorkflow(app, owner.headers, [add('hook', 'trigger_webhook', {}), add('echo', 'transform', { template: 'got {{trigger.body.order}}' }), connect('hook', 'echo')]);
+    const hook = (await app.request('GET', `/api/workflows/${workflowId}/webhooks`, { headers: owner.headers })).body.data[0];
+    const delivered = await fetch(hook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'order-7' }, body: JSON.stringify({ order: 7 }) });
+    expect(delivered.status).toBe(202);
+    const { runId: firstRun } = (await delivered.json()) as { runId: string };
+
+    await page.goto(`${app.url}/console/workflows/${workflowId}`);
+    const card = page.getByRole('article', { name: 'Webhook hook' });
+    expect(await card.getByTestId('webhook-url').textContent()).toBe(hook.url);
+    await card.getByText('the Idempotency-Key header').waitFor();
+    await card.getByRole('button', { name: 'Show deliveries' }).click();
+    const row = card.getByRole('row').filter({ hasText: 'order-7' });
+    await row.getByRole('link', { name: firstRun.slice(0, 13) + '…' }).waitFor();
+    await check('workflow-webhooks');
+
+    await row.getByRole('button', { name: /^Replay/ }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/console/runs/') && !url.pathname.endsWith(firstRun));
+    const replayRun = new URL(page.url()).pathname.split('/').at(-1)!;
+    expect(await waitForRun(app, owner.headers, replayRun)).toMatchObject({ status: 'completed', workflowId, outputs: { echo: { value: 'got 7' } } });
+  });
+});
