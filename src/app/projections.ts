@@ -4,6 +4,7 @@ import { apiKeysProjection } from '../api-keys/api-keys.projection';
 import { invitationsProjection } from '../organizations/invitations.projection';
 import { membershipsProjection } from '../organizations/memberships.projection';
 import { organizationsProjection } from '../organizations/organizations.projection';
+import { eventTriggersProjection } from '../runs/event-triggers.projection';
 import { orgEventsProjection } from '../runs/org-events.projection';
 import { eventCountsProjection } from '../projections/event-counts.projection';
 import { schedulesProjection } from '../schedules/schedules.projection';
@@ -33,6 +34,7 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   runLogsProjection,
   // organization events (issue 8)
   orgEventsProjection,
+  eventTriggersProjection,
   // triggers (issue 10)
   schedulesProjection,
   webhooksProjection,

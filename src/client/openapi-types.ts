@@ -333,7 +333,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish an event to this organization's runs waiting (now, or later within 24 h) on its name and correlation key */
+        /** Publish an event: it starts the workflows whose trigger_event block names it, and reaches this organization's runs waiting (now, or later within 24 h) on its name and correlation key */
         post: operations["postApiEvents"];
         delete?: never;
         options?: never;
@@ -2711,7 +2711,19 @@ export interface operations {
                 content: {
                     "application/json": {
                         eventId: string;
+                        /** @description runs waiting for the event that got it */
                         matchedRuns: number;
+                        /** @description runs started by workflows whose trigger_event block names the event, one per workflow */
+                        startedRuns: {
+                            workflowId: string;
+                            runId: string;
+                        }[];
+                        /** @description workflows the event triggers that could not start (workflow_not_runnable, invalid_input, …) */
+                        refusedStarts: {
+                            workflowId: string;
+                            error: string;
+                            message: string;
+                        }[];
                         duplicate?: boolean;
                     };
                 };

@@ -19,6 +19,7 @@ describe('builtin catalog', () => {
       'human_approval',
       'slack_send_message',
       'transform',
+      'trigger_event',
       'trigger_manual',
       'trigger_schedule',
       'trigger_webhook',

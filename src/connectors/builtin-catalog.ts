@@ -20,7 +20,9 @@ export interface BuiltinCatalogOptions {
 
 /** Every builtin connector, in catalog order (triggers, actions, waits). */
 export function builtinConnectors(options: BuiltinCatalogOptions = {}): Connector[] {
-  const [manual, webhook, schedule, ...rest] = pureBuiltinConnectors();
+  const pure = pureBuiltinConnectors();
+  const triggers = pure.filter((c) => c.kind === 'trigger');
+  const rest = pure.filter((c) => c.kind !== 'trigger');
   const http = createHttpRequestConnector({
     ...(options.httpAllowHosts ? { allowHosts: options.httpAllowHosts } : {}),
     ...(options.httpMaxResponseBytes ? { maxResponseBytes: options.httpMaxResponseBytes } : {}),
@@ -29,9 +31,7 @@ export function builtinConnectors(options: BuiltinCatalogOptions = {}): Connecto
   const slack = createSlackSendMessageConnector(
     options.slackBaseUrl ? { baseUrl: options.slackBaseUrl } : {},
   );
-  return [manual, webhook, schedule, http, slack, ...rest].filter(
-    (c): c is Connector => c !== undefined,
-  ) as Connector[];
+  return [...triggers, http, slack, ...rest] as Connector[];
 }
 
 /** The builtin catalog; add custom connectors with `createConnectorCatalog([...builtinConnectors(o), ...mine])`. */

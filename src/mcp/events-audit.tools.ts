@@ -9,14 +9,20 @@ export function registerEventTools({ server, caller }: Toolset): void {
     'event_publish',
     {
       title: 'Publish an event',
-      description: "Publish an event to this organization's runs waiting (now, or later within 24 h) on its name and correlation key.",
+      description:
+        "Publish an event: it starts a run of every workflow whose trigger_event block names it (startedRuns; refusedStarts says which could not start and why), and reaches this organization's runs waiting (now, or later within 24 h) on its name and correlation key (matchedRuns).",
       inputSchema: {
         name: z.string().min(1).max(200),
         correlation_key: z.string().min(1).max(500).optional(),
         payload: z.unknown().optional(),
         idempotency_key: z.string().min(1).max(200).optional(),
       },
-      outputSchema: objectOutput({ eventId: z.string(), matchedRuns: z.number() }),
+      outputSchema: objectOutput({
+        eventId: z.string(),
+        matchedRuns: z.number(),
+        startedRuns: z.array(z.object({ workflowId: z.string(), runId: z.string() })),
+        refusedStarts: z.array(z.object({ workflowId: z.string(), error: z.string(), message: z.string() })),
+      }),
       annotations: ADD,
     },
     write(caller, async ({ name, correlation_key, payload, idempotency_key }) => {

@@ -10,6 +10,7 @@ import { StreamVersionConflict } from '../event-store/errors';
 import type { EventMetadata } from '../event-store/event';
 import type { EventStore } from '../event-store/event-store';
 import { lockRunRows } from '../run-queue/run-state.queries';
+import type { EventTriggerStarts } from './event-trigger-starts';
 import { orgEventStream, type OrgEventDelivered } from './org-event.events';
 import type { OrgEvent } from './org-events';
 import type { RunStore } from './run-store';
@@ -26,18 +27,24 @@ const PARALLEL = 2;
 
 const log = new Logger('org-events');
 
+/** What a publication did, as its `OrgEventDelivered` recorded it. */
+export type Delivery = Required<Omit<OrgEventDelivered['data'], 'eventId'>>;
+
 /**
- * Delivers `event` to every run of its organization waiting for it now (same name; the wait's
- * correlation key absent or equal; its deadline not passed), as `SignalReceived` with the event id
- * as signal id — so a run gets it once even if the stored-event lookup of a wait that began
- * meanwhile delivers it too. Then records `OrgEventDelivered` and returns how many runs it reached.
+ * Starts the runs `event` triggers (`EventTriggerStarts`), then delivers it to every run of its
+ * organization waiting for it now (same name; the wait's correlation key absent or equal; its
+ * deadline not passed), as `SignalReceived` with the event id as signal id — so a run gets it once
+ * even if the stored-event lookup of a wait that began meanwhile delivers it too. Then records
+ * `OrgEventDelivered` and answers what it did. Every step is idempotent (the starts by their
+ * keys), so a sweeper that delivers again after a crash changes nothing twice.
  *
  * The runs go in chunks, each in one transaction that first locks their `run_state` rows in run
  * id order: concurrent publications to the same runs, and the worker, wait for each other run by
  * run instead of colliding. A chunk that fails is delivered again run by run, each in its own
  * command.
  */
-export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunStore, event: OrgEvent, metadata: EventMetadata): Promise<number> {
+export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunStore, triggers: EventTriggerStarts, event: OrgEvent, metadata: EventMetadata): Promise<Delivery> {
+  const { started, refused } = await triggers.start(event, metadata);
   const { rows } = await pool.query<{ run_id: string }>(
     // A run's open waits are removed when it ends (the run_waits projection), so no run_state join.
     `SELECT DISTINCT w.run_id FROM run_event_waits w
@@ -59,7 +66,7 @@ export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunSt
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, chunks.length) }, deliverNext));
-  return recordDelivery(store, event, matched, metadata);
+  return recordDelivery(store, event, { matchedRuns: matched, startedRuns: started, refusedStarts: refused }, metadata);
 }
 
 /** One transaction: the chunk's rows locked, the runs read together, each one's signal appended; how many it reached. */
@@ -116,19 +123,20 @@ function signalOf(event: OrgEvent): Parameters<typeof receiveSignal>[1] {
 
 /**
  * Appends `OrgEventDelivered` right after the publication (expected version 1). When a sweeper
- * and a slow publisher both delivered, the first record stands and both answer its count.
+ * and a slow publisher both delivered, the first record stands and both answer it.
  */
-async function recordDelivery(store: EventStore, event: OrgEvent, matchedRuns: number, metadata: EventMetadata): Promise<number> {
+async function recordDelivery(store: EventStore, event: OrgEvent, delivery: Delivery, metadata: EventMetadata): Promise<Delivery> {
   const streamId = orgEventStream(event.eventId);
-  const delivered: OrgEventDelivered = { type: 'OrgEventDelivered', data: { eventId: event.eventId, matchedRuns } };
+  const delivered: OrgEventDelivered = { type: 'OrgEventDelivered', data: { eventId: event.eventId, ...delivery } };
   try {
     await store.append(streamId, 1, [delivered], { organizationId: event.organizationId, metadata });
-    return matchedRuns;
+    return delivery;
   } catch (error) {
     if (!(error instanceof StreamVersionConflict)) throw error;
     const [recorded] = await store.readStream(streamId, { fromVersion: 2, limit: 1 });
     if (recorded?.type !== 'OrgEventDelivered') throw error;
-    return (recorded.data as OrgEventDelivered['data']).matchedRuns;
+    const { matchedRuns, startedRuns = [], refusedStarts = [] } = recorded.data as OrgEventDelivered['data'];
+    return { matchedRuns, startedRuns, refusedStarts };
   }
 }
 

@@ -1,3 +1,5 @@
+import type { RefusedStart, TriggeredRun } from './event-trigger-starts';
+
 /**
  * Facts about one organization event published with `POST /api/events`, on its own stream
  * `orgevent-<eventId>` (the organization id is the events' `organization_id`; the actor is in
@@ -29,10 +31,14 @@ export interface OrgEventPublished {
   };
 }
 
-/** Version 2: the runs waiting at publication got it (`matchedRuns` of them). */
+/**
+ * Version 2: the runs waiting at publication got it (`matchedRuns` of them), and the workflows
+ * it triggers started (`startedRuns`) or could not (`refusedStarts`). Both lists are absent in
+ * deliveries recorded before event triggers existed.
+ */
 export interface OrgEventDelivered {
   type: 'OrgEventDelivered';
-  data: { eventId: string; matchedRuns: number };
+  data: { eventId: string; matchedRuns: number; startedRuns?: TriggeredRun[]; refusedStarts?: RefusedStart[] };
 }
 
 export const ORG_EVENT_TYPES: readonly OrgEventFact['type'][] = ['OrgEventPublished', 'OrgEventDelivered'];

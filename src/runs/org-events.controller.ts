@@ -8,7 +8,7 @@ import { RequireRole } from '../http/require-role.decorator';
 import { PublishEventCommand } from './publish-event.command';
 import { publishBody, publishResponse } from './runs.schemas';
 
-/** `POST /api/events`: organization-wide events that resume `wait_for_event` blocks. */
+/** `POST /api/events`: organization-wide events that start `trigger_event` workflows and resume `wait_for_event` blocks. */
 @Controller('api/events')
 export class OrgEventsController {
   constructor(@Inject(CommandBus) private readonly commands: CommandBus) {}
@@ -17,7 +17,7 @@ export class OrgEventsController {
   @HttpCode(202)
   @RequireRole('member')
   @ApiRoute({
-    summary: "Publish an event to this organization's runs waiting (now, or later within 24 h) on its name and correlation key",
+    summary: "Publish an event: it starts the workflows whose trigger_event block names it, and reaches this organization's runs waiting (now, or later within 24 h) on its name and correlation key",
     tags: ['runs'],
     body: publishBody,
     responses: { 202: publishResponse },

@@ -8,8 +8,8 @@ import { ORG_EVENT_TYPES, type OrgEventFact } from './org-event.events';
  * idempotent replay reads the first answer (read-your-writes).
  *
  * Every column comes from the events: `published_at` is the publication's `recorded_at`,
- * `expires_at` that plus its `retentionMs`, `matched_runs`/`delivered_at` the delivery's data and
- * `recorded_at`. Values are copied from the `events` row inside Postgres (exact timestamps, no
+ * `expires_at` that plus its `retentionMs`, `matched_runs`/`started_runs`/`refused_starts`/`delivered_at`
+ * the delivery's data and `recorded_at`. Values are copied from the `events` row inside Postgres (exact timestamps, no
  * payload sent back over the wire).
  */
 export const orgEventsProjection: Projection = {
@@ -34,7 +34,8 @@ export const orgEventsProjection: Projection = {
       case 'OrgEventDelivered':
         // A no-op when the row was pruned already (a delivery later than the retention).
         await db.query(
-          `UPDATE org_events o SET matched_runs = (e.data->>'matchedRuns')::int, delivered_at = e.recorded_at
+          `UPDATE org_events o SET matched_runs = (e.data->>'matchedRuns')::int, delivered_at = e.recorded_at,
+             started_runs = coalesce(e.data->'startedRuns', '[]'), refused_starts = coalesce(e.data->'refusedStarts', '[]')
            FROM events e WHERE e.global_position = $1 AND o.event_id = e.data->>'eventId'`,
           [recorded.globalPosition],
         );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import type { Delivery } from './deliver-org-event';
 
 /**
  * How long a published organization event stays matchable by a `wait_for_event` that begins
@@ -55,10 +56,14 @@ export async function storedEventsFor(db: Queryable, organizationId: string, wai
   }));
 }
 
-/** How many runs got the publication so far (0 until its delivery is recorded, or once it is pruned). */
-export async function matchedRunsOf(db: Queryable, eventId: string): Promise<number> {
-  const { rows } = await db.query<{ matched_runs: number }>('SELECT matched_runs FROM org_events WHERE event_id = $1', [eventId]);
-  return rows[0]?.matched_runs ?? 0;
+/** What the publication's delivery did so far (nothing until it is recorded, or once it is pruned). */
+export async function deliveryOf(db: Queryable, eventId: string): Promise<Delivery> {
+  const { rows } = await db.query<{ matched_runs: number; started_runs: Delivery['startedRuns']; refused_starts: Delivery['refusedStarts'] }>(
+    'SELECT matched_runs, started_runs, refused_starts FROM org_events WHERE event_id = $1',
+    [eventId],
+  );
+  const row = rows[0];
+  return { matchedRuns: row?.matched_runs ?? 0, startedRuns: row?.started_runs ?? [], refusedStarts: row?.refused_starts ?? [] };
 }
 
 /** Unexpired events published more than `graceMs` ago and still not delivered, oldest first. */

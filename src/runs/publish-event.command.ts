@@ -8,23 +8,23 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
 import { claimIdempotencyKey, type IdempotencyScope } from '../idempotency/idempotency-keys';
-import { deliverOrgEvent } from './deliver-org-event';
+import { deliverOrgEvent, type Delivery } from './deliver-org-event';
+import { EventTriggerStarts } from './event-trigger-starts';
 import { orgEventStream, type OrgEventPublished } from './org-event.events';
-import { matchedRunsOf, ORG_EVENT_RETENTION_MS } from './org-events';
+import { deliveryOf, ORG_EVENT_RETENTION_MS } from './org-events';
 import { RunStore } from './run-store';
 
-/** The answer to a published event. */
-export interface PublishedEvent {
+/** The answer to a published event: what its delivery did (see `Delivery`). */
+export interface PublishedEvent extends Delivery {
   eventId: string;
-  matchedRuns: number;
   duplicate?: boolean;
 }
 
 /**
  * Publishes an organization-wide event: `OrgEventPublished` on its own stream (the inline
  * `org_events` projection keeps it matchable by a `wait_for_event` that begins later within the
- * retention window), then delivered to this organization's runs waiting on its name and
- * correlation key now. Same idempotency key and body → the first answer; another body → 409
+ * retention window), then it starts the workflows it triggers and is delivered to this
+ * organization's runs waiting on its name and correlation key now. Same idempotency key and body → the first answer; another body → 409
  * `idempotency_conflict`, and nothing is recorded.
  */
 export class PublishEventCommand extends Command<PublishedEvent> {
@@ -50,6 +50,7 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(EventTriggerStarts) private readonly triggers: EventTriggerStarts,
   ) {}
 
   async execute({ organizationId, event, metadata }: PublishEventCommand): Promise<PublishedEvent> {
@@ -76,8 +77,8 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
       if (earlier) return earlier;
     }
     const { eventId } = published.data;
-    const matchedRuns = await deliverOrgEvent(this.pool, this.store, this.runs, { eventId, organizationId, name, correlationKey: correlationKey ?? null, payload }, metadata);
-    return { eventId, matchedRuns };
+    const delivery = await deliverOrgEvent(this.pool, this.store, this.runs, this.triggers, { eventId, organizationId, name, correlationKey: correlationKey ?? null, payload }, metadata);
+    return { eventId, ...delivery };
   }
 
   /**
@@ -99,7 +100,7 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
         return undefined;
       }
       const earlier = claim.result.eventId;
-      return { eventId: earlier, matchedRuns: await matchedRunsOf(client, earlier), duplicate: true };
+      return { eventId: earlier, ...(await deliveryOf(client, earlier)), duplicate: true };
     });
   }
 }

@@ -14,6 +14,7 @@ import { RunChanges } from './run-changes';
 import { runDeciderProvider, RUN_DECIDER } from './run-decider.provider';
 import { RunEventsHandler } from './run-events.query';
 import { RunHandoff } from './run-handoff';
+import { EventTriggerStarts } from './event-trigger-starts';
 import { RunLogsHandler } from './run-logs.query';
 import { RunStore } from './run-store';
 import { RunStreamController } from './run-stream.controller';
@@ -48,12 +49,13 @@ export class RunsModule {
         RunStore,
         RunWaiter,
         RunHandoff,
+        EventTriggerStarts,
         RunStreamWatch,
         HeldRequests,
         ...commandHandlers,
         ...queryHandlers,
       ],
-      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff, HeldRequests],
+      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff, EventTriggerStarts, HeldRequests],
     };
   }
 }

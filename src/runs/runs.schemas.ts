@@ -123,7 +123,15 @@ export const publishBody = z.object({
   payload: z.unknown().optional(),
   idempotencyKey: key.optional(),
 });
-export const publishResponse = z.object({ eventId: z.string(), matchedRuns: z.number().int(), duplicate: z.boolean().optional() });
+export const publishResponse = z.object({
+  eventId: z.string(),
+  matchedRuns: z.number().int().describe('runs waiting for the event that got it'),
+  startedRuns: z.array(z.object({ workflowId: z.string(), runId: z.string() })).describe('runs started by workflows whose trigger_event block names the event, one per workflow'),
+  refusedStarts: z
+    .array(z.object({ workflowId: z.string(), error: z.string(), message: z.string() }))
+    .describe('workflows the event triggers that could not start (workflow_not_runnable, invalid_input, …)'),
+  duplicate: z.boolean().optional(),
+});
 
 export const approvalResponse = z.object({
   prompt: z.string(),

@@ -15,6 +15,7 @@ import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { RunChanges, type RunChange } from '../runs/run-changes';
 import { RunHandoff, type LocalRunner, type ReservedStart } from '../runs/run-handoff';
+import { EventTriggerStarts } from '../runs/event-trigger-starts';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
@@ -78,6 +79,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
     @Inject(SecretsService) secrets: SecretsService,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
+    @Inject(EventTriggerStarts) private readonly triggers: EventTriggerStarts,
     @Optional() @Inject(WORKER_METRICS) private readonly metrics?: WorkerMetrics,
     @Optional() @Inject(WORKER_HOOKS) hooks?: readonly WorkerHooks[],
   ) {
@@ -302,7 +304,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private async sweep(): Promise<void> {
     if (this.outage.isDown) return;
     const metadata: EventMetadata = { actor: { type: 'system', id: `worker:${this.owner}` } };
-    await sweepOrgEvents(this.pool, this.events, this.store, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
+    await sweepOrgEvents(this.pool, this.events, this.store, this.triggers, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
   }
 
   /** Extends every held lease; a run whose lease is gone is dropped, one that moved is caught up. */

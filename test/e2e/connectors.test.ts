@@ -5,6 +5,7 @@ const BUILTINS = [
   'trigger_manual',
   'trigger_webhook',
   'trigger_schedule',
+  'trigger_event',
   'http_request',
   'slack_send_message',
   'transform',

@@ -7,6 +7,7 @@ import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { ORG_EVENT_RETENTION_MS, storedEventsFor } from '../../src/runs/org-events';
 import { orgEventsProjection } from '../../src/runs/org-events.projection';
 import { RunStore } from '../../src/runs/run-store';
+import { EventTriggerStarts } from '../../src/runs/event-trigger-starts';
 import { sweepOrgEvents } from '../../src/worker/org-event-sweeper';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp, type CreatedKey, type SignedUp } from '../support/auth';
@@ -65,11 +66,11 @@ describe('organization events are events', () => {
 
     const hit = await publish(owner.headers, { name: 'resume', correlationKey: 'k-1', payload: { ok: 1 } });
     expect(hit.status).toBe(202);
-    expect(hit.body).toEqual({ eventId: expect.any(String), matchedRuns: 1 });
+    expect(hit.body).toEqual({ eventId: expect.any(String), matchedRuns: 1, startedRuns: [], refusedStarts: [] });
     const stream = await streamOf(hit.body.eventId);
     expect(stream).toEqual([
       { stream_version: 1, organization_id: owner.organizationId, type: 'OrgEventPublished', data: expect.objectContaining({ eventId: hit.body.eventId, name: 'resume', correlationKey: 'k-1', payload: { ok: 1 }, retentionMs: 24 * HOUR }), metadata: expect.anything() },
-      { stream_version: 2, organization_id: owner.organizationId, type: 'OrgEventDelivered', data: { eventId: hit.body.eventId, matchedRuns: 1 }, metadata: expect.anything() },
+      { stream_version: 2, organization_id: owner.organizationId, type: 'OrgEventDelivered', data: { eventId: hit.body.eventId, matchedRuns: 1, startedRuns: [], refusedStarts: [] }, metadata: expect.anything() },
     ]);
     expect(stream[0].metadata).toMatchObject({ actor: { type: 'user', id: owner.userId }, requestId: expect.any(String) });
     expect((await waitForRun(app, owner.headers, runId)).outputs.out).toEqual({ value: { ok: 1 } });
@@ -97,7 +98,7 @@ describe('organization events are events', () => {
 
     const replay = await publish(owner.headers, body);
     expect(replay.status).toBe(202);
-    expect(replay.body).toEqual({ eventId: first.body.eventId, matchedRuns: 0, duplicate: true });
+    expect(replay.body).toEqual({ eventId: first.body.eventId, matchedRuns: 0, startedRuns: [], refusedStarts: [], duplicate: true });
     const conflict = await publish(owner.headers, { ...body, payload: { amount: 6 } });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error).toBe('idempotency_conflict');
@@ -110,7 +111,7 @@ describe('organization events are events', () => {
     const eventId = await publishedAgo(owner.organizationId, 11_000, { name: 'resume', correlationKey: 'k-crash', payload: 'late' });
     const runs = app.running.app.get(RunStore);
     const store = app.running.app.get(EventStore);
-    const sweep = () => sweepOrgEvents(app.db.pool, store, runs, { actor: { type: 'system', id: 'sweeper-test' } });
+    const sweep = () => sweepOrgEvents(app.db.pool, store, runs, app.running.app.get(EventTriggerStarts), { actor: { type: 'system', id: 'sweeper-test' } });
     await Promise.all([sweep(), sweep()]);
     await sweep();
 
@@ -118,7 +119,7 @@ describe('organization events are events', () => {
     const stream = await streamOf(eventId);
     expect(stream.map((e) => [e.type, e.data])).toEqual([
       ['OrgEventPublished', expect.anything()],
-      ['OrgEventDelivered', { eventId, matchedRuns: 1 }],
+      ['OrgEventDelivered', { eventId, matchedRuns: 1, startedRuns: [], refusedStarts: [] }],
     ]);
     expect(stream[1].metadata.actor.type).toBe('system');
   });

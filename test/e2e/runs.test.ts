@@ -500,9 +500,9 @@ describe('controlling runs', () => {
 
     const miss = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'other' } });
     expect(miss.status).toBe(202);
-    expect(miss.body).toEqual({ eventId: expect.any(String), matchedRuns: 0 });
+    expect(miss.body).toEqual({ eventId: expect.any(String), matchedRuns: 0, startedRuns: [], refusedStarts: [] });
     const hit = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'k-42', payload: { ok: 1 }, idempotencyKey: 'ev-1' } });
-    expect(hit.body).toEqual({ eventId: expect.any(String), matchedRuns: 1 });
+    expect(hit.body).toEqual({ eventId: expect.any(String), matchedRuns: 1, startedRuns: [], refusedStarts: [] });
     const replay = await app.request('POST', '/api/events', { headers: h(), body: { name: 'resume', correlationKey: 'k-42', payload: { ok: 1 }, idempotencyKey: 'ev-1' } });
     expect(replay.body).toMatchObject({ eventId: hit.body.eventId, matchedRuns: 1, duplicate: true });
     expect((await waitForRun(app, h(), run.body.runId)).outputs.out).toEqual({ value: { ok: 1 } });

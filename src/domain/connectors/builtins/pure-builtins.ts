@@ -1,7 +1,7 @@
 import type { Connector } from '../connector';
 import { condition } from './condition.connector';
 import { transform } from './transform.connector';
-import { triggerManual, triggerSchedule, triggerWebhook } from './trigger.connectors';
+import { triggerEvent, triggerManual, triggerSchedule, triggerWebhook } from './trigger.connectors';
 import { humanApproval, waitDuration, waitForEvent } from './wait.connectors';
 
 /** The builtins that do no I/O (http_request and slack_send_message live in src/connectors). */
@@ -10,6 +10,7 @@ export function pureBuiltinConnectors(): Connector[] {
     triggerManual,
     triggerWebhook,
     triggerSchedule,
+    triggerEvent,
     transform,
     condition,
     waitDuration,

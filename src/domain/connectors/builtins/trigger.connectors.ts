@@ -4,7 +4,7 @@ import { webhookFields } from '../../webhook/webhook-params';
 import { defineConnector } from '../define-connector';
 
 /**
- * The three builtin triggers. A trigger's output is the run input (`{{trigger.path}}` or
+ * The four builtin triggers. A trigger's output is the run input (`{{trigger.path}}` or
  * `{{<triggerId>.path}}`); at most one trigger per workflow (validation `multiple_triggers`).
  * The optional `inputSchema` param is a JSON Schema the run shell validates a run's input against.
  */
@@ -55,5 +55,23 @@ export const triggerSchedule = defineConnector({
   kind: 'trigger',
   aliases: ['cron', 'schedule', 'timer'],
   params: triggerParams.extend(scheduleFields),
+  outputs: triggerOutputs,
+});
+
+/** The block type of an event trigger (`eventTriggerOf`). */
+export const EVENT_TRIGGER_TYPE = 'trigger_event';
+
+/** `trigger_event`: runs started by an organization event (`POST /api/events`) of its name. */
+export const triggerEvent = defineConnector({
+  type: EVENT_TRIGGER_TYPE,
+  name: 'Event trigger',
+  description:
+    'Starts a run whenever an organization event named eventName is published (POST /api/events): once per event and workflow, also when a worker delivers an event whose publisher crashed. Trigger output: {eventId, name, correlationKey, payload}.',
+  category: 'trigger',
+  kind: 'trigger',
+  aliases: ['event', 'on_event', 'event_trigger'],
+  params: triggerParams.extend({
+    eventName: z.string().min(1).max(200).describe('the event name that starts a run (as published: exact, case-sensitive)'),
+  }),
   outputs: triggerOutputs,
 });
