@@ -1,4 +1,4 @@
-import type { RunEvent } from '../domain/run/run.events';
+import { runIdOf, type RunEvent } from '../domain/run/run.events';
 import type { Actor, RecordedEvent } from '../event-store/event';
 import { workflowIdOf, type WorkflowEvent } from '../workflows/workflow.events';
 
@@ -46,7 +46,7 @@ export function analyticsChanges(recorded: RecordedEvent): AnalyticsChange[] {
 
 function runChanges(recorded: RecordedEvent): AnalyticsChange[] {
   const event = { type: recorded.type, data: recorded.data } as RunEvent;
-  const runId = recorded.streamId.slice('run-'.length);
+  const runId = runIdOf(recorded.streamId);
   const organizationId = recorded.organizationId;
   const wait = (blockId: string, waitKind: string, at: string, until: string | undefined, eventName: string | null = null): AnalyticsChange =>
     ({ kind: 'waitStart', runId, organizationId, blockId, waitKind, eventName, at, until: until ?? null });

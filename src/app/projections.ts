@@ -6,6 +6,7 @@ import { membershipsProjection } from '../organizations/memberships.projection';
 import { organizationsProjection } from '../organizations/organizations.projection';
 import { eventTriggersProjection } from '../runs/event-triggers.projection';
 import { orgEventsProjection } from '../runs/org-events.projection';
+import { runFailuresProjection } from '../runs/run-failures.projection';
 import { eventCountsProjection } from '../projections/event-counts.projection';
 import { schedulesProjection } from '../schedules/schedules.projection';
 import { webhooksProjection } from '../webhooks/webhooks.projection';
@@ -32,6 +33,7 @@ export const ALL_PROJECTIONS: readonly Projection[] = [
   runStateProjection,
   runWaitsProjection,
   runLogsProjection,
+  runFailuresProjection,
   // organization events (issue 8)
   orgEventsProjection,
   eventTriggersProjection,

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../domain/run/run.events';
+import { runIdOf, type RunEvent } from '../domain/run/run.events';
 import type { RecordedEvent } from '../event-store/event';
 
 /** A log row opened by an attempt's (or a wait's) start. */
@@ -50,7 +50,7 @@ const json = (value: unknown): string | null => (value === undefined ? null : JS
 /** Pure: the log changes of one recorded run event (none for the events the log ignores). */
 export function logChanges(recorded: RecordedEvent): LogChanges {
   const event = { type: recorded.type, data: recorded.data } as RunEvent;
-  const runId = recorded.streamId.slice('run-'.length);
+  const runId = runIdOf(recorded.streamId);
   const opened = (blockId: string, blockType: string, attempt: number, at: string, input: unknown, status: LogStart['status'] = 'running'): LogStart => ({
     id: recorded.globalPosition,
     runId,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type {
-  ApprovalDecided,
-  ApprovalRequested,
-  RunEvent,
-  RunWaitingForEvent,
-  WaitCompleted,
+import {
+  runIdOf,
+  type ApprovalDecided,
+  type ApprovalRequested,
+  type RunEvent,
+  type RunWaitingForEvent,
+  type WaitCompleted,
 } from '../domain/run/run.events';
 import type { Projection } from '../event-store/projection';
 
@@ -26,7 +27,7 @@ export const runWaitsProjection: Projection = {
   // A sleep's end: sleeps have no row here (only event waits and approvals do).
   ignores: (event) => event.type === 'WaitCompleted' && (event.data as WaitCompleted['data']).reason === 'elapsed',
   async apply(db, recorded) {
-    const runId = recorded.streamId.slice('run-'.length);
+    const runId = runIdOf(recorded.streamId);
     const event = { type: recorded.type, data: recorded.data } as RunEvent;
     switch (event.type) {
       case 'RunWaitingForEvent':

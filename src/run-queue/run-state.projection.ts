@@ -1,5 +1,5 @@
 import { decide } from '../domain/run/run.decide';
-import { RUN_EVENT_TYPES, type RunStarted } from '../domain/run/run.events';
+import { RUN_EVENT_TYPES, runIdOf, type RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { waitingFor } from '../domain/run/run.view';
 import type { RecordedEvent } from '../event-store/event';
@@ -74,7 +74,7 @@ const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
 
 async function write(db: Queryable, event: RecordedEvent, state: RunState, release: boolean, fence?: { owner: string; epoch: number }): Promise<void> {
   const c = runStateColumns(state, event.recordedAt);
-  const runId = event.streamId.slice('run-'.length);
+  const runId = runIdOf(event.streamId);
   const dueNow = c.availableAt !== null && c.availableAt.getTime() === event.recordedAt.getTime();
   if (event.type === 'RunStarted') {
     const data = (event as unknown as RunStarted).data;

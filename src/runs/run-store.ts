@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
-import { runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
+import { runIdOf, runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
@@ -97,7 +97,7 @@ export class RunStore {
     const streams = await this.store.readStreams(runIds.map(runStreamId), { organizationId, db });
     const states = new Map<string, RunState>();
     for (const [streamId, events] of streams) {
-      states.set(streamId.slice('run-'.length), this.decider.fold((await resolveRunDefinitions(db, events)) as unknown as RunEvent[]));
+      states.set(runIdOf(streamId), this.decider.fold((await resolveRunDefinitions(db, events)) as unknown as RunEvent[]));
     }
     return states;
   }

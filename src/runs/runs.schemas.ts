@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYSTEM_EVENT_PREFIX } from '../domain/run/system-events';
 
 /** Request and response schemas of the run routes (API.md "Runs"). */
 
@@ -118,7 +119,11 @@ export const signalBody = z.object({ name: z.string().min(1).max(200), payload: 
 export const signalResponse = z.object({ runId: z.string(), signalId: z.string(), status: runStatus, duplicate: z.boolean() });
 
 export const publishBody = z.object({
-  name: z.string().min(1).max(200),
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((name) => !name.startsWith(SYSTEM_EVENT_PREFIX), { message: `names starting with "${SYSTEM_EVENT_PREFIX}" are Thodare's own events (thodare.run.failed): publish under another name` }),
   correlationKey: z.union([z.string().min(1).max(500), z.number().transform(String)]).optional(),
   payload: z.unknown().optional(),
   idempotencyKey: key.optional(),

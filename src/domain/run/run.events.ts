@@ -236,6 +236,11 @@ export function runStreamId(runId: string): string {
   return `run-${runId}`;
 }
 
+/** The run whose events a stream of `runStreamId` holds. */
+export function runIdOf(streamId: string): string {
+  return streamId.slice('run-'.length);
+}
+
 /** Every event type of a run stream (the console listens for each by name, so it lives here, free of imports). */
 export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'RunStarted',
