@@ -21,7 +21,7 @@ export type AnalyticsChange =
 export type ChangeOf<K extends AnalyticsChange['kind']> = Extract<AnalyticsChange, { kind: K }>;
 
 /** How a run was triggered, from the actor that started it. */
-export type TriggerKind = 'api' | 'schedule' | 'webhook' | 'system';
+export type TriggerKind = 'api' | 'schedule' | 'webhook' | 'event' | 'system';
 
 /** `unchanged`: a batch that changed nothing (every op skipped); a later WorkflowPatched of the same batch makes it `patched`. */
 export type EditKind = 'created' | 'patched' | 'unchanged' | 'deleted';
@@ -33,7 +33,7 @@ export const RUN_TYPES = [
 export const WORKFLOW_TYPES = ['WorkflowCreated', 'EditOpApplied', 'EditOpSkipped', 'WorkflowPatched', 'WorkflowDeleted'] as const;
 
 export function triggerKindOf(actorType: string): TriggerKind {
-  if (actorType === 'schedule' || actorType === 'webhook' || actorType === 'system') return actorType;
+  if (actorType === 'schedule' || actorType === 'webhook' || actorType === 'event' || actorType === 'system') return actorType;
   return 'api';
 }
 

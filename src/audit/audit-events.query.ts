@@ -15,7 +15,7 @@ export interface AuditFilter {
   to: Date | null;
 }
 
-const ACTOR = /^(user|api_key|schedule|webhook|system):(.+)$/;
+const ACTOR = /^(user|api_key|schedule|webhook|event|system):(.+)$/;
 
 export function auditFilterOf(query: AuditEventsQuery): AuditFilter {
   const actor = query.actor ? ACTOR.exec(query.actor) : null;

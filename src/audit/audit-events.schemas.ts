@@ -28,7 +28,7 @@ export const auditEventsQuery = z
 
 export type AuditEventsQuery = z.infer<typeof auditEventsQuery>;
 
-const actorType = z.enum(['user', 'api_key', 'schedule', 'webhook', 'system']);
+const actorType = z.enum(['user', 'api_key', 'schedule', 'webhook', 'event', 'system']);
 
 export const auditEventView = z.object({
   position: z.number().int().describe('global position (total order of appends)'),

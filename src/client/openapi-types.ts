@@ -1161,7 +1161,7 @@ export interface components {
             recordedAt: string;
             actor: {
                 /** @enum {string} */
-                type: "user" | "api_key" | "schedule" | "webhook" | "system";
+                type: "user" | "api_key" | "schedule" | "webhook" | "event" | "system";
                 id: string;
             };
             /** @description the `X-Thodare-Agent` label the caller sent */

@@ -1,6 +1,7 @@
 /** Who caused an event. Every event records one (ARCHITECTURE §5). */
 export interface Actor {
-  type: 'user' | 'api_key' | 'schedule' | 'webhook' | 'system';
+  /** `event`: a run an organization event started (`trigger_event`); its id is the event's. */
+  type: 'user' | 'api_key' | 'schedule' | 'webhook' | 'event' | 'system';
   id: string;
 }
 

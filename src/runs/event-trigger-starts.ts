@@ -28,7 +28,7 @@ export interface TriggeredStarts {
 /**
  * Starts the runs an organization event triggers: one per workflow whose enabled
  * `trigger_event` block names the event (`event_triggers`), the event as the run's input
- * `{eventId, name, correlationKey, payload}`. Each start carries the idempotency key
+ * `{eventId, name, correlationKey, payload}`, and the event as its actor. Each start carries the idempotency key
  * `event:<eventId>:<workflowId>`, so the publisher and a worker's sweep that delivers the same
  * event after the publisher crashed start each workflow once. A workflow that cannot start (not
  * runnable, an input its trigger's schema refuses) is answered as refused; the other workflows
@@ -49,7 +49,8 @@ export class EventTriggerStarts {
       [event.organizationId, event.name],
     );
     const input = { eventId: event.eventId, name: event.name, correlationKey: event.correlationKey, payload: event.payload };
-    const runMetadata: EventMetadata = { ...metadata, correlationId: event.eventId, causationId: event.eventId };
+    // The event is the run's actor, as a schedule or a webhook is; who published it is on the event.
+    const runMetadata: EventMetadata = { ...metadata, actor: { type: 'event', id: event.eventId }, correlationId: event.eventId, causationId: event.eventId };
     const starts: TriggeredStarts = { started: [], refused: [] };
     for (const { workflow_id: workflowId } of rows) {
       try {

@@ -57,9 +57,19 @@ describe('workflows started by organization events', () => {
 
     // The run names the event it came from; the delivery records the runs it started.
     const started = await app.db.pool.query('SELECT metadata FROM events WHERE stream_id = $1 AND stream_version = 1', [`run-${runOf(first)}`]);
-    expect(started.rows[0].metadata).toMatchObject({ actor: { type: 'user', id: owner.userId }, correlationId: eventId, causationId: eventId });
+    expect(started.rows[0].metadata).toMatchObject({ actor: { type: 'event', id: eventId }, correlationId: eventId, causationId: eventId, requestId: expect.any(String) });
     const delivered = await app.db.pool.query(`SELECT data FROM events WHERE stream_id = $1 AND type = 'OrgEventDelivered'`, [`orgevent-${eventId}`]);
     expect(delivered.rows[0].data.startedRuns).toEqual(startedRuns);
+    // Analysts see what started it.
+    for (let tries = 0; ; tries++) {
+      const { rows } = await app.db.pool.query('SELECT trigger_kind, actor_id FROM analytics_runs WHERE run_id = $1', [runOf(first)]);
+      if (rows[0]) {
+        expect(rows[0]).toEqual({ trigger_kind: 'event', actor_id: eventId });
+        break;
+      }
+      if (tries > 200) throw new Error('the analytics projection never recorded the run');
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 
   it('follows the workflow: a trigger disabled, renamed or deleted starts nothing; a repeated idempotency key starts nothing twice', async () => {

@@ -21,9 +21,9 @@ COMMENT ON COLUMN {{analytics}}.runs.workflow_version IS 'The workflow version p
 COMMENT ON COLUMN {{analytics}}.runs.status IS 'One of: active (not ended yet), completed, failed, cancelled.';
 COMMENT ON COLUMN {{analytics}}.runs.error_code IS 'Why a failed run failed: the failing step''s error code (e.g. step_timeout, or a connector''s own code) or a runtime rule (e.g. run_too_long). NULL unless failed.';
 COMMENT ON COLUMN {{analytics}}.runs.error_block_id IS 'The block whose failure failed the run, when one did.';
-COMMENT ON COLUMN {{analytics}}.runs.trigger_kind IS 'What started the run. One of: api (a user or API key, through the API), schedule, webhook, system.';
-COMMENT ON COLUMN {{analytics}}.runs.actor_type IS 'Who started the run. One of: user, api_key, schedule, webhook, system.';
-COMMENT ON COLUMN {{analytics}}.runs.actor_id IS 'The id of that actor: a user id, an API key id, a schedule id or a webhook id.';
+COMMENT ON COLUMN {{analytics}}.runs.trigger_kind IS 'What started the run. One of: api (a user or API key, through the API), schedule, webhook, event (an organization event, trigger_event), system.';
+COMMENT ON COLUMN {{analytics}}.runs.actor_type IS 'Who started the run. One of: user, api_key, schedule, webhook, event, system.';
+COMMENT ON COLUMN {{analytics}}.runs.actor_id IS 'The id of that actor: a user id, an API key id, a schedule id, a webhook id or an organization event id.';
 COMMENT ON COLUMN {{analytics}}.runs.agent IS 'The agent label the client sent (X-Thodare-Agent header) when starting the run; NULL when none.';
 COMMENT ON COLUMN {{analytics}}.runs.recorded_at IS 'When the start was recorded in the event store.';
 COMMENT ON COLUMN {{analytics}}.runs.started_at IS 'When the run started (the start command''s time). Runs are counted on this time''s UTC day.';
