@@ -1351,6 +1351,7 @@ export interface components {
             operation_type: "set_metadata";
             name?: string;
             description?: string;
+            timeout_ms?: number | null;
         } | {
             /** @constant */
             operation_type: "set_variables";
@@ -1451,6 +1452,8 @@ export interface components {
             };
             /** @description the run this one reruns (`POST /api/runs/:id/rerun`), else null */
             rerunOf: string | null;
+            /** @description when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one */
+            deadline: string | null;
         };
         RunAccepted: {
             runId: string;
@@ -1624,6 +1627,8 @@ export interface components {
             metadata: {
                 name: string;
                 description: string;
+                /** @description the longest a run may take, start to end, in ms (set_metadata timeout_ms); past it the run fails with run_timed_out */
+                timeoutMs?: number;
             };
             variables: {
                 [key: string]: unknown;

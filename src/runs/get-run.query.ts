@@ -14,6 +14,8 @@ export interface RunDetails extends RunView {
   createdAt: string;
   /** The run this one reruns, else null. */
   rerunOf: string | null;
+  /** When the run times out (its workflow's `timeoutMs` after its start), else null. */
+  deadline: string | null;
 }
 
 /** A run as the API shows it, folded from its stream (404 for another organization's run). */
@@ -48,6 +50,7 @@ export function runDetails(runId: string, state: RunState): RunDetails {
     // One clock for a run's times: its start as `RunStarted` stamped it (see `RunStore.load`).
     createdAt: new Date(run.startedAt).toISOString(),
     rerunOf: run.rerunOf ?? null,
+    deadline: run.deadline ?? null,
     ...runView(state),
   };
 }

@@ -63,6 +63,7 @@ export const runResponse = z
     input: z.unknown(),
     outputs: z.record(z.string(), z.unknown()).describe('block id → output'),
     rerunOf: z.string().nullable().describe('the run this one reruns (`POST /api/runs/:id/rerun`), else null'),
+    deadline: z.string().nullable().describe("when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one"),
   })
   .meta({ id: 'Run' });
 export const runListResponse = z.object({ data: z.array(z.object(summaryFields).meta({ id: 'RunSummary' })), next: z.string().nullable() });

@@ -69,7 +69,11 @@ export const connectionSchema = z
 
 export const workflowSchema = z
   .object({
-    metadata: z.object({ name: z.string(), description: z.string() }),
+    metadata: z.object({
+      name: z.string(),
+      description: z.string(),
+      timeoutMs: z.number().int().optional().describe('the longest a run may take, start to end, in ms (set_metadata timeout_ms); past it the run fails with run_timed_out'),
+    }),
     variables: z.record(z.string(), z.unknown()),
     blocks: z.array(blockSchema),
     connections: z.array(connectionSchema),

@@ -39,6 +39,7 @@ describe('triggers in the console', () => {
       add('yearly', 'trigger_schedule', { cron: '0 9 1 1 *', timezone: 'Europe/Rome' }),
       add('note', 'transform', { template: 'fired at {{trigger.scheduledAt}}' }),
       connect('yearly', 'note'),
+      { operation_type: 'set_metadata', timeout_ms: 90_000 },
     ]);
     const listed = await app.request('GET', `/api/schedules?workflowId=${workflowId}`, { headers: owner.headers });
     const schedule = listed.body.data[0];
@@ -72,7 +73,12 @@ describe('triggers in the console', () => {
     await fired.getByRole('link').click();
     await page.getByRole('heading', { level: 1, name: /^Run / }).waitFor();
     const runId = new URL(page.url()).pathname.split('/').at(-1)!;
-    expect(await waitForRun(app, owner.headers, runId)).toMatchObject({ status: 'completed', workflowId, input: { scheduleId: schedule.id } });
+    const run = await waitForRun(app, owner.headers, runId);
+    expect(run).toMatchObject({ status: 'completed', workflowId, input: { scheduleId: schedule.id } });
+    // The workflow's timeout, on the run (its deadline) and on the workflow.
+    await page.getByText(`${run.deadline.slice(0, 19).replace('T', ' ')} UTC (the workflow's timeout`).waitFor();
+    await page.goto(`${app.url}/console/workflows/${workflowId}`);
+    await page.getByText('runs time out after 1 min 30 s').waitFor();
   });
 
   it("shows a workflow's webhook and its deliveries, and replays one as a new run", async () => {

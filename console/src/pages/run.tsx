@@ -84,6 +84,12 @@ export function RunPage({ runId }: { runId: string }) {
               <dd>{formatTime(run.startedAt)}</dd>
               <dt>Ended</dt>
               <dd>{run.endedAt ? `${formatTime(run.endedAt)} (after ${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt ?? run.createdAt))})` : 'not yet'}</dd>
+              {run.deadline ? (
+                <>
+                  <dt>Deadline</dt>
+                  <dd>{formatTime(run.deadline)} (the workflow&apos;s timeout: a run still going then fails)</dd>
+                </>
+              ) : null}
               {run.rerunOf ? (
                 <>
                   <dt>Rerun of</dt>

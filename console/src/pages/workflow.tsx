@@ -3,6 +3,7 @@ import { api, query, type Schemas } from '../api';
 import { Json } from '../components/json';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
+import { formatDuration } from '../format';
 import { Link } from '../router';
 import type { WorkflowDetail, WorkflowVersion } from '../types';
 import { useApi } from '../use-api';
@@ -62,6 +63,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
         <>
           <p>
             Version {detail.data.version} · {detail.data.runnable ? 'runnable' : 'not runnable'} ·{' '}
+            {workflow.metadata.timeoutMs !== undefined ? `runs time out after ${formatDuration(workflow.metadata.timeoutMs)} · ` : ''}
             <Link to={`/runs${query({ workflowId })}`}>its runs</Link> · <Link to={`/schedules${query({ workflowId })}`}>its schedules</Link>
           </p>
           {workflow.metadata.description ? <p className="muted">{workflow.metadata.description}</p> : null}

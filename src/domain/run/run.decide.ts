@@ -7,7 +7,8 @@ import type { ActiveWait, RunState } from './run.state';
  * What the run owes at `now`. Pure and read-only; costs O(blocks needing attention + waits), never
  * O(workflow), so deciding after every step keeps a run linear. In order:
  * - ended or not started: nothing; cancel requested: `CancelRun` alone (nothing downstream runs);
- *   an unhandled block failure or an unrunnable block: `FailRun` alone;
+ *   an unhandled block failure, an unrunnable block or the run's deadline passed: `FailRun` alone
+ *   (until the deadline, it is a time to look again at);
  * - `SkipStep` for dead blocks (no edge into them taken) and disabled ready ones (pass-through);
  * - `ReuseStep` for a rerun's ready blocks that take their output from the run rerun;
  * - `ExecuteStep` for ready action blocks (attempt 1) and due retries, `StartWait` for ready waits;
@@ -21,8 +22,9 @@ export function decide(state: RunState, now: Date): RunDecision {
   if (state.cancelRequested) return { actions: [{ type: 'CancelRun', ...state.cancelRequested }] };
   if (state.failure) return { actions: [{ type: 'FailRun', error: state.failure }] };
   const nowMs = now.getTime();
+  if (run.deadlineMs !== undefined && nowMs >= run.deadlineMs) return { actions: [timedOut(run.deadline!)] };
   const actions: RunAction[] = [];
-  let wakeMs = Infinity;
+  let wakeMs = run.deadlineMs ?? Infinity;
   for (const blockId of state.index.dead) {
     actions.push({ type: 'SkipStep', blockId, reason: 'branch_not_taken' });
   }
@@ -130,6 +132,10 @@ function isIdle(state: RunState): boolean {
 
 function fail(code: string, message: string, blockId?: string): RunAction {
   return { type: 'FailRun', error: { code, message, ...(blockId ? { blockId } : {}) } };
+}
+
+function timedOut(deadline: string): RunAction {
+  return fail(RUN_FAILURE_CODES.timedOut, `The run did not end by its deadline (${deadline}): the workflow's timeout`);
 }
 
 function stuck(): RunAction {

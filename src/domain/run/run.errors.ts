@@ -11,6 +11,8 @@ export const RUN_FAILURE_CODES = {
   unsupportedWait: 'unsupported_wait_type',
   /** The store refused what the run had to record next, for its content (it would on every try). */
   unrecordable: 'append_rejected',
+  /** The run reached its workflow's `timeoutMs` before it ended. */
+  timedOut: 'run_timed_out',
 } as const;
 
 /**

@@ -92,7 +92,14 @@ function apply(state: RunState, event: RunEvent): void {
 function onStarted(state: RunState, data: RunStarted['data']): void {
   if (state.run) return;
   const { workflow, blocks: pins, rerun, ...identity } = data;
-  state.run = { ...identity, variables: workflow.variables ?? {}, ...(rerun ? { rerunOf: rerun.of } : {}) };
+  const timeoutMs = workflow.metadata?.timeoutMs;
+  const deadlineMs = timeoutMs === undefined ? undefined : Date.parse(data.startedAt) + timeoutMs;
+  state.run = {
+    ...identity,
+    variables: workflow.variables ?? {},
+    ...(rerun ? { rerunOf: rerun.of } : {}),
+    ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString(), deadlineMs } : {}),
+  };
   if (rerun) state.reuse = new Map(Object.entries(rerun.reuse));
   state.graph = buildRunGraph(workflow, pins);
   const triggers: string[] = [];

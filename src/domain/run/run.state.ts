@@ -92,6 +92,9 @@ export interface RunIdentity {
   startedAt: string;
   /** The run this one reruns (`RunStarted.rerun.of`). */
   rerunOf?: string;
+  /** When the run times out (`startedAt` + the pinned workflow's `metadata.timeoutMs`), as ISO and ms. */
+  deadline?: string;
+  deadlineMs?: number;
 }
 
 /**

@@ -74,11 +74,15 @@ export const disconnectOpSchema = z.strictObject({
   source_handle: sourceHandle,
 });
 
-/** `set_metadata`: the workflow's name and description. */
+/** The bounds of a workflow's run timeout (`set_metadata` `timeout_ms`): one second to a year. */
+export const RUN_TIMEOUT_BOUNDS_MS = { min: 1000, max: 366 * 24 * 60 * 60 * 1000 } as const;
+
+/** `set_metadata`: the workflow's name, description and run timeout (`null` removes it). */
 export const setMetadataOpSchema = z.strictObject({
   operation_type: z.literal('set_metadata'),
   name: z.string().max(200).optional(),
   description: z.string().max(4000).optional(),
+  timeout_ms: z.number().int().min(RUN_TIMEOUT_BOUNDS_MS.min).max(RUN_TIMEOUT_BOUNDS_MS.max).nullable().optional(),
 });
 
 /** `set_variables`: workflow variables (`{{vars.name}}`). */

@@ -60,6 +60,7 @@ export function opsToRevert(current: SerializedWorkflow, target: SerializedWorkf
   const metadata = {
     ...(current.metadata.name !== target.metadata.name ? { name: target.metadata.name } : {}),
     ...(current.metadata.description !== target.metadata.description ? { description: target.metadata.description } : {}),
+    ...(current.metadata.timeoutMs !== target.metadata.timeoutMs ? { timeout_ms: target.metadata.timeoutMs ?? null } : {}),
   };
   if (Object.keys(metadata).length > 0) ops.push({ operation_type: 'set_metadata', ...metadata });
   return ops;

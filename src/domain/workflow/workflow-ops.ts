@@ -3,11 +3,15 @@ import { APPLIED, type OpContext, type OpOutcome } from './op-outcome';
 import { safeJsonCopy } from './op-record';
 import { tooHeavy, VARIABLES } from './params-weight';
 
-/** Sets the workflow's name and/or description. */
+/** Sets the workflow's name, description and/or run timeout (`timeout_ms: null` removes it). */
 export function applySetMetadata(ctx: OpContext, op: SetMetadataOp): OpOutcome {
+  const { timeoutMs, ...rest } = ctx.draft.metadata;
+  const timeout = op.timeout_ms === undefined ? timeoutMs : (op.timeout_ms ?? undefined);
   ctx.draft.metadata = {
-    name: op.name ?? ctx.draft.metadata.name,
-    description: op.description ?? ctx.draft.metadata.description,
+    ...rest,
+    name: op.name ?? rest.name,
+    description: op.description ?? rest.description,
+    ...(timeout !== undefined ? { timeoutMs: timeout } : {}),
   };
   return APPLIED;
 }

@@ -42,6 +42,12 @@ export interface WorkflowConnection {
 export interface WorkflowMetadata {
   name: string;
   description: string;
+  /**
+   * The longest a run of this workflow may take, from its start to its end, in ms: past it the
+   * run fails with `run_timed_out`, whatever it is doing (running a step, sleeping, waiting).
+   * Pinned with the workflow at the start: a later change applies to later runs only.
+   */
+  timeoutMs?: number;
 }
 
 export interface SerializedWorkflow {
