@@ -70,6 +70,14 @@ export async function signInThroughForm(page: Page, app: TestApp, user: Pick<Sig
   await page.getByRole('heading', { level: 1, name: 'Runs' }).waitFor();
 }
 
+/** A browser with one page of the console, `user` signed in through the form (close the browser after). */
+export async function signedInConsole(app: TestApp, user: Pick<SignedUp, 'email' | 'password'>): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signInThroughForm(page, app, user);
+  return { browser, page };
+}
+
 /** The run page's timeline row of one attempt of a block (its `data-status` says how it went). */
 export function timelineRow(page: Page, blockId: string, attempt: number) {
   return page.locator(`.timeline-row[data-block="${blockId}"][data-attempt="${attempt}"]`);

@@ -6,7 +6,7 @@ import { hidden } from '../../src/domain/connectors/visibility';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
-import { assertConsoleBuilt, launchChromium, screenshot, seriousAxeViolations, signInThroughForm, timelineRow } from './browser-support';
+import { assertConsoleBuilt, screenshot, seriousAxeViolations, signedInConsole, timelineRow } from './browser-support';
 
 /**
  * A run's page while the run executes, and human approvals, in a real browser: the timeline
@@ -42,9 +42,7 @@ beforeAll(async () => {
   await assertConsoleBuilt(app);
   owner = await signUp(app);
   await app.request('POST', '/api/secrets', { headers: owner.headers, body: { name: 'FLAKY_KEY', value: SECRET } });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signInThroughForm(page, app, owner);
+  ({ browser, page } = await signedInConsole(app, owner));
 });
 afterAll(async () => {
   await browser?.close();

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
-import { assertConsoleBuilt, launchChromium, screenshot, seriousAxeViolations, signInThroughForm } from './browser-support';
+import { assertConsoleBuilt, screenshot, seriousAxeViolations, signedInConsole } from './browser-support';
 
 /**
  * Triggers in a real browser: a schedule an agent defined with a trigger_schedule block, listed
@@ -18,9 +18,7 @@ beforeAll(async () => {
   app = await startTestApp('console_triggers');
   await assertConsoleBuilt(app);
   owner = await signUp(app);
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signInThroughForm(page, app, owner);
+  ({ browser, page } = await signedInConsole(app, owner));
 });
 afterAll(async () => {
   await browser?.close();

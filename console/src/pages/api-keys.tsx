@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { Status } from '../components/status';
@@ -122,11 +123,7 @@ export function ApiKeysPage() {
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more keys
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="keys" />
     </Page>
   );
 }

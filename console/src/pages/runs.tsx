@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { Status } from '../components/status';
@@ -64,11 +65,7 @@ export function RunsPage({ workflowId, status }: { workflowId: string; status: s
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more runs
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="runs" />
     </Page>
   );
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { Status } from '../components/status';
@@ -135,11 +136,7 @@ export function SchedulePage({ scheduleId }: { scheduleId: string }) {
                 </tbody>
               </table>
             ) : null}
-            {ticks.next ? (
-              <button type="button" className="secondary" onClick={ticks.loadMore}>
-                Load more ticks
-              </button>
-            ) : null}
+            <LoadMore pages={ticks} what="ticks" />
           </section>
         </>
       ) : null}

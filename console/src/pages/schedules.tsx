@@ -1,4 +1,5 @@
 import { query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { Status } from '../components/status';
@@ -63,11 +64,7 @@ export function SchedulesPage({ workflowId }: { workflowId: string }) {
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more schedules
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="schedules" />
     </Page>
   );
 }

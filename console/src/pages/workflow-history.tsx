@@ -1,4 +1,5 @@
 import { query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Status } from '../components/status';
 import { formatActor, formatTime } from '../format';
@@ -108,11 +109,7 @@ export function WorkflowHistory({ workflowId }: { workflowId: string }) {
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more history
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="history" />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice } from '../components/notice';
 import { formatTime, shortId } from '../format';
 import { Link, navigate } from '../router';
@@ -94,11 +95,7 @@ function Deliveries({ hookId }: { hookId: string }) {
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more deliveries
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="deliveries" />
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { query } from '../api';
+import { LoadMore } from '../components/load-more';
 import { ErrorNotice, Loading } from '../components/notice';
 import { Page } from '../components/page';
 import { formatTime } from '../format';
@@ -46,11 +47,7 @@ export function WorkflowsPage() {
           </tbody>
         </table>
       ) : null}
-      {pages.next ? (
-        <button type="button" className="secondary" onClick={pages.loadMore}>
-          Load more workflows
-        </button>
-      ) : null}
+      <LoadMore pages={pages} what="workflows" />
     </Page>
   );
 }
