@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Pool } from 'pg';
+import { RunRuleError } from '../domain/run/run.errors';
 import { RUN_FAILED_EVENT, SYSTEM_EVENT_PREFIX } from '../domain/run/system-events';
+import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { PublishEventCommand } from '../runs/publish-event.command';
 
@@ -22,7 +24,7 @@ interface Failure {
   workflow_version: number;
   error: unknown;
   failed_at: Date;
-  /** A run started by a system event (`thodare.…`): its own failure is not announced. */
+  /** The event that started the run, when one did (`trigger_event`): a system event's (`thodare.…`) run is not announced. */
   started_by: string | null;
   /** Whether a workflow of the organization starts on `thodare.run.failed`. */
   subscribed: boolean;
@@ -86,7 +88,8 @@ export class RunFailureAnnouncer implements OnApplicationBootstrap, OnModuleDest
   private async unannounced(): Promise<Failure[]> {
     const { rows } = await this.pool.query<Failure>(
       `SELECT f.run_id, f.organization_id, r.workflow_id, r.workflow_version, f.error, f.failed_at,
-              (SELECT e.data->'input'->>'name' FROM events e WHERE e.stream_id = 'run-' || f.run_id AND e.stream_version = 1) AS started_by,
+              (SELECT e.data->'input'->>'name' FROM events e
+               WHERE e.stream_id = 'run-' || f.run_id AND e.stream_version = 1 AND e.metadata->'actor'->>'type' = 'event') AS started_by,
               EXISTS (SELECT 1 FROM event_triggers t WHERE t.organization_id = f.organization_id AND t.event_name = $1) AS subscribed
        FROM run_failures f JOIN run_state r ON r.run_id = f.run_id
        WHERE f.announced_at IS NULL ORDER BY f.failed_at LIMIT $2`,
@@ -100,7 +103,13 @@ export class RunFailureAnnouncer implements OnApplicationBootstrap, OnModuleDest
     if (news) {
       const metadata: EventMetadata = { actor: { type: 'system', id: 'run-failure-announcer' }, correlationId: failure.run_id, causationId: failure.run_id };
       const payload = { runId: failure.run_id, workflowId: failure.workflow_id, workflowVersion: failure.workflow_version, error: failure.error, failedAt: failure.failed_at.toISOString() };
-      await this.commands.execute(new PublishEventCommand(failure.organization_id, { name: RUN_FAILED_EVENT, correlationKey: failure.workflow_id, payload, idempotencyKey: `run-failed:${failure.run_id}` }, metadata));
+      const event = { name: RUN_FAILED_EVENT, correlationKey: failure.workflow_id, payload, idempotencyKey: `run-failed:${failure.run_id}` };
+      await this.commands.execute(new PublishEventCommand(failure.organization_id, event, metadata)).catch((error: unknown) => {
+        // A publication refused for its content would be refused on every look: pass it over
+        // rather than hold every later failure behind it. Anything else (the database) is retried.
+        if (!(error instanceof AppError || error instanceof RunRuleError)) throw error;
+        this.log.warn({ runId: failure.run_id, error: error.code }, 'a run failure could not be announced; passed over');
+      });
     }
     await this.pool.query('UPDATE run_failures SET announced_at = now() WHERE run_id = $1', [failure.run_id]);
   }

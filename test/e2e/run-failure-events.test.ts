@@ -103,6 +103,11 @@ describe('thodare.run.failed', () => {
     await untilAnnounced(second);
     expect((await publications(owner.organizationId)).length).toBe(2);
     expect((await runsOf(h, handler)).length).toBe(2);
+
+    // A run a person started, whose input merely looks like a system event's, is announced all the same.
+    const lookalike = await app.request('POST', `/api/workflows/${checkout}/runs`, { headers: h, body: { input: { name: 'thodare.run.failed' } } });
+    expect(await waitForRun(app, h, lookalike.body.runId)).toMatchObject({ status: 'failed' });
+    await untilRuns(h, handler, 3);
   });
 
   it('publishes nothing for an organization without a handler, and refuses the reserved name to clients', async () => {
