@@ -12,13 +12,14 @@ const INSTRUCTIONS = [
   'Thodare runs workflows of blocks (connectors) joined by connections.',
   'Build: connectors_list → connector_describe → workflow_create → workflow_patch (EditOps); a skipped op or a validation error carries a suggestion: send it as the next op.',
   'Run: run_start (wait_seconds) → run_wait → run_logs; after repairing what made a run fail, run_rerun (workflow_version current) starts it again from the failure. Results over about 60 KB are cut short with truncated: true; continue with after = next_cursor.',
+  'Triggers: a trigger_schedule, trigger_webhook or trigger_event block makes runs start on their own; workflow_triggers shows the schedules and the webhook URL.',
   'Errors are results with isError and {error, message, hint}.',
 ].join(' ');
 
-/** Toolsets, by name, and what they hold (17 tools). */
+/** Toolsets, by name, and what they hold (18 tools). */
 export const TOOLSETS = {
   catalog: ['connectors_list', 'connector_describe'],
-  workflows: ['workflows_list', 'workflow_get', 'workflow_create', 'workflow_patch', 'workflow_revert'],
+  workflows: ['workflows_list', 'workflow_get', 'workflow_triggers', 'workflow_create', 'workflow_patch', 'workflow_revert'],
   runs: ['run_start', 'run_get', 'runs_list', 'run_wait', 'run_logs', 'run_cancel', 'run_rerun', 'signal_send'],
   events: ['event_publish'],
   audit: ['audit_events'],

@@ -16,24 +16,29 @@ export interface McpCaller {
   readOnly: boolean;
 }
 
-/** The credential headers of the MCP request, forwarded unchanged: the REST route authenticates again. */
-// The CSRF proof travels with the cookie: a cookie-authenticated MCP call already carried it.
-const FORWARDED = ['authorization', 'x-api-key', 'cookie', 'x-thodare-csrf'] as const;
+/**
+ * Headers of the MCP request forwarded unchanged: the credentials (the REST route authenticates
+ * again; the CSRF proof travels with the cookie, a cookie-authenticated MCP call already carried
+ * it), and where the client reached this service — so the URLs an answer holds (a webhook's, an
+ * approval link) are the ones the client can reach, not the in-process call's `localhost:80`.
+ * The `x-forwarded-*` ones count only as the original request's did (`THODARE_TRUST_PROXY`).
+ */
+const FORWARDED = ['authorization', 'x-api-key', 'cookie', 'x-thodare-csrf', 'host', 'x-forwarded-proto', 'x-forwarded-host'] as const;
 
 /**
  * Every tool calls the app's own REST routes through Fastify's `inject`, so tenancy, roles,
  * rate limits, validation, error codes and audit metadata are exactly those of REST.
  */
 export function restCaller(server: FastifyInstance, request: FastifyRequest, agent: string, readOnly: boolean): McpCaller {
-  const credentials: Record<string, string> = {};
+  const forwarded: Record<string, string> = {};
   for (const name of FORWARDED) {
     const value = request.headers[name];
-    if (typeof value === 'string') credentials[name] = value;
+    if (typeof value === 'string') forwarded[name] = value;
   }
   return {
     readOnly,
     async call(method, path, options = {}) {
-      const headers: Record<string, string> = { ...credentials, 'x-thodare-agent': agent, 'x-correlation-id': String(request.id), ...options.headers };
+      const headers: Record<string, string> = { ...forwarded, 'x-thodare-agent': agent, 'x-correlation-id': String(request.id), ...options.headers };
       if (options.body !== undefined) headers['content-type'] = 'application/json';
       const response = await server.inject({
         method,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cappedPage } from './capped-page';
-import { fromAnswer } from './tool-result';
+import { capped, fromAnswer, success } from './tool-result';
 import { ADD, cursorInput, objectOutput, pageOutput, READ, seg, write, type Toolset } from './toolset';
 
 const workflowOutput = objectOutput({ id: z.string(), version: z.number() });
@@ -13,7 +13,7 @@ const patchOutput = objectOutput({
   summary: z.string(),
 });
 
-/** The `workflows` toolset: list, read, create and patch (EditOps) workflows. */
+/** The `workflows` toolset: list, read (with what triggers them), create, patch (EditOps) and revert workflows. */
 export function registerWorkflowTools({ server, caller }: Toolset): void {
   server.registerTool(
     'workflows_list',
@@ -36,6 +36,26 @@ export function registerWorkflowTools({ server, caller }: Toolset): void {
       annotations: READ,
     },
     async ({ id }) => fromAnswer(await caller.call('GET', `/api/workflows/${seg(id)}`)),
+  );
+  server.registerTool(
+    'workflow_triggers',
+    {
+      title: "A workflow's triggers",
+      description:
+        "What starts the workflow on its own: its schedules (cron, state, nextFireAt, the next fire times, lastRunId) and its webhooks (the URL to give whoever sends the requests: its token is the credential; signing; idempotencyKeyPath). A trigger_schedule or trigger_webhook block added with workflow_patch shows here once patched; a trigger_event block starts the workflow on event_publish of its eventName.",
+      inputSchema: { workflow_id: z.string().min(1).max(200) },
+      outputSchema: objectOutput({ schedules: z.array(z.unknown()), webhooks: z.array(z.unknown()) }),
+      annotations: READ,
+    },
+    async ({ workflow_id }) => {
+      // The webhooks route answers 404 for another organization's workflow; the schedules list would be empty.
+      const webhooks = await caller.call('GET', `/api/workflows/${seg(workflow_id)}/webhooks`);
+      if (webhooks.status >= 400) return fromAnswer(webhooks);
+      const schedules = await caller.call('GET', '/api/schedules', { query: { workflowId: workflow_id, limit: 200 } });
+      if (schedules.status >= 400) return fromAnswer(schedules);
+      const data = (answer: { body: unknown }) => (answer.body as { data: unknown[] }).data;
+      return success(capped({ schedules: data(schedules), webhooks: data(webhooks) }));
+    },
   );
   server.registerTool(
     'workflow_create',

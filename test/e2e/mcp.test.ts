@@ -41,7 +41,7 @@ describe('MCP endpoint', () => {
     const { tools } = await (await mcp(member.headers)).listTools();
     expect(tools.length).toBeLessThanOrEqual(18);
     const writes = ['workflow_create', 'workflow_patch', 'workflow_revert', 'run_start', 'run_cancel', 'run_rerun', 'signal_send', 'event_publish'];
-    const reads = ['connectors_list', 'connector_describe', 'workflows_list', 'workflow_get', 'run_get', 'runs_list', 'run_wait', 'run_logs', 'audit_events'];
+    const reads = ['connectors_list', 'connector_describe', 'workflows_list', 'workflow_get', 'workflow_triggers', 'run_get', 'runs_list', 'run_wait', 'run_logs', 'audit_events'];
     expect(tools.map((t) => t.name).sort()).toEqual([...writes, ...reads].sort());
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object');
@@ -105,13 +105,32 @@ describe('MCP endpoint', () => {
     expect([unknown.isError, unknown.value.error]).toEqual([true, 'block_not_found']);
   });
 
+  it('lets an agent build a webhook workflow and a scheduled one with EditOps, then read the URL and the next fire times', async () => {
+    const client = await mcp(member.headers);
+    const hookId = (await call(client, 'workflow_create', { name: 'on webhook' })).value.id as string;
+    await call(client, 'workflow_patch', { id: hookId, ops: [add('hook', 'trigger_webhook', {}), add('echo', 'transform', { template: 'got {{trigger.body.n}}' }), connect('hook', 'echo')] });
+    const hooked = await call(client, 'workflow_triggers', { workflow_id: hookId });
+    expect(hooked.value).toMatchObject({ schedules: [], webhooks: [{ blockId: 'hook', signing: 'none', url: expect.stringMatching(/\/hooks\//) }] });
+    // The URL works as given: a delivery starts a run.
+    const delivered = await fetch(hooked.value.webhooks[0].url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 5 }) });
+    expect(delivered.status).toBe(202);
+    const { runId } = (await delivered.json()) as { runId: string };
+    expect((await call(client, 'run_wait', { id: runId, timeout_seconds: 10 })).value).toMatchObject({ status: 'completed', outputs: { echo: { value: 'got 5' } } });
+
+    const cronId = (await call(client, 'workflow_create', { name: 'hourly' })).value.id as string;
+    await call(client, 'workflow_patch', { id: cronId, ops: [add('tick', 'trigger_schedule', { cron: '0 * * * *' }), add('echo', 'transform', { template: 'tick' }), connect('tick', 'echo')] });
+    const scheduled = await call(client, 'workflow_triggers', { workflow_id: cronId });
+    expect(scheduled.value).toMatchObject({ webhooks: [], schedules: [{ blockId: 'tick', cron: '0 * * * *', state: 'active', nextFireAt: expect.stringMatching(/T\d\d:00:00\.000Z$/) }] });
+    expect(scheduled.value.schedules[0].upcoming).toHaveLength(5);
+  });
+
   it("answers another organization's ids with isError not_found", async () => {
     const client = await mcp(member.headers);
     const id = (await call(client, 'workflow_create', { name: 'mine' })).value.id as string;
     await call(client, 'workflow_patch', { id, ops: [add('start', 'trigger_manual')] });
     const runId = (await call(client, 'run_start', { workflow_id: id, wait_seconds: 30 })).value.id as string;
     const stranger = await mcp((await signUp(app)).headers);
-    for (const [tool, args] of [['workflow_get', { id }], ['workflow_patch', { id, ops: [] }], ['run_start', { workflow_id: id }], ['run_get', { id: runId }], ['run_logs', { id: runId }], ['run_cancel', { id: runId }], ['run_rerun', { id: runId }]] as const) {
+    for (const [tool, args] of [['workflow_get', { id }], ['workflow_patch', { id, ops: [] }], ['run_start', { workflow_id: id }], ['run_get', { id: runId }], ['run_logs', { id: runId }], ['run_cancel', { id: runId }], ['run_rerun', { id: runId }], ['workflow_triggers', { workflow_id: id }]] as const) {
       const result = await call(stranger, tool, args);
       expect([tool, result.isError, result.value.error]).toEqual([tool, true, 'not_found']);
       expect(typeof result.value.hint).toBe('string');
