@@ -61,14 +61,19 @@ describe('thodare workflows', () => {
     expect(dry).toMatchObject({ ok: true, workflow: { metadata: { name: 'renamed' } } });
     expect((await json(['workflows', 'get', id])).workflow.metadata.name).toBe('cli echo');
 
+    // A webhook trigger added by a patch: its URL is what `workflows triggers` shows.
+    await json(['workflows', 'patch', id, '-f', file('hook.json', [add('hook', 'trigger_webhook', {}), { operation_type: 'remove', block_id: 'start' }, connect('hook', 'echo')])]);
+    const triggers = await json(['workflows', 'triggers', id]);
+    expect(triggers).toMatchObject({ schedules: [], webhooks: [{ blockId: 'hook', url: expect.stringContaining('/hooks/') }] });
+
     const history = await cli(['workflows', 'history', id, '--output', 'jsonl']);
     expect(history.code).toBe(0);
     const lines = history.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.length).toBeGreaterThanOrEqual(4);
 
-    // Back to the empty version 1, as version 3; a dry run first stores nothing.
+    // Back to the empty version 1, as version 4; a dry run first stores nothing.
     expect(await json(['workflows', 'revert', id, '--to', '1', '--dry-run'])).toMatchObject({ ok: true, revertedTo: 1, workflow: { blocks: [] } });
-    expect(await json(['workflows', 'revert', id, '--to', '1', '--if-match', '2'])).toMatchObject({ ok: true, version: 3, revertedTo: 1, workflow: { blocks: [] } });
+    expect(await json(['workflows', 'revert', id, '--to', '1', '--if-match', '3'])).toMatchObject({ ok: true, version: 4, revertedTo: 1, workflow: { blocks: [] } });
 
     expect(await json(['workflows', 'delete', id])).toEqual({ id, deleted: true });
     const gone = await cli(['workflows', 'get', id]);

@@ -26,6 +26,15 @@ export function registerWorkflows(program: Command, version: string): void {
         printDocument(format, answer);
       }),
     );
+  leaf(workflows, 'triggers', 'what starts the workflow on its own: its schedules (next fire times) and its webhooks (their URLs)')
+    .argument('<id>')
+    .action(
+      remote(version, async ({ client, format }, id: string) => {
+        const webhooks = await call(client.GET('/api/workflows/{id}/webhooks', { params: { path: { id } } }));
+        const schedules = await call(client.GET('/api/schedules', { params: { query: { workflowId: id, limit: 200 } } }));
+        printDocument(format, { schedules: schedules.data, webhooks: webhooks.data });
+      }),
+    );
   leaf(workflows, 'create', 'create a workflow, optionally applying edit ops from a file')
     .option('--name <name>')
     .option('--description <text>')
