@@ -1452,6 +1452,8 @@ export interface components {
             };
             /** @description the run this one reruns (`POST /api/runs/:id/rerun`), else null */
             rerunOf: string | null;
+            /** @description a delayed start: the instant the run begins (it is queued until then), else null */
+            startAt: string | null;
             /** @description when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one */
             deadline: string | null;
         };
@@ -4699,6 +4701,11 @@ export interface operations {
                 "application/json": {
                     input?: unknown;
                     idempotencyKey?: string;
+                    /**
+                     * Format: date-time
+                     * @description a delayed start: the run is recorded now (status queued) and begins at this instant; one in the past begins at once. A workflow timeout counts from it.
+                     */
+                    startAt?: string;
                 };
             };
         };
@@ -4776,6 +4783,11 @@ export interface operations {
                 "application/json": {
                     input?: unknown;
                     idempotencyKey?: string;
+                    /**
+                     * Format: date-time
+                     * @description a delayed start: the run is recorded now (status queued) and begins at this instant; one in the past begins at once. A workflow timeout counts from it.
+                     */
+                    startAt?: string;
                 };
             };
         };

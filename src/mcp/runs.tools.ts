@@ -17,13 +17,20 @@ export function registerRunTools({ server, caller }: Toolset): void {
     'run_start',
     {
       title: 'Start a run',
-      description: 'Start a run of the workflow\'s current version. With wait_seconds (at most 30) the result is the whole run when it ends in time, else {runId, status, workflowVersion}.',
-      inputSchema: { workflow_id: z.string().min(1).max(200), input: z.unknown().optional(), idempotency_key: z.string().min(1).max(200).optional(), wait_seconds: z.number().int().min(0).max(30).default(0) },
+      description:
+        "Start a run of the workflow's current version. With wait_seconds (at most 30) the result is the whole run when it ends in time, else {runId, status, workflowVersion}. start_at (an ISO instant, at most 366 days ahead) delays it: the run is queued until then.",
+      inputSchema: {
+        workflow_id: z.string().min(1).max(200),
+        input: z.unknown().optional(),
+        idempotency_key: z.string().min(1).max(200).optional(),
+        wait_seconds: z.number().int().min(0).max(30).default(0),
+        start_at: z.string().min(1).max(100).optional().describe('a delayed start, e.g. 2026-12-24T09:00:00Z'),
+      },
       outputSchema: runOutput,
       annotations: ADD,
     },
-    write(caller, async ({ workflow_id, input, idempotency_key, wait_seconds }) => {
-      const body = { ...(input !== undefined ? { input } : {}), ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}) };
+    write(caller, async ({ workflow_id, input, idempotency_key, wait_seconds, start_at }) => {
+      const body = { ...(input !== undefined ? { input } : {}), ...(idempotency_key ? { idempotencyKey: idempotency_key } : {}), ...(start_at ? { startAt: start_at } : {}) };
       return fromAnswer(await caller.call('POST', `/api/workflows/${seg(workflow_id)}/runs`, { body, query: { waitMs: wait_seconds * 1000 } }));
     }),
   );

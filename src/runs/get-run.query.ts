@@ -14,6 +14,8 @@ export interface RunDetails extends RunView {
   createdAt: string;
   /** The run this one reruns, else null. */
   rerunOf: string | null;
+  /** A delayed start's instant (`startAt` of the start), else null. */
+  startAt: string | null;
   /** When the run times out (its workflow's `timeoutMs` after its start), else null. */
   deadline: string | null;
 }
@@ -50,6 +52,7 @@ export function runDetails(runId: string, state: RunState): RunDetails {
     // One clock for a run's times: its start as `RunStarted` stamped it (see `RunStore.load`).
     createdAt: new Date(run.startedAt).toISOString(),
     rerunOf: run.rerunOf ?? null,
+    startAt: run.startAt ?? null,
     deadline: run.deadline ?? null,
     ...runView(state),
   };

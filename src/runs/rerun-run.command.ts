@@ -76,7 +76,7 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
     // The rerun's part is decided against the graph it runs: the run's own, or the current version's.
     const prepared =
-      version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, (graph) => rerunOf(original.state, point, graph)) : this.pinnedRerun(original, rerunOf(original.state, point));
+      version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, { rerun: (graph) => rerunOf(original.state, point, graph) }) : this.pinnedRerun(original, rerunOf(original.state, point));
     const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
     const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, ...point, version }) } : undefined;
     const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});

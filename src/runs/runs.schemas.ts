@@ -12,7 +12,17 @@ const key = z.string().min(1).max(200);
 /** The longest `?waitMs=` honoured: a request never hangs longer than this. */
 export const MAX_WAIT_MS = 30_000;
 
-export const startBody = z.object({ input: z.unknown().optional(), idempotencyKey: key.optional() });
+/** The furthest a delayed start may be: a year and a day ahead. */
+const MAX_START_DELAY_MS = 366 * 24 * 60 * 60 * 1000;
+export const startBody = z.object({
+  input: z.unknown().optional(),
+  idempotencyKey: key.optional(),
+  startAt: z.iso
+    .datetime({ offset: true })
+    .refine((at) => Date.parse(at) <= Date.now() + MAX_START_DELAY_MS, { message: 'at most 366 days ahead' })
+    .optional()
+    .describe('a delayed start: the run is recorded now (status queued) and begins at this instant; one in the past begins at once. A workflow timeout counts from it.'),
+});
 /** `?waitMs=` of a start and of `GET /api/runs/:id`: how long to wait for the run's end (capped at MAX_WAIT_MS; none or 0 answers at once). */
 export const waitForEndQuery = z.object({ waitMs: z.coerce.number().int().min(0).max(3_600_000).optional() });
 export const startResponse = z
@@ -63,6 +73,7 @@ export const runResponse = z
     input: z.unknown(),
     outputs: z.record(z.string(), z.unknown()).describe('block id → output'),
     rerunOf: z.string().nullable().describe('the run this one reruns (`POST /api/runs/:id/rerun`), else null'),
+    startAt: z.string().nullable().describe('a delayed start: the instant the run begins (it is queued until then), else null'),
     deadline: z.string().nullable().describe("when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one"),
   })
   .meta({ id: 'Run' });

@@ -53,6 +53,8 @@ export interface PinnedWorkflow {
 
 export interface StartRunOptions {
   idempotencyKey?: string;
+  /** A delayed start (see `RunStarted.startAt`): the run is recorded now and begins then. */
+  startAt?: Date;
   workflow?: PinnedWorkflow;
   /**
    * Join the caller's transaction (a schedule's tick claim, a webhook delivery): the run starts
@@ -163,8 +165,9 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private async startPinned(command: StartRunCommand, pinned: PinnedWorkflow, checkWorkflow: boolean): Promise<StartedRun> {
     const { organizationId, workflowId, metadata, options } = command;
     const input = command.input ?? {};
-    const prepared = this.prepare(organizationId, workflowId, pinned, input);
-    const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input }) } : undefined;
+    const startAt = options.startAt?.toISOString();
+    const prepared = this.prepare(organizationId, workflowId, pinned, input, startAt ? { startAt } : {});
+    const keyed = options.idempotencyKey ? { organizationId, key: options.idempotencyKey, requestHash: requestHash({ workflowId, input, ...(startAt ? { startAt } : {}) }) } : undefined;
     if (!options.client) return this.record(prepared, workflowId, metadata, { checkWorkflow, ...(keyed ? { keyed } : {}) });
     const { started, state, events } = prepared;
     const result = await this.recordIn(options.client, started, keyed, () => this.runs.append(state, 0, events, { metadata, notify: true, client: options.client, checkWorkflow }));
@@ -201,15 +204,17 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   /**
    * A start of `pinned`, decided but not recorded: 422 `workflow_not_runnable` or 400
    * `invalid_input` when it cannot start (shared with `StartRunsHandler` and reruns). `rerun`: a
-   * rerun's part (see `RunRerun`), decided once the version's graph is known.
+   * rerun's part (see `RunRerun`), decided once the version's graph is known; `startAt`: a
+   * delayed start.
    */
   prepare(
     organizationId: string,
     workflowId: string,
     pinned: PinnedWorkflow,
     input: unknown,
-    rerun?: (graph: RunGraph) => RunRerun,
+    options: { rerun?: (graph: RunGraph) => RunRerun; startAt?: string } = {},
   ): { started: StartedRun; state: RunState; events: RunStarted[] } {
+    const { rerun, startAt } = options;
     const errors = this.validationOf(pinned.workflow);
     if (errors.length > 0) {
       throw new AppError('workflow_not_runnable', `The workflow has ${errors.length} validation error(s); repair it before running`, { validation_errors: errors });
@@ -222,7 +227,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     const { blocks, digest } = this.pinnedDefinition(organizationId, workflowId, pinned);
     const rerunPart = rerun ? { rerun: rerun(buildRunGraph(pinned.workflow, blocks)) } : {};
     const events = startRun(
-      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, ...rerunPart, now: new Date() },
+      { runId, organizationId, workflowId, workflowVersion: pinned.version, workflow: pinned.workflow, blocks, definition: digest, input, ...(startAt ? { startAt } : {}), ...rerunPart, now: new Date() },
       this.specs,
       this.runs.decider.limits,
     );

@@ -44,7 +44,10 @@ export class WorkflowRunsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const started = await this.commands.execute(
-      new StartRunCommand(principal.organizationId, workflowId, body.input, meta, body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
+      new StartRunCommand(principal.organizationId, workflowId, body.input, meta, {
+        ...(body.idempotencyKey ? { idempotencyKey: body.idempotencyKey } : {}),
+        ...(body.startAt ? { startAt: new Date(body.startAt) } : {}),
+      }),
     );
     const ended = await this.waiter.endedRun(principal.organizationId, started.runId, query.waitMs ?? 0, () => this.queries.execute(new GetRunQuery(principal.organizationId, started.runId)));
     if (ended.skipped) void reply.header(WAIT_HEADER, 'skipped');

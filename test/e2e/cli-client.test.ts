@@ -110,6 +110,12 @@ describe('thodare runs', () => {
 
     const inline = await json(['runs', 'start', id, '--input', '{"n":1}']);
     expect(inline).toMatchObject({ runId: expect.any(String), workflowVersion: 2 });
+
+    const startAt = new Date(Date.now() + 3_600_000).toISOString();
+    const later = await json(['runs', 'start', id, '--start-at', startAt]);
+    expect(later).toMatchObject({ status: 'queued' });
+    expect(await json(['runs', 'get', later.runId])).toMatchObject({ status: 'queued', startAt });
+    await json(['runs', 'cancel', later.runId]);
   });
 
   it('exits 1 when a waited run fails, printing the failed run', async () => {

@@ -103,6 +103,10 @@ describe('MCP endpoint', () => {
     expect(fromEcho.value).toMatchObject({ rerunOf: run.value.id, reusedBlocks: [] });
     const unknown = await call(client, 'run_rerun', { id: run.value.id, from: 'block', block_id: 'nope' });
     expect([unknown.isError, unknown.value.error]).toEqual([true, 'block_not_found']);
+    // A delayed start is queued until its instant.
+    const later = await call(client, 'run_start', { workflow_id: id, input: { who: 'later' }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(later.value).toMatchObject({ status: 'queued' });
+    expect((await call(client, 'run_cancel', { id: later.value.runId })).isError).toBe(false);
   });
 
   it('lets an agent build a webhook workflow and a scheduled one with EditOps, then read the URL and the next fire times', async () => {

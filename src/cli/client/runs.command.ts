@@ -5,7 +5,7 @@ import { RunUnsuccessful, UsageError } from './errors';
 import { printDocument, printPage } from './output';
 import { followRun } from './run-follow';
 
-type StartFlags = { input?: string; idempotencyKey?: string; wait?: boolean; timeout?: string };
+type StartFlags = { input?: string; idempotencyKey?: string; startAt?: string; wait?: boolean; timeout?: string };
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 /** The longest the server holds a read of a run (`MAX_WAIT_MS`); a longer wait is several reads. */
 const MAX_HELD_READ_MS = 30_000;
@@ -19,11 +19,16 @@ export function registerRuns(program: Command, version: string): void {
     .argument('<workflow>', 'the workflow id')
     .option('--input <json>', 'the trigger input: JSON, @file.json or @- (stdin)')
     .option('--idempotency-key <key>', 'the same key and input start one run')
+    .option('--start-at <instant>', 'a delayed start (ISO, e.g. 2026-12-24T09:00:00Z): queued until then')
     .option('--wait', 'wait for the run to end; exit 1 if it failed or was cancelled')
     .option('--timeout <seconds>', 'with --wait: give up after this long (exit 1)', '600')
     .action(
       remote(version, async ({ client, format }, workflow: string, flags: StartFlags) => {
-        const body = { ...(flags.input !== undefined ? { input: readJson(flags.input, '--input') } : {}), ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}) };
+        const body = {
+          ...(flags.input !== undefined ? { input: readJson(flags.input, '--input') } : {}),
+          ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
+          ...(flags.startAt ? { startAt: flags.startAt } : {}),
+        };
         const timeoutMs = positiveInt(flags.timeout ?? '600', '--timeout') * 1000;
         const accepted = await call(client.POST('/api/workflows/{id}/runs', { params: { path: { id: workflow } }, body }));
         if (!flags.wait) return printDocument(format, accepted);

@@ -7,6 +7,7 @@ import type { ActiveWait, RunState } from './run.state';
  * What the run owes at `now`. Pure and read-only; costs O(blocks needing attention + waits), never
  * O(workflow), so deciding after every step keeps a run linear. In order:
  * - ended or not started: nothing; cancel requested: `CancelRun` alone (nothing downstream runs);
+ *   a delayed start not due yet: nothing but the time to look again at;
  *   an unhandled block failure, an unrunnable block or the run's deadline passed: `FailRun` alone
  *   (until the deadline, it is a time to look again at);
  * - `SkipStep` for dead blocks (no edge into them taken) and disabled ready ones (pass-through);
@@ -22,6 +23,7 @@ export function decide(state: RunState, now: Date): RunDecision {
   if (state.cancelRequested) return { actions: [{ type: 'CancelRun', ...state.cancelRequested }] };
   if (state.failure) return { actions: [{ type: 'FailRun', error: state.failure }] };
   const nowMs = now.getTime();
+  if (run.startAtMs !== undefined && nowMs < run.startAtMs) return { actions: [], wakeAt: new Date(run.startAtMs) };
   if (run.deadlineMs !== undefined && nowMs >= run.deadlineMs) return { actions: [timedOut(run.deadline!)] };
   const actions: RunAction[] = [];
   let wakeMs = run.deadlineMs ?? Infinity;

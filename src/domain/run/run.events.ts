@@ -41,6 +41,11 @@ export type RunStarted = Fact<
     definition?: string;
     input: unknown;
     startedAt: string;
+    /**
+     * A delayed start: nothing of the run happens before this instant (it stays `queued`); a
+     * workflow timeout counts from it. Absent: the run begins at once.
+     */
+    startAt?: string;
     /** A rerun of an ended run (`POST /api/runs/:id/rerun`): see {@link RunRerun}. */
     rerun?: RunRerun;
   }

@@ -93,11 +93,13 @@ function onStarted(state: RunState, data: RunStarted['data']): void {
   if (state.run) return;
   const { workflow, blocks: pins, rerun, ...identity } = data;
   const timeoutMs = workflow.metadata?.timeoutMs;
-  const deadlineMs = timeoutMs === undefined ? undefined : Date.parse(data.startedAt) + timeoutMs;
+  const startAtMs = data.startAt === undefined ? undefined : Date.parse(data.startAt);
+  const deadlineMs = timeoutMs === undefined ? undefined : Math.max(Date.parse(data.startedAt), startAtMs ?? 0) + timeoutMs;
   state.run = {
     ...identity,
     variables: workflow.variables ?? {},
     ...(rerun ? { rerunOf: rerun.of } : {}),
+    ...(startAtMs !== undefined ? { startAtMs } : {}),
     ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString(), deadlineMs } : {}),
   };
   if (rerun) state.reuse = new Map(Object.entries(rerun.reuse));

@@ -92,7 +92,10 @@ export interface RunIdentity {
   startedAt: string;
   /** The run this one reruns (`RunStarted.rerun.of`). */
   rerunOf?: string;
-  /** When the run times out (`startedAt` + the pinned workflow's `metadata.timeoutMs`), as ISO and ms. */
+  /** A delayed start (`RunStarted.startAt`), as ISO and ms: nothing happens before it. */
+  startAt?: string;
+  startAtMs?: number;
+  /** When the run times out (its start, or its delayed start, + the pinned workflow's `metadata.timeoutMs`), as ISO and ms. */
   deadline?: string;
   deadlineMs?: number;
 }
