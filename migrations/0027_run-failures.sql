@@ -1,7 +1,7 @@
 -- Up Migration
 
 -- `run_failures` (src/runs/run-failures.projection.ts): every failed run, from its `RunFailed`,
--- kept by an async projection. The worker's failure announcer (src/worker/run-failure-announcer.ts)
+-- kept by an inline projection. The worker's failure announcer (src/worker/run-failure-announcer.ts)
 -- publishes each one as the organization event `thodare.run.failed` — what starts error-handling
 -- workflows (`trigger_event`) — and sets `announced_at`, which only it writes.
 CREATE TABLE run_failures (

@@ -4,16 +4,18 @@ import { runIdOf, type RunFailed } from '../domain/run/run.events';
 
 /**
  * `run_failures` (migrations/0027): a row per failed run, the queue the failure announcer reads
- * (`RunFailureAnnouncer`). Async: a failing run's batch keeps its one-statement write, and the
- * announcement may come a moment later. `announced_at` is the announcer's; a rebuild leaves it
- * empty, and the announcer's window and the publication's idempotency key keep an old failure
- * from being announced again.
+ * (`RunFailureAnnouncer`). Inline: the row commits with the `RunFailed` (only a failing run's
+ * last batch leaves the one-statement run append for the event store's, and the failure is
+ * announceable at once). As an async projection it cost every catch-up pass of the worker a
+ * transaction and a checkpoint commit, failures or not: the C100 chain of the peers' harness ran
+ * beside those passes. `announced_at` is the announcer's: a rebuild keeps it.
  */
 export const runFailuresProjection: Projection = {
   name: 'run_failures',
-  mode: 'async',
+  mode: 'inline',
   handles: ['RunFailed'],
   tables: ['run_failures'],
+  operationalColumns: { run_failures: ['announced_at'] },
   apply: (db, event) => insertFailures(db, [event]),
   applyBatch: insertFailures,
 };

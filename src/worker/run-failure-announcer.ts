@@ -12,8 +12,8 @@ const INTERVAL_MS = 1_000;
 /** Failures announced per look. */
 const BATCH = 50;
 /**
- * Failures older than this are marked announced without a publication: what a rebuild of
- * `run_failures` (which empties `announced_at`) brings back is history, not news.
+ * Failures older than this are marked announced without a publication: news an announcer missed
+ * for an hour (every worker down) is history by then, and its handlers would act on stale facts.
  */
 const WINDOW_MS = 60 * 60 * 1000;
 
