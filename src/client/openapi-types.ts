@@ -910,6 +910,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/runs/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask every run of the workflow that has not ended to stop (oldest first, up to limit per call; then again with after = next)
+         * @description Each run is cancelled as POST /api/runs/:id/cancel would cancel it, and records who asked and the reason. Also for the runs of a deleted workflow.
+         */
+        post: operations["postApiWorkflowsIdRunsCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/versions/{version}": {
         parameters: {
             query?: never;
@@ -4834,6 +4854,70 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiWorkflowsIdRunsCancel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    reason?: string;
+                    /**
+                     * Format: date-time
+                     * @description only runs started before this instant
+                     */
+                    startedBefore?: string;
+                    /**
+                     * @description runs asked to stop in this call, oldest first
+                     * @default 100
+                     */
+                    limit?: number;
+                    /** @description `next` of the previous call */
+                    after?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the runs asked to stop (each records RunCancelRequested; the worker ends them) */
+                        cancelled: string[];
+                        /** @description more runs that have not ended remain: call again with after = next */
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

@@ -62,6 +62,27 @@ export interface RunRow {
 }
 
 /** Up to `limit` runs of the organization, newest first, after keyset `after` (a `seq`). */
+/**
+ * A workflow's runs that have not ended, oldest first after the queue position `after`, started
+ * before `startedBefore` when given: at most `limit`, each with its position (`seq`, a cursor).
+ * Served by `run_state_org_workflow_seq`.
+ */
+export async function activeRunsOfWorkflow(
+  db: Queryable,
+  organizationId: string,
+  workflowId: string,
+  filter: { startedBefore?: string; after?: string; limit: number },
+): Promise<{ runId: string; seq: string }[]> {
+  const { rows } = await db.query<{ run_id: string; seq: string }>(
+    `SELECT run_id, seq FROM run_state
+     WHERE organization_id = $1 AND workflow_id = $2 AND status NOT IN ('completed', 'failed', 'cancelled')
+       AND ($3::timestamptz IS NULL OR started_at < $3) AND ($4::bigint IS NULL OR seq > $4)
+     ORDER BY seq LIMIT $5`,
+    [organizationId, workflowId, filter.startedBefore ?? null, filter.after ?? null, filter.limit],
+  );
+  return rows.map((row) => ({ runId: row.run_id, seq: String(row.seq) }));
+}
+
 export async function listRunRows(
   db: Queryable,
   organizationId: string,

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsInboxController } from './approvals-inbox.controller';
 import { CancelRunHandler } from './cancel-run.command';
+import { CancelWorkflowRunsHandler } from './cancel-workflow-runs.command';
 import { RerunRunHandler } from './rerun-run.command';
 import { DecideApprovalHandler } from './decide-approval.command';
 import { GetApprovalHandler } from './get-approval.query';
@@ -27,7 +28,7 @@ import { StartRunHandler } from './start-run.command';
 import { StartRunsHandler } from './start-runs.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
-const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, RerunRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
+const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, CancelWorkflowRunsHandler, RerunRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
 const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler];
 
 /**

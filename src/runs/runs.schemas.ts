@@ -123,6 +123,20 @@ export const rerunResponse = startResponse.extend({
   reusedBlocks: z.array(z.string()).describe('the blocks whose outputs the new run takes from the run it reruns'),
 });
 
+/** `POST /api/workflows/:id/runs/cancel`: every run of the workflow that has not ended, a page at a time. */
+export const cancelWorkflowRunsBody = z
+  .object({
+    reason: z.string().max(1000).optional(),
+    startedBefore: z.iso.datetime({ offset: true }).optional().describe('only runs started before this instant'),
+    limit: z.number().int().min(1).max(500).default(100).describe('runs asked to stop in this call, oldest first'),
+    after: position.optional().describe('`next` of the previous call'),
+  })
+  .optional();
+export const cancelWorkflowRunsResponse = z.object({
+  cancelled: z.array(z.string()).describe('the runs asked to stop (each records RunCancelRequested; the worker ends them)'),
+  next: z.string().nullable().describe('more runs that have not ended remain: call again with after = next'),
+});
+
 /** Optional: `POST /api/runs/:id/cancel` with no body at all cancels without a reason. */
 export const cancelBody = z.object({ reason: z.string().max(1000).optional() }).optional();
 export const cancelResponse = z.object({ runId: z.string(), status: runStatus, cancelRequested: z.boolean() });

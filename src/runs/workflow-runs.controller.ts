@@ -8,10 +8,11 @@ import { CurrentPrincipal, RequestMeta, type Principal } from '../http/principal
 import { RequireRole } from '../http/require-role.decorator';
 import { GetRunQuery } from './get-run.query';
 import { RunWaiter, WAIT_HEADER, WAIT_SKIPPED_NOTE } from './run-waiter';
-import { MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
+import { CancelWorkflowRunsCommand } from './cancel-workflow-runs.command';
+import { cancelWorkflowRunsBody, cancelWorkflowRunsResponse, MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
 import { StartRunCommand } from './start-run.command';
 
-/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version. */
+/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version; `…/runs/cancel`: stop its runs. */
 @Controller('api/workflows')
 export class WorkflowRunsController {
   constructor(
@@ -54,5 +55,20 @@ export class WorkflowRunsController {
     if (!ended.run) return started;
     void reply.status(200);
     return ended.run;
+  }
+
+  @Post(':id/runs/cancel')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({
+    summary: 'Ask every run of the workflow that has not ended to stop (oldest first, up to limit per call; then again with after = next)',
+    description: 'Each run is cancelled as POST /api/runs/:id/cancel would cancel it, and records who asked and the reason. Also for the runs of a deleted workflow.',
+    tags: ['runs'],
+    body: cancelWorkflowRunsBody,
+    responses: { 202: cancelWorkflowRunsResponse },
+  })
+  cancelAll(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') workflowId: string, @Body() body: z.infer<typeof cancelWorkflowRunsBody>) {
+    const request = { limit: body?.limit ?? 100, ...(body?.reason ? { reason: body.reason } : {}), ...(body?.startedBefore ? { startedBefore: body.startedBefore } : {}), ...(body?.after ? { after: body.after } : {}) };
+    return this.commands.execute(new CancelWorkflowRunsCommand(principal.organizationId, workflowId, request, meta));
   }
 }

@@ -32,3 +32,9 @@ export async function getCurrentWorkflow(db: Queryable, organizationId: string, 
   const row = rows[0];
   return row && { id: row.id, version: row.version, workflow: row.workflow, streamVersion: row.stream_version };
 }
+
+/** Whether the organization has (or had: deleted ones count) a workflow of this id. */
+export async function workflowKnownIn(db: Queryable, organizationId: string, workflowId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM workflows WHERE id = $1 AND organization_id = $2', [workflowId, organizationId]);
+  return (rowCount ?? 0) > 0;
+}

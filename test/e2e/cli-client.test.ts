@@ -147,6 +147,10 @@ describe('thodare runs', () => {
     expect(fromStart).toMatchObject({ rerunOf: runId, runId: expect.not.stringMatching(rerun.runId) });
     expect(await json(['runs', 'rerun', runId, '--current-version'])).toMatchObject({ rerunOf: runId, workflowVersion: 2 });
     expect(await json(['runs', 'rerun', runId, '--from-block', 'hold'])).toMatchObject({ rerunOf: runId, reusedBlocks: [] });
+    // The reruns wait: stop every run of the workflow that has not ended.
+    const stopped = await json(['workflows', 'cancel-runs', id, '--reason', 'cli test']);
+    expect(stopped.cancelled.length).toBeGreaterThanOrEqual(3);
+    for (const run of stopped.cancelled) expect((await waitForRun(app, owner.headers, run)).status).toBe('cancelled');
     const both = await cli(['runs', 'rerun', runId, '--from-block', 'hold', '--from-start']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/exclude each other/);

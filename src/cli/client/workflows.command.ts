@@ -35,6 +35,23 @@ export function registerWorkflows(program: Command, version: string): void {
         printDocument(format, { schedules: schedules.data, webhooks: webhooks.data });
       }),
     );
+  leaf(workflows, 'cancel-runs', 'ask every run of the workflow that has not ended to stop, page after page; prints the runs asked')
+    .argument('<id>')
+    .option('--reason <text>', 'recorded with each run')
+    .option('--started-before <instant>', 'only runs started before this ISO instant')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: { reason?: string; startedBefore?: string }) => {
+        const cancelled: string[] = [];
+        let after: string | undefined;
+        do {
+          const body = { limit: 500, ...(flags.reason ? { reason: flags.reason } : {}), ...(flags.startedBefore ? { startedBefore: flags.startedBefore } : {}), ...(after ? { after } : {}) };
+          const page = await call(client.POST('/api/workflows/{id}/runs/cancel', { params: { path: { id } }, body }));
+          cancelled.push(...page.cancelled);
+          after = page.next ?? undefined;
+        } while (after);
+        printDocument(format, { workflowId: id, cancelled });
+      }),
+    );
   leaf(workflows, 'create', 'create a workflow, optionally applying edit ops from a file')
     .option('--name <name>')
     .option('--description <text>')
