@@ -331,10 +331,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The organization's published events within their 24 h retention, newest first (?name= one name): what each started and reached */
+        get: operations["getApiEvents"];
         put?: never;
         /** Publish an event: it starts the workflows whose trigger_event block names it, and reaches this organization's runs waiting (now, or later within 24 h) on its name and correlation key */
         post: operations["postApiEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One published event: its payload, delivery, and the runs it started (startedRuns) and reached (matchedRuns); 404 once it expired */
+        get: operations["getApiEventsId"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1437,6 +1455,31 @@ export interface components {
             path: string;
             code?: string;
             message: string;
+        };
+        /** @description A published organization event, with the runs it started and reached. */
+        OrgEvent: {
+            eventId: string;
+            /** @description runs waiting for the event that got it */
+            matchedRuns: number;
+            /** @description runs started by workflows whose trigger_event block names the event, one per workflow */
+            startedRuns: {
+                workflowId: string;
+                runId: string;
+            }[];
+            /** @description workflows the event triggers that could not start (workflow_not_runnable, invalid_input, …) */
+            refusedStarts: {
+                workflowId: string;
+                error: string;
+                message: string;
+            }[];
+            name: string;
+            correlationKey: string | null;
+            payload: unknown;
+            publishedAt: string;
+            /** @description after this, a wait that begins no longer takes it, and it leaves this list */
+            expiresAt: string;
+            /** @description when its delivery was recorded; null while under way */
+            deliveredAt: string | null;
         };
         /** @description What an EditOp batch did. */
         PatchResult: {
@@ -2709,6 +2752,49 @@ export interface operations {
             };
         };
     };
+    getApiEvents: {
+        parameters: {
+            query?: {
+                name?: string;
+                after?: string;
+                limit?: number;
+            };
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["OrgEvent"][];
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     postApiEvents: {
         parameters: {
             query?: never;
@@ -2760,6 +2846,45 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiEventsId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
             default: {

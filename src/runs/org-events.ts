@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import { decodeCursor, toPage } from '../http/keyset';
 import type { Delivery } from './deliver-org-event';
 
 /**
@@ -81,4 +82,68 @@ export async function undeliveredOrgEvents(db: Queryable, graceMs: number, limit
     correlationKey: row.correlation_key,
     payload: row.payload,
   }));
+}
+
+/** A publication as `GET /api/events` shows it: the event, its retention, and what its delivery did. */
+export interface OrgEventView extends Delivery {
+  eventId: string;
+  name: string;
+  correlationKey: string | null;
+  payload: unknown;
+  publishedAt: string;
+  expiresAt: string;
+  /** When its delivery was recorded; null while it is under way (or its publisher crashed: a worker delivers it). */
+  deliveredAt: string | null;
+}
+
+interface OrgEventRow {
+  event_id: string;
+  name: string;
+  correlation_key: string | null;
+  payload: unknown;
+  published_key: string;
+  expires_at: Date;
+  delivered_at: Date | null;
+  matched_runs: number;
+  started_runs: Delivery['startedRuns'];
+  refused_starts: Delivery['refusedStarts'];
+}
+
+// The publication time with its microseconds: the page's sort key, exact in a cursor.
+const VIEW_COLUMNS = `event_id, name, correlation_key, payload, expires_at, delivered_at, matched_runs, started_runs, refused_starts,
+  to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS published_key`;
+
+function orgEventView(row: OrgEventRow): OrgEventView {
+  return {
+    eventId: row.event_id,
+    name: row.name,
+    correlationKey: row.correlation_key,
+    payload: row.payload,
+    publishedAt: row.published_key,
+    expiresAt: row.expires_at.toISOString(),
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
+    matchedRuns: row.matched_runs,
+    startedRuns: row.started_runs,
+    refusedStarts: row.refused_starts,
+  };
+}
+
+/** The organization's unexpired publications, newest first, of one name when given; keyset-paginated. */
+export async function listOrgEvents(db: Queryable, organizationId: string, page: { name?: string; after?: string; limit: number }): Promise<{ data: OrgEventView[]; next: string | null }> {
+  const [at, id] = page.after ? decodeCursor(page.after, ['time', 'string']) : [null, null];
+  const { rows } = await db.query<OrgEventRow>(
+    `SELECT ${VIEW_COLUMNS} FROM org_events
+     WHERE organization_id = $1 AND ($2::text IS NULL OR name = $2) AND expires_at > now()
+       AND ($3::timestamptz IS NULL OR (published_at, event_id) < ($3::timestamptz, $4::text))
+     ORDER BY published_at DESC, event_id DESC LIMIT $5`,
+    [organizationId, page.name ?? null, at, id, page.limit + 1],
+  );
+  const { items, next } = toPage(rows, page.limit, orgEventView, (row) => [row.published_key, row.event_id]);
+  return { data: items, next };
+}
+
+/** One unexpired publication of the organization; undefined for another organization's, or an expired one. */
+export async function orgEventById(db: Queryable, organizationId: string, eventId: string): Promise<OrgEventView | undefined> {
+  const { rows } = await db.query<OrgEventRow>(`SELECT ${VIEW_COLUMNS} FROM org_events WHERE event_id = $1 AND organization_id = $2 AND expires_at > now()`, [eventId, organizationId]);
+  return rows[0] && orgEventView(rows[0]);
 }

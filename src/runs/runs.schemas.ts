@@ -164,6 +164,25 @@ export const publishResponse = z.object({
   duplicate: z.boolean().optional(),
 });
 
+export const listOrgEventsQuery = z.object({
+  name: z.string().min(1).max(200).optional(),
+  after: z.string().min(1).max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+const orgEventView = publishResponse
+  .omit({ duplicate: true })
+  .extend({
+    name: z.string(),
+    correlationKey: z.string().nullable(),
+    payload: z.unknown(),
+    publishedAt: z.string(),
+    expiresAt: z.string().describe('after this, a wait that begins no longer takes it, and it leaves this list'),
+    deliveredAt: z.string().nullable().describe('when its delivery was recorded; null while under way'),
+  })
+  .meta({ id: 'OrgEvent', description: 'A published organization event, with the runs it started and reached.' });
+export const orgEventResponse = orgEventView;
+export const orgEventListResponse = z.object({ data: z.array(orgEventView), next: z.string().nullable() });
+
 export const approvalResponse = z.object({
   prompt: z.string(),
   status: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'cancelled']),

@@ -131,4 +131,31 @@ describe('workflows started by organization events', () => {
     const delivered = await app.db.pool.query(`SELECT data FROM events WHERE stream_id = $1 AND type = 'OrgEventDelivered'`, [`orgevent-${eventId}`]);
     expect(delivered.rows.map((row) => row.data.startedRuns)).toEqual([[{ workflowId, runId: runs[0] }]]);
   });
+
+  it('lists the publications newest first with what each started, one name or all, a page at a time; never another organization\'s', async () => {
+    const h = owner.headers;
+    const workflowId = await onEvent(h, 'listed.event');
+    const ids: string[] = [];
+    for (let n = 1; n <= 3; n++) ids.push((await publish(h, { name: 'listed.event', correlationKey: `k-${n}`, payload: { amount: n } })).body.eventId);
+    await publish(h, { name: 'other.event', payload: {} });
+
+    const first = await app.request('GET', '/api/events?name=listed.event&limit=2', { headers: h });
+    expect(first.status).toBe(200);
+    expect(first.body.data.map((e: { eventId: string }) => e.eventId)).toEqual([ids[2], ids[1]]);
+    expect(first.body.data[0]).toMatchObject({ name: 'listed.event', correlationKey: 'k-3', payload: { amount: 3 }, matchedRuns: 0, startedRuns: [{ workflowId, runId: expect.any(String) }], refusedStarts: [], deliveredAt: expect.any(String) });
+    const second = await app.request('GET', `/api/events?name=listed.event&limit=2&after=${first.body.next}`, { headers: h });
+    expect({ ids: second.body.data.map((e: { eventId: string }) => e.eventId), next: second.body.next }).toEqual({ ids: [ids[0]], next: null });
+    const all = await app.request('GET', '/api/events?limit=200', { headers: h });
+    expect(all.body.data[0].name).toBe('other.event');
+
+    const one = await app.request('GET', `/api/events/${ids[0]}`, { headers: h });
+    expect(one.body).toMatchObject({ eventId: ids[0], startedRuns: [{ workflowId }] });
+    for (const [headers, path] of [[other.headers, `/api/events/${ids[0]}`], [h, '/api/events/no-such-event']] as const) {
+      const res = await app.request('GET', path, { headers });
+      expect({ path, status: res.status, error: res.body.error }).toEqual({ path, status: 404, error: 'not_found' });
+    }
+    expect((await app.request('GET', '/api/events', { headers: other.headers })).body.data.map((e: { name: string }) => e.name)).not.toContain('listed.event');
+    const forged = await app.request('GET', '/api/events?after=bm90LWEtY3Vyc29y', { headers: h });
+    expect({ status: forged.status, error: forged.body.error }).toEqual({ status: 400, error: 'invalid_query' });
+  });
 });
