@@ -164,6 +164,7 @@ describe('thodare events, signals, approvals, connectors, keys', () => {
     const first = (await json(['runs', 'start', published])).runId;
     await waitForRun(app, owner.headers, first, ['waiting']);
     expect(await json(['events', 'publish', 'paid', '--payload', '{"amount":3}'])).toMatchObject({ matchedRuns: 1 });
+    expect((await json(['events', 'list', '--name', 'paid'])).data[0]).toMatchObject({ name: 'paid', payload: { amount: 3 }, matchedRuns: 1 });
     expect((await waitForRun(app, owner.headers, first)).status).toBe('completed');
 
     const { id: signalled } = await json(['workflows', 'create', '-f', file('sig.json', ops('go'))]);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { call, leaf, readJson, remote } from './context';
-import { printDocument } from './output';
+import { call, leaf, paged, pageQuery, readJson, remote, type PageFlags } from './context';
+import { printDocument, printPage } from './output';
 
 type SendFlags = { payload?: string; idempotencyKey?: string };
 
@@ -9,10 +9,10 @@ const payloadOf = (flags: SendFlags) => ({
   ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
 });
 
-/** `thodare events publish`, `signals send`, `approvals show|approve|reject`. */
+/** `thodare events publish|list`, `signals send`, `approvals show|approve|reject`. */
 export function registerMessaging(program: Command, version: string): void {
-  const events = program.command('events').description("publish events to the organization's waiting runs (remote)");
-  leaf(events, 'publish', 'publish an event: runs waiting on its name (and correlation key) resume')
+  const events = program.command('events').description("publish events to the organization's runs and event-triggered workflows (remote)");
+  leaf(events, 'publish', 'publish an event: trigger_event workflows on its name start, runs waiting on it (and its correlation key) resume')
     .argument('<name>')
     .option('--correlation-key <key>', 'only runs waiting with this key (or none)')
     .option('--payload <json>', 'JSON, @file.json or @- (stdin)')
@@ -21,6 +21,14 @@ export function registerMessaging(program: Command, version: string): void {
       remote(version, async ({ client, format }, name: string, flags: SendFlags & { correlationKey?: string }) => {
         const body = { name, ...payloadOf(flags), ...(flags.correlationKey !== undefined ? { correlationKey: flags.correlationKey } : {}) };
         printDocument(format, await call(client.POST('/api/events', { body })));
+      }),
+    );
+  paged(leaf(events, 'list', 'the events published in the last 24 h, newest first, with the runs each started and reached'))
+    .option('--name <name>', 'only events of this name')
+    .action(
+      remote(version, async ({ client, format }, flags: PageFlags & { name?: string }) => {
+        const query = { ...pageQuery(flags), ...(flags.name ? { name: flags.name } : {}) };
+        printPage(format, await call(client.GET('/api/events', { params: { query } })), ['eventId', 'name', 'correlationKey', 'publishedAt', 'matchedRuns']);
       }),
     );
   const signals = program.command('signals').description('signal one run (remote)');
