@@ -95,6 +95,7 @@ const FIXTURES: Record<string, (c: Ctx) => Promise<Call>> = {
   },
   'POST /api/workflows/:id/runs': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/runs`, caller: 'key', body: { input: {} } }),
   'POST /api/workflows/:id/run': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/run`, caller: 'session', body: {} }),
+  'POST /api/workflows/:id/runs/cancel': async (c) => ({ path: `/api/workflows/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).workflowId}/runs/cancel`, caller: 'key', body: { reason: 'audited' } }),
   'POST /api/runs/:id/cancel': async (c) => ({ path: `/api/runs/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).id}/cancel`, caller: 'session', body: {} }),
   'POST /api/runs/:id/rerun': async (c) => {
     const run = await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }));
