@@ -54,7 +54,8 @@ export class RunFailureAnnouncer implements OnApplicationBootstrap, OnModuleDest
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), INTERVAL_MS);
+    // Unref'd: the announcer never keeps a process alive on its own (shutdown clears it anyway).
+    this.timer = setInterval(() => void this.tick(), INTERVAL_MS).unref();
   }
 
   async onModuleDestroy(): Promise<void> {
