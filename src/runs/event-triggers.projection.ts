@@ -18,7 +18,8 @@ export const eventTriggersProjection: Projection = {
     const workflowId = workflowIdOf(event.streamId);
     const trigger = event.type === 'WorkflowDeleted' ? undefined : eventTriggerOf((event.data as { workflow: SerializedWorkflow }).workflow);
     if (!trigger) {
-      await db.query('DELETE FROM event_triggers WHERE workflow_id = $1', [workflowId]);
+      // A new workflow has no row yet: only a patch or a deletion can have one to remove.
+      if (event.type !== 'WorkflowCreated') await db.query('DELETE FROM event_triggers WHERE workflow_id = $1', [workflowId]);
       return;
     }
     await db.query(

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { RunState } from '../domain/run/run.state';
+import { runDeadline } from '../domain/run/run.decide';
 import { runView, type RunView } from '../domain/run/run.view';
 import { NotFound } from '../errors';
 import { RunStore } from './run-store';
@@ -53,7 +54,7 @@ export function runDetails(runId: string, state: RunState): RunDetails {
     createdAt: new Date(run.startedAt).toISOString(),
     rerunOf: run.rerunOf ?? null,
     startAt: run.startAt ?? null,
-    deadline: run.deadline ?? null,
+    deadline: runDeadline(run) ?? null,
     ...runView(state),
   };
 }

@@ -24,7 +24,7 @@ export function decide(state: RunState, now: Date): RunDecision {
   if (state.failure) return { actions: [{ type: 'FailRun', error: state.failure }] };
   const nowMs = now.getTime();
   if (run.startAtMs !== undefined && nowMs < run.startAtMs) return { actions: [], wakeAt: new Date(run.startAtMs) };
-  if (run.deadlineMs !== undefined && nowMs >= run.deadlineMs) return { actions: [timedOut(run.deadline!)] };
+  if (run.deadlineMs !== undefined && nowMs >= run.deadlineMs) return { actions: [timedOut(run.deadlineMs)] };
   const actions: RunAction[] = [];
   let wakeMs = run.deadlineMs ?? Infinity;
   for (const blockId of state.index.dead) {
@@ -136,8 +136,13 @@ function fail(code: string, message: string, blockId?: string): RunAction {
   return { type: 'FailRun', error: { code, message, ...(blockId ? { blockId } : {}) } };
 }
 
-function timedOut(deadline: string): RunAction {
-  return fail(RUN_FAILURE_CODES.timedOut, `The run did not end by its deadline (${deadline}): the workflow's timeout`);
+function timedOut(deadlineMs: number): RunAction {
+  return fail(RUN_FAILURE_CODES.timedOut, `The run did not end by its deadline (${runDeadline({ deadlineMs })}): the workflow's timeout`);
+}
+
+/** The run's deadline as an instant (ISO), when its workflow has a timeout. */
+export function runDeadline(run: { deadlineMs?: number }): string | undefined {
+  return run.deadlineMs === undefined ? undefined : new Date(run.deadlineMs).toISOString();
 }
 
 function stuck(): RunAction {

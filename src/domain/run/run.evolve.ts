@@ -100,7 +100,7 @@ function onStarted(state: RunState, data: RunStarted['data']): void {
     variables: workflow.variables ?? {},
     ...(rerun ? { rerunOf: rerun.of } : {}),
     ...(startAtMs !== undefined ? { startAtMs } : {}),
-    ...(deadlineMs !== undefined ? { deadline: new Date(deadlineMs).toISOString(), deadlineMs } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
   };
   if (rerun) state.reuse = new Map(Object.entries(rerun.reuse));
   state.graph = buildRunGraph(workflow, pins);

@@ -1,4 +1,4 @@
-import { decide } from './run.decide';
+import { decide, runDeadline } from './run.decide';
 import type { RunEvent } from './run.events';
 import { at, chain, kinds, ports, run, started, summarize } from './run.spec-fixtures';
 import type { SerializedWorkflow } from '../workflow/workflow';
@@ -28,6 +28,6 @@ describe('a delayed start: nothing of the run happens before its startAt', () =>
     expect(kinds(run.react(run.fold([cancel], waiting), ports(at(10))).events)).toEqual(['RunCancelled']);
 
     const timed = { ...chain(1), metadata: { name: 't', description: '', timeoutMs: 5000 } };
-    expect(run.fold([delayed(timed, 60_000)]).run?.deadline).toBe(at(65_000).toISOString());
+    expect(runDeadline(run.fold([delayed(timed, 60_000)]).run!)).toBe(at(65_000).toISOString());
   });
 });

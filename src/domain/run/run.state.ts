@@ -95,8 +95,7 @@ export interface RunIdentity {
   /** A delayed start (`RunStarted.startAt`), as ISO and ms: nothing happens before it. */
   startAt?: string;
   startAtMs?: number;
-  /** When the run times out (its start, or its delayed start, + the pinned workflow's `metadata.timeoutMs`), as ISO and ms. */
-  deadline?: string;
+  /** When the run times out (its start, or its delayed start, + the pinned workflow's `metadata.timeoutMs`), in ms (see `runDeadline`). */
   deadlineMs?: number;
 }
 

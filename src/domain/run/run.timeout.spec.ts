@@ -1,4 +1,4 @@
-import { decide } from './run.decide';
+import { decide, runDeadline } from './run.decide';
 import { at, block, chain, edge, kinds, ok, ports, run, started, summarize, workflow } from './run.spec-fixtures';
 import type { SerializedWorkflow } from '../workflow/workflow';
 
@@ -8,7 +8,7 @@ const timed = (wf: SerializedWorkflow, ms: number): SerializedWorkflow => ({ ...
 describe('a workflow timeout: the run fails once its deadline passes, whatever it is doing', () => {
   it('fails a run whose step is still running at the deadline, and looks again at the deadline until then', () => {
     const first = run.react(run.fold([started(timed(chain(2), 5000))]), ports());
-    expect(first.state.run?.deadline).toBe(at(5000).toISOString());
+    expect(runDeadline(first.state.run!)).toBe(at(5000).toISOString());
     expect(summarize(first.execute)).toEqual(['ExecuteStep:b1']);
     expect(first.wakeAt).toEqual(at(5000));
 
@@ -42,7 +42,7 @@ describe('a workflow timeout: the run fails once its deadline passes, whatever i
     expect(run.react(done.state, ports(at(6000))).events).toEqual([]);
 
     const plain = run.react(run.fold([started(chain(1))]), ports());
-    expect(plain.state.run?.deadline).toBeUndefined();
+    expect(runDeadline(plain.state.run!)).toBeUndefined();
     expect(plain.wakeAt).toBeUndefined();
   });
 });
