@@ -22,14 +22,15 @@ export interface RunStateColumns {
 
 /**
  * When the run next owes work, judged at `at`: now while attempts run (so another worker takes
- * over once the lease expires) or something is due; else its earliest timer; else never (only a
+ * over once the lease expires), something is due or it asks for a place in its concurrency line
+ * (one that finds none is given back by `admitToLine`); else its earliest timer; else never (only a
  * signal, an approval decision or a cancel — all appends that recompute it — can move it).
  */
 export function availableAt(state: RunState, at: Date): Date | null {
   if (state.outcome) return null;
   if (state.index.running.size > 0) return at;
   const decision = decide(state, at);
-  return decision.actions.length > 0 ? at : (decision.wakeAt ?? null);
+  return decision.actions.length > 0 || decision.admit ? at : (decision.wakeAt ?? null);
 }
 
 /** The `run_state` columns of `state`, judged at `at` (the time of its last event). */

@@ -19,6 +19,8 @@ export interface RunDetails extends RunView {
   startAt: string | null;
   /** When the run times out (its workflow's `timeoutMs` after its start), else null. */
   deadline: string | null;
+  /** The concurrency line the run queues in (its workflow's `metadata.concurrency`), and whether it holds a place; null without one. */
+  concurrency: { key: string; limit: number; admitted: boolean } | null;
 }
 
 /** A run as the API shows it, folded from its stream (404 for another organization's run). */
@@ -55,6 +57,7 @@ export function runDetails(runId: string, state: RunState): RunDetails {
     rerunOf: run.rerunOf ?? null,
     startAt: run.startAt ?? null,
     deadline: runDeadline(run) ?? null,
+    concurrency: run.concurrency ? { ...run.concurrency, admitted: state.admitted } : null,
     ...runView(state),
   };
 }

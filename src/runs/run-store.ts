@@ -1,7 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
-import { runIdOf, runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
+import { endsRun, runIdOf, runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
+import { inTransaction } from '../database/pool';
+import { leaveLine } from '../run-queue/run-concurrency';
 import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
@@ -73,6 +75,11 @@ export class RunStore {
     this.definitions = new RunDefinitionWriter(pool);
   }
 
+  /** The event store's NOTIFY channel (a run woken in its concurrency line is announced on it). */
+  get channel(): string {
+    return this.store.channel;
+  }
+
   /** Starts that name their definition are stored without workflow and blocks (see `run-definition.ts`). */
   private readonly definitions: RunDefinitionWriter;
 
@@ -122,26 +129,37 @@ export class RunStore {
   async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
+    // A run of a concurrency line leaves it in the commit that records its end.
+    const leaving = run.concurrency && state.outcome !== undefined && events.some(endsRun) ? { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency } : undefined;
     if (options.client) {
       await this.write(state, run, expectedVersion, events, options);
+      if (leaving) await leaveLine(options.client, leaving, this.store.channel);
       this.metrics?.recorded(events);
       return;
     }
     // Outside a caller's transaction this instance tells its listeners itself, once the commit
     // answers; until then a reader that already sees the commit waits for that word.
     await this.changes.recording(run.runId, async () => {
-      await this.write(state, run, expectedVersion, events, options);
+      if (leaving) {
+        await inTransaction(this.pool, async (client) => {
+          await this.write(state, run, expectedVersion, events, { ...options, client }, true);
+          await leaveLine(client, leaving, this.store.channel);
+        });
+      } else await this.write(state, run, expectedVersion, events, options);
       this.metrics?.recorded(events);
       const ended = state.outcome !== undefined;
       this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
     });
   }
 
-  /** The store's part of `append`: the batch written, by one statement or through the event store. */
-  private async write(state: RunState, run: NonNullable<RunState['run']>, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
+  /**
+   * The store's part of `append`: the batch written, by one statement or through the event store.
+   * `heardHere`: in a transaction of `append`'s own, whose change this instance emits itself.
+   */
+  private async write(state: RunState, run: NonNullable<RunState['run']>, expectedVersion: number, events: RunEvent[], options: RunAppendOptions, heardHere = false): Promise<void> {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
-    const origin = options.client ? {} : { notifyOrigin: this.changes.origin };
+    const origin = options.client && !heardHere ? {} : { notifyOrigin: this.changes.origin };
     const oneStatement = this.appendsInOneStatement(events);
     const prepared = this.definitions.prepare(events);
     const stored = prepared.events as RunEvent[];

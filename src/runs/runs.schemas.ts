@@ -75,6 +75,10 @@ export const runResponse = z
     rerunOf: z.string().nullable().describe('the run this one reruns (`POST /api/runs/:id/rerun`), else null'),
     startAt: z.string().nullable().describe('a delayed start: the instant the run begins (it is queued until then), else null'),
     deadline: z.string().nullable().describe("when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one"),
+    concurrency: z
+      .object({ key: z.string(), limit: z.number().int(), admitted: z.boolean() })
+      .nullable()
+      .describe("the concurrency line the run takes turns in (its workflow's metadata.concurrency: the value at keyPath in the input, \"\" without one): queued with admitted false, it waits for a place; null without a limit"),
   })
   .meta({ id: 'Run' });
 export const runListResponse = z.object({ data: z.array(z.object(summaryFields).meta({ id: 'RunSummary' })), next: z.string().nullable() });

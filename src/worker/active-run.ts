@@ -9,6 +9,7 @@ import type { EventMetadata } from '../event-store/event';
 import { LeaseLost } from '../run-queue/run-append-hint';
 import { availableAt } from '../run-queue/run-state.projection';
 import type { ClaimedRun } from '../run-queue/run-claims';
+import type { Admission } from '../run-queue/run-concurrency';
 import type { RunHost, Settled } from './run-host';
 import { decideBatch, followedBy, rejectedBatch, type Batch, type Message } from './run-batch';
 
@@ -140,6 +141,7 @@ export class ActiveRun {
     if (this.loop.kind !== 'working') return;
     this.loop = { kind: 'idle' };
     this.settle(first.batch, first.state);
+    if (first.batch.admit) this.mailbox.push({ kind: 'due' }); // its place is asked for next
     if (this.mailbox.length > 0) void this.pump();
   }
 
@@ -247,6 +249,7 @@ export class ActiveRun {
   private async record(state: RunState, messages: Message[], rejected: string | undefined): Promise<void> {
     let before = state.version;
     let batch = rejected === undefined ? await this.decideInline(state, messages) : rejectedBatch(this.host.decider, state, rejected, new Date());
+    if (batch.admit && batch.events.length === 0) return this.admit(state, batch.wakeAt);
     for (;;) {
       if (batch.events.length === 0) return;
       const ahead = this.playsAhead(batch);
@@ -276,6 +279,24 @@ export class ActiveRun {
       before = written.version;
       batch = next;
     }
+  }
+
+  /**
+   * Asks for a place in the run's concurrency line: admitted, the run plays on at once; none free,
+   * it is queued and let go (due again at `waitUntil`, its deadline, or when its turn comes).
+   */
+  private async admit(state: RunState, waitUntil: Date | undefined): Promise<void> {
+    let admission: Admission;
+    try {
+      admission = await this.host.journal.admit(state, { owner: this.host.owner, epoch: this.claim.epoch }, this.metadata, waitUntil ?? null);
+    } catch (error) {
+      this.known = { kind: 'unknown' };
+      if (error instanceof LeaseLost) return this.drop();
+      if (error instanceof StreamVersionConflict) throw new Refold();
+      throw error;
+    }
+    if (admission === 'queued') return this.close('parked');
+    this.mailbox.push({ kind: admission === 'admitted' ? 'due' : 'moved' });
   }
 
   /** Writes one batch of `state` (folded up to its end) at `before`; false when the failure was handled here (dropped, or refused for its content). */

@@ -24,6 +24,8 @@ export interface Batch {
   release: boolean;
   /** When to look again if nothing else happens (playing only). */
   wakeAt?: Date;
+  /** The run must take a place in its concurrency line before anything else (see `RunDecision.admit`). */
+  admit?: true;
 }
 
 export interface BatchContext {
@@ -61,11 +63,13 @@ export function decideBatch(decider: RunDecider, state: RunState, messages: read
     }
   }
   let wakeAt: Date | undefined;
+  let admit = false;
   if (context.mode === 'playing') {
     const next = decider.react(state, ports);
     events.push(...next.events);
     execute.push(...next.execute);
     wakeAt = next.wakeAt;
+    admit = next.admit === true;
   }
   const terminal = decider.isTerminal(state);
   const idle = context.callsInFlight === 0 && execute.length === 0;
@@ -74,8 +78,9 @@ export function decideBatch(decider: RunDecider, state: RunState, messages: read
   // looked up (see `storedSignals`), and one whose timer is due soon stays held (no release now,
   // no claim when it wakes); otherwise an idle run parks in the same commit.
   const held = wakeAt !== undefined && context.holdsIdleUntil(wakeAt);
-  const release = terminal || (idle && waits.length === 0 && !held);
-  return { events, execute, terminal, waits, release, ...(wakeAt ? { wakeAt } : {}) };
+  // A run that asks for a place keeps its lease: the admission gives it back if none is free.
+  const release = terminal || (idle && waits.length === 0 && !held && !admit);
+  return { events, execute, terminal, waits, release, ...(wakeAt ? { wakeAt } : {}), ...(admit ? { admit: true as const } : {}) };
 }
 
 /**
@@ -91,6 +96,7 @@ export function followedBy(first: Batch, next: Batch, carried: readonly ExecuteS
     waits: [...first.waits, ...next.waits],
     release: next.release,
     ...(next.wakeAt ? { wakeAt: next.wakeAt } : {}),
+    ...(next.admit ? { admit: next.admit } : {}),
   };
 }
 

@@ -6,6 +6,8 @@ import type { StepOutcome } from '../domain/run/step-result';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunAppendOptions } from '../runs/run-store';
 import type { ClaimedRun } from '../run-queue/run-claims';
+import type { Admission } from '../run-queue/run-concurrency';
+import type { EventMetadata } from '../event-store/event';
 import type { RunHooks } from '../tracing/hook-runner';
 import type { SignalRequest } from './stored-event-signals';
 
@@ -24,6 +26,13 @@ export interface RunJournal {
   append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void>;
   /** Gives the lease back with nothing to record; false when the stream or the lease moved. */
   release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean>;
+  /**
+   * A place in the run's concurrency line (`RunAdmitted` recorded and folded into `state`), or
+   * the run queued in it with its lease given back, due again at `waitUntil` or when its turn
+   * comes; `moved` when the stream moved meanwhile. Throws `LeaseLost` or what the store threw
+   * (then `state` may be ahead of the store).
+   */
+  admit(state: RunState, lease: { owner: string; epoch: number }, metadata: EventMetadata, waitUntil: Date | null): Promise<Admission>;
   /** Organization events published before these waits began, as signals to record next. */
   storedSignals(state: RunState, waits: RunWaitingForEvent[]): Promise<SignalRequest[]>;
 }

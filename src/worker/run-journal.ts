@@ -2,7 +2,11 @@ import type { RunLimits } from '../domain/run/run.bounds';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
-import type { Queryable } from '../event-store/projection';
+import type { Pool } from 'pg';
+import { inTransaction } from '../database/pool';
+import { admitRun } from '../domain/run/run.commands';
+import type { EventMetadata } from '../event-store/event';
+import { admitToLine, type Admission } from '../run-queue/run-concurrency';
 import type { RunAppendOptions, RunStore } from '../runs/run-store';
 import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { RunJournal } from './run-host';
@@ -13,7 +17,7 @@ export class StoreJournal implements RunJournal {
   constructor(
     private readonly store: RunStore,
     private readonly claims: RunClaims,
-    private readonly pool: Queryable,
+    private readonly pool: Pool,
     private readonly limits: RunLimits,
     /** Told when an append lost the race for its stream version (the run folds again). */
     private readonly onConflict: () => void = () => undefined,
@@ -40,6 +44,26 @@ export class StoreJournal implements RunJournal {
 
   release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
     return this.claims.release(claim, version, availableAt);
+  }
+
+  admit(state: RunState, lease: { owner: string; epoch: number }, metadata: EventMetadata, waitUntil: Date | null): Promise<Admission> {
+    const run = state.run;
+    if (!run?.concurrency) throw new Error('only a run of a concurrency line is admitted');
+    const member = { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency };
+    return inTransaction(this.pool, (client) =>
+      admitToLine(
+        client,
+        member,
+        { ...lease, version: state.version, waitUntil },
+        async () => {
+          const before = state.version;
+          const events = admitRun(state, new Date());
+          for (const event of events) this.store.decider.evolve(state, event);
+          await this.append(state, before, events, { metadata, fence: lease, client });
+        },
+        this.store.channel,
+      ),
+    );
   }
 
   storedSignals(state: RunState, waits: RunWaitingForEvent[]): Promise<SignalRequest[]> {

@@ -73,6 +73,10 @@ export const workflowSchema = z
       name: z.string(),
       description: z.string(),
       timeoutMs: z.number().int().optional().describe('the longest a run may take, start to end, in ms (set_metadata timeout_ms); past it the run fails with run_timed_out'),
+      concurrency: z
+        .object({ limit: z.number().int(), keyPath: z.string().optional() })
+        .optional()
+        .describe('set_metadata concurrency: at most limit runs begun and not ended at once (per value at keyPath in the run input, when set); the rest wait, queued, first started first admitted'),
     }),
     variables: z.record(z.string(), z.unknown()),
     blocks: z.array(blockSchema),

@@ -95,6 +95,11 @@ export type RunAction =
 export interface RunDecision {
   actions: RunAction[];
   wakeAt?: Date;
+  /**
+   * The run may begin but must first take a place in its concurrency line: the worker asks the
+   * store for one (and records `RunAdmitted`), or queues the run until a place frees.
+   */
+  admit?: true;
 }
 
 /** The stable idempotency key of an attempt: `runId:blockId:attempt`. */

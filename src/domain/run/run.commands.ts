@@ -1,8 +1,9 @@
+import { concurrencyLineOf } from './concurrency-line';
 import type { SpecLookup } from './block-spec';
 import { pinBlocks } from './block-pins';
 import { assertEventBudget, assertPayloadFits, type RunLimits } from './run.bounds';
 import { ApprovalAlreadyDecided, ApprovalNotFound, RUN_FAILURE_CODES, RunFinished } from './run.errors';
-import type { ApprovalDecided, RunCancelled, RunCancelRequested, RunFailed, RunStarted, SignalReceived } from './run.events';
+import type { ApprovalDecided, RunAdmitted, RunCancelled, RunCancelRequested, RunFailed, RunStarted, SignalReceived } from './run.events';
 import { storableText } from './storable';
 import type { RunState } from './run.state';
 
@@ -24,8 +25,15 @@ export function startRun(
   assertPayloadFits('run input', request.input, limits);
   const { now, input, blocks: pinned, ...rest } = request;
   const blocks = pinned ?? pinBlocks(request.workflow, specOf);
-  const data = { ...rest, blocks, input: input ?? null, startedAt: now.toISOString() };
+  const concurrency = concurrencyLineOf(request.workflow.metadata?.concurrency, input);
+  const data = { ...rest, blocks, input: input ?? null, startedAt: now.toISOString(), ...(concurrency ? { concurrency } : {}) };
   return [{ type: 'RunStarted', data }];
+}
+
+/** `RunAdmitted`: the run takes a place in its concurrency line (the store found one free). Nothing for a run that needs none or has one. */
+export function admitRun(state: RunState, now: Date): RunAdmitted[] {
+  if (!state.run?.concurrency || state.admitted || state.outcome) return [];
+  return [{ type: 'RunAdmitted', data: { at: now.toISOString() } }];
 }
 
 /**

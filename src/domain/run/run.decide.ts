@@ -10,6 +10,7 @@ import type { ActiveWait, RunState } from './run.state';
  *   a delayed start not due yet: nothing but the time to look again at;
  *   an unhandled block failure, an unrunnable block or the run's deadline passed: `FailRun` alone
  *   (until the deadline, it is a time to look again at);
+ *   a run of a concurrency line not admitted yet: `admit` and nothing else;
  * - `SkipStep` for dead blocks (no edge into them taken) and disabled ready ones (pass-through);
  * - `ReuseStep` for a rerun's ready blocks that take their output from the run rerun;
  * - `ExecuteStep` for ready action blocks (attempt 1) and due retries, `StartWait` for ready waits;
@@ -25,6 +26,7 @@ export function decide(state: RunState, now: Date): RunDecision {
   const nowMs = now.getTime();
   if (run.startAtMs !== undefined && nowMs < run.startAtMs) return { actions: [], wakeAt: new Date(run.startAtMs) };
   if (run.deadlineMs !== undefined && nowMs >= run.deadlineMs) return { actions: [timedOut(run.deadlineMs)] };
+  if (run.concurrency && !state.admitted) return { actions: [], admit: true, ...(run.deadlineMs !== undefined ? { wakeAt: new Date(run.deadlineMs) } : {}) };
   const actions: RunAction[] = [];
   let wakeMs = run.deadlineMs ?? Infinity;
   for (const blockId of state.index.dead) {

@@ -48,8 +48,25 @@ export type RunStarted = Fact<
     startAt?: string;
     /** A rerun of an ended run (`POST /api/runs/:id/rerun`): see {@link RunRerun}. */
     rerun?: RunRerun;
+    /**
+     * The concurrency line the run queues in (the workflow's `metadata.concurrency`, pinned at
+     * the start): it does nothing before a {@link RunAdmitted}. Absent: it begins at once.
+     */
+    concurrency?: ConcurrencyLine;
   }
 >;
+
+/**
+ * A workflow's runs that share `key` (the value at the workflow's `concurrency.keyPath` in the
+ * run input, `""` without one) take turns: at most `limit` of them admitted and not ended at once.
+ */
+export interface ConcurrencyLine {
+  key: string;
+  limit: number;
+}
+
+/** The run took a place in its concurrency line (recorded by the worker that found one free). */
+export type RunAdmitted = Fact<'RunAdmitted', { at: string }>;
 
 /**
  * Where a rerun starts: after what the ended run got right (`failure`), from the beginning
@@ -216,6 +233,7 @@ export type RunFailed = Fact<'RunFailed', { error: RunError; at: string }>;
 /** Every fact of a run stream. */
 export type RunEvent =
   | RunStarted
+  | RunAdmitted
   | StepAttemptStarted
   | StepAttemptSucceeded
   | StepAttemptFailed
@@ -236,6 +254,11 @@ export type RunEvent =
 /** The `type` of a run event. */
 export type RunEventType = RunEvent['type'];
 
+/** Whether `event` ends its run. */
+export function endsRun(event: RunEvent): boolean {
+  return event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled';
+}
+
 /** The stream a run's events live in. */
 export function runStreamId(runId: string): string {
   return `run-${runId}`;
@@ -249,6 +272,7 @@ export function runIdOf(streamId: string): string {
 /** Every event type of a run stream (the console listens for each by name, so it lives here, free of imports). */
 export const RUN_EVENT_TYPES: readonly RunEventType[] = [
   'RunStarted',
+  'RunAdmitted',
   'StepAttemptStarted',
   'StepAttemptSucceeded',
   'StepAttemptFailed',

@@ -50,6 +50,9 @@ function apply(state: RunState, event: RunEvent): void {
   switch (event.type) {
     case 'RunStarted':
       return onStarted(state, event.data);
+    case 'RunAdmitted':
+      state.admitted = true;
+      return;
     case 'StepAttemptStarted':
       return onAttemptStarted(state, event.data);
     case 'StepAttemptSucceeded':

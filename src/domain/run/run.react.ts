@@ -1,7 +1,7 @@
 import { fitsEventBudget, type RunLimits } from './run.bounds';
 import { decide } from './run.decide';
 import { executeStep, type ExecuteStep } from './run.actions';
-import type { RunEvent } from './run.events';
+import { endsRun, type RunEvent } from './run.events';
 import { RUN_FAILURE_CODES } from './run.errors';
 import { evolve } from './run.evolve';
 import type { RunState } from './run.state';
@@ -24,6 +24,8 @@ export interface RunTransition {
   events: RunEvent[];
   execute: ExecuteStep[];
   wakeAt?: Date;
+  /** Nothing more until the run is admitted to its concurrency line (see `RunDecision.admit`). */
+  admit?: true;
 }
 
 /**
@@ -38,7 +40,7 @@ export function react(state: RunState, ports: RunPorts, rules: RunRules): RunTra
   const maxRounds = 4 * state.blocks.size + 8;
   for (let round = 0; round < maxRounds; round += 1) {
     const decision = decide(state, ports.now);
-    if (decision.actions.length === 0) return { state, events, execute, ...wake(decision.wakeAt) };
+    if (decision.actions.length === 0) return { state, events, execute, ...wake(decision.wakeAt), ...(decision.admit ? { admit: decision.admit } : {}) };
     for (const action of decision.actions) {
       if (state.outcome) break;
       const produced = recordable(state, translate(state, action, ports), ports, rules);
@@ -116,17 +118,11 @@ function recordable(
   ports: RunPorts,
   rules: RunRules,
 ): RunEvent[] {
-  if (fitsEventBudget(state, events.length, rules.limits) || events.every(isTerminal))
+  if (fitsEventBudget(state, events.length, rules.limits) || events.every(endsRun))
     return events;
   const message = `The run has reached its limit of ${rules.limits.maxEventsPerRun} events`;
   const error = { code: RUN_FAILURE_CODES.tooLong, message };
   return [{ type: 'RunFailed', data: { error, at: ports.now.toISOString() } }];
-}
-
-function isTerminal(event: RunEvent): boolean {
-  return (
-    event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled'
-  );
 }
 
 function wake(wakeAt: Date | undefined): { wakeAt?: Date } {

@@ -1,4 +1,4 @@
-import type { RunError, SkipReason } from './run.events';
+import type { ConcurrencyLine, RunError, SkipReason } from './run.events';
 import { EMPTY_GRAPH, type RunGraph } from './run-graph';
 import type { StepError } from './step-result';
 
@@ -97,6 +97,8 @@ export interface RunIdentity {
   startAtMs?: number;
   /** When the run times out (its start, or its delayed start, + the pinned workflow's `metadata.timeoutMs`), in ms (see `runDeadline`). */
   deadlineMs?: number;
+  /** The concurrency line it queues in before it begins (`RunStarted.concurrency`). */
+  concurrency?: ConcurrencyLine;
 }
 
 /**
@@ -132,6 +134,8 @@ export interface RunState {
   approvals: Map<string, { blockId: string; status: 'pending' | 'decided' | 'timed_out' }>;
   /** The worker has recorded something since the start (else the run is still `queued`). */
   begun: boolean;
+  /** A `RunAdmitted` was recorded: the run holds a place in its concurrency line (`run.concurrency`). */
+  admitted: boolean;
   cancelRequested?: { reason?: string; by?: string };
   /** An unhandled block failure: the run owes a `RunFailed`. */
   failure?: RunError;
@@ -158,6 +162,7 @@ export function initialRunState(): RunState {
     seenSignalIds: new Set(),
     approvals: new Map(),
     begun: false,
+    admitted: false,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isForbiddenKey } from '../resolver/forbidden-keys';
 
 /**
  * EditOp wire schemas (API.md "Workflows"). snake_case, `operation_type` first. Objects are
@@ -77,12 +78,30 @@ export const disconnectOpSchema = z.strictObject({
 /** The bounds of a workflow's run timeout (`set_metadata` `timeout_ms`): one second to a year. */
 export const RUN_TIMEOUT_BOUNDS_MS = { min: 1000, max: 366 * 24 * 60 * 60 * 1000 } as const;
 
-/** `set_metadata`: the workflow's name, description and run timeout (`null` removes it). */
+/** The bounds of a workflow's concurrency limit (`set_metadata` `concurrency.limit`). */
+export const CONCURRENCY_LIMIT_BOUNDS = { min: 1, max: 1000 } as const;
+
+/** A dot path into the run input (`customer.id`, `items.0.sku`): names of letters, digits, `_`, `-`, `$`. */
+const inputPath = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a dot path into the run input, e.g. "customer.id"')
+  .refine((path) => !path.split('.').some(isForbiddenKey), 'a path may not name __proto__, constructor or prototype');
+
+/** `set_metadata`: the workflow's name, description, run timeout and concurrency limit (`null` removes either). */
 export const setMetadataOpSchema = z.strictObject({
   operation_type: z.literal('set_metadata'),
   name: z.string().max(200).optional(),
   description: z.string().max(4000).optional(),
   timeout_ms: z.number().int().min(RUN_TIMEOUT_BOUNDS_MS.min).max(RUN_TIMEOUT_BOUNDS_MS.max).nullable().optional(),
+  /** At most `limit` runs begun and not ended at once, per value at `key_path` in the run input when given; the rest queue, first started first admitted. */
+  concurrency: z
+    .strictObject({
+      limit: z.number().int().min(CONCURRENCY_LIMIT_BOUNDS.min).max(CONCURRENCY_LIMIT_BOUNDS.max),
+      key_path: inputPath.optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** `set_variables`: workflow variables (`{{vars.name}}`). */

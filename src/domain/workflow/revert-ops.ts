@@ -1,5 +1,5 @@
 import { deepEqual } from '../connectors/builtins/compare-values';
-import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from './workflow';
+import type { SerializedWorkflow, WorkflowBlock, WorkflowConcurrency, WorkflowConnection } from './workflow';
 
 /** An EditOp in its wire form (API.md "Workflows"), as an agent would send it. */
 export type WireOp = Record<string, unknown> & { operation_type: string };
@@ -61,9 +61,16 @@ export function opsToRevert(current: SerializedWorkflow, target: SerializedWorkf
     ...(current.metadata.name !== target.metadata.name ? { name: target.metadata.name } : {}),
     ...(current.metadata.description !== target.metadata.description ? { description: target.metadata.description } : {}),
     ...(current.metadata.timeoutMs !== target.metadata.timeoutMs ? { timeout_ms: target.metadata.timeoutMs ?? null } : {}),
+    ...(!same(current.metadata.concurrency, target.metadata.concurrency) ? { concurrency: concurrencyOp(target.metadata.concurrency) } : {}),
   };
   if (Object.keys(metadata).length > 0) ops.push({ operation_type: 'set_metadata', ...metadata });
   return ops;
+}
+
+/** The `set_metadata` `concurrency` that sets `concurrency` (`null`: none). */
+function concurrencyOp(concurrency: WorkflowConcurrency | undefined): { limit: number; key_path?: string } | null {
+  if (!concurrency) return null;
+  return { limit: concurrency.limit, ...(concurrency.keyPath !== undefined ? { key_path: concurrency.keyPath } : {}) };
 }
 
 type Edge = [source: string, target: string, handle: string | undefined];

@@ -48,6 +48,19 @@ export interface WorkflowMetadata {
    * Pinned with the workflow at the start: a later change applies to later runs only.
    */
   timeoutMs?: number;
+  /** At most `limit` runs (per value at `keyPath` in the run input, when set) begun and not ended at once; the rest queue. */
+  concurrency?: WorkflowConcurrency;
+}
+
+/**
+ * A workflow's concurrency limit: its runs take turns, first started first admitted, at most
+ * `limit` of them begun and not ended at once (a run sleeping or waiting keeps its place). With
+ * `keyPath` (a dot path into the run input, e.g. `customer.id`), each value has its own line.
+ * Pinned with the workflow at the start: a later change applies to later runs only.
+ */
+export interface WorkflowConcurrency {
+  limit: number;
+  keyPath?: string;
 }
 
 export interface SerializedWorkflow {
