@@ -120,6 +120,14 @@ describe('toEditOps', () => {
     expect(result.workflow).toEqual(workflow);
   });
 
+  it("carries the workflow's run timeout and concurrency limit", () => {
+    const workflow = defineWorkflow('limited').timeout(60_000).concurrency(2, 'email').step('enrich', enrich, ({ input }) => ({ email: input.email as string })).build();
+    expect(workflow.metadata).toEqual({ name: 'limited', description: '', timeoutMs: 60_000, concurrency: { limit: 2, keyPath: 'email' } });
+    const result = apply(emptyWorkflow(), toEditOps(workflow), catalog, { kind: 'user' });
+    expect(result).toMatchObject({ ok: true, skipped_items: [] });
+    expect(result.workflow).toEqual(workflow);
+  });
+
   it('produces a patch an agent can extend: the typed document and later ops edit one workflow', () => {
     const first = apply(emptyWorkflow(), toEditOps(leadNotifier()), catalog, { kind: 'user' }).workflow;
     const ops = [{ operation_type: 'update', block_id: 'hot', params: { right: 80 } }];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { condition } from '../domain/connectors/builtins/condition.connector';
-import type { BlockRetry, SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../domain/workflow/workflow';
+import type { BlockRetry, SerializedWorkflow, WorkflowBlock, WorkflowConcurrency, WorkflowConnection } from '../domain/workflow/workflow';
 import {
   type AnyConnector,
   type AuthorParams,
@@ -51,6 +51,8 @@ interface Draft {
   name: string;
   description: string;
   input?: z.ZodType;
+  timeoutMs?: number;
+  concurrency?: WorkflowConcurrency;
   blocks: WorkflowBlock[];
   connections: WorkflowConnection[];
   tail?: string;
@@ -66,6 +68,16 @@ export class WorkflowBuilder<I, S extends Record<string, StepInfo>, T extends Pa
   /** Declares the run input: typed `refs.input`, and the trigger's `inputSchema` (checked by the API). */
   input<Schema extends z.ZodType>(schema: Schema): WorkflowBuilder<z.output<Schema>, S, T> {
     return new WorkflowBuilder({ ...this.draft, input: schema });
+  }
+
+  /** A run not ended this long (ms) after its start fails with `run_timed_out` (`metadata.timeoutMs`). */
+  timeout(ms: number): WorkflowBuilder<I, S, T> {
+    return new WorkflowBuilder({ ...this.draft, timeoutMs: ms });
+  }
+
+  /** At most `limit` runs begun and not ended at once, per value at `keyPath` in the input when given; the rest queue (`metadata.concurrency`). */
+  concurrency(limit: number, keyPath?: string): WorkflowBuilder<I, S, T> {
+    return new WorkflowBuilder({ ...this.draft, concurrency: { limit, ...(keyPath !== undefined ? { keyPath } : {}) } });
   }
 
   /**
@@ -112,7 +124,7 @@ export class WorkflowBuilder<I, S extends Record<string, StepInfo>, T extends Pa
 
   /** The wire-format workflow (API.md), ready for `toEditOps` or a store. */
   build(): SerializedWorkflow {
-    const { name, description, input, blocks, connections } = this.draft;
+    const { name, description, input, timeoutMs, concurrency, blocks, connections } = this.draft;
     const inputSchema = input ? jsonSchemaOf(input) : undefined;
     const trigger: WorkflowBlock = {
       id: TRIGGER_ID,
@@ -121,7 +133,7 @@ export class WorkflowBuilder<I, S extends Record<string, StepInfo>, T extends Pa
       enabled: true,
     };
     return {
-      metadata: { name, description },
+      metadata: { name, description, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(concurrency ? { concurrency: { ...concurrency } } : {}) },
       variables: {},
       blocks: [trigger, ...blocks.map((block) => structuredClone(block))],
       connections: connections.map((edge) => ({ ...edge })),

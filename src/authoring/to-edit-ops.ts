@@ -6,16 +6,20 @@ import type { SerializedWorkflow } from '../domain/workflow/workflow';
 export type WireEditOp = z.input<typeof editOpWireSchema>;
 
 /**
- * The patch that builds `workflow` from an empty one: metadata, variables, every block (`add`,
+ * The patch that builds `workflow` from an empty one: metadata (run timeout and concurrency limit
+ * included), variables, every block (`add`,
  * with its retry/timeout overrides) and every connection (`connect`). Applied to a new workflow
  * it gives the same document, so a typed workflow and an agent's patches edit one document.
  */
 export function toEditOps(workflow: SerializedWorkflow): WireEditOp[] {
+  const concurrency = workflow.metadata.concurrency;
   const ops: WireEditOp[] = [
     {
       operation_type: 'set_metadata',
       name: workflow.metadata.name,
       description: workflow.metadata.description,
+      ...(workflow.metadata.timeoutMs !== undefined ? { timeout_ms: workflow.metadata.timeoutMs } : {}),
+      ...(concurrency ? { concurrency: { limit: concurrency.limit, ...(concurrency.keyPath !== undefined ? { key_path: concurrency.keyPath } : {}) } } : {}),
     },
   ];
   if (Object.keys(workflow.variables).length > 0) {

@@ -1390,6 +1390,10 @@ export interface components {
             name?: string;
             description?: string;
             timeout_ms?: number | null;
+            concurrency?: {
+                limit: number;
+                key_path?: string;
+            } | null;
         } | {
             /** @constant */
             operation_type: "set_variables";
@@ -1519,6 +1523,12 @@ export interface components {
             startAt: string | null;
             /** @description when the run fails with run_timed_out if it has not ended: its workflow's metadata.timeoutMs after its start; null without one */
             deadline: string | null;
+            /** @description the concurrency line the run takes turns in (its workflow's metadata.concurrency: the value at keyPath in the input, "" without one): queued with admitted false, it waits for a place; null without a limit */
+            concurrency: {
+                key: string;
+                limit: number;
+                admitted: boolean;
+            } | null;
         };
         RunAccepted: {
             runId: string;
@@ -1694,6 +1704,11 @@ export interface components {
                 description: string;
                 /** @description the longest a run may take, start to end, in ms (set_metadata timeout_ms); past it the run fails with run_timed_out */
                 timeoutMs?: number;
+                /** @description set_metadata concurrency: at most limit runs begun and not ended at once (per value at keyPath in the run input, when set); the rest wait, queued, first started first admitted */
+                concurrency?: {
+                    limit: number;
+                    keyPath?: string;
+                };
             };
             variables: {
                 [key: string]: unknown;

@@ -37,7 +37,7 @@ describe('triggers in the console', () => {
       add('yearly', 'trigger_schedule', { cron: '0 9 1 1 *', timezone: 'Europe/Rome' }),
       add('note', 'transform', { template: 'fired at {{trigger.scheduledAt}}' }),
       connect('yearly', 'note'),
-      { operation_type: 'set_metadata', timeout_ms: 90_000 },
+      { operation_type: 'set_metadata', timeout_ms: 90_000, concurrency: { limit: 3, key_path: 'scheduleId' } },
     ]);
     const listed = await app.request('GET', `/api/schedules?workflowId=${workflowId}`, { headers: owner.headers });
     const schedule = listed.body.data[0];
@@ -75,8 +75,11 @@ describe('triggers in the console', () => {
     expect(run).toMatchObject({ status: 'completed', workflowId, input: { scheduleId: schedule.id } });
     // The workflow's timeout, on the run (its deadline) and on the workflow.
     await page.getByText(`${run.deadline.slice(0, 19).replace('T', ' ')} UTC (the workflow's timeout`).waitFor();
+    // Its concurrency line, on the run and on the workflow.
+    await page.getByText(`holds a place in its line "${schedule.id}" (at most 3 at once)`).waitFor();
     await page.goto(`${app.url}/console/workflows/${workflowId}`);
     await page.getByText('runs time out after 1 min 30 s').waitFor();
+    await page.getByText('at most 3 runs at once per scheduleId').waitFor();
   });
 
   it("shows a workflow's webhook and its deliveries, and replays one as a new run", async () => {

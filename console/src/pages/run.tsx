@@ -84,6 +84,15 @@ export function RunPage({ runId }: { runId: string }) {
               <dd>{formatTime(run.startedAt)}</dd>
               <dt>Ended</dt>
               <dd>{run.endedAt ? `${formatTime(run.endedAt)} (after ${formatDuration(Date.parse(run.endedAt) - Date.parse(run.startedAt ?? run.createdAt))})` : 'not yet'}</dd>
+              {run.concurrency ? (
+                <>
+                  <dt>Concurrency</dt>
+                  <dd>
+                    {run.concurrency.admitted ? 'holds a place' : 'waits for a place'} in its line
+                    {run.concurrency.key ? ` "${run.concurrency.key}"` : ''} (at most {run.concurrency.limit} at once)
+                  </dd>
+                </>
+              ) : null}
               {run.deadline ? (
                 <>
                   <dt>Deadline</dt>

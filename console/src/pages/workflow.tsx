@@ -64,6 +64,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
           <p>
             Version {detail.data.version} · {detail.data.runnable ? 'runnable' : 'not runnable'} ·{' '}
             {workflow.metadata.timeoutMs !== undefined ? `runs time out after ${formatDuration(workflow.metadata.timeoutMs)} · ` : ''}
+            {workflow.metadata.concurrency ? `at most ${workflow.metadata.concurrency.limit} runs at once${workflow.metadata.concurrency.keyPath ? ` per ${workflow.metadata.concurrency.keyPath}` : ''} · ` : ''}
             <Link to={`/runs${query({ workflowId })}`}>its runs</Link> · <Link to={`/schedules${query({ workflowId })}`}>its schedules</Link>
           </p>
           {workflow.metadata.description ? <p className="muted">{workflow.metadata.description}</p> : null}
