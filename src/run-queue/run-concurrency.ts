@@ -69,9 +69,15 @@ export async function admitToLine(
   return (await releaseRun(db, member.runId, lease.owner, lease.epoch, lease.version, lease.waitUntil)) ? 'queued' : 'moved';
 }
 
-/** In the transaction that records `member`'s end: it leaves its line, and its place goes to the first run waiting. */
-export async function leaveLine(db: Queryable, member: LineMember, channel: string): Promise<void> {
+/**
+ * In the caller's transaction, `record` writes `member`'s end; it then leaves its line, and its
+ * place goes to the first run waiting. The line's lock comes first, before the end's write locks
+ * the run's row, as in `admitToLine`: a run of the line cancelled while it waits could otherwise
+ * hold its row waiting for the lock while an admission held the lock waiting for that row.
+ */
+export async function leaveLine(db: Queryable, member: LineMember, record: () => Promise<void>, channel: string): Promise<void> {
   await db.query(LOCK, lineOf(member));
+  await record();
   await db.query('DELETE FROM run_concurrency WHERE run_id = $1', [member.runId]);
   await db.query(WAKE_HEAD, [...lineOf(member), member.limit, channel]);
 }

@@ -132,8 +132,9 @@ export class RunStore {
     // A run of a concurrency line leaves it in the commit that records its end.
     const leaving = run.concurrency && state.outcome !== undefined && events.some(endsRun) ? { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency } : undefined;
     if (options.client) {
-      await this.write(state, run, expectedVersion, events, options);
-      if (leaving) await leaveLine(options.client, leaving, this.store.channel);
+      const client = options.client;
+      const write = () => this.write(state, run, expectedVersion, events, options);
+      await (leaving ? leaveLine(client, leaving, write, this.store.channel) : write());
       this.metrics?.recorded(events);
       return;
     }
@@ -141,10 +142,7 @@ export class RunStore {
     // answers; until then a reader that already sees the commit waits for that word.
     await this.changes.recording(run.runId, async () => {
       if (leaving) {
-        await inTransaction(this.pool, async (client) => {
-          await this.write(state, run, expectedVersion, events, { ...options, client }, true);
-          await leaveLine(client, leaving, this.store.channel);
-        });
+        await inTransaction(this.pool, (client) => leaveLine(client, leaving, () => this.write(state, run, expectedVersion, events, { ...options, client }, true), this.store.channel));
       } else await this.write(state, run, expectedVersion, events, options);
       this.metrics?.recorded(events);
       const ended = state.outcome !== undefined;
