@@ -41,6 +41,11 @@ export function chain(n: number, type: 'transform' | 'bench_step' = 'transform')
   return { metadata: { name: `chain ${n}`, description: '' }, variables: {}, blocks, connections };
 }
 
+/** `workflow` with a concurrency limit of `limit` runs at once. */
+function limited(workflow: SerializedWorkflow, limit: number): SerializedWorkflow {
+  return { ...workflow, metadata: { ...workflow.metadata, concurrency: { limit } } };
+}
+
 const sleepThenStep: SerializedWorkflow = {
   metadata: { name: 'S1', description: '' },
   variables: {},
@@ -254,6 +259,13 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       await settle();
     }
     const w3Http = medianBurst(httpBursts);
+    // W3 bursts of a workflow with a concurrency limit: every run asks for a place (one more
+    // commit each); at 1,000 none waits, at 50 most queue and are woken one end at a time.
+    const limitedBursts: Record<string, unknown> = {};
+    for (const limit of [1000, 50]) {
+      limitedBursts[`limit${limit}`] = await w3Burst(runner, 300, limited(chain(3), limit));
+      await settle();
+    }
     await runner.once(chain(100)); // warm-up
     // Settled before each chain like every other figure: back to back, the second C1000 ran while
     // the projections still digested the first one's 2,000 events.
@@ -284,6 +296,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
         serialMs: stepsSerial,
       },
       W3Http: w3Http,
+      W3ConcurrencyLimited: { runs: 300, note: 'metadata.concurrency {limit}: each run is admitted (RunAdmitted) before its first step', ...limitedBursts },
       C100Ms: round(c100, 1),
       C1000Ms: round(c1000, 1),
       C1000OverC100: round(c1000 / c100, 2),

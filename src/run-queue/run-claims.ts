@@ -152,13 +152,8 @@ export class RunClaims {
    * while the lease and the stream are as the worker left them: anything newer keeps its own
    * `available_at`, and the lease then simply expires.
    */
-  release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
-    return releaseRun(this.pool, claim.runId, this.owner, claim.epoch, version, availableAt);
+  async release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
+    const result = await this.pool.query(RELEASE, [claim.runId, this.owner, claim.epoch, availableAt, version]);
+    return (result.rowCount ?? 0) > 0;
   }
-}
-
-/** `RunClaims.release` on `db` (a caller's transaction: a run that joins a concurrency line's queue). */
-export async function releaseRun(db: Queryable, runId: string, owner: string, epoch: number, version: number, availableAt: Date | null): Promise<boolean> {
-  const result = await db.query(RELEASE, [runId, owner, epoch, availableAt, version]);
-  return (result.rowCount ?? 0) > 0;
 }

@@ -1,6 +1,8 @@
 import type { ConcurrencyLine } from '../domain/run/run.events';
+import type { StreamVersionConflict } from '../event-store/errors';
 import type { Queryable } from '../event-store/projection';
-import { releaseRun } from './run-claims';
+import { settleRunBatch, writeRunBatches, type Item } from './run-append';
+import type { LeaseLost } from './run-append-hint';
 
 // `run_concurrency` (migrations/0029): who holds a place in each concurrency line, and who waits
 // for one, in start order. This file is its one writer. Every change takes the line's advisory
@@ -19,54 +21,130 @@ export type Admission = 'admitted' | 'queued' | 'moved';
 
 const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':concurrency:' || $1 || ':' || $2 || ':' || $3, 0))`;
 
-/** The places taken in the line, and whether a run started before this one waits (first started, first admitted). */
-const LINE = `SELECT
-  (SELECT count(*) FROM run_concurrency WHERE organization_id = $1 AND workflow_id = $2 AND line_key = $3 AND admitted)::integer AS taken,
-  EXISTS (SELECT 1 FROM run_concurrency c WHERE c.organization_id = $1 AND c.workflow_id = $2 AND c.line_key = $3 AND NOT c.admitted
-    AND c.seq < (SELECT seq FROM run_state WHERE run_id = $4)) AS behind`;
-
-const JOIN = `INSERT INTO run_concurrency (run_id, organization_id, workflow_id, line_key, seq, admitted)
-  SELECT $1, $2, $3, $4, seq, $5 FROM run_state WHERE run_id = $1
-  ON CONFLICT (run_id) DO UPDATE SET admitted = EXCLUDED.admitted, since = CASE WHEN EXCLUDED.admitted THEN now() ELSE run_concurrency.since END`;
-
 /**
- * The line's first waiting run, made due now (and announced, so a worker claims it at once) when
- * the line has a free place under `$4`. Whoever frees or skips a place calls it.
+ * The runs `$4` leave the line, and its first waiting runs take the places free under `$5`: due
+ * now, and announced so that a worker claims them at once.
  */
-const WAKE_HEAD = `WITH head AS (
+const LEAVE = `WITH gone AS (
+  DELETE FROM run_concurrency WHERE run_id = ANY ($4::text[]) RETURNING run_id
+), heads AS (
   SELECT c.run_id FROM run_concurrency c
-  WHERE c.organization_id = $1 AND c.workflow_id = $2 AND c.line_key = $3 AND NOT c.admitted
-    AND (SELECT count(*) FROM run_concurrency a WHERE a.organization_id = $1 AND a.workflow_id = $2 AND a.line_key = $3 AND a.admitted) < $4
-  ORDER BY c.seq LIMIT 1
+  WHERE c.organization_id = $1 AND c.workflow_id = $2 AND c.line_key = $3 AND NOT c.admitted AND c.run_id <> ALL ($4::text[])
+  ORDER BY c.seq
+  LIMIT greatest(0, $5 - (SELECT count(*) FROM run_concurrency a WHERE a.organization_id = $1 AND a.workflow_id = $2 AND a.line_key = $3
+    AND a.admitted AND a.run_id <> ALL ($4::text[])))
 ), woken AS (
-  UPDATE run_state r SET available_at = now() FROM head WHERE r.run_id = head.run_id AND r.ended_at IS NULL RETURNING r.run_id
+  UPDATE run_state r SET available_at = now() FROM heads WHERE r.run_id = heads.run_id AND r.ended_at IS NULL RETURNING r.run_id
 )
-SELECT pg_notify($5, json_build_object('streamId', 'run-' || run_id)::text) FROM woken`;
+SELECT (SELECT count(*) FROM gone) AS left, (SELECT count(*) FROM (SELECT pg_notify($6, json_build_object('streamId', 'run-' || run_id)::text) FROM woken) n) AS woken`;
 
 const lineOf = (member: LineMember) => [member.organizationId, member.workflowId, member.key];
 
+/** A line's identity as one string (for grouping a process's requests by line). */
+export const lineIdOf = (member: LineMember): string => JSON.stringify(lineOf(member));
+
+/** A run asking for a place, with its `RunAdmitted` batch ready to write (fenced by its lease). */
+export interface PlaceRequest {
+  member: LineMember;
+  lease: { owner: string; epoch: number };
+  /** The run's stream version: a run that queues gives its lease back only if nothing was appended since. */
+  version: number;
+  /** When a queued run is due again without its turn coming: its deadline, or never. */
+  waitUntil: Date | null;
+  admitted: Item;
+}
+
+/** One request's answer: an `Admission`, or what its `RunAdmitted` batch could not be written for. */
+export type PlaceOutcome = Admission | LeaseLost | StreamVersionConflict;
+
+/** The line's places taken, its oldest waiting runs that did not ask now (`$4`), and the asking runs' start positions. */
+const LINE = `SELECT
+  (SELECT count(*) FROM run_concurrency WHERE organization_id = $1 AND workflow_id = $2 AND line_key = $3 AND admitted)::integer AS taken,
+  (SELECT coalesce(json_agg(json_build_object('runId', w.run_id, 'seq', w.seq) ORDER BY w.seq), '[]') FROM (
+     SELECT run_id, seq FROM run_concurrency WHERE organization_id = $1 AND workflow_id = $2 AND line_key = $3 AND NOT admitted
+       AND run_id <> ALL ($4::text[]) ORDER BY seq LIMIT $5) w) AS waiting,
+  (SELECT coalesce(json_agg(json_build_object('runId', run_id, 'seq', seq)), '[]') FROM run_state WHERE run_id = ANY ($4::text[])) AS asking`;
+
+const JOIN = `INSERT INTO run_concurrency (run_id, organization_id, workflow_id, line_key, seq, admitted)
+  SELECT u.run_id, $1, $2, $3, u.seq, u.admitted FROM unnest($4::text[], $5::bigint[], $6::boolean[]) AS u(run_id, seq, admitted)
+  ON CONFLICT (run_id) DO UPDATE SET admitted = EXCLUDED.admitted, since = CASE WHEN EXCLUDED.admitted THEN now() ELSE run_concurrency.since END`;
+
+/** `RunClaims.release` for many queued runs: each only while its lease and stream are as its worker left them. */
+const RELEASE = `UPDATE run_state r SET lease_owner = NULL, lease_until = NULL, available_at = u.at
+  FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::timestamptz[]) AS u(run_id, owner, epoch, version, at)
+  WHERE r.run_id = u.run_id AND r.lease_owner = u.owner AND r.lease_epoch = u.epoch AND r.stream_version = u.version
+  RETURNING r.run_id`;
+
+/** Waiting runs given a place: due now, and announced so that a worker claims them at once. */
+const WAKE = `WITH woken AS (
+  UPDATE run_state SET available_at = now() WHERE run_id = ANY ($1::text[]) AND ended_at IS NULL RETURNING run_id
+)
+SELECT pg_notify($2, json_build_object('streamId', 'run-' || run_id)::text) FROM woken`;
+
 /**
- * In the caller's transaction: a place for `member` when one is free and no run started before it
- * waits — `record` then writes its `RunAdmitted` (fenced by the lease) in the same transaction —
- * else it joins the queue and gives its lease back, due again only at `waitUntil` (its deadline)
- * or when a place frees for it.
+ * In the caller's transaction, for runs of ONE line asking at once (a burst of starts asks
+ * together): places go in start order to the runs waiting and the runs asking, up to each
+ * asking run's limit. An asking run given one has its `RunAdmitted` written (one statement for
+ * all); a waiting run given one is woken to ask; every other asking run joins the queue and gives
+ * its lease back. An answer per request, in order.
  */
-export async function admitToLine(
-  db: Queryable,
-  member: LineMember,
-  lease: { owner: string; epoch: number; version: number; waitUntil: Date | null },
-  record: () => Promise<void>,
-  channel: string,
-): Promise<Admission> {
-  await db.query(LOCK, lineOf(member));
-  const { rows } = await db.query<{ taken: number; behind: boolean }>(LINE, [...lineOf(member), member.runId]);
-  const free = (rows[0]?.taken ?? 0) < member.limit && !rows[0]?.behind;
-  await db.query(JOIN, [member.runId, ...lineOf(member), free]);
-  if (free) await record();
-  // A place still free goes to the first run waiting (when this one took it, the next one's turn may have come too).
-  await db.query(WAKE_HEAD, [...lineOf(member), member.limit, channel]);
-  if (free) return 'admitted';
-  return (await releaseRun(db, member.runId, lease.owner, lease.epoch, lease.version, lease.waitUntil)) ? 'queued' : 'moved';
+export async function admitToLine(db: Queryable, requests: readonly PlaceRequest[], channel: string): Promise<PlaceOutcome[]> {
+  const line = lineOf(requests[0]!.member);
+  const limit = Math.max(...requests.map((request) => request.member.limit));
+  const ids = requests.map((request) => request.member.runId);
+  await db.query(LOCK, line);
+  const { rows } = await db.query<{ taken: number; waiting: Seat[]; asking: Seat[] }>(LINE, [...line, ids, limit]);
+  const { waiting, asking } = rows[0]!;
+  const seqOf = new Map(asking.map((seat) => [seat.runId, Number(seat.seq)]));
+  const byRun = new Map(requests.map((request) => [request.member.runId, request]));
+  // First started, first served: the runs already waiting and those asking now, in start order.
+  const turns = [...waiting.map((seat) => ({ runId: seat.runId, seq: Number(seat.seq), asking: false })), ...requests.map((r) => ({ runId: r.member.runId, seq: seqOf.get(r.member.runId) ?? Infinity, asking: true }))];
+  turns.sort((a, b) => a.seq - b.seq);
+  let taken = rows[0]!.taken;
+  const placed = new Set<string>();
+  const woken: string[] = [];
+  for (const turn of turns) {
+    const request = byRun.get(turn.runId);
+    if (taken >= (turn.asking ? request!.member.limit : limit)) continue;
+    taken += 1;
+    if (turn.asking) placed.add(turn.runId);
+    else woken.push(turn.runId);
+  }
+  const admitting = requests.filter((request) => placed.has(request.member.runId));
+  const written = admitting.length > 0 ? await writeRunBatches(db, admitting.map((request) => request.admitted), undefined) : [];
+  const outcomes = new Map<string, PlaceOutcome>();
+  admitting.forEach((request, i) => {
+    try {
+      settleRunBatch(request.admitted, written[i]);
+      outcomes.set(request.member.runId, 'admitted');
+    } catch (error) {
+      outcomes.set(request.member.runId, error as LeaseLost | StreamVersionConflict);
+    }
+  });
+  const queuing = requests.filter((request) => !placed.has(request.member.runId));
+  const joining = [...admitting.filter((request) => outcomes.get(request.member.runId) === 'admitted'), ...queuing];
+  if (joining.length > 0) {
+    const runIds = joining.map((request) => request.member.runId);
+    await db.query(JOIN, [...line, runIds, runIds.map((id) => seqOf.get(id) ?? 0), joining.map((request) => placed.has(request.member.runId))]);
+  }
+  if (queuing.length > 0) {
+    const { rows: released } = await db.query<{ run_id: string }>(RELEASE, [
+      queuing.map((request) => request.member.runId),
+      queuing.map((request) => request.lease.owner),
+      queuing.map((request) => request.lease.epoch),
+      queuing.map((request) => request.version),
+      queuing.map((request) => request.waitUntil),
+    ]);
+    const gone = new Set(released.map((row) => row.run_id));
+    for (const request of queuing) outcomes.set(request.member.runId, gone.has(request.member.runId) ? 'queued' : 'moved');
+  }
+  if (woken.length > 0) await db.query(WAKE, [woken, channel]);
+  return requests.map((request) => outcomes.get(request.member.runId)!);
+}
+
+interface Seat {
+  runId: string;
+  seq: number | string;
 }
 
 /**
@@ -78,6 +156,34 @@ export async function admitToLine(
 export async function leaveLine(db: Queryable, member: LineMember, record: () => Promise<void>, channel: string): Promise<void> {
   await db.query(LOCK, lineOf(member));
   await record();
-  await db.query('DELETE FROM run_concurrency WHERE run_id = $1', [member.runId]);
-  await db.query(WAKE_HEAD, [...lineOf(member), member.limit, channel]);
+  await db.query(LEAVE, [...lineOf(member), [member.runId], member.limit, channel]);
+}
+
+/** A run of a concurrency line ending: its last batch, ready to write in one statement. */
+export interface LineExit {
+  member: LineMember;
+  end: Item;
+}
+
+/**
+ * `leaveLine` for runs of ONE line ending at once (their batches written in one statement): an
+ * answer per run, in order — `true`, or what its batch could not be written for (that run stays
+ * in the line, its end not recorded).
+ */
+export async function leaveLineTogether(db: Queryable, exits: readonly LineExit[], channel: string): Promise<(true | LeaseLost | StreamVersionConflict)[]> {
+  const line = lineOf(exits[0]!.member);
+  await db.query(LOCK, line);
+  const written = await writeRunBatches(db, exits.map((exit) => exit.end), channel);
+  const outcomes = exits.map((exit, i): true | LeaseLost | StreamVersionConflict => {
+    try {
+      settleRunBatch(exit.end, written[i]);
+      return true;
+    } catch (error) {
+      return error as LeaseLost | StreamVersionConflict;
+    }
+  });
+  const ended = exits.filter((_, i) => outcomes[i] === true).map((exit) => exit.member.runId);
+  const limit = Math.max(...exits.map((exit) => exit.member.limit));
+  if (ended.length > 0) await db.query(LEAVE, [...line, ended, limit, channel]);
+  return outcomes;
 }

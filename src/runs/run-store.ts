@@ -3,7 +3,10 @@ import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
 import { endsRun, runIdOf, runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
 import { inTransaction } from '../database/pool';
-import { leaveLine } from '../run-queue/run-concurrency';
+import { leaveLine, leaveLineTogether, lineIdOf, type LineExit, type LineMember } from '../run-queue/run-concurrency';
+import { LineGroups } from '../run-queue/line-groups';
+import type { StreamVersionConflict } from '../event-store/errors';
+import type { LeaseLost } from '../run-queue/run-append-hint';
 import type { RunState } from '../domain/run/run.state';
 import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
@@ -12,7 +15,7 @@ import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
 import type { Queryable } from '../event-store/projection';
 import { NotFound } from '../errors';
-import { appendRunBatch, appendRunBatches, runAppendItem, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
+import { appendRunBatch, appendRunBatches, runAppendItem, type Item, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { RunAppendGroups } from '../run-queue/run-append-groups';
 import { RunDefinitionWriter, resolveRunDefinitions } from '../run-queue/run-definitions';
 import { runStateProjection } from '../run-queue/run-state.projection';
@@ -73,7 +76,11 @@ export class RunStore {
     this.groups = new RunAppendGroups(pool, store.channel);
     this.transactions = new AppendGroups(pool, store);
     this.definitions = new RunDefinitionWriter(pool);
+    this.exits = new LineGroups(pool, (client, exits) => leaveLineTogether(client, exits, store.channel));
   }
+
+  /** The ends of runs of concurrency lines, one transaction per line at a time. */
+  private readonly exits: LineGroups<LineExit, true | LeaseLost | StreamVersionConflict>;
 
   /** The event store's NOTIFY channel (a run woken in its concurrency line is announced on it). */
   get channel(): string {
@@ -141,9 +148,9 @@ export class RunStore {
     // Outside a caller's transaction this instance tells its listeners itself, once the commit
     // answers; until then a reader that already sees the commit waits for that word.
     await this.changes.recording(run.runId, async () => {
-      if (leaving) {
+      if (leaving && !this.appendsInOneStatement(events)) {
         await inTransaction(this.pool, (client) => leaveLine(client, leaving, () => this.write(state, run, expectedVersion, events, { ...options, client }, true), this.store.channel));
-      } else await this.write(state, run, expectedVersion, events, options);
+      } else await this.write(state, run, expectedVersion, events, options, false, leaving);
       this.metrics?.recorded(events);
       const ended = state.outcome !== undefined;
       this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
@@ -153,8 +160,18 @@ export class RunStore {
   /**
    * The store's part of `append`: the batch written, by one statement or through the event store.
    * `heardHere`: in a transaction of `append`'s own, whose change this instance emits itself.
+   * `leaving`: the run's end, in one statement, as it leaves its concurrency line (grouped with
+   * the other ends of the line, `leaveLineTogether`).
    */
-  private async write(state: RunState, run: NonNullable<RunState['run']>, expectedVersion: number, events: RunEvent[], options: RunAppendOptions, heardHere = false): Promise<void> {
+  private async write(
+    state: RunState,
+    run: NonNullable<RunState['run']>,
+    expectedVersion: number,
+    events: RunEvent[],
+    options: RunAppendOptions,
+    heardHere = false,
+    leaving?: LineMember,
+  ): Promise<void> {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
     const origin = options.client && !heardHere ? {} : { notifyOrigin: this.changes.origin };
@@ -174,7 +191,9 @@ export class RunStore {
         ...(options.checkWorkflow ? { checkWorkflow: true } : {}),
         ...(alongside ? { definition: alongside } : {}),
       });
-      await (options.client ? appendRunBatch(options.client, item, this.store.channel) : this.groups.append(item));
+      if (options.client) await appendRunBatch(options.client, item, this.store.channel);
+      else if (leaving) await this.leave(leaving, item);
+      else await this.groups.append(item);
       if (alongside) this.definitions.committed(alongside.digest);
     } else {
       if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
@@ -184,6 +203,12 @@ export class RunStore {
       if (options.client) await this.store.append(streamId, expectedVersion, stored, { ...append, client: options.client });
       else await this.transactions.append(streamId, expectedVersion, stored, { ...append, ...origin });
     }
+  }
+
+  /** A run's end written with the other ends of its concurrency line; it leaves the line in that commit. */
+  private async leave(member: LineMember, end: Item): Promise<void> {
+    const outcome = await this.exits.submit(lineIdOf(member), { member, end });
+    if (outcome !== true) throw outcome;
   }
 
   /**

@@ -1,12 +1,13 @@
 import type { RunLimits } from '../domain/run/run.bounds';
 import type { RunEvent, RunWaitingForEvent } from '../domain/run/run.events';
-import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
 import type { Pool } from 'pg';
-import { inTransaction } from '../database/pool';
 import { admitRun } from '../domain/run/run.commands';
 import type { EventMetadata } from '../event-store/event';
-import { admitToLine, type Admission } from '../run-queue/run-concurrency';
+import { admitToLine, lineIdOf, type Admission, type PlaceOutcome, type PlaceRequest } from '../run-queue/run-concurrency';
+import { runAppendItem } from '../run-queue/run-append';
+import { cloneRunState, type RunState } from '../domain/run/run.state';
+import { LineGroups } from '../run-queue/line-groups';
 import type { RunAppendOptions, RunStore } from '../runs/run-store';
 import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { RunJournal } from './run-host';
@@ -21,7 +22,12 @@ export class StoreJournal implements RunJournal {
     private readonly limits: RunLimits,
     /** Told when an append lost the race for its stream version (the run folds again). */
     private readonly onConflict: () => void = () => undefined,
-  ) {}
+  ) {
+    this.admissions = new LineGroups(pool, (client, requests) => admitToLine(client, requests, store.channel));
+  }
+
+  /** This worker's requests for places in concurrency lines, one transaction per line at a time. */
+  private readonly admissions: LineGroups<PlaceRequest, PlaceOutcome>;
 
   async load(runId: string): Promise<RunState | undefined> {
     return (await this.store.load(runId))?.state;
@@ -46,24 +52,20 @@ export class StoreJournal implements RunJournal {
     return this.claims.release(claim, version, availableAt);
   }
 
-  admit(state: RunState, lease: { owner: string; epoch: number }, metadata: EventMetadata, waitUntil: Date | null): Promise<Admission> {
+  async admit(state: RunState, lease: { owner: string; epoch: number }, metadata: EventMetadata, waitUntil: Date | null): Promise<Admission> {
     const run = state.run;
     if (!run?.concurrency) throw new Error('only a run of a concurrency line is admitted');
+    // The batch is made on a copy: the state takes `RunAdmitted` only once it is recorded.
+    const events = admitRun(state, new Date());
+    const after = cloneRunState(state);
+    for (const event of events) this.store.decider.evolve(after, event);
+    const admitted = runAppendItem(after, state.version, events, { metadata, fence: lease });
     const member = { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency };
-    return inTransaction(this.pool, (client) =>
-      admitToLine(
-        client,
-        member,
-        { ...lease, version: state.version, waitUntil },
-        async () => {
-          const before = state.version;
-          const events = admitRun(state, new Date());
-          for (const event of events) this.store.decider.evolve(state, event);
-          await this.append(state, before, events, { metadata, fence: lease, client });
-        },
-        this.store.channel,
-      ),
-    );
+    const outcome = await this.admissions.submit(lineIdOf(member), { member, lease, version: state.version, waitUntil, admitted });
+    if (outcome instanceof StreamVersionConflict) this.onConflict();
+    if (typeof outcome !== 'string') throw outcome;
+    if (outcome === 'admitted') for (const event of events) this.store.decider.evolve(state, event);
+    return outcome;
   }
 
   storedSignals(state: RunState, waits: RunWaitingForEvent[]): Promise<SignalRequest[]> {
