@@ -35,9 +35,13 @@ export function resolveBlockParams(state: RunState, blockId: string, env: Templa
   return resolved !== null && typeof resolved === 'object' && !Array.isArray(resolved) ? (resolved as Record<string, unknown>) : {};
 }
 
-/** A fresh approval token: 256 random bits, URL-safe. */
+/**
+ * A fresh approval token: 256 random bits, URL-safe, behind `tha_` — without it one token in 64
+ * began with `-`, which a command line reads as an option (`thodare approvals show <token>` was
+ * a usage error for those).
+ */
 export function newApprovalToken(): string {
-  return randomBytes(32).toString('base64url');
+  return `tha_${randomBytes(32).toString('base64url')}`;
 }
 
 /**

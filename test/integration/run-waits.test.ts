@@ -189,7 +189,7 @@ describe('human_approval', () => {
     const runId = await startRun(worker, approvalFlow);
     expect(await waitForStatus(db.pool, runId, ['waiting'])).toBe('waiting');
     const token = (await viewRun(worker, runId)).waitingFor?.approvalToken;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(token).toMatch(/^tha_[A-Za-z0-9_-]{43}$/);
     const queries = worker.app.get(QueryBus);
     expect(await queries.execute(new GetApprovalQuery(token!))).toMatchObject({ prompt: 'Ship it?', status: 'pending', runId });
 
