@@ -831,6 +831,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/concurrency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workflow's concurrency limit and its lines that hold or queue runs now (running and queued counts per key)
+         * @description Also for a deleted workflow (its queued runs still take turns; limit is then null). 404 for a workflow the organization never had.
+         */
+        get: operations["getApiWorkflowsIdConcurrency"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/history": {
         parameters: {
             query?: never;
@@ -4608,6 +4628,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiWorkflowsIdConcurrency: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the current version's metadata.concurrency.limit; null without one (runs keep the limit they started with) */
+                        limit: number | null;
+                        /** @description the current version's metadata.concurrency.keyPath, else null */
+                        keyPath: string | null;
+                        /** @description the lines that hold or queue a run now, by key */
+                        data: {
+                            /** @description the value at keyPath in the runs' input ("" without one) */
+                            key: string;
+                            /** @description runs holding a place: admitted and not ended */
+                            running: number;
+                            /** @description runs waiting for a place */
+                            queued: number;
+                            /** @description since when the oldest of them has waited; null when none waits */
+                            queuedSince: string | null;
+                        }[];
+                        next: string | null;
+                    };
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

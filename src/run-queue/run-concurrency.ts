@@ -3,6 +3,7 @@ import type { StreamVersionConflict } from '../event-store/errors';
 import type { Queryable } from '../event-store/projection';
 import { settleRunBatch, writeRunBatches, type Item } from './run-append';
 import type { LeaseLost } from './run-append-hint';
+import { decodeCursor, toPage } from '../http/keyset';
 
 // `run_concurrency` (migrations/0029): who holds a place in each concurrency line, and who waits
 // for one, in start order. This file is its one writer. Every change takes the line's advisory
@@ -186,4 +187,34 @@ export async function leaveLineTogether(db: Queryable, exits: readonly LineExit[
   const limit = Math.max(...exits.map((exit) => exit.member.limit));
   if (ended.length > 0) await db.query(LEAVE, [...line, ended, limit, channel]);
   return outcomes;
+}
+
+/** One line of a workflow as `GET /api/workflows/:id/concurrency` shows it. */
+export interface LineView {
+  key: string;
+  /** Runs holding a place (admitted, not ended). */
+  running: number;
+  /** Runs waiting for one. */
+  queued: number;
+  /** Since when the line's oldest waiting run has waited; null when none waits. */
+  queuedSince: string | null;
+}
+
+/** The workflow's lines that hold or queue a run now, by key; `after` is the previous page's `next`. */
+export async function linesOf(db: Queryable, organizationId: string, workflowId: string, page: { after?: string; limit: number }): Promise<{ data: LineView[]; next: string | null }> {
+  const [after] = page.after ? decodeCursor(page.after, ['string']) : [null];
+  const { rows } = await db.query<{ line_key: string; running: number; queued: number; queued_since: Date | null }>(
+    `SELECT line_key, count(*) FILTER (WHERE admitted)::integer AS running, count(*) FILTER (WHERE NOT admitted)::integer AS queued,
+       min(since) FILTER (WHERE NOT admitted) AS queued_since
+     FROM run_concurrency WHERE organization_id = $1 AND workflow_id = $2 AND ($3::text IS NULL OR line_key > $3)
+     GROUP BY line_key ORDER BY line_key LIMIT $4`,
+    [organizationId, workflowId, after, page.limit + 1],
+  );
+  const { items, next } = toPage(
+    rows,
+    page.limit,
+    (row): LineView => ({ key: row.line_key, running: row.running, queued: row.queued, queuedSince: row.queued_since?.toISOString() ?? null }),
+    (row) => [row.line_key],
+  );
+  return { data: items, next };
 }

@@ -10,6 +10,7 @@ import { GetRunHandler } from './get-run.query';
 import { ListApprovalsHandler } from './list-approvals.query';
 import { ListRunsHandler } from './list-runs.query';
 import { GetOrgEventHandler, ListOrgEventsHandler } from './list-org-events.query';
+import { GetWorkflowConcurrencyHandler } from './get-workflow-concurrency.query';
 import { OrgEventsController } from './org-events.controller';
 import { PublishEventHandler } from './publish-event.command';
 import { RunChanges } from './run-changes';
@@ -30,7 +31,7 @@ import { StartRunsHandler } from './start-runs.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
 const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, CancelWorkflowRunsHandler, RerunRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
-const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler, ListOrgEventsHandler, GetOrgEventHandler];
+const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler, ListOrgEventsHandler, GetOrgEventHandler, GetWorkflowConcurrencyHandler];
 
 /**
  * Runs: the run store, change hints and the run commands and queries, in every process (workers

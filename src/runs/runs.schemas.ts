@@ -198,3 +198,21 @@ export const approvalResponse = z.object({
 });
 export const decideBody = z.object({ approved: z.boolean(), note: z.string().max(4000).optional() });
 export const decideResponse = z.object({ runId: z.string(), status: z.enum(['approved', 'rejected']), approved: z.boolean(), by: z.string().nullable() });
+
+/** `GET /api/workflows/:id/concurrency`. */
+export const concurrencyQuery = z.object({ after: z.string().min(1).max(500).optional(), limit: limit(500, 100) });
+export const workflowConcurrencyResponse = z.object({
+  limit: z.number().int().nullable().describe("the current version's metadata.concurrency.limit; null without one (runs keep the limit they started with)"),
+  keyPath: z.string().nullable().describe("the current version's metadata.concurrency.keyPath, else null"),
+  data: z
+    .array(
+      z.object({
+        key: z.string().describe('the value at keyPath in the runs\' input ("" without one)'),
+        running: z.number().int().describe('runs holding a place: admitted and not ended'),
+        queued: z.number().int().describe('runs waiting for a place'),
+        queuedSince: z.string().nullable().describe('since when the oldest of them has waited; null when none waits'),
+      }),
+    )
+    .describe('the lines that hold or queue a run now, by key'),
+  next: z.string().nullable(),
+});

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
@@ -9,10 +9,11 @@ import { RequireRole } from '../http/require-role.decorator';
 import { GetRunQuery } from './get-run.query';
 import { RunWaiter, WAIT_HEADER, WAIT_SKIPPED_NOTE } from './run-waiter';
 import { CancelWorkflowRunsCommand } from './cancel-workflow-runs.command';
-import { cancelWorkflowRunsBody, cancelWorkflowRunsResponse, MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery } from './runs.schemas';
+import { cancelWorkflowRunsBody, cancelWorkflowRunsResponse, concurrencyQuery, MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery, workflowConcurrencyResponse } from './runs.schemas';
+import { GetWorkflowConcurrencyQuery } from './get-workflow-concurrency.query';
 import { StartRunCommand } from './start-run.command';
 
-/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version; `…/runs/cancel`: stop its runs. */
+/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version; `…/runs/cancel`: stop its runs; `…/concurrency`: its concurrency lines. */
 @Controller('api/workflows')
 export class WorkflowRunsController {
   constructor(
@@ -55,6 +56,18 @@ export class WorkflowRunsController {
     if (!ended.run) return started;
     void reply.status(200);
     return ended.run;
+  }
+
+  @Get(':id/concurrency')
+  @ApiRoute({
+    summary: "The workflow's concurrency limit and its lines that hold or queue runs now (running and queued counts per key)",
+    description: 'Also for a deleted workflow (its queued runs still take turns; limit is then null). 404 for a workflow the organization never had.',
+    tags: ['runs'],
+    query: concurrencyQuery,
+    responses: { 200: workflowConcurrencyResponse },
+  })
+  concurrency(@CurrentPrincipal() principal: Principal, @Param('id') workflowId: string, @Query() query: z.infer<typeof concurrencyQuery>) {
+    return this.queries.execute(new GetWorkflowConcurrencyQuery(principal.organizationId, workflowId, { limit: query.limit, ...(query.after ? { after: query.after } : {}) }));
   }
 
   @Post(':id/runs/cancel')

@@ -103,4 +103,31 @@ describe('triggers in the console', () => {
     const replayRun = new URL(page.url()).pathname.split('/').at(-1)!;
     expect(await waitForRun(app, owner.headers, replayRun)).toMatchObject({ status: 'completed', workflowId, outputs: { echo: { value: 'got 7' } } });
   });
+
+  it("shows a workflow's concurrency lines: per key, the runs holding a place and those queued", async () => {
+    // A run waiting for an event keeps its place: the second run of the same region queues.
+    const workflowId = await createWorkflow(app, owner.headers, [
+      add('start', 'trigger_manual'),
+      add('hold', 'wait_for_event', { eventName: 'never' }),
+      connect('start', 'hold'),
+      { operation_type: 'set_metadata', concurrency: { limit: 1, key_path: 'region' } },
+    ]);
+    const start = (region: string) => app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: { input: { region } } });
+    const first = (await start('eu-west')).body.runId as string;
+    await waitForRun(app, owner.headers, first, ['waiting']);
+    const second = (await start('eu-west')).body.runId as string;
+    const queued = async () => (await app.request('GET', `/api/runs/${second}`, { headers: owner.headers })).body.concurrency?.admitted === false;
+    for (let tries = 0; tries < 200 && !(await queued()); tries++) await new Promise((r) => setTimeout(r, 25));
+
+    await page.goto(`${app.url}/console/workflows/${workflowId}`);
+    await page.getByText('at most 1 runs at once per region').waitFor();
+    const row = page.getByRole('table', { name: 'Lines that hold or queue runs, by key' }).getByRole('row').filter({ hasText: 'eu-west' });
+    await row.getByRole('cell', { name: '1' }).first().waitFor();
+    expect(await row.getByRole('cell').allTextContents()).toEqual(['eu-west', '1', '1', expect.stringMatching(/ UTC$/)]);
+    await check('workflow-concurrency');
+    await page.goto(`${app.url}/console/runs/${second}`);
+    await page.getByText('waits for a place in its line "eu-west" (at most 1 at once)').waitFor();
+    const stopped = await app.request('POST', `/api/workflows/${workflowId}/runs/cancel`, { headers: owner.headers, body: {} });
+    expect(stopped.body.cancelled).toHaveLength(2);
+  });
 });

@@ -148,6 +148,8 @@ describe('thodare runs', () => {
     expect(await json(['runs', 'rerun', runId, '--current-version'])).toMatchObject({ rerunOf: runId, workflowVersion: 2 });
     expect(await json(['runs', 'rerun', runId, '--from-block', 'hold'])).toMatchObject({ rerunOf: runId, reusedBlocks: [] });
     // The reruns wait: stop every run of the workflow that has not ended.
+    // No limit: no line.
+    expect(await json(['workflows', 'concurrency', id])).toEqual({ limit: null, keyPath: null, lines: [] });
     const stopped = await json(['workflows', 'cancel-runs', id, '--reason', 'cli test']);
     expect(stopped.cancelled.length).toBeGreaterThanOrEqual(3);
     for (const run of stopped.cancelled) expect((await waitForRun(app, owner.headers, run)).status).toBe('cancelled');

@@ -98,6 +98,8 @@ describe('a concurrency limit', () => {
     const { rows: leases } = await app.db.pool.query('SELECT run_id, lease_owner FROM run_state WHERE run_id = ANY($1)', [[second, third]]);
     expect(leases.every((row: { lease_owner: string | null }) => row.lease_owner === null)).toBe(true);
     expect(await run(first)).toMatchObject({ status: 'running', concurrency: { admitted: true } });
+    const lines = await app.request('GET', `/api/workflows/${id}/concurrency`, { headers: owner.headers });
+    expect(lines.body).toEqual({ limit: 1, keyPath: null, data: [{ key: '', running: 1, queued: 2, queuedSince: expect.any(String) }], next: null });
     expect(await lineRows(id)).toEqual([
       { run_id: first, admitted: true },
       { run_id: second, admitted: false },
@@ -145,6 +147,21 @@ describe('a concurrency limit', () => {
     await until('x2 to queue', async () => ((await run(x2)).concurrency?.admitted === false && (await lineRows(id)).length === 4 ? true : undefined));
     expect(await run(x2)).toMatchObject({ status: 'queued', concurrency: { key: 'x', limit: 1, admitted: false } });
     expect(await run(none)).toMatchObject({ concurrency: { key: '', admitted: true } });
+    // The lines, a page at a time, by key.
+    const pages: unknown[] = [];
+    let after: string | null = null;
+    do {
+      const page: { status: number; body: { data: unknown[]; next: string | null; keyPath: string } } = await app.request('GET', `/api/workflows/${id}/concurrency?limit=2${after ? `&after=${after}` : ''}`, { headers: owner.headers });
+      expect(page.body.keyPath).toBe('customer.id');
+      pages.push(...page.body.data);
+      after = page.body.next;
+    } while (after);
+    expect(pages).toEqual([
+      { key: '', running: 1, queued: 0, queuedSince: null },
+      { key: 'x', running: 1, queued: 1, queuedSince: expect.any(String) },
+      { key: 'y', running: 1, queued: 0, queuedSince: null },
+    ]);
+    expect((await app.request('GET', `/api/workflows/${id}/concurrency?after=forged`, { headers: owner.headers })).body).toMatchObject({ error: 'invalid_query' });
     open('key-x1');
     await entering('key-x2');
     for (const label of ['key-y1', 'key-x2', 'key-none']) open(label);
@@ -171,6 +188,7 @@ describe('a concurrency limit', () => {
     open('end-a');
     expect(await waitForRun(app, owner.headers, first)).toMatchObject({ status: 'completed' });
     expect(await lineRows(id)).toEqual([]);
+    expect((await app.request('GET', `/api/workflows/${id}/concurrency`, { headers: owner.headers })).body).toEqual({ limit: 1, keyPath: null, data: [], next: null });
     // The line is free again: a new run is admitted at once.
     const next = await start(id, { label: 'end-d' });
     await entering('end-d');

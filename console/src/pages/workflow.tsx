@@ -7,6 +7,7 @@ import { formatDuration } from '../format';
 import { Link } from '../router';
 import type { WorkflowDetail, WorkflowVersion } from '../types';
 import { useApi } from '../use-api';
+import { WorkflowConcurrency } from './workflow-concurrency';
 import { WorkflowHistory } from './workflow-history';
 import { WorkflowWebhooks } from './workflow-webhooks';
 
@@ -111,6 +112,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
             ) : null}
             <ErrorNotice error={revertError} what="Could not revert" />
           </section>
+          <WorkflowConcurrency key={`concurrency-${detail.data.version}`} workflowId={workflowId} limited={workflow.metadata.concurrency !== undefined} />
           <WorkflowWebhooks key={`webhooks-${detail.data.version}`} workflowId={workflowId} />
           {/* Read again at each new version (a revert from this page makes one). */}
           <WorkflowHistory key={detail.data.version} workflowId={workflowId} />

@@ -6,7 +6,7 @@ import { printDocument, printPage } from './output';
 
 type PatchFlags = { file: string; ifMatch?: string; dryRun?: boolean; idempotencyKey?: string };
 
-/** `thodare workflows list|get|create|patch|history|delete`. */
+/** `thodare workflows list|get|triggers|concurrency|cancel-runs|create|patch|revert|history|delete`. */
 export function registerWorkflows(program: Command, version: string): void {
   const workflows = program.command('workflows').description('build workflows (remote: THODARE_URL or a login profile)');
   paged(leaf(workflows, 'list', "list the organization's workflows")).action(
@@ -33,6 +33,20 @@ export function registerWorkflows(program: Command, version: string): void {
         const webhooks = await call(client.GET('/api/workflows/{id}/webhooks', { params: { path: { id } } }));
         const schedules = await call(client.GET('/api/schedules', { params: { query: { workflowId: id, limit: 200 } } }));
         printDocument(format, { schedules: schedules.data, webhooks: webhooks.data });
+      }),
+    );
+  leaf(workflows, 'concurrency', "the workflow's concurrency limit, and per key the runs holding a place and the runs queued")
+    .argument('<id>')
+    .action(
+      remote(version, async ({ client, format }, id: string) => {
+        const first = await call(client.GET('/api/workflows/{id}/concurrency', { params: { path: { id }, query: { limit: 500 } } }));
+        const lines = [...first.data];
+        for (let after = first.next; after; ) {
+          const page = await call(client.GET('/api/workflows/{id}/concurrency', { params: { path: { id }, query: { limit: 500, after } } }));
+          lines.push(...page.data);
+          after = page.next;
+        }
+        printDocument(format, { limit: first.limit, keyPath: first.keyPath, lines });
       }),
     );
   leaf(workflows, 'cancel-runs', 'ask every run of the workflow that has not ended to stop, page after page; prints the runs asked')
