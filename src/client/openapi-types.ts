@@ -968,6 +968,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workflows/{id}/runs/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun every run of the workflow that ended with a status (failed by default: the replay after a repair), oldest first, up to limit per call; then again with after = next
+         * @description Each run is rerun as POST /api/runs/:id/rerun would rerun it (from its failure on the current version by default); one that cannot be is listed in refused and the others go on. An idempotencyKey makes a retried call answer the same reruns. Also for a deleted workflow (each rerun is then refused with workflow_not_found).
+         */
+        post: operations["postApiWorkflowsIdRunsRerun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workflows/{id}/versions/{version}": {
         parameters: {
             query?: never;
@@ -5127,6 +5147,104 @@ export interface operations {
                         /** @description the runs asked to stop (each records RunCancelRequested; the worker ends them) */
                         cancelled: string[];
                         /** @description more runs that have not ended remain: call again with after = next */
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            /** @description any other error (500 internal_error, 503 database_unavailable or not_ready) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiWorkflowsIdRunsRerun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A label for the agent or tool acting (at most 200 characters); recorded with every event the request causes */
+                "X-Thodare-Agent"?: components["parameters"]["Agent"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description the runs to rerun: those that ended so
+                     * @default failed
+                     * @enum {string}
+                     */
+                    status?: "failed" | "cancelled" | "completed";
+                    /**
+                     * @description as POST /api/runs/:id/rerun: failure keeps the outputs of what succeeded before the failure; start runs everything again
+                     * @default failure
+                     * @enum {string}
+                     */
+                    from?: "failure" | "start";
+                    /**
+                     * @description current (the default here): the workflow's version now, the replay after a repair; pinned: each run's own version
+                     * @default current
+                     * @enum {string}
+                     */
+                    workflowVersion?: "pinned" | "current";
+                    /**
+                     * Format: date-time
+                     * @description only runs started at or after this instant
+                     */
+                    startedAfter?: string;
+                    /**
+                     * Format: date-time
+                     * @description only runs started before this instant
+                     */
+                    startedBefore?: string;
+                    /** @description a retried call with the same key answers the same reruns (each run keyed <idempotencyKey>:<runId>) */
+                    idempotencyKey?: string;
+                    /**
+                     * @description runs rerun in this call, oldest first
+                     * @default 100
+                     */
+                    limit?: number;
+                    /** @description `next` of the previous call */
+                    after?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the new runs, each naming the run it reruns */
+                        rerun: {
+                            runId: string;
+                            rerunOf: string;
+                            status: components["schemas"]["RunStatus"];
+                        }[];
+                        /** @description the runs that could not be rerun, with their own rerun's error (e.g. workflow_not_runnable, run_not_failed) */
+                        refused: {
+                            runId: string;
+                            error: string;
+                            message: string;
+                        }[];
+                        /** @description more runs remain: call again with after = next */
                         next: string | null;
                     };
                 };

@@ -67,18 +67,25 @@ export interface RunRow {
  * before `startedBefore` when given: at most `limit`, each with its position (`seq`, a cursor).
  * Served by `run_state_org_workflow_seq`.
  */
-export async function activeRunsOfWorkflow(
+/**
+ * The workflow's runs in `statuses` (those that have not ended when `ended` is false), started
+ * in the window given, oldest first, after the run at `after` (its `seq`): the pages of the bulk
+ * cancel and the bulk rerun.
+ */
+export async function runsOfWorkflow(
   db: Queryable,
   organizationId: string,
   workflowId: string,
-  filter: { startedBefore?: string; after?: string; limit: number },
+  filter: { statuses: readonly string[] | 'not_ended'; startedAfter?: string; startedBefore?: string; after?: string; limit: number },
 ): Promise<{ runId: string; seq: string }[]> {
+  const notEnded = filter.statuses === 'not_ended';
   const { rows } = await db.query<{ run_id: string; seq: string }>(
     `SELECT run_id, seq FROM run_state
-     WHERE organization_id = $1 AND workflow_id = $2 AND status NOT IN ('completed', 'failed', 'cancelled')
-       AND ($3::timestamptz IS NULL OR started_at < $3) AND ($4::bigint IS NULL OR seq > $4)
+     WHERE organization_id = $1 AND workflow_id = $2
+       AND (CASE WHEN $7::boolean THEN status NOT IN ('completed', 'failed', 'cancelled') ELSE status = ANY ($8::text[]) END)
+       AND ($3::timestamptz IS NULL OR started_at < $3) AND ($6::timestamptz IS NULL OR started_at >= $6) AND ($4::bigint IS NULL OR seq > $4)
      ORDER BY seq LIMIT $5`,
-    [organizationId, workflowId, filter.startedBefore ?? null, filter.after ?? null, filter.limit],
+    [organizationId, workflowId, filter.startedBefore ?? null, filter.after ?? null, filter.limit, filter.startedAfter ?? null, notEnded, notEnded ? [] : filter.statuses],
   );
   return rows.map((row) => ({ runId: row.run_id, seq: String(row.seq) }));
 }

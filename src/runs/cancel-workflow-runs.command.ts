@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { RunFinished } from '../domain/run/run.errors';
 import { NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
-import { activeRunsOfWorkflow } from '../run-queue/run-state.queries';
+import { runsOfWorkflow } from '../run-queue/run-state.queries';
 import { workflowKnownIn } from '../workflows/workflow-read-model';
 import { CancelRunCommand } from './cancel-run.command';
 
@@ -43,7 +43,7 @@ export class CancelWorkflowRunsHandler implements ICommandHandler<CancelWorkflow
   async execute({ organizationId, workflowId, request, metadata }: CancelWorkflowRunsCommand): Promise<WorkflowRunsCancelled> {
     if (!(await workflowKnownIn(this.pool, organizationId, workflowId))) throw new NotFound('workflow');
     const { reason, limit, ...filter } = request;
-    const runs = await activeRunsOfWorkflow(this.pool, organizationId, workflowId, { ...filter, limit: limit + 1 });
+    const runs = await runsOfWorkflow(this.pool, organizationId, workflowId, { ...filter, statuses: 'not_ended', limit: limit + 1 });
     const page = runs.slice(0, limit);
     const cancelled: string[] = [];
     for (const { runId } of page) {

@@ -3,6 +3,7 @@ import { ApprovalsController } from './approvals.controller';
 import { ApprovalsInboxController } from './approvals-inbox.controller';
 import { CancelRunHandler } from './cancel-run.command';
 import { CancelWorkflowRunsHandler } from './cancel-workflow-runs.command';
+import { RerunWorkflowRunsHandler } from './rerun-workflow-runs.command';
 import { RerunRunHandler } from './rerun-run.command';
 import { DecideApprovalHandler } from './decide-approval.command';
 import { GetApprovalHandler } from './get-approval.query';
@@ -30,7 +31,7 @@ import { StartRunHandler } from './start-run.command';
 import { StartRunsHandler } from './start-runs.command';
 import { WorkflowRunsController } from './workflow-runs.controller';
 
-const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, CancelWorkflowRunsHandler, RerunRunHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
+const commandHandlers = [StartRunHandler, StartRunsHandler, CancelRunHandler, CancelWorkflowRunsHandler, RerunRunHandler, RerunWorkflowRunsHandler, SignalRunHandler, PublishEventHandler, DecideApprovalHandler];
 const queryHandlers = [GetRunHandler, ListRunsHandler, RunLogsHandler, RunEventsHandler, GetApprovalHandler, ListApprovalsHandler, ListOrgEventsHandler, GetOrgEventHandler, GetWorkflowConcurrencyHandler];
 
 /**

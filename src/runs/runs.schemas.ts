@@ -141,6 +141,24 @@ export const cancelWorkflowRunsResponse = z.object({
   next: z.string().nullable().describe('more runs that have not ended remain: call again with after = next'),
 });
 
+export const rerunWorkflowRunsBody = z
+  .object({
+    status: z.enum(['failed', 'cancelled', 'completed']).default('failed').describe('the runs to rerun: those that ended so'),
+    from: z.enum(['failure', 'start']).default('failure').describe('as POST /api/runs/:id/rerun: failure keeps the outputs of what succeeded before the failure; start runs everything again'),
+    workflowVersion: z.enum(['pinned', 'current']).default('current').describe("current (the default here): the workflow's version now, the replay after a repair; pinned: each run's own version"),
+    startedAfter: z.iso.datetime({ offset: true }).optional().describe('only runs started at or after this instant'),
+    startedBefore: z.iso.datetime({ offset: true }).optional().describe('only runs started before this instant'),
+    idempotencyKey: z.string().min(1).max(150).optional().describe('a retried call with the same key answers the same reruns (each run keyed <idempotencyKey>:<runId>)'),
+    limit: z.number().int().min(1).max(500).default(100).describe('runs rerun in this call, oldest first'),
+    after: position.optional().describe('`next` of the previous call'),
+  })
+  .optional();
+export const rerunWorkflowRunsResponse = z.object({
+  rerun: z.array(z.object({ runId: z.string(), rerunOf: z.string(), status: runStatus })).describe('the new runs, each naming the run it reruns'),
+  refused: z.array(z.object({ runId: z.string(), error: z.string(), message: z.string() })).describe("the runs that could not be rerun, with their own rerun's error (e.g. workflow_not_runnable, run_not_failed)"),
+  next: z.string().nullable().describe('more runs remain: call again with after = next'),
+});
+
 /** Optional: `POST /api/runs/:id/cancel` with no body at all cancels without a reason. */
 export const cancelBody = z.object({ reason: z.string().max(1000).optional() }).optional();
 export const cancelResponse = z.object({ runId: z.string(), status: runStatus, cancelRequested: z.boolean() });

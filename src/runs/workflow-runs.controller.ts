@@ -9,11 +9,24 @@ import { RequireRole } from '../http/require-role.decorator';
 import { GetRunQuery } from './get-run.query';
 import { RunWaiter, WAIT_HEADER, WAIT_SKIPPED_NOTE } from './run-waiter';
 import { CancelWorkflowRunsCommand } from './cancel-workflow-runs.command';
-import { cancelWorkflowRunsBody, cancelWorkflowRunsResponse, concurrencyQuery, MAX_WAIT_MS, runResponse, startBody, startResponse, waitForEndQuery, workflowConcurrencyResponse } from './runs.schemas';
+import {
+  cancelWorkflowRunsBody,
+  cancelWorkflowRunsResponse,
+  concurrencyQuery,
+  MAX_WAIT_MS,
+  rerunWorkflowRunsBody,
+  rerunWorkflowRunsResponse,
+  runResponse,
+  startBody,
+  startResponse,
+  waitForEndQuery,
+  workflowConcurrencyResponse,
+} from './runs.schemas';
+import { RerunWorkflowRunsCommand } from './rerun-workflow-runs.command';
 import { GetWorkflowConcurrencyQuery } from './get-workflow-concurrency.query';
 import { StartRunCommand } from './start-run.command';
 
-/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version; `…/runs/cancel`: stop its runs; `…/concurrency`: its concurrency lines. */
+/** `POST /api/workflows/:id/runs` (and the alias `…/run`): start a run of the current version; `…/runs/cancel` and `…/runs/rerun`: stop or rerun its runs in bulk; `…/concurrency`: its concurrency lines. */
 @Controller('api/workflows')
 export class WorkflowRunsController {
   constructor(
@@ -56,6 +69,23 @@ export class WorkflowRunsController {
     if (!ended.run) return started;
     void reply.status(200);
     return ended.run;
+  }
+
+  @Post(':id/runs/rerun')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiRoute({
+    summary: 'Rerun every run of the workflow that ended with a status (failed by default: the replay after a repair), oldest first, up to limit per call; then again with after = next',
+    description:
+      'Each run is rerun as POST /api/runs/:id/rerun would rerun it (from its failure on the current version by default); one that cannot be is listed in refused and the others go on. An idempotencyKey makes a retried call answer the same reruns. Also for a deleted workflow (each rerun is then refused with workflow_not_found).',
+    tags: ['runs'],
+    body: rerunWorkflowRunsBody,
+    responses: { 202: rerunWorkflowRunsResponse },
+  })
+  rerunAll(@CurrentPrincipal() principal: Principal, @RequestMeta() meta: EventMetadata, @Param('id') workflowId: string, @Body() body: z.infer<typeof rerunWorkflowRunsBody>) {
+    const { status = 'failed', from = 'failure', workflowVersion = 'current', limit = 100, ...rest } = body ?? {};
+    const optional = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+    return this.commands.execute(new RerunWorkflowRunsCommand(principal.organizationId, workflowId, { status, from, workflowVersion, limit, ...optional }, meta));
   }
 
   @Get(':id/concurrency')

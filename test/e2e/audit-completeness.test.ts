@@ -96,6 +96,12 @@ const FIXTURES: Record<string, (c: Ctx) => Promise<Call>> = {
   'POST /api/workflows/:id/runs': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/runs`, caller: 'key', body: { input: {} } }),
   'POST /api/workflows/:id/run': async (c) => ({ path: `/api/workflows/${await createWorkflow(app, c.owner.headers, runnable())}/run`, caller: 'session', body: {} }),
   'POST /api/workflows/:id/runs/cancel': async (c) => ({ path: `/api/workflows/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).workflowId}/runs/cancel`, caller: 'key', body: { reason: 'audited' } }),
+  'POST /api/workflows/:id/runs/rerun': async (c) => {
+    const run = await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }));
+    await app.request('POST', `/api/runs/${run.id}/cancel`, { headers: c.owner.headers, body: {} });
+    await waitForRun(app, c.owner.headers, run.id, ['cancelled']);
+    return { path: `/api/workflows/${run.workflowId}/runs/rerun`, caller: 'key', body: { status: 'cancelled', from: 'start' } };
+  },
   'POST /api/runs/:id/cancel': async (c) => ({ path: `/api/runs/${(await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }))).id}/cancel`, caller: 'session', body: {} }),
   'POST /api/runs/:id/rerun': async (c) => {
     const run = await waitingRun(c, add('hold', 'wait_for_event', { eventName: 'never' }));

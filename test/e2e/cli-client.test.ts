@@ -153,6 +153,12 @@ describe('thodare runs', () => {
     const stopped = await json(['workflows', 'cancel-runs', id, '--reason', 'cli test']);
     expect(stopped.cancelled.length).toBeGreaterThanOrEqual(3);
     for (const run of stopped.cancelled) expect((await waitForRun(app, owner.headers, run)).status).toBe('cancelled');
+    // ...and rerun every cancelled run from the start (the first one's too).
+    const replayed = await json(['workflows', 'rerun-runs', id, '--status', 'cancelled', '--from', 'start']);
+    expect(replayed.rerun.map((r: { rerunOf: string }) => r.rerunOf).sort()).toEqual([runId, ...stopped.cancelled].sort());
+    expect(replayed.refused).toEqual([]);
+    expect((await cli(['workflows', 'rerun-runs', id, '--status', 'ended'])).code).toBe(2);
+    await json(['workflows', 'cancel-runs', id]);
     const both = await cli(['runs', 'rerun', runId, '--from-block', 'hold', '--from-start']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/exclude each other/);

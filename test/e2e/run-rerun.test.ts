@@ -304,3 +304,40 @@ describe('rerunning an ended run', () => {
     expect(await runIdsOf(h, workflowId)).toEqual([failedId]);
   });
 });
+
+describe('rerunning the runs of a workflow in bulk', () => {
+  it('replays the failed runs after a repair, page by page, from their failures; a retried call answers the same reruns', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'bulk');
+    const fine = await startRun(h, workflowId, { n: 0 });
+    expect((await waitForRun(app, h, fine)).status).toBe('completed');
+    broken.add('bulk');
+    const failed: string[] = [];
+    for (let n = 1; n <= 4; n++) failed.push(await startRun(h, workflowId, { n }));
+    for (const runId of failed) expect((await waitForRun(app, h, runId)).status).toBe('failed');
+    broken.delete('bulk');
+    const firstCalls = calls.get('bulk:first');
+
+    const bulk = (body: Record<string, unknown>) => app.request('POST', `/api/workflows/${workflowId}/runs/rerun`, { headers: h, body });
+    const first = await bulk({ limit: 3, idempotencyKey: 'replay-1' });
+    expect(first.status).toBe(202);
+    expect(first.body.rerun.map((r: { rerunOf: string }) => r.rerunOf)).toEqual(failed.slice(0, 3));
+    expect(first.body.refused).toEqual([]);
+    const second = await bulk({ limit: 3, idempotencyKey: 'replay-1', after: first.body.next });
+    expect(second.body).toMatchObject({ rerun: [{ rerunOf: failed[3] }], refused: [], next: null });
+    const reruns = [...first.body.rerun, ...second.body.rerun] as { runId: string; rerunOf: string }[];
+    for (const { runId, rerunOf } of reruns) expect(await waitForRun(app, h, runId)).toMatchObject({ status: 'completed', rerunOf });
+    // From their failures: `first` kept its output and did not run again.
+    expect(calls.get('bulk:first')).toBe(firstCalls);
+
+    // The same call again (a retry after a lost answer): the same reruns, none new.
+    const retried = await bulk({ limit: 3, idempotencyKey: 'replay-1' });
+    expect(retried.body.rerun.map((r: { runId: string }) => r.runId)).toEqual(first.body.rerun.map((r: { runId: string }) => r.runId));
+
+    // What cannot be rerun is listed, and the others go on: a completed run has no failure to rerun from.
+    const completed = await bulk({ status: 'completed', from: 'failure', startedBefore: new Date(Date.parse((await waitForRun(app, h, failed[0]!)).startedAt)).toISOString() });
+    expect(completed.body).toEqual({ rerun: [], refused: [{ runId: fine, error: 'run_not_failed', message: expect.any(String) }], next: null });
+    expect((await bulk({ limit: 0 })).body).toMatchObject({ error: 'invalid_body' });
+    expect((await app.request('POST', `/api/workflows/${workflowId}/runs/rerun`, { headers: other.headers, body: {} })).status).toBe(404);
+  });
+});

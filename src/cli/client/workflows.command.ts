@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { EditOp } from '../../client/index';
 import { call, leaf, message, paged, pageQuery, parseJson, versionPageQuery, positiveInt, readSource, remote, type Context, type PageFlags } from './context';
@@ -6,7 +7,7 @@ import { printDocument, printPage } from './output';
 
 type PatchFlags = { file: string; ifMatch?: string; dryRun?: boolean; idempotencyKey?: string };
 
-/** `thodare workflows list|get|triggers|concurrency|cancel-runs|create|patch|revert|history|delete`. */
+/** `thodare workflows list|get|triggers|concurrency|cancel-runs|rerun-runs|create|patch|revert|history|delete`. */
 export function registerWorkflows(program: Command, version: string): void {
   const workflows = program.command('workflows').description('build workflows (remote: THODARE_URL or a login profile)');
   paged(leaf(workflows, 'list', "list the organization's workflows")).action(
@@ -64,6 +65,41 @@ export function registerWorkflows(program: Command, version: string): void {
           after = page.next ?? undefined;
         } while (after);
         printDocument(format, { workflowId: id, cancelled });
+      }),
+    );
+  leaf(workflows, 'rerun-runs', 'rerun every run of the workflow that ended with a status (failed by default), from its failure, on the current version; page after page')
+    .argument('<id>')
+    .option('--status <status>', 'failed, cancelled or completed', 'failed')
+    .option('--from <point>', 'failure or start', 'failure')
+    .option('--pinned', "each run's own version instead of the current one")
+    .option('--started-after <instant>', 'only runs started at or after this ISO instant')
+    .option('--started-before <instant>', 'only runs started before this ISO instant')
+    .action(
+      remote(version, async ({ client, format }, id: string, flags: { status: string; from: string; pinned?: boolean; startedAfter?: string; startedBefore?: string }) => {
+        if (!['failed', 'cancelled', 'completed'].includes(flags.status)) throw new UsageError(`--status: failed, cancelled or completed, not "${flags.status}"`);
+        if (!['failure', 'start'].includes(flags.from)) throw new UsageError(`--from: failure or start, not "${flags.from}"`);
+        // One key for the whole command: a page retried after a lost answer reruns nothing twice.
+        const idempotencyKey = `cli-${randomUUID()}`;
+        const rerun: { runId: string; rerunOf: string }[] = [];
+        const refused: { runId: string; error: string }[] = [];
+        let after: string | undefined;
+        do {
+          const body = {
+            status: flags.status as 'failed' | 'cancelled' | 'completed',
+            from: flags.from as 'failure' | 'start',
+            workflowVersion: flags.pinned ? ('pinned' as const) : ('current' as const),
+            limit: 500,
+            idempotencyKey,
+            ...(flags.startedAfter ? { startedAfter: flags.startedAfter } : {}),
+            ...(flags.startedBefore ? { startedBefore: flags.startedBefore } : {}),
+            ...(after ? { after } : {}),
+          };
+          const page = await call(client.POST('/api/workflows/{id}/runs/rerun', { params: { path: { id } }, body }));
+          rerun.push(...page.rerun.map(({ runId, rerunOf }) => ({ runId, rerunOf })));
+          refused.push(...page.refused.map(({ runId, error }) => ({ runId, error })));
+          after = page.next ?? undefined;
+        } while (after);
+        printDocument(format, { workflowId: id, rerun, refused });
       }),
     );
   leaf(workflows, 'create', 'create a workflow, optionally applying edit ops from a file')
