@@ -839,8 +839,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The workflow's concurrency limit and its lines that hold or queue runs now (running and queued counts per key)
-         * @description Also for a deleted workflow (its queued runs still take turns; limit is then null). 404 for a workflow the organization never had.
+         * The workflow's concurrency lines that hold or queue runs now: per key, the runs running and queued (its limit is the workflow's metadata.concurrency)
+         * @description Also for a deleted workflow (its queued runs still take turns). 404 for a workflow the organization never had.
          */
         get: operations["getApiWorkflowsIdConcurrency"];
         put?: never;
@@ -4689,10 +4689,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description the current version's metadata.concurrency.limit; null without one (runs keep the limit they started with) */
-                        limit: number | null;
-                        /** @description the current version's metadata.concurrency.keyPath, else null */
-                        keyPath: string | null;
                         /** @description the lines that hold or queue a run now, by key */
                         data: {
                             /** @description the value at keyPath in the runs' input ("" without one) */

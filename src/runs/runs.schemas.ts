@@ -220,8 +220,6 @@ export const decideResponse = z.object({ runId: z.string(), status: z.enum(['app
 /** `GET /api/workflows/:id/concurrency`. */
 export const concurrencyQuery = z.object({ after: z.string().min(1).max(500).optional(), limit: limit(500, 100) });
 export const workflowConcurrencyResponse = z.object({
-  limit: z.number().int().nullable().describe("the current version's metadata.concurrency.limit; null without one (runs keep the limit they started with)"),
-  keyPath: z.string().nullable().describe("the current version's metadata.concurrency.keyPath, else null"),
   data: z
     .array(
       z.object({

@@ -90,8 +90,8 @@ export class WorkflowRunsController {
 
   @Get(':id/concurrency')
   @ApiRoute({
-    summary: "The workflow's concurrency limit and its lines that hold or queue runs now (running and queued counts per key)",
-    description: 'Also for a deleted workflow (its queued runs still take turns; limit is then null). 404 for a workflow the organization never had.',
+    summary: "The workflow's concurrency lines that hold or queue runs now: per key, the runs running and queued (its limit is the workflow's metadata.concurrency)",
+    description: 'Also for a deleted workflow (its queued runs still take turns). 404 for a workflow the organization never had.',
     tags: ['runs'],
     query: concurrencyQuery,
     responses: { 200: workflowConcurrencyResponse },

@@ -1,4 +1,5 @@
 import type { SerializedWorkflow, WorkflowConcurrency } from '../../src/domain/workflow/workflow';
+import { mostAdmittedAtOnce } from '../support/concurrency-lines';
 import type { TestDatabase } from '../support/database';
 import { killWorker, spawnWorker, type WorkerProcess } from '../support/run-processes';
 import { appendRunStart } from '../support/run-start';
@@ -31,28 +32,13 @@ async function spawn(): Promise<WorkerProcess> {
 
 const limited = (workflow: SerializedWorkflow, concurrency: WorkflowConcurrency): SerializedWorkflow => ({ ...workflow, metadata: { ...workflow.metadata, concurrency } });
 
-/** The most of `runIds` admitted and not ended at once, in the store's commit order. */
-async function mostAtOnce(runIds: string[]): Promise<number> {
-  const { rows } = await db.pool.query(
-    `SELECT type FROM events WHERE stream_id = ANY($1) AND type IN ('RunAdmitted', 'RunCompleted', 'RunFailed', 'RunCancelled') ORDER BY global_position`,
-    [runIds.map((id) => `run-${id}`)],
-  );
-  let now = 0;
-  let most = 0;
-  for (const { type } of rows as { type: string }[]) {
-    now += type === 'RunAdmitted' ? 1 : -1;
-    most = Math.max(most, now);
-  }
-  return most;
-}
-
 describe('a concurrency limit across processes', () => {
   it('holds while three workers race for the same line', async () => {
     await Promise.all([spawn(), spawn(), spawn()]);
     const workflow = limited(workflowOf([block('nap', 'test_sleep', { ms: 120 })], [edge('trigger', 'nap')]), { limit: 2 });
     const runIds = await Promise.all(Array.from({ length: 12 }, () => appendRunStart(db, testCatalog(), workflow)));
     for (const runId of runIds) expect(await waitForStatus(db.pool, runId)).toBe('completed');
-    expect(await mostAtOnce(runIds)).toBe(2);
+    expect(await mostAdmittedAtOnce(db.pool, runIds)).toBe(2);
     for (const runId of runIds) expect((await eventTypes(db.pool, runId)).filter((type) => type === 'RunAdmitted')).toHaveLength(1);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM run_concurrency')).rows[0].n).toBe(0);
   });
@@ -76,7 +62,7 @@ describe('a concurrency limit across processes', () => {
     await openGate(db.pool, 'crash-second');
     expect(await waitForStatus(db.pool, second)).toBe('completed');
     expect(await eventTypes(db.pool, first)).toEqual(['RunStarted', 'RunAdmitted', 'StepAttemptStarted', 'StepAttemptSucceeded', 'RunCompleted']);
-    expect(await mostAtOnce([first, second])).toBe(1);
+    expect(await mostAdmittedAtOnce(db.pool, [first, second])).toBe(1);
   });
 });
 

@@ -40,14 +40,16 @@ export function registerWorkflows(program: Command, version: string): void {
     .argument('<id>')
     .action(
       remote(version, async ({ client, format }, id: string) => {
-        const first = await call(client.GET('/api/workflows/{id}/concurrency', { params: { path: { id }, query: { limit: 500 } } }));
-        const lines = [...first.data];
-        for (let after = first.next; after; ) {
-          const page = await call(client.GET('/api/workflows/{id}/concurrency', { params: { path: { id }, query: { limit: 500, after } } }));
+        const workflow = await call(client.GET('/api/workflows/{id}', { params: { path: { id } } }));
+        const lines = [];
+        let after: string | undefined;
+        do {
+          const page = await call(client.GET('/api/workflows/{id}/concurrency', { params: { path: { id }, query: { limit: 500, ...(after ? { after } : {}) } } }));
           lines.push(...page.data);
-          after = page.next;
-        }
-        printDocument(format, { limit: first.limit, keyPath: first.keyPath, lines });
+          after = page.next ?? undefined;
+        } while (after);
+        const concurrency = workflow.workflow.metadata.concurrency;
+        printDocument(format, { limit: concurrency?.limit ?? null, keyPath: concurrency?.keyPath ?? null, lines });
       }),
     );
   leaf(workflows, 'cancel-runs', 'ask every run of the workflow that has not ended to stop, page after page; prints the runs asked')
