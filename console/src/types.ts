@@ -34,6 +34,7 @@ export type Webhook = Schemas['Webhook'];
 export type WebhookPage = Answer<paths['/api/workflows/{id}/webhooks']['get']>;
 export type ConcurrencyPage = Answer<paths['/api/workflows/{id}/concurrency']['get']>;
 export type ConcurrencyLine = ConcurrencyPage['data'][number];
+export type BulkRerunAnswer = Answer<paths['/api/workflows/{id}/runs/rerun']['post'], 202>;
 export type DeliveryPage = Answer<paths['/api/webhooks/{id}/deliveries']['get']>;
 export type WebhookDelivery = Schemas['WebhookDelivery'];
 export type ReplayAnswer = Answer<paths['/api/webhooks/{id}/deliveries/{deliveryId}/replay']['post'], 202>;

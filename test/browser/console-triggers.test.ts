@@ -130,4 +130,31 @@ describe('triggers in the console', () => {
     const stopped = await app.request('POST', `/api/workflows/${workflowId}/runs/cancel`, { headers: owner.headers, body: {} });
     expect(stopped.body.cancelled).toHaveLength(2);
   });
+
+  it("reruns a workflow's failed runs from the workflow page", async () => {
+    // Two runs fail (their one-second timeout cuts the wait short); a third completes.
+    const workflowId = await createWorkflow(app, owner.headers, [
+      add('start', 'trigger_manual'),
+      add('hold', 'wait_for_event', { eventName: '{{trigger.event}}' }),
+      connect('start', 'hold'),
+      { operation_type: 'set_metadata', timeout_ms: 1000 },
+    ]);
+    const start = async (event: string) => (await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: { input: { event } } })).body.runId as string;
+    const failed = [await start('never'), await start('never')];
+    const ok = await start('soon');
+    await app.request('POST', '/api/events', { headers: owner.headers, body: { name: 'soon' } });
+    expect((await waitForRun(app, owner.headers, ok)).status).toBe('completed');
+    for (const runId of failed) expect(await waitForRun(app, owner.headers, runId)).toMatchObject({ status: 'failed', error: { code: 'run_timed_out' } });
+
+    await page.goto(`${app.url}/console/workflows/${workflowId}`);
+    await page.getByRole('button', { name: 'Rerun the failed runs' }).click();
+    const status = page.getByRole('status').filter({ hasText: 'Rerun 2 failed runs.' });
+    await status.waitFor();
+    for (const runId of failed) await status.getByText(`reruns ${runId.slice(0, 13)}…`).waitFor();
+    await check('workflow-replay');
+    const { body } = await app.request('GET', `/api/runs?workflowId=${workflowId}&limit=10`, { headers: owner.headers });
+    const reruns = (body.data as { id: string; rerunOf?: string | null }[]).filter((run) => !failed.includes(run.id) && run.id !== ok);
+    expect(reruns).toHaveLength(2);
+    for (const rerun of reruns) expect(await waitForRun(app, owner.headers, rerun.id)).toMatchObject({ status: 'failed', rerunOf: expect.any(String) });
+  });
 });

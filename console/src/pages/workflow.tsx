@@ -9,6 +9,7 @@ import type { WorkflowDetail, WorkflowVersion } from '../types';
 import { useApi } from '../use-api';
 import { WorkflowConcurrency } from './workflow-concurrency';
 import { WorkflowHistory } from './workflow-history';
+import { WorkflowReplay } from './workflow-replay';
 import { WorkflowWebhooks } from './workflow-webhooks';
 
 type Workflow = Schemas['Workflow'];
@@ -112,6 +113,7 @@ export function WorkflowPage({ workflowId }: { workflowId: string }) {
             ) : null}
             <ErrorNotice error={revertError} what="Could not revert" />
           </section>
+          {detail.data.runnable ? <WorkflowReplay workflowId={workflowId} /> : null}
           <WorkflowConcurrency key={`concurrency-${detail.data.version}`} workflowId={workflowId} limited={workflow.metadata.concurrency !== undefined} />
           <WorkflowWebhooks key={`webhooks-${detail.data.version}`} workflowId={workflowId} />
           {/* Read again at each new version (a revert from this page makes one). */}
