@@ -8,7 +8,8 @@ import { workflowIdOf, type WorkflowEvent } from '../workflows/workflow.events';
  * never an input, an output, an error message or a note (they may quote hidden values).
  */
 export type AnalyticsChange =
-  | { kind: 'runStart'; runId: string; organizationId: string; workflowId: string; workflowVersion: number; triggerKind: TriggerKind; actorType: string; actorId: string; agent: string | null; recordedAt: Date; startedAt: string; blockTypes: string; rerunOf: string | null }
+  | { kind: 'runStart'; runId: string; organizationId: string; workflowId: string; workflowVersion: number; triggerKind: TriggerKind; actorType: string; actorId: string; agent: string | null; recordedAt: Date; startedAt: string; blockTypes: string; rerunOf: string | null; concurrencyKey: string | null }
+  | { kind: 'admitted'; runId: string; at: string }
   | { kind: 'attemptStart'; id: number; runId: string; organizationId: string; blockId: string; connectorType: string | null; attempt: number; at: string }
   | { kind: 'attemptEnd'; runId: string; blockId: string; attempt: number; status: 'succeeded' | 'failed'; final: boolean; errorCode: string | null; at: string; durationMs: number }
   | { kind: 'backoff'; runId: string; blockId: string; attempt: number; availableAt: string }
@@ -27,7 +28,7 @@ export type TriggerKind = 'api' | 'schedule' | 'webhook' | 'event' | 'system';
 export type EditKind = 'created' | 'patched' | 'unchanged' | 'deleted';
 
 export const RUN_TYPES = [
-  'RunStarted', 'StepAttemptStarted', 'StepAttemptSucceeded', 'StepAttemptFailed', 'StepRetryScheduled', 'RunSleeping',
+  'RunStarted', 'RunAdmitted', 'StepAttemptStarted', 'StepAttemptSucceeded', 'StepAttemptFailed', 'StepRetryScheduled', 'RunSleeping',
   'RunWaitingForEvent', 'ApprovalRequested', 'ApprovalDecided', 'WaitCompleted', 'RunCompleted', 'RunFailed', 'RunCancelled',
 ] as const;
 export const WORKFLOW_TYPES = ['WorkflowCreated', 'EditOpApplied', 'EditOpSkipped', 'WorkflowPatched', 'WorkflowDeleted'] as const;
@@ -52,11 +53,13 @@ function runChanges(recorded: RecordedEvent): AnalyticsChange[] {
     ({ kind: 'waitStart', runId, organizationId, blockId, waitKind, eventName, at, until: until ?? null });
   switch (event.type) {
     case 'RunStarted': {
-      const { workflowId, workflowVersion, workflow, startedAt, rerun } = event.data;
+      const { workflowId, workflowVersion, workflow, startedAt, rerun, concurrency } = event.data;
       const actor = actorOf(recorded);
       const blockTypes = JSON.stringify(Object.fromEntries(workflow.blocks.map((b) => [b.id, b.type])));
-      return [{ kind: 'runStart', runId, organizationId, workflowId, workflowVersion, triggerKind: triggerKindOf(actor.type), actorType: actor.type, actorId: actor.id, agent: recorded.metadata.agent ?? null, recordedAt: recorded.recordedAt, startedAt, blockTypes, rerunOf: rerun?.of ?? null }];
+      return [{ kind: 'runStart', runId, organizationId, workflowId, workflowVersion, triggerKind: triggerKindOf(actor.type), actorType: actor.type, actorId: actor.id, agent: recorded.metadata.agent ?? null, recordedAt: recorded.recordedAt, startedAt, blockTypes, rerunOf: rerun?.of ?? null, concurrencyKey: concurrency?.key ?? null }];
     }
+    case 'RunAdmitted':
+      return [{ kind: 'admitted', runId, at: event.data.at }];
     case 'StepAttemptStarted': {
       const { blockId, blockType, attempt, at } = event.data;
       return [{ kind: 'attemptStart', id: recorded.globalPosition, runId, organizationId, blockId, connectorType: blockType, attempt, at }];

@@ -7,12 +7,12 @@ const ms = (later: string, earlier: string) => `round(EXTRACT(EPOCH FROM (${late
 
 export const INSERT_RUNS = `
 INSERT INTO analytics_runs (run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent,
-  status, recorded_at, started_at, block_types, rerun_of)
+  status, recorded_at, started_at, block_types, rerun_of, concurrency_key)
 SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.trigger_kind, r.actor_type, r.actor_id, r.agent,
-  'active', r.recorded_at, r.started_at, r.block_types, r.rerun_of
+  'active', r.recorded_at, r.started_at, r.block_types, r.rerun_of, r.concurrency_key
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-  $10::timestamptz[], $11::jsonb[], $12::text[])
-  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types, rerun_of)
+  $10::timestamptz[], $11::jsonb[], $12::text[], $13::text[])
+  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types, rerun_of, concurrency_key)
 ON CONFLICT (run_id) DO NOTHING
 RETURNING run_id`;
 
@@ -40,6 +40,12 @@ UPDATE analytics_step_attempts a SET backoff_ms = greatest(0, ${ms('b.available_
 FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[]) AS b(run_id, block_id, attempt, available_at)
 WHERE a.run_id = b.run_id AND a.block_id = b.block_id AND a.attempt = b.attempt AND a.backoff_ms IS NULL
 RETURNING a.run_id`;
+
+/** A run's admission to its concurrency line (after its start: the start's row is written first in the batch). */
+export const SET_ADMITTED = `
+UPDATE analytics_runs r SET admitted_at = a.at
+FROM unnest($1::text[], $2::timestamptz[]) AS a(run_id, at)
+WHERE r.run_id = a.run_id AND r.admitted_at IS NULL`;
 
 export const INSERT_WAITS = `
 INSERT INTO analytics_waits (run_id, organization_id, block_id, kind, event_name, started_at, until)

@@ -45,7 +45,8 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   const run = async (text: string, rows: object[], columns: string[]) =>
     rows.length === 0 ? [] : (await db.query(text, columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null)))).rows;
 
-  for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf'])) add(row.run_id, 'started');
+  for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf', 'concurrencyKey'])) add(row.run_id, 'started');
+  await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => [c.runId]), ['runId', 'at']);
   for (const row of await run(sql.INSERT_ATTEMPTS, firstOf(g.attemptStart, (c) => [c.runId, c.blockId, c.attempt]), ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at'])) add(row.run_id, 'attempts');
   await run(sql.END_ATTEMPTS, firstOf(g.attemptEnd, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
   for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
@@ -69,7 +70,7 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
 }
 
 function group(changes: AnalyticsChange[]): Grouped {
-  const g: Grouped = { runStart: [], attemptStart: [], attemptEnd: [], backoff: [], waitStart: [], decision: [], waitEnd: [], runEnd: [], edit: [] };
+  const g: Grouped = { runStart: [], admitted: [], attemptStart: [], attemptEnd: [], backoff: [], waitStart: [], decision: [], waitEnd: [], runEnd: [], edit: [] };
   for (const change of changes) (g[change.kind] as AnalyticsChange[]).push(change);
   return g;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import { defineConnector } from '../../src/domain/connectors/define-connector';
 import { mostAdmittedAtOnce } from '../support/concurrency-lines';
 import { startTestApp, type TestApp } from '../support/app';
@@ -69,6 +70,14 @@ const eventTypes = async (runId: string) => ((await app.request('GET', `/api/run
 const lineRows = async (workflowId: string) =>
   (await app.db.pool.query('SELECT run_id, admitted FROM run_concurrency WHERE workflow_id = $1 ORDER BY seq', [workflowId])).rows as { run_id: string; admitted: boolean }[];
 
+/** The run's row in `analytics_v1.runs` once the analytics projection recorded its end. */
+async function analyticsRun(runId: string): Promise<Record<string, unknown>> {
+  return until(`the analytics row of ${runId}`, async () => {
+    const { rows } = await app.db.pool.query(`SELECT * FROM "${analyticsSchemaName(app.db.schema)}".runs WHERE run_id = $1 AND status <> 'active'`, [runId]);
+    return rows[0] as Record<string, unknown> | undefined;
+  });
+}
+
 describe('a concurrency limit', () => {
   it('queues the runs past the limit, holding no lease, and admits them first started first, as places free', async () => {
     const id = await gatedWorkflow({ limit: 1 });
@@ -103,6 +112,11 @@ describe('a concurrency limit', () => {
     expect(await eventTypes(second)).toEqual(['RunStarted', 'RunAdmitted', 'StepAttemptStarted', 'StepAttemptSucceeded', 'RunCompleted']);
     expect(await mostAdmittedAtOnce(app.db.pool, [first, second, third])).toBe(1);
     expect(await lineRows(id)).toEqual([]);
+    // Analysts see the line and how long each run waited for its place.
+    const waited = await analyticsRun(third);
+    expect(waited).toMatchObject({ concurrency_key: '', status: 'completed' });
+    expect(Number(waited.concurrency_wait_ms)).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(String(waited.started_at)) + Number(waited.concurrency_wait_ms)).toBeGreaterThanOrEqual(Date.parse(String((await analyticsRun(second)).ended_at)) - 1);
   });
 
   it('keeps at most `limit` runs going among many started at once', async () => {
@@ -168,6 +182,7 @@ describe('a concurrency limit', () => {
     // The first run holds the only place past the deadline of the last one, queued all along.
     expect(await waitForRun(app, owner.headers, timedOut)).toMatchObject({ status: 'failed', error: { code: 'run_timed_out' }, concurrency: { admitted: false } });
     expect(await eventTypes(timedOut)).toEqual(['RunStarted', 'RunFailed']);
+    expect(Number((await analyticsRun(timedOut)).concurrency_wait_ms)).toBeGreaterThanOrEqual(1500);
     expect(entered).not.toContain('end-b');
     expect(await lineRows(id)).toEqual([{ run_id: first, admitted: true }]);
     open('end-a');

@@ -9,7 +9,8 @@ SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.status,
   round(EXTRACT(EPOCH FROM (r.ended_at - r.started_at)) * 1000)::bigint AS duration_ms,
   r.wait_ms AS waiting_ms,
   round(EXTRACT(EPOCH FROM (r.first_step_at - r.started_at)) * 1000)::bigint AS start_latency_ms,
-  r.step_attempts, r.failed_attempts, r.retries, r.rerun_of
+  r.step_attempts, r.failed_attempts, r.retries, r.rerun_of, r.concurrency_key,
+  round(EXTRACT(EPOCH FROM (coalesce(r.admitted_at, r.ended_at) - r.started_at)) * 1000)::bigint AS concurrency_wait_ms
 FROM {{app}}.analytics_runs r
 WHERE {{visible(r)}};
 
@@ -36,6 +37,8 @@ COMMENT ON COLUMN {{analytics}}.runs.step_attempts IS 'Step attempts made (waits
 COMMENT ON COLUMN {{analytics}}.runs.failed_attempts IS 'Step attempts that failed, retried or not.';
 COMMENT ON COLUMN {{analytics}}.runs.retries IS 'Retries scheduled: failed attempts that got another attempt.';
 COMMENT ON COLUMN {{analytics}}.runs.rerun_of IS 'The run this one reruns (a rerun takes the ended run''s workflow version and input, and from its failure keeps what succeeded); NULL for a run that is no rerun.';
+COMMENT ON COLUMN {{analytics}}.runs.concurrency_key IS 'The key of the concurrency line the run took turns in (its workflow''s concurrency limit: the value at its keyPath in the input, empty without one); NULL for a run of a workflow without a limit.';
+COMMENT ON COLUMN {{analytics}}.runs.concurrency_wait_ms IS 'Time from started_at until the run was given a place in its concurrency line (or until it ended, cancelled or timed out while queued); NULL while it still waits, and for a run without a line.';
 
 CREATE OR REPLACE VIEW {{analytics}}.step_attempts WITH (security_barrier) AS
 SELECT a.id AS attempt_id, a.run_id, a.organization_id, r.workflow_id, r.workflow_version, a.block_id, a.connector_type,
