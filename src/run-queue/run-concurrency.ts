@@ -1,4 +1,5 @@
 import type { ConcurrencyLine } from '../domain/run/run.events';
+import type { RunIdentity } from '../domain/run/run.state';
 import type { StreamVersionConflict } from '../event-store/errors';
 import type { Queryable } from '../event-store/projection';
 import { settleRunBatch, writeRunBatches, type Item } from './run-append';
@@ -15,6 +16,11 @@ export interface LineMember extends ConcurrencyLine {
   runId: string;
   organizationId: string;
   workflowId: string;
+}
+
+/** The line a started run takes turns in; undefined for a run of a workflow without a limit. */
+export function lineMemberOf(run: RunIdentity): LineMember | undefined {
+  return run.concurrency ? { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency } : undefined;
 }
 
 /** `admitted`: it holds a place now (its `RunAdmitted` committed with it). `queued`: it waits, its lease given back. `moved`: its stream moved meanwhile; fold again. */

@@ -68,16 +68,16 @@ export interface RunRow {
  * Served by `run_state_org_workflow_seq`.
  */
 /**
- * The workflow's runs in `statuses` (those that have not ended when `ended` is false), started
- * in the window given, oldest first, after the run at `after` (its `seq`): the pages of the bulk
- * cancel and the bulk rerun.
+ * A page of the workflow's runs in `statuses` (those that have not ended for `not_ended`),
+ * started in the window given, oldest first, after the run at `after` (its `seq`), and the cursor
+ * of the next page (null on the last): the pages of the bulk cancel and the bulk rerun.
  */
 export async function runsOfWorkflow(
   db: Queryable,
   organizationId: string,
   workflowId: string,
   filter: { statuses: readonly string[] | 'not_ended'; startedAfter?: string; startedBefore?: string; after?: string; limit: number },
-): Promise<{ runId: string; seq: string }[]> {
+): Promise<{ runIds: string[]; next: string | null }> {
   const notEnded = filter.statuses === 'not_ended';
   const { rows } = await db.query<{ run_id: string; seq: string }>(
     `SELECT run_id, seq FROM run_state
@@ -85,9 +85,10 @@ export async function runsOfWorkflow(
        AND (CASE WHEN $7::boolean THEN status NOT IN ('completed', 'failed', 'cancelled') ELSE status = ANY ($8::text[]) END)
        AND ($3::timestamptz IS NULL OR started_at < $3) AND ($6::timestamptz IS NULL OR started_at >= $6) AND ($4::bigint IS NULL OR seq > $4)
      ORDER BY seq LIMIT $5`,
-    [organizationId, workflowId, filter.startedBefore ?? null, filter.after ?? null, filter.limit, filter.startedAfter ?? null, notEnded, notEnded ? [] : filter.statuses],
+    [organizationId, workflowId, filter.startedBefore ?? null, filter.after ?? null, filter.limit + 1, filter.startedAfter ?? null, notEnded, notEnded ? [] : filter.statuses],
   );
-  return rows.map((row) => ({ runId: row.run_id, seq: String(row.seq) }));
+  const page = rows.slice(0, filter.limit);
+  return { runIds: page.map((row) => row.run_id), next: rows.length > filter.limit ? String(page.at(-1)!.seq) : null };
 }
 
 export async function listRunRows(

@@ -43,10 +43,9 @@ export class CancelWorkflowRunsHandler implements ICommandHandler<CancelWorkflow
   async execute({ organizationId, workflowId, request, metadata }: CancelWorkflowRunsCommand): Promise<WorkflowRunsCancelled> {
     if (!(await workflowKnownIn(this.pool, organizationId, workflowId))) throw new NotFound('workflow');
     const { reason, limit, ...filter } = request;
-    const runs = await runsOfWorkflow(this.pool, organizationId, workflowId, { ...filter, statuses: 'not_ended', limit: limit + 1 });
-    const page = runs.slice(0, limit);
+    const { runIds, next } = await runsOfWorkflow(this.pool, organizationId, workflowId, { ...filter, statuses: 'not_ended', limit });
     const cancelled: string[] = [];
-    for (const { runId } of page) {
+    for (const runId of runIds) {
       try {
         await this.commands.execute(new CancelRunCommand(organizationId, runId, metadata, reason));
         cancelled.push(runId);
@@ -54,6 +53,6 @@ export class CancelWorkflowRunsHandler implements ICommandHandler<CancelWorkflow
         if (!(error instanceof RunFinished)) throw error; // it ended meanwhile: nothing to stop
       }
     }
-    return { cancelled, next: runs.length > limit ? page.at(-1)!.seq : null };
+    return { cancelled, next };
   }
 }

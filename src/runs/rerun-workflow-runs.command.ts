@@ -58,10 +58,9 @@ export class RerunWorkflowRunsHandler implements ICommandHandler<RerunWorkflowRu
   async execute({ organizationId, workflowId, request, metadata }: RerunWorkflowRunsCommand): Promise<WorkflowRunsRerun> {
     if (!(await workflowKnownIn(this.pool, organizationId, workflowId))) throw new NotFound('workflow');
     const { status, from, workflowVersion, idempotencyKey, limit, ...window } = request;
-    const runs = await runsOfWorkflow(this.pool, organizationId, workflowId, { ...window, statuses: [status], limit: limit + 1 });
-    const page = runs.slice(0, limit);
-    const answer: WorkflowRunsRerun = { rerun: [], refused: [], next: runs.length > limit ? page.at(-1)!.seq : null };
-    for (const { runId } of page) {
+    const { runIds, next } = await runsOfWorkflow(this.pool, organizationId, workflowId, { ...window, statuses: [status], limit });
+    const answer: WorkflowRunsRerun = { rerun: [], refused: [], next };
+    for (const runId of runIds) {
       const key = idempotencyKey ? { idempotencyKey: `${idempotencyKey}:${runId}` } : {};
       try {
         const started = await this.commands.execute(new RerunRunCommand(organizationId, runId, { point: { from }, workflowVersion, ...key }, metadata));

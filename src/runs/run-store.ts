@@ -3,7 +3,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { RunDecider } from '../domain/run/run.decider';
 import { endsRun, runIdOf, runStreamId, type RunEvent, type RunStarted } from '../domain/run/run.events';
 import { inTransaction } from '../database/pool';
-import { leaveLine, leaveLineTogether, lineIdOf, type LineExit, type LineMember } from '../run-queue/run-concurrency';
+import { leaveLine, leaveLineTogether, lineIdOf, lineMemberOf, type LineExit, type LineMember } from '../run-queue/run-concurrency';
 import { LineGroups } from '../run-queue/line-groups';
 import type { StreamVersionConflict } from '../event-store/errors';
 import type { LeaseLost } from '../run-queue/run-append-hint';
@@ -137,7 +137,7 @@ export class RunStore {
     const run = state.run;
     if (!run) throw new Error('cannot append to a run that has not started');
     // A run of a concurrency line leaves it in the commit that records its end.
-    const leaving = run.concurrency && state.outcome !== undefined && events.some(endsRun) ? { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency } : undefined;
+    const leaving = state.outcome !== undefined && events.some(endsRun) ? lineMemberOf(run) : undefined;
     if (options.client) {
       const client = options.client;
       const write = () => this.write(state, run, expectedVersion, events, options);

@@ -4,7 +4,7 @@ import { StreamVersionConflict } from '../event-store/errors';
 import type { Pool } from 'pg';
 import { admitRun } from '../domain/run/run.commands';
 import type { EventMetadata } from '../event-store/event';
-import { admitToLine, lineIdOf, type Admission, type PlaceOutcome, type PlaceRequest } from '../run-queue/run-concurrency';
+import { admitToLine, lineIdOf, lineMemberOf, type Admission, type PlaceOutcome, type PlaceRequest } from '../run-queue/run-concurrency';
 import { runAppendItem } from '../run-queue/run-append';
 import { cloneRunState, type RunState } from '../domain/run/run.state';
 import { LineGroups } from '../run-queue/line-groups';
@@ -53,14 +53,13 @@ export class StoreJournal implements RunJournal {
   }
 
   async admit(state: RunState, lease: { owner: string; epoch: number }, metadata: EventMetadata, waitUntil: Date | null): Promise<Admission> {
-    const run = state.run;
-    if (!run?.concurrency) throw new Error('only a run of a concurrency line is admitted');
+    const member = state.run && lineMemberOf(state.run);
+    if (!member) throw new Error('only a run of a concurrency line is admitted');
     // The batch is made on a copy: the state takes `RunAdmitted` only once it is recorded.
     const events = admitRun(state, new Date());
     const after = cloneRunState(state);
     for (const event of events) this.store.decider.evolve(after, event);
     const admitted = runAppendItem(after, state.version, events, { metadata, fence: lease });
-    const member = { runId: run.runId, organizationId: run.organizationId, workflowId: run.workflowId, ...run.concurrency };
     const outcome = await this.admissions.submit(lineIdOf(member), { member, lease, version: state.version, waitUntil, admitted });
     if (outcome instanceof StreamVersionConflict) this.onConflict();
     if (typeof outcome !== 'string') throw outcome;
