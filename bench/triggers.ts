@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { parseConfig, type Config } from '../src/config/config';
 import { startApplication, type RunningThodare } from '../src/main';
 import { ticksAfter } from '../src/domain/schedule/cron';
+import { fireFloor } from './fire-floor';
 import { sendFromChild } from './http-senders';
 import { benchDatabase, percentile, round } from './support';
 
@@ -286,11 +287,15 @@ export async function benchTriggers(): Promise<Record<string, unknown>> {
     } finally {
       await apiOnly.close();
     }
+    // The same 10,000 fires with no application code at all: the database's share alone, in the
+    // pass's own shape (250 a batch, 4 lanes) and in the fastest found (1,000 a batch, 2 lanes).
+    const floor = { passShape: await fireFloor(db, SCHEDULES, 250, 4), fastest: await fireFloor(db, SCHEDULES, 1000, 2) };
     return {
       benchmark: 'triggers',
       database: db.embedded ? 'embedded' : 'DATABASE_URL',
       cron_ticks_10k_schedules: cron,
       schedules_10k: { ...scheduled.schedules, roles: 'api only (worker: false): fired runs queue, nothing executes them' },
+      schedules_10k_database_floor: { ...floor, what: "each fire's required rows written in SQL alone (bench/fire-floor.ts)" },
       webhooks: {
         senders: SENDERS,
         workerOn: { ...hooks, roles: 'api + worker in one process' },

@@ -4,9 +4,9 @@ import { admitRun } from '../../src/domain/run/run.commands';
 import { createRunDecider } from '../../src/domain/run/run.decider';
 import type { RunEvent } from '../../src/domain/run/run.events';
 import { cloneRunState, type RunState } from '../../src/domain/run/run.state';
-import { runAppendItem } from '../../src/run-queue/run-append';
 import { LeaseLost } from '../../src/run-queue/run-append-hint';
-import { admitToLine, leaveLineTogether, type PlaceRequest } from '../../src/run-queue/run-concurrency';
+import { admitToLine, leaveLine, leaveLineTogether, type PlaceRequest } from '../../src/run-queue/run-concurrency';
+import { runAppendItem, writeRunBatches } from '../../src/run-queue/run-append';
 import type { TestDatabase } from '../support/database';
 import { appendRunStart } from '../support/run-start';
 import { block, edge, workflowOf } from '../support/run-workflows';
@@ -73,6 +73,17 @@ async function queueRow(runId: string): Promise<{ lease_owner: string | null; av
   return (await db.pool.query('SELECT lease_owner, available_at FROM run_state WHERE run_id = $1', [runId])).rows[0];
 }
 
+const pidOf = async (client: { query: (text: string) => Promise<{ rows: { pid: number }[] }> }) => (await client.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+/** Until the backend `pid()` names waits for a lock of that kind (`advisory`: a line's; `transactionid`: a row another transaction holds). */
+async function waitForLock(pid: () => number, kind: 'advisory' | 'transactionid'): Promise<void> {
+  for (;;) {
+    const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock' AND wait_event = $2`, [pid(), kind]);
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('a concurrency line in the store', () => {
   it('gives places in start order to the runs waiting and asking, and an end wakes the first run waiting', async () => {
     const [r1, r2, r3, r4, r5] = await startRuns(5);
@@ -96,6 +107,54 @@ describe('a concurrency line in the store', () => {
     await db.pool.query(`UPDATE run_state SET lease_owner = $2 WHERE run_id = ANY ($1)`, [[r3, r5], OWNER]);
     expect(await ask(r5!, r3!)).toEqual(['queued', 'admitted']);
     expect(await line()).toEqual({ [r2!]: true, [r3!]: true, [r4!]: false, [r5!]: false });
+  });
+
+  it('lets a waiting run be cancelled while an end of the line holds its lock and wakes that run (no deadlock)', async () => {
+    await db.pool.query('DELETE FROM run_concurrency');
+    const [r1, r2, r3] = await startRuns(3);
+    expect(await ask(r1!, r2!, r3!)).toEqual(['admitted', 'admitted', 'queued']);
+    const endOf = async (runId: string, fence?: { owner: string; epoch: number }) => {
+      const state = await stateOf(runId);
+      const end: RunEvent = { type: 'RunCancelled', data: { at: new Date().toISOString() } };
+      decider.evolve(state, end);
+      return runAppendItem(state, state.version - 1, [end], { metadata, ...(fence ? { fence } : {}) });
+    };
+    const [member1, member3] = [(await request(r1!)).member, (await request(r3!)).member];
+    const [end1, end3] = [await endOf(r1!, { owner: OWNER, epoch: 1 }), await endOf(r3!)];
+    let [endingPid, cancelPid] = [0, 0];
+
+    // r1's end (grouped, as the store writes ends) takes the line's lock, then waits for r1's row,
+    // held here. Meanwhile r3, still waiting, is cancelled. Once the cancel waits for the line's
+    // lock, r1's row is let go: r1's end goes on, and its leaving wakes r3 (r3's row). Had the
+    // cancel locked r3's row before asking for the line's lock, each would wait for the other:
+    // Postgres aborts one of them (deadlock detected) and that end is lost.
+    const holder = await db.pool.connect();
+    let ending: Promise<unknown> | undefined;
+    let cancel: Promise<unknown> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [r1]);
+      ending = inTransaction(db.pool, async (client) => {
+        endingPid = await pidOf(client);
+        return leaveLineTogether(client, [{ member: member1, end: end1 }], channel());
+      });
+      ending.catch(() => undefined); // awaited below
+      await waitForLock(() => endingPid, 'transactionid');
+      cancel = inTransaction(db.pool, async (client) => {
+        cancelPid = await pidOf(client);
+        await leaveLine(client, member3, async () => void (await writeRunBatches(client, [end3], undefined)), channel());
+      });
+      cancel.catch(() => undefined); // awaited below
+      await waitForLock(() => cancelPid, 'advisory');
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    expect(await ending).toEqual([true]);
+    await cancel;
+    expect(await line()).toEqual({ [r2!]: true });
+    const { rows } = await db.pool.query(`SELECT stream_id FROM events WHERE type = 'RunCancelled' AND stream_id = ANY ($1) ORDER BY stream_id`, [[`run-${r1}`, `run-${r3}`]]);
+    expect(rows).toHaveLength(2);
   });
 
   it('answers each request of a group: a run whose lease is gone is left out, the others go on', async () => {
