@@ -14,13 +14,21 @@ type EntryRow = Partial<SealableRow> & { sequence: string; sealed_position: stri
 /**
  * Seals `after < sequence ≤ through` in sequence order, each with its event as stored — or
  * none when the event is gone (a LEFT JOIN, so a deleted event shows up as a break).
+ *
+ * The events are joined within the page's span of positions. Joined by position alone, once the
+ * table had statistics the planner hashed the page against a scan of every event: a page of
+ * 5,000 out of a 100,000-event history read all 100,000 (audit-export-range.test.ts).
  */
 export async function readSealEntries(db: Queryable, organizationId: string, after: number, through: number, limit = SEAL_PAGE): Promise<SealEntry[]> {
   const { rows } = await db.query<EntryRow>(
-    `SELECT s.sequence, s.global_position AS sealed_position, s.leaf, s.chain, ${SEALABLE_COLUMNS}
-     FROM audit_seals s LEFT JOIN events e ON e.global_position = s.global_position
-     WHERE s.organization_id = $1 AND s.sequence > $2 AND s.sequence <= $3
-     ORDER BY s.sequence LIMIT $4`,
+    `WITH page AS (
+       SELECT sequence, global_position, leaf, chain FROM audit_seals
+       WHERE organization_id = $1 AND sequence > $2 AND sequence <= $3
+       ORDER BY sequence LIMIT $4)
+     SELECT s.sequence, s.global_position AS sealed_position, s.leaf, s.chain, ${SEALABLE_COLUMNS}
+     FROM page s LEFT JOIN events e ON e.global_position = s.global_position
+       AND e.global_position BETWEEN (SELECT min(global_position) FROM page) AND (SELECT max(global_position) FROM page)
+     ORDER BY s.sequence`,
     [organizationId, after, through, limit],
   );
   return rows.map((row) => ({
