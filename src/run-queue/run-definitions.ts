@@ -18,9 +18,27 @@ import type { Queryable } from '../event-store/projection';
 // The store's side of `run-definition.ts`: writers record a start's definition once and store
 // the start naming it; readers resolve the name before folding. See that file for why.
 
+/**
+ * Digests this process computed, by the `blocks` object they were computed from. A start's
+ * definition is named by its handler, then checked by the writer (`RunDefinitionWriter.prepare`)
+ * from the very same objects, which are never mutated once pinned: the first start of a 100-block
+ * workflow hashed its 30 KB canonical form twice (0.5-1.1 ms each). Definitions read from the
+ * store or a bundle are new objects, so they are always hashed.
+ */
+const computed = new WeakMap<object, RunDefinition & { digest: string }>();
+
 /** SHA-256 (hex) of the definition's RFC 8785 form: its name, recomputable from the stored event. */
 export function definitionDigest(definition: RunDefinition): string {
-  return createHash('sha256').update(canonicalJson(definition)).digest('hex');
+  const known = computed.get(definition.blocks);
+  if (known && sameObjects(known, definition)) return known.digest;
+  const digest = createHash('sha256').update(canonicalJson(definition)).digest('hex');
+  computed.set(definition.blocks, { ...definition, digest });
+  return digest;
+}
+
+/** The same definition by identity: the same workflow and blocks objects, for the same run identity. */
+function sameObjects(a: RunDefinition, b: RunDefinition): boolean {
+  return a.workflow === b.workflow && a.blocks === b.blocks && a.organizationId === b.organizationId && a.workflowId === b.workflowId && a.workflowVersion === b.workflowVersion;
 }
 
 /** Definitions resolved in this process, by digest. A digest names one content, so the cache holds across databases. */
