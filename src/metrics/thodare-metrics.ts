@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Pool } from 'pg';
 import type { RunEvent } from '../domain/run/run.events';
+import { queuedInLines, type Admission } from '../run-queue/run-concurrency';
 import type { RunMetrics } from '../runs/run-metrics';
 import type { WorkerMetrics } from '../worker/worker-metrics';
-import { projectionLag, runnableQueueDepth, sealingLagSeconds } from './scrape-queries';
+import { COUNT_BOUND, projectionLag, runnableQueueDepth, sealingLagSeconds } from './scrape-queries';
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -24,6 +25,12 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
   private readonly attemptSeconds = new Histogram({ name: 'thodare_step_attempt_duration_seconds', help: 'Step attempt duration by connector type', labelNames: ['connector'], buckets: SECONDS_BUCKETS, registers: [this.registry] });
   private readonly takeovers = new Counter({ name: 'thodare_lease_takeovers_total', help: 'Run leases freed because their worker was gone', registers: [this.registry] });
   private readonly conflicts = new Counter({ name: 'thodare_append_conflicts_total', help: 'Worker batches that lost the race for their stream version', registers: [this.registry] });
+  private readonly admissions = new Counter({
+    name: 'thodare_concurrency_admissions_total',
+    help: "Places asked for by this worker's runs in their workflow's concurrency line, by outcome (admitted, queued, moved)",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private heldRuns: () => number = () => 0;
 
   constructor(pool: Pool, asyncProjections: readonly string[]) {
@@ -41,6 +48,24 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
       async collect() {
         const depth = await runnableQueueDepth(pool).catch(() => undefined);
         if (depth !== undefined) this.set(depth);
+      },
+    });
+    new Gauge({
+      name: 'thodare_concurrency_queued_runs',
+      help: "Runs waiting for a place in their workflow's concurrency line (counted up to a bound)",
+      registers,
+      async collect() {
+        const lines = await queuedInLines(pool, COUNT_BOUND).catch(() => undefined);
+        if (lines) this.set(lines.queued);
+      },
+    });
+    new Gauge({
+      name: 'thodare_concurrency_oldest_queued_seconds',
+      help: 'How long the run waiting longest for a place in a concurrency line has waited (0 when none waits)',
+      registers,
+      async collect() {
+        const lines = await queuedInLines(pool, COUNT_BOUND).catch(() => undefined);
+        if (lines) this.set(lines.oldestSeconds);
       },
     });
     new Gauge({
@@ -89,6 +114,10 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
 
   appendConflict(): void {
     this.conflicts.inc();
+  }
+
+  admission(outcome: Admission): void {
+    this.admissions.inc({ outcome });
   }
 
   observeHeldRuns(count: () => number): void {

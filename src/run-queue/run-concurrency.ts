@@ -224,3 +224,16 @@ export async function linesOf(db: Queryable, organizationId: string, workflowId:
   );
   return { data: items, next };
 }
+
+/**
+ * Runs waiting for a place in any line (counted up to `bound`) and how long the oldest has
+ * waited, in seconds (0 when none waits): the metrics' view of every organization's lines.
+ */
+export async function queuedInLines(db: Queryable, bound: number): Promise<{ queued: number; oldestSeconds: number }> {
+  const { rows } = await db.query<{ queued: number; oldest: number }>(
+    `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM run_concurrency WHERE NOT admitted LIMIT $1) waiting) AS queued,
+       coalesce(extract(epoch FROM clock_timestamp() - (SELECT min(since) FROM run_concurrency WHERE NOT admitted)), 0)::float8 AS oldest`,
+    [bound],
+  );
+  return { queued: rows[0]?.queued ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+}

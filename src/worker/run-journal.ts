@@ -12,6 +12,7 @@ import type { RunAppendOptions, RunStore } from '../runs/run-store';
 import type { ClaimedRun, RunClaims } from '../run-queue/run-claims';
 import type { RunJournal } from './run-host';
 import { signalsFromStoredEvents, type SignalRequest } from './stored-event-signals';
+import type { WorkerMetrics } from './worker-metrics';
 
 /** The `RunJournal` of a worker: run streams through the `RunStore`, the queue row through `RunClaims`. */
 export class StoreJournal implements RunJournal {
@@ -20,8 +21,8 @@ export class StoreJournal implements RunJournal {
     private readonly claims: RunClaims,
     private readonly pool: Pool,
     private readonly limits: RunLimits,
-    /** Told when an append lost the race for its stream version (the run folds again). */
-    private readonly onConflict: () => void = () => undefined,
+    /** Told when an append lost the race for its stream version (the run folds again), and of each admission's outcome. */
+    private readonly metrics?: Pick<WorkerMetrics, 'appendConflict' | 'admission'>,
   ) {
     this.admissions = new LineGroups(pool, (client, requests) => admitToLine(client, requests, store.channel));
   }
@@ -43,7 +44,7 @@ export class StoreJournal implements RunJournal {
 
   append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     return this.store.append(state, expectedVersion, events, options).catch((error: unknown) => {
-      if (error instanceof StreamVersionConflict) this.onConflict();
+      if (error instanceof StreamVersionConflict) this.metrics?.appendConflict();
       throw error;
     });
   }
@@ -61,8 +62,9 @@ export class StoreJournal implements RunJournal {
     for (const event of events) this.store.decider.evolve(after, event);
     const admitted = runAppendItem(after, state.version, events, { metadata, fence: lease });
     const outcome = await this.admissions.submit(lineIdOf(member), { member, lease, version: state.version, waitUntil, admitted });
-    if (outcome instanceof StreamVersionConflict) this.onConflict();
+    if (outcome instanceof StreamVersionConflict) this.metrics?.appendConflict();
     if (typeof outcome !== 'string') throw outcome;
+    this.metrics?.admission(outcome);
     if (outcome === 'admitted') for (const event of events) this.store.decider.evolve(state, event);
     return outcome;
   }

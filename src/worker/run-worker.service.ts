@@ -85,7 +85,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   ) {
     this.hooks = createRunHooks(hooks, this.log);
     this.claims = new RunClaims(pool, this.owner, config.leaseMs);
-    this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, () => this.metrics?.appendConflict());
+    this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, this.metrics);
     metrics?.observeHeldRuns(() => this.active.size);
     const executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message), store.decider.limits.maxPayloadBytes);
     this.steps = new RunSteps(catalog, executor, { env: config.templateEnvValues, allowList: config.templateEnv }, store.decider.limits.maxPayloadBytes, metrics);

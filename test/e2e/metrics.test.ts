@@ -1,6 +1,6 @@
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
-import { add, connect, createWorkflow } from '../support/run-api';
+import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 
 const TOKEN = 'metrics-test-token';
 let app: TestApp;
@@ -65,6 +65,37 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^thodare_db_pool_connections_in_use \d+$/m);
 
     for (const secret of [run.body.id as string, id, owner.organizationId, owner.userId]) expect(text).not.toContain(secret);
+  });
+
+  it("shows the runs waiting for a place in a concurrency line, how long the oldest has waited, and each admission's outcome", async () => {
+    const before = (await scrape()).text;
+    expect(before).toMatch(/^thodare_concurrency_queued_runs 0$/m);
+    expect(before).toMatch(/^thodare_concurrency_oldest_queued_seconds 0$/m);
+    // One place: the first run holds it while it waits for an event; the second waits for it.
+    const id = await createWorkflow(app, owner.headers, [
+      add('start', 'trigger_manual'),
+      add('hold', 'wait_for_event', { eventName: 'never' }),
+      connect('start', 'hold'),
+      { operation_type: 'set_metadata', concurrency: { limit: 1 } },
+    ]);
+    const start = async () => (await app.request('POST', `/api/workflows/${id}/runs`, { headers: owner.headers, body: { input: {} } })).body.runId as string;
+    const first = await start();
+    await waitForRun(app, owner.headers, first, ['waiting']);
+    const second = await start();
+    const until = Date.now() + 20_000;
+    let text = (await scrape()).text;
+    while (!/^thodare_concurrency_queued_runs 1$/m.test(text) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+      text = (await scrape()).text;
+    }
+    expect(text).toContain('# TYPE thodare_concurrency_queued_runs gauge\n');
+    expect(text).toMatch(/^thodare_concurrency_queued_runs 1$/m);
+    expect(Number(/^thodare_concurrency_oldest_queued_seconds ([\d.e+-]+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/^thodare_concurrency_admissions_total\{outcome="admitted"\} 1$/m);
+    expect(text).toMatch(/^thodare_concurrency_admissions_total\{outcome="queued"\} 1$/m);
+    for (const runId of [second, first]) await app.request('POST', `/api/runs/${runId}/cancel`, { headers: owner.headers, body: {} });
+    for (const runId of [second, first]) await waitForRun(app, owner.headers, runId, ['cancelled']);
+    expect((await scrape()).text).toMatch(/^thodare_concurrency_queued_runs 0$/m);
   });
 
   it('counts an unmatched URL under one label, not its raw path', async () => {
