@@ -15,23 +15,26 @@ export interface RunEdge {
 /** A block's role in the run; `unregistered` = the lookup does not know its type. */
 export type BlockRole = 'trigger' | 'action' | 'wait' | 'unregistered';
 
-/** A block of the pinned workflow with everything the run needs about it, fixed at start. */
+/** A block of the pinned workflow with everything the run needs about it, fixed at start (never changed: runs share it). */
 export interface RunBlock {
-  id: string;
-  type: string;
-  enabled: boolean;
-  params: Record<string, unknown>;
-  role: BlockRole;
+  readonly id: string;
+  readonly type: string;
+  readonly enabled: boolean;
+  readonly params: Record<string, unknown>;
+  readonly role: BlockRole;
   /** Set when `type` is one of the built-in waits. */
-  waitType?: WaitType;
-  retry: RetryPolicy;
-  timeoutMs?: number;
+  readonly waitType?: WaitType;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs?: number;
   /** Edges out of this block, in the workflow's connection order. */
-  out: RunEdge[];
+  readonly out: readonly RunEdge[];
   /** Number of edges into this block. */
-  inCount: number;
-  hasErrorEdge: boolean;
+  readonly inCount: number;
+  readonly hasErrorEdge: boolean;
 }
+
+/** A block while its graph is being built (`buildRunGraph` alone writes one). */
+type BlockBuilding = { -readonly [K in keyof RunBlock]: RunBlock[K] } & { out: RunEdge[] };
 
 /** The pinned workflow as an adjacency structure, built once per run in O(blocks + edges). */
 export interface RunGraph {
@@ -52,7 +55,25 @@ export const EMPTY_GRAPH: RunGraph = { blocks: new Map() };
  * block are ignored (validation reports them before a run can start).
  */
 export function buildRunGraph(workflow: SerializedWorkflow, pins: BlockPins | undefined): RunGraph {
-  const blocks = new Map<string, RunBlock>();
+  const known = built.get(workflow);
+  if (known && known.pins === pins) return known.graph;
+  const graph = graphOf(workflow, pins);
+  built.set(workflow, { pins, graph });
+  return graph;
+}
+
+/**
+ * Graphs already built, by the workflow object (and the pins object) they were built from. A
+ * graph is never changed once built, and a workflow object is never changed once pinned; every
+ * run of one pinned workflow in a process shares those objects (the start's handler pins them
+ * once; stored starts resolve to one definition object per digest). A 100-block workflow's graph
+ * took ~0.4 ms and was built at every fold of one of its runs: twice per start (the start's, the
+ * worker's) and again at each claim.
+ */
+const built = new WeakMap<SerializedWorkflow, { pins: BlockPins | undefined; graph: RunGraph }>();
+
+function graphOf(workflow: SerializedWorkflow, pins: BlockPins | undefined): RunGraph {
+  const blocks = new Map<string, BlockBuilding>();
   for (const block of workflow.blocks) blocks.set(block.id, runBlock(block, pins?.[block.id] ?? UNPINNED));
   for (const connection of workflow.connections) {
     const source = blocks.get(connection.source);
@@ -99,7 +120,7 @@ function conditionResult(output: unknown): unknown {
     : undefined;
 }
 
-function runBlock(block: WorkflowBlock, pin: PinnedBlock): RunBlock {
+function runBlock(block: WorkflowBlock, pin: PinnedBlock): BlockBuilding {
   const waitType = isWaitType(block.type) && pin.kind === 'wait' ? block.type : undefined;
   const role: BlockRole = pin.kind;
   return {
