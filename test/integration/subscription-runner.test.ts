@@ -231,6 +231,33 @@ it('coalesces the notifications that come soon after a pass into one later pass 
   await notifier.stop();
 });
 
+it('leaves a notification after a quiet spell to the work that follows its commit, for the quiet delay', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const quiet = await positionsProjection('quiet', 'Quiet', { awaited: true });
+  const notifier = new Notifier({ url: db.url, applicationName: `quiet-${db.schema}` });
+  await notifier.start();
+  const reads = jest.spyOn(store, 'readAll');
+  // No gap between passes at all, but a quiet delay far longer than this test.
+  const runner = new SubscriptionRunner(db.pool, store, [quiet], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 600_000 });
+  try {
+    await runner.start();
+    await runner.drain(); // what the start's (delayed) pass would have done
+    const passes = reads.mock.calls.length;
+    await store.append('quiet-one', 0, [{ type: 'Quiet', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    // The notification has arrived well before this; before, its pass ran at once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reads.mock.calls.length).toBe(passes);
+    expect(await count('SELECT count(*) AS n FROM quiet')).toBe(0);
+    // Deferred, not lost: a reader waiting for it is served at once.
+    const waiter = new CheckpointWaiter(db.pool, channel, notifier);
+    expect(await waiter.waitForStream('quiet', 'quiet-one', 10_000)).toBe(true);
+  } finally {
+    await runner.stop();
+    await notifier.stop();
+  }
+});
+
 it('reads the events once per pass for all the projections at the same checkpoint, and each applies all of them', async () => {
   const store = new EventStore(db.pool, `${db.schema}.events`);
   await db.pool.query('CREATE TABLE alike (projection text NOT NULL, global_position bigint NOT NULL, PRIMARY KEY (projection, global_position))');
