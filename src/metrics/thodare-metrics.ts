@@ -50,13 +50,15 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
         if (depth !== undefined) this.set(depth);
       },
     });
+    // prom-client collects every gauge of a scrape at once: both concurrency gauges take one read.
+    const lines = sharedWhileInFlight(() => queuedInLines(pool, COUNT_BOUND).catch(() => undefined));
     new Gauge({
       name: 'thodare_concurrency_queued_runs',
       help: "Runs waiting for a place in their workflow's concurrency line (counted up to a bound)",
       registers,
       async collect() {
-        const lines = await queuedInLines(pool, COUNT_BOUND).catch(() => undefined);
-        if (lines) this.set(lines.queued);
+        const now = await lines();
+        if (now) this.set(now.queued);
       },
     });
     new Gauge({
@@ -64,8 +66,8 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
       help: 'How long the run waiting longest for a place in a concurrency line has waited (0 when none waits)',
       registers,
       async collect() {
-        const lines = await queuedInLines(pool, COUNT_BOUND).catch(() => undefined);
-        if (lines) this.set(lines.oldestSeconds);
+        const now = await lines();
+        if (now) this.set(now.oldestSeconds);
       },
     });
     new Gauge({
@@ -128,4 +130,13 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
   async scrape(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
+}
+
+/** `read`, shared by every caller while one read is in flight. */
+function sharedWhileInFlight<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () =>
+    (inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    }));
 }

@@ -87,6 +87,36 @@ const RELEASE = `
 UPDATE run_state SET lease_owner = NULL, lease_until = NULL, available_at = $4
 WHERE run_id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
 
+/** `RELEASE` for many runs in one statement. */
+const RELEASE_MANY = `UPDATE run_state r SET lease_owner = NULL, lease_until = NULL, available_at = u.at
+  FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::timestamptz[]) AS u(run_id, owner, epoch, version, at)
+  WHERE r.run_id = u.run_id AND r.lease_owner = u.owner AND r.lease_epoch = u.epoch AND r.stream_version = u.version
+  RETURNING r.run_id`;
+
+/** A run given back: by whom (its lease), as it was (its stream version), due again when. */
+export interface RunRelease {
+  runId: string;
+  lease: { owner: string; epoch: number };
+  version: number;
+  availableAt: Date | null;
+}
+
+/**
+ * `RunClaims.release` for many runs, on `db` (a caller's transaction: runs that join a
+ * concurrency line's queue): the runs given back, each only while its lease and stream are as its
+ * worker left them.
+ */
+export async function releaseRuns(db: Queryable, runs: readonly RunRelease[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ run_id: string }>(RELEASE_MANY, [
+    runs.map((run) => run.runId),
+    runs.map((run) => run.lease.owner),
+    runs.map((run) => run.lease.epoch),
+    runs.map((run) => run.version),
+    runs.map((run) => run.availableAt),
+  ]);
+  return new Set(rows.map((row) => row.run_id));
+}
+
 // Workers whose liveness lock is free: their process is gone. The transaction-level try-lock
 // conflicts with the owner's session-level lock while it lives.
 const FORGET_DEAD = `

@@ -3,6 +3,7 @@ import type { RunIdentity } from '../domain/run/run.state';
 import type { StreamVersionConflict } from '../event-store/errors';
 import type { Queryable } from '../event-store/projection';
 import { settleRunBatch, writeRunBatches, type Item } from './run-append';
+import { releaseRuns } from './run-claims';
 import type { LeaseLost } from './run-append-hint';
 import { decodeCursor, toPage } from '../http/keyset';
 
@@ -76,12 +77,6 @@ const JOIN = `INSERT INTO run_concurrency (run_id, organization_id, workflow_id,
   SELECT u.run_id, $1, $2, $3, u.seq, u.admitted FROM unnest($4::text[], $5::bigint[], $6::boolean[]) AS u(run_id, seq, admitted)
   ON CONFLICT (run_id) DO UPDATE SET admitted = EXCLUDED.admitted, since = CASE WHEN EXCLUDED.admitted THEN now() ELSE run_concurrency.since END`;
 
-/** `RunClaims.release` for many queued runs: each only while its lease and stream are as its worker left them. */
-const RELEASE = `UPDATE run_state r SET lease_owner = NULL, lease_until = NULL, available_at = u.at
-  FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::timestamptz[]) AS u(run_id, owner, epoch, version, at)
-  WHERE r.run_id = u.run_id AND r.lease_owner = u.owner AND r.lease_epoch = u.epoch AND r.stream_version = u.version
-  RETURNING r.run_id`;
-
 /** Waiting runs given a place: due now, and announced so that a worker claims them at once. */
 const WAKE = `WITH woken AS (
   UPDATE run_state SET available_at = now() WHERE run_id = ANY ($1::text[]) AND ended_at IS NULL RETURNING run_id
@@ -135,14 +130,10 @@ export async function admitToLine(db: Queryable, requests: readonly PlaceRequest
     await db.query(JOIN, [...line, runIds, runIds.map((id) => seqOf.get(id) ?? 0), joining.map((request) => placed.has(request.member.runId))]);
   }
   if (queuing.length > 0) {
-    const { rows: released } = await db.query<{ run_id: string }>(RELEASE, [
-      queuing.map((request) => request.member.runId),
-      queuing.map((request) => request.lease.owner),
-      queuing.map((request) => request.lease.epoch),
-      queuing.map((request) => request.version),
-      queuing.map((request) => request.waitUntil),
-    ]);
-    const gone = new Set(released.map((row) => row.run_id));
+    const gone = await releaseRuns(
+      db,
+      queuing.map((request) => ({ runId: request.member.runId, lease: request.lease, version: request.version, availableAt: request.waitUntil })),
+    );
     for (const request of queuing) outcomes.set(request.member.runId, gone.has(request.member.runId) ? 'queued' : 'moved');
   }
   if (woken.length > 0) await db.query(WAKE, [woken, channel]);

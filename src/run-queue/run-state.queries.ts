@@ -61,16 +61,11 @@ export interface RunRow {
   seq: string;
 }
 
-/** Up to `limit` runs of the organization, newest first, after keyset `after` (a `seq`). */
-/**
- * A workflow's runs that have not ended, oldest first after the queue position `after`, started
- * before `startedBefore` when given: at most `limit`, each with its position (`seq`, a cursor).
- * Served by `run_state_org_workflow_seq`.
- */
 /**
  * A page of the workflow's runs in `statuses` (those that have not ended for `not_ended`),
  * started in the window given, oldest first, after the run at `after` (its `seq`), and the cursor
- * of the next page (null on the last): the pages of the bulk cancel and the bulk rerun.
+ * of the next page (null on the last): the pages of the bulk cancel and the bulk rerun. Served by
+ * `run_state_org_workflow_seq`.
  */
 export async function runsOfWorkflow(
   db: Queryable,
@@ -91,6 +86,7 @@ export async function runsOfWorkflow(
   return { runIds: page.map((row) => row.run_id), next: rows.length > filter.limit ? String(page.at(-1)!.seq) : null };
 }
 
+/** Up to `limit` runs of the organization, newest first, after keyset `after` (a `seq`). */
 export async function listRunRows(
   db: Queryable,
   organizationId: string,
