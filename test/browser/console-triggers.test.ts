@@ -132,12 +132,14 @@ describe('triggers in the console', () => {
   });
 
   it("reruns a workflow's failed runs from the workflow page", async () => {
-    // Two runs fail (their one-second timeout cuts the wait short); a third completes.
+    // Two runs fail (their timeout cuts the wait short); a third completes. Three seconds, not
+    // one: in a full run (two test files, a browser) the third run's start, the event and its
+    // delivery once took longer than one, and that run timed out too.
     const workflowId = await createWorkflow(app, owner.headers, [
       add('start', 'trigger_manual'),
       add('hold', 'wait_for_event', { eventName: '{{trigger.event}}' }),
       connect('start', 'hold'),
-      { operation_type: 'set_metadata', timeout_ms: 1000 },
+      { operation_type: 'set_metadata', timeout_ms: 3000 },
     ]);
     const start = async (event: string) => (await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: { input: { event } } })).body.runId as string;
     const failed = [await start('never'), await start('never')];
