@@ -8,6 +8,7 @@ import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { sendFromChild } from './http-senders';
+import { s1Floor } from './s1-floor';
 import { benchDatabase, machineJiffies, percentile, projectionsSettled, rate, round } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
@@ -296,7 +297,16 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     const s1 = await sleepLateness(runner, pool, 20);
     // The harness's S1: start to end seen, less the second; one run at a time, so the machine is
     // idle through each sleep, as it is there.
-    const s1Total = stats(await sequential(5, async () => (await runner.once(stepSleepStep)) - 1000));
+    let s1RunId = '';
+    const s1Total = stats(
+      await sequential(5, async () => {
+        const { runId, startedAt } = await runner.start(stepSleepStep);
+        s1RunId = runId;
+        return (await runner.end(runId)) - startedAt - 1000;
+      }),
+    );
+    // The same path's three commits alone, replayed from the last of those runs (bench/s1-floor.ts).
+    const s1DatabaseFloor = await s1Floor(db, pool, s1RunId, 7);
     const raw = db.pool(16);
     await raw.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload jsonb NOT NULL)');
     const payload = JSON.stringify({ n: 1 });
@@ -332,6 +342,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       C1000OverC100: round(c1000 / c100, 2),
       S1LatenessMs: s1,
       S1TotalMinus1sMs: { ...s1Total, runs: 5, what: 'bench_step, 1 s sleep, bench_step; start call to end seen, less 1 s (the peers harness figure)' },
+      S1DatabaseFloor: s1DatabaseFloor,
       idleCommitMs: { ...idleCommit, what: 'one-row commit after 1 s with nothing sent' },
       rawInsertCommitsPerSec16: round(baseline, 0),
       rawInsertCommitMs1: round(1000 / single, 3),
