@@ -40,6 +40,8 @@ export class RunChanges implements OnApplicationBootstrap {
   private readonly recentEnds = new Map<string, RunState>();
   /** Runs with an append of this process in flight, and how many (see `recording`). */
   private readonly inFlight = new Map<string, number>();
+  /** When an append of this process to any run last began or answered (see `quietForMs`). */
+  private lastRecordedAt = -Infinity;
   /**
    * This application instance, in the NOTIFY payloads of the run changes it also emits in
    * process (`RunStore.append`): it skips hearing those a second time, later and without their
@@ -79,9 +81,11 @@ export class RunChanges implements OnApplicationBootstrap {
    */
   async recording<T>(runId: string, append: () => Promise<T>): Promise<T> {
     this.inFlight.set(runId, (this.inFlight.get(runId) ?? 0) + 1);
+    this.lastRecordedAt = performance.now();
     try {
       return await append();
     } finally {
+      this.lastRecordedAt = performance.now();
       const left = (this.inFlight.get(runId) ?? 1) - 1;
       if (left > 0) this.inFlight.set(runId, left);
       else this.inFlight.delete(runId);
@@ -91,6 +95,15 @@ export class RunChanges implements OnApplicationBootstrap {
   /** The final state of run `runId` when it is among the last ends this process recorded (see `RECENT_ENDS`). */
   recentEnd(runId: string): RunState | undefined {
     return this.recentEnds.get(runId);
+  }
+
+  /**
+   * How long this process has recorded nothing for any run (ms; 0 while an append is in flight):
+   * the runs' hot path here is quiet. Projection passes give way to it (`SubscriptionRunner`'s
+   * `yieldTo`).
+   */
+  quietForMs(): number {
+    return this.inFlight.size > 0 ? 0 : performance.now() - this.lastRecordedAt;
   }
 
   /** Whether an append of this process to run `runId` is in flight (see `recording`). */

@@ -5,6 +5,7 @@ import { CONFIG } from '../database/database.module';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
 import { SubscriptionRunner } from '../event-store/subscription-runner';
+import { RunChanges } from '../runs/run-changes';
 
 /** Keeps the async read models (analytics, logs, …) caught up in worker processes. */
 @Injectable()
@@ -17,6 +18,7 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(Notifier) private readonly notifier: Notifier,
+    @Inject(RunChanges) private readonly runs: RunChanges,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -29,7 +31,8 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
       const interval = Math.min(projection.pollIntervalMs ?? Infinity, this.config.pollIntervalMs);
       byInterval.set(interval, [...(byInterval.get(interval) ?? []), projection]);
     }
-    this.runners = [...byInterval].map(([pollIntervalMs, projections]) => new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs, log }));
+    // Passes give way to the runs this process records (see `YIELD_QUIET_MS`).
+    this.runners = [...byInterval].map(([pollIntervalMs, projections]) => new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs, log, yieldTo: this.runs }));
     for (const runner of this.runners) await runner.start();
     await this.notifier.start();
     this.logger.log(`projecting ${asyncProjections.map((p) => p.name).join(', ')}`);

@@ -311,3 +311,103 @@ it('catches up at once, inside its pass gap, when a reader waits for the project
   await runner.stop();
   await notifier.stop();
 });
+
+/** A hot path the test turns busy and quiet. */
+class TestHotPath {
+  busy = false;
+  quietForMs(): number {
+    return this.busy ? 0 : 60_000;
+  }
+}
+
+it('gives way to a busy hot path: a notification waits until it is quiet, a reader does not', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const yielding = await positionsProjection('yielding', 'Yielding', { awaited: true });
+  const notifier = new Notifier({ url: db.url, applicationName: `yielding-${db.schema}` });
+  await notifier.start();
+  const hotPath = new TestHotPath();
+  // No gap, no quiet delay: only the hot path holds a pass back (for up to a minute).
+  const runner = new SubscriptionRunner(db.pool, store, [yielding], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 60_000 });
+  try {
+    await runner.start();
+    await runner.drain();
+    hotPath.busy = true;
+    await store.append('yielding-one', 0, [{ type: 'Yielding', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    // The notification has arrived well before this; before, its pass ran at once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count('SELECT count(*) AS n FROM yielding')).toBe(0);
+    // A reader waiting for the projection is served at once, busy or not.
+    const waiter = new CheckpointWaiter(db.pool, channel, notifier);
+    expect(await waiter.waitForStream('yielding', 'yielding-one', 10_000)).toBe(true);
+    await store.append('yielding-two', 0, [{ type: 'Yielding', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count('SELECT count(*) AS n FROM yielding')).toBe(1);
+    hotPath.busy = false; // quiet: the waiting pass runs
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM yielding')) === 2);
+  } finally {
+    await runner.stop();
+    await notifier.stop();
+  }
+});
+
+it('gives way for no longer than its bound, from the oldest change waiting, so a hot path busy for good cannot starve it', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const bounded = await positionsProjection('bounded', 'Bounded');
+  const notifier = new Notifier({ url: db.url, applicationName: `bounded-${db.schema}` });
+  await notifier.start();
+  const hotPath = new TestHotPath();
+  const runner = new SubscriptionRunner(db.pool, store, [bounded], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 1_000 });
+  try {
+    await runner.start();
+    await runner.drain();
+    hotPath.busy = true;
+    // A change every 100 ms, each notifying: the oldest one's wait is what is bounded, not the newest's.
+    for (let i = 0; i < 15; i += 1) {
+      await store.append(`bounded-${i}`, 0, [{ type: 'Bounded', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Busy all along, and yet passes ran: everything up to the last second or so is in.
+    expect(await count('SELECT count(*) AS n FROM bounded')).toBeGreaterThan(0);
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM bounded')) === 15);
+    expect(hotPath.busy).toBe(true);
+  } finally {
+    await runner.stop();
+    await notifier.stop();
+  }
+});
+
+it('stops a catch-up between batches when the hot path turns busy, and goes on once it is quiet', async () => {
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const hotPath = new TestHotPath();
+  // Applying the first batch is what the hot path's work coincides with.
+  const halting = await positionsProjection('halting', 'Halting', {
+    batchSize: 10,
+    applyBatch: async (q, events) => {
+      for (const event of events) await q.query('INSERT INTO halting VALUES ($1)', [event.globalPosition]);
+      hotPath.busy = true;
+    },
+  });
+  const runner = new SubscriptionRunner(db.pool, store, [halting], undefined, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 60_000 });
+  try {
+    for (let i = 0; i < 35; i += 1) await store.append(`halting-${i}`, 0, [{ type: 'Halting', data: {} }], { organizationId: 'org', metadata: systemMetadata });
+    await runner.start(); // its first pass: quiet until its first batch is applied
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM halting')) > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const first = await count('SELECT count(*) AS n FROM halting');
+    await new Promise((r) => setTimeout(r, 300));
+    // Before, a catch-up read every full batch in one go.
+    expect(first).toBeLessThanOrEqual(10);
+    expect(await count('SELECT count(*) AS n FROM halting')).toBe(first);
+    hotPath.busy = false;
+    // The rest follows a batch at a time (each one turns the hot path busy again: quiet it each time).
+    await waitFor(async () => {
+      hotPath.busy = false;
+      return (await count('SELECT count(*) AS n FROM halting')) === 35;
+    });
+  } finally {
+    await runner.stop();
+  }
+});
