@@ -20,7 +20,7 @@ export interface SubscriptionRunnerOptions {
   quietPassDelayMs?: number;
   /** Work the passes give way to (see `YIELD_QUIET_MS`): in a worker process, its runs' appends. */
   yieldTo?: HotPath;
-  /** The longest a pass gives way for, from the first change it waits to apply (see `MAX_YIELD_MS`). */
+  /** The longest a pass gives way for, from the first change it waits to apply (default: see `MAX_YIELD_POLLS`). */
   maxYieldMs?: number;
 }
 
@@ -54,19 +54,21 @@ const QUIET_PASS_DELAY_MS = 25;
 
 /**
  * A pass waits until the hot path it gives way to (`yieldTo`: the runs this process records) has
- * been quiet this long, up to `MAX_YIELD_MS`. The read models are derived, and a reader who needs
- * one current asks for it (`wanted`) and is served at once; the cores, meanwhile, are what a
- * busy worker's runs wait on: the peers harness's order (a W3 burst, then serial runs, then a
+ * been quiet this long, for up to `MAX_YIELD_POLLS` poll intervals. The read models are derived,
+ * and a reader who needs one current asks for it (`wanted`) and is served at once; the cores,
+ * meanwhile, are what a busy worker's runs wait on: the peers harness's order (a W3 burst, then serial runs, then a
  * 100-step chain), Thodare alone, alternated three times with the projections' passes on and off:
  * serial p50 4.9-7.4 against 4.2-5.0 ms, the chain's steps 130-134 against 110-123 ms.
  */
 const YIELD_QUIET_MS = 25;
 
 /**
- * Under a busy worker the read models lag at most this far behind (plus a pass): then a pass runs
- * anyway, over everything that waited — fewer, bigger batches, each costing its transaction once.
+ * Under a busy worker a pass gives way for at most this many poll intervals from the oldest change
+ * waiting, then runs anyway over everything that waited (fewer, bigger batches, each paying its
+ * transaction once): 2 s at the default poll interval; 500 ms for the audit sealer, whose faster
+ * poll is its freshness target (its lag stays under 1 s at steady load, issue 11).
  */
-const MAX_YIELD_MS = 2_000;
+const MAX_YIELD_POLLS = 2;
 
 /** First retry when committed events wait behind an open transaction; doubles up to the poll interval. */
 const HELD_BACK_RETRY_MS = 10;
@@ -182,7 +184,7 @@ export class SubscriptionRunner {
     const hotPath = this.options.yieldTo;
     if (!hotPath || this.urgent) return false;
     const waited = performance.now() - (this.waitingSince ?? performance.now());
-    return hotPath.quietForMs() < YIELD_QUIET_MS && waited < (this.options.maxYieldMs ?? MAX_YIELD_MS);
+    return hotPath.quietForMs() < YIELD_QUIET_MS && waited < this.maxYieldMs;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -227,7 +229,7 @@ export class SubscriptionRunner {
   /**
    * How much longer a pass waits (ms; 0 or less: none): the quiet delay from the first change it
    * applies, the minimum gap from the last pass, and the hot path it gives way to, for as long as
-   * that stays busy but never past `MAX_YIELD_MS` from the first change.
+   * that stays busy but never past `maxYieldMs` from the first change.
    */
   private passDelay(): number {
     const now = performance.now();
@@ -235,14 +237,14 @@ export class SubscriptionRunner {
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     const hotPath = this.options.yieldTo;
-    const busy = hotPath ? Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), (this.options.maxYieldMs ?? MAX_YIELD_MS) - waited) : 0;
+    const busy = hotPath ? Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - waited) : 0;
     return Math.max(quiet, gap, busy);
   }
 
   /**
    * The poll's pass, unless it gives way to a busy hot path: a step's append notifies nobody, so
    * the poll is what finds it, and under a busy worker its pass comes once the worker is quiet or
-   * the read models would fall `MAX_YIELD_MS` behind their last pass.
+   * the oldest change would wait longer than `maxYieldMs`.
    */
   private poll(): void {
     if (!this.options.yieldTo || this.running) return this.run(true);
@@ -341,6 +343,10 @@ export class SubscriptionRunner {
       result.heldBack ||= batch.heldBack;
     }
     return result;
+  }
+
+  private get maxYieldMs(): number {
+    return this.options.maxYieldMs ?? MAX_YIELD_POLLS * this.options.pollIntervalMs;
   }
 
   private batchSizeOf(projection: Projection): number {
