@@ -55,10 +55,10 @@ const QUIET_PASS_DELAY_MS = 25;
 /**
  * A pass waits until the hot path it gives way to (`yieldTo`: the runs this process records) has
  * been quiet this long, for up to `MAX_YIELD_POLLS` poll intervals. The read models are derived,
- * and a reader who needs one current asks for it (`wanted`) and is served at once; the cores,
- * meanwhile, are what a busy worker's runs wait on: the peers harness's order (a W3 burst, then serial runs, then a
- * 100-step chain), Thodare alone, alternated three times with the projections' passes on and off:
- * serial p50 4.9-7.4 against 4.2-5.0 ms, the chain's steps 130-134 against 110-123 ms.
+ * and a reader who needs one current asks for it (`wanted`) and is served at once; the cores are
+ * what a busy worker's runs wait on. The peers harness (a W3 burst, serial runs, a 100-step
+ * chain, then S1), Thodare alone, alternated twice with the build before: W3 770-849 against
+ * 465-544 runs/s, serial p50 4.0-4.2 against 5.5-6.2 ms, C100 121-129 against 123-149 ms.
  */
 const YIELD_QUIET_MS = 25;
 
