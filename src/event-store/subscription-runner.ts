@@ -1,8 +1,9 @@
 import { classifyDatabaseError } from '../database/pg-errors';
-import type { Pool, PoolClient } from 'pg';
-import { applyAll, handlesEvent, type Projection } from './projection';
-import { parseWanted, readCheckpointForPass, wantedChannel, writeCheckpoint } from './checkpoints';
+import type { Pool } from 'pg';
+import type { Projection } from './projection';
+import { parseWanted, wantedChannel } from './checkpoints';
 import type { RecordedEvent } from './event';
+import { ProjectionBatches } from './projection-batches';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
 import { ProjectionFailures } from './projection-failures';
@@ -92,15 +93,11 @@ const STORE_STATE_SQL = `SELECT
   (SELECT transaction_id::text || '/' || global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS newest,
   (SELECT string_agg(name || '=' || transaction_id::text || '/' || global_position, ',' ORDER BY name) FROM projection_checkpoints WHERE name = ANY($1)) AS checkpoints`;
 
-/** Serialises work on one projection across every process sharing the schema. */
-export const PROJECTION_LOCK_SQL = `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':projection:' || $1)) AS locked`;
-
 /**
- * Runs async projections in catch-up loops. Each batch is one transaction holding the
- * projection's advisory lock: read events after the checkpoint (in commit order, below the
- * oldest open transaction), apply them, store the new checkpoint — so a projection's rows and
- * its checkpoint can never disagree, and every event is applied exactly once, in order.
- * Woken by NOTIFY, by every listener reconnect, and by a poll timer. An event committed while an
+ * Runs async projections in catch-up loops, and decides when their passes run. Each projection's
+ * batch is one transaction (`ProjectionBatches`), so its rows and its checkpoint never disagree
+ * and every event is applied exactly once, in order. Passes wait out a quiet delay, a minimum gap
+ * and a busy hot path they give way to (`yieldTo`), each bounded. Woken by NOTIFY, by every listener reconnect, and by a poll timer. An event committed while an
  * older transaction is still open cannot be read yet (its notification may already have come):
  * the runner then retries shortly, backing off to the poll interval, so a run's final event is
  * projected promptly. Awaited projections announce each checkpoint (`notifyProgress`).
@@ -128,6 +125,7 @@ export class SubscriptionRunner {
   private caughtUpAt: string | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private readonly failures: ProjectionFailures;
+  private readonly batches: ProjectionBatches;
 
   constructor(
     private readonly pool: Pool,
@@ -137,6 +135,7 @@ export class SubscriptionRunner {
     private readonly options: SubscriptionRunnerOptions,
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
+    this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? 1000);
   }
 
   async start(): Promise<void> {
@@ -337,9 +336,9 @@ export class SubscriptionRunner {
     const reads = new Map<string, RecordedEvent[]>();
     for (const projection of this.projections) {
       if (this.stopped) return { progressed: false, backlog: false, heldBack: false };
-      const batch = await this.batch(projection, reads);
+      const batch = await this.batches.apply(projection, reads);
       result.progressed ||= batch.read > 0;
-      result.backlog ||= batch.read >= this.batchSizeOf(projection);
+      result.backlog ||= batch.read >= this.batches.sizeOf(projection);
       result.heldBack ||= batch.heldBack;
     }
     return result;
@@ -347,65 +346,5 @@ export class SubscriptionRunner {
 
   private get maxYieldMs(): number {
     return this.options.maxYieldMs ?? MAX_YIELD_POLLS * this.options.pollIntervalMs;
-  }
-
-  private batchSizeOf(projection: Projection): number {
-    return projection.batchSize ?? this.options.batchSize ?? 1000;
-  }
-
-  private async batch(projection: Projection, reads: Map<string, RecordedEvent[]>): Promise<{ read: number; heldBack: boolean }> {
-    const client = await this.pool.connect();
-    let current: number | undefined;
-    let away = false;
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ locked: boolean }>(PROJECTION_LOCK_SQL, [projection.name]);
-      if (!rows[0]?.locked) {
-        await client.query('ROLLBACK');
-        return { read: 0, heldBack: false }; // another process is applying this projection right now
-      }
-      // Are committed events held back by an older open transaction? Then the runner retries soon
-      // rather than at the poll (asked with the checkpoint read: no extra round trip).
-      const { from, heldBack } = await readCheckpointForPass(client, projection.name, true);
-      const limit = this.batchSizeOf(projection);
-      const key = `${from.transactionId}:${from.globalPosition}:${limit}`;
-      const events = reads.get(key) ?? (await this.store.readAll(from, { limit, db: client }));
-      reads.set(key, events);
-      const last = events.at(-1);
-      const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;
-      const handled = [];
-      for (const event of events) {
-        if (!handlesEvent(projection, event)) continue;
-        if (!(await this.failures.parkIfExhausted(client, projection.name, event.globalPosition))) handled.push(event);
-      }
-      current = this.failures.positionOf(projection.name) ?? handled[0]?.globalPosition;
-      await this.applyHandled(client, projection, handled, (position) => (current = position));
-      if (last) await writeCheckpoint(client, projection.name, at, projection.awaited ? this.store.channel : undefined);
-      await client.query('COMMIT');
-      this.failures.clear(projection.name);
-      return { read: events.length, heldBack };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      // The database being away is no fault of the event: never count it towards parking.
-      away = classifyDatabaseError(error) === 'unavailable';
-      if (away) throw error;
-      this.failures.record(projection.name, current, error);
-      return { read: 0, heldBack: false };
-    } finally {
-      // A client that timed out may still be mid-query: destroyed, not pooled.
-      client.release(away);
-    }
-  }
-
-  /**
-   * The batch form first; once an event of this batch has failed, one event at a time, so the
-   * failure is pinned on the right event (and that event can be parked after repeated failures).
-   */
-  private async applyHandled(client: PoolClient, projection: Projection, events: RecordedEvent[], at: (position: number) => void): Promise<void> {
-    if (!this.failures.has(projection.name)) return applyAll(projection, client, events);
-    for (const event of events) {
-      at(event.globalPosition);
-      await projection.apply(client, event);
-    }
   }
 }
