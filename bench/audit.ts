@@ -5,7 +5,7 @@ import { verifyOrganization } from '../src/audit/audit-verify';
 import { parseConfig } from '../src/config/config';
 import { ed25519PrivateKeyFromSeed, publicKeyView } from '../src/audit/proof/checkpoint';
 import { EventStore } from '../src/event-store/event-store';
-import { SubscriptionRunner } from '../src/event-store/subscription-runner';
+import { SubscriptionRunner, type HotPath } from '../src/event-store/subscription-runner';
 import { startApplication } from '../src/main';
 import { benchDatabase, percentile, rate, round } from './support';
 
@@ -82,7 +82,8 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     const store = new EventStore(db.pool(WRITERS), `${db.schema}.events`);
     const sealerPool = db.pool(2);
     // As a worker runs it: woken by notifications and the poll (default THODARE_POLL_INTERVAL_MS).
-    const sealer = (pollIntervalMs = 50) => new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), [auditSealerProjection], undefined, { pollIntervalMs });
+    const sealer = (pollIntervalMs = 50, yieldTo?: HotPath) =>
+      new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), [auditSealerProjection], undefined, { pollIntervalMs, ...(yieldTo ? { yieldTo } : {}) });
 
     const append = (w: number, i: number) => store.append(`append-${w}-${i}-${randomBytes(4).toString('hex')}`, 0, [{ type: 'Benched', data: { w, i } }], { organizationId: org, metadata });
     await rate(3000, WRITERS, append); // warm-up: the first windows still climbed after 0.5 s of it
@@ -105,10 +106,15 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     }
     const appendsSealerOff = median(off);
     const appendsSealerOn = median(on);
-    const live = sealer(livePollMs);
+    // In a worker process the sealer gives way to the runs being recorded (`yieldTo`). Here every
+    // steady append counts as one, 5 ms apart: the hot path is never quiet for 25 ms, so the lag
+    // measured is the bound's worst case (two of the sealer's poll intervals, then a pass).
+    let lastAppendAt = -Infinity;
+    const busy: HotPath = { quietForMs: () => performance.now() - lastAppendAt };
+    const live = sealer(livePollMs, busy);
     await live.drain();
     await live.start();
-    const lag = await sealingLagUnderSteadyLoad(db.pool(1), append);
+    const lag = await sealingLagUnderSteadyLoad(db.pool(1), (w, i) => ((lastAppendAt = performance.now()), append(w, i)));
     await live.drain();
     await live.stop();
 
@@ -149,7 +155,7 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     return {
       benchmark: 'audit',
       database: db.embedded ? 'embedded' : 'DATABASE_URL',
-      sealingLagSeconds: { ...lag, load: `${STEADY_PER_SEC} appends/s for ${STEADY_MS / 1000} s`, target: '< 1 s' },
+      sealingLagSeconds: { ...lag, load: `${STEADY_PER_SEC} appends/s for ${STEADY_MS / 1000} s, the sealer giving way to them as to a busy worker's runs`, target: '< 1 s' },
       appendsPerSec: { sealerOff: round(appendsSealerOff, 0), sealerOn: round(appendsSealerOn, 0), ratio: round(appendsSealerOn / appendsSealerOff, 2), windows: { off: off.map((v) => round(v, 0)), on: on.map((v) => round(v, 0)), seconds: APPEND_MS / 1000 }, target: '>= 0.9' },
       sealer: { events: total, seconds: round(sealSeconds, 1), eventsPerSec: round(total / sealSeconds, 0), target: '>= 20000' },
       verify: { ok: verify.result.ok, events: verify.result.checked, seconds: round(verify.seconds, 1), eventsPerSec: round(verify.result.checked / verify.seconds, 0) },

@@ -52,24 +52,21 @@ export class ThodareMetrics implements WorkerMetrics, RunMetrics {
     });
     // prom-client collects every gauge of a scrape at once: both concurrency gauges take one read.
     const lines = sharedWhileInFlight(() => queuedInLines(pool, COUNT_BOUND).catch(() => undefined));
-    new Gauge({
-      name: 'thodare_concurrency_queued_runs',
-      help: "Runs waiting for a place in their workflow's concurrency line (counted up to a bound)",
-      registers,
-      async collect() {
-        const now = await lines();
-        if (now) this.set(now.queued);
-      },
-    });
-    new Gauge({
-      name: 'thodare_concurrency_oldest_queued_seconds',
-      help: 'How long the run waiting longest for a place in a concurrency line has waited (0 when none waits)',
-      registers,
-      async collect() {
-        const now = await lines();
-        if (now) this.set(now.oldestSeconds);
-      },
-    });
+    const lineGauges = [
+      { name: 'thodare_concurrency_queued_runs', help: "Runs waiting for a place in their workflow's concurrency line (counted up to a bound)", value: (now: { queued: number }) => now.queued },
+      { name: 'thodare_concurrency_oldest_queued_seconds', help: 'How long the run waiting longest for a place in a concurrency line has waited (0 when none waits)', value: (now: { oldestSeconds: number }) => now.oldestSeconds },
+    ];
+    for (const { name, help, value } of lineGauges) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const now = await lines();
+          if (now) this.set(value(now));
+        },
+      });
+    }
     new Gauge({
       name: 'thodare_projection_lag_events',
       help: 'Events after each async projection checkpoint (counted up to a bound)',

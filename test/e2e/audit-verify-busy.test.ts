@@ -37,7 +37,7 @@ function holdSealReads(): { waiting: () => number; open: () => void; restore: ()
   const gate = new Promise<void>((resolve) => (open = resolve));
   pool.query = (async (config: unknown, values?: unknown) => {
     const text = typeof config === 'string' ? config : (config as { text?: string }).text;
-    if (text?.includes('FROM page s LEFT JOIN events e')) {
+    if (text?.includes('FROM audit_seals s LEFT JOIN LATERAL')) {
       held += 1;
       await gate;
     }
