@@ -100,7 +100,9 @@ describe('wait_duration', () => {
   });
 
   it('keeps holding a run whose sleep ends within the hold window, and resumes it without a claim', async () => {
-    const runId = await startRun(worker, napThen(300));
+    // 1 s: inside the 1.5 s window, and long enough that the reads below see the run still asleep
+    // on a loaded machine (at 300 ms a full run once read it after its end, its lease released).
+    const runId = await startRun(worker, napThen(1_000));
     const sleeping = await sleepingRow(runId);
     expect(sleeping.lease_owner).not.toBeNull();
     expect(await waitForStatus(db.pool, runId)).toBe('completed');

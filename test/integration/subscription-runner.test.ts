@@ -330,9 +330,11 @@ it('gives way to a busy hot path: a notification waits until it is quiet, a read
   // No gap, no quiet delay: only the hot path holds a pass back (for up to a minute).
   const runner = new SubscriptionRunner(db.pool, store, [yielding], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 60_000 });
   try {
+    // Busy from the start: the start's own pass waits too, so nothing but `drain` runs a pass
+    // before the notification below (a pass already in flight would have read its event).
+    hotPath.busy = true;
     await runner.start();
     await runner.drain();
-    hotPath.busy = true;
     await store.append('yielding-one', 0, [{ type: 'Yielding', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
     // The notification has arrived well before this; before, its pass ran at once.
     await new Promise((r) => setTimeout(r, 300));
