@@ -108,12 +108,18 @@ export function machineJiffies(): { busy: number; total: number } {
 export async function projectionsSettled(pool: Pool, timeoutMs = 60_000): Promise<number> {
   const began = performance.now();
   for (;;) {
-    const { rows } = await pool.query<{ behind: string }>(
-      `SELECT count(*) AS behind FROM projection_checkpoints c
+    const { rows } = await pool.query<{ behind: string[] }>(
+      `SELECT coalesce(array_agg(c.name ORDER BY c.name), '{}') AS behind FROM projection_checkpoints c
        WHERE (c.transaction_id, c.global_position) < (SELECT e.transaction_id, e.global_position FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1)`,
     );
-    if (Number(rows[0]!.behind) === 0) return performance.now() - began;
-    if (performance.now() - began > timeoutMs) throw new Error(`${rows[0]!.behind} projections still behind after ${timeoutMs} ms`);
+    if (rows[0]!.behind.length === 0) return performance.now() - began;
+    if (performance.now() - began > timeoutMs) {
+      const { rows: open } = await pool.query<{ what: string }>(
+        `SELECT format('pid %s, %s, open %s s, backend_xid %s: %s', pid, state, round(extract(epoch FROM now() - xact_start)), backend_xid, left(query, 120)) AS what
+         FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 3`,
+      );
+      throw new Error(`projections still behind after ${timeoutMs} ms: ${rows[0]!.behind.join(', ')}; oldest open transactions: ${open.map((o) => o.what).join('; ') || 'none'}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
