@@ -5,6 +5,7 @@ import { startApplication, type RunningThodare } from '../src/main';
 import { RunClaims } from '../src/run-queue/run-claims';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { benchStep, chain, Runner, runtimeConfig, w3Burst } from './runtime';
+import { SideBySide } from './side-by-side';
 import { benchDatabase, percentile, projectionsSettled, round, siblingSchema, type BenchDatabase } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
@@ -35,40 +36,6 @@ interface Store {
   pool: Pool;
 }
 
-/** Samples per store, gathered in blocks that take turns across the stores. */
-class SideBySide {
-  readonly samples = new Map<string, number[]>();
-
-  constructor(private readonly stores: Store[]) {}
-
-  /**
-   * `count` timed calls of `op` per store, in `ROUNDS` blocks per store that alternate between
-   * the stores, each store's first block after a few untimed calls (warm-up). `around` wraps
-   * each block (e.g. a process started for it and closed after).
-   */
-  async measure(
-    count: number,
-    op: (store: Store, i: number) => Promise<unknown>,
-    around: (store: Store, block: () => Promise<void>) => Promise<void> = (_s, block) => block(),
-  ): Promise<Map<string, number[]>> {
-    const taken = new Map(this.stores.map((s) => [s.label, [] as number[]]));
-    const perBlock = Math.ceil(count / ROUNDS);
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const store of this.stores) {
-        await around(store, async () => {
-          if (round === 0) for (let i = 0; i < Math.min(20, perBlock); i += 1) await op(store, -1 - i);
-          for (let i = round * perBlock; i < Math.min(count, (round + 1) * perBlock); i += 1) {
-            const began = performance.now();
-            await op(store, i);
-            taken.get(store.label)!.push(performance.now() - began);
-          }
-        });
-      }
-    }
-    return taken;
-  }
-}
-
 /**
  * The three hot-path latencies on each store, serial on an otherwise idle process, with the
  * stores taking turns (`SideBySide`): this VM drifts by more than 20 % over minutes, so a store
@@ -79,7 +46,7 @@ class SideBySide {
  * heap pages written before them is new rows put in old pages' free space (`docs/scaling.md`).
  */
 async function latenciesSideBySide(stores: Store[]): Promise<Record<string, Latencies & { appendsInOlderPages: string }>> {
-  const side = new SideBySide(stores);
+  const side = new SideBySide(stores, ROUNDS);
   const pagesBefore = new Map<string, number>();
   for (const { label, pool } of stores) {
     const { rows } = await pool.query<{ pages: string }>(`SELECT pg_relation_size('events') / current_setting('block_size')::int AS pages`);
