@@ -42,8 +42,8 @@ interface Store {
  * measured minutes after another could not be told from it. An append of one event to a new
  * stream (the event store); a worker's claim of one queued run among `SAMPLES` (no worker runs
  * then, so none races the bench's claims); a step (a 100-step chain's wall time ÷ 100, one
- * worker), with W3 serial beside it. Also where the loaded store's appends landed: a share in
- * heap pages written before them is new rows put in old pages' free space (`docs/scaling.md`).
+ * worker), with W3 serial beside it. Also where each store's appends landed: those in heap
+ * pages written before them went into older pages' free space (`docs/scaling.md`).
  */
 async function latenciesSideBySide(stores: Store[]): Promise<Record<string, Latencies & { appendsInOlderPages: string }>> {
   const side = new SideBySide(stores, ROUNDS);
