@@ -97,7 +97,8 @@ const STORE_STATE_SQL = `SELECT
  * Runs async projections in catch-up loops, and decides when their passes run. Each projection's
  * batch is one transaction (`ProjectionBatches`), so its rows and its checkpoint never disagree
  * and every event is applied exactly once, in order. Passes wait out a quiet delay, a minimum gap
- * and a busy hot path they give way to (`yieldTo`), each bounded. Woken by NOTIFY, by every listener reconnect, and by a poll timer. An event committed while an
+ * and a busy hot path they give way to (`yieldTo`), each bounded. Woken by NOTIFY, by every
+ * listener reconnect, and by a poll timer. An event committed while an
  * older transaction is still open cannot be read yet (its notification may already have come):
  * the runner then retries shortly, backing off to the poll interval, so a run's final event is
  * projected promptly. Awaited projections announce each checkpoint (`notifyProgress`).
@@ -178,12 +179,20 @@ export class SubscriptionRunner {
     }
   }
 
-  /** Whether passes wait now for the hot path (`yieldTo`) to go quiet: it is busy, and the oldest change waiting is within the bound. */
+  /** Whether passes wait now for the hot path (`yieldTo`) to go quiet (never for a reader's pass). */
   private givesWay(): boolean {
+    return !this.urgent && this.yieldMs() > 0;
+  }
+
+  /**
+   * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
+   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting.
+   */
+  private yieldMs(): number {
     const hotPath = this.options.yieldTo;
-    if (!hotPath || this.urgent) return false;
-    const waited = performance.now() - (this.waitingSince ?? performance.now());
-    return hotPath.quietForMs() < YIELD_QUIET_MS && waited < this.maxYieldMs;
+    if (!hotPath) return 0;
+    const now = performance.now();
+    return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -235,9 +244,7 @@ export class SubscriptionRunner {
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
-    const hotPath = this.options.yieldTo;
-    const busy = hotPath ? Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - waited) : 0;
-    return Math.max(quiet, gap, busy);
+    return Math.max(quiet, gap, this.yieldMs());
   }
 
   /**

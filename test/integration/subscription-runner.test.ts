@@ -320,15 +320,23 @@ class TestHotPath {
   }
 }
 
-it('gives way to a busy hot path: a notification waits until it is quiet, a reader does not', async () => {
+/**
+ * A runner of `projection` woken by its own notifier, with no poll, no gap and no quiet delay:
+ * only a `TestHotPath` holds its passes back, for up to `maxYieldMs`.
+ */
+async function yieldingRunner(projection: Projection, maxYieldMs: number) {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
-  const yielding = await positionsProjection('yielding', 'Yielding', { awaited: true });
-  const notifier = new Notifier({ url: db.url, applicationName: `yielding-${db.schema}` });
+  const notifier = new Notifier({ url: db.url, applicationName: `${projection.name}-${db.schema}` });
   await notifier.start();
   const hotPath = new TestHotPath();
-  // No gap, no quiet delay: only the hot path holds a pass back (for up to a minute).
-  const runner = new SubscriptionRunner(db.pool, store, [yielding], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 60_000 });
+  const runner = new SubscriptionRunner(db.pool, store, [projection], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs });
+  return { channel, store, notifier, hotPath, runner };
+}
+
+it('gives way to a busy hot path: a notification waits until it is quiet, a reader does not', async () => {
+  // Only the hot path holds a pass back (for up to a minute).
+  const { channel, store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('yielding', 'Yielding', { awaited: true }), 60_000);
   try {
     // Busy from the start: the start's own pass waits too, so nothing but `drain` runs a pass
     // before the notification below (a pass already in flight would have read its event).
@@ -354,13 +362,7 @@ it('gives way to a busy hot path: a notification waits until it is quiet, a read
 });
 
 it('gives way for no longer than its bound, from the oldest change waiting, so a hot path busy for good cannot starve it', async () => {
-  const channel = `${db.schema}.events`;
-  const store = new EventStore(db.pool, channel);
-  const bounded = await positionsProjection('bounded', 'Bounded');
-  const notifier = new Notifier({ url: db.url, applicationName: `bounded-${db.schema}` });
-  await notifier.start();
-  const hotPath = new TestHotPath();
-  const runner = new SubscriptionRunner(db.pool, store, [bounded], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs: 1_000 });
+  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bounded', 'Bounded'), 1_000);
   try {
     await runner.start();
     await runner.drain();
