@@ -136,9 +136,12 @@ it('exports the recent events of a long history reading what the range holds, no
 });
 
 it('bounds a range on both sides by the times the seals kept', async () => {
-  // A millisecond around the transaction of filler 50,000, as a client would name it.
-  const recorded = (await app.db.pool.query(`SELECT recorded_at FROM events WHERE organization_id = $1 AND type = 'Filler' AND data->>'i' = '50000'`, [owner.organizationId])).rows[0].recorded_at as Date;
-  const [from, to] = [recorded, new Date(recorded.getTime() + 1)];
+  // From filler 49,000's millisecond through filler 51,000's, as a client would name them: a
+  // range of a couple of thousand seals, which the planner once bounded by walking the sequence
+  // key in from both ends (src/audit/audit-export.ts, sequenceRange).
+  const recordedAt = async (i: number) =>
+    (await app.db.pool.query(`SELECT recorded_at FROM events WHERE organization_id = $1 AND type = 'Filler' AND data->>'i' = $2`, [owner.organizationId, String(i)])).rows[0].recorded_at as Date;
+  const [from, to] = [await recordedAt(49_000), new Date((await recordedAt(51_000)).getTime() + 1)];
   const reads = countingReads();
   const path = await exported(reads.db, { from, to }, 'middle.tar');
   const verdict = verifyBundle(path, trusted());
