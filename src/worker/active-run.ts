@@ -12,6 +12,7 @@ import type { ClaimedRun } from '../run-queue/run-claims';
 import type { Admission } from '../run-queue/run-concurrency';
 import type { RunHost, Settled } from './run-host';
 import { decideBatch, followedBy, rejectedBatch, type Batch, type Message } from './run-batch';
+import { WakeTimer } from './wake-timer';
 
 /** A run's first batch, prepared for whoever writes its `RunStarted` (`ActiveRun.prepareFresh`). */
 export interface FreshStart {
@@ -35,8 +36,6 @@ type Loop =
 type Knowledge = { kind: 'folded'; state: RunState } | { kind: 'unknown'; rejected?: string };
 
 const BACKOFF_MS = [50, 200, 1000, 5000];
-/** The longest delay a Node timer holds (2^31 - 1 ms, ~24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Bounds on the steps a batch runs inline (see `RunHost.runsInline`) before it is written: its
  * events, and the time since the batch was decided. Past either, the batch is written and the
@@ -63,7 +62,7 @@ export class ActiveRun {
   private readonly calls = new Map<string, { attempt: number; controller: AbortController }>();
   private readonly resolved = new Map<string, Record<string, unknown>>();
   private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: WakeTimer;
   private wakeAt: Date | undefined;
   /** Every worker append names the worker process: the audit trail shows who recorded each step. */
   private readonly metadata: EventMetadata;
@@ -74,6 +73,7 @@ export class ActiveRun {
   ) {
     this.runId = claim.runId;
     this.metadata = { actor: { type: 'system', id: `worker:${host.owner}` } };
+    this.timer = new WakeTimer(() => host.readyForWake());
   }
 
   /** Starts from the state this worker kept when it parked the run, or the claim's events, or the store. */
@@ -149,7 +149,7 @@ export class ActiveRun {
   dropFresh(): void {
     if (this.loop.kind === 'closed') return;
     this.loop = { kind: 'closed', how: 'dropped' };
-    clearTimeout(this.timer);
+    this.timer.clear();
   }
 
   /** New events may be in the stream (a signal, a cancel): catch up and react. */
@@ -162,7 +162,7 @@ export class ActiveRun {
   /** Shutdown: record the calls in flight, start nothing new, then give the run back. */
   drain(): void {
     this.mode = 'draining';
-    clearTimeout(this.timer);
+    this.timer.clear();
     this.post({ kind: 'due' });
   }
 
@@ -450,13 +450,10 @@ export class ActiveRun {
 
   /** While the lease is held, a due retry or timer of one branch must not wait for another's step. */
   private setWake(wakeAt: Date | undefined): void {
-    clearTimeout(this.timer);
+    this.timer.clear();
     this.wakeAt = wakeAt;
     if (!wakeAt || !this.isOpen()) return;
-    // Node fires a timer longer than it can hold (MAX_TIMER_MS) after 1 ms: a run held for one
-    // branch while another slept for weeks woke itself every millisecond. Such a timer fires at
-    // the cap instead, finds nothing due, and is set again.
-    this.timer = setTimeout(() => this.post({ kind: 'due' }), Math.min(MAX_TIMER_MS, Math.max(0, wakeAt.getTime() - Date.now())));
+    this.timer.set(wakeAt, () => this.post({ kind: 'due' }));
   }
 
   /** The one line per run end (its start is logged by `StartRunHandler`): ids, status, duration; never payloads. */
@@ -473,7 +470,7 @@ export class ActiveRun {
   private close(how: Settled): void {
     if (this.loop.kind === 'closed') return;
     this.loop = { kind: 'closed', how };
-    clearTimeout(this.timer);
+    this.timer.clear();
     const parked = how === 'parked' && this.known.kind === 'folded' ? { state: this.known.state, wakeAt: this.wakeAt } : undefined;
     this.host.settled(this.runId, how, parked);
   }

@@ -1,3 +1,5 @@
+import { WakeTimer } from './wake-timer';
+
 /** Timers further out than this are left to the poll (the database keeps `available_at`). */
 const HORIZON_MS = 10 * 60 * 1000;
 
@@ -7,30 +9,32 @@ const HORIZON_MS = 10 * 60 * 1000;
  * the durable timer, so after a crash any worker picks the run up on its poll.
  */
 export class RunTimers {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, WakeTimer>();
 
-  constructor(private readonly due: (runId: string) => void) {}
+  /** `ready`: a timer is due in a few milliseconds (see `WakeTimer`). */
+  constructor(
+    private readonly due: (runId: string) => void,
+    private readonly ready: () => void,
+  ) {}
 
   schedule(runId: string, at: Date): void {
     this.cancel(runId);
-    const delay = at.getTime() - Date.now();
-    if (delay > HORIZON_MS) return;
-    const timer = setTimeout(() => {
+    if (at.getTime() - Date.now() > HORIZON_MS) return;
+    const timer = new WakeTimer(this.ready);
+    timer.set(at, () => {
       this.timers.delete(runId);
       this.due(runId);
-    }, Math.max(0, delay));
-    timer.unref?.();
+    });
     this.timers.set(runId, timer);
   }
 
   cancel(runId: string): void {
-    const timer = this.timers.get(runId);
-    if (timer) clearTimeout(timer);
+    this.timers.get(runId)?.clear();
     this.timers.delete(runId);
   }
 
   clear(): void {
-    this.timers.forEach((timer) => clearTimeout(timer));
+    this.timers.forEach((timer) => timer.clear());
     this.timers.clear();
   }
 }

@@ -63,7 +63,12 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private readonly starting = new Set<string>();
   private readonly parked = new Map<string, RunState>();
   private readonly passes: ClaimPasses;
-  private readonly timers = new RunTimers((runId) => void this.passes.claimOne(runId));
+  private readonly timers = new RunTimers(
+    (runId) => void this.passes.claimOne(runId),
+    () => this.readyForWake(),
+  );
+  /** A `readyForWake` statement is in flight. */
+  private readying = false;
   private phase: 'running' | 'draining' | 'stopped' = 'running';
   private intervals: NodeJS.Timeout[] = [];
   private renewal: NodeJS.Timeout | undefined;
@@ -245,6 +250,20 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
 
   holdsIdleUntil(wakeAt: Date): boolean {
     return this.phase === 'running' && wakeAt.getTime() - Date.now() <= Math.min(HOLD_IDLE_MS, this.config.leaseMs / 2) && this.slots.free >= this.slots.capacity / 4;
+  }
+
+  /**
+   * One `SELECT 1` on an idle connection, the one the pool hands out next (it reuses the last one
+   * returned): the database's process and this one are awake when the timer's batch is sent. A
+   * pool with no idle connection is busy, and so is the machine: nothing is sent then.
+   */
+  readyForWake(): void {
+    if (this.readying || this.pool.idleCount === 0) return;
+    this.readying = true;
+    this.pool
+      .query('SELECT 1')
+      .catch(() => undefined)
+      .finally(() => (this.readying = false));
   }
 
   databaseAway(error: unknown): Promise<void> {
