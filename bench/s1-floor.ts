@@ -4,6 +4,7 @@ import type { RunEvent } from '../src/domain/run/run.events';
 import type { RunState } from '../src/domain/run/run.state';
 import { appendRunBatch, runAppendItem, type Item } from '../src/run-queue/run-append';
 import { resolveRunDefinitions } from '../src/run-queue/run-definitions';
+import { WakeTimer } from '../src/worker/wake-timer';
 import { percentile, round, siblingSchema, type BenchDatabase } from './support';
 
 /**
@@ -18,8 +19,9 @@ import { percentile, round, siblingSchema, type BenchDatabase } from './support'
  * This replays a real S1 run's own batches — the same statement (`APPEND_ONE`), the same events
  * and `run_state` rows, one connection — into a sibling schema with no application code between
  * them: the folds and items are built before the clock starts. A timer sleeps the second, as any
- * engine's must. What it measures is what the database and a timer alone cost this machine on
- * that path; the application's own time comes on top (docs/benchmark-history.md).
+ * engine's must, readying the connection just before it as the worker's does (`WakeTimer`). What
+ * it measures is what the database and a timer alone cost this machine on that path; the
+ * application's own time comes on top (docs/benchmark-history.md).
  */
 export async function s1Floor(db: BenchDatabase, appPool: Pool, runId: string, samples: number): Promise<Record<string, unknown>> {
   const batches = await batchesOf(appPool, runId);
@@ -34,8 +36,8 @@ export async function s1Floor(db: BenchDatabase, appPool: Pool, runId: string, s
     // The two kinds alternate, so a slow stretch of the machine falls on both.
     for (let i = -1; i < samples; i += 1) {
       const items = itemsOf(batches, runId, `floor-${i}-${Date.now()}`);
-      const rows = await timePath((k) => appendRunBatch(pool, items[k]!, 'thodare_s1_floor'));
-      const minimal = await timePath(() => pool.query('INSERT INTO s1_floor_rows (payload) VALUES ($1)', ['{"n":1}']));
+      const rows = await timePath(pool, (k) => appendRunBatch(pool, items[k]!, 'thodare_s1_floor'));
+      const minimal = await timePath(pool, () => pool.query('INSERT INTO s1_floor_rows (payload) VALUES ($1)', ['{"n":1}']));
       if (i < 0) continue;
       ours.push(rows);
       oneRow.push(minimal);
@@ -65,12 +67,13 @@ interface PathTimes {
  * sleep's start (inside the sleep, so off the path, as in a real run), then after the second the
  * wake and the end.
  */
-async function timePath(commit: (k: number) => Promise<unknown>): Promise<PathTimes> {
+async function timePath(pool: Pool, commit: (k: number) => Promise<unknown>): Promise<PathTimes> {
   const began = performance.now();
   await commit(0);
   const sleepFrom = performance.now();
   await commit(1);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, sleepFrom + 1000 - performance.now())));
+  const timer = new WakeTimer(() => void pool.query('SELECT 1').catch(() => undefined));
+  await new Promise<void>((resolve) => timer.set(new Date(Date.now() + Math.max(0, sleepFrom + 1000 - performance.now())), resolve));
   const woke = performance.now();
   await commit(2);
   const awake = performance.now();
