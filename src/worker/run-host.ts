@@ -59,7 +59,7 @@ export interface RunHost {
    * parking: a short sleep or retry back-off then costs no release, claim or re-read.
    */
   holdsIdleUntil(wakeAt: Date): boolean;
-  /** A timer of a held run is due in a few milliseconds (`WakeTimer`): ready the database connection its batch will take. */
+  /** A run's timer (held or parked) is due in a few milliseconds (`WakeTimer`): ready the database connection its batch will take. */
   readyForWake(): void;
   /** The run left this worker: parked (with its state and next timer), ended, or dropped. */
   settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void;
