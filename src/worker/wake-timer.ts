@@ -5,8 +5,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * How long before a timer's moment the machine is readied for it (`ready`). On an idle machine
  * the first timer and the first statement after a second of quiet both ran late: measured on
  * this project's 2-core VM, a 1 s timer fired 1.8–1.9 ms late and the commit after it took
- * 2.3–2.5 ms; with a `SELECT 1` sent 4 ms ahead and a short timer for the rest, 0.3–0.7 ms and
- * 1.4 ms (docs/benchmark-history.md, twenty-second session).
+ * 2.3–2.7 ms; with a `SELECT 1` sent a few ms ahead and a short timer for the rest, 0.3–1.0 ms
+ * and 1.2–1.5 ms (docs/benchmark-history.md, twenty-second session).
  */
 export const READY_LEAD_MS = 4;
 
