@@ -36,6 +36,37 @@ afterAll(async () => {
 });
 
 const h = () => owner.headers;
+
+/**
+ * Watches this process's hand-off: `heldThrough(runId)` when its worker took the run at its start
+ * and said it held the run every time it was asked (on a loaded machine a start may find no free
+ * slot, or a run may be parked through a sleep).
+ */
+function watchHandoff(): { heldThrough: (runId: string) => boolean; restore: () => void } {
+  const handoff = app.running.app.get(RunHandoff);
+  const tryStart = handoff.tryStart.bind(handoff);
+  const holds = handoff.holds.bind(handoff);
+  const taken = new Set<string>();
+  const notHeld = new Set<string>();
+  const starts = jest.spyOn(handoff, 'tryStart').mockImplementation(async (started, metadata, checkWorkflow) => {
+    const status = await tryStart(started, metadata, checkWorkflow);
+    if (status) taken.add(started.data.runId);
+    return status;
+  });
+  const held = jest.spyOn(handoff, 'holds').mockImplementation((runId) => {
+    const answer = holds(runId);
+    if (!answer) notHeld.add(runId);
+    return answer;
+  });
+  return {
+    heldThrough: (runId) => taken.has(runId) && !notHeld.has(runId),
+    restore: () => {
+      starts.mockRestore();
+      held.mockRestore();
+    },
+  };
+}
+
 const echo = (template: unknown) => [add('start', 'trigger_manual'), add('echo', 'transform', { template }), connect('start', 'echo')];
 
 describe('starting runs', () => {
@@ -160,21 +191,7 @@ describe('starting runs', () => {
     // The claim is about runs the worker took at their start and held to their end. On a loaded
     // machine a start may find no free slot, or the run may be parked through its sleep: then the
     // waiter rightly looks it up, and that run is left out.
-    const handoff = app.running.app.get(RunHandoff);
-    const tryStart = handoff.tryStart.bind(handoff);
-    const holds = handoff.holds.bind(handoff);
-    const taken = new Set<string>();
-    const notHeld = new Set<string>();
-    const starts = jest.spyOn(handoff, 'tryStart').mockImplementation(async (started, metadata, checkWorkflow) => {
-      const status = await tryStart(started, metadata, checkWorkflow);
-      if (status) taken.add(started.data.runId);
-      return status;
-    });
-    const held = jest.spyOn(handoff, 'holds').mockImplementation((runId) => {
-      const answer = holds(runId);
-      if (!answer) notHeld.add(runId);
-      return answer;
-    });
+    const handoff = watchHandoff();
     const stop = recordQueries();
     const answers: Awaited<ReturnType<TestApp['request']>>[] = [];
     let sent: SentQuery[] = [];
@@ -182,13 +199,12 @@ describe('starting runs', () => {
       for (let i = 0; i < 5; i += 1) answers.push(await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }));
     } finally {
       sent = stop();
-      starts.mockRestore();
-      held.mockRestore();
+      handoff.restore();
     }
     expect(answers.map((a) => [a.status, a.body.status])).toEqual(Array(5).fill([200, 'completed']));
     // Their ends are told in process: a look-up per start was a statement of every serial wait.
     // (Only these runs': a waiter an earlier test left may still look its own run up.)
-    const ours = answers.map((a) => a.body.id as string).filter((runId) => taken.has(runId) && !notHeld.has(runId));
+    const ours = answers.map((a) => a.body.id as string).filter(handoff.heldThrough);
     expect(ours.length).toBeGreaterThan(0);
     expect(sent.filter((q) => /FROM run_state WHERE run_id = ANY\(\$1\) AND status IN/.test(q.text) && ours.some((id) => JSON.stringify(q.values).includes(id)))).toEqual([]);
   });
@@ -198,13 +214,27 @@ describe('starting runs', () => {
     const napMs = FALLBACK_CHECK_MS + 500;
     const id = await createWorkflow(app, h(), [add('start', 'trigger_manual'), add('nap', 'wait_duration', { durationMs: napMs }), add('echo', 'transform', { template: 'held here' }), connect('start', 'nap'), connect('nap', 'echo')]);
     await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }); // the workflow read and cached
-    const stop = recordQueries();
+    // As above: on a loaded machine a start may find no free slot or the run may be parked through
+    // its nap, and then the waiter rightly looks it up. Such a run is started again (three tries):
+    // the claim is about a run the worker took at its start and held to its end.
+    const handoff = watchHandoff();
+    let heldThrough: string | undefined;
     let sent: SentQuery[] = [];
-    const answer = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }).finally(() => (sent = stop()));
-    expect([answer.status, answer.body.status]).toEqual([200, 'completed']);
+    try {
+      for (let attempt = 0; attempt < 3 && heldThrough === undefined; attempt += 1) {
+        const stop = recordQueries();
+        const answer = await app.request('POST', `/api/workflows/${id}/runs?waitMs=10000`, { headers: h(), body: {} }).finally(() => (sent = stop()));
+        expect([answer.status, answer.body.status]).toEqual([200, 'completed']);
+        const runId = answer.body.id as string;
+        if (handoff.heldThrough(runId)) heldThrough = runId;
+      }
+    } finally {
+      handoff.restore();
+    }
+    expect(heldThrough).toBeDefined();
     // The fallback re-check is for ends told over NOTIFY, which can be lost; this one is told in
     // process. (Only this run's: a waiter an earlier test left may still look its own run up.)
-    const lookups = sent.filter((q) => /FROM run_state WHERE run_id = ANY\(\$1\) AND status IN/.test(q.text) && JSON.stringify(q.values).includes(answer.body.id));
+    const lookups = sent.filter((q) => /FROM run_state WHERE run_id = ANY\(\$1\) AND status IN/.test(q.text) && JSON.stringify(q.values).includes(heldThrough!));
     expect(lookups).toEqual([]);
   });
 
