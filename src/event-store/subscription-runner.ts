@@ -98,10 +98,10 @@ const STORE_STATE_SQL = `SELECT
  * batch is one transaction (`ProjectionBatches`), so its rows and its checkpoint never disagree
  * and every event is applied exactly once, in order. Passes wait out a quiet delay, a minimum gap
  * and a busy hot path they give way to (`yieldTo`), each bounded. Woken by NOTIFY, by every
- * listener reconnect, and by a poll timer. An event committed while an
- * older transaction is still open cannot be read yet (its notification may already have come):
- * the runner then retries shortly, backing off to the poll interval, so a run's final event is
- * projected promptly. Awaited projections announce each checkpoint (`notifyProgress`).
+ * listener reconnect, and by a poll timer. An event committed while an older transaction is
+ * still open cannot be read yet (its notification may already have come): the runner then
+ * retries shortly, backing off to the poll interval, so a run's final event is projected
+ * promptly. Awaited projections announce each checkpoint (`notifyProgress`).
  */
 export class SubscriptionRunner {
   private timer: NodeJS.Timeout | undefined;
