@@ -4,24 +4,26 @@ import type { RunEvent } from '../src/domain/run/run.events';
 import type { RunState } from '../src/domain/run/run.state';
 import { appendRunBatch, runAppendItem, type Item } from '../src/run-queue/run-append';
 import { resolveRunDefinitions } from '../src/run-queue/run-definitions';
+import { DECIDE_AHEAD_MS } from '../src/worker/active-run';
 import { WakeTimer } from '../src/worker/wake-timer';
 import { percentile, round, siblingSchema, type BenchDatabase } from './support';
 
 /**
  * The database's floor under issue 14's S1 figure (a step, a 1 s durable sleep, a step; the
- * start call to the end seen, less 1 s). Three commits lie on that path, each one required:
+ * start call to the end seen, less 1 s). Two commits lie on that path, each one required:
  *  - the start, with the first step's start: the run is durable before its id is answered, and a
  *    step that is not pure starts only once its start is recorded (a crash then owes the attempt);
- *  - the wake: the sleep's end and the second step's start, for the same reason;
  *  - the end: the run is durable before anyone is told it ended.
- * (The first step's result and the sleep's start commit inside the sleep, off the path.)
+ * The first step's result and the sleep's start commit inside the sleep, and so does the wake
+ * (the sleep's end and the second step's start, which must be recorded before that step runs):
+ * the worker decides it `DECIDE_AHEAD_MS` before its moment, as of the moment (`ActiveRun`).
  *
  * This replays a real S1 run's own batches — the same statement (`APPEND_ONE`), the same events
  * and `run_state` rows, one connection — into a sibling schema with no application code between
- * them: the folds and items are built before the clock starts. A timer sleeps the second, as any
- * engine's must, readying the connection just before it as the worker's does (`WakeTimer`). What
- * it measures is what the database and a timer alone cost this machine on that path; the
- * application's own time comes on top (docs/benchmark-history.md).
+ * them: the folds and items are built before the clock starts. Timers sleep the second, as any
+ * engine's must, readying the connection just before the wake and the end as the worker does
+ * (`WakeTimer`). What it measures is what the database and timers alone cost this machine on
+ * that path; the application's own time comes on top (docs/benchmark-history.md).
  */
 export async function s1Floor(db: BenchDatabase, appPool: Pool, runId: string, samples: number): Promise<Record<string, unknown>> {
   const batches = await batchesOf(appPool, runId);
@@ -47,14 +49,14 @@ export async function s1Floor(db: BenchDatabase, appPool: Pool, runId: string, s
       ourRows: summary(ours),
       oneRowCommits: summary(oneRow),
       what:
-        'the S1 path with nothing but its commits and the timer: ourRows replays a real S1 run’s batches (the same statement and rows), oneRowCommits puts a one-row insert in each place (the least any durable engine commits); totalMinus1s, and each timed commit',
+        'the S1 path with nothing but its commits and timers (the wake committed ahead, as the worker does): ourRows replays a real S1 run’s batches (the same statement and rows), oneRowCommits puts a one-row insert in each place (the least any durable engine commits); totalMinus1s, and each timed commit',
     };
   } finally {
     await floor.close();
   }
 }
 
-/** One S1 path's times (ms): total less the second, and the three commits on it. */
+/** One path's times (ms): total less the second, and its three timed commits (the wake's off the path). */
 interface PathTimes {
   total: number;
   start: number;
@@ -64,29 +66,32 @@ interface PathTimes {
 
 /**
  * `commit(k)` for the path's four commits: the start (timed), the first step's result with the
- * sleep's start (inside the sleep, so off the path, as in a real run), then after the second the
- * wake and the end.
+ * sleep's start (inside the sleep, so off the path, as in a real run), the wake `DECIDE_AHEAD_MS`
+ * before the second is over (inside it too), and the end once it is.
  */
 async function timePath(pool: Pool, commit: (k: number) => Promise<unknown>): Promise<PathTimes> {
+  const ready = () => void pool.query('SELECT 1').catch(() => undefined);
   const began = performance.now();
   await commit(0);
   const sleepFrom = performance.now();
   await commit(1);
-  const timer = new WakeTimer(() => void pool.query('SELECT 1').catch(() => undefined));
-  await new Promise<void>((resolve) => timer.set(new Date(Date.now() + Math.max(0, sleepFrom + 1000 - performance.now())), resolve));
-  const woke = performance.now();
+  const moment = new Date(Date.now() + Math.max(0, sleepFrom + 1000 - performance.now()));
+  await new Promise<void>((resolve) => new WakeTimer(ready).set(moment, resolve, DECIDE_AHEAD_MS));
+  const waking = performance.now();
   await commit(2);
+  const woke = performance.now();
+  await new Promise<void>((resolve) => new WakeTimer(ready).set(moment, resolve));
   const awake = performance.now();
   await commit(3);
   const ended = performance.now();
-  return { total: ended - began - 1000, start: sleepFrom - began, wake: awake - woke, end: ended - awake };
+  return { total: ended - began - 1000, start: sleepFrom - began, wake: woke - waking, end: ended - awake };
 }
 
 function summary(paths: readonly PathTimes[]): Record<string, unknown> {
   const p50 = (pick: (t: PathTimes) => number) => round(percentile(paths.map(pick).sort((a, b) => a - b), 50), 2);
   return {
     totalMinus1sMs: { p50: p50((t) => t.total), all: paths.map((t) => round(t.total, 2)) },
-    commitMsP50: { start: p50((t) => t.start), wake: p50((t) => t.wake), end: p50((t) => t.end), sum: p50((t) => t.start + t.wake + t.end) },
+    commitMsP50: { start: p50((t) => t.start), wakeAhead: p50((t) => t.wake), end: p50((t) => t.end), onThePath: p50((t) => t.start + t.end) },
   };
 }
 

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { dueByClockAlone } from '../domain/run/run.decide';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import { cloneRunState, type RunState, type RunStatus } from '../domain/run/run.state';
@@ -47,6 +48,16 @@ const INLINE_MAX_EVENTS = 128;
 const INLINE_MAX_MS = 1_000;
 
 /**
+ * How far ahead of its moment a held run decides and records a wake that is due by the clock
+ * alone (`dueByClockAlone`: a sleep's end, a retry): its batch is stamped with the moment and
+ * its calls start at the moment, never before. The wake's commit (1.2–2.7 ms on this project's
+ * VM, more on a cold CPU) then lies inside the sleep instead of after it. A crash in those
+ * milliseconds leaves the attempt owed, as a crash after any attempt's start does (whoever takes
+ * the run over calls it); a reader may see the next step running that much before its moment.
+ */
+export const DECIDE_AHEAD_MS = 8;
+
+/**
  * A run this worker holds the lease of: a mailbox (results, signals, wake-ups) drained one batch
  * at a time. Each batch folds what is new, records every step transition that follows — results,
  * retries, skips, the next attempts' starts, the end — as ONE append at the expected version,
@@ -64,6 +75,11 @@ export class ActiveRun {
   private failures = 0;
   private readonly timer: WakeTimer;
   private wakeAt: Date | undefined;
+  /**
+   * No batch is decided as of an earlier moment (ms): set by a wake decided ahead, so what comes
+   * after it is never stamped before it.
+   */
+  private decidedAsOf = 0;
   /** Every worker append names the worker process: the audit trail shows who recorded each step. */
   private readonly metadata: EventMetadata;
 
@@ -252,6 +268,10 @@ export class ActiveRun {
     if (batch.admit && batch.events.length === 0) return this.admit(state, batch.wakeAt);
     for (;;) {
       if (batch.events.length === 0) return;
+      // Decided ahead of its moment (`wakeAhead`), a batch is recorded early only for the calls it
+      // starts; one that starts none (the run's end, a new sleep) is recorded at the moment, so no
+      // one learns of it before.
+      if (batch.execute.length === 0) await this.untilDecidedMoment();
       const ahead = this.playsAhead(batch);
       const written = ahead ? cloneRunState(state) : state;
       // Settled into a value at once: a failed write must not go unhandled while the chain plays on.
@@ -270,6 +290,9 @@ export class ActiveRun {
       const outcome = await writing;
       if ('error' in outcome) throw outcome.error;
       if (!outcome.done) return;
+      // Nothing a batch decided ahead starts may begin before the moment.
+      await this.untilDecidedMoment();
+      if (!this.isOpen()) return;
       // Played ahead, the batch's steps already ran: nothing of it is left to start.
       this.settle(ahead ? { ...batch, execute: [] } : batch, written);
       if (batch.waits.length > 0 && this.isOpen()) {
@@ -385,7 +408,7 @@ export class ActiveRun {
 
   /** Plays signals and results into the state (consumed) and decides what follows; `starting`: calls this batch starts besides those already running. */
   private decide(state: RunState, messages: Message[], starting = 0): Batch {
-    const ports = this.host.ports(new Date(), this.resolved);
+    const ports = this.host.ports(new Date(Math.max(Date.now(), this.decidedAsOf)), this.resolved);
     const context = { mode: this.mode, callsInFlight: this.calls.size + starting, retrying: this.failures > 0, holdsIdleUntil: (at: Date) => this.host.holdsIdleUntil(at) };
     const batch = decideBatch(this.host.decider, state, messages, ports, context);
     if (this.mode === 'playing') this.setWake(batch.wakeAt);
@@ -453,7 +476,28 @@ export class ActiveRun {
     this.timer.clear();
     this.wakeAt = wakeAt;
     if (!wakeAt || !this.isOpen()) return;
-    this.timer.set(wakeAt, () => this.post({ kind: 'due' }));
+    this.timer.set(wakeAt, () => this.wakeAhead(wakeAt), DECIDE_AHEAD_MS);
+  }
+
+  /**
+   * Until the moment a batch was decided as of, the database readied for what follows it (the
+   * calls' results are recorded right after): a timer of its own, which nothing else clears.
+   */
+  private untilDecidedMoment(): Promise<void> | undefined {
+    if (this.decidedAsOf <= Date.now()) return undefined;
+    return new Promise((resolve) => new WakeTimer(() => this.host.readyForWake()).set(new Date(this.decidedAsOf), resolve));
+  }
+
+  /**
+   * `DECIDE_AHEAD_MS` before the moment: a run at rest (nothing running, nothing unread) whose
+   * moment is due by the clock alone decides it now, as of the moment; any other waits for it.
+   */
+  private wakeAhead(at: Date): void {
+    const atRest = this.loop.kind === 'idle' && this.calls.size === 0 && this.mailbox.length === 0;
+    if (atRest && this.known.kind === 'folded' && dueByClockAlone(this.known.state, at)) {
+      this.decidedAsOf = Math.max(this.decidedAsOf, at.getTime());
+      this.post({ kind: 'due' });
+    } else this.timer.set(at, () => this.post({ kind: 'due' }));
   }
 
   /** The one line per run end (its start is logged by `StartRunHandler`): ids, status, duration; never payloads. */

@@ -7,7 +7,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function recordedTimer() {
   const seen: { ready: number[]; fired: number[] } = { ready: [], fired: [] };
   const timer = new WakeTimer(() => seen.ready.push(Date.now()));
-  const set = (at: number) => timer.set(new Date(at), () => seen.fired.push(Date.now()));
+  const set = (at: number, aheadMs?: number) => timer.set(new Date(at), () => seen.fired.push(Date.now()), aheadMs);
   return { timer, seen, set };
 }
 
@@ -68,5 +68,16 @@ describe('WakeTimer', () => {
     jest.advanceTimersByTime(2000);
     expect(seen).toEqual({ ready: [START + 3000 - READY_LEAD_MS, START + 4000 - READY_LEAD_MS], fired: [START + 4000] });
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('fires `aheadMs` early when asked, readied the lead before that', () => {
+    const { seen, set } = recordedTimer();
+    set(START + 1000, 8);
+    jest.advanceTimersByTime(1000 - 8 - READY_LEAD_MS);
+    expect(seen).toEqual({ ready: [START + 1000 - 8 - READY_LEAD_MS], fired: [] });
+    jest.advanceTimersByTime(READY_LEAD_MS - 1);
+    expect(seen.fired).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(seen.fired).toEqual([START + 1000 - 8]);
   });
 });

@@ -13,17 +13,19 @@ export const READY_LEAD_MS = 4;
 /**
  * A timer for the moment a run is due, that readies the machine just before it: it calls
  * `ready` READY_LEAD_MS ahead, then fires `fire` once `Date.now()` has reached the moment —
- * never before, so what the run decides then finds its timer due. A moment further out than a
- * Node timer holds is reached in several timers (Node would fire such a timer after 1 ms).
+ * never before, so what the run decides then finds its timer due. `aheadMs` moves the moment
+ * that early (a held run decides a clock-only wake ahead, as of its moment: `ActiveRun`). A
+ * moment further out than a Node timer holds is reached in several timers (Node would fire such
+ * a timer after 1 ms).
  */
 export class WakeTimer {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ready: () => void) {}
 
-  set(at: Date, fire: () => void): void {
+  set(at: Date, fire: () => void, aheadMs = 0): void {
     this.clear();
-    this.approach(at.getTime(), fire);
+    this.approach(at.getTime() - aheadMs, fire);
   }
 
   clear(): void {

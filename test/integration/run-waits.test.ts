@@ -110,6 +110,47 @@ describe('wait_duration', () => {
     expect(await epochOf(runId)).toBe(sleeping.lease_epoch); // one lease from the sleep to the end: no claim
   });
 
+  /** The sleep's end, when its end was recorded, and (when `type`) when the step after it was called and when the run ended. */
+  async function wakeOf(runId: string) {
+    const { rows } = await db.pool.query<{ until: Date; woke: Date; called: Date | null; ended: Date }>(
+      `SELECT (s.data->>'until')::timestamptz AS until, w.recorded_at AS woke, e.recorded_at AS ended,
+         (SELECT min(c.at) FROM test_calls c WHERE c.run_id = $2) AS called
+       FROM events s JOIN events w ON w.stream_id = s.stream_id AND w.type = 'WaitCompleted'
+         JOIN events e ON e.stream_id = s.stream_id AND e.type = 'RunCompleted'
+       WHERE s.stream_id = $1 AND s.type = 'RunSleeping'`,
+      [`run-${runId}`, runId],
+    );
+    return rows[0]!;
+  }
+
+  it("records a held run's wake ahead of its moment, when the clock alone makes it due, and calls the step after it only at the moment", async () => {
+    // The wake (the sleep's end, the next attempt's start) is decided and committed a few ms
+    // early, as of its moment (ActiveRun's DECIDE_AHEAD_MS): its commit lies inside the sleep,
+    // not after it. It was recorded after the moment before. Three tries: on a loaded machine
+    // the worker may be busy at that moment, and then it wakes the run at the moment instead.
+    const workflow = workflowOf([block('nap', 'wait_duration', { durationMs: 1_000 }), block('after', 'test_count', { label: 'after-nap' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
+    for (let attempt = 1; ; attempt += 1) {
+      const runId = await startRun(worker, workflow);
+      expect(await waitForStatus(db.pool, runId)).toBe('completed');
+      const wake = await wakeOf(runId);
+      expect(wake.called!.getTime()).toBeGreaterThanOrEqual(wake.until.getTime()); // never before the moment
+      if (wake.woke < wake.until) break;
+      if (attempt === 3) throw new Error(`three wakes were recorded at or after their moment, e.g. ${wake.woke.toISOString()} for ${wake.until.toISOString()}`);
+    }
+  });
+
+  it('never ends a run before the sleep that ends it is over, even when the sleep is decided ahead', async () => {
+    // A batch decided ahead that starts no call (the run's end, here) is committed at the moment:
+    // no one may learn that the run ended before its sleep did.
+    for (const workflow of [workflowOf([block('nap', 'wait_duration', { durationMs: 1_000 })], [edge('trigger', 'nap')]), napThen(1_000)]) {
+      const runId = await startRun(worker, workflow);
+      expect(await waitForStatus(db.pool, runId)).toBe('completed');
+      const wake = await wakeOf(runId);
+      expect(wake.ended.getTime()).toBeGreaterThanOrEqual(wake.until.getTime());
+      expect(Date.parse((await viewRun(worker, runId)).endedAt!)).toBeGreaterThanOrEqual(wake.until.getTime());
+    }
+  });
+
   it("records a sleep's end like a step, in one statement: no read model but run_state changes with it", () => {
     const store = worker.app.get(RunStore);
     const ended = (reason: WaitCompleted['data']['reason']): RunEvent => ({ type: 'WaitCompleted', data: { blockId: 'nap', reason, output: null, at: new Date().toISOString() } });
