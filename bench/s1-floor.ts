@@ -75,7 +75,8 @@ async function timePath(pool: Pool, commit: (k: number) => Promise<unknown>): Pr
   await commit(0);
   const sleepFrom = performance.now();
   await commit(1);
-  const moment = new Date(Date.now() + Math.max(0, sleepFrom + 1000 - performance.now()));
+  // Rounded up: a moment in whole ms that came before the second was over would flatter the floor.
+  const moment = new Date(Math.ceil(Date.now() + Math.max(0, sleepFrom + 1000 - performance.now())));
   await new Promise<void>((resolve) => new WakeTimer(ready).set(moment, resolve, DECIDE_AHEAD_MS));
   const waking = performance.now();
   await commit(2);
