@@ -110,7 +110,7 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     // steady append counts as one, 5 ms apart: the hot path is never quiet for 25 ms, so the lag
     // measured is the bound's worst case (two of the sealer's poll intervals, then a pass).
     let lastAppendAt = -Infinity;
-    const busy: HotPath = { quietForMs: () => performance.now() - lastAppendAt };
+    const busy: HotPath = { quietForMs: () => performance.now() - lastAppendAt, runsRecording: () => 1 };
     const live = sealer(livePollMs, busy);
     await live.drain();
     await live.start();

@@ -25,9 +25,12 @@ export interface SubscriptionRunnerOptions {
   maxYieldMs?: number;
 }
 
-/** Work that projection passes give way to: how long it has been quiet (ms). */
+/** Work that projection passes give way to. */
 export interface HotPath {
+  /** How long it has been quiet (ms; 0 while it works). */
   quietForMs(): number;
+  /** How many runs it is recording at once (see `THROUGHPUT_RUNS`). */
+  runsRecording(): number;
 }
 
 /**
@@ -70,6 +73,18 @@ const YIELD_QUIET_MS = 25;
  * poll is its freshness target (its lag stays under 1 s at steady load, issue 11).
  */
 const MAX_YIELD_POLLS = 2;
+
+/**
+ * With this many runs recording at once, the hot path is a burst, bound by throughput: its runs
+ * queue for the cores and the group commit anyway, so passes no longer give way to it nor wait
+ * out their gap (`MIN_PASS_GAP_MS`): they take their share as it goes, at a proportional cost to
+ * it, and leave little behind it. Held back, a burst's backlog fell whole
+ * on the latency-bound work after it, a serial run or a long chain whose every step waits on
+ * what else the thread does: in the peers harness (a W3 burst of 300, 50 serial runs, a 100-step
+ * chain) the audit sealer's 500 ms bound came due during the chain, which took 162–184 ms
+ * instead of 89 ms alone (docs/benchmark-history.md, twenty-third session).
+ */
+const THROUGHPUT_RUNS = 16;
 
 /** First retry when committed events wait behind an open transaction; doubles up to the poll interval. */
 const HELD_BACK_RETRY_MS = 10;
@@ -186,13 +201,19 @@ export class SubscriptionRunner {
 
   /**
    * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
-   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting.
+   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting, and
+   * not at all to a burst (`THROUGHPUT_RUNS`).
    */
   private yieldMs(): number {
     const hotPath = this.options.yieldTo;
-    if (!hotPath) return 0;
+    if (!hotPath || this.inBurst()) return 0;
     const now = performance.now();
     return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
+  }
+
+  /** Whether the hot path is a burst (`THROUGHPUT_RUNS`). */
+  private inBurst(): boolean {
+    return (this.options.yieldTo?.runsRecording() ?? 0) >= THROUGHPUT_RUNS;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -224,7 +245,13 @@ export class SubscriptionRunner {
   }
 
   private runAfterGap(): void {
-    if (this.gapTimer || this.stopped) return;
+    if (this.stopped) return;
+    if (this.gapTimer) {
+      // A wait set while the hot path was latency-bound is not one a burst keeps to.
+      if (!this.inBurst()) return;
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    }
     this.waitingSince ??= performance.now();
     const wait = this.urgent ? 0 : this.passDelay();
     if (wait <= 0) return this.run(this.deferredPoll);
@@ -236,14 +263,14 @@ export class SubscriptionRunner {
 
   /**
    * How much longer a pass waits (ms; 0 or less: none): the quiet delay from the first change it
-   * applies, the minimum gap from the last pass, and the hot path it gives way to, for as long as
-   * that stays busy but never past `maxYieldMs` from the first change.
+   * applies, the minimum gap from the last pass (not in a burst), and the hot path it gives way
+   * to, for as long as that stays busy but never past `maxYieldMs` from the first change.
    */
   private passDelay(): number {
     const now = performance.now();
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
-    const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
+    const gap = this.inBurst() ? 0 : this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     return Math.max(quiet, gap, this.yieldMs());
   }
 

@@ -315,22 +315,27 @@ it('catches up at once, inside its pass gap, when a reader waits for the project
 /** A hot path the test turns busy and quiet. */
 class TestHotPath {
   busy = false;
+  /** Runs recording at once while busy: a few, as serial runs or a chain record them. */
+  runs = 1;
   quietForMs(): number {
     return this.busy ? 0 : 60_000;
+  }
+  runsRecording(): number {
+    return this.busy ? this.runs : 0;
   }
 }
 
 /**
- * A runner of `projection` woken by its own notifier, with no poll, no gap and no quiet delay:
- * only a `TestHotPath` holds its passes back, for up to `maxYieldMs`.
+ * A runner of `projection` woken by its own notifier, with no poll, no gap (unless `minPassGapMs`)
+ * and no quiet delay: only a `TestHotPath` holds its passes back, for up to `maxYieldMs`.
  */
-async function yieldingRunner(projection: Projection, maxYieldMs: number) {
+async function yieldingRunner(projection: Projection, maxYieldMs: number, minPassGapMs = 0) {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
   const notifier = new Notifier({ url: db.url, applicationName: `${projection.name}-${db.schema}` });
   await notifier.start();
   const hotPath = new TestHotPath();
-  const runner = new SubscriptionRunner(db.pool, store, [projection], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs });
+  const runner = new SubscriptionRunner(db.pool, store, [projection], notifier, { pollIntervalMs: 600_000, minPassGapMs, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs });
   return { channel, store, notifier, hotPath, runner };
 }
 
@@ -355,6 +360,30 @@ it('gives way to a busy hot path: a notification waits until it is quiet, a read
     expect(await count('SELECT count(*) AS n FROM yielding')).toBe(1);
     hotPath.busy = false; // quiet: the waiting pass runs
     await waitFor(async () => (await count('SELECT count(*) AS n FROM yielding')) === 2);
+  } finally {
+    await runner.stop();
+    await notifier.stop();
+  }
+});
+
+it('does not give way to a burst, many runs recording at once: its passes take their share as it goes', async () => {
+  // Held back, a burst's backlog fell whole on the serial runs or the long chain after it. A pass
+  // also waits a minute from the last one here (a pass gap), which a burst does not keep to either.
+  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bursting', 'Bursting'), 60_000, 60_000);
+  try {
+    await runner.start();
+    await runner.drain();
+    hotPath.busy = true;
+    hotPath.runs = 1; // latency-bound: the notification's pass waits
+    await store.append('bursting-one', 0, [{ type: 'Bursting', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count('SELECT count(*) AS n FROM bursting')).toBe(0);
+    // A burst begins: the next notification's pass runs, busy as the hot path stays: neither the
+    // gap nor the wait set before the burst holds it back.
+    hotPath.runs = 64;
+    await store.append('bursting-two', 0, [{ type: 'Bursting', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM bursting')) === 2);
+    expect(hotPath.busy).toBe(true);
   } finally {
     await runner.stop();
     await notifier.stop();
