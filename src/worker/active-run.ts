@@ -13,6 +13,7 @@ import type { ClaimedRun } from '../run-queue/run-claims';
 import type { Admission } from '../run-queue/run-concurrency';
 import type { RunHost, Settled } from './run-host';
 import { decideBatch, followedBy, rejectedBatch, type Batch, type Message } from './run-batch';
+import { RunClock } from './run-clock';
 import { WakeTimer } from './wake-timer';
 
 /** A run's first batch, prepared for whoever writes its `RunStarted` (`ActiveRun.prepareFresh`). */
@@ -75,11 +76,7 @@ export class ActiveRun {
   private failures = 0;
   private readonly timer: WakeTimer;
   private wakeAt: Date | undefined;
-  /**
-   * No batch is decided as of an earlier moment (ms): set by a wake decided ahead, so what comes
-   * after it is never stamped before it.
-   */
-  private decidedAsOf = 0;
+  private readonly clock: RunClock;
   /** Every worker append names the worker process: the audit trail shows who recorded each step. */
   private readonly metadata: EventMetadata;
 
@@ -90,6 +87,7 @@ export class ActiveRun {
     this.runId = claim.runId;
     this.metadata = { actor: { type: 'system', id: `worker:${host.owner}` } };
     this.timer = new WakeTimer(() => host.readyForWake());
+    this.clock = new RunClock(() => host.readyForWake());
   }
 
   /** Starts from the state this worker kept when it parked the run, or the claim's events, or the store. */
@@ -271,7 +269,7 @@ export class ActiveRun {
       // Decided ahead of its moment (`wakeAhead`), a batch is recorded early only for the calls it
       // starts; one that starts none (the run's end, a new sleep) is recorded at the moment, so no
       // one learns of it before.
-      if (batch.execute.length === 0) await this.untilDecidedMoment();
+      if (batch.execute.length === 0) await this.clock.untilMoment();
       const ahead = this.playsAhead(batch);
       const written = ahead ? cloneRunState(state) : state;
       // Settled into a value at once: a failed write must not go unhandled while the chain plays on.
@@ -291,7 +289,7 @@ export class ActiveRun {
       if ('error' in outcome) throw outcome.error;
       if (!outcome.done) return;
       // Nothing a batch decided ahead starts may begin before the moment.
-      await this.untilDecidedMoment();
+      await this.clock.untilMoment();
       if (!this.isOpen()) return;
       // Played ahead, the batch's steps already ran: nothing of it is left to start.
       this.settle(ahead ? { ...batch, execute: [] } : batch, written);
@@ -408,7 +406,7 @@ export class ActiveRun {
 
   /** Plays signals and results into the state (consumed) and decides what follows; `starting`: calls this batch starts besides those already running. */
   private decide(state: RunState, messages: Message[], starting = 0): Batch {
-    const ports = this.host.ports(new Date(Math.max(Date.now(), this.decidedAsOf)), this.resolved);
+    const ports = this.host.ports(this.clock.now(), this.resolved);
     const context = { mode: this.mode, callsInFlight: this.calls.size + starting, retrying: this.failures > 0, holdsIdleUntil: (at: Date) => this.host.holdsIdleUntil(at) };
     const batch = decideBatch(this.host.decider, state, messages, ports, context);
     if (this.mode === 'playing') this.setWake(batch.wakeAt);
@@ -480,22 +478,13 @@ export class ActiveRun {
   }
 
   /**
-   * Until the moment a batch was decided as of, the database readied for what follows it (the
-   * calls' results are recorded right after): a timer of its own, which nothing else clears.
-   */
-  private untilDecidedMoment(): Promise<void> | undefined {
-    if (this.decidedAsOf <= Date.now()) return undefined;
-    return new Promise((resolve) => new WakeTimer(() => this.host.readyForWake()).set(new Date(this.decidedAsOf), resolve));
-  }
-
-  /**
    * `DECIDE_AHEAD_MS` before the moment: a run at rest (nothing running, nothing unread) whose
    * moment is due by the clock alone decides it now, as of the moment; any other waits for it.
    */
   private wakeAhead(at: Date): void {
     const atRest = this.loop.kind === 'idle' && this.calls.size === 0 && this.mailbox.length === 0;
     if (atRest && this.known.kind === 'folded' && dueByClockAlone(this.known.state, at)) {
-      this.decidedAsOf = Math.max(this.decidedAsOf, at.getTime());
+      this.clock.decideAsOf(at);
       this.post({ kind: 'due' });
     } else this.timer.set(at, () => this.post({ kind: 'due' }));
   }
