@@ -18,12 +18,13 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/** `check` until it finds something; on timeout, the error says what `seen` shows then. */
+async function waitFor<T>(check: () => Promise<T | undefined>, seen: () => Promise<unknown>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const found = await check();
     if (found !== undefined) return found;
-    if (Date.now() > until) throw new Error('condition not met in time');
+    if (Date.now() > until) throw new Error(`condition not met in time; at ${new Date().toISOString()}: ${JSON.stringify(await seen())}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -78,13 +79,15 @@ it('passes for a due tick, and for a buffered one once the run it waited for end
   }
   expect(scheduleId).not.toBe('');
   // The first tick's run waits for its event; the second tick comes while it waits, and is buffered.
-  const first = await waitFor(async () => (await ledger(scheduleId)).find((t) => t.outcome === 'fired' && t.tick === ticks[0]));
-  await waitFor(async () => ((await ledger(scheduleId)).some((t) => t.outcome === 'buffered' && t.tick === ticks[1]) ? true : undefined));
+  // A timeout says what the schedule and its ledger held (a rare failure on a loaded machine).
+  const seen = async () => ({ ticks, ledger: await ledger(scheduleId), schedule: (await app.request('GET', `/api/schedules/${scheduleId}`, { headers: owner.headers })).body });
+  const first = await waitFor(async () => (await ledger(scheduleId)).find((t) => t.outcome === 'fired' && t.tick === ticks[0]), seen);
+  await waitFor(async () => ((await ledger(scheduleId)).some((t) => t.outcome === 'buffered' && t.tick === ticks[1]) ? true : undefined), seen);
   // Nothing is due for a year now: only the buffered tick can make the loop pass again.
   passes.mockClear();
   await app.request('POST', '/api/events', { headers: owner.headers, body: { name: 'scheduler-loop-release', correlationKey: ticks[0] } });
   await waitForRun(app, owner.headers, first.runId!);
-  const second = await waitFor(async () => (await ledger(scheduleId)).find((t) => t.outcome === 'fired' && t.tick === ticks[1]));
+  const second = await waitFor(async () => (await ledger(scheduleId)).find((t) => t.outcome === 'fired' && t.tick === ticks[1]), seen);
   expect(second.runId).toBeDefined();
   expect(passes).toHaveBeenCalled();
 });
