@@ -52,7 +52,10 @@ it('makes no pass while no schedule is due: one look per loop, not a transaction
 /** A cron (with seconds, UTC) due at two instants two seconds apart, a few seconds from now, and not again for a year. */
 function twoTicks(): { cron: string; ticks: string[] } {
   let first = Math.ceil(Date.now() / 1000) * 1000 + 3_000;
-  if (new Date(first).getUTCMinutes() !== new Date(first + 2_000).getUTCMinutes()) first = Math.ceil((first + 2_000) / 60_000) * 60_000 + 1_000;
+  // Two instants across a minute cannot share the cron's minute field: start at the next
+  // minute's first second instead. (Rounded up, that was the minute after: 61–64 s ahead, past
+  // the 20 s the test waits, whenever the test began in a minute's 55th to 57th second.)
+  if (new Date(first).getUTCMinutes() !== new Date(first + 2_000).getUTCMinutes()) first = Math.floor((first + 2_000) / 60_000) * 60_000 + 1_000;
   const a = new Date(first);
   const b = new Date(first + 2_000);
   const cron = `${a.getUTCSeconds()},${b.getUTCSeconds()} ${a.getUTCMinutes()} ${a.getUTCHours()} ${a.getUTCDate()} ${a.getUTCMonth() + 1} *`;
