@@ -77,12 +77,12 @@ const MAX_YIELD_POLLS = 2;
 /**
  * With this many runs recording at once, the hot path is a burst, bound by throughput: its runs
  * queue for the cores and the group commit anyway, so passes no longer give way to it nor wait
- * out their gap (`MIN_PASS_GAP_MS`): they take their share as it goes, at a proportional cost to
- * it, and leave little behind it. Held back, a burst's backlog fell whole
- * on the latency-bound work after it, a serial run or a long chain whose every step waits on
- * what else the thread does: in the peers harness (a W3 burst of 300, 50 serial runs, a 100-step
- * chain) the audit sealer's 500 ms bound came due during the chain, which took 162–184 ms
- * instead of 89 ms alone (docs/benchmark-history.md, twenty-third session).
+ * out their gap (`MIN_PASS_GAP_MS`): they take their share as it goes, at a proportional cost
+ * to it, and leave little behind it. Held back, a burst's backlog fell whole on the
+ * latency-bound work after it, a serial run or a long chain whose every step waits on what else
+ * the thread does: in the peers harness (a W3 burst of 300, 50 serial runs, a 100-step chain)
+ * the audit sealer's 500 ms bound came due during the chain, which took 162–184 ms instead of
+ * 89 ms alone (docs/benchmark-history.md, twenty-third session).
  */
 const THROUGHPUT_RUNS = 16;
 
@@ -270,7 +270,8 @@ export class SubscriptionRunner {
     const now = performance.now();
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
-    const gap = this.inBurst() ? 0 : this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
+    if (this.inBurst()) return quiet;
+    const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     return Math.max(quiet, gap, this.yieldMs());
   }
 

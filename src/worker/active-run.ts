@@ -86,8 +86,9 @@ export class ActiveRun {
   ) {
     this.runId = claim.runId;
     this.metadata = { actor: { type: 'system', id: `worker:${host.owner}` } };
-    this.timer = new WakeTimer(() => host.readyForWake());
-    this.clock = new RunClock(() => host.readyForWake());
+    const ready = () => host.readyForWake();
+    this.timer = new WakeTimer(ready);
+    this.clock = new RunClock(ready);
   }
 
   /** Starts from the state this worker kept when it parked the run, or the claim's events, or the store. */
@@ -269,7 +270,7 @@ export class ActiveRun {
       // Decided ahead of its moment (`wakeAhead`), a batch is recorded early only for the calls it
       // starts; one that starts none (the run's end, a new sleep) is recorded at the moment, so no
       // one learns of it before.
-      if (batch.execute.length === 0) await this.clock.untilMoment();
+      if (batch.execute.length === 0 && this.clock.ahead()) await this.clock.untilMoment();
       const ahead = this.playsAhead(batch);
       const written = ahead ? cloneRunState(state) : state;
       // Settled into a value at once: a failed write must not go unhandled while the chain plays on.
@@ -289,8 +290,10 @@ export class ActiveRun {
       if ('error' in outcome) throw outcome.error;
       if (!outcome.done) return;
       // Nothing a batch decided ahead starts may begin before the moment.
-      await this.clock.untilMoment();
-      if (!this.isOpen()) return;
+      if (this.clock.ahead()) {
+        await this.clock.untilMoment();
+        if (!this.isOpen()) return;
+      }
       // Played ahead, the batch's steps already ran: nothing of it is left to start.
       this.settle(ahead ? { ...batch, execute: [] } : batch, written);
       if (batch.waits.length > 0 && this.isOpen()) {

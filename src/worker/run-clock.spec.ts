@@ -22,15 +22,16 @@ describe('RunClock', () => {
   it('holds what was decided ahead until the moment, never past it, readying the database just before', async () => {
     const readied: number[] = [];
     const clock = new RunClock(() => readied.push(Date.now()));
-    expect(clock.untilMoment()).toBeUndefined();
+    expect(clock.ahead()).toBe(false);
     clock.decideAsOf(new Date(START + 8));
+    expect(clock.ahead()).toBe(true);
     let came: number | undefined;
-    void clock.untilMoment()!.then(() => (came = Date.now()));
+    void clock.untilMoment().then(() => (came = Date.now()));
     await jest.advanceTimersByTimeAsync(7);
     expect(came).toBeUndefined();
     expect(readied).toEqual([START + 8 - READY_LEAD_MS]);
     await jest.advanceTimersByTimeAsync(1);
     expect(came).toBe(START + 8);
-    expect(clock.untilMoment()).toBeUndefined();
+    expect(clock.ahead()).toBe(false);
   });
 });

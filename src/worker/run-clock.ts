@@ -21,12 +21,16 @@ export class RunClock {
     this.decidedAsOf = Math.max(this.decidedAsOf, at.getTime());
   }
 
+  /** Whether the moment decided as of is still to come (then wait `untilMoment`). */
+  ahead(): boolean {
+    return this.decidedAsOf > Date.now();
+  }
+
   /**
-   * Resolves once the moment decided as of has come (at once if it has): a timer of its own,
-   * which nothing else clears, readying the database for the commits that follow.
+   * Resolves once the moment decided as of has come: a timer of its own, which nothing else
+   * clears, readying the database for the commits that follow.
    */
-  untilMoment(): Promise<void> | undefined {
-    if (this.decidedAsOf <= Date.now()) return undefined;
+  untilMoment(): Promise<void> {
     return new Promise((resolve) => new WakeTimer(this.ready).set(new Date(this.decidedAsOf), resolve));
   }
 }
