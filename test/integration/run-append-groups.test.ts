@@ -86,6 +86,34 @@ describe('run append groups', () => {
     expect(rows[0]!.leased).toBe(50);
   });
 
+  it('holds batches that trickle in while a group is in flight, and writes them as the next group', async () => {
+    // The first statement is held until every other batch has been submitted, one per turn of the
+    // event loop (as starts arrive over HTTP, one request at a time).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    const gated: Queryable = {
+      query: (async (...args: unknown[]) => {
+        sent += 1;
+        if (sent === 1) await held;
+        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+      }) as Queryable['query'],
+    };
+    const groups = new RunAppendGroups(gated, eventsChannel(db.schema));
+    const batches = Array.from({ length: 20 }, start);
+    const written: Promise<void>[] = [submit(groups, batches[0]!)];
+    for (const batch of batches.slice(1)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      written.push(submit(groups, batch));
+    }
+    const sentWhileHeld = sent;
+    release();
+    await Promise.all(written);
+    expect(sentWhileHeld).toBe(1);
+    expect(sent).toBe(2);
+    expect((await versions(batches)).size).toBe(20);
+  });
+
   it('writes two batches of one run submitted together in order, each in its own group (one statement decides a group at once)', async () => {
     const groups = new RunAppendGroups(counted, eventsChannel(db.schema));
     const first = start();
