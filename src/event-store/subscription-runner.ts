@@ -75,14 +75,18 @@ const YIELD_QUIET_MS = 25;
 const MAX_YIELD_POLLS = 2;
 
 /**
- * With this many runs recording at once, the hot path is a burst, bound by throughput: its runs
- * queue for the cores and the group commit anyway, so passes no longer give way to it nor wait
- * out their gap (`MIN_PASS_GAP_MS`): they take their share as it goes, at a proportional cost
- * to it, and leave little behind it. Held back, a burst's backlog fell whole on the
- * latency-bound work after it, a serial run or a long chain whose every step waits on what else
- * the thread does: in the peers harness (a W3 burst of 300, 50 serial runs, a 100-step chain)
- * the audit sealer's 500 ms bound came due during the chain, which took 162–184 ms instead of
- * 89 ms alone (docs/benchmark-history.md, twenty-third session).
+ * With this many runs recording at once, the hot path is a burst. Passes give way to it as to any
+ * busy hot path (bounded by `maxYieldMs`): a burst's read models are then applied in a few big
+ * batches rather than many small ones, each paying its transaction and statements once. Once
+ * the burst ends, what it left waiting is applied at once, neither giving way to the work after
+ * it nor waiting out the gap: that work is often latency-bound (serial runs, a long chain whose
+ * every step waits on what else the thread does), and a backlog held for it until its bound fell
+ * whole on it (in the peers harness, a W3 burst of 300, 50 serial runs, then a 100-step chain:
+ * the audit sealer's 500 ms bound came due during the chain, 162–184 ms instead of 89 ms alone).
+ * Passes that took their share during the burst instead cost it a quarter of its throughput
+ * (runtime bench W3 1,568 against 2,161 runs/s) and, with the burst's first pass over HTTP in a
+ * fresh process, 8.0–8.1 against 6.0 ms of machine CPU per run, 9.1 against 7.6 ms counting the
+ * three seconds after it (docs/benchmark-history.md, twenty-third and twenty-fourth sessions).
  */
 const THROUGHPUT_RUNS = 16;
 
@@ -137,6 +141,8 @@ export class SubscriptionRunner {
   private deferredPoll = false;
   /** A reader asked for a pass (`wanted`): the next one does not wait out the gap. */
   private urgent = false;
+  /** Changes waited on a burst (`THROUGHPUT_RUNS`): once it ends, they are applied at once. */
+  private waitedOnBurst = false;
   /** The store's state (`STORE_STATE_SQL`) when a polled pass last left every projection caught up. */
   private caughtUpAt: string | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
@@ -202,11 +208,11 @@ export class SubscriptionRunner {
   /**
    * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
    * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting, and
-   * not at all to a burst (`THROUGHPUT_RUNS`).
+   * not at all once a burst they waited on has ended (`THROUGHPUT_RUNS`).
    */
   private yieldMs(): number {
     const hotPath = this.options.yieldTo;
-    if (!hotPath || this.inBurst()) return 0;
+    if (!hotPath || this.burstEnded()) return 0;
     const now = performance.now();
     return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
   }
@@ -214,6 +220,13 @@ export class SubscriptionRunner {
   /** Whether the hot path is a burst (`THROUGHPUT_RUNS`). */
   private inBurst(): boolean {
     return (this.options.yieldTo?.runsRecording() ?? 0) >= THROUGHPUT_RUNS;
+  }
+
+  /** Whether changes waited on a burst that has since ended (asked only while changes wait). */
+  private burstEnded(): boolean {
+    if (this.inBurst()) this.waitedOnBurst = true;
+    else if (this.waitedOnBurst) return true;
+    return false;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -247,8 +260,8 @@ export class SubscriptionRunner {
   private runAfterGap(): void {
     if (this.stopped) return;
     if (this.gapTimer) {
-      // A wait set while the hot path was latency-bound is not one a burst keeps to.
-      if (!this.inBurst()) return;
+      // A wait set before a burst ended is not one its backlog keeps to.
+      if (!this.burstEnded()) return;
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
     }
@@ -263,16 +276,19 @@ export class SubscriptionRunner {
 
   /**
    * How much longer a pass waits (ms; 0 or less: none): the quiet delay from the first change it
-   * applies, the minimum gap from the last pass (not in a burst), and the hot path it gives way
-   * to, for as long as that stays busy but never past `maxYieldMs` from the first change.
+   * applies, the minimum gap from the last pass, and the hot path it gives way to, for as long as
+   * that stays busy but never past `maxYieldMs` from the first change. After a burst it waited
+   * on, only the quiet delay; in a burst, it looks again within `YIELD_QUIET_MS`, so that it
+   * sees the burst end.
    */
   private passDelay(): number {
     const now = performance.now();
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
-    if (this.inBurst()) return quiet;
+    if (this.burstEnded()) return quiet;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
-    return Math.max(quiet, gap, this.yieldMs());
+    const delay = Math.max(quiet, gap, this.yieldMs());
+    return this.inBurst() ? Math.min(delay, YIELD_QUIET_MS) : delay;
   }
 
   /**
@@ -318,6 +334,7 @@ export class SubscriptionRunner {
       // (or failed) leaves its oldest change waiting, so the bound on the wait still holds.
       this.waitingSince = result && !result.backlog ? this.heardDuringPass : (this.waitingSince ?? this.heardDuringPass);
       this.heardDuringPass = undefined;
+      if (result && !result.backlog && !this.inBurst()) this.waitedOnBurst = false;
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
       // Asked again meanwhile, or gave way with a backlog: after the gap, like a notification.
