@@ -301,7 +301,8 @@ export class SubscriptionRunner {
     if (this.burstEnded()) return quiet;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     const delay = Math.max(quiet, gap, this.yieldMs());
-    return this.inBurst() ? Math.min(delay, YIELD_QUIET_MS) : delay;
+    // `bursting` as `burstEnded` just read it: one look at the hot path per decision.
+    return this.bursting ? Math.min(delay, YIELD_QUIET_MS) : delay;
   }
 
   /**
