@@ -19,6 +19,8 @@ export class ClaimPasses {
    * looked, and anything due since was announced (a notification wakes a pass) or is the poll's.
    */
   private shortOfSlots = true;
+  /** Slots the batch claim in flight took: runs only once it comes back with them. */
+  private inFlight = 0;
 
   constructor(
     private readonly claims: RunClaims,
@@ -54,6 +56,14 @@ export class ClaimPasses {
     return this.done;
   }
 
+  /**
+   * Slots taken by the batch claim in flight, not yet filled. A pass takes seven eighths of the
+   * free slots for the ms its claim takes, and most come back short: those slots are not busy.
+   */
+  get slotsClaiming(): number {
+    return this.inFlight;
+  }
+
   /** Claims one named run whatever its `available_at` (its timer fired in this process). */
   async claimOne(runId: string): Promise<void> {
     if (!this.hooks.canClaim() || this.hooks.isHeld(runId) || this.slots.take(1) === 0) return;
@@ -83,9 +93,11 @@ export class ClaimPasses {
         this.shortOfSlots = true;
         if (granted === 0) break;
         let claimed: ClaimedRun[] = [];
+        this.inFlight = granted;
         try {
           claimed = await this.claims.claimBatch(granted);
         } finally {
+          this.inFlight = 0;
           this.slots.give(granted - claimed.length);
         }
         claimed.forEach((claim) => this.hooks.adopt(claim));

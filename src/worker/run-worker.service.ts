@@ -249,7 +249,11 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   }
 
   holdsIdleUntil(wakeAt: Date): boolean {
-    return this.phase === 'running' && wakeAt.getTime() - Date.now() <= Math.min(HOLD_IDLE_MS, this.config.leaseMs / 2) && this.slots.free >= this.slots.capacity / 4;
+    // The slots a claim in flight took count as free: counted as busy, they parked a run whose
+    // sleep began while a pass was out (most passes come back short), and it was claimed again
+    // at its wake instead of waking held.
+    const free = this.slots.free + this.passes.slotsClaiming;
+    return this.phase === 'running' && wakeAt.getTime() - Date.now() <= Math.min(HOLD_IDLE_MS, this.config.leaseMs / 2) && free >= this.slots.capacity / 4;
   }
 
   /**

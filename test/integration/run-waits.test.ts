@@ -5,8 +5,11 @@ import type { RunEvent, WaitCompleted } from '../../src/domain/run/run.events';
 import { DecideApprovalCommand } from '../../src/runs/decide-approval.command';
 import { GetApprovalQuery } from '../../src/runs/get-approval.query';
 import { PublishEventCommand } from '../../src/runs/publish-event.command';
+import { RunClaims } from '../../src/run-queue/run-claims';
 import { RunStore } from '../../src/runs/run-store';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
+import { RunClock } from '../../src/worker/run-clock';
+import { RunWorker } from '../../src/worker/run-worker.service';
 import type { TestDatabase } from '../support/database';
 import { block, edge, workflowOf } from '../support/run-workflows';
 import { createRunTestDatabase, startRun, startWorkerApp, testMetadata, viewRun, waitForStatus } from '../support/run-harness';
@@ -110,6 +113,28 @@ describe('wait_duration', () => {
     expect(await epochOf(runId)).toBe(sleeping.lease_epoch); // one lease from the sleep to the end: no claim
   });
 
+  it('holds a run whose sleep begins while a claim pass is out: the slots the claim took are not runs', async () => {
+    // A pass takes seven eighths of the free slots while its claim is in flight. Counted as busy,
+    // they parked the run (no lease), and it was claimed again at its wake.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const claims = jest.spyOn(RunClaims.prototype, 'claimBatch').mockImplementationOnce(() => answered.then(() => []));
+    try {
+      worker.app.get(RunWorker).wake();
+      for (let waited = 0; claims.mock.calls.length === 0 && waited < 100; waited += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(claims).toHaveBeenCalled(); // the pass is out, its slots taken
+      const runId = await startRun(worker, napThen(1_000));
+      const sleeping = await sleepingRow(runId);
+      expect(sleeping.lease_owner).not.toBeNull();
+      answer();
+      expect(await waitForStatus(db.pool, runId)).toBe('completed');
+      expect(await epochOf(runId)).toBe(sleeping.lease_epoch); // no claim at the wake
+    } finally {
+      answer();
+      claims.mockRestore();
+    }
+  });
+
   /** The sleep's end, when its end was recorded, and (when `type`) when the step after it was called and when the run ended. */
   async function wakeOf(runId: string) {
     const { rows } = await db.pool.query<{ until: Date; woke: Date; called: Date | null; ended: Date }>(
@@ -123,19 +148,22 @@ describe('wait_duration', () => {
     return rows[0]!;
   }
 
-  it("records a held run's wake ahead of its moment, when the clock alone makes it due, and calls the step after it only at the moment", async () => {
-    // The wake (the sleep's end, the next attempt's start) is decided and committed a few ms
-    // early, as of its moment (ActiveRun's DECIDE_AHEAD_MS): its commit lies inside the sleep,
-    // not after it. It was recorded after the moment before. Three tries: on a loaded machine
-    // the worker may be busy at that moment, and then it wakes the run at the moment instead.
-    const workflow = workflowOf([block('nap', 'wait_duration', { durationMs: 1_000 }), block('after', 'test_count', { label: 'after-nap' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
-    for (let attempt = 1; ; attempt += 1) {
+  it("decides a held run's wake ahead of its moment, as of the moment, when the clock alone makes it due, and calls the step after it only at the moment", async () => {
+    // The wake (the sleep's end, the next attempt's start) is decided a few ms early, as of its
+    // moment (ActiveRun's DECIDE_AHEAD_MS), so that its commit can lie inside the sleep. Whether
+    // the commit does lie inside it depends on the machine's load (a CI run once recorded three
+    // wakes in a row 3 ms late), so this asserts the decision, not the commit's timing; the
+    // runtime bench's S1 row measures the gain.
+    const decided = jest.spyOn(RunClock.prototype, 'decideAsOf');
+    try {
+      const workflow = workflowOf([block('nap', 'wait_duration', { durationMs: 1_000 }), block('after', 'test_count', { label: 'after-nap' })], [edge('trigger', 'nap'), edge('nap', 'after')]);
       const runId = await startRun(worker, workflow);
       expect(await waitForStatus(db.pool, runId)).toBe('completed');
       const wake = await wakeOf(runId);
+      expect(decided.mock.calls.map(([at]) => at.getTime())).toContain(wake.until.getTime());
       expect(wake.called!.getTime()).toBeGreaterThanOrEqual(wake.until.getTime()); // never before the moment
-      if (wake.woke < wake.until) break;
-      if (attempt === 3) throw new Error(`three wakes were recorded at or after their moment, e.g. ${wake.woke.toISOString()} for ${wake.until.toISOString()}`);
+    } finally {
+      decided.mockRestore();
     }
   });
 
