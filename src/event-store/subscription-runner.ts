@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Projection } from './projection';
 import { parseWanted, wantedChannel } from './checkpoints';
 import type { RecordedEvent } from './event';
+import { BurstWatch } from './burst-watch';
 import { ProjectionBatches } from './projection-batches';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
@@ -29,7 +30,7 @@ export interface SubscriptionRunnerOptions {
 export interface HotPath {
   /** How long it has been quiet (ms; 0 while it works). */
   quietForMs(): number;
-  /** How many runs it is recording at once (see `THROUGHPUT_RUNS`). */
+  /** How many runs it is recording at once (see `BurstWatch`). */
   runsRecording(): number;
 }
 
@@ -73,30 +74,6 @@ const YIELD_QUIET_MS = 25;
  * poll is its freshness target (its lag stays under 1 s at steady load, issue 11).
  */
 const MAX_YIELD_POLLS = 2;
-
-/**
- * With this many runs recording at once, the hot path is a burst. Passes give way to it as to any
- * busy hot path (bounded by `maxYieldMs`): a burst's read models are then applied in a few big
- * batches rather than many small ones, each paying its transaction and statements once. Once
- * the burst ends, what it left waiting is applied at once, neither giving way to the work after
- * it nor waiting out the gap: that work is often latency-bound (serial runs, a long chain whose
- * every step waits on what else the thread does), and a backlog held for it until its bound fell
- * whole on it (in the peers harness, a W3 burst of 300, 50 serial runs, then a 100-step chain:
- * the audit sealer's 500 ms bound came due during the chain, 162–184 ms instead of 89 ms alone).
- * Passes that took their share during the burst instead cost it a quarter of its throughput
- * (runtime bench W3 1,568 against 2,161 runs/s) and, with the burst's first pass over HTTP in a
- * fresh process, 8.0–8.1 against 6.0 ms of machine CPU per run, 9.1 against 7.6 ms counting the
- * three seconds after it (docs/benchmark-history.md, twenty-third and twenty-fourth sessions).
- */
-const THROUGHPUT_RUNS = 16;
-
-/**
- * A burst lasts until fewer than this many runs are recording at once. Started over HTTP, one
- * request at a time, a burst of 300 W3 runs had 6 to 15 recording for up to ~200 ms at a time
- * between moments at 16 or more (sampled every few ms in the peers harness), and never fewer
- * than 6 until its last runs; the serial runs and a chain after it have one.
- */
-const BURST_ENDS_BELOW = 4;
 
 /** First retry when committed events wait behind an open transaction; doubles up to the poll interval. */
 const HELD_BACK_RETRY_MS = 10;
@@ -149,10 +126,8 @@ export class SubscriptionRunner {
   private deferredPoll = false;
   /** A reader asked for a pass (`wanted`): the next one does not wait out the gap. */
   private urgent = false;
-  /** Changes waited on a burst (`THROUGHPUT_RUNS`): once it ends, they are applied at once. */
-  private waitedOnBurst = false;
-  /** The hot path was last seen in a burst (`THROUGHPUT_RUNS`, `BURST_ENDS_BELOW`). */
-  private bursting = false;
+  /** Whether the hot path is in a burst, and whether changes that waited on one have seen it end. */
+  private readonly bursts: BurstWatch;
   /** The store's state (`STORE_STATE_SQL`) when a polled pass last left every projection caught up. */
   private caughtUpAt: string | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
@@ -168,6 +143,7 @@ export class SubscriptionRunner {
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
     this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? 1000);
+    this.bursts = new BurstWatch(() => options.yieldTo?.runsRecording() ?? 0);
   }
 
   async start(): Promise<void> {
@@ -218,28 +194,13 @@ export class SubscriptionRunner {
   /**
    * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
    * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting, and
-   * not at all once a burst they waited on has ended (`THROUGHPUT_RUNS`).
+   * not at all once a burst they waited on has ended (`BurstWatch`).
    */
   private yieldMs(): number {
     const hotPath = this.options.yieldTo;
-    if (!hotPath || this.burstEnded()) return 0;
+    if (!hotPath || this.bursts.endedSinceWaiting()) return 0;
     const now = performance.now();
     return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
-  }
-
-  /** Whether the hot path is in a burst: from `THROUGHPUT_RUNS` runs recording at once until fewer than `BURST_ENDS_BELOW`. */
-  private inBurst(): boolean {
-    const runs = this.options.yieldTo?.runsRecording() ?? 0;
-    if (runs >= THROUGHPUT_RUNS) this.bursting = true;
-    else if (runs < BURST_ENDS_BELOW) this.bursting = false;
-    return this.bursting;
-  }
-
-  /** Whether changes waited on a burst that has since ended (asked only while changes wait). */
-  private burstEnded(): boolean {
-    if (this.inBurst()) this.waitedOnBurst = true;
-    else if (this.waitedOnBurst) return true;
-    return false;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -274,7 +235,7 @@ export class SubscriptionRunner {
     if (this.stopped) return;
     if (this.gapTimer) {
       // A wait set before a burst ended is not one its backlog keeps to.
-      if (!this.burstEnded()) return;
+      if (!this.bursts.endedSinceWaiting()) return;
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
     }
@@ -298,11 +259,11 @@ export class SubscriptionRunner {
     const now = performance.now();
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
-    if (this.burstEnded()) return quiet;
+    if (this.bursts.endedSinceWaiting()) return quiet;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     const delay = Math.max(quiet, gap, this.yieldMs());
-    // `bursting` as `burstEnded` just read it: one look at the hot path per decision.
-    return this.bursting ? Math.min(delay, YIELD_QUIET_MS) : delay;
+    // The burst as just seen: one look at the hot path per decision.
+    return this.bursts.lastSeen ? Math.min(delay, YIELD_QUIET_MS) : delay;
   }
 
   /**
@@ -348,7 +309,7 @@ export class SubscriptionRunner {
       // (or failed) leaves its oldest change waiting, so the bound on the wait still holds.
       this.waitingSince = result && !result.backlog ? this.heardDuringPass : (this.waitingSince ?? this.heardDuringPass);
       this.heardDuringPass = undefined;
-      if (result && !result.backlog && !this.inBurst()) this.waitedOnBurst = false;
+      if (result && !result.backlog) this.bursts.caughtUp();
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
       // Asked again meanwhile, or gave way with a backlog: after the gap, like a notification.

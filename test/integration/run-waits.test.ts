@@ -10,7 +10,7 @@ import { RunStore } from '../../src/runs/run-store';
 import { SignalRunCommand } from '../../src/runs/signal-run.command';
 import { RunClock } from '../../src/worker/run-clock';
 import { RunWorker } from '../../src/worker/run-worker.service';
-import type { TestDatabase } from '../support/database';
+import { readUntil, type TestDatabase } from '../support/database';
 import { block, edge, workflowOf } from '../support/run-workflows';
 import { createRunTestDatabase, startRun, startWorkerApp, testMetadata, viewRun, waitForStatus } from '../support/run-harness';
 
@@ -121,7 +121,7 @@ describe('wait_duration', () => {
     const claims = jest.spyOn(RunClaims.prototype, 'claimBatch').mockImplementationOnce(() => answered.then(() => []));
     try {
       worker.app.get(RunWorker).wake();
-      for (let waited = 0; claims.mock.calls.length === 0 && waited < 100; waited += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await readUntil(async () => claims.mock.calls.length, (calls) => calls > 0);
       expect(claims).toHaveBeenCalled(); // the pass is out, its slots taken
       const runId = await startRun(worker, napThen(1_000));
       const sleeping = await sleepingRow(runId);
