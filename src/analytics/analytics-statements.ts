@@ -16,16 +16,20 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[
 ON CONFLICT (run_id) DO NOTHING
 RETURNING run_id`;
 
-// A failure that never started names its block's type from the run's pinned workflow.
+// A failure that never started names its block's type from the run's pinned workflow. An attempt
+// whose end is in the same batch is written ended (status, final, error code, finish, duration as
+// END_ATTEMPTS would set them): one version of the row instead of an insert and an update.
 export const INSERT_ATTEMPTS = `
-INSERT INTO analytics_step_attempts (id, run_id, organization_id, block_id, connector_type, attempt, status, started_at)
+INSERT INTO analytics_step_attempts (id, run_id, organization_id, block_id, connector_type, attempt, status, started_at,
+  final, error_code, finished_at, duration_ms)
 SELECT a.id, a.run_id, a.organization_id, a.block_id, coalesce(a.connector_type, r.block_types ->> a.block_id, 'unknown'),
-  a.attempt, 'running', a.at
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
-  AS a(id, run_id, organization_id, block_id, connector_type, attempt, at)
+  a.attempt, coalesce(a.status, 'running'), a.at, a.final, a.error_code, a.finished_at, a.duration_ms
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::text[], $9::boolean[],
+  $10::text[], $11::timestamptz[], $12::int[])
+  AS a(id, run_id, organization_id, block_id, connector_type, attempt, at, status, final, error_code, finished_at, duration_ms)
 LEFT JOIN analytics_runs r ON r.run_id = a.run_id
 ON CONFLICT (run_id, block_id, attempt) DO NOTHING
-RETURNING run_id`;
+RETURNING run_id, block_id, attempt`;
 
 export const END_ATTEMPTS = `
 UPDATE analytics_step_attempts a SET status = e.status, final = e.final, error_code = e.error_code, finished_at = e.at,

@@ -47,20 +47,30 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
 
   for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf', 'concurrencyKey'])) add(row.run_id, 'started');
   await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => [c.runId]), ['runId', 'at']);
-  for (const row of await run(sql.INSERT_ATTEMPTS, firstOf(g.attemptStart, (c) => [c.runId, c.blockId, c.attempt]), ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at'])) add(row.run_id, 'attempts');
-  await run(sql.END_ATTEMPTS, firstOf(g.attemptEnd, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
+  // An attempt that starts and ends in this batch is written ended; an end whose start met an
+  // existing row (or came in an earlier batch) still applies to that row, as one by one.
+  const ends = new Map(firstOf(g.attemptEnd, attemptKey).map((end) => [JSON.stringify(attemptKey(end)), end]));
+  const starts = firstOf(g.attemptStart, attemptKey).map((start) => {
+    const end = ends.get(JSON.stringify(attemptKey(start)));
+    return end ? { ...start, status: end.status, final: end.final, errorCode: end.errorCode, finishedAt: end.at, durationMs: end.durationMs } : start;
+  });
+  for (const row of await run(sql.INSERT_ATTEMPTS, starts, ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at', 'status', 'final', 'errorCode', 'finishedAt', 'durationMs'])) {
+    add(row.run_id, 'attempts');
+    ends.delete(JSON.stringify([row.run_id, row.block_id, row.attempt]));
+  }
+  await run(sql.END_ATTEMPTS, [...ends.values()], ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
   for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
   await run(sql.INSERT_WAITS, firstOf(g.waitStart, (c) => [c.runId, c.blockId]), ['runId', 'organizationId', 'blockId', 'waitKind', 'eventName', 'at', 'until']);
   await run(sql.SET_DECISIONS, firstOf(g.decision, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'decision', 'by', 'at']);
   await run(sql.END_WAITS, firstOf(g.waitEnd, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'reason', 'at']);
-  const ends = firstOf(g.runEnd, (c) => [c.runId]);
-  const ended = await run(sql.END_RUNS, ends, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
+  const runEnds = firstOf(g.runEnd, (c) => [c.runId]);
+  const ended = await run(sql.END_RUNS, runEnds, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
   for (const row of ended) {
     add(row.run_id, row.status as 'completed' | 'failed' | 'cancelled');
     add(row.run_id, 'durationMs', Number(row.duration_ms));
   }
-  await run(sql.CLOSE_OPEN_ATTEMPTS, ends, ['runId', 'status', 'at']);
-  await run(sql.CLOSE_OPEN_WAITS, ends, ['runId', 'at']);
+  await run(sql.CLOSE_OPEN_ATTEMPTS, runEnds, ['runId', 'status', 'at']);
+  await run(sql.CLOSE_OPEN_WAITS, runEnds, ['runId', 'at']);
 
   const touched = new Set([...g.runStart, ...g.attemptStart, ...g.attemptEnd, ...g.backoff, ...g.waitStart, ...g.waitEnd, ...g.runEnd].map((c) => c.runId));
   if (touched.size > 0) await db.query(sql.RECOUNT_RUNS, [[...touched]]);
@@ -84,6 +94,8 @@ function firstOf<T>(changes: T[], key: (change: T) => unknown[]): T[] {
   }
   return [...seen.values()];
 }
+
+const attemptKey = (change: { runId: string; blockId: string; attempt: number }): unknown[] => [change.runId, change.blockId, change.attempt];
 
 /** A patch batch's events (one transaction) fold into one row: its kind, ops applied, skip codes in order. */
 function mergeEdits(edits: ChangeOf<'edit'>[]): object[] {

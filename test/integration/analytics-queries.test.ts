@@ -5,8 +5,9 @@ import { analyticsProjection } from '../../src/analytics/analytics.projection';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { eventsChannel } from '../../src/database/database.module';
-import type { EventMetadata, NewEvent } from '../../src/event-store/event';
+import { START, type EventMetadata, type NewEvent } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
+import { handlesEvent } from '../../src/event-store/projection';
 import { createTestDatabase, rebuildWhole, type TestDatabase } from '../support/database';
 import { block, workflowOf } from '../support/run-workflows';
 
@@ -192,5 +193,31 @@ describe('the views on the fixture', () => {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     await rebuildWhole(db.pool, store, { ...analyticsProjection, applyBatch: undefined });
     expect(await snapshot()).toEqual(live);
+  });
+
+  it('write an attempt that starts and ends in one batch once, already ended: only a back-off updates it', async () => {
+    const attemptsNow = async (db: { query: TestDatabase['pool']['query'] }) => (await db.query('SELECT * FROM analytics_step_attempts ORDER BY id')).rows;
+    const live = await attemptsNow(db.pool);
+    const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
+    const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
+    const tx = await db.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      await tx.query('DELETE FROM analytics_step_attempts');
+      // The backend's row counts not yet reported (Postgres 15 keeps earlier transactions' in them
+      // too, so the batch's writes are the difference): an insert and then an update show here.
+      const written = async () =>
+        (await tx.query(`SELECT pg_stat_get_xact_tuples_inserted('analytics_step_attempts'::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated('analytics_step_attempts'::regclass)::int AS updated`)).rows[0];
+      const before = await written();
+      await analyticsProjection.applyBatch!(tx, events);
+      const after = await written();
+      const backoffs = live.filter((row) => row.backoff_ms !== null).length;
+      expect(backoffs).toBe(2);
+      expect({ inserted: after.inserted - before.inserted, updated: after.updated - before.updated }).toEqual({ inserted: live.length, updated: backoffs });
+      expect(await attemptsNow(tx)).toEqual(live);
+    } finally {
+      await tx.query('ROLLBACK');
+      tx.release();
+    }
   });
 });
