@@ -118,12 +118,18 @@ const stats = (samples: number[]) => {
   return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
 };
 
-/** A W3 burst of `runs` started at once: throughput, latency, and the whole machine's CPU per run. */
+/**
+ * A W3 burst of `runs` started at once: throughput, latency, and the whole machine's CPU per run.
+ * With `settled` (the async projections caught up), also the CPU per run counting the read models'
+ * work on the burst (logs, analytics, audit seals, counts): passes give way to a burst and catch up
+ * when it ends, so the burst's own window leaves that work out.
+ */
 export async function w3Burst(
   runner: Runner,
   runs: number,
   w3 = chain(3),
-): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number }> {
+  settled?: () => Promise<unknown>,
+): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number; withReadModels?: ReadModelsCost }> {
   const cpuBefore = machineJiffies();
   const began = performance.now();
   const latencies = await Promise.all(
@@ -132,9 +138,23 @@ export async function w3Burst(
       return (await runner.end(runId)) - startedAt;
     }),
   );
-  const seconds = (performance.now() - began) / 1000;
+  const ended = performance.now();
   const busyMs = (machineJiffies().busy - cpuBefore.busy) * 10; // USER_HZ = 100
-  return { runs, runsPerSec: round(runs / seconds, 0), stepsPerSec: round((3 * runs) / seconds, 0), latencyMs: stats(latencies), machineCpuMsPerRun: round(busyMs / runs, 3) };
+  const burst = { runs, runsPerSec: round(runs / ((ended - began) / 1000), 0), stepsPerSec: round((3 * runs) / ((ended - began) / 1000), 0), latencyMs: stats(latencies), machineCpuMsPerRun: round(busyMs / runs, 3) };
+  return settled ? { ...burst, withReadModels: await readModelsCost(settled, cpuBefore.busy, ended, runs) } : burst;
+}
+
+/** What a burst cost once its read models caught up (see `w3Burst`). */
+interface ReadModelsCost {
+  machineCpuMsPerRun: number;
+  /** From the burst's last run ending to every async projection having read it. */
+  catchUpMs: number;
+}
+
+async function readModelsCost(settled: () => Promise<unknown>, busyBefore: number, burstEnded: number, runs: number): Promise<ReadModelsCost> {
+  await settled();
+  const busyMs = (machineJiffies().busy - busyBefore) * 10;
+  return { machineCpuMsPerRun: round(busyMs / runs, 3), catchUpMs: round(performance.now() - burstEnded, 0) };
 }
 
 async function serial(count: number, op: () => Promise<number>): Promise<{ p50: number; p99: number }> {
@@ -206,12 +226,15 @@ async function httpSerial(url: string, w3: { id: string; auth: Record<string, st
  * `POST …/runs?waitMs=` at once, each answered when its run has ended. Runs/s, latency, and the
  * machine's CPU per run with the clients' own share apart.
  */
-async function httpBurst(url: string, w3: { id: string; auth: Record<string, string> }, runs: number): Promise<{ runsPerSec: number } & Record<string, unknown>> {
+async function httpBurst(url: string, w3: { id: string; auth: Record<string, string> }, runs: number, settled: () => Promise<unknown>): Promise<{ runsPerSec: number } & Record<string, unknown>> {
   const order = { url: `${url}/api/workflows/${w3.id}/runs?waitMs=60000`, senders: runs, ms: 120_000, max: runs, headers: w3.auth, body: {}, expect: 200 };
   await sendFromChild({ ...order, senders: 100, max: 100, tag: 'http-burst-warm-up' });
+  await settled();
   const before = machineJiffies();
   const report = await sendFromChild({ ...order, tag: 'http-burst' });
+  const ended = performance.now();
   const after = machineJiffies();
+  const withReadModels = await readModelsCost(settled, before.busy, ended, runs);
   if (report.firstRefusal) throw new Error(`HTTP burst: ${report.refused} refused, e.g. ${report.firstRefusal}`);
   const machineMs = (after.busy - before.busy) * 10; // USER_HZ = 100
   return {
@@ -219,6 +242,7 @@ async function httpBurst(url: string, w3: { id: string; auth: Record<string, str
     runsPerSec: round(report.latencies.length / report.seconds, 0),
     latencyMs: stats(report.latencies),
     machineCpuMsPerRun: round(machineMs / runs, 2),
+    withReadModels,
     clientsCpuMsPerRun: round(report.cpuMs / runs, 2),
     clients: `${runs} connections from a child process (node:http)`,
   };
@@ -253,23 +277,15 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     const runner = new Runner(app);
     // Each figure starts on a settled system: the async projections have read every event so far.
     const settle = () => projectionsSettled(pool);
-    await w3Burst(runner, 100); // warm-up
-    await settle();
+    await w3Burst(runner, 100, chain(3), settle); // warm-up
     // Issue 14's W3: 300 runs at once, as in ../shared/peers (median of 3 bursts).
     const w3Of300 = [];
-    for (let i = 0; i < 3; i += 1) {
-      w3Of300.push(await w3Burst(runner, 300));
-      await settle();
-    }
-    const w3 = await w3Burst(runner, 1000);
-    await settle();
+    for (let i = 0; i < 3; i += 1) w3Of300.push(await w3Burst(runner, 300, chain(3), settle));
+    const w3 = await w3Burst(runner, 1000, chain(3), settle);
     const w3Serial = await serial(100, () => runner.once(chain(3)));
     // The same with steps that are not pure: a commit per step.
     const stepsOf300 = [];
-    for (let i = 0; i < 3; i += 1) {
-      stepsOf300.push(await w3Burst(runner, 300, chain(3, 'bench_step')));
-      await settle();
-    }
+    for (let i = 0; i < 3; i += 1) stepsOf300.push(await w3Burst(runner, 300, chain(3, 'bench_step'), settle));
     const stepsSerial = await serial(100, () => runner.once(chain(3, 'bench_step')));
     const httpWorkflow = await httpW3(app.url!);
     await settle();
@@ -277,17 +293,13 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     // The median of 3 bursts, as the in-process W3: single bursts of one build differed by a
     // third (the first in a process the slowest: 326-430 runs/s, the third 536-567, .prof/httpburst.cjs).
     const httpBursts = [];
-    for (let i = 0; i < 3; i += 1) {
-      httpBursts.push(await httpBurst(app.url!, httpWorkflow, 1000));
-      await settle();
-    }
+    for (let i = 0; i < 3; i += 1) httpBursts.push(await httpBurst(app.url!, httpWorkflow, 1000, settle));
     const w3Http = medianBurst(httpBursts);
     // W3 bursts of a workflow with a concurrency limit: every run asks for a place (one more
     // commit each); at 1,000 none waits, at 50 most queue and are woken one end at a time.
     const limitedBursts: Record<string, unknown> = {};
     for (const limit of [1000, 50]) {
-      limitedBursts[`limit${limit}`] = await w3Burst(runner, 300, limited(chain(3), limit));
-      await settle();
+      limitedBursts[`limit${limit}`] = await w3Burst(runner, 300, limited(chain(3), limit), settle);
     }
     await runner.once(chain(100)); // warm-up
     // Settled before each chain like every other figure: back to back, the second C1000 ran while
@@ -353,7 +365,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       rawInsertCommitMs1: round(1000 / single, 3),
       stepsPerSecOverBaseline: round(Number(w3.stepsPerSec) / baseline, 3),
       targets: {
-        W3Burst300: '>= 1000 runs/s, p99 <= 300 ms (issue 14: a burst of 300)',
+        W3Burst300: '>= 1000 runs/s, p99 <= 300 ms, machine CPU <= 2 ms a run (issue 14: a burst of 300; withReadModels counts the read models\' catch-up too)',
         W3SerialMs: 'p50 <= 3 ms in process, <= 5 ms over HTTP',
         W3Http: '>= 600 runs/s',
         C100Ms: '<= 50 ms; C1000 <= 12 x C100',
