@@ -1,7 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import { startApplication } from '../src/main';
-import { benchDatabase, machineJiffies, round } from './support';
+import { benchDatabase, machineJiffies, projectionsSettled, round } from './support';
 import { benchStep, chain, Runner } from './runtime';
 
 const RUNS = 1000;
@@ -45,22 +45,28 @@ async function databaseCounters(pool: Pool): Promise<{ commits: number; rows: nu
   return { commits: Number(rows[0]!.commits), rows: Number(rows[0]!.rows), wal: BigInt(rows[0]!.wal) };
 }
 
-/** What `work` cost: statements sent, commits, rows written, WAL bytes, and CPU (this process, and the machine's). */
+/**
+ * What `work` cost, its read models included (it ends once every async projection has read it):
+ * statements sent, commits, rows written, WAL bytes, and CPU (this process, and the machine's).
+ */
 async function measure(pool: Pool, work: () => Promise<unknown>): Promise<Reading> {
+  await projectionsSettled(pool);
   const before = await databaseCounters(pool);
   const sentBefore = statements;
   const cpuBefore = process.cpuUsage();
   const machineBefore = machineJiffies();
   await work();
+  const { polls } = await projectionsSettled(pool);
   const machineAfter = machineJiffies();
   const cpu = process.cpuUsage(cpuBefore);
-  const sent = statements - sentBefore;
+  // The counters' own reads (3 statements, 2 commits each side) and the settling's polls (one
+  // statement and one commit each) are not the work's.
+  const sent = statements - sentBefore - polls;
   const after = await databaseCounters(pool);
-  // The counters' own reads (3 statements, 2 commits each side) are not the work's.
   const jiffyMs = 1000 / 100; // USER_HZ is 100 on Linux
   return {
     statements: sent,
-    commits: after.commits - before.commits - 2,
+    commits: after.commits - before.commits - 2 - polls,
     walBytes: Number(after.wal - before.wal),
     rowsWritten: after.rows - before.rows,
     nodeCpuMs: (cpu.user + cpu.system) / 1000,
@@ -80,8 +86,8 @@ function per(reading: Reading, n: number): Record<keyof Reading, number> {
 }
 
 /**
- * What a run and a step cost (issue 14, `docs/scaling.md`): statements sent, commits, rows
- * written, WAL bytes, this process's CPU and the machine's CPU — per W3 run (a burst of 1,000
+ * What a run and a step cost (issue 14, `docs/scaling.md`), read models included: statements sent,
+ * commits, rows written, WAL bytes, this process's CPU and the machine's CPU — per W3 run (a burst of 1,000
  * runs of trigger + 3 `bench_step`s, which are not pure: a commit per step, as for steps that
  * call out) and per step (a 100-step chain minus a 3-step one, ÷ 97).
  * API and one worker in this process. Run it on the embedded Postgres (no DATABASE_URL): the
