@@ -23,8 +23,8 @@ const THROUGHPUT_RUNS = 16;
 const BURST_ENDS_BELOW = 4;
 
 /**
- * ... and have stayed fewer for this long. In process, a burst of 300 W3 runs fell below 4
- * recording ten times or so for 1-36 ms at a time (41 such lulls in four bursts, probed: the
+ * ...and only once looks have seen fewer for this long. In process, a burst of 300 W3 runs fell
+ * below 4 recording ten times or so for 1-36 ms at a time (41 such lulls in four bursts, probed: the
  * worker's runs end together and the next ones are still being claimed), and each lull "ended"
  * it: what had waited was applied at once, in the middle of the burst. Half of those bursts ran
  * at 612-646 runs/s against 1,132 for the one the lulls spared.
