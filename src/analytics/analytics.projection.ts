@@ -49,17 +49,17 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => [c.runId]), ['runId', 'at']);
   // An attempt that starts and ends in this batch is written ended; an end whose start met an
   // existing row (or came in an earlier batch) still applies to that row, as one by one.
-  const ends = new Map(firstOf(g.attemptEnd, attemptKey).map((end) => [JSON.stringify(attemptKey(end)), end]));
+  const ends = new Map(firstOf(g.attemptEnd, attemptKey).map((end) => [attemptId(end), end]));
   const starts = firstOf(g.attemptStart, attemptKey).map((start) => {
-    const end = ends.get(JSON.stringify(attemptKey(start)));
+    const end = ends.get(attemptId(start));
     return end ? { ...start, status: end.status, final: end.final, errorCode: end.errorCode, finishedAt: end.at, durationMs: end.durationMs } : start;
   });
   for (const row of await run(sql.INSERT_ATTEMPTS, starts, ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at', 'status', 'final', 'errorCode', 'finishedAt', 'durationMs'])) {
     add(row.run_id, 'attempts');
-    ends.delete(JSON.stringify([row.run_id, row.block_id, row.attempt]));
+    ends.delete(attemptId({ runId: row.run_id, blockId: row.block_id, attempt: row.attempt }));
   }
   await run(sql.END_ATTEMPTS, [...ends.values()], ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
-  for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, (c) => [c.runId, c.blockId, c.attempt]), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
+  for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, attemptKey), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
   await run(sql.INSERT_WAITS, firstOf(g.waitStart, (c) => [c.runId, c.blockId]), ['runId', 'organizationId', 'blockId', 'waitKind', 'eventName', 'at', 'until']);
   await run(sql.SET_DECISIONS, firstOf(g.decision, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'decision', 'by', 'at']);
   await run(sql.END_WAITS, firstOf(g.waitEnd, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'reason', 'at']);
@@ -95,7 +95,10 @@ function firstOf<T>(changes: T[], key: (change: T) => unknown[]): T[] {
   return [...seen.values()];
 }
 
-const attemptKey = (change: { runId: string; blockId: string; attempt: number }): unknown[] => [change.runId, change.blockId, change.attempt];
+type AttemptRef = { runId: string; blockId: string; attempt: number };
+const attemptKey = (change: AttemptRef): unknown[] => [change.runId, change.blockId, change.attempt];
+/** The key as `firstOf` compares it, for lookups by attempt. */
+const attemptId = (change: AttemptRef): string => JSON.stringify(attemptKey(change));
 
 /** A patch batch's events (one transaction) fold into one row: its kind, ops applied, skip codes in order. */
 function mergeEdits(edits: ChangeOf<'edit'>[]): object[] {
