@@ -1,7 +1,7 @@
 // The analytics projection's statements, one per kind of change, each over a whole batch
 // (unnest of parallel arrays). The writer runs them in this order, which is the order a run's own
 // events come in: runs open, attempts open, attempts end, back-offs, waits open, decisions, waits
-// end, runs end (closing whatever they left open), then counters, rollup and workflow edits.
+// end, what ending runs leave open closes, runs end and are recounted, then the rollup and workflow edits.
 
 const ms = (later: string, earlier: string) => `round(EXTRACT(EPOCH FROM (${later} - ${earlier})) * 1000)`;
 
@@ -68,12 +68,6 @@ UPDATE analytics_waits w SET ended_at = e.at, end_reason = e.reason
 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS e(run_id, block_id, reason, at)
 WHERE w.run_id = e.run_id AND w.block_id = e.block_id AND w.ended_at IS NULL`;
 
-export const END_RUNS = `
-UPDATE analytics_runs r SET status = e.status, ended_at = e.at, error_code = e.error_code, error_block_id = e.error_block_id
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) AS e(run_id, status, at, error_code, error_block_id)
-WHERE r.run_id = e.run_id AND r.status = 'active'
-RETURNING r.run_id, r.status, greatest(0, ${ms('r.ended_at', 'r.started_at')})::bigint AS duration_ms`;
-
 // What a run leaves open when it ends closes at the end's own time (a rebuild closes it alike).
 export const CLOSE_OPEN_ATTEMPTS = `
 UPDATE analytics_step_attempts a SET status = CASE WHEN e.status = 'cancelled' THEN 'cancelled' ELSE 'abandoned' END,
@@ -86,11 +80,24 @@ UPDATE analytics_waits w SET ended_at = e.at, end_reason = 'run_ended'
 FROM unnest($1::text[], $2::timestamptz[]) AS e(run_id, at)
 WHERE w.run_id = e.run_id AND w.ended_at IS NULL`;
 
-// Recounted from the run's rows rather than incremented: one statement for every touched run.
-export const RECOUNT_RUNS = `
+// Each touched run recounted from its rows rather than incremented, and ended by the batch's first
+// end of it while still active (the join reads the rows as they were before this statement): one
+// new version of each run's row, where ending it and then recounting it wrote two (and each
+// rewrote its index entries: the row's page is full by then). Runs after the attempts and waits
+// it counts are written and closed. `ended`: whether this statement ended the run.
+export const END_AND_RECOUNT_RUNS = `
 UPDATE analytics_runs r SET step_attempts = a.n, failed_attempts = a.failed, retries = a.retries, wait_ms = w.wait_ms,
-  first_step_at = least(a.first_at, w.first_at)
+  first_step_at = least(a.first_at, w.first_at),
+  status = coalesce(e.status, r.status),
+  ended_at = CASE WHEN e.run_id IS NULL THEN r.ended_at ELSE e.at END,
+  error_code = CASE WHEN e.run_id IS NULL THEN r.error_code ELSE e.error_code END,
+  error_block_id = CASE WHEN e.run_id IS NULL THEN r.error_block_id ELSE e.error_block_id END
 FROM unnest($1::text[]) AS t(run_id)
+LEFT JOIN (
+  SELECT e.run_id, e.status, e.at, e.error_code, e.error_block_id
+  FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]) AS e(run_id, status, at, error_code, error_block_id)
+  JOIN analytics_runs active ON active.run_id = e.run_id AND active.status = 'active'
+) e ON e.run_id = t.run_id
 CROSS JOIN LATERAL (
   SELECT count(*)::int AS n, (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
     (count(*) FILTER (WHERE backoff_ms IS NOT NULL))::int AS retries, min(started_at) AS first_at
@@ -98,7 +105,8 @@ CROSS JOIN LATERAL (
 CROSS JOIN LATERAL (
   SELECT coalesce(sum(${ms('ended_at', 'started_at')}), 0)::bigint AS wait_ms, min(started_at) AS first_at
   FROM analytics_waits WHERE run_id = t.run_id) w
-WHERE r.run_id = t.run_id`;
+WHERE r.run_id = t.run_id
+RETURNING r.run_id, e.run_id IS NOT NULL AS ended, r.status, greatest(0, ${ms('r.ended_at', 'r.started_at')})::bigint AS duration_ms`;
 
 export const ADD_TO_ROLLUP = `
 INSERT INTO analytics_daily_workflow_runs AS d (organization_id, workflow_id, day, runs_started, runs_completed, runs_failed,

@@ -42,8 +42,7 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
     delta[key] += amount;
     deltas.set(runId, delta);
   };
-  const run = async (text: string, rows: object[], columns: string[]) =>
-    rows.length === 0 ? [] : (await db.query(text, columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null)))).rows;
+  const run = async (text: string, rows: object[], columns: string[]) => (rows.length === 0 ? [] : (await db.query(text, columnsOf(rows, columns))).rows);
 
   for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf', 'concurrencyKey'])) add(row.run_id, 'started');
   await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => [c.runId]), ['runId', 'at']);
@@ -64,19 +63,25 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.SET_DECISIONS, firstOf(g.decision, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'decision', 'by', 'at']);
   await run(sql.END_WAITS, firstOf(g.waitEnd, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'reason', 'at']);
   const runEnds = firstOf(g.runEnd, (c) => [c.runId]);
-  const ended = await run(sql.END_RUNS, runEnds, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
-  for (const row of ended) {
-    add(row.run_id, row.status as 'completed' | 'failed' | 'cancelled');
-    add(row.run_id, 'durationMs', Number(row.duration_ms));
-  }
   await run(sql.CLOSE_OPEN_ATTEMPTS, runEnds, ['runId', 'status', 'at']);
   await run(sql.CLOSE_OPEN_WAITS, runEnds, ['runId', 'at']);
-
   const touched = new Set([...g.runStart, ...g.attemptStart, ...g.attemptEnd, ...g.backoff, ...g.waitStart, ...g.waitEnd, ...g.runEnd].map((c) => c.runId));
-  if (touched.size > 0) await db.query(sql.RECOUNT_RUNS, [[...touched]]);
+  if (touched.size > 0) {
+    const ends = columnsOf(runEnds, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
+    for (const row of (await db.query(sql.END_AND_RECOUNT_RUNS, [[...touched], ...ends])).rows) {
+      if (!row.ended) continue;
+      add(row.run_id, row.status as 'completed' | 'failed' | 'cancelled');
+      add(row.run_id, 'durationMs', Number(row.duration_ms));
+    }
+  }
   const rollup = [...deltas].map(([runId, d]) => ({ runId, ...d }));
   await run(sql.ADD_TO_ROLLUP, rollup, ['runId', 'started', 'completed', 'failed', 'cancelled', 'attempts', 'retries', 'durationMs']);
   await run(sql.UPSERT_EDITS, mergeEdits(g.edit), ['workflowId', 'transactionId', 'organizationId', 'position', 'editKind', 'version', 'actorType', 'actorId', 'agent', 'applied', 'skipCodes', 'recordedAt']);
+}
+
+/** The statements' parameters: one array per column, a row's missing value as NULL. */
+function columnsOf(rows: object[], columns: string[]): unknown[][] {
+  return columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null));
 }
 
 function group(changes: AnalyticsChange[]): Grouped {

@@ -195,6 +195,33 @@ describe('the views on the fixture', () => {
     expect(await snapshot()).toEqual(live);
   });
 
+  it('end and recount a run in one new version of its row: a batch holding runs whole updates each once', async () => {
+    const snapshot = async (q: { query: TestDatabase['pool']['query'] }) => Promise.all(analyticsProjection.tables.map(async (t) => (await q.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows));
+    const live = await snapshot(db.pool);
+    const runs = live[0]!;
+    const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
+    const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
+    const tx = await db.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      for (const table of analyticsProjection.tables) await tx.query(`DELETE FROM ${table}`);
+      const written = async () =>
+        (await tx.query(`SELECT pg_stat_get_xact_tuples_inserted('analytics_runs'::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated('analytics_runs'::regclass)::int AS updated`)).rows[0];
+      const before = await written();
+      await analyticsProjection.applyBatch!(tx, events);
+      const after = await written();
+      const ended = runs.filter((run) => run.ended_at !== null).length;
+      const admitted = runs.filter((run) => run.admitted_at !== null).length;
+      expect(ended).toBeGreaterThan(2);
+      // Ending a run and then recounting it updated its row twice.
+      expect({ inserted: after.inserted - before.inserted, updated: after.updated - before.updated }).toEqual({ inserted: runs.length, updated: runs.length + admitted });
+      expect(await snapshot(tx)).toEqual(live);
+    } finally {
+      await tx.query('ROLLBACK');
+      tx.release();
+    }
+  });
+
   it('write an attempt that starts and ends in one batch once, already ended: only a back-off updates it', async () => {
     const attemptsNow = async (db: { query: TestDatabase['pool']['query'] }) => (await db.query('SELECT * FROM analytics_step_attempts ORDER BY id')).rows;
     const live = await attemptsNow(db.pool);
