@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, types } from 'pg';
+import { Client, types, type PoolClient } from 'pg';
 import { analyticsProjection } from '../../src/analytics/analytics.projection';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import { ALL_PROJECTIONS } from '../../src/app/projections';
@@ -195,56 +195,53 @@ describe('the views on the fixture', () => {
     expect(await snapshot()).toEqual(live);
   });
 
-  it('end and recount a run in one new version of its row: a batch holding runs whole updates each once', async () => {
-    const snapshot = async (q: { query: TestDatabase['pool']['query'] }) => Promise.all(analyticsProjection.tables.map(async (t) => (await q.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows));
-    const live = await snapshot(db.pool);
-    const runs = live[0]!;
+  /**
+   * Re-applies every analytics event in one batch, inside a transaction rolled back after `check`,
+   * once `emptied` are emptied: `check` sees the rows the batch left and how many rows of `table`
+   * it inserted and updated (the backend's counts not yet reported: Postgres 15 keeps earlier
+   * transactions' in them too, so the batch's writes are the difference).
+   */
+  async function applyInOneBatch(table: string, emptied: readonly string[], check: (tx: PoolClient, written: { inserted: number; updated: number }) => Promise<void>) {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
     const tx = await db.pool.connect();
     try {
       await tx.query('BEGIN');
-      for (const table of analyticsProjection.tables) await tx.query(`DELETE FROM ${table}`);
-      const written = async () =>
-        (await tx.query(`SELECT pg_stat_get_xact_tuples_inserted('analytics_runs'::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated('analytics_runs'::regclass)::int AS updated`)).rows[0];
-      const before = await written();
+      for (const name of emptied) await tx.query(`DELETE FROM ${name}`);
+      const counts = async () =>
+        (await tx.query<{ inserted: number; updated: number }>(`SELECT pg_stat_get_xact_tuples_inserted($1::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated($1::regclass)::int AS updated`, [table])).rows[0]!;
+      const before = await counts();
       await analyticsProjection.applyBatch!(tx, events);
-      const after = await written();
-      const ended = runs.filter((run) => run.ended_at !== null).length;
-      const admitted = runs.filter((run) => run.admitted_at !== null).length;
-      expect(ended).toBeGreaterThan(2);
-      // Ending a run and then recounting it updated its row twice.
-      expect({ inserted: after.inserted - before.inserted, updated: after.updated - before.updated }).toEqual({ inserted: runs.length, updated: runs.length + admitted });
-      expect(await snapshot(tx)).toEqual(live);
+      const after = await counts();
+      await check(tx, { inserted: after.inserted - before.inserted, updated: after.updated - before.updated });
     } finally {
       await tx.query('ROLLBACK');
       tx.release();
     }
+  }
+
+  it('end and recount a run in one new version of its row: a batch holding runs whole updates each once', async () => {
+    const snapshot = async (q: Pick<PoolClient, 'query'>) => Promise.all(analyticsProjection.tables.map(async (t) => (await q.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows));
+    const live = await snapshot(db.pool);
+    const runs = live[0]!;
+    expect(runs.filter((run) => run.ended_at !== null).length).toBeGreaterThan(2);
+    const admitted = runs.filter((run) => run.admitted_at !== null).length;
+    await applyInOneBatch('analytics_runs', analyticsProjection.tables, async (tx, written) => {
+      // Ending a run and then recounting it updated its row twice.
+      expect(written).toEqual({ inserted: runs.length, updated: runs.length + admitted });
+      expect(await snapshot(tx)).toEqual(live);
+    });
   });
 
   it('write an attempt that starts and ends in one batch once, already ended: only a back-off updates it', async () => {
-    const attemptsNow = async (db: { query: TestDatabase['pool']['query'] }) => (await db.query('SELECT * FROM analytics_step_attempts ORDER BY id')).rows;
+    const attemptsNow = async (q: Pick<PoolClient, 'query'>) => (await q.query('SELECT * FROM analytics_step_attempts ORDER BY id')).rows;
     const live = await attemptsNow(db.pool);
-    const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
-    const tx = await db.pool.connect();
-    try {
-      await tx.query('BEGIN');
-      await tx.query('DELETE FROM analytics_step_attempts');
-      // The backend's row counts not yet reported (Postgres 15 keeps earlier transactions' in them
-      // too, so the batch's writes are the difference): an insert and then an update show here.
-      const written = async () =>
-        (await tx.query(`SELECT pg_stat_get_xact_tuples_inserted('analytics_step_attempts'::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated('analytics_step_attempts'::regclass)::int AS updated`)).rows[0];
-      const before = await written();
-      await analyticsProjection.applyBatch!(tx, events);
-      const after = await written();
-      const backoffs = live.filter((row) => row.backoff_ms !== null).length;
-      expect(backoffs).toBe(2);
-      expect({ inserted: after.inserted - before.inserted, updated: after.updated - before.updated }).toEqual({ inserted: live.length, updated: backoffs });
+    const backoffs = live.filter((row) => row.backoff_ms !== null).length;
+    expect(backoffs).toBe(2);
+    await applyInOneBatch('analytics_step_attempts', ['analytics_step_attempts'], async (tx, written) => {
+      // An insert and then an update would show here.
+      expect(written).toEqual({ inserted: live.length, updated: backoffs });
       expect(await attemptsNow(tx)).toEqual(live);
-    } finally {
-      await tx.query('ROLLBACK');
-      tx.release();
-    }
+    });
   });
 });
