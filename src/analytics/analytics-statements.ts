@@ -83,8 +83,8 @@ WHERE w.run_id = e.run_id AND w.ended_at IS NULL`;
 // Each touched run recounted from its rows rather than incremented, and ended by the batch's first
 // end of it while still active (the join reads the rows as they were before this statement): one
 // new version of each run's row, where ending it and then recounting it wrote two (and each
-// rewrote its index entries: the row's page is full by then). Runs after the attempts and waits
-// it counts are written and closed. `ended`: whether this statement ended the run.
+// rewrote its index entries: the row's page is full by then). It runs once the attempts and
+// waits it counts are written and closed. `ended`: whether this statement ended the run.
 export const END_AND_RECOUNT_RUNS = `
 UPDATE analytics_runs r SET step_attempts = a.n, failed_attempts = a.failed, retries = a.retries, wait_ms = w.wait_ms,
   first_step_at = least(a.first_at, w.first_at),
