@@ -66,8 +66,8 @@ export async function benchRateLimit(): Promise<Record<string, unknown>> {
  * Authentication and rate limiting over HTTP, API only: `GET /api/auth/session` (an API key, one
  * rate-limit upsert) against `GET /health` (public, unmetered) on the same instance, with the
  * credential cache on (default) and off; then how long a key revoked through instance A keeps
- * working on instance B — another process (`thodare api`), its cache at the default 0.9 s — asked
- * every 5 ms, five times.
+ * working on instance B — another process (`thodare api`), its cache at the default minute, kept
+ * in step by the identity notifications — asked every 5 ms, five times.
  */
 async function authOverHttp(db: BenchDatabase): Promise<Record<string, unknown>> {
   const start = (cacheMs: string) =>

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
@@ -8,6 +8,7 @@ import { CONFIG } from '../database/database.module';
 import { AppError } from '../errors';
 import type { Principal, Role } from '../http/principal';
 import { CredentialCache } from './credential-cache';
+import { IdentityNotifications } from './identity-notifications';
 import { hashSecret } from './credentials';
 import { throwawayPassport } from './passport-instance';
 import { apiKeyFrom } from './request-credentials';
@@ -15,7 +16,8 @@ import { apiKeyFrom } from './request-credentials';
 /**
  * Looks the key up by its SHA-256 — kept for at most `THODARE_AUTH_CACHE_MS` and never past the
  * key's expiry (see `CredentialCache`: a revocation made in this process applies to the very next
- * call, one made elsewhere within that time) — and records `last_used_at` at most once a minute.
+ * call, one made elsewhere once this process's listener hears of it, and within a second whatever
+ * the listener) — and records `last_used_at` at most once a minute.
  */
 const KEY_SQL = `
 WITH k AS (
@@ -35,9 +37,11 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'thodare-api-key'
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(CONFIG) config: Config,
+    // Only an API process listens; elsewhere nothing is kept past \`UNPROVEN_TTL_MS\`.
+    @Optional() @Inject(IdentityNotifications) hearing?: IdentityNotifications,
   ) {
     super();
-    this.cache = new CredentialCache(config.authCacheMs);
+    this.cache = new CredentialCache(config.authCacheMs, hearing);
   }
 
   private readonly cache: CredentialCache<Principal>;

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiKeyStrategy } from './api-key.strategy';
 import { AuthController } from './auth.controller';
+import { IdentityNotifications } from './identity-notifications';
 import { SessionStrategy } from './session.strategy';
 import { SignInHandler } from './sign-in.command';
 import { SignUpHandler } from './sign-up.command';
@@ -15,7 +16,8 @@ export class AuthModule {
     return {
       module: AuthModule,
       controllers: options.http ? [AuthController] : [],
-      providers: [ApiKeyStrategy, SessionStrategy, SignUpHandler, SignInHandler],
+      // An API process keeps looked-up credentials in step with changes made anywhere.
+      providers: [ApiKeyStrategy, SessionStrategy, SignUpHandler, SignInHandler, ...(options.http ? [IdentityNotifications] : [])],
       exports: [ApiKeyStrategy, SessionStrategy],
     };
   }

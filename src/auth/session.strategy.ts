@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
@@ -8,6 +8,7 @@ import { CONFIG } from '../database/database.module';
 import { AppError } from '../errors';
 import type { Principal } from '../http/principal';
 import { CredentialCache } from './credential-cache';
+import { IdentityNotifications } from './identity-notifications';
 import { hashSecret } from './credentials';
 import { throwawayPassport } from './passport-instance';
 import { sessionTokenFrom } from './request-credentials';
@@ -19,17 +20,19 @@ export type RenewableRequest = FastifyRequest & { [RENEWED_COOKIE]?: { token: st
 /**
  * Session tokens (`Authorization: Bearer ths_…` or the `thodare_session` cookie). The role is
  * read from `memberships` with the session, and kept for at most `THODARE_AUTH_CACHE_MS` (see
- * `CredentialCache`: a demotion or removal made in this process applies at once, elsewhere within
- * that time).
+ * `CredentialCache`: a demotion or removal applies at once in the process that made it, in the
+ * others once their listener hears of it, and everywhere within a second whatever the listeners).
  */
 @Injectable()
 export class SessionStrategy extends PassportStrategy(Strategy, 'thodare-session') {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: Config,
+    // Only an API process listens; elsewhere nothing is kept past `UNPROVEN_TTL_MS`.
+    @Optional() @Inject(IdentityNotifications) hearing?: IdentityNotifications,
   ) {
     super();
-    this.cache = new CredentialCache(config.authCacheMs);
+    this.cache = new CredentialCache(config.authCacheMs, hearing);
   }
 
   private readonly cache: CredentialCache<Principal>;

@@ -47,7 +47,7 @@ const configSchema = z.object({
   THODARE_SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
   THODARE_SESSION_TTL_HOURS: positiveInt.default(24 * 7),
   /** How long a looked-up session or API key is kept (0 = look up every request); see src/auth/credential-cache.ts. */
-  THODARE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(900),
+  THODARE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
   THODARE_RATE_LIMIT_PER_MIN: positiveInt.default(600),
   THODARE_AUTH_RATE_LIMIT_PER_MIN: positiveInt.default(20),
   THODARE_SECRET_KEY: secretKey.optional(),

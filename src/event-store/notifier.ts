@@ -54,6 +54,19 @@ export class Notifier {
     if (this.subscriber && handlers.length === 1) await this.subscriber.listenTo(channel);
   }
 
+  /**
+   * Sends `payload` on `channel` over the listening connection itself, so that a listener of its
+   * own channel hears it after every notification committed before it (Postgres delivers them in
+   * commit order): false while not connected, or when the send failed.
+   */
+  async notify(channel: string, payload: unknown): Promise<boolean> {
+    if (!this.subscriber) return false;
+    return this.subscriber.notify(channel, payload).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** Called after the first connect and after every reconnect. */
   onConnect(handler: () => void): void {
     this.connectHandlers.push(handler);

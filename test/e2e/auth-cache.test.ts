@@ -1,18 +1,23 @@
 import { Pool } from 'pg';
+import { Notifier } from '../../src/event-store/notifier';
 import { startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp } from '../support/auth';
 
 // Looked-up sessions and API keys are kept in memory (src/auth/credential-cache.ts). A changes
-// its identity data through its own API; B shares the database. A keeps principals for a minute,
-// so anything that reaches A's requests sooner was invalidated, not expired.
+// its identity data through its own API; B and C share the database. A keeps principals for a
+// minute and B for a second; C runs with the default. Every change to identity rows notifies, and
+// each instance forgets what it kept when its listener hears of it (identity-notifications.ts).
 let a: TestApp;
 let b: TestApp;
+let c: TestApp;
 
 beforeAll(async () => {
   a = await startTestApp('auth_cache', { THODARE_AUTH_CACHE_MS: '60000' }, { api: true, worker: false });
   b = await startTestApp('auth_cache_b', { THODARE_AUTH_CACHE_MS: '1000' }, { api: true, worker: false }, a.db);
+  c = await startTestApp('auth_cache_c', {}, { api: true, worker: false }, a.db);
 });
 afterAll(async () => {
+  await c?.close();
   await b?.close();
   await a?.close();
 });
@@ -27,12 +32,12 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 
 const status = async (app: TestApp, headers: Record<string, string>) => (await app.request('GET', '/api/auth/session', { headers })).status;
 
-it('serves a looked-up session from memory: deleted behind the API, it still works on A, and stops on B within B\'s second', async () => {
+it('forgets a session deleted behind the API on every instance once it hears of it, though A keeps principals for a minute', async () => {
   const user = await signUp(a);
   expect(await status(a, user.headers)).toBe(200);
   expect(await status(b, user.headers)).toBe(200);
   await a.db.pool.query('DELETE FROM sessions WHERE user_id = $1', [user.userId]);
-  expect(await status(a, user.headers)).toBe(200); // A's minute is not up: no lookup
+  await eventually(async () => (await status(a, user.headers)) === 401);
   await eventually(async () => (await status(b, user.headers)) === 401);
 });
 
@@ -127,4 +132,38 @@ it('does not keep a lookup that a change made on this instance overtook', async 
   } finally {
     lookups.restore();
   }
+});
+
+it('keeps a principal past a second by default while its listener hears: requests a second and more apart are looked up once', async () => {
+  const user = await signUp(c);
+  const lookups = watchNamedQueries(c, 'thodare_auth_session');
+  try {
+    expect(await status(c, user.headers)).toBe(200);
+    const first = lookups.calls();
+    for (let i = 0; i < 3; i += 1) {
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await status(c, user.headers)).toBe(200);
+    }
+    expect(lookups.calls()).toBe(first);
+  } finally {
+    lookups.restore();
+  }
+});
+
+it('keeps nothing past 0.9 s once its listener stops proving that it hears: a change nobody heard of applies there within a second', async () => {
+  const user = await signUp(a);
+  expect(await status(a, user.headers)).toBe(200);
+  expect(await status(c, user.headers)).toBe(200);
+  await c.running.app.get(Notifier).stop(); // no notification, no beat reaches C any more
+  // Deleted with triggers off (a replica's role), as if every notification were lost.
+  const db = await a.db.pool.connect();
+  try {
+    await db.query('SET session_replication_role = replica');
+    await db.query('DELETE FROM sessions WHERE user_id = $1', [user.userId]);
+    await db.query('RESET session_replication_role');
+  } finally {
+    db.release();
+  }
+  await eventually(async () => (await status(c, user.headers)) === 401);
+  expect(await status(a, user.headers)).toBe(200); // A's listener hears, and there was nothing to hear: its minute holds
 });
