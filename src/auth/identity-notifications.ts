@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { Notifier } from '../event-store/notifier';
@@ -25,7 +25,7 @@ const BEAT_MS = Math.floor(UNPROVEN_TTL_MS / 3);
  * since a change may have gone unheard meanwhile.
  */
 @Injectable()
-export class IdentityNotifications implements IdentityHearing, OnModuleInit, OnModuleDestroy {
+export class IdentityNotifications implements IdentityHearing, OnApplicationBootstrap, OnModuleDestroy {
   private heard = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   /** This process's own channel: nobody else's beats arrive on it. */
@@ -42,12 +42,13 @@ export class IdentityNotifications implements IdentityHearing, OnModuleInit, OnM
     return this.heard;
   }
 
-  async onModuleInit(): Promise<void> {
+  async onApplicationBootstrap(): Promise<void> {
     await this.notifier.listen(identityChannel(this.config.schema), () => identityChanged());
     await this.notifier.listen(this.beats, (sentAt) => {
       if (typeof sentAt === 'number') this.heard = Math.max(this.heard, sentAt);
     });
     this.notifier.onConnect(() => identityChanged());
+    await this.notifier.start();
     this.timer = setInterval(() => void this.notifier.notify(this.beats, performance.now()), BEAT_MS);
     this.timer.unref();
   }

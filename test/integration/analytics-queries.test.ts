@@ -8,7 +8,7 @@ import { eventsChannel } from '../../src/database/database.module';
 import { START, type EventMetadata, type NewEvent } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { handlesEvent } from '../../src/event-store/projection';
-import { createTestDatabase, rebuildWhole, type TestDatabase } from '../support/database';
+import { applyInOneBatch, createTestDatabase, rebuildWhole, type RowsWritten, type TestDatabase } from '../support/database';
 import { block, workflowOf } from '../support/run-workflows';
 
 // A seeded fixture with known answers for every canonical query of docs/analytics/, and the
@@ -195,38 +195,27 @@ describe('the views on the fixture', () => {
     expect(await snapshot()).toEqual(live);
   });
 
-  /**
-   * Re-applies every analytics event in one batch, inside a transaction rolled back after `check`,
-   * once `emptied` are emptied: `check` sees the rows the batch left and how many rows of `table`
-   * it inserted and updated (the backend's counts not yet reported: Postgres 15 keeps earlier
-   * transactions' in them too, so the batch's writes are the difference).
-   */
-  async function applyInOneBatch(table: string, emptied: readonly string[], check: (tx: PoolClient, written: { inserted: number; updated: number }) => Promise<void>) {
+  /** Every analytics event, re-applied in one batch once `emptied` are emptied (`applyInOneBatch`). */
+  async function reapplied(table: string, emptied: readonly string[], check: (tx: PoolClient, written: RowsWritten) => Promise<void>) {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
-    const tx = await db.pool.connect();
-    try {
-      await tx.query('BEGIN');
+    await applyInOneBatch(db.pool, analyticsProjection, events, table, async (tx) => {
       for (const name of emptied) await tx.query(`DELETE FROM ${name}`);
-      const counts = async () =>
-        (await tx.query<{ inserted: number; updated: number }>(`SELECT pg_stat_get_xact_tuples_inserted($1::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated($1::regclass)::int AS updated`, [table])).rows[0]!;
-      const before = await counts();
-      await analyticsProjection.applyBatch!(tx, events);
-      const after = await counts();
-      await check(tx, { inserted: after.inserted - before.inserted, updated: after.updated - before.updated });
-    } finally {
-      await tx.query('ROLLBACK');
-      tx.release();
-    }
+    }, check);
   }
 
   it('end and recount a run in one new version of its row: a batch holding runs whole updates each once', async () => {
-    const snapshot = async (q: Pick<PoolClient, 'query'>) => Promise.all(analyticsProjection.tables.map(async (t) => (await q.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows));
+    // One table after another: a client runs one query at a time.
+    const snapshot = async (q: Pick<PoolClient, 'query'>) => {
+      const tables = [];
+      for (const t of analyticsProjection.tables) tables.push((await q.query(`SELECT * FROM ${t} ORDER BY 1, 2, 3`)).rows);
+      return tables;
+    };
     const live = await snapshot(db.pool);
     const runs = live[0]!;
     expect(runs.filter((run) => run.ended_at !== null).length).toBeGreaterThan(2);
     const admitted = runs.filter((run) => run.admitted_at !== null).length;
-    await applyInOneBatch('analytics_runs', analyticsProjection.tables, async (tx, written) => {
+    await reapplied('analytics_runs', analyticsProjection.tables, async (tx, written) => {
       // Ending a run and then recounting it updated its row twice.
       expect(written).toEqual({ inserted: runs.length, updated: runs.length + admitted });
       expect(await snapshot(tx)).toEqual(live);
@@ -238,7 +227,7 @@ describe('the views on the fixture', () => {
     const live = await attemptsNow(db.pool);
     const backoffs = live.filter((row) => row.backoff_ms !== null).length;
     expect(backoffs).toBe(2);
-    await applyInOneBatch('analytics_step_attempts', ['analytics_step_attempts'], async (tx, written) => {
+    await reapplied('analytics_step_attempts', ['analytics_step_attempts'], async (tx, written) => {
       // An insert and then an update would show here.
       expect(written).toEqual({ inserted: live.length, updated: backoffs });
       expect(await attemptsNow(tx)).toEqual(live);

@@ -11,7 +11,7 @@ import { START } from '../../src/event-store/event';
 import { handlesEvent } from '../../src/event-store/projection';
 import { block, edge, transformChain, workflowOf } from '../support/run-workflows';
 import { createRunTestDatabase, openGate, startRun, startWorkerApp, testMetadata, waitForCalls, waitForStatus } from '../support/run-harness';
-import { rebuildWhole, type TestDatabase } from '../support/database';
+import { applyInOneBatch, rebuildWhole, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
 let worker: RunningThodare & { logs: string[] };
@@ -114,22 +114,10 @@ describe('run_logs in one batch', () => {
 
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     const events = (await store.readAll(START, { limit: 100_000 })).filter((e) => e.streamId === `run-${runId}` && handlesEvent(runLogsProjection, e));
-    const client = await db.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('DELETE FROM run_logs WHERE run_id = $1', [runId]);
-      // The backend's row counts not yet reported (Postgres 15 keeps earlier transactions' in them
-      // too, so the batch's writes are the difference): an insert and then an update show here.
-      const written = async () =>
-        (await client.query(`SELECT pg_stat_get_xact_tuples_inserted('run_logs'::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated('run_logs'::regclass)::int AS updated`)).rows[0];
-      const before = await written();
-      await runLogsProjection.applyBatch!(client, events);
-      const after = await written();
-      expect({ inserted: after.inserted - before.inserted, updated: after.updated - before.updated }).toEqual({ inserted: 3, updated: 0 });
-      expect((await client.query(rowsOf, [runId])).rows).toEqual(live);
-    } finally {
-      await client.query('ROLLBACK');
-      client.release();
-    }
+    await applyInOneBatch(db.pool, runLogsProjection, events, 'run_logs', (tx) => tx.query('DELETE FROM run_logs WHERE run_id = $1', [runId]), async (tx, written) => {
+      // An insert and then an update of a row would show here.
+      expect(written).toEqual({ inserted: 3, updated: 0 });
+      expect((await tx.query(rowsOf, [runId])).rows).toEqual(live);
+    });
   });
 });

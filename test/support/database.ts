@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import type { EventStore } from '../../src/event-store/event-store';
+import type { RecordedEvent } from '../../src/event-store/event';
 import type { Projection } from '../../src/event-store/projection';
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { migrate } from '../../src/database/migrate';
@@ -92,5 +93,42 @@ export async function writeFillerHistory(pool: Pool, organizationId: string, cou
        FROM generate_series($2::integer, $2::integer + least(999, $3::integer - $2::integer - 1)) g`,
       [organizationId, first, count],
     );
+  }
+}
+
+/** Rows of a table one piece of work inserted and updated. */
+export interface RowsWritten {
+  inserted: number;
+  updated: number;
+}
+
+/**
+ * Applies `events` in one batch of `projection` inside a transaction rolled back after `check`,
+ * once `prepare` ran in it: `check` sees the rows the batch left and how many rows of `table` it
+ * inserted and updated. The counts are the backend's not yet reported, and Postgres 15 keeps
+ * earlier transactions' in them too, so the batch's writes are the difference: an insert and then
+ * an update of one row show as both.
+ */
+export async function applyInOneBatch(
+  pool: Pool,
+  projection: Projection,
+  events: readonly RecordedEvent[],
+  table: string,
+  prepare: (tx: PoolClient) => Promise<unknown>,
+  check: (tx: PoolClient, written: RowsWritten) => Promise<void>,
+): Promise<void> {
+  const tx = await pool.connect();
+  try {
+    await tx.query('BEGIN');
+    await prepare(tx);
+    const counts = async () =>
+      (await tx.query<RowsWritten>(`SELECT pg_stat_get_xact_tuples_inserted($1::regclass)::int AS inserted, pg_stat_get_xact_tuples_updated($1::regclass)::int AS updated`, [table])).rows[0]!;
+    const before = await counts();
+    await projection.applyBatch!(tx, events);
+    const after = await counts();
+    await check(tx, { inserted: after.inserted - before.inserted, updated: after.updated - before.updated });
+  } finally {
+    await tx.query('ROLLBACK');
+    tx.release();
   }
 }
