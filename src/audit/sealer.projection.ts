@@ -26,6 +26,11 @@ export const auditSealerProjection: Projection = {
   batchSize: 5000,
   // Sealing lag stays well under a second although plain appends notify nobody.
   pollIntervalMs: 250,
+  // Under a busy worker its passes wait up to 0.9 s for a quiet moment: still under the second
+  // (issue 11, `npm run bench -- audit`), and a burst's seals (the largest share of its read
+  // models' cost) reach past the latency-bound runs that often follow it. At 0.5 s they fell
+  // on them in the peers harness (serial p99 54-78 against 8-9 ms, in process).
+  maxYieldMs: 900,
   apply: (db, event) => sealBatch(db, [event]),
   applyBatch: sealBatch,
 };

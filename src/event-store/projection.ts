@@ -48,6 +48,11 @@ export interface Projection {
   readonly batchSize?: number;
   /** Async only: poll at least this often (the deployment's poll interval otherwise), for a read model with a freshness target. */
   readonly pollIntervalMs?: number;
+  /**
+   * Async only: the longest its passes give way to a busy worker's runs, from the oldest change
+   * waiting (two poll intervals otherwise: see the subscription runner's `MAX_YIELD_POLLS`).
+   */
+  readonly maxYieldMs?: number;
   /** `hint`: inline only, what the append's writer told (see `AppendHint`); a rebuild gives none. */
   apply(db: Queryable, event: RecordedEvent, hint?: AppendHint): Promise<void>;
   /**

@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import type { Projection } from './projection';
 import { parseWanted, wantedChannel } from './checkpoints';
 import type { RecordedEvent } from './event';
-import { BurstWatch } from './burst-watch';
 import { ProjectionBatches } from './projection-batches';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
@@ -30,8 +29,6 @@ export interface SubscriptionRunnerOptions {
 export interface HotPath {
   /** How long it has been quiet (ms; 0 while it works). */
   quietForMs(): number;
-  /** How many runs it is recording at once (see `BurstWatch`). */
-  runsRecording(): number;
 }
 
 /**
@@ -64,14 +61,22 @@ const QUIET_PASS_DELAY_MS = 25;
  * what a busy worker's runs wait on. The peers harness (a W3 burst, serial runs, a 100-step
  * chain, then S1), Thodare alone, alternated twice with the build before: W3 770-849 against
  * 465-544 runs/s, serial p50 4.0-4.2 against 5.5-6.2 ms, C100 121-129 against 123-149 ms.
+ *
+ * A burst of runs and the work after it are given way to alike. What a burst leaves (after a W3
+ * of 300: 2,481 events, ~0.35 s of machine CPU to project, most of it the audit sealer's) was
+ * applied the moment the burst ended, and fell whole on the serial runs after it: each of the
+ * 50 cost 12-17 ms of machine CPU instead of 4-6, the slowest 77-99 ms instead of 8-13. It now
+ * waits for a quiet moment like any other change, as long as its bound allows (harness, in
+ * process, alternated twice with the build before: docs/benchmark-history.md).
  */
 const YIELD_QUIET_MS = 25;
 
 /**
  * Under a busy worker a pass gives way for at most this many poll intervals from the oldest change
  * waiting, then runs anyway over everything that waited (fewer, bigger batches, each paying its
- * transaction once): 2 s at the default poll interval; 500 ms for the audit sealer, whose faster
- * poll is its freshness target (its lag stays under 1 s at steady load, issue 11).
+ * transaction once): 2 s at the default poll interval. A projection with a freshness target
+ * names its own bound (`Projection.maxYieldMs`: the audit sealer's lag stays under 1 s at steady
+ * load, issue 11).
  */
 const MAX_YIELD_POLLS = 2;
 
@@ -126,8 +131,6 @@ export class SubscriptionRunner {
   private deferredPoll = false;
   /** A reader asked for a pass (`wanted`): the next one does not wait out the gap. */
   private urgent = false;
-  /** Whether the hot path is in a burst, and whether changes that waited on one have seen it end. */
-  private readonly bursts: BurstWatch;
   /** The store's state (`STORE_STATE_SQL`) when a polled pass last left every projection caught up. */
   private caughtUpAt: string | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
@@ -143,7 +146,6 @@ export class SubscriptionRunner {
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
     this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? 1000);
-    this.bursts = new BurstWatch(() => options.yieldTo?.runsRecording() ?? 0);
   }
 
   async start(): Promise<void> {
@@ -193,12 +195,11 @@ export class SubscriptionRunner {
 
   /**
    * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
-   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting, and
-   * not at all once a burst they waited on has ended (`BurstWatch`).
+   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting.
    */
   private yieldMs(): number {
     const hotPath = this.options.yieldTo;
-    if (!hotPath || this.bursts.endedSinceWaiting()) return 0;
+    if (!hotPath) return 0;
     const now = performance.now();
     return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
   }
@@ -233,12 +234,7 @@ export class SubscriptionRunner {
 
   private runAfterGap(): void {
     if (this.stopped) return;
-    if (this.gapTimer) {
-      // A wait set before a burst ended is not one its backlog keeps to.
-      if (!this.bursts.endedSinceWaiting()) return;
-      clearTimeout(this.gapTimer);
-      this.gapTimer = undefined;
-    }
+    if (this.gapTimer) return;
     this.waitingSince ??= performance.now();
     const wait = this.urgent ? 0 : this.passDelay();
     if (wait <= 0) return this.run(this.deferredPoll);
@@ -251,19 +247,14 @@ export class SubscriptionRunner {
   /**
    * How much longer a pass waits (ms; 0 or less: none): the quiet delay from the first change it
    * applies, the minimum gap from the last pass, and the hot path it gives way to, for as long as
-   * that stays busy but never past `maxYieldMs` from the first change. After a burst it waited
-   * on, only the quiet delay; in a burst, it looks again within `YIELD_QUIET_MS`, so that it
-   * sees the burst end.
+   * that stays busy but never past `maxYieldMs` from the first change.
    */
   private passDelay(): number {
     const now = performance.now();
     const waited = now - (this.waitingSince ?? now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
-    if (this.bursts.endedSinceWaiting()) return quiet;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
-    const delay = Math.max(quiet, gap, this.yieldMs());
-    // The burst as just seen: one look at the hot path per decision.
-    return this.bursts.lastSeen ? Math.min(delay, YIELD_QUIET_MS) : delay;
+    return Math.max(quiet, gap, this.yieldMs());
   }
 
   /**
@@ -309,7 +300,6 @@ export class SubscriptionRunner {
       // (or failed) leaves its oldest change waiting, so the bound on the wait still holds.
       this.waitingSince = result && !result.backlog ? this.heardDuringPass : (this.waitingSince ?? this.heardDuringPass);
       this.heardDuringPass = undefined;
-      if (result && !result.backlog) this.bursts.caughtUp();
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
       // Asked again meanwhile, or gave way with a backlog: after the gap, like a notification.

@@ -31,20 +31,3 @@ describe('RunChanges.quietForMs', () => {
     expect(changes().quietForMs()).toBe(Infinity);
   });
 });
-
-// `runsRecording` tells a burst from latency-bound work: the group commit holds many runs' appends at once.
-describe('RunChanges.runsRecording', () => {
-  it('counts the runs with an append in flight, each once however many it has', async () => {
-    const runs = new RunChanges({} as EventStore, {} as Notifier);
-    const answers: (() => void)[] = [];
-    const pending = () => new Promise<void>((resolve) => answers.push(resolve));
-    const appends = [runs.recording('run-1', pending), runs.recording('run-1', pending), runs.recording('run-2', pending)];
-    expect(runs.runsRecording()).toBe(2);
-    answers.splice(0, 2).forEach((answer) => answer());
-    await Promise.all(appends.slice(0, 2));
-    expect(runs.runsRecording()).toBe(1);
-    answers.splice(0).forEach((answer) => answer());
-    await Promise.all(appends);
-    expect(runs.runsRecording()).toBe(0);
-  });
-});

@@ -106,11 +106,6 @@ export class RunChanges implements OnApplicationBootstrap {
     return this.inFlight.size > 0 ? 0 : performance.now() - this.lastRecordedAt;
   }
 
-  /** How many runs this process has an append in flight for: a burst's are many at once (group commit). */
-  runsRecording(): number {
-    return this.inFlight.size;
-  }
-
   /** Whether an append of this process to run `runId` is in flight (see `recording`). */
   isRecording(runId: string): boolean {
     return this.inFlight.has(runId);

@@ -31,8 +31,13 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
       const interval = Math.min(projection.pollIntervalMs ?? Infinity, this.config.pollIntervalMs);
       byInterval.set(interval, [...(byInterval.get(interval) ?? []), projection]);
     }
-    // Passes give way to the runs this process records (see `YIELD_QUIET_MS`).
-    this.runners = [...byInterval].map(([pollIntervalMs, projections]) => new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs, log, yieldTo: this.runs }));
+    // Passes give way to the runs this process records (see `YIELD_QUIET_MS`), for no longer
+    // than the tightest bound a projection of the runner names.
+    this.runners = [...byInterval].map(([pollIntervalMs, projections]) => {
+      const bounds = projections.flatMap((p) => (p.maxYieldMs === undefined ? [] : [p.maxYieldMs]));
+      const maxYieldMs = bounds.length > 0 ? Math.min(...bounds) : undefined;
+      return new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs, log, yieldTo: this.runs, maxYieldMs });
+    });
     for (const runner of this.runners) await runner.start();
     await this.notifier.start();
     this.logger.log(`projecting ${asyncProjections.map((p) => p.name).join(', ')}`);
