@@ -11,6 +11,7 @@ import { ProjectionFailures } from './projection-failures';
 export interface SubscriptionRunnerOptions {
   /** Poll fallback: the longest a lost notification can delay a projection. */
   pollIntervalMs: number;
+  /** Events a batch reads at most, unless its projection names its own (default `BATCH_SIZE`). */
   batchSize?: number;
   /** Attempts at one event before it is parked and the projection moves past it. */
   maxAttempts?: number;
@@ -80,6 +81,14 @@ const YIELD_QUIET_MS = 25;
  */
 const MAX_YIELD_POLLS = 2;
 
+/**
+ * Events a batch reads at most. A batch costs a transaction and a handful of statements per
+ * projection whatever its size (the audit sealer's: one read and two writes), so bigger batches
+ * apply faster; and projections that read alike share one read of them per pass. After a W3
+ * burst of 300 (2,400 events) every projection applies it in one batch.
+ */
+const BATCH_SIZE = 5000;
+
 /** First retry when committed events wait behind an open transaction; doubles up to the poll interval. */
 const HELD_BACK_RETRY_MS = 10;
 
@@ -145,7 +154,7 @@ export class SubscriptionRunner {
     private readonly options: SubscriptionRunnerOptions,
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
-    this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? 1000);
+    this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? BATCH_SIZE);
   }
 
   async start(): Promise<void> {
