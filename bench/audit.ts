@@ -83,7 +83,8 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     const org = owner.organization.id;
     const store = new EventStore(db.pool(WRITERS), `${db.schema}.events`);
     const sealerPool = db.pool(2);
-    // As a worker runs it: woken by notifications and the poll (default THODARE_POLL_INTERVAL_MS).
+    // The sealer alone, woken by its poll: what it costs appenders (a worker runs it with the other
+    // async projections: see the lag below).
     const sealer = (pollIntervalMs = 50) => new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), [auditSealerProjection], undefined, { pollIntervalMs });
 
     const append = (w: number, i: number) => store.append(`append-${w}-${i}-${randomBytes(4).toString('hex')}`, 0, [{ type: 'Benched', data: { w, i } }], { organizationId: org, metadata });
