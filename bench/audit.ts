@@ -8,7 +8,6 @@ import { ed25519PrivateKeyFromSeed, publicKeyView } from '../src/audit/proof/che
 import { EventStore } from '../src/event-store/event-store';
 import { SubscriptionRunner, type HotPath } from '../src/event-store/subscription-runner';
 import { startApplication } from '../src/main';
-import { asyncProjectionRunner } from '../src/worker/projection-worker.service';
 import { benchDatabase, percentile, rate, round } from './support';
 
 const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
@@ -93,14 +92,13 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     // checkpoints come and go, and one pair of windows measured that drift as often as the sealer.
     // Each "on" window starts with the sealer caught up, as it runs in steady state; the backlog
     // an "off" window leaves is not the appenders' cost.
-    const livePollMs = Math.min(auditSealerProjection.pollIntervalMs ?? Infinity, config.pollIntervalMs);
     const off: number[] = [];
     const on: number[] = [];
     // What `start` would do first: a drain before it needs the projection's checkpoint row.
     await sealerPool.query('INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING', [auditSealerProjection.name]);
     for (let round = 0; round < APPEND_ROUNDS; round += 1) {
       off.push(await rate(APPEND_MS, WRITERS, append));
-      const live = sealer(livePollMs);
+      const live = sealer(config.pollIntervalMs); // the sealer's own poll when shorter
       await live.drain();
       await live.start();
       on.push(await rate(APPEND_MS, WRITERS, append));
@@ -114,8 +112,8 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     // (the sealer's `maxYieldMs`, then a pass of every projection).
     let lastAppendAt = -Infinity;
     const busy: HotPath = { quietForMs: () => performance.now() - lastAppendAt };
-    const { projections, ...settings } = asyncProjectionRunner(ALL_PROJECTIONS, config.pollIntervalMs);
-    const live = new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), projections, undefined, { ...settings, yieldTo: busy });
+    const asyncProjections = ALL_PROJECTIONS.filter((p) => p.mode === 'async');
+    const live = new SubscriptionRunner(sealerPool, new EventStore(sealerPool, `${db.schema}.events`), asyncProjections, undefined, { pollIntervalMs: config.pollIntervalMs, yieldTo: busy });
     await live.drain();
     await live.start();
     const lag = await sealingLagUnderSteadyLoad(db.pool(1), (w, i) => ((lastAppendAt = performance.now()), append(w, i)));

@@ -57,14 +57,11 @@ export class Notifier {
   /**
    * Sends `payload` on `channel` over the listening connection itself, so that a listener of its
    * own channel hears it after every notification committed before it (Postgres delivers them in
-   * commit order): false while not connected, or when the send failed.
+   * commit order). Nothing is sent while not connected, and a failed send is dropped: a listener
+   * that relies on hearing it sees it missing.
    */
-  async notify(channel: string, payload: unknown): Promise<boolean> {
-    if (!this.subscriber) return false;
-    return this.subscriber.notify(channel, payload).then(
-      () => true,
-      () => false,
-    );
+  async notify(channel: string, payload: unknown): Promise<void> {
+    await this.subscriber?.notify(channel, payload).catch(() => undefined);
   }
 
   /** Called after the first connect and after every reconnect. */

@@ -9,7 +9,10 @@ import type { Notifier } from './notifier';
 import { ProjectionFailures } from './projection-failures';
 
 export interface SubscriptionRunnerOptions {
-  /** Poll fallback: the longest a lost notification can delay a projection. */
+  /**
+   * Poll fallback: the longest a lost notification can delay a projection. A projection that asks
+   * for a shorter one (`Projection.pollIntervalMs`, a freshness target) gets it.
+   */
   pollIntervalMs: number;
   /** Events a batch reads at most, unless its projection names its own (default `BATCH_SIZE`). */
   batchSize?: number;
@@ -22,7 +25,10 @@ export interface SubscriptionRunnerOptions {
   quietPassDelayMs?: number;
   /** Work the passes give way to (see `YIELD_QUIET_MS`): in a worker process, its runs' appends. */
   yieldTo?: HotPath;
-  /** The longest a pass gives way for, from the first change it waits to apply (default: see `MAX_YIELD_POLLS`). */
+  /**
+   * The longest a pass gives way for, from the first change it waits to apply (default: the
+   * shortest `Projection.maxYieldMs` of the runner's projections, else see `MAX_YIELD_POLLS`).
+   */
   maxYieldMs?: number;
 }
 
@@ -145,6 +151,10 @@ export class SubscriptionRunner {
   private gapTimer: NodeJS.Timeout | undefined;
   private readonly failures: ProjectionFailures;
   private readonly batches: ProjectionBatches;
+  /** The poll: the options', or the most frequent one a projection asks for. */
+  private readonly pollIntervalMs: number;
+  /** The bound on giving way: the options', else the tightest a projection names, else `MAX_YIELD_POLLS` polls. */
+  private readonly maxYieldMs: number;
 
   constructor(
     private readonly pool: Pool,
@@ -155,6 +165,10 @@ export class SubscriptionRunner {
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
     this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? BATCH_SIZE);
+    // One runner for several projections keeps the tightest freshness any of them asks for.
+    this.pollIntervalMs = Math.min(options.pollIntervalMs, ...projections.map((p) => p.pollIntervalMs ?? Infinity));
+    const named = projections.flatMap((p) => (p.maxYieldMs === undefined ? [] : [p.maxYieldMs]));
+    this.maxYieldMs = options.maxYieldMs ?? (named.length > 0 ? Math.min(...named) : MAX_YIELD_POLLS * this.pollIntervalMs);
   }
 
   async start(): Promise<void> {
@@ -170,7 +184,7 @@ export class SubscriptionRunner {
       this.notifier.onConnect(() => this.wake());
     }
     // The poll keeps the held-back back-off going: a long-open transaction must not reset it.
-    this.timer = setInterval(() => this.poll(), this.options.pollIntervalMs);
+    this.timer = setInterval(() => this.poll(), this.pollIntervalMs);
     this.wake();
   }
 
@@ -342,7 +356,7 @@ export class SubscriptionRunner {
 
   private retryHeldBack(): void {
     if (this.stopped || this.retryTimer) return;
-    this.retryDelayMs = this.retryDelayMs ? Math.min(this.options.pollIntervalMs, this.retryDelayMs * 2) : HELD_BACK_RETRY_MS;
+    this.retryDelayMs = this.retryDelayMs ? Math.min(this.pollIntervalMs, this.retryDelayMs * 2) : HELD_BACK_RETRY_MS;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.givesWay()) this.runAfterGap();
@@ -368,9 +382,5 @@ export class SubscriptionRunner {
       result.heldBack ||= batch.heldBack;
     }
     return result;
-  }
-
-  private get maxYieldMs(): number {
-    return this.options.maxYieldMs ?? MAX_YIELD_POLLS * this.options.pollIntervalMs;
   }
 }

@@ -4,7 +4,6 @@ import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { EventStore } from '../event-store/event-store';
 import { Notifier } from '../event-store/notifier';
-import type { Projection } from '../event-store/projection';
 import { SubscriptionRunner } from '../event-store/subscription-runner';
 import { RunChanges } from '../runs/run-changes';
 
@@ -24,8 +23,12 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     const log = (message: string, error?: unknown) => this.logger.warn({ err: error }, message);
-    const { projections, ...settings } = asyncProjectionRunner(this.store.projections, this.config.pollIntervalMs);
-    this.runner = new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { ...settings, log, yieldTo: this.runs });
+    // One runner for every async projection: a pass reads the events once for all of those at the
+    // same checkpoint (the audit sealer had a runner of its own, for its faster poll, and a W3
+    // burst's 2,400 events were read and parsed twice: 11-74 ms of this process's CPU apiece,
+    // plus the database's). The runner keeps the tightest poll and bound any of them asks for.
+    const projections = this.store.projections.filter((p) => p.mode === 'async');
+    this.runner = new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs: this.config.pollIntervalMs, log, yieldTo: this.runs });
     await this.runner.start();
     await this.notifier.start();
     this.logger.log(`projecting ${projections.map((p) => p.name).join(', ')}`);
@@ -36,20 +39,3 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-/**
- * The async projections of `all` and how their one runner runs them. One runner for them all: a
- * pass reads the events once for every projection at the same checkpoint (two runners, the audit
- * sealer's and the rest, each read a W3 burst's 2,400 events and parsed them: 11-74 ms of this
- * process's CPU apiece, plus the database's). It keeps the tightest freshness any of them asks
- * for: it polls as often as the most frequent (plain appends notify nobody), and gives way to the
- * runs this process records (see `YIELD_QUIET_MS`) no longer than the shortest bound.
- */
-export function asyncProjectionRunner(all: readonly Projection[], pollIntervalMs: number): { projections: Projection[]; pollIntervalMs: number; maxYieldMs?: number } {
-  const projections = all.filter((p) => p.mode === 'async');
-  const bounds = projections.flatMap((p) => (p.maxYieldMs === undefined ? [] : [p.maxYieldMs]));
-  return {
-    projections,
-    pollIntervalMs: Math.min(pollIntervalMs, ...projections.map((p) => p.pollIntervalMs ?? Infinity)),
-    ...(bounds.length > 0 ? { maxYieldMs: Math.min(...bounds) } : {}),
-  };
-}

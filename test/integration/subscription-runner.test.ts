@@ -405,6 +405,30 @@ it('gives way for no longer than its bound, from the oldest change waiting, so a
   }
 });
 
+it("keeps the tightest bound its projections name (the audit sealer's), not the poll's default", async () => {
+  // One runner applies every async projection of a worker; the sealer's freshness target must hold
+  // in it. No bound in the options, and a poll of ten minutes: two of them would be the default.
+  const channel = `${db.schema}.events`;
+  const store = new EventStore(db.pool, channel);
+  const notifier = new Notifier({ url: db.url, applicationName: `named-bound-${db.schema}` });
+  await notifier.start();
+  const hotPath = new TestHotPath();
+  const fresh = await positionsProjection('named_bound', 'NamedBound', { maxYieldMs: 1_000 });
+  const lax = await positionsProjection('unbounded', 'NamedBound');
+  const runner = new SubscriptionRunner(db.pool, store, [lax, fresh], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath });
+  try {
+    hotPath.busy = true; // busy for good: only the bound lets a pass through
+    await runner.start();
+    await store.append('named-bound-one', 0, [{ type: 'NamedBound', data: {} }], { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM named_bound')) === 1);
+    expect(await count('SELECT count(*) AS n FROM unbounded')).toBe(1);
+    expect(hotPath.busy).toBe(true);
+  } finally {
+    await runner.stop();
+    await notifier.stop();
+  }
+});
+
 it('stops a catch-up between batches when the hot path turns busy, and goes on once it is quiet', async () => {
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
