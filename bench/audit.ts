@@ -109,7 +109,7 @@ export async function benchAudit(): Promise<Record<string, unknown>> {
     // In a worker process the sealer runs with the other async projections, in one runner that gives
     // way to the runs being recorded (`yieldTo`). Here every steady append counts as one, 5 ms
     // apart: the hot path is never quiet for 25 ms, so the lag measured is the bound's worst case
-    // (the sealer's `maxYieldMs`, then a pass of every projection).
+    // (the sealer's `maxYieldMs`, then its pass, in slices; the others wait for their own bound).
     let lastAppendAt = -Infinity;
     const busy: HotPath = { quietForMs: () => performance.now() - lastAppendAt };
     const asyncProjections = ALL_PROJECTIONS.filter((p) => p.mode === 'async');

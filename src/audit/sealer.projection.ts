@@ -24,11 +24,11 @@ export const auditSealerProjection: Projection = {
   tables: ['audit_seals', 'audit_heads'],
   // Sealing lag stays well under a second although plain appends notify nobody.
   pollIntervalMs: 250,
-  // Under a busy worker the passes wait up to 0.8 s for a quiet moment: with a pass of every
-  // async projection after it, still under the second (issue 11, `npm run bench -- audit`: p99
-  // 0.81 s; 0.97 s at 0.9 s), and a burst's read models reach past the latency-bound runs that
-  // often follow it. At 0.5 s the sealer's fell on them in the peers harness (serial p99 54-78
-  // against 8-9 ms, in process).
+  // Under a busy worker its passes wait up to 0.8 s for a quiet moment (the other read models,
+  // which name no bound, wait up to 2 s): with its pass after it, still under the second (issue
+  // 11, `npm run bench -- audit`), and a burst's seals reach past the latency-bound runs that
+  // often follow it. At 0.5 s they fell on them in the peers harness (serial p99 54-78 against
+  // 8-9 ms, in process).
   maxYieldMs: 800,
   apply: (db, event) => sealBatch(db, [event]),
   applyBatch: sealBatch,

@@ -30,11 +30,12 @@ export class ProjectionBatches {
   }
 
   /**
-   * One batch of `projection`, sharing `reads` with the other projections of the pass (keyed by
-   * where each read starts): how many events it read, and whether committed events were held back
-   * behind an older open transaction. Throws only when the database is away.
+   * One batch of `projection` of at most `limit` events, sharing `reads` with the other
+   * projections of the pass (keyed by where each read starts): how many events it read, and
+   * whether committed events were held back behind an older open transaction. Throws only when
+   * the database is away.
    */
-  async apply(projection: Projection, reads: Map<string, RecordedEvent[]>): Promise<{ read: number; heldBack: boolean }> {
+  async apply(projection: Projection, reads: Map<string, RecordedEvent[]>, limit = this.sizeOf(projection)): Promise<{ read: number; heldBack: boolean }> {
     const client = await this.pool.connect();
     let current: number | undefined;
     let away = false;
@@ -48,7 +49,6 @@ export class ProjectionBatches {
       // Are committed events held back by an older open transaction? Then the runner retries soon
       // rather than at the poll (asked with the checkpoint read: no extra round trip).
       const { from, heldBack } = await readCheckpointForPass(client, projection.name, true);
-      const limit = this.sizeOf(projection);
       const key = `${from.transactionId}:${from.globalPosition}:${limit}`;
       const events = reads.get(key) ?? (await this.store.readAll(from, { limit, db: client }));
       reads.set(key, events);

@@ -26,8 +26,8 @@ export interface SubscriptionRunnerOptions {
   /** Work the passes give way to (see `YIELD_QUIET_MS`): in a worker process, its runs' appends. */
   yieldTo?: HotPath;
   /**
-   * The longest a pass gives way for, from the first change it waits to apply (default: the
-   * shortest `Projection.maxYieldMs` of the runner's projections, else see `MAX_YIELD_POLLS`).
+   * The longest any projection's passes give way for, from the first change it waits to apply
+   * (default: each projection's own `Projection.maxYieldMs`, else see `MAX_YIELD_POLLS`).
    */
   maxYieldMs?: number;
 }
@@ -79,13 +79,24 @@ const QUIET_PASS_DELAY_MS = 25;
 const YIELD_QUIET_MS = 25;
 
 /**
- * Under a busy worker a pass gives way for at most this many poll intervals from the oldest change
- * waiting, then runs anyway over everything that waited (fewer, bigger batches, each paying its
- * transaction once): 2 s at the default poll interval. A projection with a freshness target
+ * Under a busy worker a projection gives way for at most this many poll intervals from its oldest
+ * change waiting, then runs anyway over everything that waited (fewer, bigger batches, each paying
+ * its transaction once): 2 s at the default poll interval. A projection with a freshness target
  * names its own bound (`Projection.maxYieldMs`: the audit sealer's lag stays under 1 s at steady
- * load, issue 11).
+ * load, issue 11), and a pass its bound forces applies it alone: one runner holds every async
+ * projection of a worker, and the sealer's 0.8 s brought the other three with it (after an HTTP
+ * burst of W3 runs, onto the serial runs that followed: harness, docs/benchmark-history.md).
  */
 const MAX_YIELD_POLLS = 2;
+
+/**
+ * Events a batch reads at most while the hot path is busy (a pass its bound forced): a worker's
+ * runs then wait behind a slice of the catch-up at a time, not all of it. A burst's 2,400 events
+ * in one batch took the sealer ~60 ms, the main thread in pieces of up to ~15 ms (reading,
+ * hashing, encoding the insert), and a core of the database for its insert: the serial runs after
+ * an HTTP burst that met it took up to 40-65 ms against 10-13.
+ */
+const BUSY_BATCH_SIZE = 300;
 
 /**
  * Events a batch reads at most. A batch costs a transaction and a handful of statements per
@@ -105,6 +116,8 @@ interface PassResult {
   backlog: boolean;
   /** Committed events it could not read yet: an older transaction was still open. */
   heldBack: boolean;
+  /** The projections whose batch came back short: each read everything committed below the horizon. */
+  caughtUp: Set<Projection>;
 }
 
 /**
@@ -138,8 +151,8 @@ export class SubscriptionRunner {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private lastPassEndedAt = -Infinity;
-  /** When the oldest change not yet applied was heard of (a notification or a poll that found work waiting). */
-  private waitingSince: number | undefined;
+  /** Per projection, when its oldest change not yet applied was heard of (a notification or a poll that found work waiting). */
+  private readonly waitingSince = new Map<Projection, number>();
   /** When a change was first heard of while a pass ran (it waits for the next pass). */
   private heardDuringPass: number | undefined;
   /** The pass waiting for its time was a poll's (`poll`): it first asks whether anything changed. */
@@ -153,8 +166,8 @@ export class SubscriptionRunner {
   private readonly batches: ProjectionBatches;
   /** The poll: the options', or the most frequent one a projection asks for. */
   private readonly pollIntervalMs: number;
-  /** The bound on giving way: the options', else the tightest a projection names, else `MAX_YIELD_POLLS` polls. */
-  private readonly maxYieldMs: number;
+  /** Per projection, the bound on giving way: the options', else its own, else `MAX_YIELD_POLLS` polls. */
+  private readonly maxYieldMs: Map<Projection, number>;
 
   constructor(
     private readonly pool: Pool,
@@ -165,10 +178,10 @@ export class SubscriptionRunner {
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
     this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? BATCH_SIZE);
-    // One runner for several projections keeps the tightest freshness any of them asks for.
+    // One runner for several projections polls as often as the most demanding asks, and each keeps
+    // its own bound: a freshness target holds without hurrying the others along.
     this.pollIntervalMs = Math.min(options.pollIntervalMs, ...projections.map((p) => p.pollIntervalMs ?? Infinity));
-    const named = projections.flatMap((p) => (p.maxYieldMs === undefined ? [] : [p.maxYieldMs]));
-    this.maxYieldMs = options.maxYieldMs ?? (named.length > 0 ? Math.min(...named) : MAX_YIELD_POLLS * this.pollIntervalMs);
+    this.maxYieldMs = new Map(projections.map((p) => [p, options.maxYieldMs ?? p.maxYieldMs ?? MAX_YIELD_POLLS * (p.pollIntervalMs ?? options.pollIntervalMs)]));
   }
 
   async start(): Promise<void> {
@@ -197,18 +210,40 @@ export class SubscriptionRunner {
   }
 
   /**
-   * Runs passes while one finds a backlog (a full batch), unless it gives way to a busy hot path
-   * (`givesWay`; never in a pass a reader asked for). A short batch read everything committed
-   * below the horizon, so the next pass waits for a wake-up (notification, poll, held-back retry)
-   * instead of spinning: under a steady stream of appends a tight loop would apply them a few at
-   * a time, paying a transaction per handful (the audit sealer cost appenders a quarter of their
-   * throughput that way).
+   * Runs passes while one finds a backlog (a full batch) in the projections due (`due`: all of
+   * them in a pass a reader asked for). A short batch read everything committed below the
+   * horizon, so the next pass waits for a wake-up (notification, poll, held-back retry) instead
+   * of spinning: under a steady stream of appends a tight loop would apply them a few at a time,
+   * paying a transaction per handful (the audit sealer cost appenders a quarter of their
+   * throughput that way). What it reports: the last batch of each projection it applied.
    */
   private async catchUp(wanted: boolean): Promise<PassResult> {
+    const caughtUp = new Set<Projection>();
     for (;;) {
-      const result = await this.pass();
-      if (!result.backlog || (!wanted && this.givesWay())) return result;
+      const due = this.due(wanted);
+      const result = await this.pass(due.projections, due.busy ? BUSY_BATCH_SIZE : undefined);
+      for (const projection of due.projections) {
+        if (result.caughtUp.has(projection)) caughtUp.add(projection);
+        else caughtUp.delete(projection);
+      }
+      if (!result.backlog || due.projections.length === 0) return { ...result, caughtUp };
     }
+  }
+
+  /**
+   * The projections a pass applies now: every one, unless the hot path (`yieldTo`) is busy and no
+   * reader asked; then those it has held back for their bound, in slices (`BUSY_BATCH_SIZE`), and
+   * those whose bound comes within the minimum gap: after this pass they would wait out the gap
+   * (the sealer's lag rose from 0.81-0.83 to 0.91 s p99 when the others' pass went first).
+   */
+  private due(wanted: boolean): { projections: readonly Projection[]; busy: boolean } {
+    const hotPath = this.options.yieldTo;
+    if (wanted || !hotPath || hotPath.quietForMs() >= YIELD_QUIET_MS) return { projections: this.projections, busy: false };
+    const now = performance.now();
+    const forced = this.projections.filter((p) => this.waitingSince.has(p) && this.boundLeft(p, now) <= 0);
+    if (forced.length === 0) return { projections: forced, busy: true };
+    const gap = this.options.minPassGapMs ?? MIN_PASS_GAP_MS;
+    return { projections: this.projections.filter((p) => this.waitingSince.has(p) && this.boundLeft(p, now) <= gap), busy: true };
   }
 
   /** Whether passes wait now for the hot path (`yieldTo`) to go quiet (never for a reader's pass). */
@@ -218,19 +253,29 @@ export class SubscriptionRunner {
 
   /**
    * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
-   * quiet for `YIELD_QUIET_MS`, but never past `maxYieldMs` from the oldest change waiting.
+   * quiet for `YIELD_QUIET_MS`, but never past a projection's bound from its oldest change waiting.
    */
   private yieldMs(): number {
     const hotPath = this.options.yieldTo;
     if (!hotPath) return 0;
     const now = performance.now();
-    return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), this.maxYieldMs - (now - (this.waitingSince ?? now)));
+    return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), ...this.projections.map((p) => this.boundLeft(p, now)));
+  }
+
+  /** How much longer `projection` may give way (ms; 0 or less: its bound is up), from its oldest change waiting. */
+  private boundLeft(projection: Projection, now: number): number {
+    return (this.maxYieldMs.get(projection) ?? 0) - (now - (this.waitingSince.get(projection) ?? now));
+  }
+
+  /** A change was heard of `at`: every projection not yet waiting for one waits from then. */
+  private heard(at: number): void {
+    for (const projection of this.projections) if (!this.waitingSince.has(projection)) this.waitingSince.set(projection, at);
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
   async drain(): Promise<PassResult> {
     for (;;) {
-      const result = await this.pass();
+      const result = await this.pass(this.projections);
       if (!result.progressed) return result;
     }
   }
@@ -258,7 +303,7 @@ export class SubscriptionRunner {
   private runAfterGap(): void {
     if (this.stopped) return;
     if (this.gapTimer) return;
-    this.waitingSince ??= performance.now();
+    this.heard(performance.now());
     const wait = this.urgent ? 0 : this.passDelay();
     if (wait <= 0) return this.run(this.deferredPoll);
     this.gapTimer = setTimeout(() => {
@@ -274,7 +319,7 @@ export class SubscriptionRunner {
    */
   private passDelay(): number {
     const now = performance.now();
-    const waited = now - (this.waitingSince ?? now);
+    const waited = now - Math.min(now, ...this.waitingSince.values());
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
     return Math.max(quiet, gap, this.yieldMs());
@@ -288,7 +333,7 @@ export class SubscriptionRunner {
   private poll(): void {
     if (!this.options.yieldTo || this.running) return this.run(true);
     if (this.gapTimer) return; // a pass is due already, and gives way too
-    this.waitingSince ??= Math.min(performance.now(), this.lastPassEndedAt);
+    this.heard(Math.min(performance.now(), this.lastPassEndedAt));
     if (this.passDelay() <= 0) return this.run(true);
     this.deferredPoll = true;
     this.runAfterGap();
@@ -313,22 +358,35 @@ export class SubscriptionRunner {
       this.deferredPoll = false;
       const state = poll ? await this.storeState() : undefined;
       if (state !== undefined && state === this.caughtUpAt && !this.again) {
-        this.waitingSince = undefined;
+        this.waitingSince.clear();
         this.running = undefined;
         return;
       }
       const result = await this.catchUp(wanted).then((r) => this.reachable(r), (error: unknown) => this.failedPass(error));
-      if (state !== undefined) this.caughtUpAt = result && !result.backlog && !result.heldBack && !this.failures.any ? state : undefined;
-      // Caught up, what is left waiting is what was heard during the pass; a pass that gave way
-      // (or failed) leaves its oldest change waiting, so the bound on the wait still holds.
-      this.waitingSince = result && !result.backlog ? this.heardDuringPass : (this.waitingSince ?? this.heardDuringPass);
-      this.heardDuringPass = undefined;
+      const everyOne = result?.caughtUp.size === this.projections.length;
+      if (state !== undefined) this.caughtUpAt = everyOne && !result?.heldBack && !this.failures.any ? state : undefined;
+      this.stillWaiting(result?.caughtUp);
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
-      // Asked again meanwhile, or gave way with a backlog: after the gap, like a notification.
-      if ((this.again || result?.backlog) && !this.stopped) this.runAfterGap();
+      // Asked again meanwhile, or some projection still waits (gave way with a backlog, or was not
+      // due): after the gap, like a notification.
+      if ((this.again || this.waitingSince.size > 0) && !this.stopped) this.runAfterGap();
       else if (result?.heldBack) this.retryHeldBack();
     })();
+  }
+
+  /**
+   * After a pass: a projection it caught up waits from the first change heard during the pass (if
+   * any); one it left behind (gave way with a backlog, was not due, or failed) keeps its oldest
+   * change waiting, so its bound still holds.
+   */
+  private stillWaiting(caughtUp: ReadonlySet<Projection> = new Set()): void {
+    const heard = this.heardDuringPass;
+    this.heardDuringPass = undefined;
+    for (const projection of this.projections) {
+      if (caughtUp.has(projection)) this.waitingSince.delete(projection);
+      if (heard !== undefined && !this.waitingSince.has(projection)) this.waitingSince.set(projection, heard);
+    }
   }
 
   /** The store's state as a poll compares it; undefined when it cannot be read (the pass then runs and reports). */
@@ -365,20 +423,22 @@ export class SubscriptionRunner {
   }
 
   /**
-   * One batch per projection. Projections at the same checkpoint (the steady state: they all
+   * One batch of at most `maxBatch` events per projection given. Projections at the same checkpoint (the steady state: they all
    * follow the same appends) share one read of the events: each read returns every column of
    * every event, and four projections reading alike cost four times the database's output and
    * this process's parsing. A shared read stays valid for the projections after the first: it
    * stopped below the oldest transaction then open, and whatever commits later sorts after it.
    */
-  private async pass(): Promise<PassResult> {
-    const result: PassResult = { progressed: false, backlog: false, heldBack: false };
+  private async pass(projections: readonly Projection[], maxBatch = Infinity): Promise<PassResult> {
+    const result: PassResult = { progressed: false, backlog: false, heldBack: false, caughtUp: new Set() };
     const reads = new Map<string, RecordedEvent[]>();
-    for (const projection of this.projections) {
-      if (this.stopped) return { progressed: false, backlog: false, heldBack: false };
-      const batch = await this.batches.apply(projection, reads);
+    for (const projection of projections) {
+      if (this.stopped) return { progressed: false, backlog: false, heldBack: false, caughtUp: new Set() };
+      const limit = Math.min(this.batches.sizeOf(projection), maxBatch);
+      const batch = await this.batches.apply(projection, reads, limit);
       result.progressed ||= batch.read > 0;
-      result.backlog ||= batch.read >= this.batches.sizeOf(projection);
+      if (batch.read >= limit) result.backlog = true;
+      else result.caughtUp.add(projection);
       result.heldBack ||= batch.heldBack;
     }
     return result;

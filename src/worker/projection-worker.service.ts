@@ -26,7 +26,8 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
     // One runner for every async projection: a pass reads the events once for all of those at the
     // same checkpoint (the audit sealer had a runner of its own, for its faster poll, and a W3
     // burst's 2,400 events were read and parsed twice: 11-74 ms of this process's CPU apiece,
-    // plus the database's). The runner keeps the tightest poll and bound any of them asks for.
+    // plus the database's). The runner polls as often as the most demanding asks, and each keeps
+    // its own bound on giving way to the runs: a pass the sealer's forces applies it alone.
     const projections = this.store.projections.filter((p) => p.mode === 'async');
     this.runner = new SubscriptionRunner(this.pool, this.store, projections, this.notifier, { pollIntervalMs: this.config.pollIntervalMs, log, yieldTo: this.runs });
     await this.runner.start();
