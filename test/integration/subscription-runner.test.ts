@@ -1,7 +1,7 @@
 import { CheckpointWaiter } from '../../src/event-store/checkpoint-waiter';
 import { EventStore } from '../../src/event-store/event-store';
 import { Notifier } from '../../src/event-store/notifier';
-import { SubscriptionRunner } from '../../src/event-store/subscription-runner';
+import { SubscriptionRunner, type SubscriptionRunnerOptions } from '../../src/event-store/subscription-runner';
 import type { Projection } from '../../src/event-store/projection';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
@@ -321,22 +321,23 @@ class TestHotPath {
 }
 
 /**
- * A runner of `projection` woken by its own notifier, with no poll, no gap (unless `minPassGapMs`)
- * and no quiet delay: only a `TestHotPath` holds its passes back, for up to `maxYieldMs`.
+ * A runner of `projections` woken by its own notifier, with no poll, no gap and no quiet delay
+ * (unless `options` say otherwise): only a `TestHotPath` holds its passes back, for up to their bounds.
  */
-async function yieldingRunner(projection: Projection, maxYieldMs: number, minPassGapMs = 0) {
+async function yieldingRunner(projections: Projection | Projection[], options: Partial<SubscriptionRunnerOptions> = {}) {
+  const list = Array.isArray(projections) ? projections : [projections];
   const channel = `${db.schema}.events`;
   const store = new EventStore(db.pool, channel);
-  const notifier = new Notifier({ url: db.url, applicationName: `${projection.name}-${db.schema}` });
+  const notifier = new Notifier({ url: db.url, applicationName: `${list[0]!.name}-${db.schema}` });
   await notifier.start();
   const hotPath = new TestHotPath();
-  const runner = new SubscriptionRunner(db.pool, store, [projection], notifier, { pollIntervalMs: 600_000, minPassGapMs, quietPassDelayMs: 0, yieldTo: hotPath, maxYieldMs });
+  const runner = new SubscriptionRunner(db.pool, store, list, notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath, ...options });
   return { channel, store, notifier, hotPath, runner };
 }
 
 it('gives way to a busy hot path: a notification waits until it is quiet, a reader does not', async () => {
   // Only the hot path holds a pass back (for up to a minute).
-  const { channel, store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('yielding', 'Yielding', { awaited: true }), 60_000);
+  const { channel, store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('yielding', 'Yielding', { awaited: true }), { maxYieldMs: 60_000 });
   try {
     // Busy from the start: the start's own pass waits too, so nothing but `drain` runs a pass
     // before the notification below (a pass already in flight would have read its event).
@@ -365,7 +366,7 @@ it('holds what a burst left for the latency-bound work after it too, until the h
   // The fault: once a burst ended (many runs recording, then few), what it left was applied at
   // once, onto the serial runs that followed it (harness: their slowest took 77-99 ms against
   // 8-13). The hot path never goes quiet here until the end, and the pass gap is over.
-  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bursting', 'Bursting'), 60_000);
+  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bursting', 'Bursting'), { maxYieldMs: 60_000 });
   const applied = () => count('SELECT count(*) AS n FROM bursting');
   try {
     // The burst, then serial runs: busy throughout, from before the start's own pass (a pass in
@@ -385,7 +386,7 @@ it('holds what a burst left for the latency-bound work after it too, until the h
 });
 
 it('gives way for no longer than its bound, from the oldest change waiting, so a hot path busy for good cannot starve it', async () => {
-  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bounded', 'Bounded'), 1_000);
+  const { store, notifier, hotPath, runner } = await yieldingRunner(await positionsProjection('bounded', 'Bounded'), { maxYieldMs: 1_000 });
   try {
     await runner.start();
     await runner.drain();
@@ -410,14 +411,9 @@ it("keeps each projection's own bound: the audit sealer's holds, and brings no o
   // in it (no bound in the options, and a poll of ten minutes: two of them would be the default);
   // before, the others were applied at its bound too, and after an HTTP burst that put their
   // catch-up on the serial runs that followed.
-  const channel = `${db.schema}.events`;
-  const store = new EventStore(db.pool, channel);
-  const notifier = new Notifier({ url: db.url, applicationName: `named-bound-${db.schema}` });
-  await notifier.start();
-  const hotPath = new TestHotPath();
   const fresh = await positionsProjection('named_bound', 'NamedBound', { maxYieldMs: 1_000 });
   const lax = await positionsProjection('unbounded', 'NamedBound');
-  const runner = new SubscriptionRunner(db.pool, store, [lax, fresh], notifier, { pollIntervalMs: 600_000, minPassGapMs: 0, quietPassDelayMs: 0, yieldTo: hotPath });
+  const { store, notifier, hotPath, runner } = await yieldingRunner([lax, fresh]);
   try {
     hotPath.busy = true; // busy: only a bound lets a pass through
     await runner.start();
@@ -438,15 +434,10 @@ it('takes along, in a pass a bound forces, the projections whose own bound comes
   // Otherwise they would wait out the gap after it: the audit sealer's lag rose from 0.81 to 0.91 s
   // p99 when the other read models' pass came first (`npm run bench -- audit`). A gap of 5 s:
   // "within" it here is 2.5 s early, and a pass of its own would come 5 s after the first.
-  const channel = `${db.schema}.events`;
-  const store = new EventStore(db.pool, channel);
-  const notifier = new Notifier({ url: db.url, applicationName: `near-bound-${db.schema}` });
-  await notifier.start();
-  const hotPath = new TestHotPath();
   const later = await positionsProjection('bound_later', 'NearBound', { maxYieldMs: 3_000 });
   const first = await positionsProjection('bound_first', 'NearBound', { maxYieldMs: 500 });
   // `later` comes first in a pass: when `first` is applied, a pass that took `later` along has applied it already.
-  const runner = new SubscriptionRunner(db.pool, store, [later, first], notifier, { pollIntervalMs: 600_000, minPassGapMs: 5_000, quietPassDelayMs: 0, yieldTo: hotPath });
+  const { store, notifier, hotPath, runner } = await yieldingRunner([later, first], { minPassGapMs: 5_000 });
   try {
     hotPath.busy = true; // from the start: no pass has run, so no gap holds the first one back
     await runner.start();
@@ -470,7 +461,7 @@ it('applies what its bound forces through a busy hot path in slices, and what a 
       await q.query('INSERT INTO sliced SELECT unnest($1::bigint[])', [events.map((e) => e.globalPosition)]);
     },
   });
-  const { store, notifier, hotPath, runner } = await yieldingRunner(sliced, 500);
+  const { store, notifier, hotPath, runner } = await yieldingRunner(sliced, { maxYieldMs: 500 });
   const events = (n: number) => Array.from({ length: n }, () => ({ type: 'Sliced', data: {} }));
   try {
     hotPath.busy = true;
