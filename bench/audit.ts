@@ -6,7 +6,8 @@ import { verifyOrganization } from '../src/audit/audit-verify';
 import { parseConfig } from '../src/config/config';
 import { ed25519PrivateKeyFromSeed, publicKeyView } from '../src/audit/proof/checkpoint';
 import { EventStore } from '../src/event-store/event-store';
-import { SubscriptionRunner, type HotPath } from '../src/event-store/subscription-runner';
+import type { HotPath } from '../src/event-store/giving-way';
+import { SubscriptionRunner } from '../src/event-store/subscription-runner';
 import { startApplication } from '../src/main';
 import { benchDatabase, percentile, rate, round } from './support';
 

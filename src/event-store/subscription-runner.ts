@@ -7,6 +7,7 @@ import { ProjectionBatches } from './projection-batches';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
 import { ProjectionFailures } from './projection-failures';
+import { GivingWay, type HotPath } from './giving-way';
 
 export interface SubscriptionRunnerOptions {
   /**
@@ -23,19 +24,13 @@ export interface SubscriptionRunnerOptions {
   minPassGapMs?: number;
   /** Even after a quiet spell, a notification's pass waits this long (see `QUIET_PASS_DELAY_MS`). */
   quietPassDelayMs?: number;
-  /** Work the passes give way to (see `YIELD_QUIET_MS`): in a worker process, its runs' appends. */
+  /** Work the passes give way to (see `GivingWay`): in a worker process, its runs' appends. */
   yieldTo?: HotPath;
   /**
    * The longest any projection's passes give way for, from the first change it waits to apply
-   * (default: each projection's own `Projection.maxYieldMs`, else see `MAX_YIELD_POLLS`).
+   * (default: each projection's own `Projection.maxYieldMs`, else see `GivingWay`).
    */
   maxYieldMs?: number;
-}
-
-/** Work that projection passes give way to. */
-export interface HotPath {
-  /** How long it has been quiet (ms; 0 while it works). */
-  quietForMs(): number;
 }
 
 /**
@@ -60,43 +55,6 @@ const MIN_PASS_GAP_MS = 250;
  * is still served at once (`wanted`).
  */
 const QUIET_PASS_DELAY_MS = 25;
-
-/**
- * A pass waits until the hot path it gives way to (`yieldTo`: the runs this process records) has
- * been quiet this long, for up to `MAX_YIELD_POLLS` poll intervals. The read models are derived,
- * and a reader who needs one current asks for it (`wanted`) and is served at once; the cores are
- * what a busy worker's runs wait on. The peers harness (a W3 burst, serial runs, a 100-step
- * chain, then S1), Thodare alone, alternated twice with the build before: W3 770-849 against
- * 465-544 runs/s, serial p50 4.0-4.2 against 5.5-6.2 ms, C100 121-129 against 123-149 ms.
- *
- * A burst of runs and the work after it are given way to alike. What a burst leaves (after a W3
- * of 300: 2,481 events, ~0.35 s of machine CPU to project, most of it the audit sealer's) was
- * applied the moment the burst ended, and fell whole on the serial runs after it: each of the
- * 50 cost 12-17 ms of machine CPU instead of 4-6, the slowest 77-99 ms instead of 8-13. It now
- * waits for a quiet moment like any other change, as long as its bound allows (harness, in
- * process, alternated twice with the build before: docs/benchmark-history.md).
- */
-const YIELD_QUIET_MS = 25;
-
-/**
- * Under a busy worker a projection gives way for at most this many poll intervals from its oldest
- * change waiting, then runs anyway over everything that waited (fewer, bigger batches, each paying
- * its transaction once): 2 s at the default poll interval. A projection with a freshness target
- * names its own bound (`Projection.maxYieldMs`: the audit sealer's lag stays under 1 s at steady
- * load, issue 11), and a pass its bound forces applies it alone: one runner holds every async
- * projection of a worker, and the sealer's 0.8 s brought the other three with it (after an HTTP
- * burst of W3 runs, onto the serial runs that followed: harness, docs/benchmark-history.md).
- */
-const MAX_YIELD_POLLS = 2;
-
-/**
- * Events a batch reads at most while the hot path is busy (a pass its bound forced): a worker's
- * runs then wait behind a slice of the catch-up at a time, not all of it. A burst's 2,400 events
- * in one batch took the sealer ~60 ms, the main thread in pieces of up to ~15 ms (reading,
- * hashing, encoding the insert), and a core of the database for its insert: the serial runs after
- * an HTTP burst that met it took up to 40-65 ms against 10-13.
- */
-const BUSY_BATCH_SIZE = 300;
 
 /**
  * Events a batch reads at most. A batch costs a transaction and a handful of statements per
@@ -151,8 +109,6 @@ export class SubscriptionRunner {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private lastPassEndedAt = -Infinity;
-  /** Per projection, when its oldest change not yet applied was heard of (a notification or a poll that found work waiting). */
-  private readonly waitingSince = new Map<Projection, number>();
   /** When a change was first heard of while a pass ran (it waits for the next pass). */
   private heardDuringPass: number | undefined;
   /** The pass waiting for its time was a poll's (`poll`): it first asks whether anything changed. */
@@ -166,8 +122,8 @@ export class SubscriptionRunner {
   private readonly batches: ProjectionBatches;
   /** The poll: the options', or the most frequent one a projection asks for. */
   private readonly pollIntervalMs: number;
-  /** Per projection, the bound on giving way: the options', else its own, else `MAX_YIELD_POLLS` polls. */
-  private readonly maxYieldMs: Map<Projection, number>;
+  /** How long each projection gives way to the hot path (`yieldTo`), and which are due. */
+  private readonly givingWay: GivingWay;
 
   constructor(
     private readonly pool: Pool,
@@ -181,7 +137,7 @@ export class SubscriptionRunner {
     // One runner for several projections polls as often as the most demanding asks, and each keeps
     // its own bound: a freshness target holds without hurrying the others along.
     this.pollIntervalMs = Math.min(options.pollIntervalMs, ...projections.map((p) => p.pollIntervalMs ?? Infinity));
-    this.maxYieldMs = new Map(projections.map((p) => [p, options.maxYieldMs ?? p.maxYieldMs ?? MAX_YIELD_POLLS * (p.pollIntervalMs ?? options.pollIntervalMs)]));
+    this.givingWay = new GivingWay(projections, options.yieldTo, options);
   }
 
   async start(): Promise<void> {
@@ -220,8 +176,8 @@ export class SubscriptionRunner {
   private async catchUp(wanted: boolean): Promise<PassResult> {
     const caughtUp = new Set<Projection>();
     for (;;) {
-      const due = this.due(wanted);
-      const result = await this.pass(due.projections, due.busy ? BUSY_BATCH_SIZE : undefined);
+      const due = this.givingWay.due(wanted, this.options.minPassGapMs ?? MIN_PASS_GAP_MS, performance.now());
+      const result = await this.pass(due.projections, due.maxBatch);
       for (const projection of due.projections) {
         if (result.caughtUp.has(projection)) caughtUp.add(projection);
         else caughtUp.delete(projection);
@@ -230,46 +186,9 @@ export class SubscriptionRunner {
     }
   }
 
-  /**
-   * The projections a pass applies now: every one, unless the hot path (`yieldTo`) is busy and no
-   * reader asked; then those it has held back for their bound, in slices (`BUSY_BATCH_SIZE`), and
-   * those whose bound comes within the minimum gap: after this pass they would wait out the gap
-   * (the sealer's lag rose from 0.81-0.83 to 0.91 s p99 when the others' pass went first).
-   */
-  private due(wanted: boolean): { projections: readonly Projection[]; busy: boolean } {
-    const hotPath = this.options.yieldTo;
-    if (wanted || !hotPath || hotPath.quietForMs() >= YIELD_QUIET_MS) return { projections: this.projections, busy: false };
-    const now = performance.now();
-    const forced = this.projections.filter((p) => this.waitingSince.has(p) && this.boundLeft(p, now) <= 0);
-    if (forced.length === 0) return { projections: forced, busy: true };
-    const gap = this.options.minPassGapMs ?? MIN_PASS_GAP_MS;
-    return { projections: this.projections.filter((p) => this.waitingSince.has(p) && this.boundLeft(p, now) <= gap), busy: true };
-  }
-
   /** Whether passes wait now for the hot path (`yieldTo`) to go quiet (never for a reader's pass). */
   private givesWay(): boolean {
-    return !this.urgent && this.yieldMs() > 0;
-  }
-
-  /**
-   * How much longer passes give way to the hot path (ms; 0 or less: not now): until it has been
-   * quiet for `YIELD_QUIET_MS`, but never past a projection's bound from its oldest change waiting.
-   */
-  private yieldMs(): number {
-    const hotPath = this.options.yieldTo;
-    if (!hotPath) return 0;
-    const now = performance.now();
-    return Math.min(YIELD_QUIET_MS - hotPath.quietForMs(), ...this.projections.map((p) => this.boundLeft(p, now)));
-  }
-
-  /** How much longer `projection` may give way (ms; 0 or less: its bound is up), from its oldest change waiting. */
-  private boundLeft(projection: Projection, now: number): number {
-    return (this.maxYieldMs.get(projection) ?? 0) - (now - (this.waitingSince.get(projection) ?? now));
-  }
-
-  /** A change was heard of `at`: every projection not yet waiting for one waits from then. */
-  private heard(at: number): void {
-    for (const projection of this.projections) if (!this.waitingSince.has(projection)) this.waitingSince.set(projection, at);
+    return !this.urgent && this.givingWay.yieldMs(performance.now()) > 0;
   }
 
   /** Runs passes until one finds nothing to do. Tests and `rebuild` use it to wait. */
@@ -303,7 +222,7 @@ export class SubscriptionRunner {
   private runAfterGap(): void {
     if (this.stopped) return;
     if (this.gapTimer) return;
-    this.heard(performance.now());
+    this.givingWay.heard(performance.now());
     const wait = this.urgent ? 0 : this.passDelay();
     if (wait <= 0) return this.run(this.deferredPoll);
     this.gapTimer = setTimeout(() => {
@@ -315,25 +234,25 @@ export class SubscriptionRunner {
   /**
    * How much longer a pass waits (ms; 0 or less: none): the quiet delay from the first change it
    * applies, the minimum gap from the last pass, and the hot path it gives way to, for as long as
-   * that stays busy but never past `maxYieldMs` from the first change.
+   * that stays busy but never past a projection's bound (`GivingWay`).
    */
   private passDelay(): number {
     const now = performance.now();
-    const waited = now - Math.min(now, ...this.waitingSince.values());
+    const waited = now - this.givingWay.oldestWaiting(now);
     const quiet = (this.options.quietPassDelayMs ?? QUIET_PASS_DELAY_MS) - waited;
     const gap = this.lastPassEndedAt + (this.options.minPassGapMs ?? MIN_PASS_GAP_MS) - now;
-    return Math.max(quiet, gap, this.yieldMs());
+    return Math.max(quiet, gap, this.givingWay.yieldMs(now));
   }
 
   /**
    * The poll's pass, unless it gives way to a busy hot path: a step's append notifies nobody, so
    * the poll is what finds it, and under a busy worker its pass comes once the worker is quiet or
-   * the oldest change would wait longer than `maxYieldMs`.
+   * a projection's oldest change would wait longer than its bound.
    */
   private poll(): void {
     if (!this.options.yieldTo || this.running) return this.run(true);
     if (this.gapTimer) return; // a pass is due already, and gives way too
-    this.heard(Math.min(performance.now(), this.lastPassEndedAt));
+    this.givingWay.heard(Math.min(performance.now(), this.lastPassEndedAt));
     if (this.passDelay() <= 0) return this.run(true);
     this.deferredPoll = true;
     this.runAfterGap();
@@ -358,35 +277,22 @@ export class SubscriptionRunner {
       this.deferredPoll = false;
       const state = poll ? await this.storeState() : undefined;
       if (state !== undefined && state === this.caughtUpAt && !this.again) {
-        this.waitingSince.clear();
+        this.givingWay.clear();
         this.running = undefined;
         return;
       }
       const result = await this.catchUp(wanted).then((r) => this.reachable(r), (error: unknown) => this.failedPass(error));
       const everyOne = result?.caughtUp.size === this.projections.length;
       if (state !== undefined) this.caughtUpAt = everyOne && !result?.heldBack && !this.failures.any ? state : undefined;
-      this.stillWaiting(result?.caughtUp);
+      this.givingWay.settle(result?.caughtUp ?? new Set(), this.heardDuringPass);
+      this.heardDuringPass = undefined;
       this.lastPassEndedAt = performance.now();
       this.running = undefined;
       // Asked again meanwhile, or some projection still waits (gave way with a backlog, or was not
       // due): after the gap, like a notification.
-      if ((this.again || this.waitingSince.size > 0) && !this.stopped) this.runAfterGap();
+      if ((this.again || this.givingWay.anyWaiting) && !this.stopped) this.runAfterGap();
       else if (result?.heldBack) this.retryHeldBack();
     })();
-  }
-
-  /**
-   * After a pass: a projection it caught up waits from the first change heard during the pass (if
-   * any); one it left behind (gave way with a backlog, was not due, or failed) keeps its oldest
-   * change waiting, so its bound still holds.
-   */
-  private stillWaiting(caughtUp: ReadonlySet<Projection> = new Set()): void {
-    const heard = this.heardDuringPass;
-    this.heardDuringPass = undefined;
-    for (const projection of this.projections) {
-      if (caughtUp.has(projection)) this.waitingSince.delete(projection);
-      if (heard !== undefined && !this.waitingSince.has(projection)) this.waitingSince.set(projection, heard);
-    }
   }
 
   /** The store's state as a poll compares it; undefined when it cannot be read (the pass then runs and reports). */
@@ -423,11 +329,12 @@ export class SubscriptionRunner {
   }
 
   /**
-   * One batch of at most `maxBatch` events per projection given. Projections at the same checkpoint (the steady state: they all
-   * follow the same appends) share one read of the events: each read returns every column of
-   * every event, and four projections reading alike cost four times the database's output and
-   * this process's parsing. A shared read stays valid for the projections after the first: it
-   * stopped below the oldest transaction then open, and whatever commits later sorts after it.
+   * One batch of at most `maxBatch` events for each of `projections`. Projections at the same
+   * checkpoint (the steady state: they all follow the same appends) share one read of the events:
+   * each read returns every column of every event, and four projections reading alike cost four
+   * times the database's output and this process's parsing. A shared read stays valid for the
+   * projections after the first: it stopped below the oldest transaction then open, and whatever
+   * commits later sorts after it.
    */
   private async pass(projections: readonly Projection[], maxBatch = Infinity): Promise<PassResult> {
     const result: PassResult = { progressed: false, backlog: false, heldBack: false, caughtUp: new Set() };
