@@ -50,7 +50,7 @@ export interface Projection {
   readonly pollIntervalMs?: number;
   /**
    * Async only: the longest its passes give way to a busy worker's runs, from the oldest change
-   * waiting (two poll intervals otherwise: see the subscription runner's `MAX_YIELD_POLLS`).
+   * waiting (two poll intervals otherwise: see `MAX_YIELD_POLLS` in `giving-way.ts`).
    */
   readonly maxYieldMs?: number;
   /** `hint`: inline only, what the append's writer told (see `AppendHint`); a rebuild gives none. */
