@@ -104,8 +104,9 @@ export class GivingWay {
    */
   due(wanted: boolean, gapMs: number, now: number): Due {
     if (wanted || !this.hotPath || this.hotPath.quietForMs() >= YIELD_QUIET_MS) return { projections: this.projections, maxBatch: Infinity };
-    const within = (ms: number) => this.projections.filter((p) => this.waitingSince.has(p) && this.boundLeft(p, now) <= ms);
-    return { projections: within(0).length === 0 ? [] : within(gapMs), maxBatch: BUSY_BATCH_SIZE };
+    const waiting = this.projections.filter((p) => this.waitingSince.has(p));
+    const forced = waiting.some((p) => this.boundLeft(p, now) <= 0);
+    return { projections: forced ? waiting.filter((p) => this.boundLeft(p, now) <= gapMs) : [], maxBatch: BUSY_BATCH_SIZE };
   }
 
   /**

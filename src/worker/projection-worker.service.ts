@@ -39,4 +39,3 @@ export class ProjectionWorker implements OnApplicationBootstrap, OnApplicationSh
     await this.runner?.stop();
   }
 }
-
