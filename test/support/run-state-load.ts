@@ -29,35 +29,56 @@ export async function cloneFinishedRun(pool: Pool, runId: string, copies: number
   );
 }
 
-/** What a lock probe saw: how many rounds it ran and the errors it met. */
+/** What a lock probe saw: its rounds, those it ran while the rebuild replayed unlocked, and the errors it met. */
 export interface ProbeReport {
   rounds: number;
+  duringReplay: number;
   errors: string[];
 }
 
 /**
+ * Whether, as a round begins, a `run_state` rebuild runs (its session holds the rebuild's advisory
+ * lock, src/projections/live-rebuild.ts) and whether it is swapping in (it holds `run_state` in
+ * `EXCLUSIVE` mode, which writers wait for).
+ */
+const REBUILD_STATE = `SELECT
+  EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+    AND ((classid::bigint << 32) | objid::bigint) = hashtext(current_schema() || ':rebuild:run_state')::bigint) AS rebuilding,
+  EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'run_state'::regclass AND mode = 'ExclusiveLock' AND granted AND pid <> pg_backend_pid()) AS swapping`;
+
+async function rebuildState(client: Client): Promise<{ replaying: boolean }> {
+  const { rows } = await client.query<{ rebuilding: boolean; swapping: boolean }>(REBUILD_STATE);
+  return { replaying: Boolean(rows[0]?.rebuilding && !rows[0].swapping) };
+}
+
+/**
  * A session doing what the API and the worker do to `run_state` — read it, pick claimable rows
- * `FOR UPDATE SKIP LOCKED`, update a row — each round with `lock_timeout = 1s`, then rolling
- * back. A round that waits over a second for a lock fails with `lock_not_available`: that is
- * how the test sees a blocked writer without measuring time.
+ * `FOR UPDATE SKIP LOCKED`, update a row — round after round, each rolled back. It counts the
+ * rounds that began and ended while the rebuild replayed without its lock: writers are
+ * held only while the rebuild swaps in, never while it replays. Seen from the locks each round
+ * begins and ends under, not from how long a round took: a writer may wait behind the short swap however
+ * slow the machine is (`lock_timeout` only ends a round stuck for good).
  */
 export function startLockProbe(db: TestDatabase, rowId: string): { stop(): Promise<ProbeReport> } {
   const client = new Client({ connectionString: db.url, options: `-c search_path=${db.schema}` });
-  const report: ProbeReport = { rounds: 0, errors: [] };
+  const report: ProbeReport = { rounds: 0, duringReplay: 0, errors: [] };
   let stopping = false;
   const loop = (async () => {
     await client.connect();
     while (!stopping) {
       try {
+        const before = await rebuildState(client);
         await client.query('BEGIN');
-        await client.query(`SET LOCAL lock_timeout = '1s'`);
+        await client.query(`SET LOCAL lock_timeout = '60s'`);
         await client.query('SELECT count(*) FROM run_state');
         await client.query(
           `SELECT run_id FROM run_state WHERE available_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY available_at LIMIT 5 FOR UPDATE SKIP LOCKED`,
         );
         await client.query('UPDATE run_state SET updated_at = updated_at WHERE run_id = $1', [rowId]);
+        const after = await rebuildState(client);
         report.rounds += 1;
+        if (before.replaying && after.replaying) report.duringReplay += 1;
       } catch (error) {
         report.errors.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
       } finally {
