@@ -29,15 +29,14 @@ export async function cloneFinishedRun(pool: Pool, runId: string, copies: number
   );
 }
 
-/** What a lock probe saw: its rounds, those it ran while the rebuild replayed unlocked, and the errors it met. */
+/** What a lock probe saw: the rounds it ran wholly while the rebuild replayed unlocked, and the errors it met. */
 export interface ProbeReport {
-  rounds: number;
   duringReplay: number;
   errors: string[];
 }
 
 /**
- * Whether, as a round begins, a `run_state` rebuild runs (its session holds the rebuild's advisory
+ * Whether a `run_state` rebuild runs (its session holds the rebuild's advisory
  * lock, src/projections/live-rebuild.ts) and whether it is swapping in (it holds `run_state` in
  * `EXCLUSIVE` mode, which writers wait for).
  */
@@ -61,7 +60,7 @@ async function rebuildState(client: Client): Promise<{ replaying: boolean }> {
  */
 export function startLockProbe(db: TestDatabase, rowId: string): { stop(): Promise<ProbeReport> } {
   const client = new Client({ connectionString: db.url, options: `-c search_path=${db.schema}` });
-  const report: ProbeReport = { rounds: 0, duringReplay: 0, errors: [] };
+  const report: ProbeReport = { duringReplay: 0, errors: [] };
   let stopping = false;
   const loop = (async () => {
     await client.connect();
@@ -77,7 +76,6 @@ export function startLockProbe(db: TestDatabase, rowId: string): { stop(): Promi
         );
         await client.query('UPDATE run_state SET updated_at = updated_at WHERE run_id = $1', [rowId]);
         const after = await rebuildState(client);
-        report.rounds += 1;
         if (before.replaying && after.replaying) report.duringReplay += 1;
       } catch (error) {
         report.errors.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
