@@ -13,7 +13,7 @@ SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.trigger
 FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
   $10::timestamptz[], $11::jsonb[], $12::text[], $13::text[])
   AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types, rerun_of, concurrency_key)
-ON CONFLICT (run_id, organization_id) DO NOTHING
+ON CONFLICT ON CONSTRAINT analytics_runs_pkey DO NOTHING
 RETURNING run_id`;
 
 // A failure that never started names its block's type from the run's pinned workflow. An attempt
@@ -28,7 +28,7 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::in
   $10::text[], $11::timestamptz[], $12::int[])
   AS a(id, run_id, organization_id, block_id, connector_type, attempt, at, status, final, error_code, finished_at, duration_ms)
 LEFT JOIN analytics_runs r ON r.run_id = a.run_id
-ON CONFLICT (run_id, block_id, attempt, organization_id) DO NOTHING
+ON CONFLICT ON CONSTRAINT analytics_step_attempts_key DO NOTHING
 RETURNING run_id, block_id, attempt`;
 
 export const END_ATTEMPTS = `
@@ -54,7 +54,7 @@ WHERE r.run_id = a.run_id AND r.admitted_at IS NULL`;
 export const INSERT_WAITS = `
 INSERT INTO analytics_waits (run_id, organization_id, block_id, kind, event_name, started_at, until)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
-ON CONFLICT (run_id, block_id, organization_id) DO NOTHING`;
+ON CONFLICT ON CONSTRAINT analytics_waits_pkey DO NOTHING`;
 
 // As the run's own fold: only the first decision on an open approval, within its deadline.
 export const SET_DECISIONS = `
@@ -133,7 +133,7 @@ FROM unnest($1::text[], $2::xid8[], $3::text[], $4::bigint[], $5::text[], $6::in
   $10::int[], $11::jsonb[], $12::timestamptz[])
   AS x(workflow_id, transaction_id, organization_id, first_position, kind, version, actor_type, actor_id, agent, ops_applied,
     skip_codes, recorded_at)
-ON CONFLICT (workflow_id, transaction_id, organization_id) DO UPDATE SET
+ON CONFLICT ON CONSTRAINT analytics_workflow_edits_pkey DO UPDATE SET
   kind = CASE WHEN EXCLUDED.kind = 'unchanged' THEN e.kind ELSE EXCLUDED.kind END,
   first_position = least(e.first_position, EXCLUDED.first_position),
   ops_applied = e.ops_applied + EXCLUDED.ops_applied, ops_skipped = e.ops_skipped + EXCLUDED.ops_skipped,

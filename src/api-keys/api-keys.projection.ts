@@ -12,7 +12,7 @@ export const apiKeysProjection: Projection = {
     if (e.type === 'ApiKeyCreated') {
       await db.query(
         `INSERT INTO api_keys (id, organization_id, name, prefix, role, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id, organization_id) DO NOTHING`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ON CONSTRAINT api_keys_pkey DO NOTHING`,
         [e.data.apiKeyId, event.organizationId, e.data.name, e.data.prefix, e.data.role, JSON.stringify(event.metadata.actor), event.recordedAt, e.data.expiresAt],
       );
     } else if (e.type === 'ApiKeyRevoked') {

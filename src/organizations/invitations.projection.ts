@@ -12,7 +12,7 @@ export const invitationsProjection: Projection = {
     if (e.type === 'InvitationCreated') {
       await db.query(
         `INSERT INTO invitations (id, organization_id, email, role, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (id, organization_id) DO NOTHING`,
+         ON CONFLICT ON CONSTRAINT invitations_pkey DO NOTHING`,
         [e.data.invitationId, event.organizationId, e.data.email, e.data.role, e.data.expiresAt, event.recordedAt],
       );
     } else if (e.type === 'InvitationAccepted') {

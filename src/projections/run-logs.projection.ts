@@ -13,7 +13,7 @@ SELECT s.id, s.run_id, s.organization_id, s.block_id, s.block_type, s.attempt, s
 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::jsonb[],
   $10::timestamptz[], $11::int[], $12::jsonb[], $13::jsonb[])
   AS s(id, run_id, organization_id, block_id, block_type, attempt, status, started_at, input, finished_at, duration_ms, output, error)
-ON CONFLICT (run_id, block_id, attempt, organization_id) DO NOTHING
+ON CONFLICT ON CONSTRAINT run_logs_attempt_unique DO NOTHING
 RETURNING run_id, block_id, attempt`;
 
 const APPLY_FINISHES = `

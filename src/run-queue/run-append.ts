@@ -42,7 +42,7 @@ const APPEND_ONE = `WITH fence AS (
   -- start and the content it names commit together, and a copy already there is left alone.
   INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $26::text, 1, $3::text, $27::text, $28::jsonb, $6::jsonb FROM accepted WHERE $26::text IS NOT NULL
-  ON CONFLICT (stream_id, stream_version, organization_id) DO NOTHING
+  ON CONFLICT ON CONSTRAINT events_stream_version_unique DO NOTHING
 ), inserted AS (
   INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1::text, $2::integer + u.k::integer, $3::text, u.t, $5::jsonb -> (u.k::integer - 1), $6::jsonb
@@ -60,7 +60,7 @@ const APPEND_ONE = `WITH fence AS (
     $23::text, CASE WHEN $23::text IS NULL THEN NULL ELSE now() + $24::integer * interval '1 millisecond' END,
     CASE WHEN $23::text IS NULL THEN 0 ELSE 1 END
   FROM landed l WHERE l.events > 0 AND $2::integer = 0
-  ON CONFLICT (run_id, organization_id) DO NOTHING
+  ON CONFLICT ON CONSTRAINT run_state_pkey DO NOTHING
   RETURNING 1
 ), updated AS (
   -- available_at: due now keeps the time the run has been due since (a HOT update).

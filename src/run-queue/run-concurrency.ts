@@ -75,7 +75,7 @@ const LINE = `SELECT
 
 const JOIN = `INSERT INTO run_concurrency (run_id, organization_id, workflow_id, line_key, seq, admitted)
   SELECT u.run_id, $1, $2, $3, u.seq, u.admitted FROM unnest($4::text[], $5::bigint[], $6::boolean[]) AS u(run_id, seq, admitted)
-  ON CONFLICT (run_id, organization_id) DO UPDATE SET admitted = EXCLUDED.admitted, since = CASE WHEN EXCLUDED.admitted THEN now() ELSE run_concurrency.since END`;
+  ON CONFLICT ON CONSTRAINT run_concurrency_pkey DO UPDATE SET admitted = EXCLUDED.admitted, since = CASE WHEN EXCLUDED.admitted THEN now() ELSE run_concurrency.since END`;
 
 /** Waiting runs given a place: due now, and announced so that a worker claims them at once. */
 const WAKE = `WITH woken AS (

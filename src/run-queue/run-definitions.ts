@@ -96,7 +96,7 @@ export async function recordDefinitions(db: Queryable, rows: readonly (Definitio
     text: `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
       SELECT d.stream, 1, d.organization, d.type, d.data, d.metadata
       FROM jsonb_to_recordset($1::jsonb) AS d(stream text, organization text, type text, data jsonb, metadata jsonb)
-      ON CONFLICT (stream_id, stream_version, organization_id) DO NOTHING RETURNING stream_id`,
+      ON CONFLICT ON CONSTRAINT events_stream_version_unique DO NOTHING RETURNING stream_id`,
     values: [JSON.stringify(rows)],
   });
   return new Set(written.map((row) => row.stream_id));

@@ -56,7 +56,7 @@ INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, s
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
   CASE WHEN $13::boolean THEN e.recorded_at ELSE $12::timestamptz END, $10, e.recorded_at
 FROM events e WHERE e.global_position = $5
-ON CONFLICT (run_id, organization_id) DO NOTHING`;
+ON CONFLICT ON CONSTRAINT run_state_pkey DO NOTHING`;
 
 // $8 = the event's position; $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs
 // for writers without a lease. $12: the run is due now (at the event's time); it keeps the time

@@ -24,7 +24,7 @@ export const eventTriggersProjection: Projection = {
     }
     await db.query(
       `INSERT INTO event_triggers (workflow_id, organization_id, block_id, event_name, updated_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (workflow_id, organization_id) DO UPDATE SET block_id = EXCLUDED.block_id, event_name = EXCLUDED.event_name, updated_at = EXCLUDED.updated_at`,
+       ON CONFLICT ON CONSTRAINT event_triggers_pkey DO UPDATE SET block_id = EXCLUDED.block_id, event_name = EXCLUDED.event_name, updated_at = EXCLUDED.updated_at`,
       [workflowId, event.organizationId, trigger.blockId, trigger.eventName, event.recordedAt],
     );
   },

@@ -27,7 +27,7 @@ async function insertFailures(db: Queryable, events: readonly RecordedEvent[]): 
     `INSERT INTO run_failures (run_id, organization_id, error, failed_at)
      SELECT run_id, organization_id, error, failed_at FROM json_to_recordset($1::json)
        AS f(run_id text, organization_id text, error jsonb, failed_at timestamptz)
-     ON CONFLICT (run_id, organization_id) DO NOTHING`,
+     ON CONFLICT ON CONSTRAINT run_failures_pkey DO NOTHING`,
     [JSON.stringify(failures)],
   );
 }

@@ -80,7 +80,7 @@ async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<v
     `INSERT INTO webhooks (webhook_id, organization_id, workflow_id, source, block_id, signing, idempotency_key_path,
                            secret_generation, stream_version, created_at, updated_at)
      VALUES ($1, $2, $3, 'workflow', $4, $5, $6, 0, 0, $7, $7)
-     ON CONFLICT (webhook_id, organization_id) DO UPDATE SET signing = EXCLUDED.signing, idempotency_key_path = EXCLUDED.idempotency_key_path,
+     ON CONFLICT ON CONSTRAINT webhooks_pkey DO UPDATE SET signing = EXCLUDED.signing, idempotency_key_path = EXCLUDED.idempotency_key_path,
        revoked_at = NULL, updated_at = EXCLUDED.updated_at`,
     [keepId, event.organizationId, workflowId, trigger.blockId, trigger.settings.signing, trigger.settings.idempotencyKeyPath, at],
   );

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, Pool, type PoolClient } from 'pg';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import type { EventStore } from '../../src/event-store/event-store';
 import type { RecordedEvent } from '../../src/event-store/event';
 import type { Projection } from '../../src/event-store/projection';
 import { rebuildProjection } from '../../src/projections/rebuild';
-import { migrate } from '../../src/database/migrate';
+import { migrate, migrationsDir } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 
 export interface TestDatabase {
@@ -26,6 +28,8 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
   const url = databaseUrl();
   const schema = `test_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   await migrate(url, schema);
+  // The whole suite against the next release's schema changes as well: `THODARE_TEST_NEXT_MIGRATIONS=1 npm test`.
+  if (process.env.THODARE_TEST_NEXT_MIGRATIONS === '1') await applyNextMigrations(url, schema);
   const pool = createPool(url, schema, poolSize);
   return {
     url,
@@ -36,6 +40,26 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
       await dropSchema(url, schema);
     },
   };
+}
+
+/**
+ * The up part of every file in `migrations/next/` (schema changes written ahead of the release
+ * that numbers them, because the previous release could not run against them), applied to
+ * `schema` in one transaction.
+ */
+export async function applyNextMigrations(url: string, schema: string): Promise<void> {
+  const dir = join(migrationsDir(), 'next');
+  const client = new Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+      await client.query(readFileSync(join(dir, file), 'utf8').split('-- Down Migration')[0]!);
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end();
+  }
 }
 
 export async function dropSchema(url: string, schema: string): Promise<void> {
