@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { migrationsDir } from '../../src/database/migrate';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp } from '../support/auth';
-import { applyNextMigrations, createTestDatabase, type TestDatabase } from '../support/database';
+import { applyNextMigrations, createTestDatabase, nextMigrationUps, type TestDatabase } from '../support/database';
 import { add, connect, createWorkflow, waitForLogs, waitForRun } from '../support/run-api';
 
 // The schema on its way to being distributed by organization on an existing distributed engine
@@ -13,7 +12,8 @@ import { add, connect, createWorkflow, waitForLogs, waitForRun } from '../suppor
 // foreign key only where one side is a reference table. A table without the column is one of the
 // deployment's own (replicated or kept on the coordinator), named below with the reason. The keys
 // that do not hold it yet are widened by `migrations/next/distribution-keys.sql`, which the next
-// release numbers: this one's writes name constraints, not columns, so they hold under both.
+// release numbers, with the run append function's conflict target: this release's writes name
+// constraints, not columns, so they hold under both.
 
 /** Tables with no `organization_id` to distribute by, and why. docs/scaling.md lists the same. */
 const REFERENCE_TABLES: Record<string, string> = {
@@ -33,7 +33,7 @@ const referenceTables = Object.keys(REFERENCE_TABLES);
 
 /** The keys the next release's migration widens (its `ADD CONSTRAINT` and `CREATE UNIQUE INDEX` names). */
 function keysWidenedNext(): string[] {
-  const up = readFileSync(join(migrationsDir(), 'next', 'distribution-keys.sql'), 'utf8').split('-- Down Migration')[0]!;
+  const up = nextMigrationUps().get('distribution-keys.sql') ?? '';
   return [...up.matchAll(/(?:ADD CONSTRAINT|CREATE UNIQUE INDEX) (\w+)/g)].map((m) => m[1]!).sort();
 }
 

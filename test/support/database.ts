@@ -42,20 +42,24 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
   };
 }
 
+/** The up part of each file in `migrations/next/`, by file name, in order. */
+export function nextMigrationUps(): Map<string, string> {
+  const dir = join(migrationsDir(), 'next');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  return new Map(files.map((file) => [file, readFileSync(join(dir, file), 'utf8').split('-- Down Migration')[0]!]));
+}
+
 /**
  * The up part of every file in `migrations/next/` (schema changes written ahead of the release
  * that numbers them, because the previous release could not run against them), applied to
  * `schema` in one transaction.
  */
 export async function applyNextMigrations(url: string, schema: string): Promise<void> {
-  const dir = join(migrationsDir(), 'next');
   const client = new Client({ connectionString: url, options: `-c search_path=${schema}` });
   await client.connect();
   try {
     await client.query('BEGIN');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-      await client.query(readFileSync(join(dir, file), 'utf8').split('-- Down Migration')[0]!);
-    }
+    for (const up of nextMigrationUps().values()) await client.query(up);
     await client.query('COMMIT');
   } finally {
     await client.end();
