@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // Migrations that must run outside a transaction are CommonJS, loaded by node-pg-migrate as they are.
+    files: ['migrations/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { exports: 'writable', module: 'writable', require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The domain is the functional core: no framework, no database, no I/O, no clock.
     files: ['src/domain/**/*.ts'],
     rules: {

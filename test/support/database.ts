@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client, Pool, type PoolClient } from 'pg';
+import { runner } from 'node-pg-migrate';
 import { analyticsSchemaName } from '../../src/analytics/analytics-schema';
 import type { EventStore } from '../../src/event-store/event-store';
 import type { RecordedEvent } from '../../src/event-store/event';
@@ -28,8 +27,6 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
   const url = databaseUrl();
   const schema = `test_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   await migrate(url, schema);
-  // The whole suite against the next release's schema changes as well: `THODARE_TEST_NEXT_MIGRATIONS=1 npm test`.
-  if (process.env.THODARE_TEST_NEXT_MIGRATIONS === '1') await applyNextMigrations(url, schema);
   const pool = createPool(url, schema, poolSize);
   return {
     url,
@@ -42,25 +39,12 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
   };
 }
 
-/** The up part of each file in `migrations/next/`, by file name, in order. */
-export function nextMigrationUps(): Map<string, string> {
-  const dir = join(migrationsDir(), 'next');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
-  return new Map(files.map((file) => [file, readFileSync(join(dir, file), 'utf8').split('-- Down Migration')[0]!]));
-}
-
-/**
- * The up part of every file in `migrations/next/` (schema changes written ahead of the release
- * that numbers them, because the previous release could not run against them), applied to
- * `schema` in one transaction.
- */
-export async function applyNextMigrations(url: string, schema: string): Promise<void> {
-  const client = new Client({ connectionString: url, options: `-c search_path=${schema}` });
+/** Undoes the last `count` migrations applied to `schema` (their down parts), as `thodare migrate` would apply them. */
+export async function undoMigrations(url: string, schema: string, count: number): Promise<void> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('BEGIN');
-    for (const up of nextMigrationUps().values()) await client.query(up);
-    await client.query('COMMIT');
+    await runner({ dbClient: client, dir: migrationsDir(), direction: 'down', count, migrationsTable: 'pgmigrations', schema, noLock: true, log: () => undefined });
   } finally {
     await client.end();
   }
