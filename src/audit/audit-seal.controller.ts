@@ -8,6 +8,7 @@ import { decodeCursor, toPage } from '../http/keyset';
 import { CurrentPrincipal, type Principal } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { HeldRequests } from '../http/held-requests';
+import { ReadReplica } from '../database/read-replica';
 import { listAuditKeys, listCheckpoints } from './audit-rows';
 import { checkpointsQuery, checkpointsResponse, exportQuery, keysResponse, verifyResponse } from './audit-seal.schemas';
 import { AuditSigningKeyProvider } from './audit-signing-key';
@@ -23,6 +24,7 @@ export class AuditSealController {
     @Inject(AuditSigningKeyProvider) private readonly keys: AuditSigningKeyProvider,
     @Inject(AuditVerifications) private readonly verifications: AuditVerifications,
     @Inject(HeldRequests) private readonly held: HeldRequests,
+    @Inject(ReadReplica) private readonly replica: ReadReplica,
   ) {}
 
   @Get('verify')
@@ -74,7 +76,8 @@ export class AuditSealController {
   @RequireRole('admin')
   @ApiRoute({
     summary: 'Stream an audit bundle (tar): the sealed events recorded in [from, to] with their hashes, checkpoints, public keys and a manifest',
-    description: 'Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization\'s held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG).',
+    description:
+      'Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization\'s held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG). With THODARE_READ_REPLICA_URL set it is read from the replica, up to what the replica has replayed (`x-thodare-read-from: replica`); 503 read_replica_unavailable while the replica does not answer.',
     tags: ['audit'],
     query: exportQuery,
     responses: { 200: 'application/x-tar' },
@@ -82,10 +85,12 @@ export class AuditSealController {
   async export(@CurrentPrincipal() principal: Principal, @Query() query: z.infer<typeof exportQuery>, @Res() reply: FastifyReply): Promise<void> {
     const range = { ...(query.from ? { from: new Date(query.from) } : {}), ...(query.to ? { to: new Date(query.to) } : {}) };
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const { db, source } = await this.replica.pool();
     reply.raw.once('close', this.held.hold(principal.organizationId, 'audit export'));
     await reply
       .header('content-type', 'application/x-tar')
       .header('content-disposition', `attachment; filename="audit-${principal.organizationId}-${stamp}.tar"`)
-      .send(Readable.from(exportBundle(this.pool, principal.organizationId, range)));
+      .header('x-thodare-read-from', source)
+      .send(Readable.from(exportBundle(db, principal.organizationId, range)));
   }
 }

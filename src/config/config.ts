@@ -37,6 +37,8 @@ const configSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: databaseUrl.optional(),
+  /** A streaming replica of the database, for reads that tolerate its lag (audit exports); see src/database/read-replica.ts. */
+  THODARE_READ_REPLICA_URL: databaseUrl.optional(),
   THODARE_SCHEMA: schemaName.default('thodare'),
   THODARE_DATA_DIR: z.string().min(1).default('.thodare'),
   THODARE_EMBEDDED_PG_PORT: port.optional(),
@@ -90,6 +92,7 @@ export type Config = {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  readReplicaUrl: string | undefined;
   schema: string;
   dataDir: string;
   embeddedPgPort: number | undefined;
@@ -185,7 +188,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.');
-        const shown = key === 'DATABASE_URL' || key === 'THODARE_SECRET_KEY' || key === 'THODARE_AUDIT_SIGNING_KEY' || key === 'THODARE_METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(present[key])})`;
+        const shown = key === 'DATABASE_URL' || key === 'THODARE_READ_REPLICA_URL' || key === 'THODARE_SECRET_KEY' || key === 'THODARE_AUDIT_SIGNING_KEY' || key === 'THODARE_METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(present[key])})`;
         return `${key}: ${issue.message}${shown}`;
       }),
     );
@@ -195,6 +198,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: c.PORT,
     host: c.HOST,
     databaseUrl: c.DATABASE_URL,
+    readReplicaUrl: c.THODARE_READ_REPLICA_URL,
     schema: c.THODARE_SCHEMA,
     dataDir: c.THODARE_DATA_DIR,
     embeddedPgPort: c.THODARE_EMBEDDED_PG_PORT,

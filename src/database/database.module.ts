@@ -6,6 +6,10 @@ import { Notifier } from '../event-store/notifier';
 import type { Projection } from '../event-store/projection';
 import { DatabaseAvailability } from './database-availability';
 import { createPool, type SessionLimits } from './pool';
+import { ReadReplica } from './read-replica';
+
+/** Connections to the read replica: audit exports only, each reading a page at a time. */
+const READ_REPLICA_POOL_SIZE = 4;
 
 export const CONFIG = Symbol('Config');
 
@@ -14,10 +18,12 @@ class ConnectionsCloser implements OnApplicationShutdown {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(Notifier) private readonly notifier: Notifier,
+    @Inject(ReadReplica) private readonly replica: ReadReplica,
   ) {}
   async onApplicationShutdown(): Promise<void> {
     await this.notifier.stop();
     await this.pool.end().catch(() => undefined);
+    await this.replica.close();
   }
 }
 
@@ -48,6 +54,12 @@ export class DatabaseModule {
           },
         },
         {
+          provide: ReadReplica,
+          inject: [Pool],
+          useFactory: (pool: Pool) =>
+            new ReadReplica(config.readReplicaUrl ? createPool(config.readReplicaUrl, config.schema, READ_REPLICA_POOL_SIZE, config.dbConnectTimeoutMs, sessionLimits(config, options.api)) : undefined, pool),
+        },
+        {
           provide: EventStore,
           inject: [Pool],
           useFactory: (pool: Pool) => new EventStore(pool, eventsChannel(config.schema), projections),
@@ -61,7 +73,7 @@ export class DatabaseModule {
         },
         ConnectionsCloser,
       ],
-      exports: [CONFIG, Pool, EventStore, Notifier, DatabaseAvailability],
+      exports: [CONFIG, Pool, EventStore, Notifier, DatabaseAvailability, ReadReplica],
     };
   }
 }

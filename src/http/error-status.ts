@@ -54,4 +54,5 @@ export const ERROR_STATUS: Record<string, number> = {
   internal_error: 500,
   not_ready: 503,
   database_unavailable: 503,
+  read_replica_unavailable: 503,
 };

@@ -41,7 +41,7 @@ export class ErrorFilter implements ExceptionFilter {
       const { code, message, details } = exception as AppError;
       const status = ERROR_STATUS[code] ?? 500;
       const headers: Record<string, string> =
-        status === 429 && typeof details?.retryAfterMs === 'number' ? { 'retry-after': String(Math.ceil(details.retryAfterMs / 1000)) } : {};
+        (status === 429 || status === 503) && typeof details?.retryAfterMs === 'number' ? { 'retry-after': String(Math.ceil(details.retryAfterMs / 1000)) } : {};
       return { status, body: { error: status === 500 ? 'internal_error' : code, message, ...(details ?? {}) }, headers };
     }
     const fastify = fastifyError(exception);

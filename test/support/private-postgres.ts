@@ -29,6 +29,38 @@ export interface PrivatePostgres {
 export async function startPrivatePostgres(label: string): Promise<PrivatePostgres> {
   const parent = mkdtempSync(join(tmpdir(), `thodare-${label}-`));
   const dataDir = join(parent, 'pg');
+  const cluster = await startClusterProcess(dataDir);
+  const { url } = cluster;
+  const schema = `test_${label}`;
+  await migrate(url, schema);
+  const pool = createPool(url, schema, 10, 2_000);
+  await createRunTestTables(pool);
+  const signal = (name: NodeJS.Signals) => clusterPids(dataDir).forEach((pid) => signalIfAlive(pid, name));
+  return {
+    db: { url, schema, pool, drop: async () => undefined },
+    stop: cluster.stop,
+    start: cluster.start,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
+    async destroy() {
+      await pool.end().catch(() => undefined);
+      await cluster.exit();
+      rmSync(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An embedded cluster in `dataDir`, run by a child process (`postgres-child.ts`) on a port that stays the same across restarts. */
+export interface ClusterProcess {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the cluster and ends the child process. */
+  exit(): Promise<void>;
+}
+
+export async function startClusterProcess(dataDir: string): Promise<ClusterProcess> {
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/swc-register.js'), join(ROOT, 'test/support/postgres-child.ts'), dataDir], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -43,23 +75,15 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
     child.stdin!.write(`${line}\n`);
     await next();
   };
-  const { url } = JSON.parse(await next()) as { url: string };
-  const schema = `test_${label}`;
-  await migrate(url, schema);
-  const pool = createPool(url, schema, 10, 2_000);
-  await createRunTestTables(pool);
-  const signal = (name: NodeJS.Signals) => clusterPids(dataDir).forEach((pid) => signalIfAlive(pid, name));
+  const { url, port } = JSON.parse(await next()) as { url: string; port: number };
   return {
-    db: { url, schema, pool, drop: async () => undefined },
+    url,
+    port,
     stop: () => command('stop'),
     start: () => command('start'),
-    freeze: () => signal('SIGSTOP'),
-    thaw: () => signal('SIGCONT'),
-    async destroy() {
-      await pool.end().catch(() => undefined);
+    async exit() {
       await command('exit').catch(() => undefined);
       await exited(child);
-      rmSync(parent, { recursive: true, force: true });
     },
   };
 }
