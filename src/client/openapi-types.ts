@@ -157,7 +157,7 @@ export interface paths {
         };
         /**
          * Stream an audit bundle (tar): the sealed events recorded in [from, to] with their hashes, checkpoints, public keys and a manifest
-         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG).
+         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG). With THODARE_READ_REPLICA_URL set it is read from the replica, up to what the replica has replayed (`x-thodare-read-from: replica`); 503 read_replica_unavailable while the replica does not answer.
          */
         get: operations["getApiAuditExport"];
         put?: never;
@@ -1474,7 +1474,7 @@ export interface components {
          * @description stable machine-readable code
          * @enum {string}
          */
-        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "run_not_ended" | "run_not_failed" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "block_not_found" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable";
+        ErrorCode: "invalid_body" | "invalid_json" | "invalid_query" | "invalid_cron" | "invalid_timezone" | "weak_password" | "invalid_expiry" | "batch_too_large" | "invalid_idempotency_key" | "invalid_input" | "invalid_payload" | "backfill_too_large" | "unauthorized" | "invalid_credentials" | "invalid_signature" | "forbidden" | "signup_closed" | "no_organization" | "csrf_required" | "cross_site_request" | "not_found" | "workflow_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "version_conflict" | "email_taken" | "idempotency_conflict" | "run_finished" | "run_not_ended" | "run_not_failed" | "owned_by_workflow" | "approval_decided" | "run_too_long" | "last_owner" | "invitation_used" | "already_member" | "slug_taken" | "invitation_expired" | "version_mismatch" | "payload_too_large" | "unsupported_media_type" | "workflow_not_runnable" | "secret_missing" | "block_not_found" | "rate_limited" | "too_many_streams" | "audit_busy" | "internal_error" | "not_ready" | "database_unavailable" | "read_replica_unavailable";
         /** @description A human approval of one of the organization's runs. */
         InboxApproval: {
             runId: string;
