@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { AppError } from '../errors';
 import { classifyDatabaseError } from './pg-errors';
 
-/** Seconds a client is asked to wait while the replica is away. */
+/** How long a client is asked to wait while the replica is away (its `retry-after`, in whole seconds). */
 const RETRY_AFTER_MS = 5_000;
 
 export class ReadReplicaUnavailable extends AppError {
