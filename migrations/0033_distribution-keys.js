@@ -74,10 +74,9 @@ async function rebuildKey(db, key, columns) {
      WHERE i.relname = $1 AND i.relnamespace = current_schema()::regnamespace`,
     [next],
   );
-  if (built.length > 0 && !(built[0].valid && sameColumns(await indexColumns(db, next), columns))) {
-    await db.query(`DROP INDEX CONCURRENTLY ${next}`);
-  }
-  if (built.length === 0 || !built[0].valid) {
+  const reusable = built.length > 0 && built[0].valid && sameColumns(await indexColumns(db, next), columns);
+  if (built.length > 0 && !reusable) await db.query(`DROP INDEX CONCURRENTLY ${next}`);
+  if (!reusable) {
     const predicate = key.where ? ` WHERE ${key.where}` : '';
     await db.query(`CREATE UNIQUE INDEX CONCURRENTLY ${next} ON ${key.table} (${columns.join(', ')})${predicate}`);
   }

@@ -190,4 +190,17 @@ describe('migration 0033, which widens the keys', () => {
       await db.drop();
     }
   });
+
+  it('builds afresh a finished index left with the other columns (an undo stopped mid-way)', async () => {
+    const db = await createTestDatabase('distribution_leftover');
+    try {
+      await undoMigrations(db.url, db.schema, 1);
+      // What an interrupted undo leaves: the next index of a key, valid, built with the key's columns before 0033.
+      await db.pool.query('CREATE UNIQUE INDEX events_pkey_next ON events (global_position)');
+      expect(await migrate(db.url, db.schema)).toEqual(['0033_distribution-keys']);
+      expect(await keysWithoutOrganization(db.pool)).toEqual([]);
+    } finally {
+      await db.drop();
+    }
+  });
 });
