@@ -155,7 +155,8 @@ async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-async function pickPort(preferred: number | undefined): Promise<number> {
+/** `preferred` when free (unset: 54329 when free); otherwise, or for 0, any free port. */
+export async function pickPort(preferred: number | undefined): Promise<number> {
   // 0 asks for any free port, like PORT=0 does for the API.
   if (preferred !== undefined && preferred !== 0 && (await isFree(preferred))) return preferred;
   if (preferred === undefined && (await isFree(54329))) return 54329;

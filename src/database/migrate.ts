@@ -5,7 +5,7 @@ import { runner } from 'node-pg-migrate';
 import { installAnalytics } from '../analytics/analytics-schema';
 import { projectRoot } from './project-root';
 
-const MIGRATIONS_TABLE = 'pgmigrations';
+export const MIGRATIONS_TABLE = 'pgmigrations';
 const MIGRATION_LOCK_RETRY_MS = 100;
 
 export function migrationsDir(): string {

@@ -4,6 +4,9 @@ import type { EventStore } from '../event-store/event-store';
 import { applyAll, handlesEvent, type Projection } from '../event-store/projection';
 import { createShadow, mergeShadow, type MergeCounts, type ShadowTable } from './shadow-table';
 
+/** The advisory lock key of a live rebuild of `projection` (SQL: a parameter or a literal), in the deployment's schema. */
+export const REBUILD_LOCK_KEY_SQL = (projection: string) => `hashtext(current_schema() || ':rebuild:' || ${projection})`;
+
 const PAGE = 1000;
 /** Unlocked catch-up passes stop once one finds this few events: the locked pass stays short. */
 const SHORT_TAIL = 50;
@@ -44,7 +47,7 @@ export class RebuildRefused extends Error {
 export async function rebuildInline(pool: Pool, store: EventStore, projection: Projection): Promise<{ events: number; swap: SwapReport }> {
   const client = await pool.connect();
   try {
-    const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext(current_schema() || ':rebuild:' || $1)) AS ok`, [projection.name]);
+    const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${REBUILD_LOCK_KEY_SQL('$1')}) AS ok`, [projection.name]);
     if (!rows[0]?.ok) throw new RebuildRefused(`a rebuild of ${projection.name} is already running`);
     const shadows: ShadowTable[] = [];
     for (const table of projection.tables) shadows.push(await createShadow(client, table, projection.operationalColumns?.[table]));

@@ -11,6 +11,7 @@ import { MerkleFrontier } from '../../src/audit/proof/merkle';
 import { auditKeyId } from '../../src/audit/proof/checkpoint';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, createApiKey, signUp, type SignedUp } from '../support/auth';
+import { orgEvents, waitSealedAndSigned } from '../support/audit';
 import { runCli } from '../support/cli';
 import { add, connect, createWorkflow, patchWorkflow } from '../support/run-api';
 import { rebuildWhole } from '../support/database';
@@ -40,22 +41,8 @@ async function organizationWithHistory(name: string): Promise<SignedUp> {
   await patchWorkflow(app, owner.headers, created.body.id, [add('a', 'transform', { value: 'one' })]);
   await patchWorkflow(app, owner.headers, created.body.id, [add('b', 'transform', { value: 'two' })]);
   await createWorkflow(app, owner.headers, [add('c', 'transform', { value: 'three' })]);
-  await waitSealedAndSigned(owner);
+  await waitSealedAndSigned(app, owner);
   return owner;
-}
-
-const orgEvents = async (organizationId: string) => Number((await app.db.pool.query('SELECT count(*) AS n FROM events WHERE organization_id = $1', [organizationId])).rows[0].n);
-
-/** Until every event of the organization is sealed and covered by a checkpoint. */
-async function waitSealedAndSigned(owner: SignedUp) {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const report = await app.request('GET', '/api/audit/verify', { headers: owner.headers });
-    const total = await orgEvents(owner.organizationId);
-    if (report.body.sealedThrough === total && report.body.lastCheckpoint?.sequence === total) return report.body;
-    if (Date.now() > until) throw new Error(`not sealed and signed in time: ${report.text} (events: ${total})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Runs `sql` with the append-only triggers off, as a superuser could. */
@@ -86,7 +73,7 @@ describe('tampering is reported with its position and reason', () => {
   it('an intact organization verifies, and only its own events are checked', async () => {
     const owner = await organizationWithHistory('intact');
     const report = await verify(owner);
-    expect(report).toMatchObject({ ok: true, checked: await orgEvents(owner.organizationId) });
+    expect(report).toMatchObject({ ok: true, checked: await orgEvents(app, owner.organizationId) });
     expect(report.brokenAt).toBeUndefined();
   });
 
@@ -165,7 +152,7 @@ describe('export and offline verification', () => {
     owner = await organizationWithHistory('exported');
     apiKey = (await createApiKey(app, owner.headers, { name: 'exporter', role: 'admin' })).key;
     expect((await app.request('POST', '/api/secrets', { headers: owner.headers, body: { name: 'SLACK_TOKEN', value: secretValue } })).status).toBe(201);
-    await waitSealedAndSigned(owner);
+    await waitSealedAndSigned(app, owner);
     const response = await fetch(`${app.url}/api/audit/export`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-tar');
@@ -179,7 +166,7 @@ describe('export and offline verification', () => {
     const result = await runCli(['audit', 'verify', bundle, '--public-key', publicKey], {});
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, organizationId: owner.organizationId, events: await orgEvents(owner.organizationId), afterSequence: 0, trust: 'given-key' });
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, organizationId: owner.organizationId, events: await orgEvents(app, owner.organizationId), afterSequence: 0, trust: 'given-key' });
   });
 
   it('holds no secret, password, token or key', () => {
@@ -274,7 +261,7 @@ function tarLayout(bytes: Buffer): Array<{ name: string; header: number; start: 
 describe('run definitions in an export', () => {
   /** The organization's whole trail, exported and written to `name`. */
   async function exported(owner: SignedUp, name: string): Promise<string> {
-    await waitSealedAndSigned(owner);
+    await waitSealedAndSigned(app, owner);
     const response = await fetch(`${app.url}/api/audit/export`, { headers: owner.headers });
     expect(response.status).toBe(200);
     const path = join(dir, name);

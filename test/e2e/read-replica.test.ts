@@ -10,6 +10,7 @@ import { migrate } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
+import { orgEvents, waitSealedAndSigned } from '../support/audit';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 import { startPrimaryWithReplica, type PrimaryWithReplica } from '../support/replica-postgres';
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
     const started = await app.request('POST', `/api/workflows/${workflowId}/runs`, { headers: owner.headers, body: { input: { n } } });
     expect((await waitForRun(app, owner.headers, started.body.runId)).status).toBe('completed');
   }
-  await sealedAndSigned();
+  await waitSealedAndSigned(app, owner, 30_000);
   await cluster.caughtUp();
 }, 120_000);
 
@@ -51,57 +52,35 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Until every event of the owner's organization is sealed and covered by a checkpoint, on the primary. */
-async function sealedAndSigned(): Promise<void> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const report = await app.request('GET', '/api/audit/verify', { headers: owner.headers });
-    const { rows } = await app.db.pool.query('SELECT count(*)::int AS n FROM events WHERE organization_id = $1', [owner.organizationId]);
-    if (report.body.sealedThrough === rows[0].n && report.body.lastCheckpoint?.sequence === rows[0].n) return;
-    if (Date.now() > until) throw new Error(`not sealed and signed in time: ${report.text}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-it('exports the audit bundle from the replica, and it verifies', async () => {
-  const response = await fetch(`${app.url}/api/audit/export`, { headers: owner.headers });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('x-thodare-read-from')).toBe('replica');
-  const path = join(dir, 'bundle.tar');
-  writeFileSync(path, Buffer.from(await response.arrayBuffer()));
-  const verdict = verifyBundle(path);
-  expect(verdict).toMatchObject({ ok: true, organizationId: owner.organizationId });
-  const { rows } = await app.db.pool.query('SELECT count(*)::int AS n FROM events WHERE organization_id = $1', [owner.organizationId]);
-  expect(verdict.ok && verdict.events).toBe(rows[0].n);
-});
-
-const orgEvents = async () => (await app.db.pool.query('SELECT count(*)::int AS n FROM events WHERE organization_id = $1', [owner.organizationId])).rows[0].n as number;
-
-/** The owner's organization's audit bundle as the API exports it, verified offline. */
-async function exportedEvents(name: string): Promise<number> {
+/** The owner's organization's audit bundle as the API exports it, verified offline: its events, and where it was read. */
+async function exported(name: string): Promise<{ organizationId: string; events: number; readFrom: string | null }> {
   const response = await fetch(`${app.url}/api/audit/export`, { headers: owner.headers });
   expect(response.status).toBe(200);
   const path = join(dir, name);
   writeFileSync(path, Buffer.from(await response.arrayBuffer()));
   const verdict = verifyBundle(path);
   if (!verdict.ok) throw new Error(`the bundle does not verify: ${JSON.stringify(verdict)}`);
-  return verdict.events;
+  return { organizationId: verdict.organizationId, events: verdict.events, readFrom: response.headers.get('x-thodare-read-from') };
 }
+
+it('exports the audit bundle from the replica, and it verifies', async () => {
+  expect(await exported('bundle.tar')).toEqual({ organizationId: owner.organizationId, events: await orgEvents(app, owner.organizationId), readFrom: 'replica' });
+});
 
 it('exports what the replica has replayed: with its replay paused, the bundle ends at the last seal it has, and verifies', async () => {
   const replica = new Client({ connectionString: cluster.replicaUrl });
   await replica.connect();
   try {
-    const before = await orgEvents();
+    const before = await orgEvents(app, owner.organizationId);
     await replica.query('SELECT pg_wal_replay_pause()');
     while ((await replica.query("SELECT pg_get_wal_replay_pause_state() = 'paused' AS paused")).rows[0].paused !== true) await new Promise((r) => setTimeout(r, 20));
     await createWorkflow(app, owner.headers, [add('later', 'transform', { template: 'later' })]);
-    await sealedAndSigned();
-    expect(await orgEvents()).toBeGreaterThan(before);
-    expect(await exportedEvents('paused.tar')).toBe(before);
+    await waitSealedAndSigned(app, owner, 30_000);
+    expect(await orgEvents(app, owner.organizationId)).toBeGreaterThan(before);
+    expect((await exported('paused.tar')).events).toBe(before);
     await replica.query('SELECT pg_wal_replay_resume()');
     await cluster.caughtUp();
-    expect(await exportedEvents('resumed.tar')).toBe(await orgEvents());
+    expect((await exported('resumed.tar')).events).toBe(await orgEvents(app, owner.organizationId));
   } finally {
     await replica.end();
   }

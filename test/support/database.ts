@@ -6,7 +6,7 @@ import type { EventStore } from '../../src/event-store/event-store';
 import type { RecordedEvent } from '../../src/event-store/event';
 import type { Projection } from '../../src/event-store/projection';
 import { rebuildProjection } from '../../src/projections/rebuild';
-import { migrate, migrationsDir } from '../../src/database/migrate';
+import { migrate, MIGRATIONS_TABLE, migrationsDir } from '../../src/database/migrate';
 import { createPool } from '../../src/database/pool';
 
 export interface TestDatabase {
@@ -44,7 +44,7 @@ export async function undoMigrations(url: string, schema: string, count: number)
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await runner({ dbClient: client, dir: migrationsDir(), direction: 'down', count, migrationsTable: 'pgmigrations', schema, noLock: true, log: () => undefined });
+    await runner({ dbClient: client, dir: migrationsDir(), direction: 'down', count, migrationsTable: MIGRATIONS_TABLE, schema, noLock: true, log: () => undefined });
   } finally {
     await client.end();
   }

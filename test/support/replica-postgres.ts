@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { appendFileSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { pickPort } from '../../src/database/embedded-postgres';
 import { startClusterProcess, type ClusterProcess } from './private-postgres';
 
 /**
@@ -38,7 +38,7 @@ export async function startPrimaryWithReplica(label: string): Promise<PrimaryWit
   appendFileSync(join(replicaDir, 'postgresql.auto.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres password=thodare'\n`);
   for (const file of ['standby.signal', 'postgresql.auto.conf']) chownSync(join(replicaDir, file), owner.uid, owner.gid);
 
-  const replicaPort = await freePort();
+  const replicaPort = await pickPort(0);
   const replica = await startStandby(replicaDir, replicaPort, owner.uid, owner.gid);
   const replicaUrl = `postgres://postgres:thodare@127.0.0.1:${replicaPort}/postgres`;
   let replicaRunning = true;
@@ -94,16 +94,4 @@ async function replayed(primaryUrl: string, replicaUrl: string): Promise<void> {
   } finally {
     await Promise.all([primary.end(), replica.end()]);
   }
-}
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

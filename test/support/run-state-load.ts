@@ -1,4 +1,5 @@
 import { Client, type Pool } from 'pg';
+import { REBUILD_LOCK_KEY_SQL } from '../../src/projections/live-rebuild';
 import type { TestDatabase } from './database';
 
 /**
@@ -42,7 +43,7 @@ export interface ProbeReport {
  */
 const REBUILD_STATE = `SELECT
   EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-    AND ((classid::bigint << 32) | objid::bigint) = hashtext(current_schema() || ':rebuild:run_state')::bigint) AS rebuilding,
+    AND ((classid::bigint << 32) | objid::bigint) = ${REBUILD_LOCK_KEY_SQL("'run_state'")}::bigint) AS rebuilding,
   EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'run_state'::regclass AND mode = 'ExclusiveLock' AND granted AND pid <> pg_backend_pid()) AS swapping`;
 
 async function rebuildState(client: Client): Promise<{ replaying: boolean }> {
