@@ -31,6 +31,10 @@ export interface ThodareSettings {
   templateEnv?: readonly string[];
   slackBaseUrl?: string;
   workerSlots?: number;
+  /** THODARE_WORKER_ORGANIZATIONS: the only organizations whose runs this worker takes. */
+  workerOrganizations?: readonly string[];
+  /** THODARE_WORKER_EXCLUDED_ORGANIZATIONS: organizations whose runs this worker leaves to their own workers. */
+  workerExcludedOrganizations?: readonly string[];
   leaseMs?: number;
   shutdownGraceMs?: number;
   dbConnectTimeoutMs?: number;
@@ -78,6 +82,8 @@ const VARIABLES = {
   templateEnv: 'THODARE_TEMPLATE_ENV',
   slackBaseUrl: 'THODARE_SLACK_BASE_URL',
   workerSlots: 'THODARE_WORKER_SLOTS',
+  workerOrganizations: 'THODARE_WORKER_ORGANIZATIONS',
+  workerExcludedOrganizations: 'THODARE_WORKER_EXCLUDED_ORGANIZATIONS',
   leaseMs: 'THODARE_LEASE_MS',
   shutdownGraceMs: 'THODARE_SHUTDOWN_GRACE_MS',
   dbConnectTimeoutMs: 'THODARE_DB_CONNECT_TIMEOUT_MS',

@@ -37,4 +37,11 @@ describe('parseConfig', () => {
     expect(config.httpAllowHosts).toEqual(['a.example', '127.0.0.1']);
     expect(config.secretKey).toBe('ab'.repeat(32));
   });
+
+  it("reads whose runs a worker takes: everyone's, only some organizations', or everyone's but some", () => {
+    expect(parseConfig({}).workerOrganizations).toBe('all');
+    expect(parseConfig({ THODARE_WORKER_ORGANIZATIONS: 'org-a, org-b,org-a' }).workerOrganizations).toEqual({ only: ['org-a', 'org-b'] });
+    expect(parseConfig({ THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-a' }).workerOrganizations).toEqual({ except: ['org-a'] });
+    expect(() => parseConfig({ THODARE_WORKER_ORGANIZATIONS: 'org-a', THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-b' })).toThrow(/set one or the other/);
+  });
 });

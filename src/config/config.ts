@@ -57,6 +57,10 @@ const configSchema = z.object({
   THODARE_TEMPLATE_ENV: list.default([]),
   THODARE_SLACK_BASE_URL: z.url().default('https://slack.com/api'),
   THODARE_WORKER_SLOTS: positiveInt.default(64),
+  /** The only organizations whose runs this worker takes (a tenant's own workers); see `WorkerOrganizations`. */
+  THODARE_WORKER_ORGANIZATIONS: list.optional(),
+  /** Organizations whose runs this worker leaves to others (the shared pool, without the tenants that have their own). */
+  THODARE_WORKER_EXCLUDED_ORGANIZATIONS: list.optional(),
   THODARE_LEASE_MS: positiveInt.default(30_000),
   THODARE_SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
   THODARE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
@@ -117,6 +121,8 @@ export type Config = {
   slackBaseUrl: string;
   /** Steps one worker process executes at once. */
   workerSlots: number;
+  /** Whose runs this process's worker takes. */
+  workerOrganizations: WorkerOrganizations;
   /** How long a claimed run stays leased without renewal. */
   leaseMs: number;
   /**
@@ -172,6 +178,13 @@ export type Config = {
   mcp: boolean;
 };
 
+/**
+ * Whose runs a worker takes: every organization's (the default), only some (a tenant's dedicated
+ * workers), or every one's but some (the shared pool, once those tenants have workers of their
+ * own). A run no worker takes waits in the queue; nothing moves it to another worker.
+ */
+export type WorkerOrganizations = 'all' | { only: readonly string[] } | { except: readonly string[] };
+
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -194,6 +207,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const c = result.data;
+  if (c.THODARE_WORKER_ORGANIZATIONS && c.THODARE_WORKER_EXCLUDED_ORGANIZATIONS) {
+    throw new ConfigError(['THODARE_WORKER_ORGANIZATIONS, THODARE_WORKER_EXCLUDED_ORGANIZATIONS: set one or the other (a worker takes only some organizations, or every one but some)']);
+  }
   return {
     port: c.PORT,
     host: c.HOST,
@@ -217,6 +233,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     templateEnvValues: Object.fromEntries(c.THODARE_TEMPLATE_ENV.map((name) => [name, env[name]])),
     slackBaseUrl: c.THODARE_SLACK_BASE_URL,
     workerSlots: c.THODARE_WORKER_SLOTS,
+    workerOrganizations: workerOrganizationsOf(c.THODARE_WORKER_ORGANIZATIONS, c.THODARE_WORKER_EXCLUDED_ORGANIZATIONS),
     leaseMs: c.THODARE_LEASE_MS,
     shutdownGraceMs: c.THODARE_SHUTDOWN_GRACE_MS,
     dbConnectTimeoutMs: c.THODARE_DB_CONNECT_TIMEOUT_MS,
@@ -241,6 +258,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     connectorsModule: c.THODARE_CONNECTORS,
     mcp: c.THODARE_MCP === 'on' || c.THODARE_MCP === 'true',
   };
+}
+
+function workerOrganizationsOf(only: string[] | undefined, except: string[] | undefined): WorkerOrganizations {
+  if (only?.length) return { only: [...new Set(only)] };
+  if (except?.length) return { except: [...new Set(except)] };
+  return 'all';
 }
 
 /** The environment, with `overrides` (CLI flags, `startThodare` options as variables) taking precedence. */

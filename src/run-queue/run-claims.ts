@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { WorkerOrganizations } from '../config/config';
 import type { RunEvent } from '../domain/run/run.events';
 import type { Queryable } from '../event-store/projection';
 import { resolveRunDefinitions } from './run-definitions';
@@ -58,11 +59,26 @@ const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INL
  */
 const CLAIM_BATCH = `SELECT c.run_id, c.organization_id, c.stream_version, c.lease_epoch, ${EVENTS_OF('c')} FROM claim_runs($1, $2, $3) c`;
 
-/** Claims one named run whatever its `available_at` (its own timer fired, or it was handed over). */
+/**
+ * `CLAIM_BATCH` for a worker that serves some organizations (`WorkerOrganizations`, migrations/0034):
+ * only those of $4 (`claim_organizations_runs`: every one of them each claim, one index descent
+ * each, never reading the rest of the queue), or every one's but those of $4 (`claim_runs` with
+ * its exclusions).
+ */
+const CLAIM_BATCH_ONLY = `SELECT c.run_id, c.organization_id, c.stream_version, c.lease_epoch, ${EVENTS_OF('c')}
+FROM claim_organizations_runs($1, $2, $3, $4) c`;
+const CLAIM_BATCH_EXCEPT = `SELECT c.run_id, c.organization_id, c.stream_version, c.lease_epoch, ${EVENTS_OF('c')}
+FROM claim_runs($1, $2, $3, $4) c`;
+
+/**
+ * Claims one named run whatever its `available_at` (its own timer fired, or it was handed over),
+ * when its organization is one the worker serves ($4: only these, $5: not these; NULL: no limit).
+ */
 const CLAIM_ONE = `
 UPDATE run_state r SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
   lease_epoch = lease_epoch + 1
 WHERE run_id = $2 AND available_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())
+  AND ($4::text[] IS NULL OR organization_id = ANY ($4)) AND ($5::text[] IS NULL OR organization_id <> ALL ($5))
 RETURNING run_id, organization_id, stream_version, lease_epoch, ${EVENTS_OF('r')}`;
 
 /**
@@ -141,16 +157,33 @@ export class RunClaims {
     private readonly pool: Pool,
     readonly owner: string,
     private readonly leaseMs: number,
+    private readonly organizations: WorkerOrganizations = 'all',
   ) {}
+
+  /** Whether this worker takes runs of `organizationId`. */
+  serves(organizationId: string): boolean {
+    if (this.organizations === 'all') return true;
+    return 'only' in this.organizations ? this.organizations.only.includes(organizationId) : !this.organizations.except.includes(organizationId);
+  }
 
   async claimBatch(limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
-    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] });
+    if (this.organizations === 'all') {
+      const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] });
+      return claimsOf(this.pool, rows);
+    }
+    const [name, text, organizations] = 'only' in this.organizations ? ['thodare-claim-batch-only', CLAIM_BATCH_ONLY, this.organizations.only] : ['thodare-claim-batch-except', CLAIM_BATCH_EXCEPT, this.organizations.except];
+    const { rows } = await this.pool.query<ClaimRow>({ name, text, values: [this.owner, limit, this.leaseMs, organizations] });
     return claimsOf(this.pool, rows);
   }
 
   async claimOne(runId: string): Promise<ClaimedRun | undefined> {
-    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs] });
+    const scope = this.organizations === 'all' ? {} : this.organizations;
+    const { rows } = await this.pool.query<ClaimRow>({
+      name: 'thodare-claim-one',
+      text: CLAIM_ONE,
+      values: [this.owner, runId, this.leaseMs, 'only' in scope ? scope.only : null, 'except' in scope ? scope.except : null],
+    });
     return (await claimsOf(this.pool, rows))[0];
   }
 

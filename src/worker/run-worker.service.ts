@@ -89,7 +89,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Optional() @Inject(WORKER_HOOKS) hooks?: readonly WorkerHooks[],
   ) {
     this.hooks = createRunHooks(hooks, this.log);
-    this.claims = new RunClaims(pool, this.owner, config.leaseMs);
+    this.claims = new RunClaims(pool, this.owner, config.leaseMs, config.workerOrganizations);
     this.journal = new StoreJournal(store, this.claims, pool, store.decider.limits, this.metrics);
     metrics?.observeHeldRuns(() => this.active.size);
     const executor = new StepExecutor(catalog, secrets, (message, data) => this.log.log({ ...data, connectorLog: true }, message), store.decider.limits.maxPayloadBytes);
@@ -125,7 +125,9 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     ];
     this.renewal = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3)));
     this.wake();
-    this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms`);
+    const serves = this.config.workerOrganizations;
+    const organizations = serves === 'all' ? 'every organization' : 'only' in serves ? `only ${serves.only.join(', ')}` : `every organization but ${serves.except.join(', ')}`;
+    this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms, runs of ${organizations}`);
   }
 
   /**
@@ -210,6 +212,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
    */
   private async slotForStart(started: RunStarted, waitForPass = true): Promise<ActiveRun | undefined> {
     if (this.phase !== 'running' || this.outage.isDown) return undefined;
+    // A run of an organization this worker leaves to others goes through the queue, to theirs.
+    if (!this.claims.serves(started.data.organizationId)) return undefined;
     if (this.slots.take(1) === 0) {
       if (!waitForPass) return undefined;
       await this.passes.whenDone();

@@ -118,4 +118,31 @@ describe('crash recovery', () => {
     );
     expect(rows).toEqual([{ on_time: true }]);
   });
+
+  it("a tenant's run whose worker was killed waits for another of its workers: the shared pool leaves it", async () => {
+    const tenant = { THODARE_WORKER_ORGANIZATIONS: 'org-crash-tenant' };
+    const first = spawn(tenant);
+    const pool = spawn({ THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-crash-tenant' });
+    await Promise.all([first.ready, pool.ready]);
+    const runId = await appendRunStart(db, catalog(), gated('tenant-kill'), { n: 7 }, 'org-crash-tenant');
+    await waitForCalls(db.pool, 'tenant-kill');
+    await killWorker(first);
+
+    // Its lease freed (the pool frees a dead worker's leases, or it expires), the run is due again;
+    // a run of another organization started then is the pool's, and it runs to its end.
+    for (let freed = false; !freed; await new Promise((r) => setTimeout(r, 50))) {
+      freed = (await db.pool.query('SELECT lease_owner FROM run_state WHERE run_id = $1', [runId])).rows[0].lease_owner === null;
+    }
+    const other = await appendRunStart(db, catalog(), gated('tenant-kill-other'), { n: 1 }, 'org-crash-other');
+    await waitForCalls(db.pool, 'tenant-kill-other');
+    await openGate(db.pool, 'tenant-kill-other');
+    expect(await waitForStatus(db.pool, other)).toBe('completed');
+    expect((await callsOf(db.pool, runId)).map((c) => `${c.block_id}:${c.attempt}`)).toEqual(['before:1', 'gate:1']);
+
+    const second = spawn(tenant);
+    await second.ready;
+    await openGate(db.pool, 'tenant-kill');
+    expect(await waitForStatus(db.pool, runId)).toBe('completed');
+    expect((await callsOf(db.pool, runId)).map((c) => `${c.block_id}:${c.attempt}`)).toEqual(['before:1', 'gate:1', 'gate:1', 'after:1']);
+  });
 });

@@ -4,7 +4,7 @@ import { Client, type Pool } from 'pg';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp } from '../support/auth';
 import { migrate } from '../../src/database/migrate';
-import { createTestDatabase, undoMigrations, type TestDatabase } from '../support/database';
+import { createTestDatabase, undoMigrationsThrough, type TestDatabase } from '../support/database';
 import { add, connect, createWorkflow, waitForLogs, waitForRun } from '../support/run-api';
 
 // The schema on its way to being distributed by organization on an existing distributed engine
@@ -30,6 +30,8 @@ const REFERENCE_TABLES: Record<string, string> = {
   pgmigrations: "the deployment's applied migrations",
 };
 const referenceTables = Object.keys(REFERENCE_TABLES);
+
+const DISTRIBUTION_KEYS = '0033_distribution-keys';
 
 /** The keys 0033 widens: every unique key of a per-organization table, as it was before. */
 const KEYS_BEFORE_0033 = [
@@ -65,13 +67,13 @@ async function keysWithoutOrganization(pool: Pool): Promise<string[]> {
 }
 
 let today: TestDatabase;
-/** With 0033 undone: the schema this release's deploy migrates from, and the one a rollback returns to. */
+/** With 0033 (and what came after it) undone: the schema this release's deploy migrates from, and the one a rollback returns to. */
 let before: TestDatabase;
 let app: TestApp;
 
 beforeAll(async () => {
   [today, before] = await Promise.all([createTestDatabase('distribution_today'), createTestDatabase('distribution_before')]);
-  await undoMigrations(before.url, before.schema, 1);
+  await undoMigrationsThrough(before.url, before.schema, DISTRIBUTION_KEYS);
   app = await startTestApp('distribution_before', {}, { api: true, worker: true }, before);
 });
 afterAll(async () => {
@@ -151,7 +153,7 @@ describe('migration 0033, which widens the keys', () => {
     const writer = new Client({ connectionString: db.url, options: `-c search_path=${db.schema}` });
     const probe = new Client({ connectionString: db.url, options: `-c search_path=${db.schema} -c lock_timeout=5s` });
     try {
-      await undoMigrations(db.url, db.schema, 1);
+      await undoMigrationsThrough(db.url, db.schema, DISTRIBUTION_KEYS);
       await Promise.all([writer.connect(), probe.connect()]);
       // A transaction writing to events stays open: the migration must wait for it to end before
       // it can build an index of events.
@@ -181,7 +183,7 @@ describe('migration 0033, which widens the keys', () => {
       await writer.query('COMMIT');
 
       // Run again, it picks up where it stopped.
-      expect(await migrate(db.url, db.schema)).toEqual(['0033_distribution-keys']);
+      expect((await migrate(db.url, db.schema))[0]).toBe(DISTRIBUTION_KEYS);
       expect(await keysWithoutOrganization(db.pool)).toEqual([]);
       const left = await db.pool.query(`SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname LIKE '%\\_next'`);
       expect(left.rows).toEqual([]);
@@ -194,10 +196,10 @@ describe('migration 0033, which widens the keys', () => {
   it('builds afresh a finished index left with the other columns (an undo stopped mid-way)', async () => {
     const db = await createTestDatabase('distribution_leftover');
     try {
-      await undoMigrations(db.url, db.schema, 1);
+      await undoMigrationsThrough(db.url, db.schema, DISTRIBUTION_KEYS);
       // What an interrupted undo leaves: the next index of a key, valid, built with the key's columns before 0033.
       await db.pool.query('CREATE UNIQUE INDEX events_pkey_next ON events (global_position)');
-      expect(await migrate(db.url, db.schema)).toEqual(['0033_distribution-keys']);
+      expect((await migrate(db.url, db.schema))[0]).toBe(DISTRIBUTION_KEYS);
       expect(await keysWithoutOrganization(db.pool)).toEqual([]);
     } finally {
       await db.drop();

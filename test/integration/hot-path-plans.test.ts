@@ -231,6 +231,25 @@ it('claims from a backlog without reading it: the rows a claim reads do not grow
   expect(rowsRead).toBeLessThan(100);
 });
 
+it("claims for workers that serve some organizations without reading the others' backlog", async () => {
+  // The backlog above is still queued (its claims were rolled back): 2,000 runs of org-test, one of org-other.
+  const rowsRead = (plans: string[]) =>
+    jsonPlans(plans)
+      .flatMap(nodesOf)
+      .filter((node) => node['Relation Name'] === 'run_state')
+      .reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
+  const analyzed = [...JSON_PLANS, 'auto_explain.log_analyze = on', 'auto_explain.log_timing = off'];
+  // org-other's own worker, and the shared pool once org-test has workers of its own.
+  for (const organizations of [{ only: ['org-other'] }, { except: ['org-test'] }]) {
+    const { result: claimed, plans } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-d', 60_000, organizations).claimBatch(4), analyzed);
+    expect(claimed.map((run) => run.organizationId)).toEqual(['org-other']);
+    expect(rowsRead(plans)).toBeLessThan(100);
+  }
+  // org-test's own worker takes its oldest runs, as many as it asks.
+  const { result: claimed } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-e', 60_000, { only: ['org-test'] }).claimBatch(4), []);
+  expect(claimed.map((run) => run.organizationId)).toEqual(['org-test', 'org-test', 'org-test', 'org-test']);
+});
+
 it('locks a batch of due schedules by reading the due index in order, not by sorting every due schedule', async () => {
   // 1,000 due schedules of one organization (the most overdue), then 5 of another. Statistics are
   // as a burst of new schedules leaves them: none yet.

@@ -39,12 +39,16 @@ export async function createTestDatabase(label: string, poolSize = 10): Promise<
   };
 }
 
-/** Undoes the last `count` migrations applied to `schema` (their down parts), as `thodare migrate` would apply them. */
-export async function undoMigrations(url: string, schema: string, count: number): Promise<void> {
+/**
+ * Undoes `name` and every migration applied after it (their down parts), newest first, as
+ * `thodare migrate` would have left the schema before `name`.
+ */
+export async function undoMigrationsThrough(url: string, schema: string, name: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await runner({ dbClient: client, dir: migrationsDir(), direction: 'down', count, migrationsTable: MIGRATIONS_TABLE, schema, noLock: true, log: () => undefined });
+    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${MIGRATIONS_TABLE}" WHERE name >= $1`, [name]);
+    await runner({ dbClient: client, dir: migrationsDir(), direction: 'down', count: Number(rows[0]!.n), migrationsTable: MIGRATIONS_TABLE, schema, noLock: true, log: () => undefined });
   } finally {
     await client.end();
   }

@@ -41,12 +41,12 @@ export async function createRunTestDatabase(label: string): Promise<TestDatabase
   return db;
 }
 
-/** A worker-only Thodare (the real `WorkerAppModule`) on `db`, logs captured. */
-export async function startWorkerApp(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningThodare & { logs: string[] }> {
+/** A worker-only Thodare (the real `WorkerAppModule`) on `db`, logs captured; `roles` for one with the API too. */
+export async function startWorkerApp(db: TestDatabase, env: Record<string, string> = {}, roles = { api: false, worker: true }): Promise<RunningThodare & { logs: string[] }> {
   const config = parseConfig({ THODARE_LOG_LEVEL: 'warn', THODARE_POLL_INTERVAL_MS: '200', THODARE_LEASE_MS: '3000', THODARE_SHUTDOWN_GRACE_MS: '1000', THODARE_WORKER_PORT: '0', ...env, THODARE_SCHEMA: db.schema, DATABASE_URL: db.url });
   const logs: string[] = [];
   const logStream = new Writable({ write(chunk, _e, done) { logs.push(String(chunk)); done(); } });
-  const running = await startApplication({ config, databaseUrl: db.url, roles: { api: false, worker: true }, connectors: testConnectors ?? ensureTestConnectors(db.pool), logStream });
+  const running = await startApplication({ config, databaseUrl: db.url, roles, connectors: testConnectors ?? ensureTestConnectors(db.pool), logStream });
   return Object.assign(running, { logs });
 }
 
