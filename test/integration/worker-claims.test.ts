@@ -56,6 +56,34 @@ describe('claiming runs', () => {
     expect(claimed.map((c) => c.runId).sort()).toEqual([first[0], second].sort());
   });
 
+  it("keeps to a worker's organizations: its own only, or every one's but the excluded, however many organizations are queued", async () => {
+    // Everything queued so far is held: the queue is the runs below, of four organizations.
+    await db.pool.query(`UPDATE run_state SET lease_owner = 'x', lease_until = now() + interval '1 hour' WHERE lease_owner IS NULL`);
+    const catalog = testCatalog();
+    const runsOf = async (organizationId: string, count: number) => {
+      const ids = [];
+      for (let i = 0; i < count; i += 1) ids.push(await appendRunStart(db, catalog, transformChain(1), {}, organizationId));
+      return ids;
+    };
+    const excluded = await runsOf('org-excluded', 6);
+    const [w, x, y] = [await runsOf('org-w', 2), await runsOf('org-x', 1), await runsOf('org-y', 1)];
+    const organizationsOf = (claimed: { organizationId: string }[]) => claimed.map((c) => c.organizationId).sort();
+
+    // A tenant's own worker: its organizations' oldest first, turn by turn.
+    const own = await new RunClaims(db.pool, 'own', 30_000, { only: ['org-w', 'org-x'] }).claimBatch(2);
+    expect(own.map((c) => c.runId).sort()).toEqual([w[0], x[0]].sort());
+    // The shared pool, claiming fewer runs than there are organizations besides the excluded one
+    // (the due runs ranked whole), then more (each organization walked).
+    const pool = new RunClaims(db.pool, 'pool', 30_000, { except: ['org-excluded'] });
+    expect(organizationsOf(await pool.claimBatch(2))).toEqual(['org-w', 'org-y']);
+    expect(await pool.claimBatch(8)).toEqual([]);
+    await db.pool.query(`UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IN ('own', 'pool')`);
+    expect(organizationsOf(await pool.claimBatch(8))).toEqual(['org-w', 'org-w', 'org-x', 'org-y']);
+    expect(await pool.claimOne(excluded[0]!)).toBeUndefined();
+    expect(await new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] }).claimOne(y[0]!)).toBeUndefined();
+    expect(await new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] }).claimOne(excluded[0]!)).toMatchObject({ runId: excluded[0] });
+  });
+
   it('renews leases locking rows in run-id order, as run appends lock them, whatever the plan: no deadlock with an append in flight', async () => {
     const catalog = testCatalog();
     const ids = [await appendRunStart(db, catalog, transformChain(1), {}, 'org-renew'), await appendRunStart(db, catalog, transformChain(1), {}, 'org-renew')];
