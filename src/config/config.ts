@@ -185,6 +185,12 @@ export type Config = {
  */
 export type WorkerOrganizations = 'all' | { only: readonly string[] } | { except: readonly string[] };
 
+/** `organizations` in words, for a worker's start-up line. */
+export function describeWorkerOrganizations(organizations: WorkerOrganizations): string {
+  if (organizations === 'all') return 'every organization';
+  return 'only' in organizations ? `only ${organizations.only.join(', ')}` : `every organization but ${organizations.except.join(', ')}`;
+}
+
 /** Thrown when the environment cannot be parsed; `problems` lists every one. */
 export class ConfigError extends Error {
   readonly code = 'invalid_config';

@@ -153,37 +153,37 @@ FROM held h WHERE r.run_id = h.run_id`;
 
 /** The queue side of `run_state`: claims, lease renewals and releases. */
 export class RunClaims {
+  /** The worker's organizations as the claims' parameters: only these, or not these (null: no limit either way). */
+  private readonly only: readonly string[] | null;
+  private readonly except: readonly string[] | null;
+
   constructor(
     private readonly pool: Pool,
     readonly owner: string,
     private readonly leaseMs: number,
-    private readonly organizations: WorkerOrganizations = 'all',
-  ) {}
+    organizations: WorkerOrganizations = 'all',
+  ) {
+    this.only = organizations !== 'all' && 'only' in organizations ? organizations.only : null;
+    this.except = organizations !== 'all' && 'except' in organizations ? organizations.except : null;
+  }
 
   /** Whether this worker takes runs of `organizationId`. */
   serves(organizationId: string): boolean {
-    if (this.organizations === 'all') return true;
-    return 'only' in this.organizations ? this.organizations.only.includes(organizationId) : !this.organizations.except.includes(organizationId);
+    return (this.only?.includes(organizationId) ?? true) && !(this.except?.includes(organizationId) ?? false);
   }
 
   async claimBatch(limit: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
-    if (this.organizations === 'all') {
-      const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] });
-      return claimsOf(this.pool, rows);
-    }
-    const [name, text, organizations] = 'only' in this.organizations ? ['thodare-claim-batch-only', CLAIM_BATCH_ONLY, this.organizations.only] : ['thodare-claim-batch-except', CLAIM_BATCH_EXCEPT, this.organizations.except];
-    const { rows } = await this.pool.query<ClaimRow>({ name, text, values: [this.owner, limit, this.leaseMs, organizations] });
+    const { rows } = await this.pool.query<ClaimRow>(
+      this.only ? { name: 'thodare-claim-batch-only', text: CLAIM_BATCH_ONLY, values: [this.owner, limit, this.leaseMs, this.only] }
+      : this.except ? { name: 'thodare-claim-batch-except', text: CLAIM_BATCH_EXCEPT, values: [this.owner, limit, this.leaseMs, this.except] }
+      : { name: 'thodare-claim-batch', text: CLAIM_BATCH, values: [this.owner, limit, this.leaseMs] },
+    );
     return claimsOf(this.pool, rows);
   }
 
   async claimOne(runId: string): Promise<ClaimedRun | undefined> {
-    const scope = this.organizations === 'all' ? {} : this.organizations;
-    const { rows } = await this.pool.query<ClaimRow>({
-      name: 'thodare-claim-one',
-      text: CLAIM_ONE,
-      values: [this.owner, runId, this.leaseMs, 'only' in scope ? scope.only : null, 'except' in scope ? scope.except : null],
-    });
+    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs, this.only, this.except] });
     return (await claimsOf(this.pool, rows))[0];
   }
 

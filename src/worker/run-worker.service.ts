@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
-import type { Config } from '../config/config';
+import { describeWorkerOrganizations, type Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
 import { classifyDatabaseError } from '../database/pg-errors';
@@ -125,9 +125,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     ];
     this.renewal = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3)));
     this.wake();
-    const serves = this.config.workerOrganizations;
-    const organizations = serves === 'all' ? 'every organization' : 'only' in serves ? `only ${serves.only.join(', ')}` : `every organization but ${serves.except.join(', ')}`;
-    this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms, runs of ${organizations}`);
+    this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms, runs of ${describeWorkerOrganizations(this.config.workerOrganizations)}`);
   }
 
   /**

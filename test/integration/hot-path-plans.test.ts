@@ -93,6 +93,18 @@ function nodesOf(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 }
 
+/** auto_explain settings for plans with the rows each node actually visited. */
+const ANALYZED_PLANS = [...JSON_PLANS, 'auto_explain.log_analyze = on', 'auto_explain.log_timing = off'];
+
+/** Every row the plans' scans of run_state visited: those they returned and those their filters dropped. */
+function runStateRowsRead(plans: readonly string[]): number {
+  const scans = jsonPlans(plans)
+    .flatMap(nodesOf)
+    .filter((node) => node['Relation Name'] === 'run_state');
+  expect(scans.length).toBeGreaterThan(0);
+  return scans.reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
+}
+
 it('reads run_state and workflows by key, not whole, with thousands of runs and workflows stored', async () => {
   await db.pool.query(
     `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
@@ -216,34 +228,20 @@ it('claims from a backlog without reading it: the rows a claim reads do not grow
   await db.pool.query('ANALYZE run_state');
 
   // The rows each of the claim's scans of run_state visited, as auto_explain reports them.
-  const { result: claimed, plans } = await inTransaction(
-    (client) => new RunClaims(client as unknown as Pool, 'worker-c', 60_000).claimBatch(4),
-    [...JSON_PLANS, 'auto_explain.log_analyze = on', 'auto_explain.log_timing = off'],
-  );
+  const { result: claimed, plans } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-c', 60_000).claimBatch(4), ANALYZED_PLANS);
   expect(claimed.map((run) => run.organizationId).sort()).toEqual(['org-other', 'org-test', 'org-test', 'org-test']);
-  const scans = jsonPlans(plans)
-    .flatMap(nodesOf)
-    .filter((node) => node['Relation Name'] === 'run_state');
-  expect(scans.length).toBeGreaterThan(0);
-  // Every row a scan visited: those it returned and those its filter dropped.
-  const rowsRead = scans.reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
+  const rowsRead = runStateRowsRead(plans);
   // Ranking every due run read all 2,001 of them (2,013 rows in all); now a few dozen.
   expect(rowsRead).toBeLessThan(100);
 });
 
 it("claims for workers that serve some organizations without reading the others' backlog", async () => {
   // The backlog above is still queued (its claims were rolled back): 2,000 runs of org-test, one of org-other.
-  const rowsRead = (plans: string[]) =>
-    jsonPlans(plans)
-      .flatMap(nodesOf)
-      .filter((node) => node['Relation Name'] === 'run_state')
-      .reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
-  const analyzed = [...JSON_PLANS, 'auto_explain.log_analyze = on', 'auto_explain.log_timing = off'];
   // org-other's own worker, and the shared pool once org-test has workers of its own.
   for (const organizations of [{ only: ['org-other'] }, { except: ['org-test'] }]) {
-    const { result: claimed, plans } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-d', 60_000, organizations).claimBatch(4), analyzed);
+    const { result: claimed, plans } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-d', 60_000, organizations).claimBatch(4), ANALYZED_PLANS);
     expect(claimed.map((run) => run.organizationId)).toEqual(['org-other']);
-    expect(rowsRead(plans)).toBeLessThan(100);
+    expect(runStateRowsRead(plans)).toBeLessThan(100);
   }
   // org-test's own worker takes its oldest runs, as many as it asks.
   const { result: claimed } = await inTransaction((client) => new RunClaims(client as unknown as Pool, 'worker-e', 60_000, { only: ['org-test'] }).claimBatch(4), []);

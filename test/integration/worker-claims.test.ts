@@ -80,8 +80,9 @@ describe('claiming runs', () => {
     await db.pool.query(`UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IN ('own', 'pool')`);
     expect(organizationsOf(await pool.claimBatch(8))).toEqual(['org-w', 'org-w', 'org-x', 'org-y']);
     expect(await pool.claimOne(excluded[0]!)).toBeUndefined();
-    expect(await new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] }).claimOne(y[0]!)).toBeUndefined();
-    expect(await new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] }).claimOne(excluded[0]!)).toMatchObject({ runId: excluded[0] });
+    const excludedOwn = new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] });
+    expect(await excludedOwn.claimOne(y[0]!)).toBeUndefined();
+    expect(await excludedOwn.claimOne(excluded[0]!)).toMatchObject({ runId: excluded[0] });
   });
 
   it('renews leases locking rows in run-id order, as run appends lock them, whatever the plan: no deadlock with an append in flight', async () => {
