@@ -48,7 +48,16 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
   for (const [i, event] of events.entries()) {
     if (i > 0 && i % SEALS_PER_TURN === 0) await nextTurn();
     const head = heads.get(event.organizationId) ?? { sequence: 0, chain: GENESIS_CHAIN, frontier: MerkleFrontier.empty() };
-    const leaf = leafOf({ ...event, position: event.globalPosition, recordedAt: event.recordedAtExact });
+    const leaf = leafOf({
+      position: event.globalPosition,
+      streamId: event.streamId,
+      streamVersion: event.streamVersion,
+      organizationId: event.organizationId,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata,
+      recordedAt: event.recordedAtExact,
+    });
     head.sequence += 1;
     head.chain = nextChain(head.chain, leaf);
     head.frontier.append(leaf);

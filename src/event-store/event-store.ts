@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
-import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
+import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
 export interface AppendOptions {
   organizationId: string;
@@ -38,7 +38,6 @@ interface InsertedRow {
   global_position: string;
   transaction_id: string;
   stream_version: number;
-  recorded_at: Date;
   recorded_at_exact: string;
 }
 
@@ -53,7 +52,7 @@ interface InsertedRow {
  * (JSON text[]), $6 metadata (JSON).
  */
 const INSERT_SQL = `
-  SELECT global_position, transaction_id::text AS transaction_id, stream_version, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact
+  SELECT global_position, transaction_id::text AS transaction_id, stream_version, ${RECORDED_AT_EXACT} AS recorded_at_exact
   FROM append_events($1, $2, $3, $4::text[], $5::text[]::jsonb[], $6::jsonb)`;
 
 const APPEND_SQL = INSERT_SQL;
@@ -64,7 +63,7 @@ const APPEND_SQL = INSERT_SQL;
  * types, data, metadata}]`. A row per inserted event, with its batch's ordinal.
  */
 const APPEND_MANY_SQL = `
-  SELECT ord, global_position, transaction_id::text AS transaction_id, stream_version, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact
+  SELECT ord, global_position, transaction_id::text AS transaction_id, stream_version, ${RECORDED_AT_EXACT} AS recorded_at_exact
   FROM append_streams($1::jsonb)`;
 
 const APPEND_AND_NOTIFY_SQL = `
@@ -85,7 +84,7 @@ function recordedOf(row: InsertedRow, streamId: string, organizationId: string, 
     type: event.type,
     data,
     metadata: metadata as EventMetadata,
-    recordedAt: row.recorded_at,
+    recordedAt: recordedAtOf(row.recorded_at_exact),
     recordedAtExact: row.recorded_at_exact,
   };
 }

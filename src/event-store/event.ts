@@ -63,12 +63,19 @@ export interface EventRow {
   type: string;
   data: unknown;
   metadata: EventMetadata;
-  recorded_at: Date;
   recorded_at_exact: string;
 }
 
 /** Note: `transaction_id` comes back as text, so ORDER BY must name `events.transaction_id`. */
-export const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, recorded_at, ${RECORDED_AT_EXACT} AS recorded_at_exact`;
+export const EVENT_COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, stream_version, organization_id, type, data, metadata, ${RECORDED_AT_EXACT} AS recorded_at_exact`;
+
+/**
+ * `recordedAt` from the exact text: the Date keeps its milliseconds, as pg's own timestamptz parser
+ * would (both truncate the microseconds). Reading the column a second time for pg to parse cost the
+ * database a timestamp's output and this process a regex parse per event: a tenth of the audit
+ * sealer's time reading a batch went to dates it never looks at.
+ */
+export const recordedAtOf = (exact: string): Date => new Date(exact);
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -80,7 +87,7 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     type: row.type,
     data: row.data,
     metadata: row.metadata,
-    recordedAt: row.recorded_at,
+    recordedAt: recordedAtOf(row.recorded_at_exact),
     recordedAtExact: row.recorded_at_exact,
   };
 }

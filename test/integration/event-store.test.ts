@@ -36,6 +36,20 @@ describe('append and readStream', () => {
     expect(await store.readStream('s-roundtrip', { fromVersion: 2 })).toHaveLength(1);
   });
 
+  it('gives every reader the recorded time pg itself parses, and the exact text to the microsecond', async () => {
+    const appended = (await store.append('s-time', 0, [{ type: 'A', data: {} }, { type: 'B', data: {} }], opts)).events;
+    const many = await inTransaction(db.pool, (client) => store.appendMany([{ streamId: 's-time-many', expectedVersion: 0, organizationId: org, events: [{ type: 'A', data: {} }], metadata: systemMetadata }], { client }));
+    const read = [...(await store.readStream('s-time')), ...(await store.readStream('s-time-many'))];
+    const { rows } = await db.pool.query<{ global_position: string; recorded_at: Date; micros: string }>(
+      `SELECT global_position, recorded_at, to_char(recorded_at, 'US') AS micros FROM events WHERE stream_id IN ('s-time', 's-time-many') ORDER BY global_position`,
+    );
+    for (const event of [...appended, ...many.flatMap((m) => m.events), ...read]) {
+      const row = rows.find((r) => Number(r.global_position) === event.globalPosition);
+      expect(event.recordedAt).toEqual(row?.recorded_at);
+      expect(event.recordedAtExact.slice(-7, -1)).toBe(row?.micros);
+    }
+  });
+
   it('refuses a stale or a future expected version with a typed conflict and leaves the stream intact', async () => {
     await store.append('s-stale', 0, [{ type: 'A', data: {} }], opts);
     await expect(store.append('s-stale', 0, [{ type: 'B', data: {} }], opts)).rejects.toBeInstanceOf(StreamVersionConflict);

@@ -1,4 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { ChainVerifier, type SealEntry } from './chain-verifier';
 import { publicKeyView, signCheckpoint, type SignedCheckpoint } from './checkpoint';
 import { GENESIS_CHAIN, leafOf, nextChain, sha256, type SealableEvent } from './hash-chain';
@@ -35,6 +37,33 @@ describe('MerkleFrontier', () => {
 function event(position: number, organizationId = 'org-a'): SealableEvent {
   return { position, streamId: `s-${position}`, streamVersion: 1, organizationId, type: 'Happened', data: { n: position }, metadata: { actor: { type: 'system', id: 't' } }, recordedAt: '2026-12-02T10:00:00.123456Z' };
 }
+
+describe('hashes', () => {
+  const reference = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
+
+  it('hashes any parts as their concatenation, below and past the scratch buffer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 4 }), (arrays) => {
+        const parts = arrays.map((a) => Buffer.from(a));
+        expect(sha256(...parts).equals(reference(Buffer.concat(parts)))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("gives a leaf the SHA-256 of the canonicalize package's JCS of the eight members, and nothing else", () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 });
+    const anyEvent = fc.record({ position: fc.nat(), streamId: fc.string(), streamVersion: fc.nat(), organizationId: fc.string(), type: fc.string(), data: anyJson, metadata: anyJson, recordedAt: fc.string() });
+    fc.assert(
+      fc.property(anyEvent, (e) => {
+        expect(leafOf({ ...e, extra: 'not sealed' } as SealableEvent).equals(reference(Buffer.from(canonicalize(e) as string)))).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    // Every seal already written hashes these bytes: one event's leaf, pinned (a known answer).
+    expect(leafOf(event(7)).toString('hex')).toBe('cbcb0e46ea5e83212f8d079a4af1c9c976ee16a497af23fa3ee5e60031726da1');
+  });
+});
 
 /** A sealed history of `n` events, with a checkpoint signed at each sequence in `at`. */
 function history(n: number, at: number[], key = generateKeyPairSync('ed25519').privateKey) {

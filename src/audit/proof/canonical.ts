@@ -16,7 +16,14 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-/** The JCS text of `value`, or undefined where JSON has none (an object member is then left out). */
+/**
+ * The JCS text of `value`, or undefined where JSON has none (an object member is then left out):
+ * for a writer that lays out the members of an object whose keys it knows (`leafOf`).
+ */
+export function canonicalMember(value: unknown): string | undefined {
+  return write(value);
+}
+
 function write(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
