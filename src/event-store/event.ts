@@ -72,8 +72,8 @@ export const EVENT_COLUMNS = `global_position, transaction_id::text AS transacti
 /**
  * `recordedAt` from the exact text: the Date keeps its milliseconds, as pg's own timestamptz parser
  * would (both truncate the microseconds). Reading the column a second time for pg to parse cost the
- * database a timestamp's output and this process a regex parse per event: a tenth of the audit
- * sealer's time reading a batch went to dates it never looks at.
+ * database a timestamp's output per row and this process a regex: over a quarter of the time the
+ * audit sealer spent parsing its rows, for a Date it never looks at.
  */
 export const recordedAtOf = (exact: string): Date => new Date(exact);
 

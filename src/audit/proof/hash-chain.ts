@@ -18,9 +18,9 @@ export interface SealableEvent {
 export const GENESIS_CHAIN = Buffer.alloc(32);
 
 /**
- * Where `sha256` lays its parts end to end: the sealer hashes a chain value (64 bytes) and one or
- * two Merkle nodes (33 and 65) per event, and a fresh Buffer for each was a third of the buffers
- * it allocated. Safe to share: nothing runs between the copy and the hash.
+ * Where `sha256` lays its parts end to end: per event the sealer hashes a chain input (64 bytes),
+ * a Merkle leaf (33) and on average one Merkle node (65), and a fresh Buffer for each was a third
+ * of the buffers it allocated. Safe to share: nothing runs between the copy and the hash.
  */
 const scratch = Buffer.allocUnsafe(128);
 
@@ -51,8 +51,8 @@ const LEAF_MEMBERS = (['position', 'streamId', 'streamVersion', 'organizationId'
 
 /**
  * leaf = SHA-256(JCS(event)), its eight members and nothing else. The members are written in
- * their known order rather than through an object built and sorted per event: the same bytes
- * (`audit.spec.ts` compares them with `canonicalJson`) for a sixth of the sealer's time.
+ * their known order: the object the sealer spread, rebuilt and sorted per event to get the same
+ * bytes was a sixth of its time. `audit.spec.ts` holds them to the `canonicalize` package's.
  */
 export function leafOf(event: SealableEvent): Buffer {
   let text = '';
