@@ -1,7 +1,7 @@
 import { Client, type Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import { startApplication } from '../src/main';
-import { benchDatabase, machineJiffies, projectionsSettled, round } from './support';
+import { benchDatabase, machineBusyMs, projectionsSettled, round } from './support';
 import { benchStep, chain, Runner } from './runtime';
 
 const RUNS = 1000;
@@ -54,23 +54,22 @@ async function measure(pool: Pool, work: () => Promise<unknown>): Promise<Readin
   const before = await databaseCounters(pool);
   const sentBefore = statements;
   const cpuBefore = process.cpuUsage();
-  const machineBefore = machineJiffies();
+  const machineBefore = machineBusyMs();
   await work();
   const { polls } = await projectionsSettled(pool);
-  const machineAfter = machineJiffies();
+  const machineAfter = machineBusyMs();
   const cpu = process.cpuUsage(cpuBefore);
   // The counters' own reads (3 statements, 2 commits each side) and the settling's polls (one
   // statement and one commit each) are not the work's.
   const sent = statements - sentBefore - polls;
   const after = await databaseCounters(pool);
-  const jiffyMs = 1000 / 100; // USER_HZ is 100 on Linux
   return {
     statements: sent,
     commits: after.commits - before.commits - 2 - polls,
     walBytes: Number(after.wal - before.wal),
     rowsWritten: after.rows - before.rows,
     nodeCpuMs: (cpu.user + cpu.system) / 1000,
-    machineCpuMs: (machineAfter.busy - machineBefore.busy) * jiffyMs,
+    machineCpuMs: machineAfter - machineBefore,
   };
 }
 

@@ -9,7 +9,7 @@ import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { sendFromChild } from './http-senders';
 import { s1Floor } from './s1-floor';
-import { benchDatabase, machineJiffies, percentile, projectionsSettled, rate, round } from './support';
+import { benchDatabase, machineBusyMs, percentile, projectionsSettled, rate, round } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -130,7 +130,7 @@ export async function w3Burst(
   w3 = chain(3),
   settled?: () => Promise<unknown>,
 ): Promise<{ runs: number; runsPerSec: number; stepsPerSec: number; latencyMs: { p50: number; p99: number }; machineCpuMsPerRun: number; withReadModels?: ReadModelsCost }> {
-  const cpuBefore = machineJiffies();
+  const cpuBefore = machineBusyMs();
   const began = performance.now();
   const latencies = await Promise.all(
     Array.from({ length: runs }, async () => {
@@ -139,9 +139,9 @@ export async function w3Burst(
     }),
   );
   const ended = performance.now();
-  const busyMs = (machineJiffies().busy - cpuBefore.busy) * 10; // USER_HZ = 100
+  const busyMs = machineBusyMs() - cpuBefore;
   const burst = { runs, runsPerSec: round(runs / ((ended - began) / 1000), 0), stepsPerSec: round((3 * runs) / ((ended - began) / 1000), 0), latencyMs: stats(latencies), machineCpuMsPerRun: round(busyMs / runs, 3) };
-  return settled ? { ...burst, withReadModels: await readModelsCost(settled, cpuBefore.busy, ended, runs) } : burst;
+  return settled ? { ...burst, withReadModels: await readModelsCost(settled, cpuBefore, ended, runs) } : burst;
 }
 
 /** What a burst cost once its read models caught up (see `w3Burst`). */
@@ -153,7 +153,7 @@ interface ReadModelsCost {
 
 async function readModelsCost(settled: () => Promise<unknown>, busyBefore: number, burstEnded: number, runs: number): Promise<ReadModelsCost> {
   await settled();
-  const busyMs = (machineJiffies().busy - busyBefore) * 10;
+  const busyMs = machineBusyMs() - busyBefore;
   return { machineCpuMsPerRun: round(busyMs / runs, 3), catchUpMs: round(performance.now() - burstEnded, 0) };
 }
 
@@ -230,13 +230,13 @@ async function httpBurst(url: string, w3: { id: string; auth: Record<string, str
   const order = { url: `${url}/api/workflows/${w3.id}/runs?waitMs=60000`, senders: runs, ms: 120_000, max: runs, headers: w3.auth, body: {}, expect: 200 };
   await sendFromChild({ ...order, senders: 100, max: 100, tag: 'http-burst-warm-up' });
   await settled();
-  const before = machineJiffies();
+  const before = machineBusyMs();
   const report = await sendFromChild({ ...order, tag: 'http-burst' });
   const ended = performance.now();
-  const after = machineJiffies();
-  const withReadModels = await readModelsCost(settled, before.busy, ended, runs);
+  const after = machineBusyMs();
+  const withReadModels = await readModelsCost(settled, before, ended, runs);
   if (report.firstRefusal) throw new Error(`HTTP burst: ${report.refused} refused, e.g. ${report.firstRefusal}`);
-  const machineMs = (after.busy - before.busy) * 10; // USER_HZ = 100
+  const machineMs = after - before;
   return {
     runs: report.latencies.length,
     runsPerSec: round(report.latencies.length / report.seconds, 0),

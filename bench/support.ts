@@ -87,12 +87,17 @@ export function percentile(sorted: number[], p: number): number {
 
 export const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
-/** Busy and total jiffies of the whole machine (every process, Postgres included), from /proc/stat. */
-export function machineJiffies(): { busy: number; total: number } {
+/** A /proc/stat jiffy in ms (USER_HZ is 100 on Linux). */
+const JIFFY_MS = 10;
+
+/**
+ * The whole machine's busy CPU time so far (every process, Postgres included), in ms, from
+ * /proc/stat: the difference of two readings is what the machine spent between them.
+ */
+export function machineBusyMs(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  const total = fields.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  return (fields.reduce((a, b) => a + b, 0) - idle) * JIFFY_MS;
 }
 
 /**
