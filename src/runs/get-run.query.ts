@@ -23,7 +23,7 @@ export interface RunDetails extends RunView {
   concurrency: { key: string; limit: number; admitted: boolean } | null;
 }
 
-/** A run as the API shows it, folded from its stream (404 for another organization's run). */
+/** A run as the API shows it, folded from its stream (`RunStore.read`; 404 for another organization's run). */
 export class GetRunQuery extends Query<RunDetails> {
   constructor(
     readonly organizationId: string,
@@ -38,9 +38,9 @@ export class GetRunHandler implements IQueryHandler<GetRunQuery, RunDetails> {
   constructor(@Inject(RunStore) private readonly runs: RunStore) {}
 
   async execute({ organizationId, runId }: GetRunQuery): Promise<RunDetails> {
-    const loaded = await this.runs.load(runId, organizationId);
-    if (!loaded?.state.run) throw new NotFound('run');
-    return runDetails(runId, loaded.state);
+    const state = await this.runs.read(runId, organizationId);
+    if (!state?.run) throw new NotFound('run');
+    return runDetails(runId, state);
   }
 }
 

@@ -101,8 +101,8 @@ export class ListApprovalsHandler implements IQueryHandler<ListApprovalsQuery> {
    * folded state while the block waits (as the run's `waitingFor` shows it to any member).
    */
   private async pendingToken(row: ApprovalRow, organizationId: string): Promise<string | undefined> {
-    const loaded = await this.runs.load(row.run_id, organizationId);
-    return loaded ? waitingToken(loaded.state, row.block_id, row.token_hash) : undefined;
+    const state = await this.runs.read(row.run_id, organizationId);
+    return state ? waitingToken(state, row.block_id, row.token_hash) : undefined;
   }
 }
 
