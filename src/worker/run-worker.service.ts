@@ -143,14 +143,14 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
       this.log.log(`draining ${this.active.size} run(s) for up to ${Math.round(deadline)} ms`);
       const drained = new Promise<void>((resolve) => (this.drained = resolve));
       for (const run of [...this.active.values()]) run.drain();
-      await Promise.race([drained, sleep(deadline)]);
+      await settledOrAfter(drained, deadline);
     }
     this.stop();
     const leftover = this.active.size;
     for (const run of [...this.active.values()]) run.drop();
     if (leftover > 0) {
       this.log.warn({ runs: leftover }, 'shutdown deadline: aborted the steps still running; their runs are given back');
-      await Promise.race([this.claims.releaseAll(), sleep(1_000)]).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases at shutdown'));
+      await settledOrAfter(this.claims.releaseAll(), 1_000).catch((error: unknown) => this.log.warn({ err: error }, 'could not release leases at shutdown'));
     }
   }
 
@@ -372,6 +372,16 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Once `work` settles (rejecting as it does), or `ms` have passed, whichever is first. The timer goes
+ * with the race: left running, a drain that ended early kept the process of an application that
+ * embeds Thodare alive after `close()` for the rest of the shutdown deadline.
+ */
+async function settledOrAfter(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

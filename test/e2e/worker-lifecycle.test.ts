@@ -111,4 +111,18 @@ describe('worker lifecycle', () => {
     expect(rebuilt.code).toBe(0);
     expect(await live()).toEqual(before);
   });
+  it('lets the process of an application that closes it end: a drain that finishes early leaves no timer running to its deadline', async () => {
+    // 120 s of grace: the drain's deadline is 118 s away when the step in flight ends in 300 ms.
+    const worker = spawn({ TEST_CLOSE_ON_SIGTERM: '1', THODARE_SHUTDOWN_GRACE_MS: '120000' });
+    await worker.ready;
+    await appendRunStart(db, catalog(), workflowOf([block('nap', 'test_sleep', { ms: 300, label: 'close-drain' })], [edge('trigger', 'nap')]));
+    await waitForCalls(db.pool, 'close-drain'); // in flight: the close drains it
+    worker.child.kill('SIGTERM');
+    while (!worker.output.join('').includes('closed')) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Closed, with its own pool ended too: nothing of the application is left to hold the process.
+    let timer: NodeJS.Timeout | undefined;
+    const stillRunning = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running 20 s after close()'), 20_000)));
+    expect(await Promise.race([worker.exited, stillRunning]).finally(() => clearTimeout(timer))).toBe(0);
+  });
 });

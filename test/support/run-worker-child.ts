@@ -11,9 +11,21 @@ async function main(): Promise<void> {
   const databaseUrl = config.databaseUrl;
   if (!databaseUrl) throw new Error('DATABASE_URL is required');
   const failAttempts = process.env.TEST_FAIL_MAX_ATTEMPTS ? Number(process.env.TEST_FAIL_MAX_ATTEMPTS) : undefined;
-  const connectors = runTestConnectors(createPool(databaseUrl, config.schema, 4), failAttempts ? { failAttempts } : {});
+  const connectorsPool = createPool(databaseUrl, config.schema, 4);
+  const connectors = runTestConnectors(connectorsPool, failAttempts ? { failAttempts } : {});
   const running = await startApplication({ config, databaseUrl, roles: { api: false, worker: true }, connectors });
   process.stdout.write('ready\n');
+  if (process.env.TEST_CLOSE_ON_SIGTERM) {
+    // As an application that embeds Thodare stops it: `close()`, then nothing more. The process
+    // ends when nothing is left for its event loop, never by `process.exit`.
+    process.once('SIGTERM', () => {
+      void running.close().then(async () => {
+        await connectorsPool.end();
+        process.stdout.write('closed\n');
+      });
+    });
+    return;
+  }
   onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print: (line) => process.stdout.write(`${line}\n`) });
 }
 
