@@ -254,7 +254,7 @@ async function httpBurst(url: string, w3: { id: string; auth: Record<string, str
  * Reading a finished run back, as `GET /api/runs/:id` does (its query, without HTTP), for chains of
  * 3, 100 and 1,000 steps that call out: a fold of the run's whole stream (what every read cost
  * until the thirty-fourth session), against a read of a run this instance has read before, caught
- * up from the state it kept (`RunStore.read`).
+ * up from the state it kept (`RunReads`).
  */
 async function runReads(app: RunningThodare, runner: Runner): Promise<Record<string, unknown>> {
   const queries = app.app.get(QueryBus);

@@ -4,7 +4,7 @@ import type { RunState } from '../domain/run/run.state';
 import { runDeadline } from '../domain/run/run.decide';
 import { runView, type RunView } from '../domain/run/run.view';
 import { NotFound } from '../errors';
-import { RunStore } from './run-store';
+import { RunReads } from './run-reads';
 
 /** `GET /api/runs/:id`. */
 export interface RunDetails extends RunView {
@@ -23,7 +23,7 @@ export interface RunDetails extends RunView {
   concurrency: { key: string; limit: number; admitted: boolean } | null;
 }
 
-/** A run as the API shows it, folded from its stream (`RunStore.read`; 404 for another organization's run). */
+/** A run as the API shows it, folded from its stream (`RunReads`; 404 for another organization's run). */
 export class GetRunQuery extends Query<RunDetails> {
   constructor(
     readonly organizationId: string,
@@ -35,7 +35,7 @@ export class GetRunQuery extends Query<RunDetails> {
 
 @QueryHandler(GetRunQuery)
 export class GetRunHandler implements IQueryHandler<GetRunQuery, RunDetails> {
-  constructor(@Inject(RunStore) private readonly runs: RunStore) {}
+  constructor(@Inject(RunReads) private readonly runs: RunReads) {}
 
   async execute({ organizationId, runId }: GetRunQuery): Promise<RunDetails> {
     const state = await this.runs.read(runId, organizationId);

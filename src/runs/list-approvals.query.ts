@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import type { RunState } from '../domain/run/run.state';
 import { decodeCursor, toPage } from '../http/keyset';
 import { approvalTokenHash } from '../projections/run-waits.projection';
-import { RunStore } from './run-store';
+import { RunReads } from './run-reads';
 
 /** One approval in the inbox; `approvalToken` only while it is pending. */
 export interface InboxApproval {
@@ -68,7 +68,7 @@ export class ListApprovalsQuery extends Query<{ data: InboxApproval[]; next: str
 export class ListApprovalsHandler implements IQueryHandler<ListApprovalsQuery> {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
-    @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(RunReads) private readonly runs: RunReads,
   ) {}
 
   async execute({ organizationId, filter }: ListApprovalsQuery): Promise<{ data: InboxApproval[]; next: string | null }> {

@@ -22,7 +22,6 @@ import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
 import { RUN_METRICS, type RunMetrics } from './run-metrics';
-import { FoldedRuns } from './folded-runs';
 
 /** A run folded from its stream. */
 export interface LoadedRun {
@@ -91,9 +90,6 @@ export class RunStore {
   /** Starts that name their definition are stored without workflow and blocks (see `run-definition.ts`). */
   private readonly definitions: RunDefinitionWriter;
 
-  /** The states of the runs read lately (see `read`). */
-  private readonly folded = new FoldedRuns();
-
   /** Batches appended outside a caller's transaction share statements and commits (group commit). */
   private readonly groups: RunAppendGroups;
 
@@ -108,35 +104,6 @@ export class RunStore {
     const state = this.decider.fold(events as unknown as RunEvent[]);
     // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
     return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt, started: first.data as RunStarted['data'] };
-  }
-
-  /**
-   * The run as a reader sees it (`GET /api/runs/:id`, a wait's answer, the approvals inbox), of
-   * this organization; undefined when it does not exist there. A run read lately on this instance
-   * is caught up from its kept state (`FoldedRuns`) with the events appended since, one indexed
-   * read that usually finds none. The state is shared with the next reads of the run: read it,
-   * never change it.
-   */
-  async read(runId: string, organizationId: string): Promise<RunState | undefined> {
-    const kept = this.folded.get(runId, organizationId);
-    if (!kept) {
-      const state = (await this.load(runId, organizationId))?.state;
-      if (state) this.folded.keep(runId, organizationId, state);
-      return state;
-    }
-    const tail = await this.store.readStream(runStreamId(runId), { organizationId, fromVersion: kept.version + 1 });
-    // Another read of the run may have folded some of these while this one waited: the fold is
-    // synchronous, so the state's version says which are new.
-    const fresh = tail.filter((event) => event.streamVersion > kept.version);
-    if (fresh.length === 0) return kept;
-    try {
-      const state = this.decider.fold(fresh as unknown as RunEvent[], kept);
-      this.folded.keep(runId, organizationId, state);
-      return state;
-    } catch (error) {
-      this.folded.forget(runId);
-      throw error;
-    }
   }
 
   /** Several runs folded from their streams in one read (of this organization), by run id; runs that do not exist are absent. */

@@ -21,6 +21,7 @@ import { RunHandoff } from './run-handoff';
 import { EventTriggerStarts } from './event-trigger-starts';
 import { RunLogsHandler } from './run-logs.query';
 import { RunStore } from './run-store';
+import { RunReads } from './run-reads';
 import { RunStreamController } from './run-stream.controller';
 import { RunStreamWatch } from './run-stream-watch';
 import { RunWaiter } from './run-waiter';
@@ -51,6 +52,7 @@ export class RunsModule {
         runDeciderProvider,
         RunChanges,
         RunStore,
+        RunReads,
         RunWaiter,
         RunHandoff,
         EventTriggerStarts,

@@ -3,6 +3,7 @@ import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 import { recordQueries } from '../support/statements';
 import { RunStore } from '../../src/runs/run-store';
+import { RunReads } from '../../src/runs/run-reads';
 import { runDetails } from '../../src/runs/get-run.query';
 
 let app: TestApp;
@@ -105,7 +106,7 @@ describe('reading a run back', () => {
   });
 
   it('folds each event once when reads of one run overlap', async () => {
-    const runs = app.running.app.get(RunStore);
+    const reads = app.running.app.get(RunReads);
     const runId = await startTwoWaits();
     await waitingAt(runId, 'first');
     await signal(runId, 'go1', 3);
@@ -115,7 +116,7 @@ describe('reading a run back', () => {
     // from the same kept version and all read the same new events.
     await signal(runId, 'go2', 4);
     await ended(runId);
-    const states = await Promise.all(Array.from({ length: 8 }, () => runs.read(runId, owner.organizationId)));
+    const states = await Promise.all(Array.from({ length: 8 }, () => reads.read(runId, owner.organizationId)));
     const { view, version } = await freshFold(runId);
     for (const state of states) expect(state!.version).toBe(version);
     expect(JSON.parse(JSON.stringify(runDetails(runId, states[0]!)))).toEqual(view);

@@ -1,5 +1,9 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { jsonSizeAtLeast } from '../domain/json-size';
+import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
+import { EventStore } from '../event-store/event-store';
+import { RunStore } from './run-store';
 
 /**
  * What the folded states kept for readers may weigh together on one instance (see `FoldedRuns`).
@@ -31,10 +35,8 @@ interface Kept {
 
 /**
  * The folded states of the runs read lately on this instance, least recently read first, within
- * `budgetBytes`. A reader of a kept run folds only the events appended since (`RunStore.read`)
- * instead of its whole stream: a run holds up to 10,000 events, and reading one back cost its
- * whole fold on every poll. A state is kept for the organization that read it: asked for by any
- * other, it is not there.
+ * `budgetBytes` (see `RunReads`). A state is kept for the organization that read it: asked for by
+ * any other, it is not there.
  */
 export class FoldedRuns {
   private readonly kept = new Map<string, Kept>();
@@ -64,6 +66,7 @@ export class FoldedRuns {
     }
   }
 
+  /** Lets the state of `runId` go (one whose fold threw may be half-changed). */
   forget(runId: string): void {
     const entry = this.kept.get(runId);
     if (!entry) return;
@@ -74,5 +77,48 @@ export class FoldedRuns {
   /** How many states are kept, and what they weigh together. */
   get size(): { runs: number; bytes: number } {
     return { runs: this.kept.size, bytes: this.weight };
+  }
+}
+
+/**
+ * Runs as readers see them (`GET /api/runs/:id`, a wait's answer, the approvals inbox). A run read
+ * lately on this instance is caught up from its kept state (`FoldedRuns`) with the events appended
+ * since: one indexed read that usually finds none, where a fold of its whole stream (up to 10,000
+ * events) was paid on every poll. The first read of a run on an instance folds it whole.
+ */
+@Injectable()
+export class RunReads {
+  private readonly folded = new FoldedRuns();
+
+  constructor(
+    @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(EventStore) private readonly store: EventStore,
+  ) {}
+
+  /**
+   * The run of this organization, undefined when it does not exist there. The state is shared with
+   * the next reads of the run: read it, never change it.
+   */
+  async read(runId: string, organizationId: string): Promise<RunState | undefined> {
+    const kept = this.folded.get(runId, organizationId);
+    if (!kept) {
+      const state = (await this.runs.load(runId, organizationId))?.state;
+      if (state) this.folded.keep(runId, organizationId, state);
+      return state;
+    }
+    // No definitions to resolve: only `RunStarted`, the stream's first event, names one.
+    const tail = await this.store.readStream(runStreamId(runId), { organizationId, fromVersion: kept.version + 1 });
+    // Another read of the run may have folded some of these while this one waited: the fold is
+    // synchronous, so the state's version says which are new.
+    const fresh = tail.filter((event) => event.streamVersion > kept.version);
+    if (fresh.length === 0) return kept;
+    try {
+      const state = this.runs.decider.fold(fresh as unknown as RunEvent[], kept);
+      this.folded.keep(runId, organizationId, state);
+      return state;
+    } catch (error) {
+      this.folded.forget(runId);
+      throw error;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { initialRunState, type RunState } from '../domain/run/run.state';
-import { FoldedRuns, weightOf } from './folded-runs';
+import { FoldedRuns, weightOf } from './run-reads';
 
 /** A state whose outputs weigh `bytes` (and nothing else does: no run, no blocks). */
 function weighing(bytes: number): RunState {
