@@ -49,6 +49,7 @@ export interface ThodareSettings {
   httpKeepAliveTimeoutMs?: number;
   maxHeldRequestsPerOrg?: number;
   maxHeldRequests?: number;
+  runReadCacheMb?: number;
   maxAuditVerifications?: number;
   auditScanRows?: number;
   publicUrl?: string;
@@ -98,6 +99,7 @@ const VARIABLES = {
   httpKeepAliveTimeoutMs: 'THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS',
   maxHeldRequestsPerOrg: 'THODARE_MAX_HELD_REQUESTS_PER_ORG',
   maxHeldRequests: 'THODARE_MAX_HELD_REQUESTS',
+  runReadCacheMb: 'THODARE_RUN_READ_CACHE_MB',
   maxAuditVerifications: 'THODARE_MAX_AUDIT_VERIFICATIONS',
   auditScanRows: 'THODARE_AUDIT_SCAN_ROWS',
   publicUrl: 'THODARE_PUBLIC_URL',

@@ -77,6 +77,8 @@ const configSchema = z.object({
   THODARE_MAX_HELD_REQUESTS_PER_ORG: positiveInt.default(1_000),
   /** The same, for every organization together; keep it well under the process's open-file limit (`ulimit -n`). */
   THODARE_MAX_HELD_REQUESTS: positiveInt.default(10_000),
+  /** The folded runs one instance keeps for reads, weighed as JSON (src/runs/run-reads.ts); 0 keeps none. */
+  THODARE_RUN_READ_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(16),
   /** Audit verifications (`GET /api/audit/verify`, CPU-bound) one instance runs at once; one per organization (src/audit/audit-verifications.ts). */
   THODARE_MAX_AUDIT_VERIFICATIONS: positiveInt.default(2),
   THODARE_AUDIT_SCAN_ROWS: positiveInt.default(500_000),
@@ -158,6 +160,8 @@ export type Config = {
   maxHeldRequestsPerOrg: number;
   /** Held requests on this instance, every organization together. */
   maxHeldRequests: number;
+  /** What the folded runs kept for reads may weigh together on this instance, in MiB of JSON (0: none kept). */
+  runReadCacheMb: number;
   /** Audit verifications running at once on this instance. */
   maxAuditVerifications: number;
   /** A filtered `GET /api/audit/events` page reads at most this many of the organization's events (see `readAuditEvents`). */
@@ -254,6 +258,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     httpKeepAliveTimeoutMs: c.THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxHeldRequestsPerOrg: c.THODARE_MAX_HELD_REQUESTS_PER_ORG,
     maxHeldRequests: c.THODARE_MAX_HELD_REQUESTS,
+    runReadCacheMb: c.THODARE_RUN_READ_CACHE_MB,
     maxAuditVerifications: c.THODARE_MAX_AUDIT_VERIFICATIONS,
     auditScanRows: c.THODARE_AUDIT_SCAN_ROWS,
     publicUrl: c.THODARE_PUBLIC_URL?.replace(/\/+$/, ''),

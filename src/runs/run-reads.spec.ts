@@ -51,6 +51,13 @@ describe('FoldedRuns', () => {
     expect(runs.get('a', 'org')).toBeUndefined();
   });
 
+  it('keeps nothing with a budget of 0', () => {
+    const runs = new FoldedRuns(0);
+    runs.keep('a', 'org', weighing(0));
+    expect(runs.get('a', 'org')).toBeUndefined();
+    expect(runs.size).toEqual({ runs: 0, bytes: 0 });
+  });
+
   it('counts outputs, the input and every block in a weight', () => {
     const state = weighing(300);
     expect(weightOf(state)).toBe(300);

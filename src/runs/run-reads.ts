@@ -2,15 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { jsonSizeAtLeast } from '../domain/json-size';
 import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
+import type { Config } from '../config/config';
+import { CONFIG } from '../database/database.module';
 import { EventStore } from '../event-store/event-store';
 import { RunStore } from './run-store';
-
-/**
- * What the folded states kept for readers may weigh together on one instance (see `FoldedRuns`).
- * A run holds at most 32 MiB of outputs (`maxRunOutputBytes`), so a handful of the largest fit,
- * or tens of thousands of ordinary ones.
- */
-export const FOLDED_RUNS_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** A state heavier than this share of the budget is not kept: it would push out many others. */
 const LARGEST_SHARE = 8;
@@ -22,7 +17,11 @@ const LARGEST_SHARE = 8;
  */
 const BLOCK_WEIGHT_BYTES = 1024;
 
-/** A state's weight in bytes, roughly (see `BLOCK_WEIGHT_BYTES`): its outputs, its input and its blocks. */
+/**
+ * A state's weight in bytes, roughly (see `BLOCK_WEIGHT_BYTES`): its outputs and its input as
+ * JSON, and its blocks. In memory a state takes more: outputs made of many small objects take two
+ * to six times their JSON's size on the heap (measured with `--expose-gc`, 2026-12-06).
+ */
 export function weightOf(state: RunState): number {
   return state.outputBytes + (state.run ? jsonSizeAtLeast(state.run.input) : 0) + state.graph.blocks.size * BLOCK_WEIGHT_BYTES;
 }
@@ -35,14 +34,14 @@ interface Kept {
 
 /**
  * The folded states of the runs read lately on this instance, least recently read first, within
- * `budgetBytes` (see `RunReads`). A state is kept for the organization that read it: asked for by
- * any other, it is not there.
+ * `budgetBytes` (`THODARE_RUN_READ_CACHE_MB`; see `RunReads`). A state is kept for the
+ * organization that read it: asked for by any other, it is not there.
  */
 export class FoldedRuns {
   private readonly kept = new Map<string, Kept>();
   private weight = 0;
 
-  constructor(private readonly budgetBytes = FOLDED_RUNS_BUDGET_BYTES) {}
+  constructor(private readonly budgetBytes: number) {}
 
   /** The state kept for `runId` in `organizationId`, now the most recently read; undefined when none is. */
   get(runId: string, organizationId: string): RunState | undefined {
@@ -57,7 +56,7 @@ export class FoldedRuns {
   keep(runId: string, organizationId: string, state: RunState): void {
     this.forget(runId);
     const weight = weightOf(state);
-    if (weight > this.budgetBytes / LARGEST_SHARE) return;
+    if (this.budgetBytes === 0 || weight > this.budgetBytes / LARGEST_SHARE) return;
     this.kept.set(runId, { organizationId, state, weight });
     this.weight += weight;
     for (const [oldest] of this.kept) {
@@ -88,12 +87,15 @@ export class FoldedRuns {
  */
 @Injectable()
 export class RunReads {
-  private readonly folded = new FoldedRuns();
+  private readonly folded: FoldedRuns;
 
   constructor(
     @Inject(RunStore) private readonly runs: RunStore,
     @Inject(EventStore) private readonly store: EventStore,
-  ) {}
+    @Inject(CONFIG) config: Pick<Config, 'runReadCacheMb'>,
+  ) {
+    this.folded = new FoldedRuns(config.runReadCacheMb * 1024 * 1024);
+  }
 
   /**
    * The run of this organization, undefined when it does not exist there. The state is shared with

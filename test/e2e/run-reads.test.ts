@@ -122,4 +122,21 @@ describe('reading a run back', () => {
     expect(JSON.parse(JSON.stringify(runDetails(runId, states[0]!)))).toEqual(view);
     expect((await app.request('GET', `/api/runs/${runId}`, { headers: owner.headers })).body).toEqual(view);
   });
+
+  it('folds every read whole when THODARE_RUN_READ_CACHE_MB is 0', async () => {
+    const uncached = await startTestApp('run_reads_uncached', { THODARE_RUN_READ_CACHE_MB: '0' }, { api: true, worker: false }, app.db);
+    try {
+      const runId = await startTwoWaits();
+      await waitingAt(runId, 'first');
+      for (let read = 0; read < 2; read += 1) {
+        const stop = recordQueries();
+        const answer = await uncached.request('GET', `/api/runs/${runId}`, { headers: owner.headers });
+        const reads = stop().filter((q) => q.values[0] === `run-${runId}` && /FROM events/.test(q.text));
+        expect(answer.body).toEqual((await freshFold(runId)).view);
+        expect(reads.map((q) => q.values[1])).toEqual([1]);
+      }
+    } finally {
+      await uncached.close();
+    }
+  });
 });
