@@ -1,3 +1,5 @@
+import { settledOrAfter } from '../settled-or-after';
+
 /** What `onShutdownSignals` stops. */
 export interface Stoppable {
   /** Closes the app: the worker drains its steps in flight, then connections close. */
@@ -13,7 +15,7 @@ export interface Stoppable {
  */
 export function onShutdownSignals(app: Stoppable, options: { graceMs: number; print: (line: string) => void; cleanup?: () => Promise<unknown> }): void {
   const { graceMs, print } = options;
-  const cleanup = () => Promise.race([options.cleanup?.(), sleep(5_000)]).catch(() => undefined);
+  const cleanup = () => settledOrAfter(Promise.resolve(options.cleanup?.()), 5_000).catch(() => undefined);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -34,8 +36,4 @@ export function onShutdownSignals(app: Stoppable, options: { graceMs: number; pr
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { describeWorkerOrganizations, type Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
+import { settledOrAfter } from '../settled-or-after';
 import { classifyDatabaseError } from '../database/pg-errors';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { ExecuteStep } from '../domain/run/run.actions';
@@ -369,19 +370,5 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     clearInterval(this.renewal);
     this.liveness.stop();
     this.outage.stop();
-  }
-}
-
-/**
- * Once `work` settles (rejecting as it does), or `ms` have passed, whichever is first. The timer goes
- * with the race: left running, a drain that ended early kept the process of an application that
- * embeds Thodare alive after `close()` for the rest of the shutdown deadline.
- */
-async function settledOrAfter(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }

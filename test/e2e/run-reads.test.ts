@@ -2,6 +2,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 import { recordQueries } from '../support/statements';
+import { waitForStatus } from '../support/run-harness';
 import { RunStore } from '../../src/runs/run-store';
 import { RunReads } from '../../src/runs/run-reads';
 import { runDetails } from '../../src/runs/get-run.query';
@@ -41,15 +42,6 @@ const signal = async (runId: string, name: string, n: number) =>
 async function freshFold(runId: string): Promise<{ view: unknown; version: number }> {
   const loaded = await app.running.app.get(RunStore).load(runId, owner.organizationId);
   return { view: JSON.parse(JSON.stringify(runDetails(runId, loaded!.state))), version: loaded!.state.version };
-}
-
-/** Waits until the run has ended, watching whole folds only (not the state kept for reads). */
-async function ended(runId: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await app.running.app.get(RunStore).load(runId, owner.organizationId))?.state.outcome) {
-    if (Date.now() > deadline) throw new Error(`run ${runId} never ended`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Waits until the run's `block` waits for its event (the worker has recorded the wait). */
@@ -111,11 +103,11 @@ describe('reading a run back', () => {
     await waitingAt(runId, 'first');
     await signal(runId, 'go1', 3);
     await waitingAt(runId, 'second');
-    // The last read above folded everything so far; what the signal below brings is watched for
-    // through whole folds, never this instance's kept state. Then eight reads at once all start
-    // from the same kept version and all read the same new events.
+    // The last read above folded everything so far; the end the signal below brings is watched
+    // for in run_state, never through this instance's kept state. Then eight reads at once all
+    // start from the same kept version and all read the same new events.
     await signal(runId, 'go2', 4);
-    await ended(runId);
+    await waitForStatus(app.db.pool, runId); // run_state, not this instance's kept state
     const states = await Promise.all(Array.from({ length: 8 }, () => reads.read(runId, owner.organizationId)));
     const { view, version } = await freshFold(runId);
     for (const state of states) expect(state!.version).toBe(version);
