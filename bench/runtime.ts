@@ -1,4 +1,4 @@
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { defineConnector } from '../src/domain/connectors/define-connector';
@@ -6,12 +6,11 @@ import { parseConfig, type Config } from '../src/config/config';
 import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
-import { GetRunQuery, runDetails } from '../src/runs/get-run.query';
-import { RunStore } from '../src/runs/run-store';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { sendFromChild } from './http-senders';
 import { s1Floor } from './s1-floor';
-import { benchDatabase, machineBusyMs, percentile, projectionsSettled, rate, round } from './support';
+import { keptRuns } from './kept-runs';
+import { benchDatabase, machineBusyMs, projectionsSettled, rate, round, sequential, stats } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -114,11 +113,6 @@ export class Runner {
     return (await this.end(runId)) - startedAt;
   }
 }
-
-const stats = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
-};
 
 /**
  * A W3 burst of `runs` started at once: throughput, latency, and the whole machine's CPU per run.
@@ -250,32 +244,6 @@ async function httpBurst(url: string, w3: { id: string; auth: Record<string, str
   };
 }
 
-/**
- * Reading a finished run back, as `GET /api/runs/:id` does (its query, without HTTP), for chains of
- * 3, 100 and 1,000 steps that call out: a fold of the run's whole stream (what every read cost
- * until the thirty-fourth session), against a read of a run this instance has read before, caught
- * up from the state it kept (`RunReads`).
- */
-async function runReads(app: RunningThodare, runner: Runner): Promise<Record<string, unknown>> {
-  const queries = app.app.get(QueryBus);
-  const runs = app.app.get(RunStore);
-  const timed = (read: () => Promise<unknown>) => async () => {
-    const began = performance.now();
-    await read();
-    return performance.now() - began;
-  };
-  const figures: Record<string, unknown> = {};
-  for (const steps of [3, 100, 1000]) {
-    const { runId } = await runner.start(chain(steps, 'bench_step'));
-    await runner.end(runId);
-    const times = steps === 1000 ? 20 : 100;
-    const wholeFold = await sequential(times, timed(async () => runDetails(runId, (await runs.load(runId, ORG))!.state)));
-    const kept = await sequential(times, timed(() => queries.execute(new GetRunQuery(ORG, runId))));
-    figures[`C${steps}`] = { wholeFoldMs: stats(wholeFold), keptMs: stats(kept), reads: times };
-  }
-  return figures;
-}
-
 /** The settings the runtime figures are measured with: one process, 24 connections, 128 worker slots, no rate limit in the way. */
 export function runtimeConfig(db: { url: string; schema: string }): Config {
   return parseConfig({
@@ -339,7 +307,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     const c100 = Math.min(...(await sequential(3, settledChain(100))));
     const c1000 = Math.min(...(await sequential(2, settledChain(1000))));
     await settle();
-    const reads = await runReads(app, runner);
+    const kept = await keptRuns(app, runner, pool, settle);
     await settle();
     const s1 = await sleepLateness(runner, pool, 20);
     // The harness's S1: start to end seen, less the second; one run at a time, so the machine is
@@ -387,7 +355,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
       C100Ms: round(c100, 1),
       C1000Ms: round(c1000, 1),
       C1000OverC100: round(c1000 / c100, 2),
-      runReads: reads,
+      ...kept,
       S1LatenessMs: s1,
       S1TotalMinus1sMs: { ...s1Total, runs: 5, what: 'bench_step, 1 s sleep, bench_step; start call to end seen, less 1 s (the peers harness figure)' },
       S1DatabaseFloor: s1DatabaseFloor,
@@ -415,10 +383,4 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
 function medianBurst<T extends { runsPerSec: number }>(bursts: T[]): T & { bursts: number; runsPerSecAll: number[] } {
   const sorted = [...bursts].sort((a, b) => a.runsPerSec - b.runsPerSec);
   return { ...sorted[Math.floor(sorted.length / 2)]!, bursts: bursts.length, runsPerSecAll: bursts.map((b) => b.runsPerSec) };
-}
-
-async function sequential(times: number, op: () => Promise<number>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < times; i += 1) out.push(await op());
-  return out;
 }

@@ -6,7 +6,7 @@ import { RunClaims } from '../src/run-queue/run-claims';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { benchStep, chain, Runner, runtimeConfig, w3Burst } from './runtime';
 import { SideBySide } from './side-by-side';
-import { benchDatabase, percentile, projectionsSettled, round, siblingSchema, type BenchDatabase } from './support';
+import { benchDatabase, projectionsSettled, round, siblingSchema, stats as latencyStats, type BenchDatabase } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -14,10 +14,7 @@ const ORG = 'org-bench';
 const STORED_EVENTS = Number(process.env.THODARE_SCALE_EVENTS ?? 10_000_000);
 const SAMPLES = 500;
 
-const stats = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
-};
+const stats = (samples: number[]) => latencyStats(samples, 3);
 
 /** How often the stores take turns: each figure's samples come in this many blocks per store. */
 const ROUNDS = 10;

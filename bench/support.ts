@@ -87,6 +87,19 @@ export function percentile(sorted: number[], p: number): number {
 
 export const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
+/** p50 and p99 of latency samples, rounded to `digits`. */
+export function stats(samples: number[], digits = 2): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50), digits), p99: round(percentile(sorted, 99), digits) };
+}
+
+/** `op` run `times` times one after another: what each returned. */
+export async function sequential(times: number, op: () => Promise<number>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < times; i += 1) out.push(await op());
+  return out;
+}
+
 /** A /proc/stat jiffy in ms (USER_HZ is 100 on Linux). */
 const JIFFY_MS = 10;
 

@@ -5,7 +5,7 @@ import { startApplication, type RunningThodare } from '../src/main';
 import { ticksAfter } from '../src/domain/schedule/cron';
 import { fireFloor } from './fire-floor';
 import { sendFromChild } from './http-senders';
-import { benchDatabase, percentile, round } from './support';
+import { benchDatabase, round, stats } from './support';
 
 const SCHEDULES = 10_000;
 /** Concurrent `POST /api/schedules` while creating the 10k. */
@@ -19,10 +19,6 @@ const MAX_PASSES = 100;
 
 type Json = Record<string, unknown>;
 
-const stats = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50), 2), p99: round(percentile(sorted, 99), 2) };
-};
 
 /** JSON over the global fetch (undici, keep-alive connections by default). */
 class Http {

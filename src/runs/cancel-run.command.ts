@@ -3,7 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { requestCancel } from '../domain/run/run.commands';
 import type { RunStatus } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
-import { RunStore } from './run-store';
+import { RunCommands } from './run-commands';
 
 /** The answer to a cancel request. */
 export interface CancelRequested {
@@ -30,7 +30,7 @@ export class CancelRunCommand extends Command<CancelRequested> {
 
 @CommandHandler(CancelRunCommand)
 export class CancelRunHandler implements ICommandHandler<CancelRunCommand, CancelRequested> {
-  constructor(@Inject(RunStore) private readonly runs: RunStore) {}
+  constructor(@Inject(RunCommands) private readonly runs: RunCommands) {}
 
   async execute({ organizationId, runId, metadata, reason }: CancelRunCommand): Promise<CancelRequested> {
     const by = `${metadata.actor.type}:${metadata.actor.id}`;

@@ -5,7 +5,7 @@ import { decideApproval } from '../domain/run/run.commands';
 import { NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { approvalTokenHash } from '../projections/run-waits.projection';
-import { RunStore } from './run-store';
+import { RunCommands } from './run-commands';
 
 /** The recorded decision. */
 export interface ApprovalDecision {
@@ -34,7 +34,7 @@ export class DecideApprovalCommand extends Command<ApprovalDecision> {
 export class DecideApprovalHandler implements ICommandHandler<DecideApprovalCommand, ApprovalDecision> {
   constructor(
     @Inject(Pool) private readonly pool: Pool,
-    @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(RunCommands) private readonly runs: RunCommands,
   ) {}
 
   async execute({ token, decision, metadata }: DecideApprovalCommand): Promise<ApprovalDecision> {

@@ -13,6 +13,7 @@ import { lockRunRows } from '../run-queue/run-state.queries';
 import type { EventTriggerStarts } from './event-trigger-starts';
 import { orgEventStream, type OrgEventDelivered } from './org-event.events';
 import type { OrgEvent } from './org-events';
+import type { RunCommands } from './run-commands';
 import type { RunStore } from './run-store';
 
 /**
@@ -43,7 +44,7 @@ export type Delivery = Required<Omit<OrgEventDelivered['data'], 'eventId'>>;
  * run instead of colliding. A chunk that fails is delivered again run by run, each in its own
  * command.
  */
-export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunStore, triggers: EventTriggerStarts, event: OrgEvent, metadata: EventMetadata): Promise<Delivery> {
+export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunCommands, triggers: EventTriggerStarts, event: OrgEvent, metadata: EventMetadata): Promise<Delivery> {
   const { started, refused } = await triggers.start(event, metadata);
   const { rows } = await pool.query<{ run_id: string }>(
     // A run's open waits are removed when it ends (the run_waits projection), so no run_state join.
@@ -58,7 +59,7 @@ export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunSt
   let matched = 0;
   const deliverNext = async (): Promise<void> => {
     for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
-      const reached = await deliverChunk(pool, runs, chunk, event, metadata).catch((error: unknown) => {
+      const reached = await deliverChunk(pool, runs.store, chunk, event, metadata).catch((error: unknown) => {
         log.warn({ err: error, eventId: event.eventId, runs: chunk.length }, 'an event delivery chunk failed; delivering its runs one by one');
         return deliverOneByOne(runs, chunk, event, metadata);
       });
@@ -104,7 +105,7 @@ function refusedByRun(error: unknown): boolean {
   return error instanceof RunRuleError || error instanceof AppError;
 }
 
-async function deliverOneByOne(runs: RunStore, runIds: readonly string[], event: OrgEvent, metadata: EventMetadata): Promise<number> {
+async function deliverOneByOne(runs: RunCommands, runIds: readonly string[], event: OrgEvent, metadata: EventMetadata): Promise<number> {
   let reached = 0;
   for (const runId of runIds) if (await deliverTo(runs, runId, event, metadata)) reached += 1;
   return reached;
@@ -140,9 +141,9 @@ async function recordDelivery(store: EventStore, event: OrgEvent, delivery: Deli
   }
 }
 
-async function deliverTo(runs: RunStore, runId: string, event: OrgEvent, metadata: EventMetadata): Promise<boolean> {
+async function deliverTo(runs: RunCommands, runId: string, event: OrgEvent, metadata: EventMetadata): Promise<boolean> {
   try {
-    await runs.command(runId, event.organizationId, metadata, (state) => receiveSignal(state, signalOf(event), runs.decider.limits));
+    await runs.command(runId, event.organizationId, metadata, (state) => receiveSignal(state, signalOf(event), runs.limits));
     return true;
   } catch (error) {
     if (refusedByRun(error)) return false;

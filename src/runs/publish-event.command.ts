@@ -12,7 +12,7 @@ import { deliverOrgEvent, type Delivery } from './deliver-org-event';
 import { EventTriggerStarts } from './event-trigger-starts';
 import { orgEventStream, type OrgEventPublished } from './org-event.events';
 import { deliveryOf, ORG_EVENT_RETENTION_MS } from './org-events';
-import { RunStore } from './run-store';
+import { RunCommands } from './run-commands';
 
 /** The answer to a published event: what its delivery did (see `Delivery`). */
 export interface PublishedEvent extends Delivery {
@@ -49,13 +49,13 @@ export class PublishEventHandler implements ICommandHandler<PublishEventCommand,
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-    @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(RunCommands) private readonly runs: RunCommands,
     @Inject(EventTriggerStarts) private readonly triggers: EventTriggerStarts,
   ) {}
 
   async execute({ organizationId, event, metadata }: PublishEventCommand): Promise<PublishedEvent> {
     const payload = event.payload ?? null;
-    assertPayloadFits('event payload', payload, this.runs.decider.limits);
+    assertPayloadFits('event payload', payload, this.runs.limits);
     const { name, correlationKey, idempotencyKey } = event;
     const published: OrgEventPublished = {
       type: 'OrgEventPublished',

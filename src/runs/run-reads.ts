@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jsonSizeAtLeast } from '../domain/json-size';
 import { runStreamId, type RunEvent } from '../domain/run/run.events';
-import type { RunState } from '../domain/run/run.state';
+import { cloneRunState, type RunState } from '../domain/run/run.state';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { EventStore } from '../event-store/event-store';
@@ -80,10 +80,11 @@ export class FoldedRuns {
 }
 
 /**
- * Runs as readers see them (`GET /api/runs/:id`, a wait's answer, the approvals inbox). A run read
- * lately on this instance is caught up from its kept state (`FoldedRuns`) with the events appended
- * since: one indexed read that usually finds none, where a fold of its whole stream (up to 10,000
- * events) was paid on every poll. The first read of a run on an instance folds it whole.
+ * Runs as readers see them (`GET /api/runs/:id`, a wait's answer, the approvals inbox) and as API
+ * commands find them (`RunCommands`). A run read lately on this instance is caught up from its
+ * kept state (`FoldedRuns`) with the events appended since: one indexed read that usually finds
+ * none, where a fold of its whole stream (up to 10,000 events) was paid on every poll and every
+ * signal. The first read of a run on an instance folds it whole.
  */
 @Injectable()
 export class RunReads {
@@ -122,5 +123,21 @@ export class RunReads {
       this.folded.forget(runId);
       throw error;
     }
+  }
+
+  /** The run as `read` finds it, as a copy of its own: for a command to decide on and evolve. */
+  async copy(runId: string, organizationId: string): Promise<RunState | undefined> {
+    const state = await this.read(runId, organizationId);
+    return state && cloneRunState(state);
+  }
+
+  /**
+   * `state` was just committed (a command's copy, evolved with the events it appended): kept in
+   * place of an older state, so the next read or command starts from it. A newer one kept
+   * meanwhile (a read that caught up past it) stays.
+   */
+  recorded(runId: string, organizationId: string, state: RunState): void {
+    const kept = this.folded.get(runId, organizationId);
+    if (!kept || kept.version < state.version) this.folded.keep(runId, organizationId, state);
   }
 }

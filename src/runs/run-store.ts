@@ -8,13 +8,11 @@ import { LineGroups } from '../run-queue/line-groups';
 import type { StreamVersionConflict } from '../event-store/errors';
 import type { LeaseLost } from '../run-queue/run-append-hint';
 import type { RunState } from '../domain/run/run.state';
-import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { AppendGroups } from '../event-store/append-groups';
 import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
 import type { Queryable } from '../event-store/projection';
-import { NotFound } from '../errors';
 import { appendRunBatch, appendRunBatches, runAppendItem, type Item, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { RunAppendGroups } from '../run-queue/run-append-groups';
 import { RunDefinitionWriter, resolveRunDefinitions } from '../run-queue/run-definitions';
@@ -47,8 +45,6 @@ export interface RunAppendOptions {
   /** A new run only: written only while its pinned workflow version is current, else `WorkflowMoved` (see `CurrentWorkflows`). */
   checkWorkflow?: boolean;
 }
-
-const MAX_COMMAND_ATTEMPTS = 20;
 
 /** A new run for `RunStore.appendNew`: its start events folded into `state`; `lease`/`release`/`checkWorkflow` as `RunAppendOptions`. */
 export interface NewRun {
@@ -239,31 +235,5 @@ export class RunStore {
     const items = together.map((start, i) => runAppendItem(start.state, 0, prepared[i]!.events as RunEvent[], optionsOf(start)));
     await appendRunBatches(client, items, this.store.channel);
     for (const start of together) this.metrics?.recorded(start.events);
-  }
-
-  /**
-   * An API command on an existing run: load, `decide` the events (it may throw a domain error),
-   * append them with a NOTIFY, and start over on a concurrent append. 404 when the run is not
-   * this organization's. Returns the state after the events.
-   */
-  async command(runId: string, organizationId: string | undefined, metadata: EventMetadata, decide: (state: RunState) => RunEvent[]): Promise<{ state: RunState; events: RunEvent[] }> {
-    return handleCommand(
-      {
-        load: async () => {
-          const loaded = await this.load(runId, organizationId);
-          if (!loaded) throw new NotFound('run');
-          return { state: loaded.state, version: loaded.state.version };
-        },
-        decide,
-        append: async ({ state, version }, events) => {
-          if (events.length === 0) return { state, events };
-          // The state after the batch goes to the `run_state` projection with it (see `append`).
-          for (const event of events) this.decider.evolve(state, event);
-          await this.append(state, version, events, { metadata, notify: true });
-          return { state, events };
-        },
-      },
-      { attempts: MAX_COMMAND_ATTEMPTS },
-    );
   }
 }

@@ -22,6 +22,7 @@ import { EventTriggerStarts } from './event-trigger-starts';
 import { RunLogsHandler } from './run-logs.query';
 import { RunStore } from './run-store';
 import { RunReads } from './run-reads';
+import { RunCommands } from './run-commands';
 import { RunStreamController } from './run-stream.controller';
 import { RunStreamWatch } from './run-stream-watch';
 import { RunWaiter } from './run-waiter';
@@ -53,6 +54,7 @@ export class RunsModule {
         RunChanges,
         RunStore,
         RunReads,
+        RunCommands,
         RunWaiter,
         RunHandoff,
         EventTriggerStarts,
@@ -61,7 +63,7 @@ export class RunsModule {
         ...commandHandlers,
         ...queryHandlers,
       ],
-      exports: [RUN_DECIDER, RunChanges, RunStore, RunHandoff, EventTriggerStarts, HeldRequests],
+      exports: [RUN_DECIDER, RunChanges, RunStore, RunCommands, RunHandoff, EventTriggerStarts, HeldRequests],
     };
   }
 }

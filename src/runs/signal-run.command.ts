@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { receiveSignal } from '../domain/run/run.commands';
 import type { RunStatus } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
-import { RunStore } from './run-store';
+import { RunCommands } from './run-commands';
 
 /** The answer to a signal. */
 export interface SignalAccepted {
@@ -33,7 +33,7 @@ export class SignalRunCommand extends Command<SignalAccepted> {
 
 @CommandHandler(SignalRunCommand)
 export class SignalRunHandler implements ICommandHandler<SignalRunCommand, SignalAccepted> {
-  constructor(@Inject(RunStore) private readonly runs: RunStore) {}
+  constructor(@Inject(RunCommands) private readonly runs: RunCommands) {}
 
   async execute({ organizationId, runId, signal, metadata }: SignalRunCommand): Promise<SignalAccepted> {
     const signalId = signal.idempotencyKey ? `key:${signal.idempotencyKey}` : randomUUID();
@@ -41,7 +41,7 @@ export class SignalRunHandler implements ICommandHandler<SignalRunCommand, Signa
       receiveSignal(
         current,
         { signalId, name: signal.name, ...(signal.payload !== undefined ? { payload: signal.payload } : {}), scope: 'run', now: new Date() },
-        this.runs.decider.limits,
+        this.runs.limits,
       ),
     );
     return { runId, signalId, status: state.status, duplicate: events.length === 0 };

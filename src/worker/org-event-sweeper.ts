@@ -4,7 +4,7 @@ import type { EventStore } from '../event-store/event-store';
 import { deliverOrgEvent } from '../runs/deliver-org-event';
 import type { EventTriggerStarts } from '../runs/event-trigger-starts';
 import { undeliveredOrgEvents } from '../runs/org-events';
-import type { RunStore } from '../runs/run-store';
+import type { RunCommands } from '../runs/run-commands';
 
 /** How long a publisher may take to deliver before a worker does it instead. */
 const GRACE_MS = 10_000;
@@ -16,7 +16,7 @@ const BATCH = 20;
  * idempotent per run and `OrgEventDelivered` is recorded once per event. Expired rows are not
  * deleted here: the `org_events` projection prunes them from event time, so a rebuild matches.
  */
-export async function sweepOrgEvents(pool: Pool, events: EventStore, runs: RunStore, triggers: EventTriggerStarts, metadata: EventMetadata): Promise<void> {
+export async function sweepOrgEvents(pool: Pool, events: EventStore, runs: RunCommands, triggers: EventTriggerStarts, metadata: EventMetadata): Promise<void> {
   for (const event of await undeliveredOrgEvents(pool, GRACE_MS, BATCH)) {
     await deliverOrgEvent(pool, events, runs, triggers, event, metadata);
   }

@@ -17,6 +17,7 @@ import { EventStore } from '../event-store/event-store';
 import { RunChanges, type RunChange } from '../runs/run-changes';
 import { RunHandoff, type LocalRunner, type ReservedStart } from '../runs/run-handoff';
 import { EventTriggerStarts } from '../runs/event-trigger-starts';
+import { RunCommands } from '../runs/run-commands';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
@@ -80,6 +81,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     @Inject(Pool) private readonly pool: Pool,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(RunStore) private readonly store: RunStore,
+    @Inject(RunCommands) private readonly commands: RunCommands,
     @Inject(EventStore) private readonly events: EventStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
@@ -330,7 +332,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private async sweep(): Promise<void> {
     if (this.outage.isDown) return;
     const metadata: EventMetadata = { actor: { type: 'system', id: `worker:${this.owner}` } };
-    await sweepOrgEvents(this.pool, this.events, this.store, this.triggers, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
+    await sweepOrgEvents(this.pool, this.events, this.commands, this.triggers, metadata).catch((error: unknown) => this.failed(error, 'organization event sweep failed'));
   }
 
   /** Extends every held lease; a run whose lease is gone is dropped, one that moved is caught up. */

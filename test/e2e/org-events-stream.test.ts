@@ -6,7 +6,7 @@ import { requestHash } from '../../src/http/request-hash';
 import { ALL_PROJECTIONS, findProjection } from '../../src/app/projections';
 import { ORG_EVENT_RETENTION_MS, storedEventsFor } from '../../src/runs/org-events';
 import { orgEventsProjection } from '../../src/runs/org-events.projection';
-import { RunStore } from '../../src/runs/run-store';
+import { RunCommands } from '../../src/runs/run-commands';
 import { EventTriggerStarts } from '../../src/runs/event-trigger-starts';
 import { sweepOrgEvents } from '../../src/worker/org-event-sweeper';
 import { startTestApp, type TestApp } from '../support/app';
@@ -109,7 +109,7 @@ describe('organization events are events', () => {
   it('lets the sweeper deliver a publication whose publisher died, recording the delivery once', async () => {
     const runId = await startWaitingRun('k-crash');
     const eventId = await publishedAgo(owner.organizationId, 11_000, { name: 'resume', correlationKey: 'k-crash', payload: 'late' });
-    const runs = app.running.app.get(RunStore);
+    const runs = app.running.app.get(RunCommands);
     const store = app.running.app.get(EventStore);
     const sweep = () => sweepOrgEvents(app.db.pool, store, runs, app.running.app.get(EventTriggerStarts), { actor: { type: 'system', id: 'sweeper-test' } });
     await Promise.all([sweep(), sweep()]);
