@@ -176,13 +176,18 @@ export class SubscriptionRunner {
   private async catchUp(wanted: boolean): Promise<PassResult> {
     const caughtUp = new Set<Projection>();
     for (;;) {
-      const due = this.givingWay.due(wanted, this.options.minPassGapMs ?? MIN_PASS_GAP_MS, performance.now());
+      const began = performance.now();
+      const due = this.givingWay.due(wanted, this.options.minPassGapMs ?? MIN_PASS_GAP_MS, began);
       const result = await this.pass(due.projections, due.maxBatch);
       for (const projection of due.projections) {
         if (result.caughtUp.has(projection)) caughtUp.add(projection);
         else caughtUp.delete(projection);
       }
-      if (!result.backlog || due.projections.length === 0) return { ...result, caughtUp };
+      if (!result.backlog || due.projections.length === 0 || this.stopped) return { ...result, caughtUp };
+      // A slice under a busy hot path: the next waits its turn (`GivingWay.pauseAfterSlice`).
+      const ended = performance.now();
+      const pause = due.maxBatch === Infinity ? 0 : this.givingWay.pauseAfterSlice(ended - began, ended);
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 
