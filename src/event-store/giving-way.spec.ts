@@ -64,13 +64,13 @@ describe('GivingWay', () => {
     expect(names(way.due(false, 0, 100))).toEqual(['counts', 'sealer']);
   });
 
-  it('spaces the slices of a forced pass by twice their time at the bound, less as the bound is overrun, none at twice it or once the hot path is quiet', () => {
+  it('spaces the slices of a forced pass by four times their time at the bound, less as the bound is overrun, none at twice it or once the hot path is quiet', () => {
     const way = givingWay();
     way.heard(0);
-    // The sealer's bound (800 ms) is up: a 10 ms slice leaves 20 ms to the hot path.
-    expect(way.pauseAfterSlice(10, 800)).toBe(20);
+    // The sealer's bound (800 ms) is up: a 10 ms slice leaves 40 ms to the hot path.
+    expect(way.pauseAfterSlice(10, 800)).toBe(40);
     // Overrun by half its bound: half that; by the whole of it (and the others' 2 s bound by 0.2 s): none.
-    expect(way.pauseAfterSlice(10, 1_200)).toBe(10);
+    expect(way.pauseAfterSlice(10, 1_200)).toBe(20);
     expect(way.pauseAfterSlice(10, 1_600)).toBe(0);
     expect(way.pauseAfterSlice(10, 2_400)).toBe(0);
     hotPath.busy = false;

@@ -46,10 +46,14 @@ const BUSY_BATCH_SIZE = 300;
  * Between the slices of a pass its bound forced, the hot path gets this many times the slice's
  * own time (see `pauseAfterSlice`). Back to back, the slices of a burst's catch-up took the
  * process's thread whole while they ran: in the peers harness the audit sealer's catch-up of a W3
- * burst and the serial runs after it (~3,000 events) came due inside the 100-step chain that
- * follows them, and the chain took 120-430 ms instead of ~90, with 75-460 ms of Node CPU.
+ * burst and the serial runs after it (~3,000 events, slices of ~45 ms) came due inside the
+ * 100-step chain that follows them, and the chain took 164-441 ms instead of ~90 (in process,
+ * three pairs of two alternated with the build before: 111-305 ms at twice a slice's time, and in
+ * three more pairs 121-216 ms at four times against 157-271 at twice). A hot path that goes quiet
+ * ends the pauses, and under a steady load a pass is one slice: the audit sealer's lag at 200
+ * appends/s stayed at p99 0.77 s (`npm run bench -- audit`).
  */
-const SLICE_PAUSE_FACTOR = 2;
+const SLICE_PAUSE_FACTOR = 4;
 
 /** The projections a pass applies now, and the most events each of their batches may read. */
 export interface Due {
