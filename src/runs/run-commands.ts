@@ -15,7 +15,8 @@ const MAX_COMMAND_ATTEMPTS = 20;
  * organization event delivered to one run. Each is decided on a copy of the state `RunReads`
  * keeps for the run, caught up with the events since, and the copy, once its events are
  * committed, is kept in its place: a signal to a run with a thousand steps behind it read and
- * folded all of them (25 ms, `.prof/signalcost.mjs`), and now reads what is new.
+ * folded all of them, and now reads what is new (`npm run bench -- runtime`, `runCommands`: 26-29
+ * ms against 3.7-7.7, 2026-12-06).
  */
 @Injectable()
 export class RunCommands {
