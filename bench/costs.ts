@@ -1,8 +1,8 @@
 import { Client, type Pool } from 'pg';
 import { parseConfig } from '../src/config/config';
 import { startApplication } from '../src/main';
-import { benchDatabase, machineBusyMs, projectionsSettled, round } from './support';
-import { benchStep, chain, Runner } from './runtime';
+import { benchDatabase, chain, machineBusyMs, projectionsSettled, round } from './support';
+import { benchStep, Runner } from './runtime';
 
 const RUNS = 1000;
 const CHAIN = 100;

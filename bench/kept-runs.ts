@@ -5,8 +5,8 @@ import type { RunningThodare } from '../src/main';
 import { GetRunQuery, runDetails } from '../src/runs/get-run.query';
 import { RunStore } from '../src/runs/run-store';
 import { SignalRunCommand } from '../src/runs/signal-run.command';
-import { chain, type Runner } from './runtime';
-import { sequential, stats } from './support';
+import type { Runner } from './runtime';
+import { chain, sequential, stats } from './support';
 
 const ORG = 'org-bench';
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };

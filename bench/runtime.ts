@@ -3,14 +3,14 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { defineConnector } from '../src/domain/connectors/define-connector';
 import { parseConfig, type Config } from '../src/config/config';
-import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
+import type { SerializedWorkflow } from '../src/domain/workflow/workflow';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunChanges } from '../src/runs/run-changes';
 import { StartRunCommand } from '../src/runs/start-run.command';
 import { sendFromChild } from './http-senders';
 import { s1Floor } from './s1-floor';
 import { keptRuns } from './kept-runs';
-import { benchDatabase, machineBusyMs, projectionsSettled, rate, round, sequential, stats } from './support';
+import { benchDatabase, chain, machineBusyMs, projectionsSettled, rate, round, sequential, stats } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';
@@ -31,17 +31,6 @@ export const benchStep = defineConnector({
   retry: { maxAttempts: 1, initialIntervalMs: 0, backoffCoefficient: 1, maxIntervalMs: 0 },
   run: async ({ value }) => ({ value }),
 });
-
-/** trigger → s1 → … → sN: `transform`s (pure), or `bench_step`s (`benchStep`). */
-export function chain(n: number, type: 'transform' | 'bench_step' = 'transform'): SerializedWorkflow {
-  const blocks: WorkflowBlock[] = [{ id: 'trigger', type: 'trigger_manual', params: {}, enabled: true }];
-  const connections: WorkflowConnection[] = [];
-  for (let i = 1; i <= n; i += 1) {
-    blocks.push({ id: `s${i}`, type, params: type === 'transform' ? { template: { step: i } } : { value: { step: i } }, enabled: true });
-    connections.push({ source: i === 1 ? 'trigger' : `s${i - 1}`, target: `s${i}` });
-  }
-  return { metadata: { name: `chain ${n}`, description: '' }, variables: {}, blocks, connections };
-}
 
 /** `workflow` with a concurrency limit of `limit` runs at once. */
 function limited(workflow: SerializedWorkflow, limit: number): SerializedWorkflow {

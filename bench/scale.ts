@@ -4,9 +4,9 @@ import { EventStore } from '../src/event-store/event-store';
 import { startApplication, type RunningThodare } from '../src/main';
 import { RunClaims } from '../src/run-queue/run-claims';
 import { StartRunCommand } from '../src/runs/start-run.command';
-import { benchStep, chain, Runner, runtimeConfig, w3Burst } from './runtime';
+import { benchStep, Runner, runtimeConfig, w3Burst } from './runtime';
 import { SideBySide } from './side-by-side';
-import { benchDatabase, projectionsSettled, round, siblingSchema, stats as latencyStats, type BenchDatabase } from './support';
+import { benchDatabase, chain, projectionsSettled, round, siblingSchema, stats as latencyStats, type BenchDatabase } from './support';
 
 const metadata = { actor: { type: 'system' as const, id: 'bench' } };
 const ORG = 'org-bench';

@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { analyticsSchemaName } from '../src/analytics/analytics-schema';
 import { migrate } from '../src/database/migrate';
 import { createPool } from '../src/database/pool';
+import type { SerializedWorkflow, WorkflowBlock, WorkflowConnection } from '../src/domain/workflow/workflow';
 
 export interface BenchDatabase {
   url: string;
@@ -140,4 +141,15 @@ export async function projectionsSettled(pool: Pool, timeoutMs = 60_000): Promis
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** trigger → s1 → … → sN: `transform`s (pure), or `bench_step`s (`benchStep`). */
+export function chain(n: number, type: 'transform' | 'bench_step' = 'transform'): SerializedWorkflow {
+  const blocks: WorkflowBlock[] = [{ id: 'trigger', type: 'trigger_manual', params: {}, enabled: true }];
+  const connections: WorkflowConnection[] = [];
+  for (let i = 1; i <= n; i += 1) {
+    blocks.push({ id: `s${i}`, type, params: type === 'transform' ? { template: { step: i } } : { value: { step: i } }, enabled: true });
+    connections.push({ source: i === 1 ? 'trigger' : `s${i - 1}`, target: `s${i}` });
+  }
+  return { metadata: { name: `chain ${n}`, description: '' }, variables: {}, blocks, connections };
 }

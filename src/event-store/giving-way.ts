@@ -49,9 +49,9 @@ const BUSY_BATCH_SIZE = 300;
  * burst and the serial runs after it (~3,000 events, slices of ~45 ms) came due inside the
  * 100-step chain that follows them, and the chain took 164-441 ms instead of ~90 (in process,
  * three pairs of two alternated with the build before: 111-305 ms at twice a slice's time, and in
- * three more pairs 121-216 ms at four times against 157-271 at twice). A hot path that goes quiet
- * ends the pauses, and under a steady load a pass is one slice: the audit sealer's lag at 200
- * appends/s stayed at p99 0.77 s (`npm run bench -- audit`).
+ * three more pairs 121-216 ms at four times against 157-271 at twice). Once the hot path is quiet
+ * the slices go without pauses (one under way runs out), and under a steady load a pass is one
+ * slice: the audit sealer's lag at 200 appends/s stayed at p99 0.77 s (`npm run bench -- audit`).
  */
 const SLICE_PAUSE_FACTOR = 4;
 
@@ -124,7 +124,7 @@ export class GivingWay {
 
   /**
    * After a slice of a pass its bound forced: how long to leave the thread and the cores to the
-   * hot path before the next slice (ms; 0 once it is quiet). `SLICE_PAUSE_FACTOR` times the
+   * hot path before the next slice (ms; 0 while it is quiet). `SLICE_PAUSE_FACTOR` times the
    * slice's time at the bound, shrinking as the most overdue projection's oldest change waiting
    * ages past its bound, to none at twice the bound: a load that never lets up still gets its read
    * models caught up, at full speed once they lag that far.

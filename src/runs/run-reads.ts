@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jsonSizeAtLeast } from '../domain/json-size';
-import { runStreamId, type RunEvent } from '../domain/run/run.events';
 import { cloneRunState, type RunState } from '../domain/run/run.state';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
-import { EventStore } from '../event-store/event-store';
 import { RunStore } from './run-store';
 
 /** A state heavier than this share of the budget is not kept: it would push out many others. */
@@ -92,7 +90,6 @@ export class RunReads {
 
   constructor(
     @Inject(RunStore) private readonly runs: RunStore,
-    @Inject(EventStore) private readonly store: EventStore,
     @Inject(CONFIG) config: Pick<Config, 'runReadCacheMb'>,
   ) {
     this.folded = new FoldedRuns(config.runReadCacheMb * 1024 * 1024);
@@ -109,15 +106,10 @@ export class RunReads {
       if (state) this.folded.keep(runId, organizationId, state);
       return state;
     }
-    // No definitions to resolve: only `RunStarted`, the stream's first event, names one.
-    const tail = await this.store.readStream(runStreamId(runId), { organizationId, fromVersion: kept.version + 1 });
-    // Another read of the run may have folded some of these while this one waited: the fold is
-    // synchronous, so the state's version says which are new.
-    const fresh = tail.filter((event) => event.streamVersion > kept.version);
-    if (fresh.length === 0) return kept;
+    const version = kept.version;
     try {
-      const state = this.runs.decider.fold(fresh as unknown as RunEvent[], kept);
-      this.folded.keep(runId, organizationId, state);
+      const state = await this.runs.catchUp(kept, runId, organizationId);
+      if (state.version > version) this.folded.keep(runId, organizationId, state); // weighed again
       return state;
     } catch (error) {
       this.folded.forget(runId);

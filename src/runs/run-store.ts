@@ -112,10 +112,16 @@ export class RunStore {
     return states;
   }
 
-  /** Folds the events recorded after `state.version` into `state` (consumed). */
-  async catchUp(state: RunState, runId: string): Promise<RunState> {
-    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1 }));
-    return this.decider.fold(events as unknown as RunEvent[], state);
+  /**
+   * Folds the events recorded after `state.version` (of this organization, when given) into
+   * `state` (consumed). Only those still past its version when the read answers: a state shared by
+   * readers may have been caught up by another meanwhile (the fold is synchronous, so its version
+   * says which are new).
+   */
+  async catchUp(state: RunState, runId: string, organizationId?: string): Promise<RunState> {
+    const read = await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1, ...(organizationId ? { organizationId } : {}) });
+    const events = await resolveRunDefinitions(this.pool, read);
+    return this.decider.fold(events.filter((event) => event.streamVersion > state.version) as unknown as RunEvent[], state);
   }
 
   /** Whether `run_state` is the only inline projection these events concern: then one statement records them. */
