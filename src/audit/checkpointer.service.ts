@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { classifyDatabaseError } from '../database/pg-errors';
+import { everyPeriod, type Periodic } from '../periodic';
 import { signCheckpoint, type SignedCheckpoint } from './proof/checkpoint';
 import { MerkleFrontier } from './proof/merkle';
 import { AuditSigningKeyProvider } from './audit-signing-key';
@@ -29,7 +30,7 @@ interface DueRow {
 @Injectable()
 export class CheckpointerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('audit');
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Periodic | undefined;
   private running: Promise<unknown> | undefined;
 
   constructor(
@@ -45,11 +46,11 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
       publicKey.algorithm,
       publicKey.publicKey,
     ]);
-    this.timer = setInterval(() => void this.tick(), Math.min(LOOK_INTERVAL_MS, this.config.auditCheckpointIntervalMs));
+    this.timer = everyPeriod(Math.min(LOOK_INTERVAL_MS, this.config.auditCheckpointIntervalMs), () => void this.tick());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.stop();
     await this.running;
   }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
 import { Notifier } from '../event-store/notifier';
+import { everyPeriod, type Periodic } from '../periodic';
 import { identityChanged, UNPROVEN_TTL_MS, type IdentityHearing } from './credential-cache';
 
 /** The channel every change to sessions, memberships and API keys notifies (migration 0031). */
@@ -27,7 +28,7 @@ const BEAT_MS = Math.floor(UNPROVEN_TTL_MS / 3);
 @Injectable()
 export class IdentityNotifications implements IdentityHearing, OnApplicationBootstrap, OnModuleDestroy {
   private heard = -Infinity;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Periodic | undefined;
   /** This process's own channel: nobody else's beats arrive on it. */
   private readonly beats: string;
 
@@ -49,11 +50,10 @@ export class IdentityNotifications implements IdentityHearing, OnApplicationBoot
     });
     this.notifier.onConnect(() => identityChanged());
     await this.notifier.start();
-    this.timer = setInterval(() => void this.notifier.notify(this.beats, performance.now()), BEAT_MS);
-    this.timer.unref();
+    this.timer = everyPeriod(BEAT_MS, () => void this.notifier.notify(this.beats, performance.now()), { unref: true });
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.timer?.stop();
   }
 }

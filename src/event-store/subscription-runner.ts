@@ -8,6 +8,7 @@ import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
 import { ProjectionFailures } from './projection-failures';
 import { GivingWay, type HotPath } from './giving-way';
+import { everyPeriod, type Periodic } from '../periodic';
 
 export interface SubscriptionRunnerOptions {
   /**
@@ -99,7 +100,7 @@ const STORE_STATE_SQL = `SELECT
  * promptly. Awaited projections announce each checkpoint (`notifyProgress`).
  */
 export class SubscriptionRunner {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Periodic | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -153,13 +154,13 @@ export class SubscriptionRunner {
       this.notifier.onConnect(() => this.wake());
     }
     // The poll keeps the held-back back-off going: a long-open transaction must not reset it.
-    this.timer = setInterval(() => this.poll(), this.pollIntervalMs);
+    this.timer = everyPeriod(this.pollIntervalMs, () => this.poll());
     this.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    this.timer?.stop();
     clearTimeout(this.retryTimer);
     clearTimeout(this.gapTimer);
     await this.running;

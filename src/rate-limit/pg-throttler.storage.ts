@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Pool } from 'pg';
 import { budgetState, gcraParams, type BudgetState, type GcraParams } from './gcra';
+import { everyPeriod, type Periodic } from '../periodic';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -79,7 +80,7 @@ export const SWEEP_INTERVAL_MS = 60_000;
 @Injectable()
 export class PgThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('rate-limit');
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Periodic | undefined;
   private sweeping: Promise<unknown> | undefined;
 
   constructor(@Inject(Pool) private readonly pool: Pool) {}
@@ -146,17 +147,20 @@ export class PgThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnMod
    */
   onModuleInit(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.forgetExpiredLeases();
-      this.sweeping ??= this.sweep()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'rate-limit sweep failed; retrying next interval'))
-        .finally(() => (this.sweeping = undefined));
-    }, SWEEP_INTERVAL_MS);
-    this.timer.unref();
+    this.timer = everyPeriod(
+      SWEEP_INTERVAL_MS,
+      () => {
+        this.forgetExpiredLeases();
+        this.sweeping ??= this.sweep()
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'rate-limit sweep failed; retrying next interval'))
+          .finally(() => (this.sweeping = undefined));
+      },
+      { unref: true },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.stop();
     this.timer = undefined;
     await this.sweeping;
   }

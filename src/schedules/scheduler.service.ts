@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
+import { nextPhase } from '../periodic';
 import type { EventMetadata } from '../event-store/event';
 import { schedulerOutlook } from './schedule-rows';
 import { SchedulerPass } from './scheduler-pass';
@@ -44,8 +45,12 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async run(): Promise<void> {
     let failures = 0;
+    // After the first pass, the loop keeps to a phase of its own (see `periodic.ts`), not to the
+    // moment the process booted, which the other periodic tasks started from too.
+    let phase: number | undefined = nextPhase(this.config.pollIntervalMs);
     while (this.running) {
-      let sleepMs = this.config.pollIntervalMs;
+      let sleepMs = phase ?? this.config.pollIntervalMs;
+      phase = undefined;
       try {
         let outlook = await schedulerOutlook(this.pool);
         const now = new Date();

@@ -5,6 +5,7 @@ import { RunRuleError } from '../domain/run/run.errors';
 import { RUN_FAILED_EVENT, SYSTEM_EVENT_PREFIX } from '../domain/run/system-events';
 import { AppError } from '../errors';
 import type { EventMetadata } from '../event-store/event';
+import { everyPeriod, type Periodic } from '../periodic';
 import { PublishEventCommand } from '../runs/publish-event.command';
 
 /** How often a worker looks for failures to announce (one indexed statement when there is none). */
@@ -43,7 +44,7 @@ interface Failure {
 @Injectable()
 export class RunFailureAnnouncer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('run-failures');
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Periodic | undefined;
   private running: Promise<void> | undefined;
   /** Looks that failed in a row: logged at the first and every minute after (a database outage fails every look). */
   private failures = 0;
@@ -55,11 +56,11 @@ export class RunFailureAnnouncer implements OnApplicationBootstrap, OnModuleDest
 
   onApplicationBootstrap(): void {
     // Unref'd: the announcer never keeps a process alive on its own (shutdown clears it anyway).
-    this.timer = setInterval(() => void this.tick(), INTERVAL_MS).unref();
+    this.timer = everyPeriod(INTERVAL_MS, () => void this.tick(), { unref: true });
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.stop();
     await this.running;
   }
 

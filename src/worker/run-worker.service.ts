@@ -5,6 +5,7 @@ import { Pool } from 'pg';
 import { describeWorkerOrganizations, type Config } from '../config/config';
 import { CONNECTOR_CATALOG } from '../connectors/catalog.token';
 import { CONFIG } from '../database/database.module';
+import { everyPeriod, type Periodic } from '../periodic';
 import { settledOrAfter } from '../settled-or-after';
 import { classifyDatabaseError } from '../database/pg-errors';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
@@ -72,8 +73,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   /** A `readyForWake` statement is in flight. */
   private readying = false;
   private phase: 'running' | 'draining' | 'stopped' = 'running';
-  private intervals: NodeJS.Timeout[] = [];
-  private renewal: NodeJS.Timeout | undefined;
+  private intervals: Periodic[] = [];
+  private renewal: Periodic | undefined;
   private unsubscribe: (() => void) | undefined;
   private drained: (() => void) | undefined;
 
@@ -123,10 +124,10 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.unsubscribe = this.changes.onAnyRun((runId, change) => this.onChange(runId, change));
     this.changes.onReconnect(() => this.wake());
     this.intervals = [
-      setInterval(() => this.poll(), this.config.pollIntervalMs),
-      setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS),
+      everyPeriod(this.config.pollIntervalMs, () => this.poll()),
+      everyPeriod(SWEEP_INTERVAL_MS, () => void this.sweep()),
     ];
-    this.renewal = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3)));
+    this.renewal = everyPeriod(Math.max(100, Math.floor(this.config.leaseMs / 3)), () => void this.renew());
     this.wake();
     this.log.log(`run worker ${this.owner}: ${this.config.workerSlots} slots, lease ${this.config.leaseMs} ms, runs of ${describeWorkerOrganizations(this.config.workerOrganizations)}`);
   }
@@ -362,14 +363,14 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     this.handoff.register(undefined);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    this.intervals.forEach(clearInterval);
+    for (const periodic of this.intervals) periodic.stop();
     this.intervals = [];
     this.timers.clear();
   }
 
   private stop(): void {
     this.phase = 'stopped';
-    clearInterval(this.renewal);
+    this.renewal?.stop();
     this.liveness.stop();
     this.outage.stop();
   }
