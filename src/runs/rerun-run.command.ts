@@ -16,7 +16,8 @@ import { getCurrentWorkflow } from '../workflows/workflow-read-model';
 import type { EventMetadata } from '../event-store/event';
 import { timeOrderedId } from '../event-store/ids';
 import { definitionDigest } from '../run-queue/run-definitions';
-import { RunStore, type LoadedRun } from './run-store';
+import { RunReads } from './run-reads';
+import { RunStore } from './run-store';
 import { StartRunHandler, type StartedRun } from './start-run.command';
 
 /** Which version a rerun runs: the one the run pinned, or the one the workflow has now (after a repair). */
@@ -57,6 +58,7 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
 
   constructor(
     @Inject(RunStore) private readonly runs: RunStore,
+    @Inject(RunReads) private readonly reads: RunReads,
     @Inject(StartRunHandler) private readonly starts: StartRunHandler,
     @Inject(CONNECTOR_CATALOG) catalog: ConnectorCatalog,
     @Inject(Pool) private readonly pool: Pool,
@@ -66,21 +68,25 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
 
   async execute({ organizationId, runId, request, metadata }: RerunRunCommand): Promise<RerunStarted> {
     const { point, workflowVersion: version, idempotencyKey } = request;
-    const original = await this.runs.load(runId, organizationId);
-    if (!original?.state.run) throw new NotFound('run');
-    const { workflowId, input } = original.started;
+    // The run as readers see it (kept on this instance once read: a run of thousands of events is
+    // not folded whole again to be rerun), and its start, read alone: what the rerun starts from.
+    const state = await this.reads.read(runId, organizationId);
+    if (!state?.run) throw new NotFound('run');
     // Refused before anything else: a run that has not ended, a failure to rerun from.
-    assertRerunnable(original.state, point);
+    assertRerunnable(state, point);
+    const started = await this.runs.started(runId, organizationId);
+    if (!started) throw new NotFound('run');
+    const { workflowId, input } = started;
     // A deleted workflow starts no more runs, reruns included (a deletion racing this check may lose).
     const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
     if (!current) throw new AppError('workflow_not_found', `workflow ${workflowId} not found`);
     // The rerun's part is decided against the graph it runs: the run's own, or the current version's.
     const prepared =
-      version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, { rerun: (graph) => rerunOf(original.state, point, graph) }) : this.pinnedRerun(original, rerunOf(original.state, point));
+      version === 'current' ? this.starts.prepare(organizationId, workflowId, current, input, { rerun: (graph) => rerunOf(state, point, graph) }) : this.pinnedRerun(started, rerunOf(state, point));
     const reused = Object.keys(prepared.events[0]!.data.rerun?.reuse ?? {});
     const keyed = idempotencyKey ? { organizationId, key: idempotencyKey, requestHash: requestHash({ rerunOf: runId, ...point, version }) } : undefined;
-    const started = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
-    return { ...started, rerunOf: runId, reusedBlocks: reused };
+    const rerun = await this.starts.record(prepared, workflowId, metadata, keyed ? { keyed } : {});
+    return { ...rerun, rerunOf: runId, reusedBlocks: reused };
   }
 
   /**
@@ -88,9 +94,9 @@ export class RerunRunHandler implements ICommandHandler<RerunRunCommand, RerunSt
    * stream from before pins were recorded gets today's), under the digest of that content. Not
    * validated again: the run started, so that version could.
    */
-  private pinnedRerun(original: LoadedRun, rerun: RunRerun): { started: StartedRun; state: RunState; events: RunStarted[] } {
-    const { organizationId, workflowId, workflowVersion, workflow, input } = original.started;
-    const blocks = original.started.blocks ?? pinBlocks(workflow, this.specs);
+  private pinnedRerun(original: RunStarted['data'], rerun: RunRerun): { started: StartedRun; state: RunState; events: RunStarted[] } {
+    const { organizationId, workflowId, workflowVersion, workflow, input } = original;
+    const blocks = original.blocks ?? pinBlocks(workflow, this.specs);
     const definition = definitionDigest({ organizationId, workflowId, workflowVersion, workflow, blocks });
     const runId = timeOrderedId();
     const events = startRun({ runId, organizationId, workflowId, workflowVersion, workflow, blocks, definition, input, rerun, now: new Date() }, this.specs, this.runs.decider.limits);

@@ -26,8 +26,6 @@ export interface LoadedRun {
   state: RunState;
   /** When the run was created: the time `RunStarted` carries (the same as `startedAt`). */
   createdAt: Date;
-  /** Its `RunStarted`, with the pinned workflow and blocks (what a rerun starts from). */
-  started: RunStarted['data'];
 }
 
 export interface RunAppendOptions {
@@ -99,7 +97,16 @@ export class RunStore {
     if (!first) return undefined;
     const state = this.decider.fold(events as unknown as RunEvent[]);
     // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
-    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt, started: first.data as RunStarted['data'] };
+    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt };
+  }
+
+  /**
+   * The run's `RunStarted` (of this organization), its pinned workflow and blocks resolved: one
+   * read of the stream's first event, however long the stream. Undefined when there is no run.
+   */
+  async started(runId: string, organizationId: string): Promise<RunStarted['data'] | undefined> {
+    const [first] = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { organizationId, limit: 1 }));
+    return first?.type === 'RunStarted' ? (first.data as RunStarted['data']) : undefined;
   }
 
   /** Several runs folded from their streams in one read (of this organization), by run id; runs that do not exist are absent. */

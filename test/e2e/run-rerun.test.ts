@@ -4,6 +4,7 @@ import { defineConnector } from '../../src/domain/connectors/define-connector';
 import { startTestApp, type TestApp } from '../support/app';
 import { addMember, signUp, type AuthHeaders, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, patchWorkflow, waitForLogs, waitForRun } from '../support/run-api';
+import { recordQueries } from '../support/statements';
 
 /** Calls per label, in this process (the test app runs here). */
 const calls = new Map<string, number>();
@@ -135,6 +136,31 @@ describe('rerunning an ended run', () => {
     // Analysts see which run a rerun reruns (analytics_v1.runs.rerun_of; the projection is async).
     expect(await analyticsRun(rerunId)).toEqual({ rerun_of: failedId, status: 'completed', step_attempts: 2 });
     expect(await analyticsRun(failedId)).toEqual({ rerun_of: null, status: 'failed', step_attempts: 2 });
+  });
+
+  it('of a run this instance read, reads its start alone and the events since: the run is not folded whole again', async () => {
+    const h = owner.headers;
+    const workflowId = await threeSteps(h, 'kept');
+    broken.add('kept');
+    const failedId = await startRun(h, workflowId, { order: 9 });
+    const failed = await waitForRun(app, h, failedId); // read: this instance keeps its state
+    expect(failed.status).toBe('failed');
+    broken.delete('kept');
+
+    const stop = recordQueries();
+    const rerun = await app.request('POST', `/api/runs/${failedId}/rerun`, { headers: h }).finally(stop);
+    expect(rerun.status).toBe(202);
+    expect(rerun.body).toMatchObject({ rerunOf: failedId, reusedBlocks: ['first'] });
+    // The reads of the failed run's stream: [from version, limit]. Its start alone, and what came
+    // after the version kept; never the whole stream from its first event.
+    const reads = stop()
+      .filter((q) => q.values[0] === `run-${failedId}` && /FROM events\s+WHERE stream_id = \$1/.test(q.text))
+      .map((q) => [q.values[1], q.values[3]]);
+    expect(reads).toContainEqual([1, 1]);
+    expect(reads.filter(([from, limit]) => from === 1 && limit !== 1)).toEqual([]);
+
+    const done = await waitForRun(app, h, rerun.body.runId as string);
+    expect(done).toMatchObject({ status: 'completed', rerunOf: failedId, input: { order: 9 }, outputs: { first: { calls: 1 }, flaky: { repaired: true }, last: { calls: 1 } } });
   });
 
   it("on the workflow's current version: after a repair, what is unchanged keeps its output and the repaired step runs", async () => {
