@@ -52,7 +52,7 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
   }
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
-    logger: false, // requests are logged inside Nest (see requestLogger)
+    logger: false, // requests are logged by our own hook (see requestLogger)
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestId(req.headers['x-request-id']),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

@@ -16,8 +16,7 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
   const { stream: _none, ...options } = loggerOptions(level);
   const log = requestLogger(pino(options, sink));
   const server = createServer((req, res) => {
-    Object.assign(req, { id: 'req-1' });
-    log(req, res, () => {
+    log(req, res, 'req-1', () => {
       if (req.url?.startsWith('/slow')) return; // answered never: the client gives up
       res.statusCode = req.url?.startsWith('/fail') ? 503 : 200;
       res.end('{}');

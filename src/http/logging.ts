@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Global, Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { AppLogger } from './app-logger';
@@ -48,7 +50,7 @@ export function requestId(header: string | string[] | undefined): string {
 
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
-type RequestLogger = (req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => void;
+type RequestLogger = (req: IncomingMessage, res: ServerResponse, id: string, next: () => void) => void;
 
 /**
  * One line per HTTP request once it is answered (`request completed`; a 5xx `request errored` at
@@ -58,7 +60,7 @@ type RequestLogger = (req: IncomingMessage & { id?: string }, res: ServerRespons
  * ~3 ms, even when the level dropped the line.
  */
 export function requestLogger(log: Logger): RequestLogger {
-  return (req, res, next) => {
+  return (req, res, id, next) => {
     const started = performance.now();
     const answered = () => {
       res.off('finish', answered);
@@ -67,7 +69,7 @@ export function requestLogger(log: Logger): RequestLogger {
       const level = failed ? 'error' : 'info';
       if (!log.isLevelEnabled(level)) return;
       const line = {
-        req: { id: req.id ?? requestId(req.headers['x-request-id']), method: req.method, url: redactUrl(req.url ?? '') },
+        req: { id, method: req.method, url: redactUrl(req.url ?? '') },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - started),
       };
@@ -79,16 +81,30 @@ export function requestLogger(log: Logger): RequestLogger {
   };
 }
 
-/** Logs one line per HTTP request (`requestLogger`), on every route. */
-@Global()
-@Module({})
-class LoggingModule implements NestModule {
-  constructor(@Inject(REQUEST_LOGGER) private readonly requests: RequestLogger) {}
+/**
+ * Logs one line per HTTP request (`requestLogger`), on every route, 404s included: a Fastify hook
+ * at the root. As a Nest middleware it went through @fastify/middie, which sanitised, normalised
+ * and matched every request's URL before the logger's few lines ran: ~80 µs of the ~0.5 ms a
+ * serial start's request costs the server (`docs/benchmark-history.md`, thirty-sixth session).
+ * A worker without the HTTP API has no adapter, and nothing to log.
+ */
+@Injectable()
+class RequestLogging implements OnModuleInit {
+  constructor(
+    @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
+    @Inject(REQUEST_LOGGER) private readonly requests: RequestLogger,
+  ) {}
 
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(this.requests).forRoutes({ path: '*', method: RequestMethod.ALL });
+  onModuleInit(): void {
+    const fastify = this.host.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
+    fastify.addHook('onRequest', (request, reply, done) => this.requests(request.raw, reply.raw, request.id, done));
   }
 }
+
+@Global()
+@Module({})
+class LoggingModule {}
 
 /**
  * The process's pino logging: Nest's own messages and our services' logs (`AppLogger`) and one
@@ -103,6 +119,7 @@ export function loggerModule(level: string, stream?: DestinationStream): Dynamic
     providers: [
       { provide: AppLogger, useValue: new AppLogger(root) },
       { provide: REQUEST_LOGGER, useValue: requestLogger(root) },
+      RequestLogging,
     ],
     exports: [AppLogger],
   };
