@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { HttpAdapterHost } from '@nestjs/core';
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow } from '../support/run-api';
@@ -55,7 +56,7 @@ it('logs one line per request, an unknown route and a refused one included, with
   expect(about('refused-req-8')).toEqual([expect.objectContaining({ msg: 'request completed', res: { statusCode: 401 } })]);
   // A Nest middleware runs through @fastify/middie, which sanitises, normalises and matches every
   // request's URL first (~80 µs of a request): the app registers none.
-  const fastify = app.running.app.getHttpAdapter().getInstance() as unknown as Record<symbol, unknown>;
+  const fastify = app.running.app.get(HttpAdapterHost).httpAdapter.getInstance<Record<symbol, unknown>>();
   const middlewares = Object.getOwnPropertySymbols(fastify).find((symbol) => symbol.description === 'fastify-middie-middlewares');
   expect(middlewares === undefined ? [] : fastify[middlewares]).toEqual([]);
 });

@@ -106,6 +106,21 @@ describe('PgThrottlerStorage', () => {
     for (const refused of results.filter((r) => !r.admitted)) expect(refused.retryAfterMs).toBeGreaterThan(0);
   });
 
+  it('serves a busy budget polled about once a second from one lease: no statement per poll', async () => {
+    const [limit, windowMs] = [60_000, 60_000]; // 1,000 a second: a lease of 100
+    expect(leaseSize(limit, windowMs)).toBe(100);
+    const spy = jest.spyOn(db.pool, 'query');
+    try {
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) await sleep(1_100);
+        expect((await a.increment('polled', windowMs, limit)).admitted).toBe(true);
+      }
+      expect(spy.mock.calls).toHaveLength(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('keeps a small budget at one statement per request, exact to the request', async () => {
     expect(leaseSize(600, 60_000)).toBe(1);
     const spy = jest.spyOn(db.pool, 'query');
