@@ -9,8 +9,9 @@
  *
  * Each task started here runs at its own phase of its period instead. The phases follow the
  * golden-ratio sequence (k × 0.618… mod 1): however many tasks a process starts, each new one
- * lands in the widest gap the earlier ones leave, so no two of them share a turn. The first run
- * comes at the task's phase, never later than a plain interval's first run would.
+ * lands in one of the widest gaps the earlier ones leave, so tasks of one period stay apart
+ * (tasks of different periods still meet now and then, one or two at a time, not all at once).
+ * The first run comes at the task's phase, never later than a plain interval's first run would.
  */
 const GOLDEN_FRACTION = (Math.sqrt(5) - 1) / 2;
 
