@@ -104,35 +104,40 @@ it('16 concurrent writers × 100 events over 3 organizations: gap-free sequences
 it('two sealer processes: one advances while the other waits; killed mid-batch, the other resumes without duplicates', async () => {
   const org = `org-kill-${randomBytes(3).toString('hex')}`;
   await appendMany(org, 30, 100);
-  const locker = await db.pool.connect();
   const workers: WorkerProcess[] = [];
   const env = { THODARE_AUDIT_SIGNING_KEY: signingKey, THODARE_POLL_INTERVAL_MS: '50' };
   try {
-    // Hold the seal head: the first sealer to read it blocks there, mid-batch, with the
-    // projection's lock taken and its events already read.
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE audit_heads IN ACCESS EXCLUSIVE MODE');
-    const first = spawnWorker(db, env);
-    workers.push(first);
-    await first.ready;
-    await waitFor(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM audit_heads%'`)).rowCount === 1);
-    const second = spawnWorker(db, env);
-    workers.push(second);
-    await second.ready;
-    // The second runs its passes (its other projections catch up) but cannot seal: the first holds the sealer.
-    await waitFor(async () => (await db.pool.query(`SELECT 1 FROM projection_checkpoints WHERE name = 'event_counts' AND global_position > 0`)).rowCount === 1);
-    expect(Number((await db.pool.query('SELECT count(*) AS n FROM audit_seals WHERE organization_id = $1', [org])).rows[0].n)).toBe(0);
-    await killWorker(first);
-  } finally {
-    await locker.query('ROLLBACK');
-    locker.release();
-  }
-  try {
+    const locker = await db.pool.connect();
+    try {
+      // Hold the seal head: the first sealer to read it blocks there, mid-batch, with the
+      // projection's lock taken and its events already read.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE audit_heads IN ACCESS EXCLUSIVE MODE');
+      const first = spawnWorker(db, env);
+      workers.push(first);
+      await first.ready;
+      // The first worker's sealer, reading the heads: other test files' sealers share the server
+      // (one whose schema is being dropped waits on its audit_heads too), and the worker's audit
+      // checkpointer, reading them as well, may be waiting beside it.
+      const blocked = `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT organization_id, sequence, chain, merkle_frontier FROM audit_heads%' AND application_name = $1`;
+      await waitFor(async () => (await db.pool.query(blocked, [first.applicationName])).rowCount === 1);
+      const second = spawnWorker(db, env);
+      workers.push(second);
+      await second.ready;
+      // The second runs its passes (its other projections catch up) but cannot seal: the first holds the sealer.
+      await waitFor(async () => (await db.pool.query(`SELECT 1 FROM projection_checkpoints WHERE name = 'event_counts' AND global_position > 0`)).rowCount === 1);
+      expect(Number((await db.pool.query('SELECT count(*) AS n FROM audit_seals WHERE organization_id = $1', [org])).rows[0].n)).toBe(0);
+      await killWorker(first);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
     const total = await eventCount(org);
     await waitFor(async () => (await sequences(org)).length === total);
     expect(await sequences(org)).toEqual(oneTo(total));
     expect(Number((await db.pool.query('SELECT count(*) - count(DISTINCT global_position) AS n FROM audit_seals')).rows[0].n)).toBe(0);
   } finally {
+    // Also when a step above failed: a worker left running would outlive the test file.
     await Promise.all(workers.map(killWorker));
   }
 });
