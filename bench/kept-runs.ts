@@ -44,7 +44,7 @@ async function reads(app: RunningThodare, runner: Runner, steps: number): Promis
   const { runId } = await runner.start(chain(steps, 'bench_step'));
   await runner.end(runId);
   const times = steps === 1000 ? 20 : 100;
-  const wholeFold = await sequential(times, timed(async () => runDetails(runId, (await runs.load(runId, ORG))!.state)));
+  const wholeFold = await sequential(times, timed(async () => runDetails(runId, (await runs.load(runId, ORG))!)));
   const kept = await sequential(times, timed(() => queries.execute(new GetRunQuery(ORG, runId))));
   return { wholeFoldMs: stats(wholeFold), keptMs: stats(kept), reads: times };
 }

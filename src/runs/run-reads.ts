@@ -102,7 +102,7 @@ export class RunReads {
   async read(runId: string, organizationId: string): Promise<RunState | undefined> {
     const kept = this.folded.get(runId, organizationId);
     if (!kept) {
-      const state = (await this.runs.load(runId, organizationId))?.state;
+      const state = await this.runs.load(runId, organizationId);
       if (state) this.folded.keep(runId, organizationId, state);
       return state;
     }

@@ -21,13 +21,6 @@ import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
 import { RUN_METRICS, type RunMetrics } from './run-metrics';
 
-/** A run folded from its stream. */
-export interface LoadedRun {
-  state: RunState;
-  /** When the run was created: the time `RunStarted` carries (the same as `startedAt`). */
-  createdAt: Date;
-}
-
 export interface RunAppendOptions {
   metadata: EventMetadata;
   /** NOTIFY on commit: for appends that must wake a worker or a waiter in another process. */
@@ -91,13 +84,9 @@ export class RunStore {
   private readonly transactions: AppendGroups;
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
-  async load(runId: string, organizationId?: string): Promise<LoadedRun | undefined> {
+  async load(runId: string, organizationId?: string): Promise<RunState | undefined> {
     const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {}));
-    const first = events[0];
-    if (!first) return undefined;
-    const state = this.decider.fold(events as unknown as RunEvent[]);
-    // One clock for a run's times: its start as `RunStarted` stamped it (see run_state.created_at).
-    return { state, createdAt: state.run ? new Date(state.run.startedAt) : first.recordedAt };
+    return events.length === 0 ? undefined : this.decider.fold(events as unknown as RunEvent[]);
   }
 
   /**

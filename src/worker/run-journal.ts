@@ -31,7 +31,7 @@ export class StoreJournal implements RunJournal {
   private readonly admissions: LineGroups<PlaceRequest, PlaceOutcome>;
 
   async load(runId: string): Promise<RunState | undefined> {
-    return (await this.store.load(runId))?.state;
+    return this.store.load(runId);
   }
 
   catchUp(state: RunState, runId: string): Promise<RunState> {

@@ -1,9 +1,8 @@
 import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
+import { foldedRunDetails } from '../support/run-harness';
 import { recordQueries } from '../support/statements';
-import { RunStore } from '../../src/runs/run-store';
-import { runDetails } from '../../src/runs/get-run.query';
 
 let app: TestApp;
 /** A second API instance on the same database, with states of its own. */
@@ -44,10 +43,7 @@ async function startWaiting(): Promise<string> {
 const signal = (on: TestApp, runId: string, body: Record<string, unknown>, headers = owner.headers) => on.request('POST', `/api/runs/${runId}/signals`, { headers, body });
 
 /** The run as a fold of its whole stream shows it, as the API would send it. */
-async function freshFold(runId: string): Promise<{ view: unknown; version: number }> {
-  const loaded = await app.running.app.get(RunStore).load(runId, owner.organizationId);
-  return { view: JSON.parse(JSON.stringify(runDetails(runId, loaded!.state))), version: loaded!.state.version };
-}
+const freshFold = (runId: string) => foldedRunDetails(app.running, runId, owner.organizationId);
 
 async function storedSignals(runId: string): Promise<{ name: string; signalId: string }[]> {
   const { rows } = await app.db.pool.query<{ data: { name: string; signalId: string } }>(

@@ -85,8 +85,8 @@ it('replays a run from the store with its pinned workflow, and shows it in the r
   const runId = String((await startOn(owner, id)).body.id);
   await patchWorkflow(app, owner.headers, id, [{ operation_type: 'update', block_id: 'echo', params: { template: 'later' } }]);
   const loaded = await app.running.app.get(RunStore).load(runId, owner.organizationId);
-  expect(loaded?.state.status).toBe('completed');
-  expect(loaded?.state.graph.blocks.get('echo')).toBeDefined();
+  expect(loaded?.status).toBe('completed');
+  expect(loaded?.graph.blocks.get('echo')).toBeDefined();
   const events = await app.request('GET', `/api/runs/${runId}/events`, { headers: owner.headers });
   const started = events.body.data[0];
   expect(started.type).toBe('RunStarted');

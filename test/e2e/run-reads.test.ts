@@ -2,8 +2,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { signUp, type SignedUp } from '../support/auth';
 import { add, connect, createWorkflow, waitForRun } from '../support/run-api';
 import { recordQueries } from '../support/statements';
-import { waitForStatus } from '../support/run-harness';
-import { RunStore } from '../../src/runs/run-store';
+import { foldedRunDetails, waitForStatus } from '../support/run-harness';
 import { RunReads } from '../../src/runs/run-reads';
 import { runDetails } from '../../src/runs/get-run.query';
 
@@ -39,10 +38,7 @@ const signal = async (runId: string, name: string, n: number) =>
   expect((await app.request('POST', `/api/runs/${runId}/signals`, { headers: owner.headers, body: { name, payload: { n } } })).status).toBe(202);
 
 /** The run as a fold of its whole stream shows it, as the API would send it. */
-async function freshFold(runId: string): Promise<{ view: unknown; version: number }> {
-  const loaded = await app.running.app.get(RunStore).load(runId, owner.organizationId);
-  return { view: JSON.parse(JSON.stringify(runDetails(runId, loaded!.state))), version: loaded!.state.version };
-}
+const freshFold = (runId: string) => foldedRunDetails(app.running, runId, owner.organizationId);
 
 /** Waits until the run's `block` waits for its event (the worker has recorded the wait). */
 async function waitingAt(runId: string, block: string): Promise<void> {

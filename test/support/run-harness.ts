@@ -8,6 +8,7 @@ import type { ConnectorCatalog } from '../../src/domain/connectors/connector-cat
 import { runView } from '../../src/domain/run/run.view';
 import type { SerializedWorkflow } from '../../src/domain/workflow/workflow';
 import { startApplication, type RunningThodare } from '../../src/main';
+import { runDetails } from '../../src/runs/get-run.query';
 import { RunStore } from '../../src/runs/run-store';
 import { StartRunCommand } from '../../src/runs/start-run.command';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -82,9 +83,16 @@ export async function waitForStatus(pool: Pool, runId: string, statuses: string[
 
 /** The run folded from its stream, as the API shows it. */
 export async function viewRun(app: RunningThodare, runId: string) {
-  const loaded = await app.app.get(RunStore).load(runId);
-  if (!loaded) throw new Error(`run ${runId} not found`);
-  return { ...runView(loaded.state), version: loaded.state.version };
+  const state = await app.app.get(RunStore).load(runId);
+  if (!state) throw new Error(`run ${runId} not found`);
+  return { ...runView(state), version: state.version };
+}
+
+/** The run of `organizationId` as a fold of its whole stream shows it, as `GET /api/runs/:id` sends it (JSON), and its version. */
+export async function foldedRunDetails(app: RunningThodare, runId: string, organizationId: string): Promise<{ view: unknown; version: number }> {
+  const state = await app.app.get(RunStore).load(runId, organizationId);
+  if (!state) throw new Error(`run ${runId} not found`);
+  return { view: JSON.parse(JSON.stringify(runDetails(runId, state))), version: state.version };
 }
 
 /** Event types of a run's stream, in order. */
