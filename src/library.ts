@@ -12,7 +12,8 @@ import type { WorkerHooks } from './tracing/hooks';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- run() is contravariant in its params: only `any` accepts every connector
 export type AnyConnector = Connector<any, any>;
 
-export type ThodareRole = 'api' | 'worker';
+/** `projector`: the async read models alone (for workers started with `workerProjections: false`). */
+export type ThodareRole = 'api' | 'worker' | 'projector';
 
 export interface ThodareOptions extends ThodareSettings {
   /** Your own connectors, served next to the builtins. A clashing type or a bad definition fails the start (`InvalidConnectors`). */
@@ -26,7 +27,7 @@ export interface ThodareOptions extends ThodareSettings {
 }
 
 export interface Thodare {
-  /** The API's base URL; with the worker role only, the worker's `/health`, `/ready` and `/metrics`. */
+  /** The API's base URL; without the API role, the process's `/health`, `/ready` and `/metrics`. */
   url: string;
   /** Stops the app (steps in flight get `shutdownGraceMs`), then the embedded Postgres if one was started. */
   close(): Promise<void>;
@@ -40,8 +41,8 @@ export interface Thodare {
  */
 export async function startThodare(options: ThodareOptions = {}): Promise<Thodare> {
   const { connectors = [], roles = ['api', 'worker'], logStream, hooks, ...settings } = options;
-  const unknownRoles = roles.filter((role) => role !== 'api' && role !== 'worker');
-  if (roles.length === 0 || unknownRoles.length > 0) throw new ConfigError([`roles: expected 'api' and/or 'worker' (got ${JSON.stringify(roles)})`]);
+  const unknownRoles = roles.filter((role) => role !== 'api' && role !== 'worker' && role !== 'projector');
+  if (roles.length === 0 || unknownRoles.length > 0) throw new ConfigError([`roles: expected 'api', 'worker' and/or 'projector' (got ${JSON.stringify(roles)})`]);
   const config = configFrom(settings);
   // Before the database starts: a bad list should not cost an embedded Postgres boot.
   buildCatalog(config, connectors);
@@ -51,7 +52,7 @@ export async function startThodare(options: ThodareOptions = {}): Promise<Thodar
     const running = await startApplication({
       config,
       databaseUrl: database.url,
-      roles: { api: roles.includes('api'), worker: roles.includes('worker') },
+      roles: { api: roles.includes('api'), worker: roles.includes('worker'), ...(roles.includes('projector') ? { projections: true } : {}) },
       connectors,
       ...(logStream ? { logStream } : {}),
       ...(hooks ? { hooks } : {}),

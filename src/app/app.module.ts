@@ -31,16 +31,28 @@ import { AuditModule } from '../audit/audit.module';
 import { McpModule } from '../mcp/mcp.module';
 import { ConsoleModule } from '../console/console.module';
 
-/** Which parts of Thodare this process runs (`thodare start` = both). */
+/** Which parts of Thodare this process runs (`thodare start` = the API and the worker). */
 export interface Roles {
   api: boolean;
   worker: boolean;
+  /**
+   * The async read models (run logs, analytics, the audit trail's seals, event counts), kept
+   * caught up by a `ProjectionWorker`. Unset: with the worker, unless `THODARE_WORKER_PROJECTIONS`
+   * is `false` (`thodare projector` then runs them alone, off the cores the runs use). Any number
+   * of processes may run them: each projection is applied by one at a time.
+   */
+  projections?: boolean;
+}
+
+/** Whether this process keeps the async read models caught up (see `Roles.projections`). */
+export function runsProjections(roles: Roles, config: Pick<Config, 'workerProjections'>): boolean {
+  return roles.projections ?? (roles.worker && config.workerProjections);
 }
 
 @Module({})
 export class AppModule {
   static register(config: Config, databaseUrl: string, roles: Roles, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
-    const workerProviders: Provider[] = roles.worker ? [ProjectionWorker] : [];
+    const workerProviders: Provider[] = runsProjections(roles, config) ? [ProjectionWorker] : [];
     return {
       module: AppModule,
       imports: [

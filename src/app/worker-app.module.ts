@@ -16,10 +16,14 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { WorkerProbeServer } from '../metrics/worker-probe.server';
 import { AuditModule } from '../audit/audit.module';
 
-/** `thodare worker`: no HTTP, only the background work. */
+/**
+ * `thodare worker` and `thodare projector`: no HTTP, only background work, with `/health`,
+ * `/ready` and `/metrics` on `THODARE_WORKER_PORT`. `runs`: the run worker, the schedules' loop
+ * and the audit checkpointer; `projections`: the async read models (see `Roles.projections`).
+ */
 @Module({})
 export class WorkerAppModule {
-  static register(config: Config, databaseUrl: string, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
+  static register(config: Config, databaseUrl: string, catalog: ConnectorCatalog, parts: { runs: boolean; projections: boolean }, logStream?: DestinationStream): DynamicModule {
     return {
       module: WorkerAppModule,
       imports: [
@@ -30,11 +34,11 @@ export class WorkerAppModule {
         ConnectorsModule.register({ http: false, catalog }),
         SecretsModule.register({ http: false }),
         RunsModule.register({ http: false }),
-        SchedulesModule.register({ http: false, loop: true }),
-        RunWorkerModule,
-        AuditModule.register({ http: false, checkpointer: true }),
+        SchedulesModule.register({ http: false, loop: parts.runs }),
+        ...(parts.runs ? [RunWorkerModule] : []),
+        AuditModule.register({ http: false, checkpointer: parts.runs }),
       ],
-      providers: [ProjectionWorker, WorkerProbeServer],
+      providers: [...(parts.projections ? [ProjectionWorker] : []), WorkerProbeServer],
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { Roles } from '../app/app.module';
+import { runsProjections, type Roles } from '../app/app.module';
 import type { Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { startApplication } from '../main';
@@ -7,7 +7,7 @@ import { displayUrl, psqlUrl, resolveDatabase } from './database';
 import { onShutdownSignals } from './shutdown';
 
 /**
- * `thodare start|api|worker`: resolve the database, migrate, run the roles, and on
+ * `thodare start|api|worker|projector`: resolve the database, migrate, run the roles, and on
  * SIGINT/SIGTERM close the app first and the embedded database last (no orphaned postgres).
  */
 export async function serve(config: Config, roles: Roles, print: (line: string) => void): Promise<void> {
@@ -21,7 +21,16 @@ export async function serve(config: Config, roles: Roles, print: (line: string) 
     // Signals are handled before readiness is announced: a supervisor that stops the process the
     // moment it reads the line must get a clean shutdown, not the default kill.
     onShutdownSignals(running, { graceMs: config.shutdownGraceMs, print, ...(database.embedded ? { cleanup: () => database.embedded!.stop() } : {}) });
-    print([running.url && `api: ${running.url} (docs at ${running.url}/docs)`, roles.worker && `worker: running${running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : ''}`].filter(Boolean).join('; '));
+    const probes = running.probeUrl ? ` (health, ready, metrics at ${running.probeUrl})` : '';
+    print(
+      [
+        running.url && `api: ${running.url} (docs at ${running.url}/docs)`,
+        roles.worker && `worker: running${probes}${runsProjections(roles, config) ? '' : ', read models left to `thodare projector`'}`,
+        !roles.api && !roles.worker && `projector: running${probes}`,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
   } catch (error) {
     await database.embedded?.stop().catch(() => undefined);
     throw error;

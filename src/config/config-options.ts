@@ -35,6 +35,8 @@ export interface ThodareSettings {
   workerOrganizations?: readonly string[];
   /** THODARE_WORKER_EXCLUDED_ORGANIZATIONS: organizations whose runs this worker leaves to their own workers. */
   workerExcludedOrganizations?: readonly string[];
+  /** THODARE_WORKER_PROJECTIONS: `false` leaves the async read models to a `projections` role elsewhere. */
+  workerProjections?: boolean;
   leaseMs?: number;
   shutdownGraceMs?: number;
   dbConnectTimeoutMs?: number;
@@ -85,6 +87,7 @@ const VARIABLES = {
   workerSlots: 'THODARE_WORKER_SLOTS',
   workerOrganizations: 'THODARE_WORKER_ORGANIZATIONS',
   workerExcludedOrganizations: 'THODARE_WORKER_EXCLUDED_ORGANIZATIONS',
+  workerProjections: 'THODARE_WORKER_PROJECTIONS',
   leaseMs: 'THODARE_LEASE_MS',
   shutdownGraceMs: 'THODARE_SHUTDOWN_GRACE_MS',
   dbConnectTimeoutMs: 'THODARE_DB_CONNECT_TIMEOUT_MS',

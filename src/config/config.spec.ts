@@ -44,4 +44,10 @@ describe('parseConfig', () => {
     expect(parseConfig({ THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-a' }).workerOrganizations).toEqual({ except: ['org-a'] });
     expect(() => parseConfig({ THODARE_WORKER_ORGANIZATIONS: 'org-a', THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-b' })).toThrow(/set one or the other/);
   });
+
+  it('reads whether a worker keeps the read models: yes unless told false, and nothing but true or false', () => {
+    expect(parseConfig({}).workerProjections).toBe(true);
+    expect(parseConfig({ THODARE_WORKER_PROJECTIONS: 'false' }).workerProjections).toBe(false);
+    expect(() => parseConfig({ THODARE_WORKER_PROJECTIONS: 'no' })).toThrow(/THODARE_WORKER_PROJECTIONS/);
+  });
 });

@@ -61,6 +61,8 @@ const configSchema = z.object({
   THODARE_WORKER_ORGANIZATIONS: list.optional(),
   /** Organizations whose runs this worker leaves to others (the shared pool, without the tenants that have their own). */
   THODARE_WORKER_EXCLUDED_ORGANIZATIONS: list.optional(),
+  /** Whether a worker process also keeps the async read models caught up (`false`: runs only; `thodare projector` keeps them). */
+  THODARE_WORKER_PROJECTIONS: z.enum(['true', 'false']).default('true'),
   THODARE_LEASE_MS: positiveInt.default(30_000),
   THODARE_SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
   THODARE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
@@ -125,6 +127,8 @@ export type Config = {
   workerSlots: number;
   /** Whose runs this process's worker takes. */
   workerOrganizations: WorkerOrganizations;
+  /** Whether a worker process also runs the async projections (`Roles.projections` decides where it is given). */
+  workerProjections: boolean;
   /** How long a claimed run stays leased without renewal. */
   leaseMs: number;
   /**
@@ -244,6 +248,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     slackBaseUrl: c.THODARE_SLACK_BASE_URL,
     workerSlots: c.THODARE_WORKER_SLOTS,
     workerOrganizations: workerOrganizationsOf(c.THODARE_WORKER_ORGANIZATIONS, c.THODARE_WORKER_EXCLUDED_ORGANIZATIONS),
+    workerProjections: c.THODARE_WORKER_PROJECTIONS === 'true',
     leaseMs: c.THODARE_LEASE_MS,
     shutdownGraceMs: c.THODARE_SHUTDOWN_GRACE_MS,
     dbConnectTimeoutMs: c.THODARE_DB_CONNECT_TIMEOUT_MS,

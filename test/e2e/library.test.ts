@@ -44,6 +44,19 @@ describe('startThodare', () => {
     }
   });
 
+  it('runs the projector role alone beside a worker that leaves the read models to it', async () => {
+    const worker = await startThodare({ databaseUrl: db.url, schema: db.schema, logLevel: 'silent', host: '127.0.0.1', workerPort: 0, roles: ['worker'], workerProjections: false });
+    const projector = await startThodare({ databaseUrl: db.url, schema: db.schema, logLevel: 'silent', host: '127.0.0.1', workerPort: 0, roles: ['projector'] });
+    try {
+      expect((await request(projector.url, 'GET', '/ready')).status).toBe(200);
+      expect((await request(projector.url, 'GET', '/metrics')).text).toMatch(/^thodare_projection_lag_events\{projection="run_logs"\} \d+$/m);
+    } finally {
+      await projector.close();
+      await worker.close();
+    }
+    await expect(startThodare({ databaseUrl: db.url, roles: ['projections' as 'projector'] })).rejects.toThrow("roles: expected 'api', 'worker' and/or 'projector'");
+  });
+
   it('refuses bad options with one ConfigError naming each option', async () => {
     const failure = startThodare({ databaseUrl: 'not a url', port: 99999 });
     await expect(failure).rejects.toBeInstanceOf(ConfigError);

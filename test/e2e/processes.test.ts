@@ -13,7 +13,7 @@ describe('thodare CLI as real processes', () => {
   it('prints help listing every command', async () => {
     const result = await runCli(['--help'], {});
     expect(result.code).toBe(0);
-    for (const command of ['start', 'api', 'worker', 'migrate', 'projections']) expect(result.stdout).toContain(command);
+    for (const command of ['start', 'api', 'worker', 'projector', 'migrate', 'projections']) expect(result.stdout).toContain(command);
   });
 
   it('refuses a bad configuration with one message listing every problem, exit code 1, no stack trace', async () => {

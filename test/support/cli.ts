@@ -36,7 +36,7 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `thodare start|api|worker` and resolves once it prints the API URL (or `worker: running`). */
+/** Starts `thodare start|api|worker|projector` and resolves once it prints the API URL (or `worker: running`, `projector: running`). */
 export function startServer(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, cwd?: string): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), ...(cwd ? { cwd } : {}) });
@@ -49,7 +49,7 @@ export function startServer(args: string[], env: Record<string, string | undefin
     const onData = (chunk: Buffer) => {
       output += chunk;
       const api = /api: (http:\/\/\S+)/.exec(output);
-      if (api || /worker: running/.test(output)) {
+      if (api || /(worker|projector): running/.test(output)) {
         clearTimeout(timer);
         resolve({
           child,
