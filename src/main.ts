@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import { AppModule, runsProjections, type Roles } from './app/app.module';
+import { AppModule, keepsReadModels, type Roles } from './app/app.module';
 import { buildCatalog } from './connectors/connector-registry';
 import type { Config } from './config/config';
 import { WorkerAppModule } from './app/worker-app.module';
@@ -45,7 +45,7 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
   const { config, databaseUrl, roles } = options;
   const catalog = buildCatalog(config, options.connectors);
   if (!roles.api) {
-    const parts = { runs: roles.worker, projections: runsProjections(roles, config) };
+    const parts = { runs: roles.worker, projections: keepsReadModels(roles, config) };
     const app = await NestFactory.createApplicationContext(withWorkerHooks(WorkerAppModule.register(config, databaseUrl, catalog, parts, options.logStream), options.hooks), { bufferLogs: true });
     app.useLogger(app.get(AppLogger));
     await app.init();

@@ -38,21 +38,21 @@ export interface Roles {
   /**
    * The async read models (run logs, analytics, the audit trail's seals, event counts), kept
    * caught up by a `ProjectionWorker`. Unset: with the worker, unless `THODARE_WORKER_PROJECTIONS`
-   * is `false` (`thodare projector` then runs them alone, off the cores the runs use). Any number
-   * of processes may run them: each projection is applied by one at a time.
+   * is `false` (`thodare projector` then keeps them in a process of its own). Any number of
+   * processes may keep them: each projection is applied by one at a time.
    */
   projections?: boolean;
 }
 
 /** Whether this process keeps the async read models caught up (see `Roles.projections`). */
-export function runsProjections(roles: Roles, config: Pick<Config, 'workerProjections'>): boolean {
+export function keepsReadModels(roles: Roles, config: Pick<Config, 'workerProjections'>): boolean {
   return roles.projections ?? (roles.worker && config.workerProjections);
 }
 
 @Module({})
 export class AppModule {
   static register(config: Config, databaseUrl: string, roles: Roles, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
-    const workerProviders: Provider[] = runsProjections(roles, config) ? [ProjectionWorker] : [];
+    const workerProviders: Provider[] = keepsReadModels(roles, config) ? [ProjectionWorker] : [];
     return {
       module: AppModule,
       imports: [

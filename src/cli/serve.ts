@@ -1,4 +1,4 @@
-import { runsProjections, type Roles } from '../app/app.module';
+import { keepsReadModels, type Roles } from '../app/app.module';
 import type { Config } from '../config/config';
 import { migrate } from '../database/migrate';
 import { startApplication } from '../main';
@@ -25,7 +25,7 @@ export async function serve(config: Config, roles: Roles, print: (line: string) 
     print(
       [
         running.url && `api: ${running.url} (docs at ${running.url}/docs)`,
-        roles.worker && `worker: running${probes}${runsProjections(roles, config) ? '' : ', read models left to `thodare projector`'}`,
+        roles.worker && `worker: running${probes}${keepsReadModels(roles, config) ? '' : ', read models left to `thodare projector`'}`,
         !roles.api && !roles.worker && `projector: running${probes}`,
       ]
         .filter(Boolean)

@@ -24,8 +24,8 @@ export async function main(argv: string[]): Promise<void> {
     .action((options: ConnectorsFlag) => run((config) => serve(config, { api: true, worker: false }, print), options));
   program.command('worker').description('run only the background worker (runs, and the async read models unless THODARE_WORKER_PROJECTIONS=false)').option(...CONNECTORS_FLAG)
     .action((options: ConnectorsFlag) => run((config) => serve(config, { api: false, worker: true }, print), options));
-  program.command('projector').description('run only the async read models (run logs, analytics, audit seals), for workers with THODARE_WORKER_PROJECTIONS=false').option(...CONNECTORS_FLAG)
-    .action((options: ConnectorsFlag) => run((config) => serve(config, { api: false, worker: false, projections: true }, print), options));
+  program.command('projector').description('run only the async read models (run logs, analytics, audit seals), for workers with THODARE_WORKER_PROJECTIONS=false')
+    .action(() => run((config) => serve(config, { api: false, worker: false, projections: true }, print)));
   program.command('migrate').description('apply pending database migrations and exit')
     .action(() => run(async (config) => {
       const { displayUrl, resolveDatabase } = await import('./database');

@@ -35,7 +35,7 @@ export interface ThodareSettings {
   workerOrganizations?: readonly string[];
   /** THODARE_WORKER_EXCLUDED_ORGANIZATIONS: organizations whose runs this worker leaves to their own workers. */
   workerExcludedOrganizations?: readonly string[];
-  /** THODARE_WORKER_PROJECTIONS: `false` leaves the async read models to a `projections` role elsewhere. */
+  /** THODARE_WORKER_PROJECTIONS: `false` leaves the async read models to a `projector` (role or `thodare projector`) elsewhere. */
   workerProjections?: boolean;
   leaseMs?: number;
   shutdownGraceMs?: number;
