@@ -52,7 +52,7 @@ export function keepsReadModels(roles: Roles, config: Pick<Config, 'workerProjec
 @Module({})
 export class AppModule {
   static register(config: Config, databaseUrl: string, roles: Roles, catalog: ConnectorCatalog, logStream?: DestinationStream): DynamicModule {
-    const workerProviders: Provider[] = keepsReadModels(roles, config) ? [ProjectionWorker] : [];
+    const readModelProviders: Provider[] = keepsReadModels(roles, config) ? [ProjectionWorker] : [];
     return {
       module: AppModule,
       imports: [
@@ -85,7 +85,7 @@ export class AppModule {
         ...(roles.api ? [{ provide: APP_GUARD, useClass: AuthGuard }] : []),
         ...(roles.api ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
         ...(roles.api ? [{ provide: APP_GUARD, useClass: ValidationGuard }] : []),
-        ...workerProviders,
+        ...readModelProviders,
       ],
     };
   }
