@@ -53,14 +53,21 @@ async function storedSignals(runId: string): Promise<{ name: string; signalId: s
   return rows.map((row) => ({ name: row.data.name, signalId: row.data.signalId }));
 }
 
-/** The reads of the run's stream a piece of work sent, by the version each started at. */
+/**
+ * The reads of the run's stream a piece of work sent for the owner's organization (an API
+ * command's: this process's worker reads the run too, for no organization, when a signal wakes
+ * it, and on a slow machine the first signal's woke it during the second), by the version each
+ * started at.
+ */
 async function streamReadsOf(runId: string, work: () => Promise<unknown>): Promise<unknown[]> {
   const stop = recordQueries();
   const sent = await work().then(stop, (error: unknown) => {
     stop();
     throw error;
   });
-  return sent.filter((q) => q.values[0] === `run-${runId}` && /FROM events\s+WHERE stream_id = \$1/.test(q.text)).map((q) => q.values[1]);
+  return sent
+    .filter((q) => q.values[0] === `run-${runId}` && q.values[2] === owner.organizationId && /FROM events\s+WHERE stream_id = \$1/.test(q.text))
+    .map((q) => q.values[1]);
 }
 
 describe('commands on a run', () => {
