@@ -8,8 +8,10 @@ const transform = { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] };
 module.exports = {
   testTimeout: 60_000,
   // Two test files at a time: most wait on timers, child processes and the database rather than
-  // burn CPU, so the whole run takes ~4 minutes instead of ~10 on a 2-core machine. Each file has
-  // its own schema; tests that read up to the server's open-transaction horizon wait for it.
+  // burn CPU (on a 2-core machine the files' own times summed to 569 s in a run of 286 s). Three
+  // at a time were no faster (334 s within the same hour) and loaded the machine past what the
+  // cost tests allow (sse-idle-cost counted 64.6 transactions a second against 20 alone). Each
+  // file has its own schema; tests that read up to the server's open-transaction horizon wait for it.
   maxWorkers: 2,
   projects: [
     {
