@@ -19,6 +19,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Node scripts of the repository's own (the peers harness runner).
+    files: ['scripts/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // The domain is the functional core: no framework, no database, no I/O, no clock.
     files: ['src/domain/**/*.ts'],
     rules: {

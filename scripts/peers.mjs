@@ -1,0 +1,49 @@
+// `npm run peers -- [peer ...]`: the side-by-side harness of ../shared/peers against this
+// checkout's build, in one command. The harness folder is read-only and its Thodare adapter
+// predates `startApplication`'s `connectors` option, so it is copied (once) to a folder of its own,
+// given its dependencies, and its adapter handed the bench connector directly; then every peer
+// named runs (three repetitions each, a fresh database per repetition) and the tables print.
+// PEERS_PG: an admin URL of a Postgres whose role may CREATE DATABASE (default: this machine's
+// shared server); PEERS_RESULTS: where the results go (default: a folder under the temp dir).
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const source = resolve(root, '../shared/peers');
+const harness = join(tmpdir(), 'thodare-peers');
+const pg = process.env.PEERS_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const results = process.env.PEERS_RESULTS ?? join(tmpdir(), `thodare-peers-results-${Date.now()}`);
+const peers = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['thodare', 'thodare-http', 'dbos', 'openworkflow-c32'];
+
+if (!existsSync(join(source, 'run-all.sh'))) {
+  console.error(`no peers harness at ${source} (it comes with the team's shared folder)`);
+  process.exit(2);
+}
+if (!existsSync(join(harness, 'node_modules'))) {
+  cpSync(source, harness, { recursive: true });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: harness, stdio: 'inherit' });
+}
+
+/** The adapter's edits, each applied once: the first text of a pair is what the harness ships. */
+const ADAPTER_EDITS = [
+  ["  const { registerConnectors } = d('connectors/connector-registry.js');\n", ''],
+  ["const { startThodare } = d('main.js')", "const { startApplication: startThodare } = d('main.js')"],
+  ['registerConnectors(defineConnector({', 'const benchStep = (defineConnector({'],
+  ['roles: { api: true, worker: true } });', 'roles: { api: true, worker: true }, connectors: [benchStep] });'],
+];
+const adapter = join(harness, 'adapters/thodare.mjs');
+let text = readFileSync(adapter, 'utf8');
+for (const [shipped, patched] of ADAPTER_EDITS) text = text.replace(shipped, patched);
+if (!text.includes('connectors: [benchStep]')) {
+  console.error(`${adapter} no longer reads as this script expects: patch it by hand (README, "Side by side with other engines")`);
+  process.exit(2);
+}
+writeFileSync(adapter, text);
+
+const env = { ...process.env, PEERS_RESULTS: results };
+execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('node', [join(harness, 'summarize.mjs')], { cwd: root, env, stdio: 'inherit' });
+console.log(`\nresults: ${results}`);
