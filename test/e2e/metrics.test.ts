@@ -82,9 +82,12 @@ describe('GET /metrics', () => {
     const first = await start();
     await waitForRun(app, owner.headers, first, ['waiting']);
     const second = await start();
+    // The gauge reads the line's rows, which commit before the worker hears its outcome and counts
+    // it: wait for both (CI once scraped between the two).
+    const settled = (body: string) => /^thodare_concurrency_queued_runs 1$/m.test(body) && /^thodare_concurrency_admissions_total\{outcome="queued"\} 1$/m.test(body);
     const until = Date.now() + 20_000;
     let text = (await scrape()).text;
-    while (!/^thodare_concurrency_queued_runs 1$/m.test(text) && Date.now() < until) {
+    while (!settled(text) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 25));
       text = (await scrape()).text;
     }
