@@ -289,7 +289,7 @@ export async function benchRuntime(): Promise<Record<string, unknown>> {
     await runner.once(chain(100)); // warm-up
     // Settled before each chain like every other figure: back to back, the second C1000 ran while
     // the projections still digested the first one's 2,000 events.
-    const settledChain = (steps: number, type?: 'bench_step') => async () => {
+    const settledChain = (steps: number, type: Parameters<typeof chain>[1] = 'transform') => async () => {
       await settle();
       return runner.once(chain(steps, type));
     };

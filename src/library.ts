@@ -12,8 +12,9 @@ import type { WorkerHooks } from './tracing/hooks';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- run() is contravariant in its params: only `any` accepts every connector
 export type AnyConnector = Connector<any, any>;
 
-/** `projector`: the async read models alone (for workers started with `workerProjections: false`). */
-export type ThodareRole = 'api' | 'worker' | 'projector';
+/** The roles a process can take. `projector`: the async read models alone (for workers started with `workerProjections: false`). */
+const ROLES = ['api', 'worker', 'projector'] as const;
+export type ThodareRole = (typeof ROLES)[number];
 
 export interface ThodareOptions extends ThodareSettings {
   /** Your own connectors, served next to the builtins. A clashing type or a bad definition fails the start (`InvalidConnectors`). */
@@ -41,8 +42,10 @@ export interface Thodare {
  */
 export async function startThodare(options: ThodareOptions = {}): Promise<Thodare> {
   const { connectors = [], roles = ['api', 'worker'], logStream, hooks, ...settings } = options;
-  const unknownRoles = roles.filter((role) => role !== 'api' && role !== 'worker' && role !== 'projector');
-  if (roles.length === 0 || unknownRoles.length > 0) throw new ConfigError([`roles: expected 'api', 'worker' and/or 'projector' (got ${JSON.stringify(roles)})`]);
+  if (roles.length === 0 || roles.some((role) => !ROLES.includes(role))) {
+    const named = ROLES.map((role) => `'${role}'`);
+    throw new ConfigError([`roles: expected ${named.slice(0, -1).join(', ')} and/or ${named.at(-1)} (got ${JSON.stringify(roles)})`]);
+  }
   const config = configFrom(settings);
   // Before the database starts: a bad list should not cost an embedded Postgres boot.
   buildCatalog(config, connectors);
