@@ -5,6 +5,7 @@
 // named runs (three repetitions each, a fresh database per repetition) and the tables print.
 // PEERS_PG: an admin URL of a Postgres whose role may CREATE DATABASE (default: this machine's
 // shared server); PEERS_RESULTS: where the results go (default: a folder under the temp dir).
+// Besides the harness's peers: `thodare-no-read-models` (see below).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,18 @@ if (!text.includes('connectors: [benchStep]')) {
   process.exit(2);
 }
 writeFileSync(adapter, text);
+
+// `thodare-no-read-models`: the same in process, with the worker keeping no read models
+// (`THODARE_WORKER_PROJECTIONS=false`): what the run path costs alone, beside what the audit
+// sealer, the run logs, analytics and event counts add in the same process (the others keep none).
+const bare = text
+  .replace("THODARE_SCHEMA: schema,", "THODARE_SCHEMA: schema, THODARE_WORKER_PROJECTIONS: 'false',")
+  .replace("name: 'thodare (in process, command bus)'", "name: 'thodare (in process, no read models)'");
+if (!bare.includes("THODARE_WORKER_PROJECTIONS: 'false'")) {
+  console.error(`${adapter} no longer reads as this script expects: the no-read-models adapter cannot be derived from it`);
+  process.exit(2);
+}
+writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
 
 const env = { ...process.env, PEERS_RESULTS: results };
 execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
