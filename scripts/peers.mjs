@@ -28,32 +28,46 @@ if (!existsSync(join(harness, 'node_modules'))) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: harness, stdio: 'inherit' });
 }
 
-/** The adapter's edits, each applied once: the first text of a pair is what the harness ships. */
-const ADAPTER_EDITS = [
-  ["  const { registerConnectors } = d('connectors/connector-registry.js');\n", ''],
-  ["const { startThodare } = d('main.js')", "const { startApplication: startThodare } = d('main.js')"],
-  ['registerConnectors(defineConnector({', 'const benchStep = (defineConnector({'],
-  ['roles: { api: true, worker: true } });', 'roles: { api: true, worker: true }, connectors: [benchStep] });'],
-];
-const adapter = join(harness, 'adapters/thodare.mjs');
-let text = readFileSync(adapter, 'utf8');
-for (const [shipped, patched] of ADAPTER_EDITS) text = text.replace(shipped, patched);
-if (!text.includes('connectors: [benchStep]')) {
-  console.error(`${adapter} no longer reads as this script expects: patch it by hand (README, "Side by side with other engines")`);
-  process.exit(2);
+/**
+ * `text` with each pair's first text replaced by its second, or the script stops when the result
+ * lacks `proof`: the harness's adapter no longer reads as these edits expect.
+ */
+function edited(text, edits, proof, what) {
+  const result = edits.reduce((out, [shipped, patched]) => out.replace(shipped, patched), text);
+  if (!result.includes(proof)) {
+    console.error(`${adapter} no longer reads as this script expects: ${what} (README, "Side by side with other engines")`);
+    process.exit(2);
+  }
+  return result;
 }
-writeFileSync(adapter, text);
+
+const adapter = join(harness, 'adapters/thodare.mjs');
+// The harness's adapter handed the bench connector through `startApplication` (see above).
+const inProcess = edited(
+  readFileSync(adapter, 'utf8'),
+  [
+    ["  const { registerConnectors } = d('connectors/connector-registry.js');\n", ''],
+    ["const { startThodare } = d('main.js')", "const { startApplication: startThodare } = d('main.js')"],
+    ['registerConnectors(defineConnector({', 'const benchStep = (defineConnector({'],
+    ['roles: { api: true, worker: true } });', 'roles: { api: true, worker: true }, connectors: [benchStep] });'],
+  ],
+  'connectors: [benchStep]',
+  'patch it by hand',
+);
+writeFileSync(adapter, inProcess);
 
 // `thodare-no-read-models`: the same in process, with the worker keeping no read models
 // (`THODARE_WORKER_PROJECTIONS=false`): what the run path costs alone, beside what the audit
 // sealer, the run logs, analytics and event counts add in the same process (the others keep none).
-const bare = text
-  .replace("THODARE_SCHEMA: schema,", "THODARE_SCHEMA: schema, THODARE_WORKER_PROJECTIONS: 'false',")
-  .replace("name: 'thodare (in process, command bus)'", "name: 'thodare (in process, no read models)'");
-if (!bare.includes("THODARE_WORKER_PROJECTIONS: 'false'")) {
-  console.error(`${adapter} no longer reads as this script expects: the no-read-models adapter cannot be derived from it`);
-  process.exit(2);
-}
+const bare = edited(
+  inProcess,
+  [
+    ['THODARE_SCHEMA: schema,', "THODARE_SCHEMA: schema, THODARE_WORKER_PROJECTIONS: 'false',"],
+    ["name: 'thodare (in process, command bus)'", "name: 'thodare (in process, no read models)'"],
+  ],
+  "THODARE_WORKER_PROJECTIONS: 'false'",
+  'the no-read-models adapter cannot be derived from it',
+);
 writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
 
 const env = { ...process.env, PEERS_RESULTS: results };
