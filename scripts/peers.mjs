@@ -7,7 +7,7 @@
 // shared server); PEERS_RESULTS: where the results go (default: a folder under the temp dir).
 // Besides the harness's peers: `thodare-no-read-models` (see below).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,65 @@ writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
 const env = { ...process.env, PEERS_RESULTS: results };
 execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
 execFileSync('node', [join(harness, 'summarize.mjs')], { cwd: root, env, stdio: 'inherit' });
+/** Each peer's medians from its newest results file. */
+function latestMedians(folder) {
+  const medians = new Map();
+  for (const file of readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+    const result = JSON.parse(readFileSync(join(folder, file), 'utf8'));
+    medians.set(result.peer, result.median);
+  }
+  return medians;
+}
+
+/** The harness's rows, each with the direction that is better. */
+const ROWS = [
+  ['W3 runs/s', 'w3.runs_per_s', 'higher'],
+  ['W3 p50 ms', 'w3.p50_ms', 'lower'],
+  ['W3 p99 ms', 'w3.p99_ms', 'lower'],
+  ['serial p50 ms', 'w3serial.p50_ms', 'lower'],
+  ['serial p99 ms', 'w3serial.p99_ms', 'lower'],
+  ['C100 ms', 'c100.total_ms', 'lower'],
+  ['S1 lateness ms', 's1.lateness_ms', 'lower'],
+  ['W3 Node CPU ms/run', 'w3.cpu.node_cpu_ms_per_run', 'lower'],
+  ['W3 machine CPU ms/run', 'w3.cpu.machine_busy_ms_per_run', 'lower'],
+  ['serial machine CPU ms/run', 'w3serial.cpu.machine_busy_ms_per_run', 'lower'],
+  ['C100 Node CPU ms', 'c100.cpu.node_cpu_ms', 'lower'],
+  ['C100 machine CPU ms', 'c100.cpu.machine_busy_ms', 'lower'],
+];
+
+/**
+ * Every Thodare peer against every other engine, row by row, on the medians: where it is behind or
+ * level, and whether it is ahead on every row ("ahead of every peer on every row, in the same
+ * run", issue 14). Machine CPU comes from /proc/stat in steps of 10 ms, so level readings occur.
+ */
+function printVerdicts(medians) {
+  const ours = [...medians.keys()].filter((peer) => peer.startsWith('thodare'));
+  const others = [...medians.keys()].filter((peer) => !peer.startsWith('thodare'));
+  if (ours.length === 0 || others.length === 0) return;
+  console.log('\nThodare against each other engine, on the medians (behind or level: bold):\n');
+  const pairs = ours.flatMap((a) => others.map((b) => [a, b]));
+  console.log(`| row | ${pairs.map(([a, b]) => `${a} vs ${b}`).join(' | ')} |`);
+  console.log(`|---|${pairs.map(() => '---').join('|')}|`);
+  const short = new Map(pairs.map(([a, b]) => [`${a} vs ${b}`, []]));
+  for (const [label, key, better] of ROWS) {
+    const cells = pairs.map(([a, b]) => {
+      const [x, y] = [medians.get(a)?.[key], medians.get(b)?.[key]];
+      if (x == null || y == null) return '–';
+      const ahead = better === 'higher' ? x > y : x < y;
+      if (!ahead) short.get(`${a} vs ${b}`).push(`${label} (${x === y ? 'level' : 'behind'})`);
+      const text = `${round(x)} / ${round(y)}`;
+      return ahead ? text : `**${text}**`;
+    });
+    console.log(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  console.log('');
+  for (const [pair, rows] of short) console.log(`${pair}: ${rows.length === 0 ? 'ahead on every row' : `not ahead on ${rows.join(', ')}`}`);
+}
+
+function round(value) {
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return value.toFixed(0);
+  return value.toFixed(value >= 10 ? 1 : 2);
+}
+
+printVerdicts(latestMedians(results));
 console.log(`\nresults: ${results}`);
