@@ -73,6 +73,8 @@ writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
 const env = { ...process.env, PEERS_RESULTS: results };
 execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
 execFileSync('node', [join(harness, 'summarize.mjs')], { cwd: root, env, stdio: 'inherit' });
+// The verdicts, printed at the end once `ROWS` below is defined.
+
 /** Each peer's medians from its newest results file. */
 function latestMedians(folder) {
   const medians = new Map();
