@@ -159,7 +159,8 @@ async function server(delayOf: (path: string, hits: number) => number | undefine
 function worker(cluster: Cluster, env: Record<string, string> = {}) {
   const output: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [BIN, 'worker'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: cluster.url, THODARE_SCHEMA: cluster.schema, THODARE_HTTP_ALLOW: '127.0.0.1', THODARE_LOG_LEVEL: 'warn', ...env },
+    // Port 0: two workers run side by side here, and each serves its probes (THODARE_WORKER_PORT).
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: cluster.url, THODARE_SCHEMA: cluster.schema, THODARE_HTTP_ALLOW: '127.0.0.1', THODARE_LOG_LEVEL: 'warn', THODARE_WORKER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => output.push(String(chunk)));

@@ -13,6 +13,7 @@ import { requestId } from './http/logging';
 import { keepRawBodies } from './webhooks/raw-body';
 import { dropUnreadBodies } from './http/unread-body';
 import { refuseDeepBodies } from './http/body-depth';
+import { portInUse } from './http/port-in-use';
 import type { WorkerHooks } from './tracing/hooks';
 import { withWorkerHooks } from './tracing/worker-hooks.module';
 
@@ -73,7 +74,10 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
     void reply.header('x-request-id', request.id);
     done();
   });
-  await app.listen(config.port, config.host);
+  await app.listen(config.port, config.host).catch(async (error: unknown) => {
+    await app.close();
+    throw portInUse(error, 'the API', 'PORT');
+  });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

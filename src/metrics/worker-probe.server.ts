@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Pool } from 'pg';
 import type { Config } from '../config/config';
 import { CONFIG } from '../database/database.module';
+import { portInUse } from '../http/port-in-use';
 import { migrationsApplied } from '../database/migrate';
 import { packageVersion } from '../database/project-root';
 import { metricsAuthorized } from './metrics-token';
@@ -29,7 +30,7 @@ export class WorkerProbeServer implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const server = createServer((request, response) => void this.handle(request, response));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => reject(portInUse(error, "the worker's probe server", 'THODARE_WORKER_PORT')));
       server.listen(this.config.workerPort, this.config.host, () => resolve());
     });
     this.server = server;

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { dropSchema, databaseUrl } from '../support/database';
 import { request } from '../support/app';
@@ -23,6 +24,27 @@ describe('thodare CLI as real processes', () => {
     expect(result.stderr).toContain('PORT');
     expect(result.stderr).toContain('THODARE_SCHEMA');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a port another process holds, naming the setting that chooses it, exit code 1', async () => {
+    const schema = freshSchema();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    const env = { DATABASE_URL: databaseUrl(), THODARE_SCHEMA: schema, HOST: '127.0.0.1' };
+    try {
+      // A worker serves its probes on a port too (3001 by default): a second worker on one host met
+      // Node's bare "listen EADDRINUSE", which named neither the server nor the setting.
+      const worker = await runCli(['worker'], { ...env, THODARE_WORKER_PORT: port });
+      expect(worker.code).toBe(1);
+      expect(worker.stderr).toContain(`thodare: the worker's probe server cannot listen on 127.0.0.1:${port}: the port is in use (THODARE_WORKER_PORT chooses it; 0 picks a free one)`);
+      const api = await runCli(['api'], { ...env, PORT: port });
+      expect(api.code).toBe(1);
+      expect(api.stderr).toContain(`thodare: the API cannot listen on 127.0.0.1:${port}: the port is in use (PORT chooses it; 0 picks a free one)`);
+    } finally {
+      taken.close();
+      await dropSchema(databaseUrl(), schema);
+    }
   });
 
   it('brings up two API processes started at once on an empty schema, and re-migrating is a no-op', async () => {
