@@ -75,7 +75,8 @@ export async function startApplication(options: StartOptions): Promise<RunningTh
     done();
   });
   await app.listen(config.port, config.host).catch(async (error: unknown) => {
-    await app.close();
+    // What started before the listen (a worker's claims, the pool, listeners) is shut down first.
+    await app.close().catch(() => undefined);
     throw portInUse(error, 'the API', 'PORT');
   });
   const address = app.getHttpServer().address();
