@@ -66,7 +66,7 @@ async function observe(peer) {
 
 /** One line of V8's trace: a finished TurboFan compile (its three timed stages) or a deoptimisation. */
 function tally(p, line) {
-  const compiled = /^\[completed compiling .*<JSFunction ([^ >]*).*took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
+  const compiled = /^\[completed compiling .*<JSFunction (?:(\S+) )?\(sfi.*took ([\d.]+), ([\d.]+), ([\d.]+) ms/.exec(line);
   if (compiled) {
     const ms = Number(compiled[2]) + Number(compiled[3]) + Number(compiled[4]);
     const fn = compiled[1] || '(anonymous)';
