@@ -16,23 +16,43 @@ export function isUnstorableText(text: string): boolean {
 /**
  * The JSON path (`$.body.items[2].name`, `$` for the value itself) of the first string or key in
  * `value` that Postgres cannot store, or undefined when it all fits. Depth-first, in key order;
- * O(size). Values JSON drops (functions, `undefined`) are not looked at.
+ * O(size). Values JSON drops (functions, `undefined`) are not looked at. Every step's output goes
+ * through it, so the walk builds nothing until it finds one: a path string per key it passed cost
+ * ~5.6 µs per kilobyte of output (warm), more than serialising it; the walk alone costs ~1.6.
  */
-export function firstUnstorablePath(value: unknown, path = '$'): string | undefined {
-  if (typeof value === 'string') return isUnstorableText(value) ? path : undefined;
+export function firstUnstorablePath(value: unknown): string | undefined {
+  const found = unstorableAt(value);
+  if (!found) return undefined;
+  let path = '$';
+  for (let i = found.length - 1; i >= 0; i -= 1) {
+    const step = found[i]!;
+    if (typeof step === 'number') path += `[${step}]`;
+    else path += /^[A-Za-z_$][\w$]*$/.test(step) ? `.${step}` : `[${JSON.stringify(storableText(step))}]`;
+  }
+  return path;
+}
+
+/** The indexes and keys leading to the first unstorable string or key in `value`, innermost first; [] for `value` itself. */
+function unstorableAt(value: unknown): (string | number)[] | undefined {
+  if (typeof value === 'string') return isUnstorableText(value) ? [] : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
-      const found = firstUnstorablePath(value[i], `${path}[${i}]`);
-      if (found) return found;
+      const found = unstorableAt(value[i]);
+      if (found) {
+        found.push(i);
+        return found;
+      }
     }
     return undefined;
   }
-  for (const [key, item] of Object.entries(value)) {
-    const at = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(storableText(key))}]`;
-    if (isUnstorableText(key)) return at;
-    const found = firstUnstorablePath(item, at);
-    if (found) return found;
+  for (const key of Object.keys(value)) {
+    if (isUnstorableText(key)) return [key];
+    const found = unstorableAt((value as Record<string, unknown>)[key]);
+    if (found) {
+      found.push(key);
+      return found;
+    }
   }
   return undefined;
 }
