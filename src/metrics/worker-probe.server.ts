@@ -30,7 +30,7 @@ export class WorkerProbeServer implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     const server = createServer((request, response) => void this.handle(request, response));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(portInUse(error, "the worker's probe server", 'THODARE_WORKER_PORT')));
+      server.once('error', (error) => reject(portInUse(error, 'the probe server (/health, /ready, /metrics)', 'THODARE_WORKER_PORT')));
       server.listen(this.config.workerPort, this.config.host, () => resolve());
     });
     this.server = server;

@@ -37,7 +37,7 @@ describe('thodare CLI as real processes', () => {
       // Node's bare "listen EADDRINUSE", which named neither the server nor the setting.
       const worker = await runCli(['worker'], { ...env, THODARE_WORKER_PORT: port });
       expect(worker.code).toBe(1);
-      expect(worker.stderr).toContain(`thodare: the worker's probe server cannot listen on 127.0.0.1:${port}: the port is in use (THODARE_WORKER_PORT chooses it; 0 picks a free one)`);
+      expect(worker.stderr).toContain(`thodare: the probe server (/health, /ready, /metrics) cannot listen on 127.0.0.1:${port}: the port is in use (THODARE_WORKER_PORT chooses it; 0 picks a free one)`);
       const api = await runCli(['api'], { ...env, PORT: port });
       expect(api.code).toBe(1);
       expect(api.stderr).toContain(`thodare: the API cannot listen on 127.0.0.1:${port}: the port is in use (PORT chooses it; 0 picks a free one)`);
