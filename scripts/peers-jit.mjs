@@ -8,13 +8,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { harness, pg, root } from './peers-harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const harness = join(tmpdir(), 'thodare-peers');
-const pg = process.env.PEERS_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PHASE = '@@phase ';
 const RESULT = '@@result ';
 

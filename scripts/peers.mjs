@@ -9,13 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { harness, pg, root } from './peers-harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const source = resolve(root, '../shared/peers');
-const harness = join(tmpdir(), 'thodare-peers');
-const pg = process.env.PEERS_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const results = process.env.PEERS_RESULTS ?? join(tmpdir(), `thodare-peers-results-${Date.now()}`);
 const peers = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['thodare', 'thodare-http', 'dbos', 'openworkflow-c32'];
 
@@ -69,11 +66,6 @@ const bare = edited(
   'the no-read-models adapter cannot be derived from it',
 );
 writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
-
-const env = { ...process.env, PEERS_RESULTS: results };
-execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-execFileSync('node', [join(harness, 'summarize.mjs')], { cwd: root, env, stdio: 'inherit' });
-// The verdicts, printed at the end once `ROWS` below is defined.
 
 /** Each peer's medians from its newest results file. */
 function latestMedians(folder) {
@@ -135,5 +127,8 @@ function round(value) {
   return value.toFixed(value >= 10 ? 1 : 2);
 }
 
+const env = { ...process.env, PEERS_RESULTS: results };
+execFileSync('bash', [join(harness, 'run-all.sh'), pg, ...peers], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('node', [join(harness, 'summarize.mjs')], { cwd: root, env, stdio: 'inherit' });
 printVerdicts(latestMedians(results));
 console.log(`\nresults: ${results}`);
