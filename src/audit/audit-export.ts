@@ -3,6 +3,7 @@ import type { Queryable } from '../event-store/projection';
 import { checkpointsBetween, firstCheckpointAtOrAfter, lastCheckpointAtOrBefore, listAuditKeys, sealedThrough } from './audit-rows';
 import { BUNDLE_FORMAT, CHECKPOINTS_FILE, EVENTS_PER_FILE, eventsFile, jsonFile, jsonLine, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleFile, type BundleStart } from './bundle/bundle-format';
 import { tarEnd, tarEntry } from './bundle/tar';
+import { digestHex } from './proof/hash-chain';
 import { sealEntries, sealStateAfter } from './seal-reads';
 
 export interface ExportRange {
@@ -35,7 +36,7 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
     organizationId,
     afterSequence: after,
     throughSequence: coveredThrough,
-    chain: state.chain.toString('hex'),
+    chain: digestHex(state.chain),
     merkleFrontier: state.frontier.encode().toString('hex'),
     previousCheckpoint: previous ? { number: previous.number, hash: previous.hash } : null,
     from: range.from?.toISOString() ?? null,
@@ -47,7 +48,7 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
   let index = 0;
   for await (const entry of sealEntries(db, organizationId, after, coveredThrough)) {
     // A deleted event cannot be exported as it was: the line carries null and verification names it.
-    lines.push(jsonLine({ sequence: entry.sequence, leaf: entry.leaf.toString('hex'), chain: entry.chain.toString('hex'), event: entry.event }));
+    lines.push(jsonLine({ sequence: entry.sequence, leaf: digestHex(entry.leaf), chain: digestHex(entry.chain), event: entry.event }));
     if (lines.length === EVENTS_PER_FILE) {
       yield* file(eventsFile(++index), Buffer.from(lines.join('')));
       lines = [];

@@ -1,5 +1,6 @@
 import type { Queryable } from '../event-store/projection';
 import type { AuditPublicKey, SignedCheckpoint } from './proof/checkpoint';
+import { digestFromHex, type Digest } from './proof/hash-chain';
 
 interface CheckpointRow {
   organization_id: string;
@@ -66,7 +67,7 @@ export async function insertCheckpoints(db: Queryable, stored: readonly Checkpoi
  * The last checkpoint at or before `sequence` that kept its Merkle frontier (those signed before
  * migrations/0024 did not): where rebuilding the seal state at `sequence` can start.
  */
-export async function checkpointFrontierAtOrBefore(db: Queryable, organizationId: string, sequence: number): Promise<{ sequence: number; chain: Buffer; merkleFrontier: Buffer } | undefined> {
+export async function checkpointFrontierAtOrBefore(db: Queryable, organizationId: string, sequence: number): Promise<{ sequence: number; chain: Digest; merkleFrontier: Buffer } | undefined> {
   const { rows } = await db.query<{ sequence: string; chain_head: string; merkle_frontier: Buffer }>(
     `SELECT sequence, chain_head, merkle_frontier FROM audit_checkpoints
      WHERE organization_id = $1 AND sequence <= $2 AND merkle_frontier IS NOT NULL
@@ -74,7 +75,7 @@ export async function checkpointFrontierAtOrBefore(db: Queryable, organizationId
     [organizationId, sequence],
   );
   const row = rows[0];
-  return row && { sequence: Number(row.sequence), chain: Buffer.from(row.chain_head, 'hex'), merkleFrontier: row.merkle_frontier };
+  return row && { sequence: Number(row.sequence), chain: digestFromHex(row.chain_head), merkleFrontier: row.merkle_frontier };
 }
 
 /** The organization's checkpoints whose sequence lies in `[from, through]`, in order (the index on sequence). */

@@ -5,6 +5,7 @@ import { CONFIG } from '../database/database.module';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { everyPeriod, type Periodic } from '../periodic';
 import { signCheckpoint, type SignedCheckpoint } from './proof/checkpoint';
+import { digestHex } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
 import { AuditSigningKeyProvider } from './audit-signing-key';
 import { insertCheckpoints } from './audit-rows';
@@ -89,7 +90,7 @@ export class CheckpointerService implements OnApplicationBootstrap, OnApplicatio
           number: (row.number ?? 0) + 1,
           sequence,
           chainHead: row.chain.toString('hex'),
-          merkleRoot: MerkleFrontier.decode(sequence, row.merkle_frontier).root().toString('hex'),
+          merkleRoot: digestHex(MerkleFrontier.decode(sequence, row.merkle_frontier).root()),
           previousHash: row.hash,
           keyId: publicKey.keyId,
           createdAt,

@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import { digestOf } from './proof/hash-chain';
 import { sealEntries, sealStateAfter } from './seal-reads';
 
 // A verification or an export of an audit trail runs on a serving process's event loop. With a
@@ -49,7 +50,7 @@ it('rebuilds the seal state up to a sequence in slices too', async () => {
   const db = sealsTable();
   const turns = await turnsDuring(async () => {
     const state = await sealStateAfter(db, 'org', 60_000);
-    expect(state.chain.equals(Buffer.alloc(32, 2))).toBe(true);
+    expect(state.chain).toBe(digestOf(Buffer.alloc(32, 2)));
   });
   expect(turns).toBeGreaterThanOrEqual(Math.floor(60_000 / 256) - 1);
 });

@@ -2,7 +2,7 @@ import type { Queryable } from '../event-store/projection';
 import { checkpointFrontierAtOrBefore } from './audit-rows';
 import { TimeSlice } from '../http/time-slice';
 import type { SealEntry } from './proof/chain-verifier';
-import { GENESIS_CHAIN } from './proof/hash-chain';
+import { GENESIS_CHAIN, digestOf, type Digest } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
 import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from './sealable-events';
 
@@ -35,8 +35,8 @@ export async function readSealEntries(db: Queryable, organizationId: string, aft
   return rows.map((row) => ({
     sequence: Number(row.sequence),
     position: Number(row.sealed_position),
-    leaf: row.leaf,
-    chain: row.chain,
+    leaf: digestOf(row.leaf),
+    chain: digestOf(row.chain),
     event: row.global_position === null || row.global_position === undefined ? null : sealableOf(row as SealableRow),
   }));
 }
@@ -64,11 +64,11 @@ export async function* sealEntries(db: Queryable, organizationId: string, after:
  * at or before it that kept its frontier, the leaves after it replayed. A range exported from a
  * long history thus replays at most a checkpoint interval's leaves, not the whole history.
  */
-export async function sealStateAfter(db: Queryable, organizationId: string, sequence: number): Promise<{ chain: Buffer; frontier: MerkleFrontier }> {
+export async function sealStateAfter(db: Queryable, organizationId: string, sequence: number): Promise<{ chain: Digest; frontier: MerkleFrontier }> {
   const checkpoint = sequence > 0 ? await checkpointFrontierAtOrBefore(db, organizationId, sequence) : undefined;
   const frontier = checkpoint ? MerkleFrontier.decode(checkpoint.sequence, checkpoint.merkleFrontier) : MerkleFrontier.empty();
   const slice = new TimeSlice();
-  let chain: Buffer = checkpoint?.chain ?? GENESIS_CHAIN;
+  let chain: Digest = checkpoint?.chain ?? GENESIS_CHAIN;
   for (let from = checkpoint?.sequence ?? 0; from < sequence; ) {
     const { rows } = await db.query<{ sequence: string; leaf: Buffer; chain: Buffer }>(
       'SELECT sequence, leaf, chain FROM audit_seals WHERE organization_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence LIMIT 50000',
@@ -77,10 +77,10 @@ export async function sealStateAfter(db: Queryable, organizationId: string, sequ
     if (rows.length === 0) break;
     for (const row of rows) {
       if (slice.due()) await slice.giveWay();
-      frontier.append(row.leaf);
+      frontier.append(digestOf(row.leaf));
     }
     const last = rows[rows.length - 1];
-    if (last) [from, chain] = [Number(last.sequence), last.chain];
+    if (last) [from, chain] = [Number(last.sequence), digestOf(last.chain)];
   }
   return { chain, frontier };
 }

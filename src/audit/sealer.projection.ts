@@ -1,12 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Projection, Queryable } from '../event-store/projection';
 import type { RecordedEvent } from '../event-store/event';
-import { GENESIS_CHAIN, leafOf, nextChain } from './proof/hash-chain';
+import { GENESIS_CHAIN, digestBytes, digestOf, leafOf, nextChain, type Digest } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
 
 interface Head {
   sequence: number;
-  chain: Buffer;
+  chain: Digest;
   frontier: MerkleFrontier;
 }
 
@@ -44,7 +44,7 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
   const positions = events.map((e) => e.globalPosition);
   const heads = await readHeads(db, [...new Set(events.map((e) => e.organizationId))]);
   // recorded_at: the event's time at full precision, by which an export finds a range's seals.
-  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Buffer[], chains: [] as Buffer[], recordedAt: events.map((e) => e.recordedAtExact) };
+  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Digest[], chains: [] as Digest[], recordedAt: events.map((e) => e.recordedAtExact) };
   for (const [i, event] of events.entries()) {
     if (i > 0 && i % SEALS_PER_TURN === 0) await nextTurn();
     const head = heads.get(event.organizationId) ?? { sequence: 0, chain: GENESIS_CHAIN, frontier: MerkleFrontier.empty() };
@@ -73,14 +73,14 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
     `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
      SELECT s.organization_id, s.sequence, s.global_position, substring($4::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($5::bytea FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
      FROM unnest($1::text[], $2::bigint[], $3::bigint[], $6::timestamptz[]) WITH ORDINALITY AS s(organization_id, sequence, global_position, recorded_at, i)`,
-    [seals.organizations, seals.sequences, seals.positions, Buffer.concat(seals.leaves), Buffer.concat(seals.chains), seals.recordedAt],
+    [seals.organizations, seals.sequences, seals.positions, digestBytes(seals.leaves.join('')), digestBytes(seals.chains.join('')), seals.recordedAt],
   );
   const touched = [...heads.entries()];
   await db.query(
     `INSERT INTO audit_heads (organization_id, sequence, chain, merkle_frontier)
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
      ON CONFLICT (organization_id) DO UPDATE SET sequence = excluded.sequence, chain = excluded.chain, merkle_frontier = excluded.merkle_frontier`,
-    [touched.map(([org]) => org), touched.map(([, h]) => h.sequence), touched.map(([, h]) => h.chain), touched.map(([, h]) => h.frontier.encode())],
+    [touched.map(([org]) => org), touched.map(([, h]) => h.sequence), touched.map(([, h]) => digestBytes(h.chain)), touched.map(([, h]) => h.frontier.encode())],
   );
 }
 
@@ -92,7 +92,7 @@ async function readHeads(db: Queryable, organizations: string[]): Promise<Map<st
   return new Map(
     rows.map((row) => {
       const sequence = Number(row.sequence);
-      return [row.organization_id, { sequence, chain: row.chain, frontier: MerkleFrontier.decode(sequence, row.merkle_frontier) }];
+      return [row.organization_id, { sequence, chain: digestOf(row.chain), frontier: MerkleFrontier.decode(sequence, row.merkle_frontier) }];
     }),
   );
 }

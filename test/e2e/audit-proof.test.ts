@@ -6,7 +6,7 @@ import { verifyBundle } from '../../src/audit/bundle/verify-bundle';
 import { auditSealerProjection } from '../../src/audit/sealer.projection';
 import { EventStore } from '../../src/event-store/event-store';
 import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from '../../src/audit/sealable-events';
-import { GENESIS_CHAIN, leafOf, nextChain } from '../../src/audit/proof/hash-chain';
+import { GENESIS_CHAIN, digestBytes, leafOf, nextChain } from '../../src/audit/proof/hash-chain';
 import { MerkleFrontier } from '../../src/audit/proof/merkle';
 import { auditKeyId } from '../../src/audit/proof/checkpoint';
 import { startTestApp, type TestApp } from '../support/app';
@@ -130,15 +130,15 @@ async function rechain(organizationId: string) {
     `SELECT s.sequence, ${SEALABLE_COLUMNS} FROM audit_seals s JOIN events e USING (global_position) WHERE s.organization_id = $1 ORDER BY s.sequence`,
     [organizationId],
   );
-  let chain = GENESIS_CHAIN as Buffer;
+  let chain = GENESIS_CHAIN;
   const frontier = MerkleFrontier.empty();
   for (const row of rows) {
     const leaf = leafOf(sealableOf(row));
     chain = nextChain(chain, leaf);
     frontier.append(leaf);
-    await app.db.pool.query('UPDATE audit_seals SET leaf = $3, chain = $4 WHERE organization_id = $1 AND sequence = $2', [organizationId, row.sequence, leaf, chain]);
+    await app.db.pool.query('UPDATE audit_seals SET leaf = $3, chain = $4 WHERE organization_id = $1 AND sequence = $2', [organizationId, row.sequence, digestBytes(leaf), digestBytes(chain)]);
   }
-  await app.db.pool.query('UPDATE audit_heads SET chain = $2, merkle_frontier = $3 WHERE organization_id = $1', [organizationId, chain, frontier.encode()]);
+  await app.db.pool.query('UPDATE audit_heads SET chain = $2, merkle_frontier = $3 WHERE organization_id = $1', [organizationId, digestBytes(chain), frontier.encode()]);
 }
 
 describe('export and offline verification', () => {

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { canonicalJson } from '../proof/canonical';
 import { ChainVerifier, type AuditBreak } from '../proof/chain-verifier';
 import { ed25519PublicKeyFromRaw, type AuditPublicKey, type SignedCheckpoint } from '../proof/checkpoint';
+import { digestFromHex } from '../proof/hash-chain';
 import { MerkleFrontier } from '../proof/merkle';
 import { digestOfDefinitionStream, type RunDefinition } from '../../domain/run/run-definition';
 import { definitionDigest } from '../../run-queue/run-definitions';
@@ -73,12 +74,12 @@ function verifyContents(tar: TarFile, trustedKeys: readonly AuditPublicKey[] | u
   const keys = keyMap(trustedKeys ?? bundleKeys);
   const checkpoints = parseLines<SignedCheckpoint>(CHECKPOINTS_FILE, tar.read(find(CHECKPOINTS_FILE)).toString('utf8')).map(([, c]) => c);
   const frontier = MerkleFrontier.decode(start.afterSequence, Buffer.from(start.merkleFrontier, 'hex'));
-  const verifier = new ChainVerifier(start.organizationId, { sequence: start.afterSequence, chain: Buffer.from(start.chain, 'hex'), frontier, previousCheckpoint: start.previousCheckpoint }, checkpoints, keys);
+  const verifier = new ChainVerifier(start.organizationId, { sequence: start.afterSequence, chain: digestFromHex(start.chain), frontier, previousCheckpoint: start.previousCheckpoint }, checkpoints, keys);
 
   const eventFiles = tar.entries.filter((e) => e.name.startsWith('events/')).map((e) => e.name).sort();
   for (const name of eventFiles) {
     for (const [line, value] of parseLines<BundleEventLine>(name, tar.read(find(name)).toString('utf8'))) {
-      const entry = { sequence: value.sequence, position: value.event?.position ?? -1, leaf: Buffer.from(value.leaf, 'hex'), chain: Buffer.from(value.chain, 'hex'), event: value.event };
+      const entry = { sequence: value.sequence, position: value.event?.position ?? -1, leaf: digestFromHex(value.leaf), chain: digestFromHex(value.chain), event: value.event };
       const broken = verifier.add(entry);
       if (broken) report(broken, name, `line ${line} (sequence ${value.sequence})`);
       checkDefinition(value.event, name, `line ${line} (sequence ${value.sequence})`);

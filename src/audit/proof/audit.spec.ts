@@ -3,27 +3,27 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { ChainVerifier, type SealEntry } from './chain-verifier';
 import { publicKeyView, signCheckpoint, type SignedCheckpoint } from './checkpoint';
-import { GENESIS_CHAIN, leafOf, nextChain, sha256, type SealableEvent } from './hash-chain';
+import { GENESIS_CHAIN, digestBytes, digestHex, digestOf, hashDigests, leafOf, nextChain, sha256, type Digest, type SealableEvent } from './hash-chain';
 import { MerkleFrontier, merkleLeafHash, merkleNodeHash } from './merkle';
 
 /** RFC 6962 §2.1, written as the RFC states it (recursive split at the largest power of two below n). */
-function referenceTreeHead(leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return sha256();
-  if (leaves.length === 1) return merkleLeafHash(leaves[0] as Buffer);
+function referenceTreeHead(leaves: Digest[]): Digest {
+  if (leaves.length === 0) return digestOf(sha256(''));
+  if (leaves.length === 1) return merkleLeafHash(leaves[0] as Digest);
   let k = 1;
   while (k * 2 < leaves.length) k *= 2;
   return merkleNodeHash(referenceTreeHead(leaves.slice(0, k)), referenceTreeHead(leaves.slice(k)));
 }
 
-const leaf = (i: number) => sha256(Buffer.from(`leaf ${i}`));
+const leaf = (i: number) => digestOf(sha256(`leaf ${i}`));
 
 describe('MerkleFrontier', () => {
   it('gives the RFC 6962 tree head for every size from 0 to 70, and survives encode/decode', () => {
     const frontier = MerkleFrontier.empty();
-    const leaves: Buffer[] = [];
+    const leaves: Digest[] = [];
     for (let n = 0; n <= 70; n++) {
-      expect(frontier.root().toString('hex')).toBe(referenceTreeHead(leaves).toString('hex'));
-      expect(MerkleFrontier.decode(n, frontier.encode()).root().equals(frontier.root())).toBe(true);
+      expect(digestHex(frontier.root())).toBe(digestHex(referenceTreeHead(leaves)));
+      expect(MerkleFrontier.decode(n, frontier.encode()).root()).toBe(frontier.root());
       leaves.push(leaf(n));
       frontier.append(leaf(n));
     }
@@ -41,13 +41,24 @@ function event(position: number, organizationId = 'org-a'): SealableEvent {
 describe('hashes', () => {
   const reference = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
 
-  it('hashes any parts as their concatenation, below and past the scratch buffer', () => {
+  it('hashes digests as their bytes laid end to end, up to the scratch buffer, and refuses more', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 4 }), (arrays) => {
+      fc.property(fc.array(fc.uint8Array({ maxLength: 32 }), { maxLength: 4 }), (arrays) => {
         const parts = arrays.map((a) => Buffer.from(a));
-        expect(sha256(...parts).equals(reference(Buffer.concat(parts)))).toBe(true);
+        expect(digestBytes(hashDigests(...parts.map(digestOf))).equals(reference(Buffer.concat(parts)))).toBe(true);
       }),
       { numRuns: 500 },
+    );
+    expect(() => hashDigests(...Array.from({ length: 5 }, (_, i) => digestOf(Buffer.alloc(32, i))))).toThrow(RangeError);
+  });
+
+  it('converts digests to bytes and hex and back unchanged', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (array) => {
+        const bytes = Buffer.from(array);
+        expect(digestBytes(digestOf(bytes)).equals(bytes)).toBe(true);
+        expect(digestHex(digestOf(bytes))).toBe(bytes.toString('hex'));
+      }),
     );
   });
 
@@ -56,12 +67,12 @@ describe('hashes', () => {
     const anyEvent = fc.record({ position: fc.nat(), streamId: fc.string(), streamVersion: fc.nat(), organizationId: fc.string(), type: fc.string(), data: anyJson, metadata: anyJson, recordedAt: fc.string() });
     fc.assert(
       fc.property(anyEvent, (e) => {
-        expect(leafOf({ ...e, extra: 'not sealed' } as SealableEvent).equals(reference(Buffer.from(canonicalize(e) as string)))).toBe(true);
+        expect(digestBytes(leafOf({ ...e, extra: 'not sealed' } as SealableEvent)).equals(reference(Buffer.from(canonicalize(e) as string)))).toBe(true);
       }),
       { numRuns: 1000 },
     );
     // Every seal already written hashes these bytes: one event's leaf, pinned (a known answer).
-    expect(leafOf(event(7)).toString('hex')).toBe('cbcb0e46ea5e83212f8d079a4af1c9c976ee16a497af23fa3ee5e60031726da1');
+    expect(digestHex(leafOf(event(7)))).toBe('cbcb0e46ea5e83212f8d079a4af1c9c976ee16a497af23fa3ee5e60031726da1');
   });
 });
 
@@ -70,7 +81,7 @@ function history(n: number, at: number[], key = generateKeyPairSync('ed25519').p
   const entries: SealEntry[] = [];
   const checkpoints: SignedCheckpoint[] = [];
   const frontier = MerkleFrontier.empty();
-  let chain: Buffer = GENESIS_CHAIN;
+  let chain: Digest = GENESIS_CHAIN;
   for (let sequence = 1; sequence <= n; sequence++) {
     const e = event(100 + sequence);
     const l = leafOf(e);
@@ -81,7 +92,7 @@ function history(n: number, at: number[], key = generateKeyPairSync('ed25519').p
       const previous = checkpoints.at(-1);
       checkpoints.push(
         signCheckpoint(
-          { version: 1, organizationId: 'org-a', number: checkpoints.length + 1, sequence, chainHead: chain.toString('hex'), merkleRoot: frontier.root().toString('hex'), previousHash: previous?.hash ?? null, keyId: publicKeyView(key).keyId, createdAt: '2026-12-02T10:00:00.000Z' },
+          { version: 1, organizationId: 'org-a', number: checkpoints.length + 1, sequence, chainHead: digestHex(chain), merkleRoot: digestHex(frontier.root()), previousHash: previous?.hash ?? null, keyId: publicKeyView(key).keyId, createdAt: '2026-12-02T10:00:00.000Z' },
           key,
         ),
       );
@@ -111,7 +122,7 @@ describe('ChainVerifier', () => {
     expect(verify(edited, checkpoints, keys)).toMatchObject({ sequence: 3, position: 103, reason: 'leaf_mismatch' });
     expect(verify(entries.filter((e) => e.sequence !== 5), checkpoints, keys)).toMatchObject({ sequence: 6, reason: 'sequence_gap' });
     expect(verify(entries.map((e) => (e.sequence === 7 ? { ...e, event: null } : e)), checkpoints, keys)).toMatchObject({ sequence: 7, reason: 'event_missing' });
-    expect(verify(entries.map((e) => (e.sequence === 2 ? { ...e, chain: Buffer.alloc(32, 1) } : e)), checkpoints, keys)).toMatchObject({ sequence: 2, reason: 'chain_mismatch' });
+    expect(verify(entries.map((e) => (e.sequence === 2 ? { ...e, chain: digestOf(Buffer.alloc(32, 1)) } : e)), checkpoints, keys)).toMatchObject({ sequence: 2, reason: 'chain_mismatch' });
   });
 
   it('catches a rewritten and re-chained history at the next checkpoint, and a forged signature', () => {

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { checkpointSignatureValid, type SignedCheckpoint } from './checkpoint';
-import { leafOf, nextChain, type SealableEvent } from './hash-chain';
+import { digestHex, leafOf, nextChain, type Digest, type SealableEvent } from './hash-chain';
 import type { MerkleFrontier } from './merkle';
 
 /** Why verification stopped; stable codes that `GET /api/audit/verify` and the CLI report. */
@@ -29,7 +29,7 @@ export interface AuditBreak {
 /** Where verification starts: the state just before the first entry it is given. */
 export interface VerifyStart {
   sequence: number;
-  chain: Buffer;
+  chain: Digest;
   frontier: MerkleFrontier;
   /** The checkpoint before the first one given (number and hash), or none. */
   previousCheckpoint: { number: number; hash: string } | null;
@@ -39,8 +39,8 @@ export interface VerifyStart {
 export interface SealEntry {
   sequence: number;
   position: number;
-  leaf: Buffer;
-  chain: Buffer;
+  leaf: Digest;
+  chain: Digest;
   event: SealableEvent | null;
 }
 
@@ -53,7 +53,7 @@ export interface SealEntry {
  */
 export class ChainVerifier {
   private sequence: number;
-  private chain: Buffer;
+  private chain: Digest;
   private previous: { number: number; hash: string } | null;
   private readonly frontier: MerkleFrontier;
   private next = 0;
@@ -81,9 +81,9 @@ export class ChainVerifier {
     if (event.position !== entry.position || event.organizationId !== this.organizationId) {
       return at('event_mismatch', `sealed position ${entry.position} of ${this.organizationId} holds position ${event.position} of ${event.organizationId}`);
     }
-    if (!leafOf(event).equals(entry.leaf)) return at('leaf_mismatch', `the event at position ${entry.position} changed after it was sealed`);
+    if (leafOf(event) !== entry.leaf) return at('leaf_mismatch', `the event at position ${entry.position} changed after it was sealed`);
     const chain = nextChain(this.chain, entry.leaf);
-    if (!chain.equals(entry.chain)) return at('chain_mismatch', `the chain value at sequence ${entry.sequence} is not SHA-256(previous chain ‖ leaf)`);
+    if (chain !== entry.chain) return at('chain_mismatch', `the chain value at sequence ${entry.sequence} is not SHA-256(previous chain ‖ leaf)`);
     this.sequence = entry.sequence;
     this.chain = chain;
     this.frontier.append(entry.leaf);
@@ -130,7 +130,7 @@ export class ChainVerifier {
     if (!this.previous && checkpoint.number === 1 && checkpoint.previousHash !== null) {
       return { reason: 'checkpoint_link_broken', message: `${name} names a predecessor, but it is the first` };
     }
-    if (checkpoint.chainHead !== this.chain.toString('hex') || checkpoint.merkleRoot !== this.frontier.root().toString('hex')) {
+    if (checkpoint.chainHead !== digestHex(this.chain) || checkpoint.merkleRoot !== digestHex(this.frontier.root())) {
       const since = this.previous ? `after checkpoint #${this.previous.number}` : 'from the start';
       return { reason: 'checkpoint_mismatch', message: `the events up to sequence ${checkpoint.sequence} are not the ones ${name} signed: history ${since} was rewritten` };
     }

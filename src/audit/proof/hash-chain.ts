@@ -14,33 +14,45 @@ export interface SealableEvent {
   recordedAt: string;
 }
 
+/**
+ * A SHA-256 value as 32 latin1 characters, one per byte (`hash`'s 'binary' output). The sealer hashes four times
+ * an event (its leaf, its chain value, its Merkle leaf and on average one Merkle node): as
+ * Buffers, every hash paid for a Buffer of its output and a view of its input, and that was a
+ * third of a burst's sealing (2,481 events: 100 → 60 ms of CPU in a fresh process, 9.5 → 6 ms
+ * warm, probed alternately). The database's bytea and the exports' hex convert at the edges
+ * (`digestOf`, `digestBytes`, `digestHex`, `digestFromHex`).
+ */
+export type Digest = string;
+
+export const digestOf = (bytes: Buffer): Digest => bytes.toString('latin1');
+export const digestBytes = (digest: Digest): Buffer => Buffer.from(digest, 'latin1');
+export const digestHex = (digest: Digest): string => digestBytes(digest).toString('hex');
+export const digestFromHex = (hex: string): Digest => digestOf(Buffer.from(hex, 'hex'));
+
 /** The chain value before an organization's first event. */
-export const GENESIS_CHAIN = Buffer.alloc(32);
+export const GENESIS_CHAIN: Digest = '\0'.repeat(32);
+
+/** SHA-256 of `data` as a Buffer (a string is hashed as its UTF-8 bytes): checkpoints, bundles, key ids. */
+export const sha256 = (data: Buffer | string): Buffer => hash('sha256', data, 'buffer');
 
 /**
- * Where `sha256` lays its parts end to end: per event the sealer hashes a chain input (64 bytes),
- * a Merkle leaf (33) and on average one Merkle node (65), and a fresh Buffer for each was a third
- * of the buffers it allocated. Safe to share: nothing runs between the copy and the hash.
+ * Where `hashDigests` lays its parts end to end (a chain input is 64 bytes, a Merkle leaf 33, a
+ * node 65), hashed through one view per length: no Buffer per hash. Safe to share: nothing runs
+ * between the copy and the hash.
  */
 const scratch = Buffer.allocUnsafe(128);
+const scratchViews: Buffer[] = [];
 
-/**
- * SHA-256 as a Buffer, through the one-shot `hash` (faster than a Hash object per call). Asked
- * for as binary (latin1) text and copied into a pooled Buffer: a `'buffer'` digest allocates an
- * ArrayBuffer of its own, and that cost three times the hashing (1.4 µs a digest against 0.45,
- * and the garbage collector's time on top). A string is hashed as its UTF-8 bytes.
- */
-const digest = (data: string | Buffer): Buffer => Buffer.from(hash('sha256', data, 'binary'), 'binary');
-
-/** SHA-256 of the parts concatenated. */
-export function sha256(...parts: Buffer[]): Buffer {
-  if (parts.length === 1) return digest(parts[0] as Buffer);
+/** SHA-256 of the parts' bytes laid end to end (digests, and the Merkle tree's one-byte prefixes). */
+export function hashDigests(...parts: Digest[]): Digest {
   let length = 0;
-  for (const part of parts) length += part.length;
-  if (length > scratch.length) return digest(Buffer.concat(parts));
-  let offset = 0;
-  for (const part of parts) offset += part.copy(scratch, offset);
-  return digest(scratch.subarray(0, length));
+  for (const part of parts) {
+    const written = scratch.write(part, length, 'latin1');
+    if (written !== part.length) throw new RangeError(`hashDigests takes at most ${scratch.length} bytes`);
+    length += written;
+  }
+  const view = (scratchViews[length] ??= scratch.subarray(0, length));
+  return hash('sha256', view, 'binary');
 }
 
 /** A sealable event's members, in the order JCS sorts them (UTF-16 code units), each key quoted once. */
@@ -54,7 +66,7 @@ const LEAF_MEMBERS = (['position', 'streamId', 'streamVersion', 'organizationId'
  * their known order: the object the sealer spread, rebuilt and sorted per event to get the same
  * bytes was a sixth of its time. `audit.spec.ts` holds them to the `canonicalize` package's.
  */
-export function leafOf(event: SealableEvent): Buffer {
+export function leafOf(event: SealableEvent): Digest {
   let text = '';
   for (const { key, quoted } of LEAF_MEMBERS) {
     const value = canonicalMember(event[key]);
@@ -64,10 +76,10 @@ export function leafOf(event: SealableEvent): Buffer {
     text += value;
   }
   // Hashed as text: the hash encodes it as UTF-8 itself, sparing a Buffer per event.
-  return digest(text === '' ? '{}' : `${text}}`);
+  return hash('sha256', text === '' ? '{}' : `${text}}`, 'binary');
 }
 
 /** chain = SHA-256(previous chain ‖ leaf). */
-export function nextChain(previous: Buffer, leaf: Buffer): Buffer {
-  return sha256(previous, leaf);
+export function nextChain(previous: Digest, leaf: Digest): Digest {
+  return hashDigests(previous, leaf);
 }

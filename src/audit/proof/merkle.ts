@@ -1,13 +1,15 @@
-import { sha256 } from './hash-chain';
+import { hashDigests, type Digest } from './hash-chain';
 
-const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
+const LEAF_PREFIX = '\x00';
+const NODE_PREFIX = '\x01';
 const HASH_BYTES = 32;
+/** RFC 6962 §2.1: the hash of an empty tree is SHA-256 of nothing. */
+const EMPTY_TREE = hashDigests();
 
 /** RFC 6962 §2.1 leaf hash: SHA-256(0x00 ‖ leaf). */
-export const merkleLeafHash = (leaf: Buffer): Buffer => sha256(LEAF_PREFIX, leaf);
+export const merkleLeafHash = (leaf: Digest): Digest => hashDigests(LEAF_PREFIX, leaf);
 /** RFC 6962 §2.1 interior node: SHA-256(0x01 ‖ left ‖ right). */
-export const merkleNodeHash = (left: Buffer, right: Buffer): Buffer => sha256(NODE_PREFIX, left, right);
+export const merkleNodeHash = (left: Digest, right: Digest): Digest => hashDigests(NODE_PREFIX, left, right);
 
 /**
  * The RFC 6962 Merkle tree head over a growing list of leaves, kept in O(log n) space: the
@@ -19,7 +21,7 @@ export const merkleNodeHash = (left: Buffer, right: Buffer): Buffer => sha256(NO
 export class MerkleFrontier {
   private constructor(
     private count: number,
-    private readonly subtrees: Buffer[],
+    private readonly subtrees: Digest[],
   ) {}
 
   static empty(): MerkleFrontier {
@@ -28,8 +30,8 @@ export class MerkleFrontier {
 
   /** From `encode()`: `size` leaves and their subtree roots concatenated, largest first. */
   static decode(size: number, encoded: Buffer): MerkleFrontier {
-    const subtrees: Buffer[] = [];
-    for (let offset = 0; offset < encoded.length; offset += HASH_BYTES) subtrees.push(encoded.subarray(offset, offset + HASH_BYTES));
+    const subtrees: Digest[] = [];
+    for (let offset = 0; offset < encoded.length; offset += HASH_BYTES) subtrees.push(encoded.toString('latin1', offset, offset + HASH_BYTES));
     if (subtrees.length !== popCount(size)) throw new Error(`a Merkle frontier of ${size} leaves has ${popCount(size)} subtrees, not ${subtrees.length}`);
     return new MerkleFrontier(size, subtrees);
   }
@@ -39,26 +41,26 @@ export class MerkleFrontier {
   }
 
   encode(): Buffer {
-    return Buffer.concat(this.subtrees);
+    return Buffer.from(this.subtrees.join(''), 'latin1');
   }
 
   clone(): MerkleFrontier {
     return new MerkleFrontier(this.count, [...this.subtrees]);
   }
 
-  append(leaf: Buffer): void {
+  append(leaf: Digest): void {
     let hash = merkleLeafHash(leaf);
     // Merge equal-sized subtrees: one per trailing set bit of the old count.
-    for (let size = this.count; size % 2 === 1; size = Math.floor(size / 2)) hash = merkleNodeHash(this.subtrees.pop() as Buffer, hash);
+    for (let size = this.count; size % 2 === 1; size = Math.floor(size / 2)) hash = merkleNodeHash(this.subtrees.pop() as Digest, hash);
     this.subtrees.push(hash);
     this.count += 1;
   }
 
   /** The tree head (MTH); SHA-256 of nothing for an empty tree, as RFC 6962 defines. */
-  root(): Buffer {
-    if (this.subtrees.length === 0) return sha256();
-    let hash = this.subtrees[this.subtrees.length - 1] as Buffer;
-    for (let i = this.subtrees.length - 2; i >= 0; i--) hash = merkleNodeHash(this.subtrees[i] as Buffer, hash);
+  root(): Digest {
+    if (this.subtrees.length === 0) return EMPTY_TREE;
+    let hash = this.subtrees[this.subtrees.length - 1] as Digest;
+    for (let i = this.subtrees.length - 2; i >= 0; i--) hash = merkleNodeHash(this.subtrees[i] as Digest, hash);
     return hash;
   }
 }
