@@ -30,6 +30,11 @@ export class GroupCommit<T extends { reject: (error: unknown) => void }> {
     private readonly options: { maxInFlight: number; maxSize: number; keyOf: (item: T) => string },
   ) {}
 
+  /** Nothing queued, scheduled or in flight. */
+  get idle(): boolean {
+    return this.inFlight === 0 && !this.scheduled && this.queue.length === 0;
+  }
+
   submit(item: T): void {
     this.queue.push(item);
     this.schedule();

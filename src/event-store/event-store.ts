@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
+import { StreamAppendGroups } from './stream-append-groups';
 import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
 export interface AppendOptions {
@@ -73,6 +74,14 @@ WITH inserted AS (${INSERT_SQL}
 )
 SELECT inserted.* FROM inserted LEFT JOIN notified ON true`;
 
+function checkAppendSize(events: readonly NewEvent[]): void {
+  if (events.length === 0) throw new InvalidAppend('an append needs at least one event');
+  if (events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
+}
+
+/** The conflict an append to a stream that had moved meets in a statement of many (its current version unknown there). */
+const conflictOf = (append: StreamAppend): StreamVersionConflict => new StreamVersionConflict(append.streamId, append.expectedVersion, -1);
+
 /** An inserted row as readers get it: the payload as stored (parsed back from the JSON sent, as jsonb would give it). */
 function recordedOf(row: InsertedRow, streamId: string, organizationId: string, event: NewEvent, data: unknown, metadata: unknown): RecordedEvent {
   return {
@@ -96,6 +105,11 @@ function recordedOf(row: InsertedRow, streamId: string, organizationId: string, 
  */
 export class EventStore {
   private readonly inline: Projection[];
+  /** Appends that commit on their own and do nothing more (no inline projection, no NOTIFY): concurrent ones share a statement. */
+  private readonly ownCommits = new StreamAppendGroups({
+    insertStreams: (appends) => this.insertStreams(this.pool, appends),
+    appendAlone: (a) => this.appendOn(this.pool, a.streamId, a.expectedVersion, a.events, { organizationId: a.organizationId, metadata: a.metadata }, []),
+  });
 
   constructor(
     private readonly pool: Pool,
@@ -113,10 +127,10 @@ export class EventStore {
   }
 
   async append(streamId: string, expectedVersion: number, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    if (events.length === 0) throw new InvalidAppend('an append needs at least one event');
-    if (events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
+    checkAppendSize(events);
     const projections = this.inlineProjectionsOf(events);
     if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
+    if (projections.length === 0 && !options.notify) return this.ownCommits.append({ streamId, expectedVersion, events, organizationId: options.organizationId, metadata: options.metadata });
     if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
   }
@@ -176,11 +190,26 @@ export class EventStore {
    */
   async appendMany(appends: readonly StreamAppend[], options: { client: PoolClient }): Promise<AppendResult[]> {
     if (appends.length === 0) return [];
-    for (const append of appends) {
-      if (append.events.length === 0) throw new InvalidAppend('an append needs at least one event');
-      if (append.events.length > MAX_EVENTS_PER_APPEND) throw new InvalidAppend(`at most ${MAX_EVENTS_PER_APPEND} events per append`);
-    }
+    for (const append of appends) checkAppendSize(append.events);
     if (new Set(appends.map((a) => a.streamId)).size !== appends.length) throw new InvalidAppend('appendMany: one batch per stream');
+    const written = await this.insertStreams(options.client, appends);
+    const results = written.map((result, i) => {
+      if (!result) throw conflictOf(appends[i]!);
+      return result;
+    });
+    const recorded = results.flatMap((r) => r.events);
+    for (const projection of this.inline) {
+      await applyAll(projection, options.client, recorded.filter((event) => handlesEvent(projection, event)));
+    }
+    return results;
+  }
+
+  /**
+   * The appends (to different streams) in one statement on `db` through `append_streams`: each
+   * one's result, or undefined where its stream had moved (its rows were not written; the others'
+   * were). A concurrent writer that read the same version fails the whole statement.
+   */
+  private async insertStreams(db: Queryable, appends: readonly StreamAppend[]): Promise<(AppendResult | undefined)[]> {
     const batches = appends.map((a) => ({
       stream: a.streamId,
       expected: a.expectedVersion,
@@ -192,28 +221,21 @@ export class EventStore {
     const sent = JSON.stringify(batches);
     let rows: (InsertedRow & { ord: number })[];
     try {
-      ({ rows } = await options.client.query<InsertedRow & { ord: number }>({ name: 'thodare_append_many', text: APPEND_MANY_SQL, values: [sent] }));
+      ({ rows } = await db.query<InsertedRow & { ord: number }>({ name: 'thodare_append_many', text: APPEND_MANY_SQL, values: [sent] }));
     } catch (error) {
-      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') {
-        throw new StreamVersionConflict(appends[0]!.streamId, appends[0]!.expectedVersion, -1);
-      }
+      if ((error as { constraint?: string }).constraint === 'events_stream_version_unique') throw conflictOf(appends[0]!);
       throw error;
     }
     // Readers get the payloads and metadata as stored: parsed back from the JSON sent, as jsonb would give them.
     const stored = JSON.parse(sent) as { data: unknown[]; metadata: unknown }[];
     const byAppend = appends.map((): (InsertedRow & { ord: number })[] => []);
     for (const row of rows) byAppend[row.ord - 1]!.push(row);
-    const results = appends.map((append, i): AppendResult => {
+    return appends.map((append, i): AppendResult | undefined => {
       const inserted = byAppend[i]!.sort((a, b) => a.stream_version - b.stream_version);
-      if (inserted.length === 0) throw new StreamVersionConflict(append.streamId, append.expectedVersion, -1);
+      if (inserted.length === 0) return undefined;
       const events = inserted.map((row, n) => recordedOf(row, append.streamId, append.organizationId, append.events[n]!, stored[i]!.data[n], stored[i]!.metadata));
       return { nextVersion: append.expectedVersion + events.length, events };
     });
-    const recorded = results.flatMap((r) => r.events);
-    for (const projection of this.inline) {
-      await applyAll(projection, options.client, recorded.filter((event) => handlesEvent(projection, event)));
-    }
-    return results;
   }
 
   /** The stream's current version; 0 when it does not exist. */

@@ -72,6 +72,43 @@ describe('append and readStream', () => {
   });
 });
 
+describe('concurrent appends that commit on their own', () => {
+  const transactionsOf = async (streams: string[]) => {
+    const { rows } = await db.pool.query<{ n: string }>('SELECT count(DISTINCT transaction_id) AS n FROM events WHERE stream_id = ANY($1)', [streams]);
+    return Number(rows[0]?.n);
+  };
+
+  it('share a statement and its commit: 16 writers on 16 streams make two transactions, not 16', async () => {
+    const streams = Array.from({ length: 16 }, (_, i) => `s-shared-${i}`);
+    const results = await Promise.all(streams.map((stream, i) => store.append(stream, 0, [{ type: 'A', data: { i } }, { type: 'B', data: { i } }], opts)));
+    // The first goes at once, alone; the fifteen queued behind it go together.
+    expect(await transactionsOf(streams)).toBe(2);
+    for (const [i, stream] of streams.entries()) {
+      expect(results[i]?.nextVersion).toBe(2);
+      expect(results[i]?.events.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual([[stream, 1, { i }], [stream, 2, { i }]]);
+      expect((await store.readStream(stream)).map((e) => [e.type, e.data])).toEqual([['A', { i }], ['B', { i }]]);
+    }
+  });
+
+  it('fail one by one: a stream that moved conflicts with its current version, and the others are written', async () => {
+    await store.append('s-shared-moved', 0, [{ type: 'A', data: {} }, { type: 'B', data: {} }], opts);
+    const streams = ['s-shared-first', 's-shared-ok-1', 's-shared-moved', 's-shared-ok-2'];
+    const outcomes = await Promise.allSettled(streams.map((stream) => store.append(stream, 0, [{ type: 'C', data: {} }], opts)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'version_conflict', streamId: 's-shared-moved', expectedVersion: 0, actualVersion: 2 });
+    expect((await store.readStream('s-shared-moved')).map((e) => e.type)).toEqual(['A', 'B']);
+    expect(await transactionsOf(['s-shared-ok-1', 's-shared-ok-2'])).toBe(1);
+  });
+
+  it('fail one by one when the database refuses one of them: the others are written', async () => {
+    const streams = ['s-refused-first', 's-refused-ok', 's-refused-bad', 's-refused-ok-2'];
+    const outcomes = await Promise.allSettled(streams.map((stream) => store.append(stream, 0, [{ type: 'A', data: { text: stream.endsWith('bad') ? 'nul \u0000 here' : 'fine' } }], opts)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.streamVersion('s-refused-bad')).toBe(0);
+    for (const stream of ['s-refused-ok', 's-refused-ok-2']) expect(await store.streamVersion(stream)).toBe(1);
+  });
+});
+
 describe('appendMany', () => {
   it('appends to several streams in one statement, each at its version, in order', async () => {
     await store.append('m-b', 0, [{ type: 'Before', data: {} }], opts);
