@@ -100,6 +100,27 @@ describe('concurrent appends that commit on their own', () => {
     expect(await transactionsOf(['s-shared-ok-1', 's-shared-ok-2'])).toBe(1);
   });
 
+  it('fail one by one when a writer outside the group took a stream first: the others are written', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await store.append('s-taken', 0, [{ type: 'Mine', data: {} }], { ...opts, client });
+      // Queued behind a first append, three go together; the group's insert to s-taken waits on the open
+      // transaction's row and fails the statement once it commits (or, were it later, finds the stream moved).
+      const streams = ['s-taken-first', 's-taken-ok-1', 's-taken', 's-taken-ok-2'];
+      const settled = Promise.allSettled(streams.map((stream) => store.append(stream, 0, [{ type: 'Theirs', data: {} }], opts)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await client.query('COMMIT');
+      const outcomes = await settled;
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(StreamVersionConflict);
+    } finally {
+      client.release();
+    }
+    expect((await store.readStream('s-taken')).map((e) => e.type)).toEqual(['Mine']);
+    for (const stream of ['s-taken-first', 's-taken-ok-1', 's-taken-ok-2']) expect(await store.streamVersion(stream)).toBe(1);
+  });
+
   it('fail one by one when the database refuses one of them: the others are written', async () => {
     const streams = ['s-refused-first', 's-refused-ok', 's-refused-bad', 's-refused-ok-2'];
     const outcomes = await Promise.allSettled(streams.map((stream) => store.append(stream, 0, [{ type: 'A', data: { text: stream.endsWith('bad') ? 'nul \u0000 here' : 'fine' } }], opts)));

@@ -15,12 +15,12 @@ export interface SealableEvent {
 }
 
 /**
- * A SHA-256 value as 32 latin1 characters, one per byte (`hash`'s 'binary' output). The sealer hashes four times
- * an event (its leaf, its chain value, its Merkle leaf and on average one Merkle node): as
- * Buffers, every hash paid for a Buffer of its output and a view of its input: the hashing of a
- * burst's 2,481 events took 72–86 ms of CPU in a fresh process and ~10–17 warm, as strings 52–69
- * and ~4–7 (probed alternately). The database's bytea and the exports' hex convert at the edges
- * (`digestOf`, `digestBytes`, `digestHex`, `digestFromHex`).
+ * A SHA-256 value as 32 latin1 characters, one per byte (`hash`'s 'binary' output). The sealer
+ * hashes four times an event (its leaf, its chain value, its Merkle leaf and on average one Merkle
+ * node): as Buffers, every hash paid for a Buffer of its output and a view of its input, and the
+ * hashing of a burst's 2,481 events took 72–86 ms of CPU in a fresh process and ~10–17 warm; as
+ * strings 52–69 and ~4–7 (probed alternately). The database's bytea and the exports' hex convert
+ * at the edges (`digestOf`, `digestBytes`, `digestHex`, `digestFromHex`).
  */
 export type Digest = string;
 
