@@ -65,7 +65,7 @@ it('runs runs in a worker that keeps no read model, and a projector process brin
 
   const projector = await startServer(['projector'], env);
   started.push(projector);
-  expect(projector.output()).toMatch(/projecting .*run_logs/);
+  await projector.outputMatching(/projecting .*run_logs/); // its log line, which may follow the start line
   const probes = /projector: running \(health, ready, metrics at (http:\/\/\S+)\)/.exec(projector.output())?.[1];
   expect((await request(probes!, 'GET', '/ready')).status).toBe(200);
   // What to watch on it: how far each read model is behind.

@@ -32,6 +32,12 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   output(): string;
+  /**
+   * Resolves once the output matches `pattern` (throws after `timeoutMs`). For log lines: the
+   * start line is printed at once, but the logger's stream writes asynchronously, so a line logged
+   * before it may reach the pipe after it.
+   */
+  outputMatching(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -55,6 +61,12 @@ export function startServer(args: string[], env: Record<string, string | undefin
           child,
           url: api?.[1] ?? '',
           output: () => output,
+          outputMatching: async (pattern, waitMs = 10_000) => {
+            for (const deadline = Date.now() + waitMs; !pattern.test(output); await new Promise((r) => setTimeout(r, 20))) {
+              if (Date.now() > deadline) throw new Error(`thodare ${args.join(' ')} printed nothing matching ${pattern}; output: ${output}`);
+            }
+            return output;
+          },
           stop: async (signal = 'SIGTERM') => {
             child.kill(signal);
             return exited;
