@@ -40,8 +40,12 @@ export class StreamAppendGroups {
   constructor(private readonly writer: StreamAppendWriter) {}
 
   /**
-   * Goes at once when nothing else is under way (a lone writer pays no turn of the event loop);
-   * otherwise waits for the next group with whatever else comes meanwhile.
+   * Goes at once when nothing else is under way (a lone writer pays no turn of the event loop:
+   * queued for one, its appends cost 222-266 µs of Node CPU each against 139-185, probes
+   * alternated); otherwise waits for the next group with whatever else comes meanwhile. Counted
+   * here rather than as a slot of `GroupCommit`: its count drops before the caller resumes, so a
+   * lone writer's next append finds nothing under way (an item a group writes alone settles
+   * before its slot is freed, and the next one would wait for the turn).
    */
   append(append: StreamAppend): Promise<AppendResult> {
     if (this.solo === 0 && this.groups.idle) {
