@@ -55,7 +55,7 @@ function runChanges(recorded: RecordedEvent): AnalyticsChange[] {
     case 'RunStarted': {
       const { workflowId, workflowVersion, workflow, startedAt, rerun, concurrency } = event.data;
       const actor = actorOf(recorded);
-      const blockTypes = JSON.stringify(Object.fromEntries(workflow.blocks.map((b) => [b.id, b.type])));
+      const blockTypes = blockTypesOf(workflow.blocks);
       return [{ kind: 'runStart', runId, organizationId, workflowId, workflowVersion, triggerKind: triggerKindOf(actor.type), actorType: actor.type, actorId: actor.id, agent: recorded.metadata.agent ?? null, recordedAt: recorded.recordedAt, startedAt, blockTypes, rerunOf: rerun?.of ?? null, concurrencyKey: concurrency?.key ?? null }];
     }
     case 'RunAdmitted':
@@ -101,6 +101,21 @@ function runChanges(recorded: RecordedEvent): AnalyticsChange[] {
     default:
       return [];
   }
+}
+
+/**
+ * Block id → type as JSON, kept per pinned `blocks` array: the runs of one definition share it
+ * (`resolveRunDefinitions`), so a burst of a thousand runs of one workflow writes it once.
+ */
+const blockTypesByBlocks = new WeakMap<readonly { id: string; type: string }[], string>();
+
+function blockTypesOf(blocks: readonly { id: string; type: string }[]): string {
+  let types = blockTypesByBlocks.get(blocks);
+  if (types === undefined) {
+    types = JSON.stringify(Object.fromEntries(blocks.map((b) => [b.id, b.type])));
+    blockTypesByBlocks.set(blocks, types);
+  }
+  return types;
 }
 
 /** Every event records an actor; a projection still never throws over one that lacks it (it would be parked). */

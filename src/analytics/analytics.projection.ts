@@ -45,24 +45,21 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   const run = async (text: string, rows: object[], columns: string[]) => (rows.length === 0 ? [] : (await db.query(text, columnsOf(rows, columns))).rows);
 
   for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf', 'concurrencyKey'])) add(row.run_id, 'started');
-  await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => [c.runId]), ['runId', 'at']);
+  await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => c.runId), ['runId', 'at']);
   // An attempt that starts and ends in this batch is written ended; an end whose start met an
   // existing row (or came in an earlier batch) still applies to that row, as one by one.
-  const ends = new Map(firstOf(g.attemptEnd, attemptKey).map((end) => [attemptId(end), end]));
-  const starts = firstOf(g.attemptStart, attemptKey).map((start) => {
-    const end = ends.get(attemptId(start));
-    return end ? { ...start, status: end.status, final: end.final, errorCode: end.errorCode, finishedAt: end.at, durationMs: end.durationMs } : start;
-  });
+  const ends = new Map(firstOf(g.attemptEnd, attemptId).map((end) => [attemptId(end), end]));
+  const starts = firstOf(g.attemptStart, attemptId).map((start) => attemptRow(start, ends.get(attemptId(start))));
   for (const row of await run(sql.INSERT_ATTEMPTS, starts, ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at', 'status', 'final', 'errorCode', 'finishedAt', 'durationMs'])) {
     add(row.run_id, 'attempts');
     ends.delete(attemptId({ runId: row.run_id, blockId: row.block_id, attempt: row.attempt }));
   }
   await run(sql.END_ATTEMPTS, [...ends.values()], ['runId', 'blockId', 'attempt', 'status', 'final', 'errorCode', 'at', 'durationMs']);
-  for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, attemptKey), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
-  await run(sql.INSERT_WAITS, firstOf(g.waitStart, (c) => [c.runId, c.blockId]), ['runId', 'organizationId', 'blockId', 'waitKind', 'eventName', 'at', 'until']);
-  await run(sql.SET_DECISIONS, firstOf(g.decision, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'decision', 'by', 'at']);
-  await run(sql.END_WAITS, firstOf(g.waitEnd, (c) => [c.runId, c.blockId]), ['runId', 'blockId', 'reason', 'at']);
-  const runEnds = firstOf(g.runEnd, (c) => [c.runId]);
+  for (const row of await run(sql.SET_BACKOFFS, firstOf(g.backoff, attemptId), ['runId', 'blockId', 'attempt', 'availableAt'])) add(row.run_id, 'retries');
+  await run(sql.INSERT_WAITS, firstOf(g.waitStart, blockKey), ['runId', 'organizationId', 'blockId', 'waitKind', 'eventName', 'at', 'until']);
+  await run(sql.SET_DECISIONS, firstOf(g.decision, blockKey), ['runId', 'blockId', 'decision', 'by', 'at']);
+  await run(sql.END_WAITS, firstOf(g.waitEnd, blockKey), ['runId', 'blockId', 'reason', 'at']);
+  const runEnds = firstOf(g.runEnd, (c) => c.runId);
   await run(sql.CLOSE_OPEN_ATTEMPTS, runEnds, ['runId', 'status', 'at']);
   await run(sql.CLOSE_OPEN_WAITS, runEnds, ['runId', 'at']);
   const touched = new Set([...g.runStart, ...g.attemptStart, ...g.attemptEnd, ...g.backoff, ...g.waitStart, ...g.waitEnd, ...g.runEnd].map((c) => c.runId));
@@ -91,25 +88,49 @@ function group(changes: AnalyticsChange[]): Grouped {
 }
 
 /** The first change per key: one statement may not touch a row twice, and one by one the first one wins. */
-function firstOf<T>(changes: T[], key: (change: T) => unknown[]): T[] {
+function firstOf<T>(changes: T[], key: (change: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const change of changes) {
-    const id = JSON.stringify(key(change));
+    const id = key(change);
     if (!seen.has(id)) seen.set(id, change);
   }
   return [...seen.values()];
 }
 
+// Keys join their parts with NUL, which no Postgres text value holds, so two keys are equal only
+// when every part is (a burst's catch-up keys thousands of attempts: no array and JSON per key).
 type AttemptRef = { runId: string; blockId: string; attempt: number };
-const attemptKey = (change: AttemptRef): unknown[] => [change.runId, change.blockId, change.attempt];
-/** The key as `firstOf` compares it, for lookups by attempt. */
-const attemptId = (change: AttemptRef): string => JSON.stringify(attemptKey(change));
+const attemptId = (change: AttemptRef): string => `${change.runId}\u0000${change.blockId}\u0000${change.attempt}`;
+const blockKey = (change: { runId: string; blockId: string }): string => `${change.runId}\u0000${change.blockId}`;
+
+/**
+ * An attempt's row for `INSERT_ATTEMPTS`, ended when its end is in the same batch. Every row has
+ * the same properties in the same order: rows spread from their start with the end's fields added
+ * came in two shapes, and the spread and the reads of the statement's columns from both were the
+ * costliest lines of a burst's catch-up.
+ */
+function attemptRow(start: ChangeOf<'attemptStart'>, end: ChangeOf<'attemptEnd'> | undefined) {
+  return {
+    id: start.id,
+    runId: start.runId,
+    organizationId: start.organizationId,
+    blockId: start.blockId,
+    connectorType: start.connectorType,
+    attempt: start.attempt,
+    at: start.at,
+    status: end?.status ?? null,
+    final: end?.final ?? null,
+    errorCode: end?.errorCode ?? null,
+    finishedAt: end?.at ?? null,
+    durationMs: end?.durationMs ?? null,
+  };
+}
 
 /** A patch batch's events (one transaction) fold into one row: its kind, ops applied, skip codes in order. */
 function mergeEdits(edits: ChangeOf<'edit'>[]): object[] {
   const rows = new Map<string, ChangeOf<'edit'> & { skipCodes: string[] }>();
   for (const edit of edits) {
-    const id = JSON.stringify([edit.workflowId, edit.transactionId]);
+    const id = `${edit.workflowId}\u0000${edit.transactionId}`;
     const row = rows.get(id);
     if (!row) {
       rows.set(id, { ...edit, skipCodes: [...edit.skipCodes] });

@@ -4,6 +4,14 @@ import type { RecordedEvent } from '../event-store/event';
 import { GENESIS_CHAIN, digestBytes, digestOf, leafOf, nextChain, type Digest } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
 
+/** A seal's columns besides its hashes, as `json_to_recordset` reads them. */
+interface SealRow {
+  organization_id: string;
+  sequence: number;
+  global_position: number;
+  recorded_at: string;
+}
+
 interface Head {
   sequence: number;
   chain: Digest;
@@ -35,10 +43,9 @@ export const auditSealerProjection: Projection = {
 };
 
 async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-  const positions = events.map((e) => e.globalPosition);
   const heads = await readHeads(db, [...new Set(events.map((e) => e.organizationId))]);
   // recorded_at: the event's time at full precision, by which an export finds a range's seals.
-  const seals = { organizations: [] as string[], sequences: [] as number[], positions, leaves: [] as Digest[], chains: [] as Digest[], recordedAt: events.map((e) => e.recordedAtExact) };
+  const seals = { rows: [] as SealRow[], leaves: [] as Digest[], chains: [] as Digest[] };
   // Hashed in time slices (`TimeSlice`): a batch of thousands hashed at once held the process's
   // runs up for up to ~100 ms (the worker shares the thread). A count of 250 events a turn was
   // ~5 ms warm but 7 ms and more in a fresh process, where an event's hashing takes ~30 µs.
@@ -60,18 +67,19 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
     head.chain = nextChain(head.chain, leaf);
     head.frontier.append(leaf);
     heads.set(event.organizationId, head);
-    seals.organizations.push(event.organizationId);
-    seals.sequences.push(head.sequence);
+    seals.rows.push({ organization_id: event.organizationId, sequence: head.sequence, global_position: event.globalPosition, recorded_at: event.recordedAtExact });
     seals.leaves.push(leaf);
     seals.chains.push(head.chain);
   }
   // Hashes travel as one concatenated bytea each (32 bytes per seal): far cheaper to encode and
-  // parse than a bytea[] literal of a thousand elements.
+  // parse than a bytea[] literal of a thousand elements. The other columns go as one JSON text,
+  // not as arrays pg would build in JavaScript, escaping each element (see `run-logs.projection.ts`).
   await db.query(
     `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
-     SELECT s.organization_id, s.sequence, s.global_position, substring($4::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($5::bytea FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
-     FROM unnest($1::text[], $2::bigint[], $3::bigint[], $6::timestamptz[]) WITH ORDINALITY AS s(organization_id, sequence, global_position, recorded_at, i)`,
-    [seals.organizations, seals.sequences, seals.positions, digestBytes(seals.leaves.join('')), digestBytes(seals.chains.join('')), seals.recordedAt],
+     SELECT s.organization_id, s.sequence, s.global_position, substring($2::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($3::bytea FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
+     FROM ROWS FROM (json_to_recordset($1::json) AS (organization_id text, sequence bigint, global_position bigint, recorded_at timestamptz))
+       WITH ORDINALITY AS s(organization_id, sequence, global_position, recorded_at, i)`,
+    [JSON.stringify(seals.rows), digestBytes(seals.leaves.join('')), digestBytes(seals.chains.join(''))],
   );
   const touched = [...heads.entries()];
   await db.query(

@@ -4,15 +4,18 @@ import { logChanges, type LogFinish, type LogRunEnd, type LogStart } from './run
 
 // A row whose attempt also ended in this batch is written closed, as the finish below would leave
 // it (same duration rule): one version of the row instead of an insert and an update.
+// Rows travel as one JSON parameter (as `schedule-ticks.ts`'s do), not as parallel arrays: pg
+// builds array literals in JavaScript, escaping each element, and the JSON texts of inputs and
+// outputs are mostly quotes to escape. JSON text columns are cast in SQL, so a step that
+// returned null keeps the JSON null it records (a JSON null in the parameter is SQL NULL).
 const INSERT_STARTS = `
 INSERT INTO run_logs (id, run_id, organization_id, block_id, block_type, attempt, status, started_at, input,
   finished_at, duration_ms, output, error)
-SELECT s.id, s.run_id, s.organization_id, s.block_id, s.block_type, s.attempt, s.status, s.started_at, s.input, s.finished_at,
+SELECT s.id, s.run_id, s.organization_id, s.block_id, s.block_type, s.attempt, s.status, s.started_at, s.input::jsonb, s.finished_at,
   CASE WHEN s.finished_at IS NOT NULL THEN coalesce(s.duration_ms, (EXTRACT(EPOCH FROM (s.finished_at - s.started_at)) * 1000)::int) END,
-  s.output, s.error
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::jsonb[],
-  $10::timestamptz[], $11::int[], $12::jsonb[], $13::jsonb[])
-  AS s(id, run_id, organization_id, block_id, block_type, attempt, status, started_at, input, finished_at, duration_ms, output, error)
+  s.output::jsonb, s.error::jsonb
+FROM json_to_recordset($1::json) AS s(id bigint, run_id text, organization_id text, block_id text, block_type text, attempt int,
+  status text, started_at timestamptz, input text, finished_at timestamptz, duration_ms int, output text, error text)
 ON CONFLICT ON CONSTRAINT run_logs_attempt_unique DO NOTHING
 RETURNING run_id, block_id, attempt`;
 
@@ -20,9 +23,9 @@ const APPLY_FINISHES = `
 UPDATE run_logs SET status = f.status, finished_at = f.at,
   -- Waits carry no duration: it is the time between their start and their end.
   duration_ms = coalesce(f.duration_ms, (EXTRACT(EPOCH FROM (f.at - run_logs.started_at)) * 1000)::int),
-  output = f.output, error = f.error
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::int[], $7::jsonb[], $8::jsonb[])
-  AS f(run_id, block_id, attempt, status, at, duration_ms, output, error)
+  output = f.output::jsonb, error = f.error::jsonb
+FROM json_to_recordset($1::json) AS f(run_id text, block_id text, attempt int, status text, at timestamptz, duration_ms int,
+  output text, error text)
 WHERE run_logs.run_id = f.run_id AND run_logs.block_id = f.block_id AND run_logs.attempt = f.attempt
   AND run_logs.status IN ('running', 'waiting')`;
 
@@ -30,7 +33,7 @@ WHERE run_logs.run_id = f.run_id AND run_logs.block_id = f.block_id AND run_logs
 const APPLY_RUN_ENDS = `
 UPDATE run_logs SET status = e.status, finished_at = e.at,
   duration_ms = greatest(0, (EXTRACT(EPOCH FROM (e.at - run_logs.started_at)) * 1000)::int)
-FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(run_id, status, at)
+FROM json_to_recordset($1::json) AS e(run_id text, status text, at timestamptz)
 WHERE run_logs.run_id = e.run_id AND run_logs.status IN ('running', 'waiting')`;
 
 /**
@@ -81,25 +84,40 @@ async function writeLogs(db: Queryable, events: readonly RecordedEvent[]): Promi
     if (end && !ends.has(end.runId)) ends.set(end.runId, end);
   }
   if (starts.size > 0) {
-    const s = [...starts.values()];
-    const f = [...starts.keys()].map((key) => finishes.get(key));
-    const { rows } = await db.query<{ run_id: string; block_id: string; attempt: number }>(INSERT_STARTS, [
-      s.map((r) => r.id), s.map((r) => r.runId), s.map((r) => r.organizationId), s.map((r) => r.blockId), s.map((r) => r.blockType),
-      s.map((r) => r.attempt), s.map((r, i) => f[i]?.status ?? r.status), s.map((r) => r.at), s.map((r) => r.input),
-      f.map((r) => r?.at ?? null), f.map((r) => r?.durationMs ?? null), f.map((r) => r?.output ?? null), f.map((r) => r?.error ?? null),
-    ]);
+    const rows = [...starts].map(([key, start]) => startRow(start, finishes.get(key)));
+    const { rows: inserted } = await db.query<{ run_id: string; block_id: string; attempt: number }>(INSERT_STARTS, [JSON.stringify(rows)]);
     // Written closed: their finish is done. A start that met an existing row did nothing, so its
     // finish still applies to that row below, as it would one event at a time.
-    for (const row of rows) finishes.delete(rowKey({ runId: row.run_id, blockId: row.block_id, attempt: row.attempt }));
+    for (const row of inserted) finishes.delete(rowKey({ runId: row.run_id, blockId: row.block_id, attempt: row.attempt }));
   }
   if (finishes.size > 0) {
-    const f = [...finishes.values()];
-    await db.query(APPLY_FINISHES, [f.map((r) => r.runId), f.map((r) => r.blockId), f.map((r) => r.attempt), f.map((r) => r.status), f.map((r) => r.at), f.map((r) => r.durationMs), f.map((r) => r.output), f.map((r) => r.error)]);
+    const rows = [...finishes.values()].map((f) => ({ run_id: f.runId, block_id: f.blockId, attempt: f.attempt, status: f.status, at: f.at, duration_ms: f.durationMs, output: f.output, error: f.error }));
+    await db.query(APPLY_FINISHES, [JSON.stringify(rows)]);
   }
   if (ends.size > 0) {
-    const e = [...ends.values()];
-    await db.query(APPLY_RUN_ENDS, [e.map((r) => r.runId), e.map((r) => r.status), e.map((r) => r.at)]);
+    const rows = [...ends.values()].map((e) => ({ run_id: e.runId, status: e.status, at: e.at }));
+    await db.query(APPLY_RUN_ENDS, [JSON.stringify(rows)]);
   }
 }
 
-const rowKey = (row: { runId: string; blockId: string; attempt: number }): string => JSON.stringify([row.runId, row.blockId, row.attempt]);
+/** NUL joins the parts: no Postgres text value holds it, so keys are equal only when every part is. */
+const rowKey = (row: { runId: string; blockId: string; attempt: number }): string => `${row.runId}\u0000${row.blockId}\u0000${row.attempt}`;
+
+/** A start's row for `INSERT_STARTS`, written closed when its finish is in the same batch. */
+function startRow(start: LogStart, finish: LogFinish | undefined) {
+  return {
+    id: start.id,
+    run_id: start.runId,
+    organization_id: start.organizationId,
+    block_id: start.blockId,
+    block_type: start.blockType,
+    attempt: start.attempt,
+    status: finish?.status ?? start.status,
+    started_at: start.at,
+    input: start.input,
+    finished_at: finish?.at ?? null,
+    duration_ms: finish?.durationMs ?? null,
+    output: finish?.output ?? null,
+    error: finish?.error ?? null,
+  };
+}
