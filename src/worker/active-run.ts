@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { AttemptStop } from './attempt-stop';
 import { dueByClockAlone } from '../domain/run/run.decide';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
@@ -71,7 +72,7 @@ export class ActiveRun {
   private known: Knowledge = { kind: 'unknown' };
   private mode: 'playing' | 'draining' = 'playing';
   private mailbox: Message[] = [];
-  private readonly calls = new Map<string, { attempt: number; controller: AbortController }>();
+  private readonly calls = new Map<string, { attempt: number; stop: AttemptStop }>();
   private readonly resolved = new Map<string, Record<string, unknown>>();
   private failures = 0;
   private readonly timer: WakeTimer;
@@ -452,23 +453,23 @@ export class ActiveRun {
   }
 
   private launch(step: ExecuteStep, state: RunState): void {
-    const controller = new AbortController();
-    this.calls.set(step.blockId, { attempt: step.attempt, controller });
-    void this.call(step, state, controller.signal).then((outcome) => {
-      if (this.calls.get(step.blockId)?.controller === controller) this.calls.delete(step.blockId);
+    const stop = new AttemptStop();
+    this.calls.set(step.blockId, { attempt: step.attempt, stop });
+    void this.call(step, state, stop).then((outcome) => {
+      if (this.calls.get(step.blockId)?.stop === stop) this.calls.delete(step.blockId);
       if (this.isOpen()) this.post({ kind: 'result', report: { blockId: step.blockId, attempt: step.attempt, outcome } });
     });
   }
 
-  /** One attempt of `step`, with the params its batch resolved; without `signal` (an inline step: nothing else runs meanwhile), only its timeout stops it. */
-  private call(step: ExecuteStep, state: RunState, signal?: AbortSignal): Promise<StepOutcome> {
+  /** One attempt of `step`, with the params its batch resolved; without `stop` (an inline step: nothing else runs meanwhile), only its timeout stops it. */
+  private call(step: ExecuteStep, state: RunState, stop?: AttemptStop): Promise<StepOutcome> {
     const params = this.resolved.get(step.blockId);
     this.resolved.delete(step.blockId);
-    return this.host.execute({ runId: this.runId, organizationId: this.claim.organizationId }, step, state, params, signal);
+    return this.host.execute({ runId: this.runId, organizationId: this.claim.organizationId }, step, state, params, stop);
   }
 
   private abortCalls(reason: string): void {
-    for (const call of this.calls.values()) call.controller.abort(new Error(reason));
+    for (const call of this.calls.values()) call.stop.abort(new Error(reason));
     this.calls.clear();
   }
 

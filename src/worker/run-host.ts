@@ -9,6 +9,7 @@ import type { ClaimedRun } from '../run-queue/run-claims';
 import type { Admission } from '../run-queue/run-concurrency';
 import type { EventMetadata } from '../event-store/event';
 import type { RunHooks } from '../tracing/hook-runner';
+import type { AttemptStop } from './attempt-stop';
 import type { SignalRequest } from './stored-event-signals';
 
 /** How a held run left its worker. */
@@ -47,8 +48,8 @@ export interface RunHost {
   readonly hooks: RunHooks;
   /** Whether the step's connector is pure (`ConnectorConfig.pure`): its batch runs it before it is written. */
   runsInline(step: ExecuteStep): boolean;
-  /** Resolves a step's params (when the batch did not) and runs it; never throws. No `signal`: nothing cancels it but its timeout. */
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome>;
+  /** Resolves a step's params (when the batch did not) and runs it; never throws. No `stop`: nothing cancels it but its timeout. */
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, stop: AttemptStop | undefined): Promise<StepOutcome>;
   /** The ports of one batch, at `now`; resolved params land in `resolved` for the calls. */
   ports(now: Date, resolved: Map<string, Record<string, unknown>>): RunPorts & { jitter01: number };
   /** Reports a failure to reach the database; resolves when it answers again. */

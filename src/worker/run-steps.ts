@@ -5,6 +5,7 @@ import type { RunPorts } from '../domain/run/run.translate';
 import { plainlyOverLimit, sizeText } from '../domain/json-size';
 import { normalizeStepError, STEP_ERROR_CODES, type StepOutcome } from '../domain/run/step-result';
 import { resolveBlockParams, runPorts, type TemplateEnv } from './run-ports';
+import type { AttemptStop } from './attempt-stop';
 import type { StepExecutor } from './step-executor';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -32,7 +33,7 @@ export class RunSteps {
    * and so is anything the executor itself failed with — an attempt with no result would leave its
    * run waiting for it for good.
    */
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, stop: AttemptStop | undefined): Promise<StepOutcome> {
     let input = params; // resolved and found within the limit when the attempt was recorded (`runPorts`)
     if (!input) {
       try {
@@ -49,7 +50,7 @@ export class RunSteps {
       }
     }
     const began = performance.now();
-    return this.executor.execute(run, step, input, signal).then(
+    return this.executor.execute(run, step, input, stop).then(
       (outcome) => {
         this.metrics?.stepAttempt(step.blockType, outcome.ok, (performance.now() - began) / 1000);
         return outcome;

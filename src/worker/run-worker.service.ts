@@ -22,6 +22,7 @@ import { RunCommands } from '../runs/run-commands';
 import { RunStore } from '../runs/run-store';
 import { SecretsService } from '../secrets/secrets.service';
 import { ActiveRun } from './active-run';
+import type { AttemptStop } from './attempt-stop';
 import { ClaimPasses } from './claim-passes';
 import { DatabaseOutage } from './database-outage';
 import { sweepOrgEvents } from './org-event-sweeper';
@@ -246,8 +247,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     return this.steps.isPure(step);
   }
 
-  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, signal: AbortSignal | undefined): Promise<StepOutcome> {
-    return this.hooks.stepAttempt(run.runId, step, state, () => this.steps.execute(run, step, state, params, signal));
+  execute(run: { runId: string; organizationId: string }, step: ExecuteStep, state: RunState, params: Record<string, unknown> | undefined, stop: AttemptStop | undefined): Promise<StepOutcome> {
+    return this.hooks.stepAttempt(run.runId, step, state, () => this.steps.execute(run, step, state, params, stop));
   }
 
   ports(now: Date, resolved: Map<string, Record<string, unknown>>) {

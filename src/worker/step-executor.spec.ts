@@ -5,6 +5,7 @@ import { defineConnector } from '../domain/connectors/define-connector';
 import { hidden } from '../domain/connectors/visibility';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import { DEFAULT_RUN_LIMITS } from '../domain/run/run.bounds';
+import { AttemptStop } from './attempt-stop';
 import { StepExecutor } from './step-executor';
 
 const action = (type: string, run: (params: Record<string, unknown>, ctx: { signal: AbortSignal; secrets: Readonly<Record<string, string>> }) => Promise<unknown>, extra: Partial<Connector> = {}) =>
@@ -48,7 +49,7 @@ const step = (blockType: string, timeoutMs?: number): ExecuteStep => ({
   idempotencyKey: 'r1:b:1',
   ...(timeoutMs !== undefined ? { timeoutMs } : {}),
 });
-const live = () => new AbortController().signal;
+const live = () => new AttemptStop();
 
 describe('StepExecutor', () => {
   it('parses params with the connector schema (defaults applied) before the call', async () => {
@@ -72,24 +73,24 @@ describe('StepExecutor', () => {
     expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout', retryable: true }) });
   });
 
-  it('times out a call made without a signal (an inline step) all the same', async () => {
+  it('times out a call made without a stop (an inline step) all the same', async () => {
     const outcome = await executor.execute(run, step('hangs', 20), {}, undefined);
     expect(outcome).toEqual({ ok: false, error: expect.objectContaining({ code: 'step_timeout', retryable: true }) });
   });
 
   it('stops waiting for a call once the run aborts it', async () => {
-    const controller = new AbortController();
-    const pending = executor.execute(run, step('hangs'), {}, controller.signal);
-    controller.abort(new Error('cancelled'));
+    const stop = new AttemptStop();
+    const pending = executor.execute(run, step('hangs'), {}, stop);
+    stop.abort(new Error('cancelled'));
     expect(await pending).toEqual({ ok: false, error: expect.objectContaining({ message: 'cancelled' }) });
   });
 
   it("aborts the connector's own signal when the run aborts the call, and when it times out", async () => {
     heard.length = 0;
-    const controller = new AbortController();
-    const cancelled = executor.execute(run, step('listens'), {}, controller.signal);
+    const stop = new AttemptStop();
+    const cancelled = executor.execute(run, step('listens'), {}, stop);
     await new Promise((resolve) => setTimeout(resolve, 5)); // the connector is listening by now
-    controller.abort(new Error('cancelled'));
+    stop.abort(new Error('cancelled'));
     await cancelled;
     await executor.execute(run, step('listens', 20), {}, undefined);
     expect(heard).toEqual(['cancelled', 'step timed out']);

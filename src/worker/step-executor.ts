@@ -2,6 +2,7 @@ import type { ConnectorContext } from '../domain/connectors/connector';
 import type { ConnectorCatalog } from '../domain/connectors/connector-catalog';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import { normalizeStepError, STEP_ERROR_CODES, type StepError, type StepOutcome } from '../domain/run/step-result';
+import { AttemptStop } from './attempt-stop';
 import { redactSecrets } from './redaction';
 
 /** What the executor needs to read an organization's secrets (the `SecretsService`). */
@@ -21,7 +22,7 @@ export interface StepRun {
 /**
  * Runs one attempt of an action block: fills hidden params from the organization's secrets,
  * parses the params with the connector's schema, calls `connector.run` with an `AbortSignal`
- * (aborted on cancellation, lease loss or `timeoutMs`), and turns whatever comes back — a value,
+ * (aborted by the attempt's `AttemptStop`: on cancellation, lease loss or `timeoutMs`), and turns whatever comes back — a value,
  * a throw of anything, a hang past the timeout — into a `StepOutcome`. Never throws. Secret
  * values that come back in an output or an error message are replaced by `"[hidden]"`.
  */
@@ -34,7 +35,7 @@ export class StepExecutor {
     private readonly maxPayloadBytes: number,
   ) {}
 
-  async execute(run: StepRun, step: ExecuteStep, params: Record<string, unknown>, abort: AbortSignal | undefined): Promise<StepOutcome> {
+  async execute(run: StepRun, step: ExecuteStep, params: Record<string, unknown>, stop: AttemptStop = new AttemptStop()): Promise<StepOutcome> {
     const connector = this.catalog.get(step.blockType);
     if (!connector?.run) return failure('block_type_not_registered', `No runnable connector "${step.blockType}"`, false);
     let secrets: Record<string, string> = {};
@@ -54,7 +55,7 @@ export class StepExecutor {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`);
       return failure('invalid_params', `Invalid ${step.blockType} params — ${issues.join('; ')}`, false);
     }
-    const outcome = await this.call(run, step, (ctx) => connector.run!(parsed.data as never, ctx), secrets, abort);
+    const outcome = await this.call(run, step, (ctx) => connector.run!(parsed.data as never, ctx), secrets, stop);
     return bindings.length > 0 ? redactSecrets(outcome, Object.values(secrets), this.maxPayloadBytes) : outcome;
   }
 
@@ -63,13 +64,9 @@ export class StepExecutor {
     step: ExecuteStep,
     invoke: (ctx: ConnectorContext) => Promise<unknown>,
     secrets: Record<string, string>,
-    abort: AbortSignal | undefined,
+    stop: AttemptStop,
   ): Promise<StepOutcome> {
-    const stop = new AttemptStop();
     let timedOut = false;
-    const onAbort = () => stop.abort(abort?.reason);
-    if (abort?.aborted) onAbort();
-    else abort?.addEventListener('abort', onAbort, { once: true });
     const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
       stop.abort(new Error('step timed out'));
@@ -93,44 +90,7 @@ export class StepExecutor {
       return { ok: false, error: normalizeStepError(error) };
     } finally {
       clearTimeout(timer);
-      abort?.removeEventListener('abort', onAbort);
     }
-  }
-}
-
-/**
- * How one attempt is stopped (cancellation, lease loss, timeout): its work is raced against the
- * stop, so a connector that ignores its signal cannot hold the run, and the connector's
- * `AbortSignal` is made only when the connector reads it. Most steps never do, and an
- * `AbortController` with the listeners of a race cost ~16 µs a step, a tenth of a pure step's CPU.
- */
-class AttemptStop {
-  private controller: AbortController | undefined;
-  private stopped: { reason: unknown } | undefined;
-  private reject: ((reason: unknown) => void) | undefined;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.stopped) this.controller.abort(this.stopped.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.stopped) return;
-    this.stopped = { reason };
-    this.controller?.abort(reason);
-    this.reject?.(reason);
-  }
-
-  /** `work`, or a rejection with the stop's reason as soon as the attempt is stopped. */
-  race<T>(work: Promise<T>): Promise<T> {
-    if (this.stopped) return Promise.reject(this.stopped.reason);
-    return new Promise<T>((resolve, reject) => {
-      this.reject = reject;
-      work.then(resolve, reject);
-    });
   }
 }
 
