@@ -43,7 +43,7 @@ export async function benchEventStore(): Promise<Record<string, unknown>> {
     let read = 0;
     const started = performance.now();
     for (;;) {
-      const events = await reader.readAll(after, { limit: 5000 });
+      const { events } = await reader.readAll(after, { limit: 5000 });
       const last = events.at(-1);
       if (!last) break;
       read += events.length;

@@ -3,7 +3,7 @@ import { inTransaction } from '../database/pool';
 import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { StreamAppendGroups } from './stream-append-groups';
-import { Checkpoint, EVENT_COLUMNS, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
+import { CATCH_UP_BYTES, Checkpoint, EVENT_COLUMNS, EventPage, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
 export interface AppendOptions {
   organizationId: string;
@@ -299,22 +299,34 @@ export class EventStore {
   /**
    * Events committed after `after`, in commit order `(transaction_id, global_position)`, and
    * only below the oldest transaction still open: an event whose transaction commits later
-   * is read later, never skipped (a bare `global_position > last` would lose it).
+   * is read later, never skipped (a bare `global_position > last` would lose it). At most
+   * `limit` events and, past the first, `maxBytes` of their data and metadata as stored
+   * (`CATCH_UP_BYTES`); `more`: events below the horizon were left for the next read.
    */
   async readAll(
     after: Checkpoint,
-    options: { limit?: number; organizationId?: string; db?: Queryable; belowOpenTransactions?: boolean } = {},
-  ): Promise<RecordedEvent[]> {
+    options: { limit?: number; maxBytes?: number; organizationId?: string; db?: Queryable; belowOpenTransactions?: boolean } = {},
+  ): Promise<EventPage> {
     // `belowOpenTransactions: false` is only for readers that have locked out every writer
     // that could still commit below their position (an inline projection's rebuild).
     const horizon = options.belowOpenTransactions === false ? '' : 'AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-    const { rows } = await (options.db ?? this.pool).query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
-       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${horizon}
-         AND ($3::text IS NULL OR organization_id = $3)
-       ORDER BY events.transaction_id, events.global_position LIMIT $4`,
-      [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000],
+    // The size is the stored one (`pg_column_size`: no value is decompressed or printed to
+    // measure it), so the events past the cap cost the database nothing more than their index
+    // entries; a compressed value takes more room once read than it counts for here.
+    const { rows } = await (options.db ?? this.pool).query<EventRow & { read_rows: string }>(
+      `SELECT ${EVENT_COLUMNS}, read_rows FROM (
+         SELECT *, count(*) OVER () AS read_rows, row_number() OVER w AS n,
+           sum(pg_column_size(data) + pg_column_size(metadata)) OVER w AS bytes_through
+         FROM (SELECT * FROM events
+               WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${horizon}
+                 AND ($3::text IS NULL OR organization_id = $3)
+               ORDER BY transaction_id, global_position LIMIT $4::integer + 1) limited
+         WINDOW w AS (ORDER BY transaction_id, global_position)
+       ) events
+       WHERE n <= $4::integer AND (n = 1 OR bytes_through <= $5::bigint)
+       ORDER BY events.transaction_id, events.global_position`,
+      [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000, options.maxBytes ?? CATCH_UP_BYTES],
     );
-    return rows.map(toRecordedEvent);
+    return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.read_rows) > rows.length };
   }
 }

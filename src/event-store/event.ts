@@ -92,6 +92,21 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
   };
 }
 
+/**
+ * Bytes of event data and metadata, as stored, a catch-up read (`EventStore.readAll`: projection
+ * passes, rebuilds) holds past its first event. Its count limit alone let a backlog of large
+ * events through whole: 5,000 step outputs at the 256 KiB payload limit are over a gigabyte in
+ * one read, in a worker that shares its heap with the runs. A W3 burst's 2,481 events store
+ * ~0.7 MB, and still come in one read.
+ */
+export const CATCH_UP_BYTES = 16 * 2 ** 20;
+
+/** A catch-up read: its events, and whether events committed below its horizon were left for the next one. */
+export interface EventPage {
+  events: RecordedEvent[];
+  more: boolean;
+}
+
 /** Event data (as JSON text) a page for a reader outside the runtime holds past its first event. */
 export const STREAM_PAGE_BYTES = 4 * 2 ** 20;
 

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { readCheckpointForPass, writeCheckpoint } from './checkpoints';
-import type { RecordedEvent } from './event';
+import type { EventPage, RecordedEvent } from './event';
 import type { EventStore } from './event-store';
 import { applyAll, handlesEvent, type Projection } from './projection';
 import type { ProjectionFailures } from './projection-failures';
@@ -22,20 +22,22 @@ export class ProjectionBatches {
     private readonly store: EventStore,
     private readonly failures: ProjectionFailures,
     private readonly defaultSize: number,
+    /** Bytes of event data and metadata, as stored, a batch reads past its first event. */
+    private readonly maxBytes: number,
   ) {}
 
-  /** How many events a batch of `projection` reads at most: a batch that comes back this full found a backlog. */
+  /** How many events a batch of `projection` reads at most (and at most `maxBytes` of them). */
   sizeOf(projection: Projection): number {
     return projection.batchSize ?? this.defaultSize;
   }
 
   /**
    * One batch of `projection` of at most `limit` events, sharing `reads` with the other
-   * projections of the pass (keyed by where each read starts): how many events it read, and
-   * whether committed events were held back behind an older open transaction. Throws only when
-   * the database is away.
+   * projections of the pass (keyed by where each read starts): how many events it read, whether
+   * more were committed behind them (a backlog), and whether committed events were held back
+   * behind an older open transaction. Throws only when the database is away.
    */
-  async apply(projection: Projection, reads: Map<string, RecordedEvent[]>, limit = this.sizeOf(projection)): Promise<{ read: number; heldBack: boolean }> {
+  async apply(projection: Projection, reads: Map<string, EventPage>, limit = this.sizeOf(projection)): Promise<{ read: number; more: boolean; heldBack: boolean }> {
     const client = await this.pool.connect();
     let current: number | undefined;
     let away = false;
@@ -44,14 +46,15 @@ export class ProjectionBatches {
       const { rows } = await client.query<{ locked: boolean }>(PROJECTION_LOCK_SQL, [projection.name]);
       if (!rows[0]?.locked) {
         await client.query('ROLLBACK');
-        return { read: 0, heldBack: false }; // another process is applying this projection right now
+        return { read: 0, more: false, heldBack: false }; // another process is applying this projection right now
       }
       // Are committed events held back by an older open transaction? Then the runner retries soon
       // rather than at the poll (asked with the checkpoint read: no extra round trip).
       const { from, heldBack } = await readCheckpointForPass(client, projection.name, true);
       const key = `${from.transactionId}:${from.globalPosition}:${limit}`;
-      const events = reads.get(key) ?? (await this.store.readAll(from, { limit, db: client }));
-      reads.set(key, events);
+      const page = reads.get(key) ?? (await this.store.readAll(from, { limit, maxBytes: this.maxBytes, db: client }));
+      reads.set(key, page);
+      const { events } = page;
       const last = events.at(-1);
       const at = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : from;
       const handled = await this.handledOf(client, projection, events);
@@ -60,14 +63,14 @@ export class ProjectionBatches {
       if (last) await writeCheckpoint(client, projection.name, at, projection.awaited ? this.store.channel : undefined);
       await client.query('COMMIT');
       this.failures.clear(projection.name);
-      return { read: events.length, heldBack };
+      return { read: events.length, more: page.more, heldBack };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       // The database being away is no fault of the event: never count it towards parking.
       away = classifyDatabaseError(error) === 'unavailable';
       if (away) throw error;
       this.failures.record(projection.name, current, error);
-      return { read: 0, heldBack: false };
+      return { read: 0, more: false, heldBack: false };
     } finally {
       // A client that timed out may still be mid-query: destroyed, not pooled.
       client.release(away);

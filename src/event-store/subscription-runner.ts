@@ -2,7 +2,7 @@ import { classifyDatabaseError } from '../database/pg-errors';
 import type { Pool } from 'pg';
 import type { Projection } from './projection';
 import { parseWanted, wantedChannel } from './checkpoints';
-import type { RecordedEvent } from './event';
+import { CATCH_UP_BYTES, type EventPage } from './event';
 import { ProjectionBatches } from './projection-batches';
 import type { EventStore } from './event-store';
 import type { Notifier } from './notifier';
@@ -18,6 +18,8 @@ export interface SubscriptionRunnerOptions {
   pollIntervalMs: number;
   /** Events a batch reads at most, unless its projection names its own (default `BATCH_SIZE`). */
   batchSize?: number;
+  /** Bytes of event data and metadata, as stored, a batch reads past its first event (default `CATCH_UP_BYTES`). */
+  batchBytes?: number;
   /** Attempts at one event before it is parked and the projection moves past it. */
   maxAttempts?: number;
   log?: (message: string, error?: unknown) => void;
@@ -71,7 +73,7 @@ const HELD_BACK_RETRY_MS = 10;
 /** What one pass over the projections found. */
 interface PassResult {
   progressed: boolean;
-  /** Some batch came back full: more events were already committed behind it. */
+  /** Some batch left events committed behind it (its count or its bytes were full). */
   backlog: boolean;
   /** Committed events it could not read yet: an older transaction was still open. */
   heldBack: boolean;
@@ -134,7 +136,7 @@ export class SubscriptionRunner {
     private readonly options: SubscriptionRunnerOptions,
   ) {
     this.failures = new ProjectionFailures(options.maxAttempts ?? 5, options.log);
-    this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? BATCH_SIZE);
+    this.batches = new ProjectionBatches(pool, store, this.failures, options.batchSize ?? BATCH_SIZE, options.batchBytes ?? CATCH_UP_BYTES);
     // One runner for several projections polls as often as the most demanding asks, and each keeps
     // its own bound: a freshness target holds without hurrying the others along.
     this.pollIntervalMs = Math.min(options.pollIntervalMs, ...projections.map((p) => p.pollIntervalMs ?? Infinity));
@@ -344,13 +346,13 @@ export class SubscriptionRunner {
    */
   private async pass(projections: readonly Projection[], maxBatch = Infinity): Promise<PassResult> {
     const result: PassResult = { progressed: false, backlog: false, heldBack: false, caughtUp: new Set() };
-    const reads = new Map<string, RecordedEvent[]>();
+    const reads = new Map<string, EventPage>();
     for (const projection of projections) {
       if (this.stopped) return { progressed: false, backlog: false, heldBack: false, caughtUp: new Set() };
       const limit = Math.min(this.batches.sizeOf(projection), maxBatch);
       const batch = await this.batches.apply(projection, reads, limit);
       result.progressed ||= batch.read > 0;
-      if (batch.read >= limit) result.backlog = true;
+      if (batch.more) result.backlog = true;
       else result.caughtUp.add(projection);
       result.heldBack ||= batch.heldBack;
     }

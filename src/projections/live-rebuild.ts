@@ -79,7 +79,7 @@ interface Progress {
 async function replay(client: PoolClient, store: EventStore, projection: Projection, progress: Progress, locked = false): Promise<number> {
   let read = 0;
   for (;;) {
-    const page = await store.readAll(progress.after, { limit: PAGE, db: client, belowOpenTransactions: !locked });
+    const { events: page } = await store.readAll(progress.after, { limit: PAGE, db: client, belowOpenTransactions: !locked });
     await applyAll(projection, client, page.filter((e) => handlesEvent(projection, e)));
     const last = page.at(-1);
     if (!last) return read;

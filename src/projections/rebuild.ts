@@ -29,7 +29,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     let after: Checkpoint = START;
     let applied = 0;
     for (;;) {
-      const events = await store.readAll(after, {
+      const { events } = await store.readAll(after, {
         limit: PAGE,
         db: client,
         belowOpenTransactions: projection.mode === 'async',

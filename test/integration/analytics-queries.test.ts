@@ -198,7 +198,7 @@ describe('the views on the fixture', () => {
   /** Every analytics event, re-applied in one batch once `emptied` are emptied (`applyInOneBatch`). */
   async function reapplied(table: string, emptied: readonly string[], check: (tx: PoolClient, written: RowsWritten) => Promise<void>) {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    const events = (await store.readAll(START, { limit: 100_000 })).filter((event) => handlesEvent(analyticsProjection, event));
+    const events = (await store.readAll(START, { limit: 100_000 })).events.filter((event) => handlesEvent(analyticsProjection, event));
     await applyInOneBatch(db.pool, analyticsProjection, events, table, async (tx) => {
       for (const name of emptied) await tx.query(`DELETE FROM ${name}`);
     }, check);

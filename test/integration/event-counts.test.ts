@@ -36,6 +36,6 @@ it('counts events per organization, stream kind, type and day — batched or one
   ]);
 
   await db.pool.query('TRUNCATE event_counts');
-  for (const event of await store.readAll(START)) await eventCountsProjection.apply(db.pool, event);
+  for (const event of (await store.readAll(START)).events) await eventCountsProjection.apply(db.pool, event);
   expect((await db.pool.query('SELECT organization_id, stream_kind, event_type, count::int FROM event_counts ORDER BY 1, 2, 3')).rows).toEqual(batched);
 });

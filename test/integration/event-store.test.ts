@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { START } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { StreamVersionConflict } from '../../src/event-store/errors';
@@ -211,6 +212,23 @@ describe('readAll (global catch-up)', () => {
     }
   });
 
+  it('cuts a read by the stored size of its events, always past its first event, and says when more follow', async () => {
+    const start = await tail();
+    const large = () => ({ type: 'Large', data: { blob: randomBytes(50_000).toString('hex') } });
+    await store.append('s-large', 0, [large(), large(), large()], opts);
+    await readWhenVisible(3, store, start);
+    // A cap below one event's size: each read still takes one, so a reader always moves on.
+    const first = await store.readAll(start, { maxBytes: 1 });
+    expect([first.events.length, first.more]).toEqual([1, true]);
+    const rest = await store.readAll(checkpointOf(first.events[0]!), { maxBytes: 1 });
+    expect([rest.events.length, rest.more]).toEqual([1, true]);
+    const last = await store.readAll(checkpointOf(rest.events[0]!), { maxBytes: 1 });
+    expect([last.events.length, last.more]).toEqual([1, false]);
+    // Without the cap in the way the three come in one read, which says nothing follows.
+    const whole = await store.readAll(start);
+    expect([whole.events.map((e) => e.type), whole.more]).toEqual([['Large', 'Large', 'Large'], false]);
+  });
+
   it('orders by commit (transaction, position) and filters by organization', async () => {
     const start = await tail();
     await store.append('s-org-x', 0, [{ type: 'X', data: {} }], { ...opts, organizationId: 'org-x' });
@@ -249,6 +267,10 @@ describe('inline projections', () => {
     expect(rows).toEqual([]);
   });
 });
+
+function checkpointOf(event: { transactionId: string; globalPosition: number }) {
+  return { transactionId: event.transactionId, globalPosition: event.globalPosition };
+}
 
 async function tail() {
   const { rows } = await db.pool.query(

@@ -1,6 +1,6 @@
 import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { parseConfig } from '../../src/config/config';
-import type { Checkpoint, RecordedEvent } from '../../src/event-store/event';
+import type { Checkpoint, EventPage } from '../../src/event-store/event';
 import { EventStore } from '../../src/event-store/event-store';
 import { Notifier } from '../../src/event-store/notifier';
 import { RunChanges } from '../../src/runs/run-changes';
@@ -19,10 +19,10 @@ afterAll(() => db.drop());
 function recordReads(store: EventStore): { from: string; events: number }[] {
   const reads: { from: string; events: number }[] = [];
   const readAll = store.readAll.bind(store);
-  store.readAll = async (from: Checkpoint, options?: Parameters<EventStore['readAll']>[1]): Promise<RecordedEvent[]> => {
-    const events = await readAll(from, options);
-    reads.push({ from: `${from.transactionId}/${from.globalPosition}`, events: events.length });
-    return events;
+  store.readAll = async (from: Checkpoint, options?: Parameters<EventStore['readAll']>[1]): Promise<EventPage> => {
+    const page = await readAll(from, options);
+    reads.push({ from: `${from.transactionId}/${from.globalPosition}`, events: page.events.length });
+    return page;
   };
   return reads;
 }

@@ -113,7 +113,7 @@ describe('run_logs in one batch', () => {
     const live = (await db.pool.query(rowsOf, [runId])).rows;
 
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    const events = (await store.readAll(START, { limit: 100_000 })).filter((e) => e.streamId === `run-${runId}` && handlesEvent(runLogsProjection, e));
+    const events = (await store.readAll(START, { limit: 100_000 })).events.filter((e) => e.streamId === `run-${runId}` && handlesEvent(runLogsProjection, e));
     await applyInOneBatch(db.pool, runLogsProjection, events, 'run_logs', (tx) => tx.query('DELETE FROM run_logs WHERE run_id = $1', [runId]), async (tx, written) => {
       // An insert and then an update of a row would show here.
       expect(written).toEqual({ inserted: 3, updated: 0 });

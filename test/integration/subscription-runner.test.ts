@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CheckpointWaiter } from '../../src/event-store/checkpoint-waiter';
 import { EventStore } from '../../src/event-store/event-store';
 import { Notifier } from '../../src/event-store/notifier';
@@ -189,9 +190,9 @@ it('reads a backlog in full batches, and after a short one waits for a wake-up i
   const reads: number[] = [];
   const readAll = store.readAll.bind(store);
   jest.spyOn(store, 'readAll').mockImplementation(async (...args) => {
-    const events = await readAll(...args);
-    reads.push(events.length);
-    return events;
+    const page = await readAll(...args);
+    reads.push(page.events.length);
+    return page;
   });
   // The poll never comes: only the start's own wake-up runs passes.
   const runner = new SubscriptionRunner(db.pool, store, [batched], undefined, { pollIntervalMs: 600_000 });
@@ -202,6 +203,35 @@ it('reads a backlog in full batches, and after a short one waits for a wake-up i
   expect(reads.reduce((a, b) => a + b, 0)).toBe(before + appended);
   expect(reads.at(-1)).toBeGreaterThan(0);
   expect(reads.slice(0, -1).every((n) => n === 2)).toBe(true);
+});
+
+it('cuts a backlog of large events into batches by their stored size, and applies each once, in order, without waiting for a poll', async () => {
+  const store = new EventStore(db.pool, 'nobody-listens');
+  const sized = await positionsProjection('sized', 'Sized');
+  // Random bytes as hex: most of each value stays stored (little for the compression to find).
+  const large = () => ({ type: 'Sized', data: { blob: randomBytes(100_000).toString('hex') } });
+  const appended = await store.append('sized-1', 0, Array.from({ length: 6 }, large), { organizationId: 'org', metadata: systemMetadata });
+  await waitFor(async () => (await db.pool.query<{ clear: boolean }>('SELECT pg_snapshot_xmin(pg_current_snapshot()) > (SELECT max(transaction_id) FROM events) AS clear')).rows[0]!.clear);
+  const { rows } = await db.pool.query<{ size: number }>(
+    "SELECT max(pg_column_size(data) + pg_column_size(metadata))::int AS size FROM events WHERE stream_id = 'sized-1'",
+  );
+  const reads: string[][] = [];
+  const readAll = store.readAll.bind(store);
+  jest.spyOn(store, 'readAll').mockImplementation(async (...args) => {
+    const page = await readAll(...args);
+    reads.push(page.events.filter((e) => e.type === 'Sized').map((e) => String(e.globalPosition)));
+    return page;
+  });
+  // Room for two of them past a batch's first event, not three; and no poll: only the start's
+  // pass and the backlog it finds may carry the catch-up through.
+  const runner = new SubscriptionRunner(db.pool, store, [sized], undefined, { pollIntervalMs: 600_000, batchBytes: Math.floor(rows[0]!.size * 2.5) });
+  await runner.start();
+  await waitFor(async () => (await count('SELECT count(*) AS n FROM sized')) === 6);
+  await runner.stop();
+  const positions = (await db.pool.query<{ global_position: string }>('SELECT global_position FROM sized ORDER BY global_position')).rows.map((r) => r.global_position);
+  expect(positions).toEqual(appended.events.map((e) => String(e.globalPosition)));
+  expect(reads.flat()).toEqual(positions); // each read once
+  expect(Math.max(...reads.map((read) => read.length))).toBeLessThanOrEqual(2);
 });
 
 it('coalesces the notifications that come soon after a pass into one later pass (runs end in streams)', async () => {

@@ -81,7 +81,7 @@ export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => b
 
 /** `readAll` once at least `count` events are visible (see `readUntil`). */
 export function readWhenVisible(count: number, reader: EventStore, ...args: Parameters<EventStore['readAll']>) {
-  return readUntil(() => reader.readAll(...args), (events) => events.length >= count);
+  return readUntil(async () => (await reader.readAll(...args)).events, (events) => events.length >= count);
 }
 
 /**
