@@ -313,8 +313,11 @@ export class EventStore {
     // The size is the stored one (`pg_column_size`: no value is decompressed or printed to
     // measure it), so the events past the cap cost the database nothing more than their index
     // entries; a compressed value takes more room once read than it counts for here.
-    const { rows } = await (options.db ?? this.pool).query<EventRow & { read_rows: string }>(
-      `SELECT ${EVENT_COLUMNS}, read_rows FROM (
+    // Named, so each connection plans it once: planned afresh, a short read (a pass after a few
+    // runs) took 493-654 µs against 356-524 for the uncapped statement; named, 259-415 (probe).
+    const { rows } = await (options.db ?? this.pool).query<EventRow & { read_rows: string }>({
+      name: horizon ? 'thodare-read-all' : 'thodare-read-all-locked',
+      text: `SELECT ${EVENT_COLUMNS}, read_rows FROM (
          SELECT *, count(*) OVER () AS read_rows, row_number() OVER w AS n,
            sum(pg_column_size(data) + pg_column_size(metadata)) OVER w AS bytes_through
          FROM (SELECT * FROM events
@@ -325,8 +328,8 @@ export class EventStore {
        ) events
        WHERE n <= $4::integer AND (n = 1 OR bytes_through <= $5::bigint)
        ORDER BY events.transaction_id, events.global_position`,
-      [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000, options.maxBytes ?? CATCH_UP_BYTES],
-    );
+      values: [after.transactionId, after.globalPosition, options.organizationId ?? null, options.limit ?? 1000, options.maxBytes ?? CATCH_UP_BYTES],
+    });
     return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.read_rows) > rows.length };
   }
 }
