@@ -48,8 +48,8 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => c.runId), ['runId', 'at']);
   // An attempt that starts and ends in this batch is written ended; an end whose start met an
   // existing row (or came in an earlier batch) still applies to that row, as one by one.
-  const ends = new Map(firstOf(g.attemptEnd, attemptId).map((end) => [attemptId(end), end]));
-  const starts = firstOf(g.attemptStart, attemptId).map((start) => attemptRow(start, ends.get(attemptId(start))));
+  const ends = firstBy(g.attemptEnd, attemptId);
+  const starts = [...firstBy(g.attemptStart, attemptId)].map(([id, start]) => attemptRow(start, ends.get(id)));
   for (const row of await run(sql.INSERT_ATTEMPTS, starts, ['id', 'runId', 'organizationId', 'blockId', 'connectorType', 'attempt', 'at', 'status', 'final', 'errorCode', 'finishedAt', 'durationMs'])) {
     add(row.run_id, 'attempts');
     ends.delete(attemptId({ runId: row.run_id, blockId: row.block_id, attempt: row.attempt }));
@@ -89,12 +89,17 @@ function group(changes: AnalyticsChange[]): Grouped {
 
 /** The first change per key: one statement may not touch a row twice, and one by one the first one wins. */
 function firstOf<T>(changes: T[], key: (change: T) => string): T[] {
+  return [...firstBy(changes, key).values()];
+}
+
+/** `firstOf`'s changes by their key, for the writer that looks them up. */
+function firstBy<T>(changes: T[], key: (change: T) => string): Map<string, T> {
   const seen = new Map<string, T>();
   for (const change of changes) {
     const id = key(change);
     if (!seen.has(id)) seen.set(id, change);
   }
-  return [...seen.values()];
+  return seen;
 }
 
 // Keys join their parts with NUL, which no Postgres text value holds, so two keys are equal only
