@@ -1,14 +1,24 @@
-import type { Pool } from 'pg';
 import { GroupCommit } from '../database/group-commit';
-import { inTransaction } from '../database/pool';
 import type { NewEvent } from './event';
-import type { AppendOptions, AppendResult, EventStore } from './event-store';
+import type { AppendOptions, AppendResult } from './event-store';
 
-interface Pending {
+/** An append that commits on its own but takes more than its insert: inline projections, or a NOTIFY. */
+export interface CommittedAppend {
   streamId: string;
   expectedVersion: number;
   events: NewEvent[];
   options: Omit<AppendOptions, 'client'>;
+}
+
+/** How an `AppendGroups` writes: what the event store does on its pool. */
+export interface CommittedAppendWriter {
+  /** The appends, to different streams, one after another in one transaction: their results in order. */
+  appendTogether(appends: readonly CommittedAppend[]): Promise<AppendResult[]>;
+  /** One append in a commit of its own: its result, or its own error. */
+  appendAlone(append: CommittedAppend): Promise<AppendResult>;
+}
+
+interface Pending extends CommittedAppend {
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
@@ -18,39 +28,33 @@ const MAX_GROUPS_IN_FLIGHT = 3;
 const MAX_GROUP_SIZE = 50;
 
 /**
- * Group commit (see `GroupCommit`) of appends that take more than one statement: a run batch
- * whose events another inline projection than `run_state` also handles (a wait for an event
- * begins or ends, an approval, a run fails or is cancelled). Alone, each took a transaction and
- * a commit of its own, outside the worker's one-statement groups: 1,000 runs resumed by one
- * published event made 1,000 commits, 4.4 s of their 6.2 s of database time. Under load they
- * now share a transaction, each append (with its inline projections) in stream order.
+ * Group commit (see `GroupCommit`) of the event store's appends that commit on their own and take
+ * more than one statement: an inline projection's writes (a workflow patch, a member invited, a
+ * run batch that begins a wait or fails the run), or a NOTIFY. Alone, each took a transaction and
+ * a commit of its own: 1,000 runs resumed by one published event made 1,000 commits, 4.4 s of
+ * their 6.2 s of database time. Under load they share a transaction, each append (with its inline
+ * projections) in stream order; when the group fails, each is written alone and meets its own
+ * outcome. A group of one is written alone, in one statement when it has no inline projection.
  */
 export class AppendGroups {
   private readonly groups = new GroupCommit<Pending>(
-    { together: (group) => this.together(group), alone: (pending) => this.writeOne(pending) },
+    { together: (group) => this.together(group), alone: (pending) => this.alone(pending) },
     { maxInFlight: MAX_GROUPS_IN_FLIGHT, maxSize: MAX_GROUP_SIZE, keyOf: (pending) => pending.streamId },
   );
 
-  constructor(
-    private readonly pool: Pool,
-    private readonly store: EventStore,
-  ) {}
+  constructor(private readonly writer: CommittedAppendWriter) {}
 
-  /** `EventStore.append` outside a caller's transaction, sharing a commit with the appends queued beside it. */
-  append(streamId: string, expectedVersion: number, events: NewEvent[], options: Omit<AppendOptions, 'client'>): Promise<AppendResult> {
-    return new Promise((resolve, reject) => this.groups.submit({ streamId, expectedVersion, events, options, resolve, reject }));
+  append(append: CommittedAppend): Promise<AppendResult> {
+    return new Promise((resolve, reject) => this.groups.submit({ ...append, resolve, reject }));
   }
 
   private async together(group: Pending[]): Promise<void> {
-    const results = await inTransaction(this.pool, async (client) => {
-      const written: AppendResult[] = [];
-      for (const p of group) written.push(await this.store.append(p.streamId, p.expectedVersion, p.events, { ...p.options, client }));
-      return written;
-    });
-    group.forEach((p, i) => p.resolve(results[i]!));
+    if (group.length === 1) return this.alone(group[0]!);
+    const results = await this.writer.appendTogether(group);
+    group.forEach((pending, i) => pending.resolve(results[i]!));
   }
 
-  private writeOne(pending: Pending): Promise<void> {
-    return this.store.append(pending.streamId, pending.expectedVersion, pending.events, pending.options).then(pending.resolve, pending.reject);
+  private alone(pending: Pending): Promise<void> {
+    return this.writer.appendAlone(pending).then(pending.resolve, pending.reject);
   }
 }

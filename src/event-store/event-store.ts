@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../database/pool';
 import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryable } from './projection';
 import { InvalidAppend, StreamVersionConflict } from './errors';
+import { AppendGroups, type CommittedAppend } from './append-groups';
 import { StreamAppendGroups } from './stream-append-groups';
 import { CATCH_UP_BYTES, Checkpoint, EVENT_COLUMNS, EventPage, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
@@ -111,6 +112,12 @@ export class EventStore {
     appendAlone: (a) => this.appendOn(this.pool, a.streamId, a.expectedVersion, a.events, { organizationId: a.organizationId, metadata: a.metadata }, []),
   });
 
+  /** Appends that commit on their own with inline projections or a NOTIFY: concurrent ones share a transaction. */
+  private readonly sharedCommits = new AppendGroups({
+    appendTogether: (appends) => inTransaction(this.pool, (client) => this.appendEachOn(client, appends)),
+    appendAlone: (a) => this.appendCommitted(a),
+  });
+
   constructor(
     private readonly pool: Pool,
     /** NOTIFY channel for `notify: true` appends; listeners subscribe to the same name. */
@@ -131,8 +138,24 @@ export class EventStore {
     const projections = this.inlineProjectionsOf(events);
     if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
     if (projections.length === 0 && !options.notify) return this.ownCommits.append({ streamId, expectedVersion, events, organizationId: options.organizationId, metadata: options.metadata });
+    return this.sharedCommits.append({ streamId, expectedVersion, events, options });
+  }
+
+  /** One append in a commit of its own: a single statement when no inline projection handles its events. */
+  private appendCommitted(append: CommittedAppend): Promise<AppendResult> {
+    const { streamId, expectedVersion, events, options } = append;
+    const projections = this.inlineProjectionsOf(events);
     if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
+  }
+
+  /** The appends one after another in `client`'s transaction, each with its inline projections. */
+  private async appendEachOn(client: PoolClient, appends: readonly CommittedAppend[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    for (const { streamId, expectedVersion, events, options } of appends) {
+      results.push(await this.appendOn(client, streamId, expectedVersion, events, options, this.inlineProjectionsOf(events)));
+    }
+    return results;
   }
 
   private async appendOn(

@@ -9,7 +9,6 @@ import type { StreamVersionConflict } from '../event-store/errors';
 import type { LeaseLost } from '../run-queue/run-append-hint';
 import type { RunState } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
-import { AppendGroups } from '../event-store/append-groups';
 import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
 import type { Queryable } from '../event-store/projection';
@@ -61,7 +60,6 @@ export class RunStore {
     @Optional() @Inject(RUN_METRICS) private readonly metrics?: RunMetrics,
   ) {
     this.groups = new RunAppendGroups(pool, store.channel);
-    this.transactions = new AppendGroups(pool, store);
     this.definitions = new RunDefinitionWriter(pool);
     this.exits = new LineGroups(pool, (client, exits) => leaveLineTogether(client, exits, store.channel));
   }
@@ -79,9 +77,6 @@ export class RunStore {
 
   /** Batches appended outside a caller's transaction share statements and commits (group commit). */
   private readonly groups: RunAppendGroups;
-
-  /** The same for batches that take more than one statement: they share transactions. */
-  private readonly transactions: AppendGroups;
 
   /** The run folded from its stream; undefined when it does not exist (in this organization). */
   async load(runId: string, organizationId?: string): Promise<RunState | undefined> {
@@ -198,8 +193,8 @@ export class RunStore {
       const streamId = runStreamId(run.runId);
       const hint: RunAppendHint = { kind: 'run', streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
       const append = { organizationId: run.organizationId, metadata: options.metadata, notify: options.notify ?? false, hint };
-      if (options.client) await this.store.append(streamId, expectedVersion, stored, { ...append, client: options.client });
-      else await this.transactions.append(streamId, expectedVersion, stored, { ...append, ...origin });
+      // Outside a caller's transaction the store shares a commit with the appends queued beside it (`AppendGroups`).
+      await this.store.append(streamId, expectedVersion, stored, options.client ? { ...append, client: options.client } : { ...append, ...origin });
     }
   }
 

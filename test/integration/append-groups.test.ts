@@ -1,15 +1,20 @@
-import { AppendGroups } from '../../src/event-store/append-groups';
+import { Client } from 'pg';
 import { StreamVersionConflict } from '../../src/event-store/errors';
 import { EventStore } from '../../src/event-store/event-store';
 import type { Projection } from '../../src/event-store/projection';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordStatements } from '../support/statements';
 
-// The group commit of appends that take more than one statement (src/event-store/append-groups.ts):
-// appends submitted together share a transaction, and each still gets its own outcome — a stale
-// or refused append fails alone, never its neighbours.
+// The group commit of the event store's appends that take more than their insert — inline
+// projections or a NOTIFY (src/event-store/append-groups.ts): appends submitted together share a
+// transaction, and each still gets its own outcome — a stale or refused append fails alone,
+// never its neighbours.
 
 let db: TestDatabase;
+
+async function waitFor(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
 const opts = { organizationId: 'org-test', metadata: { actor: { type: 'system' as const, id: 'test' } } };
 
 /** An inline projection: each append is then more than one statement. */
@@ -38,11 +43,10 @@ const counted = async (streams: string[]) => {
 describe('append groups', () => {
   it('writes 30 appends submitted together in one transaction, each with its projection', async () => {
     const store = new EventStore(db.pool, 'unused', [counter]);
-    const groups = new AppendGroups(db.pool, store);
     const streams = Array.from({ length: 30 }, (_, i) => `together-${i}`);
     const stop = recordStatements();
     let texts: string[] = [];
-    const results = await Promise.all(streams.map((s) => groups.append(s, 0, [{ type: 'Counted', data: {} }], opts))).finally(() => (texts = stop()));
+    const results = await Promise.all(streams.map((s) => store.append(s, 0, [{ type: 'Counted', data: {} }], opts))).finally(() => (texts = stop()));
     expect(texts.filter((text) => text === 'BEGIN')).toHaveLength(1);
     expect(texts.filter((text) => text === 'COMMIT')).toHaveLength(1);
     expect(results.map((r) => r.nextVersion)).toEqual(Array(30).fill(1));
@@ -51,19 +55,48 @@ describe('append groups', () => {
 
   it('fails a stale append and a refused one alone: their neighbours are written', async () => {
     const store = new EventStore(db.pool, 'unused', [counter]);
-    const groups = new AppendGroups(db.pool, store);
     await store.append('mixed-stale', 0, [{ type: 'Counted', data: {} }], opts);
     const fine = Array.from({ length: 8 }, (_, i) => `mixed-fine-${i}`);
     const outcomes = await Promise.allSettled([
-      ...fine.map((s) => groups.append(s, 0, [{ type: 'Counted', data: {} }], opts)),
-      groups.append('mixed-stale', 0, [{ type: 'Counted', data: {} }], opts),
-      groups.append('mixed-refused', 0, [{ type: 'Refused', data: {} }], opts),
+      ...fine.map((s) => store.append(s, 0, [{ type: 'Counted', data: {} }], opts)),
+      store.append('mixed-stale', 0, [{ type: 'Counted', data: {} }], opts),
+      store.append('mixed-refused', 0, [{ type: 'Refused', data: {} }], opts),
     ]);
     expect(outcomes.slice(0, 8).map((o) => o.status)).toEqual(Array(8).fill('fulfilled'));
     expect((outcomes[8] as PromiseRejectedResult).reason).toBeInstanceOf(StreamVersionConflict);
     expect(String((outcomes[9] as PromiseRejectedResult).reason)).toContain('projection refused the event');
     expect([...(await counted([...fine, 'mixed-stale', 'mixed-refused'])).entries()].sort()).toEqual([...fine.map((s) => [s, 1]), ['mixed-stale', 1]].sort());
     expect(await store.readStream('mixed-refused')).toEqual([]);
+  });
+
+  it('sends each NOTIFY of appends submitted together, from one commit', async () => {
+    const store = new EventStore(db.pool, 'append_groups_wake');
+    const listener = new Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (message) => heard.push(JSON.parse(message.payload!).streamId));
+      await listener.query('LISTEN append_groups_wake');
+      const streams = Array.from({ length: 5 }, (_, i) => `notified-${i}`);
+      const stop = recordStatements();
+      let texts: string[] = [];
+      await Promise.all(streams.map((s) => store.append(s, 0, [{ type: 'Plain', data: {} }], { ...opts, notify: true }))).finally(() => (texts = stop()));
+      expect(texts.filter((text) => text === 'COMMIT')).toHaveLength(1);
+      await waitFor(() => heard.length === streams.length);
+      expect(heard.sort()).toEqual(streams);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('writes a lone append as before: one statement without an inline projection, one transaction with one', async () => {
+    const store = new EventStore(db.pool, 'unused', [counter]);
+    const stop = recordStatements();
+    let texts: string[] = [];
+    await store.append('lone-notified', 0, [{ type: 'Plain', data: {} }], { ...opts, notify: true });
+    await store.append('lone-counted', 0, [{ type: 'Counted', data: {} }], opts).finally(() => (texts = stop()));
+    expect(texts.filter((text) => text === 'BEGIN')).toHaveLength(1);
+    expect(texts.filter((text) => !['BEGIN', 'COMMIT'].includes(text) && !text.includes('grouped_counter'))).toHaveLength(2);
   });
 
 });
