@@ -42,12 +42,12 @@ export async function benchEventStore(): Promise<Record<string, unknown>> {
     let after: Checkpoint = START;
     let read = 0;
     const started = performance.now();
-    for (;;) {
-      const { events } = await reader.readAll(after, { limit: 5000 });
-      const last = events.at(-1);
-      if (!last) break;
-      read += events.length;
-      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    for (let more = true; more; ) {
+      const page = await reader.readAll(after, { limit: 5000 });
+      const last = page.events.at(-1);
+      if (last) after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      read += page.events.length;
+      more = page.more;
     }
     const catchUpEventsPerSec = read / ((performance.now() - started) / 1000);
 

@@ -79,13 +79,13 @@ interface Progress {
 async function replay(client: PoolClient, store: EventStore, projection: Projection, progress: Progress, locked = false): Promise<number> {
   let read = 0;
   for (;;) {
-    const { events: page } = await store.readAll(progress.after, { limit: PAGE, db: client, belowOpenTransactions: !locked });
+    const { events: page, more } = await store.readAll(progress.after, { limit: PAGE, db: client, belowOpenTransactions: !locked });
     await applyAll(projection, client, page.filter((e) => handlesEvent(projection, e)));
     const last = page.at(-1);
-    if (!last) return read;
-    progress.after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    if (last) progress.after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
     progress.events += page.length;
     read += page.length;
+    if (!more) return read;
   }
 }
 

@@ -29,16 +29,16 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     let after: Checkpoint = START;
     let applied = 0;
     for (;;) {
-      const { events } = await store.readAll(after, {
+      const { events, more } = await store.readAll(after, {
         limit: PAGE,
         db: client,
         belowOpenTransactions: projection.mode === 'async',
       });
       await applyAll(projection, client, events.filter((e) => handlesEvent(projection, e)));
       const last = events.at(-1);
-      if (!last) break;
-      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+      if (last) after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
       applied += events.length;
+      if (!more) break;
     }
     if (projection.mode === 'async') await writeCheckpoint(client, projection.name, after);
     await client.query('COMMIT');

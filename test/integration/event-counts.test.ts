@@ -4,6 +4,7 @@ import { eventCountsProjection } from '../../src/projections/event-counts.projec
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { createTestDatabase, readWhenVisible, TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
+import { recordStatements } from '../support/statements';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -23,7 +24,11 @@ it('counts events per organization, stream kind, type and day — batched or one
 
   // The rebuild, like the runner, stops below the server's oldest open writing transaction.
   expect(await readWhenVisible(25, store, START)).toHaveLength(25);
-  await rebuildProjection(db.pool, store, eventCountsProjection); // batched
+  const stop = recordStatements();
+  let texts: string[] = [];
+  await rebuildProjection(db.pool, store, eventCountsProjection).finally(() => (texts = stop())); // batched
+  // Every event fits one page, and the page says nothing follows: no second, empty read.
+  expect(texts.filter((text) => text.includes('read_rows'))).toHaveLength(1);
   const batched = (await db.pool.query('SELECT organization_id, stream_kind, event_type, count::int FROM event_counts ORDER BY 1, 2, 3')).rows;
   expect(batched).toEqual([
     { organization_id: 'org-a', stream_kind: 'run', event_type: 'RunCompleted', count: 4 },
