@@ -110,15 +110,20 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
     );
   }
 
-  /** The events and the key in one transaction; a twin that claimed the key first is answered from its record. */
+  /**
+   * The events, and the key in the same transaction; a twin that claimed the key first is answered
+   * from its record. Without a key the store commits them, sharing the commit with the appends
+   * queued beside it (many agents patching at once).
+   */
   private async commit(command: PatchWorkflowCommand, loaded: Loaded<CurrentWorkflow>, { events, response }: PatchDecision, keyed: KeyedRequest | undefined): Promise<PatchResponse> {
-    if (events.length === 0 && !keyed) return response;
     const { organizationId, workflowId, metadata } = command;
+    if (!keyed) {
+      if (events.length > 0) await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata });
+      return response;
+    }
     return inTransaction(this.pool, async (client) => {
-      if (keyed) {
-        const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
-        if (claim.kind === 'duplicate') return claim.result;
-      }
+      const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
+      if (claim.kind === 'duplicate') return claim.result;
       if (events.length > 0) await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata, client });
       return response;
     });

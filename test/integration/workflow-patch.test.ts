@@ -11,6 +11,7 @@ import { PatchWorkflowCommand, PatchWorkflowHandler, type PatchOptions } from '.
 import { getCurrentWorkflow } from '../../src/workflows/workflow-read-model';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
+import { recordStatements } from '../support/statements';
 
 const org = 'org-integration';
 const apiKey = { kind: 'api_key' } as const;
@@ -60,6 +61,27 @@ describe('patch handler against Postgres', () => {
     const current = await getCurrentWorkflow(db.pool, org, id);
     expect(current?.workflow.blocks.map((b) => b.id).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7']);
     expect((await streamTypes(id)).filter((t) => t === 'WorkflowPatched')).toHaveLength(8);
+  });
+
+  it('commits 8 concurrent batches on 8 workflows together: fewer commits than batches, every op lands', async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, () => newWorkflow()));
+    // The read model's table is held until every batch has been decided and handed to the store,
+    // so how they commit does not depend on how close together their loads answered.
+    const holder = await db.pool.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE workflows IN EXCLUSIVE MODE');
+    const appends = jest.spyOn(store, 'append');
+    const stop = recordStatements();
+    let texts: string[] = [];
+    const patched = Promise.all(ids.map((id) => patch(id, [add('a')])));
+    while (appends.mock.calls.length < ids.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    await holder.query('ROLLBACK');
+    holder.release();
+    appends.mockRestore();
+    const results = await patched.finally(() => (texts = stop()));
+    expect(results.map((r) => r.version)).toEqual(Array(8).fill(2));
+    expect(texts.filter((text) => text === 'COMMIT').length).toBeLessThan(8);
+    for (const id of ids) expect((await getCurrentWorkflow(db.pool, org, id))?.workflow.blocks.map((b) => b.id)).toEqual(['a']);
   });
 
   it('lets exactly one of 8 concurrent If-Match patches on the same version win; the others get 412 with current', async () => {
