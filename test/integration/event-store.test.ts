@@ -37,6 +37,15 @@ describe('append and readStream', () => {
     expect(await store.readStream('s-roundtrip', { fromVersion: 2 })).toHaveLength(1);
   });
 
+  it('stores payloads as sent, in order: quotes, backslashes, unicode, arrays, scalars and null', async () => {
+    const payloads = [{ text: 'say "hi" \\ {braces} , [x]' }, ['a', { b: [1, 2.5, -0] }], 'plain "string"', 42, null, { emoji: '🙂 ü \u2028' }, true];
+    const events = payloads.map((data, i) => ({ type: `P${i}`, data }));
+    const written = await store.append('s-payloads', 0, events, { ...opts, notify: true });
+    const expected = payloads.map((data) => JSON.parse(JSON.stringify(data)) as unknown);
+    expect(written.events.map((e) => e.data)).toEqual(expected);
+    expect((await store.readStream('s-payloads')).map((e) => [e.type, e.data])).toEqual(expected.map((data, i) => [`P${i}`, data]));
+  });
+
   it('gives every reader the recorded time pg itself parses, and the exact text to the microsecond', async () => {
     const appended = (await store.append('s-time', 0, [{ type: 'A', data: {} }, { type: 'B', data: {} }], opts)).events;
     const many = await inTransaction(db.pool, (client) => store.appendMany([{ streamId: 's-time-many', expectedVersion: 0, organizationId: org, events: [{ type: 'A', data: {} }], metadata: systemMetadata }], { client }));
