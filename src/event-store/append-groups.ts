@@ -1,6 +1,7 @@
 import { GroupCommit } from '../database/group-commit';
 import type { NewEvent } from './event';
 import type { AppendOptions, AppendResult } from './event-store';
+import type { Projection } from './projection';
 
 /** An append that commits on its own but takes more than its insert: inline projections, or a NOTIFY. */
 export interface CommittedAppend {
@@ -8,6 +9,8 @@ export interface CommittedAppend {
   expectedVersion: number;
   events: NewEvent[];
   options: Omit<AppendOptions, 'client'>;
+  /** The inline projections its events concern (`EventStore.inlineProjectionsOf`). */
+  projections: Projection[];
 }
 
 /** How an `AppendGroups` writes: what the event store does on its pool. */

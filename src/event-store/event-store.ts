@@ -142,13 +142,12 @@ export class EventStore {
     const projections = this.inlineProjectionsOf(events);
     if (options.client) return this.appendOn(options.client, streamId, expectedVersion, events, options, projections);
     if (projections.length === 0 && !options.notify) return this.ownCommits.append({ streamId, expectedVersion, events, organizationId: options.organizationId, metadata: options.metadata });
-    return this.sharedCommits.append({ streamId, expectedVersion, events, options });
+    return this.sharedCommits.append({ streamId, expectedVersion, events, options, projections });
   }
 
   /** One append in a commit of its own: a single statement when no inline projection handles its events. */
   private appendCommitted(append: CommittedAppend): Promise<AppendResult> {
-    const { streamId, expectedVersion, events, options } = append;
-    const projections = this.inlineProjectionsOf(events);
+    const { streamId, expectedVersion, events, options, projections } = append;
     if (projections.length === 0) return this.appendOn(this.pool, streamId, expectedVersion, events, options, projections);
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
   }
@@ -156,8 +155,8 @@ export class EventStore {
   /** The appends one after another in `client`'s transaction, each with its inline projections. */
   private async appendEachOn(client: PoolClient, appends: readonly CommittedAppend[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
-    for (const { streamId, expectedVersion, events, options } of appends) {
-      results.push(await this.appendOn(client, streamId, expectedVersion, events, options, this.inlineProjectionsOf(events)));
+    for (const { streamId, expectedVersion, events, options, projections } of appends) {
+      results.push(await this.appendOn(client, streamId, expectedVersion, events, options, projections));
     }
     return results;
   }
