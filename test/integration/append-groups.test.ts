@@ -69,6 +69,33 @@ describe('append groups', () => {
     expect(await store.readStream('mixed-refused')).toEqual([]);
   });
 
+  it('fails every append of a group whose connection is cut mid-transaction, and writes none of them', async () => {
+    const store = new EventStore(db.pool, 'unused', [counter]);
+    const streams = Array.from({ length: 5 }, (_, i) => `cut-${i}`);
+    // The group's first projection write waits on this lock: the group is then mid-transaction,
+    // its first event inserted, when its connection is cut.
+    const holder = await db.pool.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE grouped_counter IN EXCLUSIVE MODE');
+    const outcomes = Promise.allSettled(streams.map((s) => store.append(s, 0, [{ type: 'Counted', data: {} }], opts)));
+    // pg_locks, not pg_stat_activity: the holder's transaction would keep its first snapshot of the latter.
+    let cut = false;
+    while (!cut) {
+      const { rows } = await holder.query<{ cut: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS cut FROM pg_locks WHERE relation = 'grouped_counter'::regclass AND NOT granted`,
+      );
+      cut = rows.some((row) => row.cut);
+      if (!cut) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await holder.query('ROLLBACK');
+    holder.release();
+    const settled = await outcomes;
+    expect(settled.map((o) => o.status)).toEqual(Array(5).fill('rejected'));
+    expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/terminat/i);
+    for (const s of streams) expect(await store.readStream(s)).toEqual([]);
+    expect((await counted(streams)).size).toBe(0);
+  });
+
   it('sends each NOTIFY of appends submitted together, from one commit', async () => {
     const store = new EventStore(db.pool, 'append_groups_wake');
     const listener = new Client({ connectionString: db.url });
