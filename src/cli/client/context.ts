@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createClient, type ThodareClient } from '../../client/index';
 import { ApiFailure, EXIT, RunUnsuccessful, UsageError } from './errors';
+import { httpFetch } from './http-fetch';
 import { formatOf, type Format } from './output';
 import { readProfile } from './profiles';
 
@@ -28,7 +29,7 @@ export function contextOf(flags: CommonFlags, version: string): Context {
   const apiKey = env.THODARE_API_KEY || profile?.apiKey;
   if (!baseUrl) throw new UsageError('no server: set THODARE_URL (and THODARE_API_KEY) or run `thodare login --url … --api-key …`');
   const agent = `thodare-cli/${version}`;
-  const client = apiKey ? createClient({ baseUrl, agent, apiKey }) : createClient({ baseUrl, agent });
+  const client = apiKey ? createClient({ baseUrl, agent, apiKey, fetch: httpFetch }) : createClient({ baseUrl, agent, fetch: httpFetch });
   return { client, format };
 }
 
