@@ -28,9 +28,13 @@ export function contextOf(flags: CommonFlags, version: string): Context {
   const baseUrl = env.THODARE_URL || profile?.url;
   const apiKey = env.THODARE_API_KEY || profile?.apiKey;
   if (!baseUrl) throw new UsageError('no server: set THODARE_URL (and THODARE_API_KEY) or run `thodare login --url … --api-key …`');
+  return { client: cliClient(baseUrl, version, apiKey), format };
+}
+
+/** The client every command talks through: the CLI's agent label, and `httpFetch` (see there for why). */
+export function cliClient(baseUrl: string, version: string, apiKey?: string): ThodareClient {
   const agent = `thodare-cli/${version}`;
-  const client = apiKey ? createClient({ baseUrl, agent, apiKey, fetch: httpFetch }) : createClient({ baseUrl, agent, fetch: httpFetch });
-  return { client, format };
+  return apiKey ? createClient({ baseUrl, agent, apiKey, fetch: httpFetch }) : createClient({ baseUrl, agent, fetch: httpFetch });
 }
 
 type Answer<T> = { data?: T; error?: unknown; response: Response };

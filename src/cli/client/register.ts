@@ -1,7 +1,6 @@
 import type { Command, CommanderError } from 'commander';
-import { createClient } from '../../client/index';
 import { registerCatalog } from './catalog.command';
-import { call, exitCodeOf, message } from './context';
+import { call, cliClient, exitCodeOf, message } from './context';
 import { EXIT } from './errors';
 import { formatOf, printDocument } from './output';
 import { DEFAULT_PROFILE, removeProfile, saveProfile } from './profiles';
@@ -41,7 +40,7 @@ function registerLogin(program: Command, version: string): void {
     .action(async (flags: LoginFlags) => {
       try {
         const format = formatOf(flags.output);
-        const client = createClient({ baseUrl: flags.url, apiKey: flags.apiKey, agent: `thodare-cli/${version}` });
+        const client = cliClient(flags.url, version, flags.apiKey);
         const session = await call(client.GET('/api/auth/session'));
         const path = saveProfile(flags.profile, { url: flags.url, apiKey: flags.apiKey });
         message(`saved profile "${flags.profile}" to ${path}`);
