@@ -1,6 +1,7 @@
 import { eventTriggerOf } from '../domain/workflow/event-trigger';
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import type { Projection } from '../event-store/projection';
+import { hadNoTrigger } from '../workflows/workflow-append-hint';
 import { workflowIdOf } from '../workflows/workflow.events';
 
 /**
@@ -14,12 +15,12 @@ export const eventTriggersProjection: Projection = {
   mode: 'inline',
   handles: ['WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
   tables: ['event_triggers'],
-  async apply(db, event) {
+  async apply(db, event, hint) {
     const workflowId = workflowIdOf(event.streamId);
     const trigger = event.type === 'WorkflowDeleted' ? undefined : eventTriggerOf((event.data as { workflow: SerializedWorkflow }).workflow);
     if (!trigger) {
-      // A new workflow has no row yet: only a patch or a deletion can have one to remove.
-      if (event.type !== 'WorkflowCreated') await db.query('DELETE FROM event_triggers WHERE workflow_id = $1', [workflowId]);
+      // A workflow that had no trigger before has no row to remove.
+      if (!hadNoTrigger(event, hint, eventTriggerOf)) await db.query('DELETE FROM event_triggers WHERE workflow_id = $1', [workflowId]);
       return;
     }
     await db.query(

@@ -5,8 +5,9 @@ import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { assertNever } from '../domain/assert-never';
 import { derivedId } from '../event-store/ids';
 import type { RecordedEvent } from '../event-store/event';
-import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
+import { applyInGroups, type AppendHint, type Projection, type Queryable } from '../event-store/projection';
 import { applyTicks, isTickFact } from './schedule-ticks';
+import { hadNoTrigger } from '../workflows/workflow-append-hint';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
 type WorkflowFact =
@@ -31,8 +32,8 @@ export const schedulesProjection: Projection = {
   mode: 'inline',
   handles: [...SCHEDULE_EVENT_TYPES, 'WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
   tables: ['schedules', 'schedule_ticks'],
-  async apply(db, event) {
-    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event as RecordedEvent<WorkflowFact['type']>);
+  async apply(db, event, hint) {
+    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event as RecordedEvent<WorkflowFact['type']>, hint);
     return applyScheduleFact(db, event);
   },
   /** A scheduler pass's ticks of many schedules in three statements; anything else one event at a time, in order. */
@@ -49,7 +50,7 @@ interface Row {
   end_at: Date | null;
 }
 
-async function applyWorkflowFact(db: Queryable, event: RecordedEvent<WorkflowFact['type']>): Promise<void> {
+async function applyWorkflowFact(db: Queryable, event: RecordedEvent<WorkflowFact['type']>, hint: AppendHint | undefined): Promise<void> {
   const workflowId = workflowIdOf(event.streamId);
   const at = event.recordedAt;
   if (event.type === 'WorkflowDeleted') {
@@ -60,6 +61,8 @@ async function applyWorkflowFact(db: Queryable, event: RecordedEvent<WorkflowFac
     return;
   }
   const trigger = scheduleTriggerOf(workflowId, (event.data as { workflow: SerializedWorkflow }).workflow);
+  // Ticks, pauses and resumes only ever move a live row (they lock it in state): none to remove.
+  if (!trigger && hadNoTrigger(event, hint, (workflow) => scheduleTriggerOf(workflowId, workflow))) return;
   const keepId = trigger ? workflowScheduleId(workflowId, trigger.blockId) : null;
   // A removed (or disabled) block removes its schedule; an invalid one keeps its last valid definition.
   await db.query(

@@ -4,7 +4,8 @@ import { DELIVERY_STREAM_PREFIX, WEBHOOK_EVENT_TYPES, WEBHOOK_STREAM_PREFIX, typ
 import type { SerializedWorkflow } from '../domain/workflow/workflow';
 import { derivedId } from '../event-store/ids';
 import type { RecordedEvent } from '../event-store/event';
-import { applyInGroups, type Projection, type Queryable } from '../event-store/projection';
+import { applyInGroups, type AppendHint, type Projection, type Queryable } from '../event-store/projection';
+import { hadNoTrigger } from '../workflows/workflow-append-hint';
 import { WORKFLOW_STREAM_PREFIX, workflowIdOf } from '../workflows/workflow.events';
 
 /** The id of the webhook a workflow's trigger block defines: the same on every rebuild. */
@@ -23,8 +24,8 @@ export const webhooksProjection: Projection = {
   mode: 'inline',
   handles: [...WEBHOOK_EVENT_TYPES, 'WorkflowCreated', 'WorkflowPatched', 'WorkflowDeleted'],
   tables: ['webhooks', 'webhook_deliveries'],
-  async apply(db, event) {
-    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event);
+  async apply(db, event, hint) {
+    if (event.streamId.startsWith(WORKFLOW_STREAM_PREFIX)) return applyWorkflowFact(db, event, hint);
     return applyWebhookFact(db, event);
   },
   /** A group of deliveries' rows in one insert; anything else one event at a time, in order. */
@@ -59,7 +60,7 @@ async function insertDeliveries(db: Queryable, events: readonly RecordedEvent[])
   );
 }
 
-async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<void> {
+async function applyWorkflowFact(db: Queryable, event: RecordedEvent, hint: AppendHint | undefined): Promise<void> {
   const workflowId = workflowIdOf(event.streamId);
   const at = event.recordedAt;
   if (event.type === 'WorkflowDeleted') {
@@ -68,6 +69,8 @@ async function applyWorkflowFact(db: Queryable, event: RecordedEvent): Promise<v
     return;
   }
   const trigger = webhookTriggerOf((event.data as { workflow: SerializedWorkflow }).workflow);
+  // Only a workflow's own events revive a revoked row of its blocks: none to revoke.
+  if (!trigger && hadNoTrigger(event, hint, webhookTriggerOf)) return;
   const keepId = trigger ? workflowWebhookId(workflowId, trigger.blockId) : null;
   await db.query(
     `UPDATE webhooks SET revoked_at = $3, updated_at = $3

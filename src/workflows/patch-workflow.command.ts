@@ -19,6 +19,7 @@ import { assertVersion } from './if-match';
 import { patchResponse, type PatchResponse } from './patch-response';
 import { patchEvents, workflowStream, type WorkflowEvent } from './workflow.events';
 import { getCurrentWorkflow, type CurrentWorkflow } from './workflow-read-model';
+import { workflowAppendHint } from './workflow-append-hint';
 
 /** Conflicting writers are retried this many times before answering 409 `version_conflict`. */
 const MAX_ATTEMPTS = 10;
@@ -117,14 +118,17 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
    */
   private async commit(command: PatchWorkflowCommand, loaded: Loaded<CurrentWorkflow>, { events, response }: PatchDecision, keyed: KeyedRequest | undefined): Promise<PatchResponse> {
     const { organizationId, workflowId, metadata } = command;
+    const streamId = workflowStream(workflowId);
+    // The trigger read models then know whether there was a trigger to take down (`hadNoTrigger`).
+    const hint = workflowAppendHint(streamId, loaded.state.workflow);
     if (!keyed) {
-      if (events.length > 0) await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata });
+      if (events.length > 0) await this.store.append(streamId, loaded.version, events, { organizationId, metadata, hint });
       return response;
     }
     return inTransaction(this.pool, async (client) => {
       const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
       if (claim.kind === 'duplicate') return claim.result;
-      if (events.length > 0) await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata, client });
+      if (events.length > 0) await this.store.append(streamId, loaded.version, events, { organizationId, metadata, client, hint });
       return response;
     });
   }

@@ -5,6 +5,9 @@ import { EventStore } from '../../src/event-store/event-store';
 import { ALL_PROJECTIONS } from '../../src/app/projections';
 import { rebuildProjection } from '../../src/projections/rebuild';
 import { workflowsProjection } from '../../src/projections/workflows.projection';
+import { eventTriggersProjection } from '../../src/runs/event-triggers.projection';
+import { schedulesProjection } from '../../src/schedules/schedules.projection';
+import { webhooksProjection } from '../../src/webhooks/webhooks.projection';
 import { CreateWorkflowHandler, CreateWorkflowCommand } from '../../src/workflows/create-workflow.command';
 import { DeleteWorkflowCommand, DeleteWorkflowHandler } from '../../src/workflows/delete-workflow.command';
 import { PatchWorkflowCommand, PatchWorkflowHandler, type PatchOptions } from '../../src/workflows/patch-workflow.command';
@@ -140,6 +143,76 @@ describe('workflows projection rebuild', () => {
     expect(live.workflows.some((row) => row.deleted_at !== null)).toBe(true);
     const { events } = await rebuildProjection(db.pool, store, workflowsProjection);
     expect(events).toBeGreaterThan(0);
+    expect(await snapshot()).toEqual(live);
+  });
+});
+
+describe('trigger read models on workflow writes', () => {
+  const TRIGGER_TABLES = /\b(event_triggers|schedules|webhooks)\b/;
+  const triggerStatements = async (write: () => Promise<unknown>) => {
+    const stop = recordStatements();
+    let sent: string[];
+    try {
+      await write();
+    } finally {
+      sent = stop();
+    }
+    return sent.filter((sql) => TRIGGER_TABLES.test(sql));
+  };
+
+  it('a workflow without a trigger before or after a write sends its trigger tables nothing', async () => {
+    // Before: each created workflow cost an UPDATE of schedules and webhooks, each patch those
+    // and a DELETE of event_triggers, all finding no row.
+    let id = '';
+    expect(await triggerStatements(async () => (id = await newWorkflow()))).toEqual([]);
+    expect(await triggerStatements(() => patch(id, [add('a'), add('b')]))).toEqual([]);
+    expect(await triggerStatements(() => patch(id, [add('c')], { idempotencyKey: 'k-plain' }))).toEqual([]);
+  });
+
+  it('a write that adds, keeps or removes a trigger still writes its rows', async () => {
+    const id = await newWorkflow();
+    expect(await triggerStatements(() => patch(id, [add('on', 'trigger_event')]))).toEqual([]); // no eventName: no trigger yet
+    await patch(id, [{ operation_type: 'update', block_id: 'on', params: { eventName: 'order.paid' } }]);
+    const row = async () => (await db.pool.query('SELECT event_name FROM event_triggers WHERE workflow_id = $1', [id])).rows;
+    expect(await row()).toEqual([{ event_name: 'order.paid' }]);
+    expect((await triggerStatements(() => patch(id, [add('x')]))).some((sql) => sql.includes('event_triggers'))).toBe(true);
+    await patch(id, [{ operation_type: 'remove', block_id: 'on' }]);
+    expect(await row()).toEqual([]);
+  });
+
+  it('rebuilds each trigger read model into the rows the live writes left', async () => {
+    const id = await newWorkflow();
+    const update = (blockId: string, params: Record<string, unknown>) => ({ operation_type: 'update', block_id: blockId, params });
+    const history: unknown[][] = [
+      [add('a')],
+      [{ operation_type: 'add', block_id: 'cron', type: 'trigger_schedule', params: { cron: '0 0 9 * * *', timezone: 'UTC' } }],
+      [add('b')],
+      [update('cron', { cron: 'not a cron' })], // an invalid definition keeps the last valid one
+      [{ operation_type: 'remove', block_id: 'cron' }],
+      [add('c')],
+      [{ operation_type: 'add', block_id: 'hook', type: 'trigger_webhook', params: { idempotencyKeyPath: 'order.id' } }],
+      [add('d')],
+      [{ operation_type: 'update', block_id: 'hook', enabled: false }],
+      [add('e')],
+      [{ operation_type: 'remove', block_id: 'hook' }, { operation_type: 'add', block_id: 'on', type: 'trigger_event', params: { eventName: 'order.paid' } }],
+      [add('f')],
+      [{ operation_type: 'remove', block_id: 'on' }],
+      [add('g')],
+    ];
+    for (const ops of history) await patch(id, ops);
+    const plain = await newWorkflow();
+    await patch(plain, [add('a')]);
+    await new DeleteWorkflowHandler(db.pool, store).execute(new DeleteWorkflowCommand(org, plain, systemMetadata));
+
+    const snapshot = async () => ({
+      eventTriggers: (await db.pool.query('SELECT * FROM event_triggers ORDER BY workflow_id')).rows,
+      schedules: (await db.pool.query('SELECT * FROM schedules ORDER BY schedule_id')).rows,
+      webhooks: (await db.pool.query('SELECT * FROM webhooks ORDER BY webhook_id')).rows,
+    });
+    const live = await snapshot();
+    expect(live.schedules.filter((row) => row.workflow_id === id).map((row) => row.state)).toEqual(['deleted']);
+    expect(live.webhooks.filter((row) => row.workflow_id === id).map((row) => row.revoked_at !== null)).toEqual([true]);
+    for (const projection of [eventTriggersProjection, schedulesProjection, webhooksProjection]) await rebuildProjection(db.pool, store, projection);
     expect(await snapshot()).toEqual(live);
   });
 });
