@@ -17,7 +17,8 @@ export interface Answered<R> {
 /**
  * One command on one stream, as the three steps of the Decider's runtime (STYLE.md).
  *
- * - `load` reads afresh on every attempt; it may throw (404) or find the command answered.
+ * - `load` reads afresh on every attempt (or takes a kept state the append checks, and forgets
+ *   it when the append finds it stale); it may throw (404) or find the command answered.
  * - `decide` is pure: the decision — events, and whatever the answer is built from — or a
  *   thrown domain error, which ends the command at once with nothing appended.
  * - `append` writes the decision at `loaded.version` and returns the answer. It throws

@@ -12,9 +12,11 @@ import { MAX_OPS_PER_BATCH } from '../domain/workflow/edit-op.schema';
 import { AppError, NotFound } from '../errors';
 import { handleCommand, type Loaded } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
+import { StreamVersionConflict } from '../event-store/errors';
 import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
 import { claimIdempotencyKey, recordedAnswer, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
+import { CurrentWorkflows } from './current-workflows';
 import { assertVersion } from './if-match';
 import { patchResponse, type PatchResponse } from './patch-response';
 import { patchEvents, workflowStream, type WorkflowEvent } from './workflow.events';
@@ -75,6 +77,9 @@ interface PatchDecision {
  */
 @CommandHandler(PatchWorkflowCommand)
 export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowCommand, PatchResponse> {
+  /** The workflows this process patched, as its patches left them (see `keptFor`). */
+  private readonly workflows = new CurrentWorkflows();
+
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
@@ -96,7 +101,7 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
         load: async () => {
           const recorded = keyed && (await recordedAnswer<PatchResponse>(this.pool, scope, keyed));
           if (recorded) return { answered: recorded };
-          const current = await getCurrentWorkflow(this.pool, organizationId, workflowId);
+          const current = this.keptFor(command) ?? (await getCurrentWorkflow(this.pool, organizationId, workflowId));
           if (!current) throw new NotFound('workflow');
           return { state: current, version: current.streamVersion };
         },
@@ -105,16 +110,37 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
           const result = apply(current.workflow, ops, this.catalog, command.author, { templateEnv: this.config.templateEnv });
           return { events: patchEvents(result, current.version), response: patchResponse(result, result.changed ? current.version + 1 : current.version) };
         },
-        append: (loaded, decision) => (options.dryRun ? Promise.resolve(decision.response) : this.commit(command, loaded, decision, keyed)),
+        append: async (loaded, decision) => {
+          if (options.dryRun) return decision.response;
+          try {
+            return await this.commit(command, loaded, decision, keyed);
+          } catch (error) {
+            // The kept version (if that was it) is stale: the next try reads.
+            if (error instanceof StreamVersionConflict) this.workflows.forget(organizationId, workflowId);
+            throw error;
+          }
+        },
       },
       { attempts: MAX_ATTEMPTS },
     );
   }
 
   /**
+   * The workflow as this process's last patch of it left it, while that may still be current: a
+   * guess its append checks (the stream version it expects), forgotten when that fails. Not for a
+   * dry run, which has no append to check it, nor for an If-Match naming another version, which
+   * must be judged against a read.
+   */
+  private keptFor({ organizationId, workflowId, options }: PatchWorkflowCommand): CurrentWorkflow | undefined {
+    if (options.dryRun) return undefined;
+    const kept = this.workflows.kept(organizationId, workflowId);
+    return kept && (options.ifMatch === undefined || options.ifMatch === kept.version) ? kept : undefined;
+  }
+
+  /**
    * The events, and the key in the same transaction; a twin that claimed the key first is answered
    * from its record. Without a key the store commits them, sharing the commit with the appends
-   * queued beside it (many agents patching at once).
+   * queued beside it (many agents patching at once). What committed is kept for the next patch.
    */
   private async commit(command: PatchWorkflowCommand, loaded: Loaded<CurrentWorkflow>, { events, response }: PatchDecision, keyed: KeyedRequest | undefined): Promise<PatchResponse> {
     const { organizationId, workflowId, metadata } = command;
@@ -123,13 +149,16 @@ export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowComman
     const hint = workflowAppendHint(streamId, loaded.state.workflow);
     if (!keyed) {
       if (events.length > 0) await this.store.append(streamId, loaded.version, events, { organizationId, metadata, hint });
-      return response;
+    } else {
+      const twin = await inTransaction(this.pool, async (client) => {
+        const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
+        if (claim.kind === 'duplicate') return claim.result;
+        if (events.length > 0) await this.store.append(streamId, loaded.version, events, { organizationId, metadata, client, hint });
+        return undefined;
+      });
+      if (twin) return twin;
     }
-    return inTransaction(this.pool, async (client) => {
-      const claim = await claimIdempotencyKey(client, patchKeys(workflowId), keyed, response);
-      if (claim.kind === 'duplicate') return claim.result;
-      if (events.length > 0) await this.store.append(streamId, loaded.version, events, { organizationId, metadata, client, hint });
-      return response;
-    });
+    if (events.length > 0) this.workflows.keep(organizationId, { id: workflowId, version: response.version, workflow: response.workflow, streamVersion: loaded.version + events.length });
+    return response;
   }
 }

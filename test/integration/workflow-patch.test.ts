@@ -216,3 +216,70 @@ describe('trigger read models on workflow writes', () => {
     expect(await snapshot()).toEqual(live);
   });
 });
+
+describe('the version a patch keeps', () => {
+  const reads = async (write: () => Promise<unknown>) => {
+    const stop = recordStatements();
+    let sent: string[];
+    try {
+      await write();
+    } finally {
+      sent = stop();
+    }
+    return sent.filter((sql) => /FROM workflows\b/.test(sql)).length;
+  };
+  // Another instance: a handler of its own, with nothing kept.
+  const elsewhere = () => new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}));
+  const patchElsewhere = (id: string, ops: unknown[]) => elsewhere().execute(new PatchWorkflowCommand(org, id, ops, apiKey, {}, systemMetadata));
+
+  it("an agent's next patch of a workflow applies to what its last one committed, without reading it", async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    // Before: each patch read the workflow first.
+    expect(await reads(() => patch(id, [add('b')]))).toBe(0);
+    expect(await reads(() => patch(id, [add('c')], { idempotencyKey: 'kept-1' }))).toBe(0);
+    const current = await getCurrentWorkflow(db.pool, org, id);
+    expect(current).toMatchObject({ version: 4, streamVersion: 7 });
+    expect(current?.workflow.blocks.map((b) => b.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a workflow another instance patched meanwhile: the patch lands on the newest version, losing nothing', async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    await patchElsewhere(id, [add('b')]);
+    const result = await patch(id, [add('c')]);
+    expect(result.version).toBe(4);
+    expect(result.workflow.blocks.map((b) => b.id)).toEqual(['a', 'b', 'c']);
+    expect((await getCurrentWorkflow(db.pool, org, id))?.workflow.blocks.map((b) => b.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('If-Match is judged on the newest version, not on a kept one', async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    await patchElsewhere(id, [add('b')]);
+    expect((await patch(id, [add('c')], { ifMatch: 3 })).version).toBe(4); // this process kept version 2
+    await patchElsewhere(id, [add('d')]);
+    await expect(patch(id, [add('e')], { ifMatch: 4 })).rejects.toMatchObject({ code: 'version_mismatch', details: { current: 5 } }); // it kept 4
+  });
+
+  it('a dry run shows what the newest version would become', async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    await patchElsewhere(id, [add('b')]);
+    const dry = await patch(id, [add('c')], { dryRun: true });
+    expect(dry.workflow.blocks.map((b) => b.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a workflow another instance deleted is not found', async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    await new DeleteWorkflowHandler(db.pool, store).execute(new DeleteWorkflowCommand(org, id, systemMetadata));
+    await expect(patch(id, [add('b')])).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it("is another organization's workflow to no one: kept per organization", async () => {
+    const id = await newWorkflow();
+    await patch(id, [add('a')]);
+    await expect(patch(id, [add('b')], {}, 'org-other')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
