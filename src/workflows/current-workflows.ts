@@ -1,6 +1,6 @@
 import type { CurrentWorkflow } from './workflow-read-model';
 
-/** Workflows whose current version is kept; the least recently used go first. */
+/** Workflows whose current version a run start keeps; the least recently used go first. */
 const MAX_WORKFLOWS = 1000;
 
 /**
@@ -13,6 +13,8 @@ const MAX_WORKFLOWS = 1000;
  */
 export class CurrentWorkflows {
   private readonly entries = new Map<string, CurrentWorkflow>();
+
+  constructor(private readonly capacity = MAX_WORKFLOWS) {}
 
   /** The kept version, if any (and marks it most recently used). */
   kept(organizationId: string, workflowId: string): CurrentWorkflow | undefined {
@@ -28,7 +30,7 @@ export class CurrentWorkflows {
 
   keep(organizationId: string, workflow: CurrentWorkflow): void {
     this.entries.set(keyOf(organizationId, workflow.id), workflow);
-    if (this.entries.size > MAX_WORKFLOWS) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 
   forget(organizationId: string, workflowId: string): void {
