@@ -1,7 +1,15 @@
+import { jsonSizeAtLeast } from '../domain/json-size';
 import type { CurrentWorkflow } from './workflow-read-model';
 
-/** Workflows whose current version a run start keeps; the least recently used go first. */
-const MAX_WORKFLOWS = 1000;
+/** How much a set of kept workflows may hold at most; the least recently used go first. */
+export interface KeptBounds {
+  workflows: number;
+  /** Of workflow JSON, as measured by `jsonSizeAtLeast` (a workflow's params alone may weigh 4 MiB). */
+  bytes: number;
+}
+
+/** What a run start keeps. */
+const RUN_STARTS: KeptBounds = { workflows: 1000, bytes: 64 * 2 ** 20 };
 
 /**
  * The current version of the workflows this process starts runs of, so a run start reads (and
@@ -9,32 +17,46 @@ const MAX_WORKFLOWS = 1000;
  * start of it succeeded, and is only a guess: the next run's append checks in the same statement
  * that it is still current and the workflow not deleted (`checkWorkflow`, migration 0014). A
  * start whose workflow moved, or that the kept version refuses, forgets it and reads again, so
- * no run ever pins a version older than a committed patch.
+ * no run ever pins a version older than a committed patch. Bounded in bytes as well as in count:
+ * a thousand workflows at their params' limit would otherwise hold gigabytes.
  */
 export class CurrentWorkflows {
-  private readonly entries = new Map<string, CurrentWorkflow>();
+  private readonly entries = new Map<string, { workflow: CurrentWorkflow; bytes: number }>();
+  private bytes = 0;
 
-  constructor(private readonly capacity = MAX_WORKFLOWS) {}
+  constructor(private readonly bounds: KeptBounds = RUN_STARTS) {}
 
   /** The kept version, if any (and marks it most recently used). */
   kept(organizationId: string, workflowId: string): CurrentWorkflow | undefined {
     const key = keyOf(organizationId, workflowId);
-    const workflow = this.entries.get(key);
-    if (workflow) {
+    const entry = this.entries.get(key);
+    if (entry) {
       // Most recently used last: eviction takes the first.
       this.entries.delete(key);
-      this.entries.set(key, workflow);
+      this.entries.set(key, entry);
     }
-    return workflow;
+    return entry?.workflow;
   }
 
+  /** Keeps `workflow` as the most recently used; one heavier than the whole budget is not kept. */
   keep(organizationId: string, workflow: CurrentWorkflow): void {
-    this.entries.set(keyOf(organizationId, workflow.id), workflow);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.forget(organizationId, workflow.id);
+    const bytes = jsonSizeAtLeast(workflow.workflow);
+    if (bytes > this.bounds.bytes) return;
+    this.entries.set(keyOf(organizationId, workflow.id), { workflow, bytes });
+    this.bytes += bytes;
+    while (this.entries.size > this.bounds.workflows || this.bytes > this.bounds.bytes) this.evict(this.entries.keys().next().value!);
   }
 
   forget(organizationId: string, workflowId: string): void {
-    this.entries.delete(keyOf(organizationId, workflowId));
+    this.evict(keyOf(organizationId, workflowId));
+  }
+
+  private evict(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
   }
 }
 

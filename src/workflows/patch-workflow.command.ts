@@ -26,8 +26,8 @@ import { workflowAppendHint } from './workflow-append-hint';
 /** Conflicting writers are retried this many times before answering 409 `version_conflict`. */
 const MAX_ATTEMPTS = 10;
 
-/** Workflows whose last patch a process keeps; the least recently patched go first. */
-const KEPT_WORKFLOWS = 100;
+/** What a process keeps of the workflows it patched last: the few that agents are editing now. */
+const KEPT_PATCHED = { workflows: 100, bytes: 16 * 2 ** 20 };
 
 /** A patch's `Idempotency-Key` is scoped to its workflow and remembered for 24 hours. */
 function patchKeys(workflowId: string): IdempotencyScope {
@@ -80,12 +80,8 @@ interface PatchDecision {
  */
 @CommandHandler(PatchWorkflowCommand)
 export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowCommand, PatchResponse> {
-  /**
-   * The workflows this process patched last, as its patches left them (see `keptFor`): the few
-   * that agents are editing now, so fewer than the run starts keep (a workflow's params may
-   * weigh up to 4 MiB).
-   */
-  private readonly workflows = new CurrentWorkflows(KEPT_WORKFLOWS);
+  /** The workflows this process patched last, as its patches left them (see `keptFor`). */
+  private readonly workflows = new CurrentWorkflows(KEPT_PATCHED);
 
   constructor(
     @Inject(Pool) private readonly pool: Pool,
