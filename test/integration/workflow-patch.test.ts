@@ -14,7 +14,7 @@ import { PatchWorkflowCommand, PatchWorkflowHandler, type PatchOptions } from '.
 import { getCurrentWorkflow } from '../../src/workflows/workflow-read-model';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { systemMetadata } from '../support/metadata';
-import { recordStatements } from '../support/statements';
+import { recordStatements, statementsDuring } from '../support/statements';
 
 const org = 'org-integration';
 const apiKey = { kind: 'api_key' } as const;
@@ -149,16 +149,7 @@ describe('workflows projection rebuild', () => {
 
 describe('trigger read models on workflow writes', () => {
   const TRIGGER_TABLES = /\b(event_triggers|schedules|webhooks)\b/;
-  const triggerStatements = async (write: () => Promise<unknown>) => {
-    const stop = recordStatements();
-    let sent: string[];
-    try {
-      await write();
-    } finally {
-      sent = stop();
-    }
-    return sent.filter((sql) => TRIGGER_TABLES.test(sql));
-  };
+  const triggerStatements = async (write: () => Promise<unknown>) => (await statementsDuring(write)).filter((sql) => TRIGGER_TABLES.test(sql));
 
   it('a workflow without a trigger before or after a write sends its trigger tables nothing', async () => {
     // Before: each created workflow cost an UPDATE of schedules and webhooks, each patch those
@@ -218,16 +209,7 @@ describe('trigger read models on workflow writes', () => {
 });
 
 describe('the version a patch keeps', () => {
-  const reads = async (write: () => Promise<unknown>) => {
-    const stop = recordStatements();
-    let sent: string[];
-    try {
-      await write();
-    } finally {
-      sent = stop();
-    }
-    return sent.filter((sql) => /FROM workflows\b/.test(sql)).length;
-  };
+  const reads = async (write: () => Promise<unknown>) => (await statementsDuring(write)).filter((sql) => /FROM workflows\b/.test(sql)).length;
   // Another instance: a handler of its own, with nothing kept.
   const elsewhere = () => new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}));
   const patchElsewhere = (id: string, ops: unknown[]) => elsewhere().execute(new PatchWorkflowCommand(org, id, ops, apiKey, {}, systemMetadata));

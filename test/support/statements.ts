@@ -9,6 +9,18 @@ export function recordStatements(): () => string[] {
   return () => stop().map((sent) => sent.text);
 }
 
+/** The SQL of every statement this process's pg clients sent while `work` ran. */
+export async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const stop = recordStatements();
+  let sent: string[];
+  try {
+    await work();
+  } finally {
+    sent = stop();
+  }
+  return sent;
+}
+
 /** A statement as a pg client sent it: its SQL and its parameters. */
 export interface SentQuery {
   text: string;
