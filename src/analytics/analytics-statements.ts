@@ -1,5 +1,6 @@
 // The analytics projection's statements, one per kind of change, each over a whole batch
-// (unnest of parallel arrays). The writer runs them in this order, which is the order a run's own
+// (its rows as one JSON parameter, `json_to_recordset`: pg would build parallel array parameters
+// in JavaScript, escaping each element with two regular-expression passes). The writer runs them in this order, which is the order a run's own
 // events come in: runs open, attempts open, attempts end, back-offs, waits open, decisions, waits
 // end, what ending runs leave open closes, runs end and are recounted, then the rollup and workflow edits.
 
@@ -9,10 +10,10 @@ export const INSERT_RUNS = `
 INSERT INTO analytics_runs (run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent,
   status, recorded_at, started_at, block_types, rerun_of, concurrency_key)
 SELECT r.run_id, r.organization_id, r.workflow_id, r.workflow_version, r.trigger_kind, r.actor_type, r.actor_id, r.agent,
-  'active', r.recorded_at, r.started_at, r.block_types, r.rerun_of, r.concurrency_key
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-  $10::timestamptz[], $11::jsonb[], $12::text[], $13::text[])
-  AS r(run_id, organization_id, workflow_id, workflow_version, trigger_kind, actor_type, actor_id, agent, recorded_at, started_at, block_types, rerun_of, concurrency_key)
+  'active', r.recorded_at, r.started_at, r.block_types::jsonb, r.rerun_of, r.concurrency_key
+FROM json_to_recordset($1::json) AS r(run_id text, organization_id text, workflow_id text, workflow_version int, trigger_kind text,
+  actor_type text, actor_id text, agent text, recorded_at timestamptz, started_at timestamptz, block_types text, rerun_of text,
+  concurrency_key text)
 ON CONFLICT ON CONSTRAINT analytics_runs_pkey DO NOTHING
 RETURNING run_id`;
 
@@ -24,9 +25,8 @@ INSERT INTO analytics_step_attempts (id, run_id, organization_id, block_id, conn
   final, error_code, finished_at, duration_ms)
 SELECT a.id, a.run_id, a.organization_id, a.block_id, coalesce(a.connector_type, r.block_types ->> a.block_id, 'unknown'),
   a.attempt, coalesce(a.status, 'running'), a.at, a.final, a.error_code, a.finished_at, a.duration_ms
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::text[], $9::boolean[],
-  $10::text[], $11::timestamptz[], $12::int[])
-  AS a(id, run_id, organization_id, block_id, connector_type, attempt, at, status, final, error_code, finished_at, duration_ms)
+FROM json_to_recordset($1::json) AS a(id bigint, run_id text, organization_id text, block_id text, connector_type text, attempt int,
+  at timestamptz, status text, final boolean, error_code text, finished_at timestamptz, duration_ms int)
 LEFT JOIN analytics_runs r ON r.run_id = a.run_id
 ON CONFLICT ON CONSTRAINT analytics_step_attempts_key DO NOTHING
 RETURNING run_id, block_id, attempt`;
@@ -34,50 +34,51 @@ RETURNING run_id, block_id, attempt`;
 export const END_ATTEMPTS = `
 UPDATE analytics_step_attempts a SET status = e.status, final = e.final, error_code = e.error_code, finished_at = e.at,
   duration_ms = e.duration_ms
-FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::timestamptz[], $8::int[])
-  AS e(run_id, block_id, attempt, status, final, error_code, at, duration_ms)
+FROM json_to_recordset($1::json) AS e(run_id text, block_id text, attempt int, status text, final boolean, error_code text,
+  at timestamptz, duration_ms int)
 WHERE a.run_id = e.run_id AND a.block_id = e.block_id AND a.attempt = e.attempt AND a.status = 'running'`;
 
 // The back-off runs from the failure to the time the next attempt may start.
 export const SET_BACKOFFS = `
 UPDATE analytics_step_attempts a SET backoff_ms = greatest(0, ${ms('b.available_at', 'a.finished_at')})::int
-FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[]) AS b(run_id, block_id, attempt, available_at)
+FROM json_to_recordset($1::json) AS b(run_id text, block_id text, attempt int, available_at timestamptz)
 WHERE a.run_id = b.run_id AND a.block_id = b.block_id AND a.attempt = b.attempt AND a.backoff_ms IS NULL
 RETURNING a.run_id`;
 
 /** A run's admission to its concurrency line (after its start: the start's row is written first in the batch). */
 export const SET_ADMITTED = `
 UPDATE analytics_runs r SET admitted_at = a.at
-FROM unnest($1::text[], $2::timestamptz[]) AS a(run_id, at)
+FROM json_to_recordset($1::json) AS a(run_id text, at timestamptz)
 WHERE r.run_id = a.run_id AND r.admitted_at IS NULL`;
 
 export const INSERT_WAITS = `
 INSERT INTO analytics_waits (run_id, organization_id, block_id, kind, event_name, started_at, until)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+SELECT * FROM json_to_recordset($1::json)
+  AS w(run_id text, organization_id text, block_id text, wait_kind text, event_name text, at timestamptz, until timestamptz)
 ON CONFLICT ON CONSTRAINT analytics_waits_pkey DO NOTHING`;
 
 // As the run's own fold: only the first decision on an open approval, within its deadline.
 export const SET_DECISIONS = `
-UPDATE analytics_waits w SET decision = d.decision, decided_by = d.decided_by, decided_at = d.at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS d(run_id, block_id, decision, decided_by, at)
+UPDATE analytics_waits w SET decision = d.decision, decided_by = d."by", decided_at = d.at
+FROM json_to_recordset($1::json) AS d(run_id text, block_id text, decision text, "by" text, at timestamptz)
 WHERE w.run_id = d.run_id AND w.block_id = d.block_id AND w.kind = 'human_approval' AND w.decision IS NULL
   AND w.ended_at IS NULL AND (w.until IS NULL OR d.at <= w.until)`;
 
 export const END_WAITS = `
 UPDATE analytics_waits w SET ended_at = e.at, end_reason = e.reason
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS e(run_id, block_id, reason, at)
+FROM json_to_recordset($1::json) AS e(run_id text, block_id text, reason text, at timestamptz)
 WHERE w.run_id = e.run_id AND w.block_id = e.block_id AND w.ended_at IS NULL`;
 
 // What a run leaves open when it ends closes at the end's own time (a rebuild closes it alike).
 export const CLOSE_OPEN_ATTEMPTS = `
 UPDATE analytics_step_attempts a SET status = CASE WHEN e.status = 'cancelled' THEN 'cancelled' ELSE 'abandoned' END,
   final = true, finished_at = e.at, duration_ms = greatest(0, ${ms('e.at', 'a.started_at')})::int
-FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS e(run_id, status, at)
+FROM json_to_recordset($1::json) AS e(run_id text, status text, at timestamptz)
 WHERE a.run_id = e.run_id AND a.status = 'running'`;
 
 export const CLOSE_OPEN_WAITS = `
 UPDATE analytics_waits w SET ended_at = e.at, end_reason = 'run_ended'
-FROM unnest($1::text[], $2::timestamptz[]) AS e(run_id, at)
+FROM json_to_recordset($1::json) AS e(run_id text, at timestamptz)
 WHERE w.run_id = e.run_id AND w.ended_at IS NULL`;
 
 // Each touched run recounted from its rows rather than incremented, and ended by the batch's first
@@ -92,10 +93,10 @@ UPDATE analytics_runs r SET step_attempts = a.n, failed_attempts = a.failed, ret
   ended_at = CASE WHEN e.run_id IS NULL THEN r.ended_at ELSE e.at END,
   error_code = CASE WHEN e.run_id IS NULL THEN r.error_code ELSE e.error_code END,
   error_block_id = CASE WHEN e.run_id IS NULL THEN r.error_block_id ELSE e.error_block_id END
-FROM unnest($1::text[]) AS t(run_id)
+FROM json_array_elements_text($1::json) AS t(run_id)
 LEFT JOIN (
   SELECT e.run_id, e.status, e.at, e.error_code, e.error_block_id
-  FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[]) AS e(run_id, status, at, error_code, error_block_id)
+  FROM json_to_recordset($2::json) AS e(run_id text, status text, at timestamptz, error_code text, error_block_id text)
   JOIN analytics_runs active ON active.run_id = e.run_id AND active.status = 'active'
 ) e ON e.run_id = t.run_id
 CROSS JOIN LATERAL (
@@ -113,8 +114,8 @@ INSERT INTO analytics_daily_workflow_runs AS d (organization_id, workflow_id, da
   runs_cancelled, step_attempts, retries, run_duration_ms)
 SELECT r.organization_id, r.workflow_id, (r.started_at AT TIME ZONE 'UTC')::date, sum(x.started), sum(x.completed),
   sum(x.failed), sum(x.cancelled), sum(x.attempts), sum(x.retries), sum(x.duration_ms)
-FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::bigint[])
-  AS x(run_id, started, completed, failed, cancelled, attempts, retries, duration_ms)
+FROM json_to_recordset($1::json)
+  AS x(run_id text, started int, completed int, failed int, cancelled int, attempts int, retries int, duration_ms bigint)
 JOIN analytics_runs r ON r.run_id = x.run_id
 GROUP BY 1, 2, 3
 ON CONFLICT (organization_id, workflow_id, day) DO UPDATE SET
@@ -127,12 +128,11 @@ ON CONFLICT (organization_id, workflow_id, day) DO UPDATE SET
 export const UPSERT_EDITS = `
 INSERT INTO analytics_workflow_edits AS e (workflow_id, transaction_id, organization_id, first_position, kind, version,
   actor_type, actor_id, agent, ops_applied, ops_skipped, skip_codes, recorded_at)
-SELECT x.workflow_id, x.transaction_id, x.organization_id, x.first_position, x.kind, x.version, x.actor_type, x.actor_id,
-  x.agent, x.ops_applied, jsonb_array_length(x.skip_codes), ARRAY(SELECT jsonb_array_elements_text(x.skip_codes)), x.recorded_at
-FROM unnest($1::text[], $2::xid8[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
-  $10::int[], $11::jsonb[], $12::timestamptz[])
-  AS x(workflow_id, transaction_id, organization_id, first_position, kind, version, actor_type, actor_id, agent, ops_applied,
-    skip_codes, recorded_at)
+SELECT x.workflow_id, x.transaction_id, x.organization_id, x.position, x.edit_kind, x.version, x.actor_type, x.actor_id,
+  x.agent, x.applied, jsonb_array_length(x.skip_codes::jsonb), ARRAY(SELECT jsonb_array_elements_text(x.skip_codes::jsonb)), x.recorded_at
+FROM json_to_recordset($1::json)
+  AS x(workflow_id text, transaction_id xid8, organization_id text, position bigint, edit_kind text, version int, actor_type text,
+    actor_id text, agent text, applied int, skip_codes text, recorded_at timestamptz)
 ON CONFLICT ON CONSTRAINT analytics_workflow_edits_pkey DO UPDATE SET
   kind = CASE WHEN EXCLUDED.kind = 'unchanged' THEN e.kind ELSE EXCLUDED.kind END,
   first_position = least(e.first_position, EXCLUDED.first_position),

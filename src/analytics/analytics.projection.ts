@@ -42,7 +42,7 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
     delta[key] += amount;
     deltas.set(runId, delta);
   };
-  const run = async (text: string, rows: object[], columns: string[]) => (rows.length === 0 ? [] : (await db.query(text, columnsOf(rows, columns))).rows);
+  const run = async (text: string, rows: object[], columns: string[]) => (rows.length === 0 ? [] : (await db.query(text, [recordsOf(rows, columns)])).rows);
 
   for (const row of await run(sql.INSERT_RUNS, g.runStart, ['runId', 'organizationId', 'workflowId', 'workflowVersion', 'triggerKind', 'actorType', 'actorId', 'agent', 'recordedAt', 'startedAt', 'blockTypes', 'rerunOf', 'concurrencyKey'])) add(row.run_id, 'started');
   await run(sql.SET_ADMITTED, firstOf(g.admitted, (c) => c.runId), ['runId', 'at']);
@@ -64,8 +64,8 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.CLOSE_OPEN_WAITS, runEnds, ['runId', 'at']);
   const touched = new Set([...g.runStart, ...g.attemptStart, ...g.attemptEnd, ...g.backoff, ...g.waitStart, ...g.waitEnd, ...g.runEnd].map((c) => c.runId));
   if (touched.size > 0) {
-    const ends = columnsOf(runEnds, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
-    for (const row of (await db.query(sql.END_AND_RECOUNT_RUNS, [[...touched], ...ends])).rows) {
+    const ends = recordsOf(runEnds, ['runId', 'status', 'at', 'errorCode', 'errorBlockId']);
+    for (const row of (await db.query(sql.END_AND_RECOUNT_RUNS, [JSON.stringify([...touched]), ends])).rows) {
       if (!row.ended) continue;
       add(row.run_id, row.status as 'completed' | 'failed' | 'cancelled');
       add(row.run_id, 'durationMs', Number(row.duration_ms));
@@ -76,10 +76,23 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.UPSERT_EDITS, mergeEdits(g.edit), ['workflowId', 'transactionId', 'organizationId', 'position', 'editKind', 'version', 'actorType', 'actorId', 'agent', 'applied', 'skipCodes', 'recordedAt']);
 }
 
-/** The statements' parameters: one array per column, a row's missing value as NULL. */
-function columnsOf(rows: object[], columns: string[]): unknown[][] {
-  return columns.map((c) => rows.map((r) => (r as Record<string, unknown>)[c] ?? null));
+/**
+ * A statement's rows as its one JSON parameter: each row's `columns`, keyed by their snake_case
+ * names (`runId` as `run_id`), as the statement's `json_to_recordset` names them; a row's missing
+ * value is NULL there.
+ */
+function recordsOf(rows: object[], columns: string[]): string {
+  const keys = columns.map(snakeCase);
+  return JSON.stringify(
+    rows.map((row) => {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) record[keys[i]!] = (row as Record<string, unknown>)[columns[i]!];
+      return record;
+    }),
+  );
 }
+
+const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 function group(changes: AnalyticsChange[]): Grouped {
   const g: Grouped = { runStart: [], admitted: [], attemptStart: [], attemptEnd: [], backoff: [], waitStart: [], decision: [], waitEnd: [], runEnd: [], edit: [] };

@@ -10,6 +10,7 @@ import { EventStore } from '../../src/event-store/event-store';
 import { handlesEvent } from '../../src/event-store/projection';
 import { applyInOneBatch, createTestDatabase, rebuildWhole, type RowsWritten, type TestDatabase } from '../support/database';
 import { block, workflowOf } from '../support/run-workflows';
+import { recordQueries } from '../support/statements';
 
 // A seeded fixture with known answers for every canonical query of docs/analytics/, and the
 // views' own rows. Events go through the event store, times are the events' own (`at`), so every
@@ -193,6 +194,22 @@ describe('the views on the fixture', () => {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
     await rebuildWhole(db.pool, store, { ...analyticsProjection, applyBatch: undefined });
     expect(await snapshot()).toEqual(live);
+  });
+
+  it('send each statement its rows as one JSON parameter, never as arrays pg escapes element by element', async () => {
+    const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
+    const stop = recordQueries();
+    let sent;
+    try {
+      await rebuildWhole(db.pool, store, analyticsProjection);
+    } finally {
+      sent = stop();
+    }
+    const writes = sent.filter((query) => /analytics_\w+/.test(query.text) && /^\s*(INSERT|UPDATE)/.test(query.text));
+    // All five tables are written: runs, attempts, waits, the daily rollup and workflow edits.
+    expect(new Set(writes.map((query) => /^\s*(?:INSERT INTO|UPDATE) (\w+)/.exec(query.text)?.[1])).size).toBe(5);
+    // Before: a batch of runs went as thirteen arrays (`unnest($1::text[], ...)`).
+    expect(writes.flatMap((query) => query.values).filter((value) => Array.isArray(value))).toEqual([]);
   });
 
   /** Every analytics event, re-applied in one batch once `emptied` are emptied (`applyInOneBatch`). */
