@@ -50,7 +50,7 @@ describe('CurrentWorkflows', () => {
   });
 
   it('keeps per organization', () => {
-    const kept = new CurrentWorkflows();
+    const kept = new CurrentWorkflows({ workflows: 10, bytes: 1e6 });
     kept.keep(ORG, workflowOf('a', 10));
     expect(kept.kept('org-2', 'a')).toBeUndefined();
     kept.forget(ORG, 'a');

@@ -8,23 +8,20 @@ export interface KeptBounds {
   bytes: number;
 }
 
-/** What a run start keeps. */
-const RUN_STARTS: KeptBounds = { workflows: 1000, bytes: 64 * 2 ** 20 };
-
 /**
- * The current version of the workflows this process starts runs of, so a run start reads (and
- * validates) its workflow once per version instead of once per run. A version is kept once a
- * start of it succeeded, and is only a guess: the next run's append checks in the same statement
- * that it is still current and the workflow not deleted (`checkWorkflow`, migration 0014). A
- * start whose workflow moved, or that the kept version refuses, forgets it and reads again, so
- * no run ever pins a version older than a committed patch. Bounded in bytes as well as in count:
- * a thousand workflows at their params' limit would otherwise hold gigabytes.
+ * The current version of workflows this process used last, kept as a guess that spares a read:
+ * a run start keeps the version it pinned, a patch the version it committed. The next write
+ * checks the guess in its own statement — a run's append that the version is still current and
+ * the workflow not deleted (`checkWorkflow`, migration 0014), a patch's append its expected stream
+ * version — and a write that finds it stale forgets it and reads again, so nothing is ever written
+ * from a version older than a committed patch. Bounded in bytes as well as in count: a thousand
+ * workflows at their params' limit would otherwise hold gigabytes.
  */
 export class CurrentWorkflows {
   private readonly entries = new Map<string, { workflow: CurrentWorkflow; bytes: number }>();
   private bytes = 0;
 
-  constructor(private readonly bounds: KeptBounds = RUN_STARTS) {}
+  constructor(private readonly bounds: KeptBounds) {}
 
   /** The kept version, if any (and marks it most recently used). */
   kept(organizationId: string, workflowId: string): CurrentWorkflow | undefined {

@@ -16,7 +16,7 @@ import { StreamVersionConflict } from '../event-store/errors';
 import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
 import { claimIdempotencyKey, recordedAnswer, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
-import { CurrentWorkflows } from './current-workflows';
+import { CurrentWorkflows, type KeptBounds } from './current-workflows';
 import { assertVersion } from './if-match';
 import { patchResponse, type PatchResponse } from './patch-response';
 import { patchEvents, workflowStream, type WorkflowEvent } from './workflow.events';
@@ -27,7 +27,7 @@ import { workflowAppendHint } from './workflow-append-hint';
 const MAX_ATTEMPTS = 10;
 
 /** What a process keeps of the workflows it patched last: the few that agents are editing now. */
-const KEPT_PATCHED = { workflows: 100, bytes: 16 * 2 ** 20 };
+const KEPT_PATCHED: KeptBounds = { workflows: 100, bytes: 16 * 2 ** 20 };
 
 /** A patch's `Idempotency-Key` is scoped to its workflow and remembered for 24 hours. */
 function patchKeys(workflowId: string): IdempotencyScope {

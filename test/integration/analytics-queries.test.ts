@@ -10,7 +10,7 @@ import { EventStore } from '../../src/event-store/event-store';
 import { handlesEvent } from '../../src/event-store/projection';
 import { applyInOneBatch, createTestDatabase, rebuildWhole, type RowsWritten, type TestDatabase } from '../support/database';
 import { block, workflowOf } from '../support/run-workflows';
-import { recordQueries } from '../support/statements';
+import { queriesDuring } from '../support/statements';
 
 // A seeded fixture with known answers for every canonical query of docs/analytics/, and the
 // views' own rows. Events go through the event store, times are the events' own (`at`), so every
@@ -198,13 +198,7 @@ describe('the views on the fixture', () => {
 
   it('send each statement its rows as one JSON parameter, never as arrays pg escapes element by element', async () => {
     const store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
-    const stop = recordQueries();
-    let sent;
-    try {
-      await rebuildWhole(db.pool, store, analyticsProjection);
-    } finally {
-      sent = stop();
-    }
+    const sent = await queriesDuring(() => rebuildWhole(db.pool, store, analyticsProjection));
     const writes = sent.filter((query) => /analytics_\w+/.test(query.text) && /^\s*(INSERT|UPDATE)/.test(query.text));
     // All five tables are written: runs, attempts, waits, the daily rollup and workflow edits.
     expect(new Set(writes.map((query) => /^\s*(?:INSERT INTO|UPDATE) (\w+)/.exec(query.text)?.[1])).size).toBe(5);

@@ -11,8 +11,13 @@ export function recordStatements(): () => string[] {
 
 /** The SQL of every statement this process's pg clients sent while `work` ran. */
 export async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
-  const stop = recordStatements();
-  let sent: string[];
+  return (await queriesDuring(work)).map((sent) => sent.text);
+}
+
+/** As `statementsDuring`, with each statement's parameters. */
+export async function queriesDuring(work: () => Promise<unknown>): Promise<SentQuery[]> {
+  const stop = recordQueries();
+  let sent: SentQuery[];
   try {
     await work();
   } finally {
