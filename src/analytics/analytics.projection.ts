@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
+import { recordsOf } from '../database/json-records';
 import { resolveRunDefinitions } from '../run-queue/run-definitions';
 import { analyticsChanges, RUN_TYPES, WORKFLOW_TYPES, type AnalyticsChange, type ChangeOf } from './analytics-changes';
 import * as sql from './analytics-statements';
@@ -75,24 +76,6 @@ async function writeAnalytics(db: Queryable, events: readonly RecordedEvent[]): 
   await run(sql.ADD_TO_ROLLUP, rollup, ['runId', 'started', 'completed', 'failed', 'cancelled', 'attempts', 'retries', 'durationMs']);
   await run(sql.UPSERT_EDITS, mergeEdits(g.edit), ['workflowId', 'transactionId', 'organizationId', 'position', 'editKind', 'version', 'actorType', 'actorId', 'agent', 'applied', 'skipCodes', 'recordedAt']);
 }
-
-/**
- * A statement's rows as its one JSON parameter: each row's `columns`, keyed by their snake_case
- * names (`runId` as `run_id`), as the statement's `json_to_recordset` names them; a row's missing
- * value is NULL there.
- */
-function recordsOf(rows: object[], columns: string[]): string {
-  const keys = columns.map(snakeCase);
-  return JSON.stringify(
-    rows.map((row) => {
-      const record: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) record[keys[i]!] = (row as Record<string, unknown>)[columns[i]!];
-      return record;
-    }),
-  );
-}
-
-const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 function group(changes: AnalyticsChange[]): Grouped {
   const g: Grouped = { runStart: [], admitted: [], attemptStart: [], attemptEnd: [], backoff: [], waitStart: [], decision: [], waitEnd: [], runEnd: [], edit: [] };

@@ -1,4 +1,5 @@
 import type { Queryable } from '../event-store/projection';
+import { recordsOf } from '../database/json-records';
 import type { AuditPublicKey, SignedCheckpoint } from './proof/checkpoint';
 import { digestFromHex, type Digest } from './proof/hash-chain';
 
@@ -40,27 +41,16 @@ export interface CheckpointToStore {
 
 /** Stores checkpoints; one that lost a race for its number is dropped. Returns the ones stored. */
 export async function insertCheckpoints(db: Queryable, stored: readonly CheckpointToStore[]): Promise<SignedCheckpoint[]> {
-  const column = <K extends keyof SignedCheckpoint>(key: K) => stored.map(({ checkpoint }) => checkpoint[key]);
-  const { rows } = await db.query<CheckpointRow>(
+  const rows = stored.map(({ checkpoint, merkleFrontier }) => ({ ...checkpoint, merkleFrontier: merkleFrontier.toString('hex') }));
+  const { rows: inserted } = await db.query<CheckpointRow>(
     `INSERT INTO audit_checkpoints (organization_id, number, sequence, chain_head, merkle_root, previous_hash, key_id, created_at, hash, signature, merkle_frontier)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
+     SELECT c.organization_id, c.number, c.sequence, c.chain_head, c.merkle_root, c.previous_hash, c.key_id, c.created_at, c.hash, c.signature, decode(c.merkle_frontier, 'hex')
+     FROM json_to_recordset($1::json) AS c(organization_id text, number int, sequence bigint, chain_head text, merkle_root text, previous_hash text, key_id text, created_at text, hash text, signature text, merkle_frontier text)
      ON CONFLICT (organization_id, number) DO NOTHING
      RETURNING ${CHECKPOINT_COLUMNS}`,
-    [
-      column('organizationId'),
-      column('number'),
-      column('sequence'),
-      column('chainHead'),
-      column('merkleRoot'),
-      column('previousHash'),
-      column('keyId'),
-      column('createdAt'),
-      column('hash'),
-      column('signature'),
-      stored.map(({ merkleFrontier }) => merkleFrontier),
-    ],
+    [recordsOf(rows, ['organizationId', 'number', 'sequence', 'chainHead', 'merkleRoot', 'previousHash', 'keyId', 'createdAt', 'hash', 'signature', 'merkleFrontier'])],
   );
-  return rows.map(toCheckpoint);
+  return inserted.map(toCheckpoint);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { TimeSlice } from '../http/time-slice';
 import type { Projection, Queryable } from '../event-store/projection';
 import type { RecordedEvent } from '../event-store/event';
-import { GENESIS_CHAIN, digestBytes, digestOf, leafOf, nextChain, type Digest } from './proof/hash-chain';
+import { recordsOf } from '../database/json-records';
+import { GENESIS_CHAIN, digestHex, digestOf, leafOf, nextChain, type Digest } from './proof/hash-chain';
 import { MerkleFrontier } from './proof/merkle';
 
 /** A seal's columns besides its hashes, as `json_to_recordset` reads them. */
@@ -71,22 +72,24 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
     seals.leaves.push(leaf);
     seals.chains.push(head.chain);
   }
-  // Hashes travel as one concatenated bytea each (32 bytes per seal): far cheaper to encode and
-  // parse than a bytea[] literal of a thousand elements. The other columns go as one JSON text,
-  // not as arrays pg would build in JavaScript, escaping each element (see `run-logs.projection.ts`).
+  // Hashes travel as one concatenated hex text each (64 digits a seal), decoded once: far cheaper
+  // to encode and parse than a bytea[] literal of a thousand elements. The other columns go as one
+  // JSON text (`recordsOf`): no arrays nor Buffers, which pg's serializer would be deoptimised by.
   await db.query(
-    `INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
-     SELECT s.organization_id, s.sequence, s.global_position, substring($2::bytea FROM (s.i * 32 - 31)::int FOR 32), substring($3::bytea FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
-     FROM ROWS FROM (json_to_recordset($1::json) AS (organization_id text, sequence bigint, global_position bigint, recorded_at timestamptz))
+    `WITH hashes AS (SELECT decode($2, 'hex') AS leaves, decode($3, 'hex') AS chains)
+     INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
+     SELECT s.organization_id, s.sequence, s.global_position, substring(h.leaves FROM (s.i * 32 - 31)::int FOR 32), substring(h.chains FROM (s.i * 32 - 31)::int FOR 32), s.recorded_at
+     FROM hashes h, ROWS FROM (json_to_recordset($1::json) AS (organization_id text, sequence bigint, global_position bigint, recorded_at timestamptz))
        WITH ORDINALITY AS s(organization_id, sequence, global_position, recorded_at, i)`,
-    [JSON.stringify(seals.rows), digestBytes(seals.leaves.join('')), digestBytes(seals.chains.join(''))],
+    [JSON.stringify(seals.rows), digestHex(seals.leaves.join('')), digestHex(seals.chains.join(''))],
   );
-  const touched = [...heads.entries()];
+  const touched = [...heads].map(([organizationId, head]) => ({ organizationId, sequence: head.sequence, chain: digestHex(head.chain), merkleFrontier: head.frontier.encode().toString('hex') }));
   await db.query(
     `INSERT INTO audit_heads (organization_id, sequence, chain, merkle_frontier)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
+     SELECT h.organization_id, h.sequence, decode(h.chain, 'hex'), decode(h.merkle_frontier, 'hex')
+     FROM json_to_recordset($1::json) AS h(organization_id text, sequence bigint, chain text, merkle_frontier text)
      ON CONFLICT (organization_id) DO UPDATE SET sequence = excluded.sequence, chain = excluded.chain, merkle_frontier = excluded.merkle_frontier`,
-    [touched.map(([org]) => org), touched.map(([, h]) => h.sequence), touched.map(([, h]) => digestBytes(h.chain)), touched.map(([, h]) => h.frontier.encode())],
+    [recordsOf(touched, ['organizationId', 'sequence', 'chain', 'merkleFrontier'])],
   );
 }
 

@@ -1,9 +1,11 @@
 import type { RecordedEvent } from '../event-store/event';
 import type { Projection, Queryable } from '../event-store/projection';
+import { recordsOf } from '../database/json-records';
 
+/** $1: the batch's counts as one JSON text (`recordsOf`). */
 const UPSERT = `
 INSERT INTO event_counts (organization_id, stream_kind, event_type, day, count)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[])
+SELECT * FROM json_to_recordset($1::json) AS c(organization_id text, stream_kind text, event_type text, day date, count bigint)
 ON CONFLICT (organization_id, stream_kind, event_type, day)
 DO UPDATE SET count = event_counts.count + EXCLUDED.count`;
 
@@ -23,16 +25,15 @@ export const eventCountsProjection: Projection = {
 };
 
 async function upsertCounts(db: Queryable, events: readonly RecordedEvent[]): Promise<void> {
-  const counts = new Map<string, { key: [string, string, string, string]; count: number }>();
+  const counts = new Map<string, { organizationId: string; streamKind: string; eventType: string; day: string; count: number }>();
   for (const event of events) {
-    const key: [string, string, string, string] = [event.organizationId, streamKind(event.streamId), event.type, utcDay(event.recordedAt)];
-    const id = JSON.stringify(key);
-    const entry = counts.get(id) ?? { key, count: 0 };
+    const row = { organizationId: event.organizationId, streamKind: streamKind(event.streamId), eventType: event.type, day: utcDay(event.recordedAt), count: 0 };
+    const id = JSON.stringify([row.organizationId, row.streamKind, row.eventType, row.day]);
+    const entry = counts.get(id) ?? row;
     entry.count++;
     counts.set(id, entry);
   }
-  const rows = [...counts.values()];
-  await db.query(UPSERT, [0, 1, 2, 3].map((i) => rows.map((r) => r.key[i])).concat([rows.map((r) => r.count)] as never));
+  await db.query(UPSERT, [recordsOf([...counts.values()], ['organizationId', 'streamKind', 'eventType', 'day', 'count'])]);
 }
 
 export function streamKind(streamId: string): string {
