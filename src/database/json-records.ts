@@ -8,7 +8,8 @@
  * passes; and every parameter goes through one serializer the whole process shares with the run
  * path. An array of numbers, of Buffers or of NULLs, or a Buffer, reaching that serializer after
  * V8 optimised it on the run path's text parameters, deoptimised it, and each time it was compiled
- * again: 4–18 ms of compiling a time, in a fresh process (`scripts/peers-jit.mjs`). Bytes travel as hex text (`decode(…, 'hex')`).
+ * again: 4–18 ms of compiling a time, in a fresh process (`scripts/peers-jit.mjs`). Bytes travel
+ * as hex text, decoded in SQL (`decode(…, 'hex')`).
  */
 export function recordsOf(rows: readonly object[], columns: readonly string[]): string {
   const keys = columns.map(snakeCase);
