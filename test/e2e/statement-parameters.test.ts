@@ -8,7 +8,7 @@ import { queriesDuring, type SentQuery } from '../support/statements';
 // array, a Date or a Buffer into its wire form in JavaScript, through one serializer every
 // statement of the process shares: V8 optimises it on the run path's parameters, and each new kind
 // reaching it (a run's first timer, the sealer's hashes, a count array) deoptimised it, to be
-// compiled again, ~10 ms of CPU a time in a fresh process; an array's elements are also escaped one
+// compiled again, 4–18 ms of CPU a time in a fresh process; an array's elements are also escaped one
 // by one with two regular-expression passes. Before: the run append's event types (an array) and
 // a timer's moment (a Date), the sealer's hashes (Buffers) and heads (arrays of numbers and of
 // Buffers), the checkpoints (arrays) and the event counts (arrays).
