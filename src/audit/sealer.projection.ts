@@ -74,7 +74,8 @@ async function sealBatch(db: Queryable, events: readonly RecordedEvent[]): Promi
   }
   // Hashes travel as one concatenated hex text each (64 digits a seal), decoded once: far cheaper
   // to encode and parse than a bytea[] literal of a thousand elements. The other columns go as one
-  // JSON text (`recordsOf`): no arrays nor Buffers, which pg's serializer would be deoptimised by.
+  // JSON text, the rows built in that form above rather than copied per event through `recordsOf`
+  // (as the heads below are): no arrays nor Buffers, which pg's serializer is deoptimised by.
   await db.query(
     `WITH hashes AS (SELECT decode($2, 'hex') AS leaves, decode($3, 'hex') AS chains)
      INSERT INTO audit_seals (organization_id, sequence, global_position, leaf, chain, recorded_at)
