@@ -54,7 +54,8 @@ interface InsertedRow {
  * payloads: pg quotes and escapes each element of an array parameter in JavaScript, and for a
  * workflow patch (a 200-block snapshot, ~56 KB) that escaping cost more than writing the JSON.
  * A plain statement rather than the PL/pgSQL function `append_events` (migrations/0009, 0035):
- * the function's call and its `RETURN QUERY` cost a one-event append 3–8 % of its rate.
+ * the function's call and its `RETURN QUERY` cost a one-event append 1–6 % of its rate (ten
+ * interleaved rounds on one connection, docs/benchmark-history.md, forty-seventh session).
  */
 const APPEND_SQL = `
   INSERT INTO events AS e (stream_id, stream_version, organization_id, type, data, metadata)
