@@ -61,7 +61,7 @@ const APPEND_SQL = `
   INSERT INTO events AS e (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1, $2 + sent.n::integer, $3, sent.event->>'type', sent.event->'data', $5::jsonb
   FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS sent(event, n)
-  WHERE (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1) = $2
+  WHERE (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1 AND s.organization_id = $3) = $2
   RETURNING global_position, transaction_id::text AS transaction_id, stream_version, ${RECORDED_AT_EXACT} AS recorded_at_exact`;
 
 /**

@@ -30,13 +30,13 @@ const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, 
  * read the same head); the run's row is then inserted (a new run) or updated.
  */
 const APPEND_ONE = `WITH fence AS (
-  SELECT 1 FROM run_state r WHERE r.run_id = $7::text AND r.lease_owner = $9::text AND r.lease_epoch = $10::integer FOR UPDATE
+  SELECT 1 FROM run_state r WHERE r.run_id = $7::text AND r.organization_id = $3::text AND r.lease_owner = $9::text AND r.lease_epoch = $10::integer FOR UPDATE
 ), accepted AS (
   SELECT 1 WHERE ($9::text IS NULL OR EXISTS (SELECT 1 FROM fence))
     AND (NOT $22::boolean OR (
       SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL
     ) IS NOT DISTINCT FROM $20::integer)
-    AND (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1::text) = $2::integer
+    AND (SELECT coalesce(max(s.stream_version), 0) FROM events s WHERE s.stream_id = $1::text AND s.organization_id = $3::text) = $2::integer
 ), defined AS (
   -- A new run's definition not yet known to be recorded (run-definitions.ts) rides along: the
   -- start and the content it names commit together, and a copy already there is left alone.
@@ -71,7 +71,7 @@ const APPEND_ONE = `WITH fence AS (
     updated_at = l.last_at,
     lease_owner = CASE WHEN $11::boolean THEN NULL ELSE r.lease_owner END,
     lease_until = CASE WHEN $11::boolean THEN NULL ELSE r.lease_until END
-  FROM landed l WHERE l.events > 0 AND $2::integer <> 0 AND r.run_id = $7::text
+  FROM landed l WHERE l.events > 0 AND $2::integer <> 0 AND r.run_id = $7::text AND r.organization_id = $3::text
   RETURNING 1
 ), notified AS (
   SELECT pg_notify($25::text, $8::text) FROM landed l WHERE l.events > 0 AND $25::text IS NOT NULL AND $8::text IS NOT NULL

@@ -101,7 +101,7 @@ RETURNING r.run_id, r.organization_id, r.stream_version, r.lease_epoch`;
 // available_at: what the run owes next as the worker saw it (NULL = nothing but a signal).
 const RELEASE = `
 UPDATE run_state SET lease_owner = NULL, lease_until = NULL, available_at = $4
-WHERE run_id = $1 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
+WHERE run_id = $1 AND organization_id = $6 AND lease_owner = $2 AND lease_epoch = $3 AND stream_version = $5`;
 
 /** `RELEASE` for many runs in one statement. */
 const RELEASE_MANY = `UPDATE run_state r SET lease_owner = NULL, lease_until = NULL, available_at = u.at
@@ -216,7 +216,7 @@ export class RunClaims {
    * `available_at`, and the lease then simply expires.
    */
   async release(claim: ClaimedRun, version: number, availableAt: Date | null): Promise<boolean> {
-    const result = await this.pool.query(RELEASE, [claim.runId, this.owner, claim.epoch, availableAt, version]);
+    const result = await this.pool.query(RELEASE, [claim.runId, this.owner, claim.epoch, availableAt, version, claim.organizationId]);
     return (result.rowCount ?? 0) > 0;
   }
 }

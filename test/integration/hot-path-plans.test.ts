@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config/config';
 import { catalogSpecs } from '../../src/connectors/catalog-specs';
 import { buildCatalog } from '../../src/connectors/connector-registry';
 import { eventsChannel } from '../../src/database/database.module';
+import { EventStore } from '../../src/event-store/event-store';
 import { requestCancel, startRun } from '../../src/domain/run/run.commands';
 import { createRunDecider } from '../../src/domain/run/run.decider';
 import { appendRunBatches, runAppendItem } from '../../src/run-queue/run-append';
@@ -51,6 +52,9 @@ interface PlanNode {
   'Actual Rows'?: number;
   'Actual Loops'?: number;
   'Rows Removed by Filter'?: number;
+  'Index Cond'?: string;
+  Filter?: string;
+  'Recheck Cond'?: string;
   Plans?: PlanNode[];
 }
 
@@ -171,6 +175,41 @@ it("appends one run's batch in one plain statement: no append function, and run_
     ['run_state', 0],
     ['workflows', 0],
   ]);
+});
+
+/** The tables Citus would distribute by `organization_id` that the statements below read. */
+const DISTRIBUTED = new Set(['events', 'run_state', 'workflows']);
+
+it("reads every distributed table within the run's organization in a run's one-statement append, a release and the store's one-stream append", async () => {
+  // Under Citus (docs/scaling.md) a statement is one shard's only when each distributed table it
+  // reads is filtered by the distribution column, and `SELECT … FOR UPDATE` (the lease fence)
+  // runs only there. Before: the fence, the stream's version checks and the run row's update
+  // found their rows by run or stream id alone.
+  await db.pool.query(
+    `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
+     VALUES ('wf-routed', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
+  );
+  const leased = newRun('wf-routed');
+  await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-r', ms: 60_000 } })], undefined);
+  const state = structuredClone(leased.state);
+  const cancel = requestCancel(state, { reason: 'enough', now: new Date() });
+  for (const event of cancel) decider.evolve(state, event);
+  const fresh = newRun('wf-routed');
+  const store = new EventStore(db.pool, 'unused');
+  const runId = leased.state.run!.runId;
+  const { plans } = await inTransaction(async (client) => {
+    await appendRunBatches(client, [runAppendItem(state, leased.state.version, cancel, { metadata, fence: { owner: 'worker-r', epoch: 1 } })], undefined);
+    await appendRunBatches(client, [runAppendItem(fresh.state, 0, fresh.events, { metadata, checkWorkflow: true })], undefined);
+    await new RunClaims(client as unknown as Pool, 'worker-r', 60_000).release({ runId, organizationId: 'org-test', streamVersion: state.version, epoch: 1 }, state.version, null);
+    await store.append('workflow-wf-routed', 0, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
+    await store.append('workflow-wf-routed', 1, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
+  }, JSON_PLANS);
+  const reads = jsonPlans(plans)
+    .flatMap(nodesOf)
+    .filter((node) => node['Node Type'].endsWith('Scan') && DISTRIBUTED.has(node['Relation Name'] ?? ''));
+  expect(new Set(reads.map((node) => node['Relation Name']))).toEqual(DISTRIBUTED);
+  const unscoped = reads.filter((node) => ![node['Index Cond'], node.Filter, node['Recheck Cond']].some((condition) => condition?.includes('organization_id')));
+  expect(unscoped.map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${node['Index Cond'] ?? ''} ${node.Filter ?? ''}`)).toEqual([]);
 });
 
 it("claims through the claimable index alone: no heap visit for each finished run's dead entry", async () => {
