@@ -184,13 +184,29 @@ it("reads every distributed table within the run's organization in a run's one-s
   // Under Citus (docs/scaling.md) a statement is one shard's only when each distributed table it
   // reads is filtered by the distribution column, and `SELECT … FOR UPDATE` (the lease fence)
   // runs only there. Before: the fence, the stream's version checks and the run row's update
-  // found their rows by run or stream id alone.
+  // found their rows by run or stream id alone. Each still reads one row, in the generic plans a
+  // connection keeps for its named statements: with `max()` and the organization's condition, the
+  // version checks' read every event of the stream.
   await db.pool.query(
     `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
      VALUES ('wf-routed', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
   );
   const leased = newRun('wf-routed');
   await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-r', ms: 60_000 } })], undefined);
+  // Statistics of a store of many short streams and a few long ones, as the planner sees a real
+  // one (on fewer rows it reads all of run_state, and it picks the last version's read either way).
+  await db.pool.query(
+    `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
+     SELECT 'note-' || g, 1, 'org-test', 'Noted', '{}'::jsonb, '{}'::jsonb FROM generate_series(1, $1::int) g
+     UNION ALL SELECT 'notes', g, 'org-test', 'Noted', '{}'::jsonb, '{}'::jsonb FROM generate_series(1, $1::int) g`,
+    [STORED],
+  );
+  await db.pool.query(
+    `INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, seq, status, stream_version, created_at, updated_at)
+     SELECT 'filler-' || g, 'org-test', 'wf-routed', 1, g, 'completed', 1, now(), now() FROM generate_series(1, $1::int) g`,
+    [STORED],
+  );
+  await db.pool.query('ANALYZE events; ANALYZE run_state; ANALYZE workflows');
   const state = structuredClone(leased.state);
   const cancel = requestCancel(state, { reason: 'enough', now: new Date() });
   for (const event of cancel) decider.evolve(state, event);
@@ -201,15 +217,17 @@ it("reads every distributed table within the run's organization in a run's one-s
     await appendRunBatches(client, [runAppendItem(state, leased.state.version, cancel, { metadata, fence: { owner: 'worker-r', epoch: 1 } })], undefined);
     await appendRunBatches(client, [runAppendItem(fresh.state, 0, fresh.events, { metadata, checkWorkflow: true })], undefined);
     await new RunClaims(client as unknown as Pool, 'worker-r', 60_000).release({ runId, organizationId: 'org-test', streamVersion: state.version, epoch: 1 }, state.version, null);
-    await store.append('workflow-wf-routed', 0, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
-    await store.append('workflow-wf-routed', 1, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
-  }, JSON_PLANS);
+    await store.append('workflow-wf-routed', 0, Array.from({ length: 5 }, () => ({ type: 'Noted', data: {} })), { organizationId: 'org-test', metadata, client: client as never });
+    await store.append('workflow-wf-routed', 5, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
+  }, [...ANALYZED_PLANS, 'plan_cache_mode = force_generic_plan']);
   const reads = jsonPlans(plans)
     .flatMap(nodesOf)
     .filter((node) => node['Node Type'].endsWith('Scan') && DISTRIBUTED.has(node['Relation Name'] ?? ''));
   expect(new Set(reads.map((node) => node['Relation Name']))).toEqual(DISTRIBUTED);
   const unscoped = reads.filter((node) => ![node['Index Cond'], node.Filter, node['Recheck Cond']].some((condition) => condition?.includes('organization_id')));
   expect(unscoped.map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${node['Index Cond'] ?? ''} ${node.Filter ?? ''}`)).toEqual([]);
+  const rowsRead = (node: PlanNode) => ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1);
+  expect(reads.filter((node) => rowsRead(node) > 1).map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${rowsRead(node)} rows`)).toEqual([]);
 });
 
 it("claims through the claimable index alone: no heap visit for each finished run's dead entry", async () => {
