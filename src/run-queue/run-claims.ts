@@ -48,7 +48,7 @@ async function claimsOf(db: Queryable, rows: ClaimRow[]): Promise<ClaimedRun[]> 
 const INLINE_EVENTS = 16;
 const EVENTS_OF = (alias: string) => `CASE WHEN ${alias}.stream_version <= ${INLINE_EVENTS} THEN (
   SELECT json_agg(json_build_object('type', e.type, 'data', e.data) ORDER BY e.stream_version)
-  FROM events e WHERE e.stream_id = 'run-' || ${alias}.run_id) END AS events`;
+  FROM events e WHERE e.stream_id = 'run-' || ${alias}.run_id AND e.organization_id = ${alias}.organization_id) END AS events`;
 
 /**
  * Up to $2 runs, fairly between organizations: the `claim_runs` function (migrations/0018), which
@@ -71,13 +71,14 @@ const CLAIM_BATCH_EXCEPT = `SELECT c.run_id, c.organization_id, c.stream_version
 FROM claim_runs($1, $2, $3, $4) c`;
 
 /**
- * Claims one named run whatever its `available_at` (its own timer fired, or it was handed over),
- * when its organization is one the worker serves ($4: only these, $5: not these; NULL: no limit).
+ * Claims one named run ($2, of organization $6: Citus would route it to that organization's
+ * shard, docs/scaling.md) whatever its `available_at` (its own timer fired), when its
+ * organization is one the worker serves ($4: only these, $5: not these; NULL: no limit).
  */
 const CLAIM_ONE = `
 UPDATE run_state r SET lease_owner = $1, lease_until = now() + $3::int * interval '1 millisecond',
   lease_epoch = lease_epoch + 1
-WHERE run_id = $2 AND available_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())
+WHERE run_id = $2 AND organization_id = $6 AND available_at IS NOT NULL AND (lease_until IS NULL OR lease_until < now())
   AND ($4::text[] IS NULL OR organization_id = ANY ($4)) AND ($5::text[] IS NULL OR organization_id <> ALL ($5))
 RETURNING run_id, organization_id, stream_version, lease_epoch, ${EVENTS_OF('r')}`;
 
@@ -182,8 +183,8 @@ export class RunClaims {
     return claimsOf(this.pool, rows);
   }
 
-  async claimOne(runId: string): Promise<ClaimedRun | undefined> {
-    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs, this.only, this.except] });
+  async claimOne(runId: string, organizationId: string): Promise<ClaimedRun | undefined> {
+    const { rows } = await this.pool.query<ClaimRow>({ name: 'thodare-claim-one', text: CLAIM_ONE, values: [this.owner, runId, this.leaseMs, this.only, this.except, organizationId] });
     return (await claimsOf(this.pool, rows))[0];
   }
 

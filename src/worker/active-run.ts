@@ -241,8 +241,9 @@ export class ActiveRun {
     const journal = this.host.journal;
     const known = this.known;
     let state: RunState | undefined;
-    if (known.kind === 'unknown') state = await journal.load(this.runId);
-    else state = messages.some((m) => m.kind === 'moved') ? await journal.catchUp(known.state, this.runId) : known.state;
+    const organizationId = this.claim.organizationId;
+    if (known.kind === 'unknown') state = await journal.load(this.runId, organizationId);
+    else state = messages.some((m) => m.kind === 'moved') ? await journal.catchUp(known.state, this.runId, organizationId) : known.state;
     if (!state) return undefined;
     this.known = { kind: 'folded', state };
     // After a claim, or a fold from scratch (an append whose outcome is unknown may have committed

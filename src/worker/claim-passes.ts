@@ -64,12 +64,12 @@ export class ClaimPasses {
     return this.inFlight;
   }
 
-  /** Claims one named run whatever its `available_at` (its timer fired in this process). */
-  async claimOne(runId: string): Promise<void> {
+  /** Claims one named run of `organizationId` whatever its `available_at` (its timer fired in this process). */
+  async claimOne(runId: string, organizationId: string): Promise<void> {
     if (!this.hooks.canClaim() || this.hooks.isHeld(runId) || this.slots.take(1) === 0) return;
     let claim: ClaimedRun | undefined;
     try {
-      claim = await this.claims.claimOne(runId);
+      claim = await this.claims.claimOne(runId, organizationId);
     } catch (error) {
       this.hooks.failed(error, 'could not claim a run whose timer fired');
     }

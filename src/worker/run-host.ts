@@ -17,10 +17,10 @@ export type Settled = 'parked' | 'ended' | 'dropped';
 
 /** A run's stream and queue row, as a held run reads and writes them. */
 export interface RunJournal {
-  /** The run folded from its whole stream; undefined when it does not exist. */
-  load(runId: string): Promise<RunState | undefined>;
+  /** The run (of `organizationId`) folded from its whole stream; undefined when it does not exist. */
+  load(runId: string, organizationId: string): Promise<RunState | undefined>;
   /** `state` (consumed) with the events recorded after its version folded in. */
-  catchUp(state: RunState, runId: string): Promise<RunState>;
+  catchUp(state: RunState, runId: string, organizationId: string): Promise<RunState>;
   /** Whether these events are recorded in one statement (the only way a run can be leased at its start). */
   appendsInOneStatement(events: readonly RunEvent[]): boolean;
   /** Appends `events` (already folded into `state`) at `expectedVersion`. */

@@ -30,12 +30,12 @@ export class StoreJournal implements RunJournal {
   /** This worker's requests for places in concurrency lines, one transaction per line at a time. */
   private readonly admissions: LineGroups<PlaceRequest, PlaceOutcome>;
 
-  async load(runId: string): Promise<RunState | undefined> {
-    return this.store.load(runId);
+  async load(runId: string, organizationId: string): Promise<RunState | undefined> {
+    return this.store.load(runId, organizationId);
   }
 
-  catchUp(state: RunState, runId: string): Promise<RunState> {
-    return this.store.catchUp(state, runId);
+  catchUp(state: RunState, runId: string, organizationId: string): Promise<RunState> {
+    return this.store.catchUp(state, runId, organizationId);
   }
 
   appendsInOneStatement(events: readonly RunEvent[]): boolean {

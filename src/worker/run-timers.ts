@@ -13,17 +13,17 @@ export class RunTimers {
 
   /** `ready`: a timer is due in a few milliseconds (see `WakeTimer`). */
   constructor(
-    private readonly due: (runId: string) => void,
+    private readonly due: (runId: string, organizationId: string) => void,
     private readonly ready: () => void,
   ) {}
 
-  schedule(runId: string, at: Date): void {
+  schedule(runId: string, organizationId: string, at: Date): void {
     this.cancel(runId);
     if (at.getTime() - Date.now() > HORIZON_MS) return;
     const timer = new WakeTimer(this.ready);
     timer.set(at, () => {
       this.timers.delete(runId);
-      this.due(runId);
+      this.due(runId, organizationId);
     });
     this.timers.set(runId, timer);
   }

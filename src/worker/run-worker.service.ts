@@ -68,7 +68,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
   private readonly parked = new Map<string, RunState>();
   private readonly passes: ClaimPasses;
   private readonly timers = new RunTimers(
-    (runId) => void this.passes.claimOne(runId),
+    (runId, organizationId) => void this.passes.claimOne(runId, organizationId),
     () => this.readyForWake(),
   );
   /** A `readyForWake` statement is in flight. */
@@ -290,7 +290,8 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     if (how === 'parked' && parked) {
       if (this.parked.size >= PARKED_CACHE_LIMIT) this.parked.delete(this.parked.keys().next().value as string);
       this.parked.set(runId, parked.state);
-      if (parked.wakeAt && this.phase === 'running') this.timers.schedule(runId, parked.wakeAt);
+      const organizationId = parked.state.run?.organizationId;
+      if (parked.wakeAt && organizationId && this.phase === 'running') this.timers.schedule(runId, organizationId, parked.wakeAt);
     }
     if (this.active.size === 0) this.drained?.();
     this.passes.slotFreed(); // pick up what a pass short of slots left behind

@@ -180,21 +180,38 @@ it("appends one run's batch in one plain statement: no append function, and run_
 /** The tables Citus would distribute by `organization_id` that the statements below read. */
 const DISTRIBUTED = new Set(['events', 'run_state', 'workflows']);
 
-it("reads every distributed table within the run's organization in a run's one-statement append, a release and the store's one-stream append", async () => {
+/** The scans of distributed tables in `plans`. */
+const distributedScans = (plans: readonly string[]) =>
+  jsonPlans(plans)
+    .flatMap(nodesOf)
+    .filter((node) => node['Node Type'].endsWith('Scan') && DISTRIBUTED.has(node['Relation Name'] ?? ''));
+
+/** `organization_id` equal to one value (a worker's `= ANY` list of organizations is not one shard's). */
+const ONE_ORGANIZATION = /organization_id = (?!ANY\b)/;
+
+/** The scans with no condition on one organization in their index condition or filter. */
+const unscoped = (scans: readonly PlanNode[]) =>
+  scans
+    .filter((node) => ![node['Index Cond'], node.Filter, node['Recheck Cond']].some((condition) => condition !== undefined && ONE_ORGANIZATION.test(condition)))
+    .map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${node['Index Cond'] ?? ''} ${node.Filter ?? ''}`);
+
+const rowsRead = (node: PlanNode) => ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1);
+
+it("reads every distributed table within the run's organization in a run's one-statement append, its claim by id, its reads, a release and the store's one-stream append", async () => {
   // Under Citus (docs/scaling.md) a statement is one shard's only when each distributed table it
   // reads is filtered by the distribution column, and `SELECT … FOR UPDATE` (the lease fence)
-  // runs only there. Before: the fence, the stream's version checks and the run row's update
-  // found their rows by run or stream id alone. Each still reads one row, in the generic plans a
-  // connection keeps for its named statements: with `max()` and the organization's condition, the
-  // version checks' read every event of the stream.
+  // runs only there. Before: the fence, the stream's version checks, the run row's update and
+  // release, the claim of a run by id and the stream it returns found their rows by id alone. The
+  // writes still read one row each, in the generic plans a connection keeps for its named
+  // statements (on Postgres 15, `max()` with the organization's condition read the whole stream).
   await db.pool.query(
     `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
      VALUES ('wf-routed', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
   );
   const leased = newRun('wf-routed');
   await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-r', ms: 60_000 } })], undefined);
-  // Statistics of a store of many short streams and a few long ones, as the planner sees a real
-  // one (on fewer rows it reads all of run_state, and it picks the last version's read either way).
+  // Statistics of a store of many short streams and a long one, as the planner sees a real store
+  // (on a few rows it reads all of run_state).
   await db.pool.query(
     `INSERT INTO events (stream_id, stream_version, organization_id, type, data, metadata)
      SELECT 'note-' || g, 1, 'org-test', 'Noted', '{}'::jsonb, '{}'::jsonb FROM generate_series(1, $1::int) g
@@ -213,21 +230,33 @@ it("reads every distributed table within the run's organization in a run's one-s
   const fresh = newRun('wf-routed');
   const store = new EventStore(db.pool, 'unused');
   const runId = leased.state.run!.runId;
-  const { plans } = await inTransaction(async (client) => {
+  const lease = { runId, organizationId: 'org-test', streamVersion: leased.state.version, epoch: 1 };
+  const settings = [...ANALYZED_PLANS, 'plan_cache_mode = force_generic_plan'];
+
+  const { plans: writes } = await inTransaction(async (client) => {
     await appendRunBatches(client, [runAppendItem(state, leased.state.version, cancel, { metadata, fence: { owner: 'worker-r', epoch: 1 } })], undefined);
     await appendRunBatches(client, [runAppendItem(fresh.state, 0, fresh.events, { metadata, checkWorkflow: true })], undefined);
-    await new RunClaims(client as unknown as Pool, 'worker-r', 60_000).release({ runId, organizationId: 'org-test', streamVersion: state.version, epoch: 1 }, state.version, null);
+    expect(await new RunClaims(client as unknown as Pool, 'worker-r', 60_000).release(lease, state.version, null)).toBe(true);
     await store.append('workflow-wf-routed', 0, Array.from({ length: 5 }, () => ({ type: 'Noted', data: {} })), { organizationId: 'org-test', metadata, client: client as never });
     await store.append('workflow-wf-routed', 5, [{ type: 'Noted', data: {} }], { organizationId: 'org-test', metadata, client: client as never });
-  }, [...ANALYZED_PLANS, 'plan_cache_mode = force_generic_plan']);
-  const reads = jsonPlans(plans)
-    .flatMap(nodesOf)
-    .filter((node) => node['Node Type'].endsWith('Scan') && DISTRIBUTED.has(node['Relation Name'] ?? ''));
-  expect(new Set(reads.map((node) => node['Relation Name']))).toEqual(DISTRIBUTED);
-  const unscoped = reads.filter((node) => ![node['Index Cond'], node.Filter, node['Recheck Cond']].some((condition) => condition?.includes('organization_id')));
-  expect(unscoped.map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${node['Index Cond'] ?? ''} ${node.Filter ?? ''}`)).toEqual([]);
-  const rowsRead = (node: PlanNode) => ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1);
-  expect(reads.filter((node) => rowsRead(node) > 1).map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${rowsRead(node)} rows`)).toEqual([]);
+  }, settings);
+  // The run given back due now, then claimed by id as its timer does (its short stream comes with
+  // the claim), and read as a held run reads it: whole, then from a version.
+  const { plans: reads } = await inTransaction(async (client) => {
+    const claims = new RunClaims(client as unknown as Pool, 'worker-r', 60_000);
+    expect(await claims.release(lease, leased.state.version, new Date())).toBe(true);
+    expect(await claims.claimOne(runId, 'org-test')).toMatchObject({ runId, epoch: 2, events: expect.any(Array) });
+    await store.readStream(`run-${runId}`, { organizationId: 'org-test', db: client as never });
+    await store.readStream(`run-${runId}`, { fromVersion: 2, organizationId: 'org-test', db: client as never });
+  }, settings);
+
+  const written = distributedScans(writes);
+  expect(new Set(written.map((node) => node['Relation Name']))).toEqual(DISTRIBUTED);
+  expect(unscoped(written)).toEqual([]);
+  expect(written.filter((node) => rowsRead(node) > 1).map((node) => `${node['Node Type']} on ${node['Relation Name']}: ${rowsRead(node)} rows`)).toEqual([]);
+  const read = distributedScans(reads);
+  expect(new Set(read.map((node) => node['Relation Name']))).toEqual(new Set(['events', 'run_state']));
+  expect(unscoped(read)).toEqual([]);
 });
 
 it("claims through the claimable index alone: no heap visit for each finished run's dead entry", async () => {

@@ -36,9 +36,10 @@ describe('claiming runs', () => {
 
     const claimed = (await Promise.all([a.claimBatch(5), b.claimBatch(5)])).flat();
     expect(claimed.map((c) => c.runId)).toEqual([runId]);
-    expect(await b.claimOne(runId)).toBeUndefined(); // still leased
+    expect(await b.claimOne(runId, 'org-solo')).toBeUndefined(); // still leased
     await db.pool.query(`UPDATE run_state SET lease_until = now() - interval '1 second' WHERE run_id = $1`, [runId]);
-    expect(await b.claimOne(runId)).toMatchObject({ runId, epoch: 2 });
+    expect(await b.claimOne(runId, 'org-other')).toBeUndefined(); // named with another organization: not that run
+    expect(await b.claimOne(runId, 'org-solo')).toMatchObject({ runId, epoch: 2 });
     expect(await a.renew([runId])).toEqual([]); // a's lease is gone
   });
 
@@ -79,10 +80,10 @@ describe('claiming runs', () => {
     expect(await pool.claimBatch(8)).toEqual([]);
     await db.pool.query(`UPDATE run_state SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IN ('own', 'pool')`);
     expect(organizationsOf(await pool.claimBatch(8))).toEqual(['org-w', 'org-w', 'org-x', 'org-y']);
-    expect(await pool.claimOne(excluded[0]!)).toBeUndefined();
+    expect(await pool.claimOne(excluded[0]!, 'org-excluded')).toBeUndefined();
     const excludedOwn = new RunClaims(db.pool, 'own', 30_000, { only: ['org-excluded'] });
-    expect(await excludedOwn.claimOne(y[0]!)).toBeUndefined();
-    expect(await excludedOwn.claimOne(excluded[0]!)).toMatchObject({ runId: excluded[0] });
+    expect(await excludedOwn.claimOne(y[0]!, 'org-y')).toBeUndefined();
+    expect(await excludedOwn.claimOne(excluded[0]!, 'org-excluded')).toMatchObject({ runId: excluded[0] });
   });
 
   it('renews leases locking rows in run-id order, as run appends lock them, whatever the plan: no deadlock with an append in flight', async () => {
