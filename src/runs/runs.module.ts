@@ -28,6 +28,7 @@ import { RunStreamWatch } from './run-stream-watch';
 import { RunWaiter } from './run-waiter';
 import { HeldRequests } from '../http/held-requests';
 import { RunsController } from './runs.controller';
+import { CurrentWorkflows, currentWorkflowsProvider } from '../workflows/current-workflows';
 import { SignalRunHandler } from './signal-run.command';
 import { StartRunHandler } from './start-run.command';
 import { StartRunsHandler } from './start-runs.command';
@@ -60,10 +61,11 @@ export class RunsModule {
         EventTriggerStarts,
         RunStreamWatch,
         HeldRequests,
+        currentWorkflowsProvider,
         ...commandHandlers,
         ...queryHandlers,
       ],
-      exports: [RUN_DECIDER, RunChanges, RunStore, RunCommands, RunHandoff, EventTriggerStarts, HeldRequests],
+      exports: [RUN_DECIDER, RunChanges, RunStore, RunCommands, RunHandoff, EventTriggerStarts, HeldRequests, CurrentWorkflows],
     };
   }
 }

@@ -22,7 +22,7 @@ import { AppError, NotFound } from '../errors';
 import type { EventMetadata } from '../event-store/event';
 import { getCurrentWorkflow, type CurrentWorkflow } from '../workflows/workflow-read-model';
 import type { Queryable } from '../event-store/projection';
-import { CurrentWorkflows, type KeptBounds } from '../workflows/current-workflows';
+import { CurrentWorkflows } from '../workflows/current-workflows';
 import { RunChanges } from './run-changes';
 import { RunHandoff } from './run-handoff';
 import { RunStore } from './run-store';
@@ -93,9 +93,6 @@ export const RUN_START_KEYS: IdempotencyScope = {
 /** Refusals that depend on the workflow's version (a newer one may accept the same start). */
 const WORKFLOW_REFUSALS = new Set(['workflow_not_runnable', 'invalid_input']);
 
-/** What a process keeps of the workflows it starts runs of (see `CurrentWorkflows`). */
-const KEPT_STARTED: KeptBounds = { workflows: 1000, bytes: 64 * 2 ** 20 };
-
 @CommandHandler(StartRunCommand)
 export class StartRunHandler implements ICommandHandler<StartRunCommand, StartedRun> {
   constructor(
@@ -105,6 +102,7 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
     @Inject(RunStore) private readonly runs: RunStore,
     @Inject(RunChanges) private readonly changes: RunChanges,
     @Inject(RunHandoff) private readonly handoff: RunHandoff,
+    @Inject(CurrentWorkflows) private readonly workflows: CurrentWorkflows,
   ) {
     this.specs = catalogSpecs(catalog);
   }
@@ -113,7 +111,6 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   private readonly log = new Logger('runs');
   private readonly validations = new WeakMap<SerializedWorkflow, ValidationError[]>();
   private readonly definitions = new WeakMap<SerializedWorkflow, PinnedDefinition>();
-  private readonly workflows = new CurrentWorkflows(KEPT_STARTED);
 
   async execute(command: StartRunCommand): Promise<StartedRun> {
     const { organizationId, workflowId, options } = command;

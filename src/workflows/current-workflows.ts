@@ -10,7 +10,7 @@ export interface KeptBounds {
 
 /**
  * The current version of workflows this process used last, kept as a guess that spares a read:
- * a run start keeps the version it pinned, a patch the version it committed. The next write
+ * a run start keeps the version it pinned, a patch the version it committed, a delete forgets. The next write
  * checks the guess in its own statement — a run's append that the version is still current and
  * the workflow not deleted (`checkWorkflow`, migration 0014), a patch's append its expected stream
  * version — and a write that finds it stale forgets it and reads again, so nothing is ever written
@@ -58,3 +58,14 @@ export class CurrentWorkflows {
 }
 
 const keyOf = (organizationId: string, workflowId: string) => `${organizationId}\u0000${workflowId}`;
+
+/**
+ * The process's one set, shared by its patches, deletes and run starts (`RunsModule` provides it
+ * to every process). With a set each, a start right after a patch in the same process tried the
+ * version it had kept before, had its append refused (`WorkflowMoved`: its steps already played)
+ * and started again from a read: a 100-block workflow's first run after each patch took ~25 ms
+ * over HTTP against ~17 for the next (docs/benchmark-history.md, forty-eighth session).
+ */
+export const KEPT_WORKFLOWS: KeptBounds = { workflows: 1000, bytes: 64 * 2 ** 20 };
+
+export const currentWorkflowsProvider = { provide: CurrentWorkflows, useFactory: () => new CurrentWorkflows(KEPT_WORKFLOWS) };

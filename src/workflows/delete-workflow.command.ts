@@ -6,6 +6,7 @@ import { handleCommand } from '../event-store/command-runtime';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import { workflowStream, type WorkflowEvent } from './workflow.events';
+import { CurrentWorkflows } from './current-workflows';
 import { getCurrentWorkflow } from './workflow-read-model';
 
 const MAX_ATTEMPTS = 5;
@@ -29,6 +30,7 @@ export class DeleteWorkflowHandler implements ICommandHandler<DeleteWorkflowComm
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
+    @Inject(CurrentWorkflows) private readonly workflows: CurrentWorkflows,
   ) {}
 
   async execute({ organizationId, workflowId, metadata }: DeleteWorkflowCommand): Promise<void> {
@@ -42,6 +44,7 @@ export class DeleteWorkflowHandler implements ICommandHandler<DeleteWorkflowComm
         decide: (current): WorkflowEvent[] => [{ type: 'WorkflowDeleted', data: { version: current.version } }],
         append: async (loaded, events) => {
           await this.store.append(workflowStream(workflowId), loaded.version, events, { organizationId, metadata });
+          this.workflows.forget(organizationId, workflowId);
         },
       },
       { attempts: MAX_ATTEMPTS },

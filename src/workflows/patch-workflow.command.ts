@@ -16,7 +16,7 @@ import { StreamVersionConflict } from '../event-store/errors';
 import { EventStore } from '../event-store/event-store';
 import { requestHash } from '../http/request-hash';
 import { claimIdempotencyKey, recordedAnswer, type IdempotencyScope, type KeyedRequest } from '../idempotency/idempotency-keys';
-import { CurrentWorkflows, type KeptBounds } from './current-workflows';
+import { CurrentWorkflows } from './current-workflows';
 import { assertVersion } from './if-match';
 import { patchResponse, type PatchResponse } from './patch-response';
 import { patchEvents, workflowStream, type WorkflowEvent } from './workflow.events';
@@ -25,9 +25,6 @@ import { workflowAppendHint } from './workflow-append-hint';
 
 /** Conflicting writers are retried this many times before answering 409 `version_conflict`. */
 const MAX_ATTEMPTS = 10;
-
-/** What a process keeps of the workflows it patched last: the few that agents are editing now. */
-const KEPT_PATCHED: KeptBounds = { workflows: 100, bytes: 16 * 2 ** 20 };
 
 /** A patch's `Idempotency-Key` is scoped to its workflow and remembered for 24 hours. */
 function patchKeys(workflowId: string): IdempotencyScope {
@@ -80,14 +77,13 @@ interface PatchDecision {
  */
 @CommandHandler(PatchWorkflowCommand)
 export class PatchWorkflowHandler implements ICommandHandler<PatchWorkflowCommand, PatchResponse> {
-  /** The workflows this process patched last, as its patches left them (see `keptFor`). */
-  private readonly workflows = new CurrentWorkflows(KEPT_PATCHED);
-
   constructor(
     @Inject(Pool) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(CONNECTOR_CATALOG) private readonly catalog: ConnectorCatalog,
     @Inject(CONFIG) private readonly config: Config,
+    /** The process's kept versions (see `keptFor`), shared with its run starts. */
+    @Inject(CurrentWorkflows) private readonly workflows: CurrentWorkflows,
   ) {}
 
   async execute(command: PatchWorkflowCommand): Promise<PatchResponse> {

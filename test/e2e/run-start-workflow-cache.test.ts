@@ -25,16 +25,41 @@ afterAll(async () => {
 const echo = (template: string) => [add('start', 'trigger_manual'), add('echo', 'transform', { template }), connect('start', 'echo')];
 const startOn = (app: TestApp, workflowId: string) => app.request('POST', `/api/workflows/${workflowId}/runs?waitMs=10000`, { headers: owner.headers, body: {} });
 
-it('reads a workflow once per version, not once per run', async () => {
-  const id = await createWorkflow(a, owner.headers, echo('one'));
-  const queries = jest.spyOn(a.running.app.get(Pool), 'query');
+/** The reads of a workflow's current version that `work` makes `app` send. */
+async function workflowReadsDuring(app: TestApp, work: () => Promise<void>): Promise<number> {
+  const queries = jest.spyOn(app.running.app.get(Pool), 'query');
   try {
-    for (let i = 0; i < 3; i += 1) expect((await startOn(a, id)).body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'one' } } });
-    const workflowReads = queries.mock.calls.filter(([query]) => (query as { name?: string }).name === 'thodare_current_workflow');
-    expect(workflowReads).toHaveLength(1);
+    await work();
+    return queries.mock.calls.filter(([query]) => (query as { name?: string }).name === 'thodare_current_workflow').length;
   } finally {
     queries.mockRestore();
   }
+}
+
+it('reads a workflow once per version, not once per run', async () => {
+  // Written through the other instance: this one has kept nothing of it.
+  const id = await createWorkflow(b, owner.headers, echo('one'));
+  const reads = await workflowReadsDuring(a, async () => {
+    for (let i = 0; i < 3; i += 1) expect((await startOn(a, id)).body).toMatchObject({ status: 'completed', outputs: { echo: { value: 'one' } } });
+  });
+  expect(reads).toBe(1);
+});
+
+it('pins the version a patch through this instance committed without reading it, or trying the version before', async () => {
+  // Before, the patches and the starts of a process kept a version each: the first start after a
+  // patch tried the version it had kept, had its append refused and started again from a read.
+  const id = await createWorkflow(a, owner.headers, echo('before'));
+  expect((await startOn(a, id)).body).toMatchObject({ workflowVersion: 2, outputs: { echo: { value: 'before' } } });
+  await patchWorkflow(a, owner.headers, id, [{ operation_type: 'update', block_id: 'echo', params: { template: 'after' } }]);
+  const reads = await workflowReadsDuring(a, async () => {
+    expect((await startOn(a, id)).body).toMatchObject({ status: 'completed', workflowVersion: 3, outputs: { echo: { value: 'after' } } });
+  });
+  expect(reads).toBe(0);
+  // Deleted through this instance: refused at once.
+  expect((await a.request('DELETE', `/api/workflows/${id}`, { headers: owner.headers })).status).toBe(204);
+  const refused = await startOn(a, id);
+  expect(refused.status).toBe(404);
+  expect(refused.body.error).toBe('not_found');
 });
 
 it('pins the version a patch through another instance committed, on the very next start', async () => {

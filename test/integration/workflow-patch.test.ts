@@ -9,6 +9,7 @@ import { eventTriggersProjection } from '../../src/runs/event-triggers.projectio
 import { schedulesProjection } from '../../src/schedules/schedules.projection';
 import { webhooksProjection } from '../../src/webhooks/webhooks.projection';
 import { CreateWorkflowHandler, CreateWorkflowCommand } from '../../src/workflows/create-workflow.command';
+import { CurrentWorkflows, KEPT_WORKFLOWS } from '../../src/workflows/current-workflows';
 import { DeleteWorkflowCommand, DeleteWorkflowHandler } from '../../src/workflows/delete-workflow.command';
 import { PatchWorkflowCommand, PatchWorkflowHandler, type PatchOptions } from '../../src/workflows/patch-workflow.command';
 import { getCurrentWorkflow } from '../../src/workflows/workflow-read-model';
@@ -22,12 +23,14 @@ let db: TestDatabase;
 let store: EventStore;
 let create: CreateWorkflowHandler;
 let patchHandler: PatchWorkflowHandler;
+/** This process's kept versions, shared by its patches and deletes as `RunsModule` shares them. */
+const kept = new CurrentWorkflows(KEPT_WORKFLOWS);
 
 beforeAll(async () => {
   db = await createTestDatabase('workflow_patch', 30);
   store = new EventStore(db.pool, eventsChannel(db.schema), ALL_PROJECTIONS);
   create = new CreateWorkflowHandler(store);
-  patchHandler = new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}));
+  patchHandler = new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}), kept);
 });
 afterAll(() => db.drop());
 
@@ -121,7 +124,7 @@ describe('patch handler against Postgres', () => {
 
   it('answers 404 after a delete, and delete of a deleted workflow is 404', async () => {
     const id = await newWorkflow();
-    const del = new DeleteWorkflowHandler(db.pool, store);
+    const del = new DeleteWorkflowHandler(db.pool, store, kept);
     await del.execute(new DeleteWorkflowCommand(org, id, systemMetadata));
     await expect(patch(id, [add('a')])).rejects.toMatchObject({ code: 'not_found' });
     await expect(del.execute(new DeleteWorkflowCommand(org, id, systemMetadata))).rejects.toMatchObject({ code: 'not_found' });
@@ -193,7 +196,7 @@ describe('trigger read models on workflow writes', () => {
     for (const ops of history) await patch(id, ops);
     const plain = await newWorkflow();
     await patch(plain, [add('a')]);
-    await new DeleteWorkflowHandler(db.pool, store).execute(new DeleteWorkflowCommand(org, plain, systemMetadata));
+    await new DeleteWorkflowHandler(db.pool, store, kept).execute(new DeleteWorkflowCommand(org, plain, systemMetadata));
 
     const snapshot = async () => ({
       eventTriggers: (await db.pool.query('SELECT * FROM event_triggers ORDER BY workflow_id')).rows,
@@ -211,7 +214,7 @@ describe('trigger read models on workflow writes', () => {
 describe('the version a patch keeps', () => {
   const reads = async (write: () => Promise<unknown>) => (await statementsDuring(write)).filter((sql) => /FROM workflows\b/.test(sql)).length;
   // Another instance: a handler of its own, with nothing kept.
-  const elsewhere = () => new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}));
+  const elsewhere = () => new PatchWorkflowHandler(db.pool, store, buildBuiltinCatalog(), parseConfig({}), new CurrentWorkflows(KEPT_WORKFLOWS));
   const patchElsewhere = (id: string, ops: unknown[]) => elsewhere().execute(new PatchWorkflowCommand(org, id, ops, apiKey, {}, systemMetadata));
 
   it("an agent's next patch of a workflow applies to what its last one committed, without reading it", async () => {
@@ -255,7 +258,7 @@ describe('the version a patch keeps', () => {
   it('a workflow another instance deleted is not found', async () => {
     const id = await newWorkflow();
     await patch(id, [add('a')]);
-    await new DeleteWorkflowHandler(db.pool, store).execute(new DeleteWorkflowCommand(org, id, systemMetadata));
+    await new DeleteWorkflowHandler(db.pool, store, kept).execute(new DeleteWorkflowCommand(org, id, systemMetadata));
     await expect(patch(id, [add('b')])).rejects.toMatchObject({ code: 'not_found' });
   });
 
