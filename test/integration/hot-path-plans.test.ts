@@ -146,17 +146,27 @@ it('reads run_state and workflows by key, not whole, with thousands of runs and 
   ]);
 });
 
-it("appends one run's batch in one plain statement: no append function, and run_state, workflows and events read by key", async () => {
+/**
+ * A workflow's row and a run of it leased to `owner`, with the run's next batch (a cancel) folded
+ * into a copy of its state.
+ */
+async function leasedRunAndItsCancel(workflowId: string, owner: string) {
   await db.pool.query(
     `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
-     VALUES ('wf-one', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
+     VALUES ($1, 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
+    [workflowId],
   );
-  const leased = newRun('wf-one');
-  await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-a', ms: 60_000 } })], undefined);
-  await db.pool.query('ANALYZE run_state; ANALYZE workflows; ANALYZE events');
+  const leased = newRun(workflowId);
+  await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner, ms: 60_000 } })], undefined);
   const state = structuredClone(leased.state);
   const cancel = requestCancel(state, { reason: 'enough', now: new Date() });
   for (const event of cancel) decider.evolve(state, event);
+  return { leased, state, cancel };
+}
+
+it("appends one run's batch in one plain statement: no append function, and run_state, workflows and events read by key", async () => {
+  const { leased, state, cancel } = await leasedRunAndItsCancel('wf-one', 'worker-a');
+  await db.pool.query('ANALYZE run_state; ANALYZE workflows; ANALYZE events');
   const fresh = newRun('wf-one');
   const { result } = await inTransaction(async (client) => {
     await client.query("SET LOCAL track_functions = 'pl'");
@@ -204,12 +214,7 @@ it("reads every distributed table within the run's organization in a run's one-s
   // release, the claim of a run by id and the stream it returns found their rows by id alone. The
   // writes still read one row each, in the generic plans a connection keeps for its named
   // statements (on Postgres 15, `max()` with the organization's condition read the whole stream).
-  await db.pool.query(
-    `INSERT INTO workflows (id, organization_id, name, description, version, stream_version, workflow, created_at, updated_at)
-     VALUES ('wf-routed', 'org-test', 'w', '', 1, 1, '{}', now(), now()) ON CONFLICT DO NOTHING`,
-  );
-  const leased = newRun('wf-routed');
-  await appendRunBatches(db.pool, [runAppendItem(leased.state, 0, leased.events, { metadata, lease: { owner: 'worker-r', ms: 60_000 } })], undefined);
+  const { leased, state, cancel } = await leasedRunAndItsCancel('wf-routed', 'worker-r');
   // Statistics of a store of many short streams and a long one, as the planner sees a real store
   // (on a few rows it reads all of run_state).
   await db.pool.query(
@@ -224,9 +229,6 @@ it("reads every distributed table within the run's organization in a run's one-s
     [STORED],
   );
   await db.pool.query('ANALYZE events; ANALYZE run_state; ANALYZE workflows');
-  const state = structuredClone(leased.state);
-  const cancel = requestCancel(state, { reason: 'enough', now: new Date() });
-  for (const event of cancel) decider.evolve(state, event);
   const fresh = newRun('wf-routed');
   const store = new EventStore(db.pool, 'unused');
   const runId = leased.state.run!.runId;
