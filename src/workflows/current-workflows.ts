@@ -10,12 +10,12 @@ export interface KeptBounds {
 
 /**
  * The current version of workflows this process used last, kept as a guess that spares a read:
- * a run start keeps the version it pinned, a patch the version it committed, a delete forgets. The next write
- * checks the guess in its own statement — a run's append that the version is still current and
- * the workflow not deleted (`checkWorkflow`, migration 0014), a patch's append its expected stream
- * version — and a write that finds it stale forgets it and reads again, so nothing is ever written
- * from a version older than a committed patch. Bounded in bytes as well as in count: a thousand
- * workflows at their params' limit would otherwise hold gigabytes.
+ * a run start keeps the version it pinned, a patch the version it committed, and a delete forgets
+ * it. The next write checks the guess in its own statement — a run's append that the version is
+ * still current and the workflow not deleted (`checkWorkflow`, migration 0014), a patch's append
+ * its expected stream version — and a write that finds it stale forgets it and reads again, so
+ * nothing is ever written from a version older than a committed patch. Bounded in bytes as well
+ * as in count: a thousand workflows at their params' limit would otherwise hold gigabytes.
  */
 export class CurrentWorkflows {
   private readonly entries = new Map<string, { workflow: CurrentWorkflow; bytes: number }>();
@@ -63,8 +63,8 @@ const keyOf = (organizationId: string, workflowId: string) => `${organizationId}
  * The process's one set, shared by its patches, deletes and run starts (`RunsModule` provides it
  * to every process). With a set each, a start right after a patch in the same process tried the
  * version it had kept before, had its append refused (`WorkflowMoved`: its steps already played)
- * and started again from a read: a 100-block workflow's first run after each patch took ~25 ms
- * over HTTP against ~17 for the next (docs/benchmark-history.md, forty-eighth session).
+ * and started again from a read: a 100-block workflow's first run after each patch took 23–25 ms
+ * over HTTP against ~15.5 for the next (docs/benchmark-history.md, forty-eighth session).
  */
 export const KEPT_WORKFLOWS: KeptBounds = { workflows: 1000, bytes: 64 * 2 ** 20 };
 
