@@ -22,8 +22,8 @@ export async function foldRunThrough(db: Queryable, event: RecordedEvent): Promi
   const cached = cache.get(event.streamId);
   if (cached && cached.state.version === event.streamVersion - 1) {
     const { rows } = await db.query<{ global_position: string }>(
-      'SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = $2',
-      [event.streamId, event.streamVersion - 1],
+      'SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = $2 AND organization_id = $3',
+      [event.streamId, event.streamVersion - 1, event.organizationId],
     );
     if (rows[0] && Number(rows[0].global_position) === cached.position) {
       decider.evolve(cached.state, event as unknown as RunEvent);
@@ -32,8 +32,8 @@ export async function foldRunThrough(db: Queryable, event: RecordedEvent): Promi
     }
   }
   const { rows } = await db.query<{ type: string; data: unknown }>(
-    'SELECT type, data FROM events WHERE stream_id = $1 AND stream_version <= $2 ORDER BY stream_version',
-    [event.streamId, event.streamVersion],
+    'SELECT type, data FROM events WHERE stream_id = $1 AND stream_version <= $2 AND organization_id = $3 ORDER BY stream_version',
+    [event.streamId, event.streamVersion, event.organizationId],
   );
   const state = decider.fold((await resolveRunDefinitions(db, rows)) as RunEvent[]);
   cache.delete(event.streamId);

@@ -55,12 +55,13 @@ INSERT INTO run_state (run_id, organization_id, workflow_id, workflow_version, s
   stream_version, error, waiting_for, started_at, ended_at, available_at, created_at, updated_at)
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
   CASE WHEN $13::boolean THEN e.recorded_at ELSE $12::timestamptz END, $10, e.recorded_at
-FROM events e WHERE e.global_position = $5
+FROM events e WHERE e.global_position = $5 AND e.organization_id = $2
 ON CONFLICT ON CONSTRAINT run_state_pkey DO NOTHING`;
 
 // $8 = the event's position; $9 = release the lease; $10/$11 = the fence (owner, epoch) or NULLs
 // for writers without a lease. $12: the run is due now (at the event's time); it keeps the time
-// it has been due since (a HOT update).
+// it has been due since (a HOT update). $13: the run's organization, named in every read (Citus
+// routes the statement to its shard: docs/scaling.md, point 6).
 const UPDATE_SQL = `
 UPDATE run_state SET status = $2, stream_version = $3, error = $4, waiting_for = $5, ended_at = $6,
   available_at = CASE WHEN NOT $12::boolean THEN $7::timestamptz
@@ -68,8 +69,8 @@ UPDATE run_state SET status = $2, stream_version = $3, error = $4, waiting_for =
   updated_at = e.recorded_at,
   lease_owner = CASE WHEN $9::boolean THEN NULL ELSE lease_owner END,
   lease_until = CASE WHEN $9::boolean THEN NULL ELSE lease_until END
-FROM (SELECT recorded_at FROM events WHERE global_position = $8) AS e
-WHERE run_id = $1 AND ($10::text IS NULL OR (lease_owner = $10 AND lease_epoch = $11))`;
+FROM (SELECT recorded_at FROM events WHERE global_position = $8 AND organization_id = $13) AS e
+WHERE run_id = $1 AND organization_id = $13 AND ($10::text IS NULL OR (lease_owner = $10 AND lease_epoch = $11))`;
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
@@ -87,7 +88,7 @@ async function write(db: Queryable, event: RecordedEvent, state: RunState, relea
   }
   const result = await db.query(UPDATE_SQL, [
     runId, c.status, c.version, json(c.error), json(c.waitingFor), c.endedAt, c.availableAt, event.globalPosition,
-    release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null, dueNow,
+    release || state.outcome !== undefined, fence?.owner ?? null, fence?.epoch ?? null, dueNow, event.organizationId,
   ]);
   if (fence && result.rowCount === 0) throw new LeaseLost(runId);
 }

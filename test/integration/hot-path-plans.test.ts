@@ -10,6 +10,7 @@ import { createRunDecider } from '../../src/domain/run/run.decider';
 import { appendRunBatches, runAppendItem } from '../../src/run-queue/run-append';
 import { RunAppendGroups } from '../../src/run-queue/run-append-groups';
 import { RunClaims } from '../../src/run-queue/run-claims';
+import { runStateProjection } from '../../src/run-queue/run-state.projection';
 import { lockDueSchedules, type DueScope } from '../../src/schedules/schedule-rows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { transformChain } from '../support/run-workflows';
@@ -211,7 +212,8 @@ it("reads every distributed table within the run's organization in a run's one-s
   // Under Citus (docs/scaling.md) a statement is one shard's only when each distributed table it
   // reads is filtered by the distribution column, and `SELECT … FOR UPDATE` (the lease fence)
   // runs only there. Before: the fence, the stream's version checks, the run row's update and
-  // release, the claim of a run by id and the stream it returns found their rows by id alone. The
+  // release, the claim of a run by id and the stream it returns, and the run row's projection
+  // when no writer hands its state over, found their rows by id alone. The
   // writes still read one row each, in the generic plans a connection keeps for its named
   // statements (on Postgres 15, `max()` with the organization's condition read the whole stream).
   const { leased, state, cancel } = await leasedRunAndItsCancel('wf-routed', 'worker-r');
@@ -250,6 +252,9 @@ it("reads every distributed table within the run's organization in a run's one-s
     expect(await claims.claimOne(runId, 'org-test')).toMatchObject({ runId, epoch: 2, events: expect.any(Array) });
     await store.readStream(`run-${runId}`, { organizationId: 'org-test', db: client as never });
     await store.readStream(`run-${runId}`, { fromVersion: 2, organizationId: 'org-test', db: client as never });
+    // Appended through the store with no writer's hint (a rebuild's path): \`run_state\` folds the stream.
+    const projecting = new EventStore(db.pool, 'unused', [runStateProjection]);
+    await projecting.append(`run-${runId}`, leased.state.version, cancel, { organizationId: 'org-test', metadata, client: client as never });
   }, settings);
 
   const written = distributedScans(writes);
