@@ -4,7 +4,7 @@ import { applyAll, handlesEvent, type AppendHint, type Projection, type Queryabl
 import { InvalidAppend, StreamVersionConflict } from './errors';
 import { AppendGroups, type CommittedAppend } from './append-groups';
 import { StreamAppendGroups } from './stream-append-groups';
-import { CATCH_UP_BYTES, Checkpoint, EVENT_COLUMNS, EventPage, RECORDED_AT_EXACT, recordedAtOf, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
+import { CATCH_UP_BYTES, Checkpoint, EVENT_COLUMNS, EventPage, RECORDED_AT_EXACT, recordedAtOf, streamHeadSql, EventMetadata, EventRow, NewEvent, RecordedEvent, sizeCappedPage, sizeCappedPageSql, toRecordedEvent } from './event';
 
 export interface AppendOptions {
   organizationId: string;
@@ -45,12 +45,8 @@ interface InsertedRow {
 
 /**
  * Inserts a batch only when the stream is still at `expectedVersion` (0 = new stream), in one
- * statement: the check of the stream's last version rejects stale writers, and the unique
+ * statement: the check of the stream's head (`streamHeadSql`) rejects stale writers, and the unique
  * (stream_id, stream_version, organization_id) key rejects the concurrent ones that read the same.
- * The check names the organization, so Citus would route the statement to one shard (a stream is
- * one organization's: docs/scaling.md, point 6). It reads the last version by `ORDER BY … DESC
- * LIMIT 1`: as `max()` with the organization's condition, the generic plan of the named
- * statement read every event of the stream (an aggregate over the index) instead of the last.
  * `append_streams` (migrations/0015) does the same for many streams at once. The optional NOTIFY
  * rides in the same statement, so it is sent if and only if it commits.
  * Parameters: $1 stream id, $2 expected version, $3 organization id, $4 the events as one JSON
@@ -65,7 +61,7 @@ const APPEND_SQL = `
   INSERT INTO events AS e (stream_id, stream_version, organization_id, type, data, metadata)
   SELECT $1, $2 + sent.n::integer, $3, sent.event->>'type', sent.event->'data', $5::jsonb
   FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS sent(event, n)
-  WHERE coalesce((SELECT s.stream_version FROM events s WHERE s.stream_id = $1 AND s.organization_id = $3 ORDER BY s.stream_version DESC LIMIT 1), 0) = $2
+  WHERE ${streamHeadSql('$1', '$3')} = $2
   RETURNING global_position, transaction_id::text AS transaction_id, stream_version, ${RECORDED_AT_EXACT} AS recorded_at_exact`;
 
 /**

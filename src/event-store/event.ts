@@ -46,6 +46,16 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
  */
 export const RECORDED_AT_EXACT = `to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * The version a stream is at (0: none yet), for the appends' version checks: `stream` and
+ * `organization` are SQL (parameters). It names the organization, so Citus would route the
+ * statement to one shard (a stream is one organization's: docs/scaling.md, point 6), and reads the
+ * last version by `ORDER BY … DESC LIMIT 1`: as `max()` with the organization's condition, the
+ * generic plan of a named statement read every event of the stream (an aggregate over the index).
+ */
+export const streamHeadSql = (stream: string, organization: string) =>
+  `coalesce((SELECT s.stream_version FROM events s WHERE s.stream_id = ${stream} AND s.organization_id = ${organization} ORDER BY s.stream_version DESC LIMIT 1), 0)`;
+
 /** A position in commit order: events strictly after it are the ones still to read. */
 export interface Checkpoint {
   transactionId: string;

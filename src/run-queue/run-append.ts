@@ -1,7 +1,7 @@
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
 import type { RunState } from '../domain/run/run.state';
 import { StreamVersionConflict } from '../event-store/errors';
-import type { EventMetadata } from '../event-store/event';
+import { streamHeadSql, type EventMetadata } from '../event-store/event';
 import type { Queryable } from '../event-store/projection';
 import { LeaseLost } from './run-append-hint';
 import { recordDefinitions, type DefinitionRow } from './run-definitions';
@@ -29,8 +29,8 @@ const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, 
  * `expected` (the unique key on the stream and version still rejects a concurrent writer that
  * read the same head); the run's row is then inserted (a new run) or updated. Every read of a
  * table names the run's organization ($3), so Citus would run the whole statement, its `FOR
- * UPDATE` included, on one shard (docs/scaling.md, point 6); the stream's head is read as the
- * event store's is (`APPEND_SQL`: last version by `LIMIT 1`, never an aggregate over the stream).
+ * UPDATE` included, on one shard (docs/scaling.md, point 6); the stream's head is the event
+ * store's `streamHeadSql`.
  */
 const APPEND_ONE = `WITH fence AS (
   SELECT 1 FROM run_state r WHERE r.run_id = $7::text AND r.organization_id = $3::text AND r.lease_owner = $9::text AND r.lease_epoch = $10::integer FOR UPDATE
@@ -39,7 +39,7 @@ const APPEND_ONE = `WITH fence AS (
     AND (NOT $22::boolean OR (
       SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL
     ) IS NOT DISTINCT FROM $20::integer)
-    AND coalesce((SELECT s.stream_version FROM events s WHERE s.stream_id = $1::text AND s.organization_id = $3::text ORDER BY s.stream_version DESC LIMIT 1), 0) = $2::integer
+    AND ${streamHeadSql('$1::text', '$3::text')} = $2::integer
 ), defined AS (
   -- A new run's definition not yet known to be recorded (run-definitions.ts) rides along: the
   -- start and the content it names commit together, and a copy already there is left alone.
