@@ -509,7 +509,7 @@ export class ActiveRun {
     if (this.loop.kind === 'closed') return;
     this.loop = { kind: 'closed', how };
     this.timer.clear();
-    const parked = how === 'parked' && this.known.kind === 'folded' ? { state: this.known.state, wakeAt: this.wakeAt } : undefined;
+    const parked = how === 'parked' && this.known.kind === 'folded' ? { state: this.known.state, organizationId: this.claim.organizationId, wakeAt: this.wakeAt } : undefined;
     this.host.settled(this.runId, how, parked);
   }
 }

@@ -62,6 +62,6 @@ export interface RunHost {
   holdsIdleUntil(wakeAt: Date): boolean;
   /** A run's timer (held or parked) is due in a few milliseconds (`WakeTimer`): ready the database connection its batch will take. */
   readyForWake(): void;
-  /** The run left this worker: parked (with its state and next timer), ended, or dropped. */
-  settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void;
+  /** The run left this worker: parked (with its state, organization and next timer), ended, or dropped. */
+  settled(runId: string, how: Settled, parked?: { state: RunState; organizationId: string; wakeAt: Date | undefined }): void;
 }

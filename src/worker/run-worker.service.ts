@@ -282,7 +282,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     return this.outage.whenUp();
   }
 
-  settled(runId: string, how: Settled, parked?: { state: RunState; wakeAt: Date | undefined }): void {
+  settled(runId: string, how: Settled, parked?: { state: RunState; organizationId: string; wakeAt: Date | undefined }): void {
     this.hooks.released(runId, how);
     if (!this.active.delete(runId)) return;
     this.slots.give();
@@ -290,8 +290,7 @@ export class RunWorker implements RunHost, LocalRunner, OnApplicationBootstrap, 
     if (how === 'parked' && parked) {
       if (this.parked.size >= PARKED_CACHE_LIMIT) this.parked.delete(this.parked.keys().next().value as string);
       this.parked.set(runId, parked.state);
-      const organizationId = parked.state.run?.organizationId;
-      if (parked.wakeAt && organizationId && this.phase === 'running') this.timers.schedule(runId, organizationId, parked.wakeAt);
+      if (parked.wakeAt && this.phase === 'running') this.timers.schedule(runId, parked.organizationId, parked.wakeAt);
     }
     if (this.active.size === 0) this.drained?.();
     this.passes.slotFreed(); // pick up what a pass short of slots left behind
