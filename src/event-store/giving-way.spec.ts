@@ -29,7 +29,7 @@ describe('GivingWay', () => {
     const way = givingWay();
     way.heard(0);
     // The sealer's 800 ms are up; the others' 2 s (two polls of 1 s) are not, nor within 250 ms.
-    expect(way.due(false, 250, 800)).toEqual({ projections: [sealer], maxBatch: 300 });
+    expect(way.due(false, 250, 800)).toEqual({ projections: [sealer], maxBatch: 100 });
     // At 1.8 s the others' bound is 200 ms away: within the gap, they go along.
     expect(names(way.due(false, 250, 1_800))).toEqual(['counts', 'sealer', 'logs']);
   });

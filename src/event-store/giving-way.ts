@@ -38,9 +38,13 @@ const MAX_YIELD_POLLS = 2;
  * Events a batch reads at most while the hot path is busy (a pass its bound forced): a worker's
  * runs then wait behind a slice of the catch-up at a time, not all of it. The audit sealer's
  * catch-up of an HTTP burst of W3 runs (2,400-2,700 events, due as the serial runs after it
- * began) put their p99 at 57-68 ms in one batch, 29-43 ms in slices (probed three times each).
+ * began) put their p99 at 57-68 ms in one batch, 29-43 ms in slices of 300 (probed three times
+ * each), 17.6-19.1 ms in slices of 100 against 28.2-44.8 at 300 (the peers harness over HTTP,
+ * three pairs alternated; the same runs without read models: 11-14 ms). A slow serial run then
+ * had met a slice's hashing (4-8 ms), its read's parsing (5-9 ms) or both. Under a steady load a
+ * pass stays one batch below this (the sealer's lag bench: ~50 events a pass at 200 appends/s).
  */
-const BUSY_BATCH_SIZE = 300;
+const BUSY_BATCH_SIZE = 100;
 
 /**
  * Between the slices of a pass its bound forced, the hot path gets this many times the slice's

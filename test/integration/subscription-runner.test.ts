@@ -497,14 +497,14 @@ it('applies what its bound forces through a busy hot path in slices, and what a 
     hotPath.busy = true;
     await runner.start();
     await runner.drain();
-    await store.append('sliced-busy', 0, events(700), { organizationId: 'org', metadata: systemMetadata, notify: true });
-    await waitFor(async () => (await count('SELECT count(*) AS n FROM sliced')) === 700);
+    await store.append('sliced-busy', 0, events(250), { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM sliced')) === 250);
     expect(hotPath.busy).toBe(true);
-    expect(sizes).toEqual([300, 300, 100]);
+    expect(sizes).toEqual([100, 100, 50]);
     hotPath.busy = false;
-    await store.append('sliced-quiet', 0, events(700), { organizationId: 'org', metadata: systemMetadata, notify: true });
-    await waitFor(async () => (await count('SELECT count(*) AS n FROM sliced')) === 1_400);
-    expect(sizes).toEqual([300, 300, 100, 700]);
+    await store.append('sliced-quiet', 0, events(250), { organizationId: 'org', metadata: systemMetadata, notify: true });
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM sliced')) === 500);
+    expect(sizes).toEqual([100, 100, 50, 250]);
   } finally {
     await runner.stop();
     await notifier.stop();
