@@ -5,7 +5,7 @@
 // named runs (three repetitions each, a fresh database per repetition) and the tables print.
 // PEERS_PG: an admin URL of a Postgres whose role may CREATE DATABASE (default: this machine's
 // shared server); PEERS_RESULTS: where the results go (default: a folder under the temp dir).
-// Besides the harness's peers: `thodare-no-read-models` (see below).
+// Besides the harness's peers: `thodare-no-read-models` and `thodare-http-no-read-models` (see below).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,11 @@ const bare = edited(
   'the no-read-models adapter cannot be derived from it',
 );
 writeFileSync(join(harness, 'adapters/thodare-no-read-models.mjs'), bare);
+// `thodare-http-no-read-models`: the same over HTTP, for the HTTP rows' share of the read models.
+writeFileSync(
+  join(harness, 'adapters/thodare-http-no-read-models.mjs'),
+  "import { createThodare } from './thodare-no-read-models.mjs';\nexport const create = (pgUrl) => createThodare(pgUrl, { mode: 'http' });\n",
+);
 
 /** Each peer's medians from its newest results file. */
 function latestMedians(folder) {
