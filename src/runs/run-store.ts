@@ -78,9 +78,12 @@ export class RunStore {
   /** Batches appended outside a caller's transaction share statements and commits (group commit). */
   private readonly groups: RunAppendGroups;
 
-  /** The run folded from its stream; undefined when it does not exist (in this organization). */
-  async load(runId: string, organizationId?: string): Promise<RunState | undefined> {
-    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), organizationId ? { organizationId } : {}));
+  /**
+   * The run folded from its stream; undefined when it does not exist in this organization. Every
+   * read of a run names its organization, as its statements do (docs/scaling.md, point 6).
+   */
+  async load(runId: string, organizationId: string): Promise<RunState | undefined> {
+    const events = await resolveRunDefinitions(this.pool, await this.store.readStream(runStreamId(runId), { organizationId }));
     return events.length === 0 ? undefined : this.decider.fold(events as unknown as RunEvent[]);
   }
 
@@ -104,13 +107,13 @@ export class RunStore {
   }
 
   /**
-   * Folds the events recorded after `state.version` (of this organization, when given) into
+   * Folds the events recorded after `state.version` (of this organization) into
    * `state` (consumed). Only those still past its version when the read answers: a state shared by
    * readers may have been caught up by another meanwhile (the fold is synchronous, so its version
    * says which are new).
    */
-  async catchUp(state: RunState, runId: string, organizationId?: string): Promise<RunState> {
-    const read = await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1, ...(organizationId ? { organizationId } : {}) });
+  async catchUp(state: RunState, runId: string, organizationId: string): Promise<RunState> {
+    const read = await this.store.readStream(runStreamId(runId), { fromVersion: state.version + 1, organizationId });
     const events = await resolveRunDefinitions(this.pool, read);
     return this.decider.fold(events.filter((event) => event.streamVersion > state.version) as unknown as RunEvent[], state);
   }

@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { Writable } from 'node:stream';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { parseConfig } from '../../src/config/config';
 import { buildCatalog } from '../../src/connectors/connector-registry';
 import type { Connector } from '../../src/domain/connectors/connector';
@@ -81,9 +81,11 @@ export async function waitForStatus(pool: Pool, runId: string, statuses: string[
   throw new Error(`run ${runId} did not reach ${statuses.join('/')} in ${timeoutMs} ms (last status: ${last})`);
 }
 
-/** The run folded from its stream, as the API shows it. */
+/** The run folded from its stream, as the API shows it (read in the organization its row names). */
 export async function viewRun(app: RunningThodare, runId: string) {
-  const state = await app.app.get(RunStore).load(runId);
+  const { rows } = await app.app.get(Pool).query<{ organization_id: string }>('SELECT organization_id FROM run_state WHERE run_id = $1', [runId]);
+  if (!rows[0]) throw new Error(`run ${runId} not found`);
+  const state = await app.app.get(RunStore).load(runId, rows[0].organization_id);
   if (!state) throw new Error(`run ${runId} not found`);
   return { ...runView(state), version: state.version };
 }
