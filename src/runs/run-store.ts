@@ -7,7 +7,7 @@ import { leaveLine, leaveLineTogether, lineIdOf, lineMemberOf, type LineExit, ty
 import { LineGroups } from '../run-queue/line-groups';
 import type { StreamVersionConflict } from '../event-store/errors';
 import type { LeaseLost } from '../run-queue/run-append-hint';
-import type { RunState } from '../domain/run/run.state';
+import { cloneRunState, type RunState } from '../domain/run/run.state';
 import type { EventMetadata } from '../event-store/event';
 import { EventStore } from '../event-store/event-store';
 import type { RunAppendHint } from '../run-queue/run-append-hint';
@@ -128,6 +128,11 @@ export class RunStore {
    * version before them): in one statement when `run_state` is their only inline projection (the
    * steady state of a run), else through the event store with the state handed to the projection.
    * Throws `StreamVersionConflict` or `LeaseLost`; `state` is then stale.
+   *
+   * Everything the write reads of `state` is taken before this returns its promise, so the caller
+   * may evolve `state` further while the commit is on its way (a chain of pure steps played ahead,
+   * `ActiveRun.record`): the one-statement append's row, else a copy for the projection. Only an
+   * ended run's state is kept as it is (told to listeners as its final state): nothing evolves it.
    */
   async append(state: RunState, expectedVersion: number, events: RunEvent[], options: RunAppendOptions): Promise<void> {
     const run = state.run;
@@ -136,30 +141,34 @@ export class RunStore {
     const leaving = state.outcome !== undefined && events.some(endsRun) ? lineMemberOf(run) : undefined;
     if (options.client) {
       const client = options.client;
-      const write = () => this.write(state, run, expectedVersion, events, options);
-      await (leaving ? leaveLine(client, leaving, write, this.store.channel) : write());
+      const write = this.writer(state, run, expectedVersion, events, options);
+      await (leaving ? leaveLine(client, leaving, () => write(client), this.store.channel) : write(client));
       this.metrics?.recorded(events);
       return;
     }
+    const ended = state.outcome !== undefined;
+    const change = { version: state.version, ended, ...(ended ? { final: state } : {}) };
+    // An end that leaves its line through the event store takes a transaction of its own.
+    const apart = leaving !== undefined && !this.appendsInOneStatement(events);
+    const write = this.writer(state, run, expectedVersion, events, options, apart, apart ? undefined : leaving);
     // Outside a caller's transaction this instance tells its listeners itself, once the commit
     // answers; until then a reader that already sees the commit waits for that word.
     await this.changes.recording(run.runId, async () => {
-      if (leaving && !this.appendsInOneStatement(events)) {
-        await inTransaction(this.pool, (client) => leaveLine(client, leaving, () => this.write(state, run, expectedVersion, events, { ...options, client }, true), this.store.channel));
-      } else await this.write(state, run, expectedVersion, events, options, false, leaving);
+      if (apart) await inTransaction(this.pool, (client) => leaveLine(client, leaving, () => write(client), this.store.channel));
+      else await write();
       this.metrics?.recorded(events);
-      const ended = state.outcome !== undefined;
-      this.changes.emit(run.runId, { version: state.version, ended, ...(ended ? { final: state } : {}) });
+      this.changes.emit(run.runId, change);
     });
   }
 
   /**
-   * The store's part of `append`: the batch written, by one statement or through the event store.
-   * `heardHere`: in a transaction of `append`'s own, whose change this instance emits itself.
-   * `leaving`: the run's end, in one statement, as it leaves its concurrency line (grouped with
-   * the other ends of the line, `leaveLineTogether`).
+   * The store's part of `append`, with what it reads of `state` taken now (see `append`): a write
+   * of the batch, by one statement or through the event store, in `client`'s transaction when
+   * given one (the caller's, or `append`'s own: `heardHere`, whose change this instance emits
+   * itself). `leaving`: the run's end, in one statement, as it leaves its concurrency line
+   * (grouped with the other ends of the line, `leaveLineTogether`).
    */
-  private async write(
+  private writer(
     state: RunState,
     run: NonNullable<RunState['run']>,
     expectedVersion: number,
@@ -167,38 +176,43 @@ export class RunStore {
     options: RunAppendOptions,
     heardHere = false,
     leaving?: LineMember,
-  ): Promise<void> {
+  ): (client?: PoolClient) => Promise<void> {
     // Without a caller's transaction this instance hears the change in process (`append`), so
     // its NOTIFY is for the other instances only.
     const origin = options.client && !heardHere ? {} : { notifyOrigin: this.changes.origin };
-    const oneStatement = this.appendsInOneStatement(events);
     const prepared = this.definitions.prepare(events);
     const stored = prepared.events as RunEvent[];
-    // A new definition rides along with an autocommitted one-statement start; otherwise it is recorded just before.
-    const alongside = prepared.definition && !options.client && oneStatement ? prepared.definition : undefined;
-    if (prepared.definition && !alongside) await this.definitions.recordApart([{ ...prepared, organization: run.organizationId, metadata: options.metadata }], options.client);
-    if (oneStatement) {
-      const item = runAppendItem(state, expectedVersion, stored, {
-        metadata: options.metadata,
-        ...(options.notify ? { notify: true, ...origin } : {}),
-        ...(options.fence ? { fence: options.fence } : {}),
-        ...(options.release ? { release: true } : {}),
-        ...(options.lease ? { lease: options.lease } : {}),
-        ...(options.checkWorkflow ? { checkWorkflow: true } : {}),
-        ...(alongside ? { definition: alongside } : {}),
-      });
-      if (options.client) await appendRunBatch(options.client, item, this.store.channel);
+    const recordApart = (client?: PoolClient) => this.definitions.recordApart([{ ...prepared, organization: run.organizationId, metadata: options.metadata }], client);
+    if (!this.appendsInOneStatement(events)) {
+      if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
+      const streamId = runStreamId(run.runId);
+      // The projection reads the state during the append: a copy, which the caller's moves leave be.
+      const hint: RunAppendHint = { kind: 'run', streamId, state: cloneRunState(state), ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
+      const append = { organizationId: run.organizationId, metadata: options.metadata, notify: options.notify ?? false, hint };
+      return async (client) => {
+        if (prepared.definition) await recordApart(client);
+        // Outside a transaction the store shares a commit with the appends queued beside it (`AppendGroups`).
+        await this.store.append(streamId, expectedVersion, stored, client ? { ...append, client } : { ...append, ...origin });
+      };
+    }
+    // A new definition rides along with an autocommitted start; otherwise it is recorded just before.
+    const alongside = prepared.definition && !options.client ? prepared.definition : undefined;
+    const item = runAppendItem(state, expectedVersion, stored, {
+      metadata: options.metadata,
+      ...(options.notify ? { notify: true, ...origin } : {}),
+      ...(options.fence ? { fence: options.fence } : {}),
+      ...(options.release ? { release: true } : {}),
+      ...(options.lease ? { lease: options.lease } : {}),
+      ...(options.checkWorkflow ? { checkWorkflow: true } : {}),
+      ...(alongside ? { definition: alongside } : {}),
+    });
+    return async (client) => {
+      if (prepared.definition && !alongside) await recordApart(client);
+      if (client) await appendRunBatch(client, item, this.store.channel);
       else if (leaving) await this.leave(leaving, item);
       else await this.groups.append(item);
       if (alongside) this.definitions.committed(alongside.digest);
-    } else {
-      if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
-      const streamId = runStreamId(run.runId);
-      const hint: RunAppendHint = { kind: 'run', streamId, state, ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
-      const append = { organizationId: run.organizationId, metadata: options.metadata, notify: options.notify ?? false, hint };
-      // Outside a caller's transaction the store shares a commit with the appends queued beside it (`AppendGroups`).
-      await this.store.append(streamId, expectedVersion, stored, options.client ? { ...append, client: options.client } : { ...append, ...origin });
-    }
+    };
   }
 
   /** A run's end written with the other ends of its concurrency line; it leaves the line in that commit. */

@@ -3,7 +3,7 @@ import { AttemptStop } from './attempt-stop';
 import { dueByClockAlone } from '../domain/run/run.decide';
 import type { ExecuteStep } from '../domain/run/run.actions';
 import type { RunEvent, RunStarted } from '../domain/run/run.events';
-import { cloneRunState, type RunState, type RunStatus } from '../domain/run/run.state';
+import type { RunState, RunStatus } from '../domain/run/run.state';
 import type { StepOutcome } from '../domain/run/step-result';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { StreamVersionConflict } from '../event-store/errors';
@@ -274,9 +274,12 @@ export class ActiveRun {
       // one learns of it before.
       if (batch.execute.length === 0 && this.clock.ahead()) await this.clock.untilMoment();
       const ahead = this.playsAhead(batch);
-      const written = ahead ? cloneRunState(state) : state;
+      const versionAfter = state.version;
+      // The write takes what it reads of the state before it returns (`RunStore.append`), so the
+      // chain plays on in the same state: a copy a batch cost as much as the run's blocks and
+      // outputs, and a chain of n steps made n / 64 of them (C4000: 25 % of its CPU).
       // Settled into a value at once: a failed write must not go unhandled while the chain plays on.
-      const writing = this.write(written, before, batch, rejected).then(
+      const writing = this.write(state, before, batch, rejected).then(
         (done) => ({ done }),
         (error: unknown) => ({ error }),
       );
@@ -297,12 +300,13 @@ export class ActiveRun {
         if (!this.isOpen()) return;
       }
       // Played ahead, the batch's steps already ran: nothing of it is left to start.
-      this.settle(ahead ? { ...batch, execute: [] } : batch, written);
+      // Played ahead, the state is past the batch: it starts no calls and waits for nothing (`playsAhead`).
+      this.settle(ahead ? { ...batch, execute: [] } : batch, state);
       if (batch.waits.length > 0 && this.isOpen()) {
-        for (const request of await this.host.journal.storedSignals(written, batch.waits)) this.mailbox.push({ kind: 'signal', request });
+        for (const request of await this.host.journal.storedSignals(state, batch.waits)) this.mailbox.push({ kind: 'signal', request });
       }
       if (!next || !this.isOpen()) return;
-      before = written.version;
+      before = versionAfter;
       batch = next;
     }
   }
@@ -325,7 +329,11 @@ export class ActiveRun {
     this.mailbox.push({ kind: admission === 'admitted' ? 'due' : 'moved' });
   }
 
-  /** Writes one batch of `state` (folded up to its end) at `before`; false when the failure was handled here (dropped, or refused for its content). */
+  /**
+   * Writes one batch of `state` (folded up to its end) at `before`, reading the state before it
+   * returns (`RunStore.append`); false when the failure was handled here (dropped, or refused for
+   * its content).
+   */
   private async write(state: RunState, before: number, batch: Batch, rejected: string | undefined): Promise<boolean> {
     try {
       await this.host.journal.append(state, before, batch.events, {
