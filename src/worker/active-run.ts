@@ -257,11 +257,12 @@ export class ActiveRun {
 
   /**
    * Records the messages' results and signals and everything that follows, in one append. A batch
-   * that the inline bounds cut short of a chain of pure steps (`playsAhead`) is written from a
-   * copy of the state while the chain plays on into the next batch, written once this one is: the
-   * store's commit and this process's steps overlap instead of taking turns (a 1,000-step chain
-   * of transforms is ~16 batches). Nothing is lost if a write fails: the run is folded again from
-   * the store, and pure steps run again as if they had never run.
+   * that the inline bounds cut short of a chain of pure steps (`playsAhead`) is written while the
+   * chain plays on into the next batch in the same state (the write has taken what it needs of
+   * it), and the next batch is written once this one is: the store's commit and this process's
+   * steps overlap instead of taking turns (a 1,000-step chain of transforms is ~16 batches).
+   * Nothing is lost if a write fails: the run is folded again from the store, and pure steps run
+   * again as if they had never run.
    */
   private async record(state: RunState, messages: Message[], rejected: string | undefined): Promise<void> {
     let before = state.version;
