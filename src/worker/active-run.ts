@@ -277,8 +277,8 @@ export class ActiveRun {
       const ahead = this.playsAhead(batch);
       const versionAfter = state.version;
       // The write takes what it reads of the state before it returns (`RunStore.append`), so the
-      // chain plays on in the same state: a copy a batch cost as much as the run's blocks and
-      // outputs, and a chain of n steps made n / 64 of them (C4000: 25 % of its CPU).
+      // chain plays on in the same state. A copy for each batch cost as much as the run's blocks
+      // and outputs, and a chain of n steps made n / 64 of them (C4000: a quarter of its CPU).
       // Settled into a value at once: a failed write must not go unhandled while the chain plays on.
       const writing = this.write(state, before, batch, rejected).then(
         (done) => ({ done }),
@@ -300,8 +300,8 @@ export class ActiveRun {
         await this.clock.untilMoment();
         if (!this.isOpen()) return;
       }
-      // Played ahead, the batch's steps already ran: nothing of it is left to start.
-      // Played ahead, the state is past the batch: it starts no calls and waits for nothing (`playsAhead`).
+      // Played ahead, the batch's steps already ran: nothing of it is left to start. The state is
+      // then past the batch, which waits for nothing (`playsAhead`): the hooks read the run's identity.
       this.settle(ahead ? { ...batch, execute: [] } : batch, state);
       if (batch.waits.length > 0 && this.isOpen()) {
         for (const request of await this.host.journal.storedSignals(state, batch.waits)) this.mailbox.push({ kind: 'signal', request });
