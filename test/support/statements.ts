@@ -26,10 +26,11 @@ export async function queriesDuring(work: () => Promise<unknown>): Promise<SentQ
   return sent;
 }
 
-/** A statement as a pg client sent it: its SQL and its parameters. */
+/** A statement as a pg client sent it: its SQL, its parameters, and the client that sent it. */
 export interface SentQuery {
   text: string;
   values: unknown[];
+  client: Client;
 }
 
 /** As `recordStatements`, with each statement's parameters. */
@@ -39,7 +40,7 @@ export function recordQueries(): () => SentQuery[] {
   Client.prototype.query = function recorded(this: Client, ...args: unknown[]) {
     const first = args[0] as string | { text?: string; values?: unknown[] } | undefined;
     const values = Array.isArray(args[1]) ? args[1] : typeof first === 'object' && Array.isArray(first?.values) ? first.values : [];
-    sent.push({ text: typeof first === 'string' ? first : (first?.text ?? ''), values });
+    sent.push({ text: typeof first === 'string' ? first : (first?.text ?? ''), values, client: this });
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof Client.prototype.query;
   return () => {
