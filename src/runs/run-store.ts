@@ -14,7 +14,7 @@ import type { RunAppendHint } from '../run-queue/run-append-hint';
 import type { Queryable } from '../event-store/projection';
 import { appendRunBatch, appendRunBatches, runAppendItem, type Item, type RunAppendOptions as RunItemOptions } from '../run-queue/run-append';
 import { RunAppendGroups } from '../run-queue/run-append-groups';
-import { RunDefinitionWriter, resolveRunDefinitions } from '../run-queue/run-definitions';
+import { RunDefinitionWriter, resolveRunDefinitions, type PreparedBatch } from '../run-queue/run-definitions';
 import { runStateProjection } from '../run-queue/run-state.projection';
 import { RunChanges } from './run-changes';
 import { RUN_DECIDER } from './run-decider.provider';
@@ -182,7 +182,6 @@ export class RunStore {
     const origin = options.client && !heardHere ? {} : { notifyOrigin: this.changes.origin };
     const prepared = this.definitions.prepare(events);
     const stored = prepared.events as RunEvent[];
-    const recordApart = (client?: PoolClient) => this.definitions.recordApart([{ ...prepared, organization: run.organizationId, metadata: options.metadata }], client);
     if (!this.appendsInOneStatement(events)) {
       if (options.lease || options.checkWorkflow) throw new Error('a run is leased, or its workflow checked, only by the one-statement append');
       const streamId = runStreamId(run.runId);
@@ -190,7 +189,7 @@ export class RunStore {
       const hint: RunAppendHint = { kind: 'run', streamId, state: cloneRunState(state), ...(options.fence ? { fence: options.fence } : {}), ...(options.release ? { release: true } : {}) };
       const append = { organizationId: run.organizationId, metadata: options.metadata, notify: options.notify ?? false, hint };
       return async (client) => {
-        if (prepared.definition) await recordApart(client);
+        if (prepared.definition) await this.recordDefinitionApart(prepared, run.organizationId, options.metadata, client);
         // Outside a transaction the store shares a commit with the appends queued beside it (`AppendGroups`).
         await this.store.append(streamId, expectedVersion, stored, client ? { ...append, client } : { ...append, ...origin });
       };
@@ -207,12 +206,17 @@ export class RunStore {
       ...(alongside ? { definition: alongside } : {}),
     });
     return async (client) => {
-      if (prepared.definition && !alongside) await recordApart(client);
+      if (prepared.definition && !alongside) await this.recordDefinitionApart(prepared, run.organizationId, options.metadata, client);
       if (client) await appendRunBatch(client, item, this.store.channel);
       else if (leaving) await this.leave(leaving, item);
       else await this.groups.append(item);
       if (alongside) this.definitions.committed(alongside.digest);
     };
+  }
+
+  /** A start's definition recorded in its own statement, before the start (in `client`'s transaction when given). */
+  private recordDefinitionApart(prepared: PreparedBatch, organization: string, metadata: EventMetadata, client?: PoolClient): Promise<void> {
+    return this.definitions.recordApart([{ ...prepared, organization, metadata }], client);
   }
 
   /** A run's end written with the other ends of its concurrency line; it leaves the line in that commit. */
