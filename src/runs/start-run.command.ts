@@ -140,10 +140,11 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
 
   /**
    * The workflow a start that pins none runs (shared with `StartRunsHandler`): the kept version
-   * (`cached`: its write must check that it is still current) or a fresh read on `db`.
+   * (`cached`: its write must check that it is still current) or a fresh read on `db` (always
+   * when `fresh`).
    */
-  async currentPinned(db: Queryable, organizationId: string, workflowId: string): Promise<{ pinned: CurrentWorkflow; cached: boolean }> {
-    const kept = this.workflows.kept(organizationId, workflowId);
+  async currentPinned(db: Queryable, organizationId: string, workflowId: string, { fresh = false } = {}): Promise<{ pinned: CurrentWorkflow; cached: boolean }> {
+    const kept = fresh ? undefined : this.workflows.kept(organizationId, workflowId);
     return kept ? { pinned: kept, cached: true } : { pinned: await this.freshWorkflow(db, organizationId, workflowId), cached: false };
   }
 
@@ -156,6 +157,11 @@ export class StartRunHandler implements ICommandHandler<StartRunCommand, Started
   /** A freshly read version a start just wrote a run of: later starts pin it without a read (see `CurrentWorkflows`). */
   keep(organizationId: string, workflow: CurrentWorkflow): void {
     this.workflows.keep(organizationId, workflow);
+  }
+
+  /** Drops a kept version that refused a start (see `CurrentWorkflows`). */
+  forget(organizationId: string, workflowId: string): void {
+    this.workflows.forget(organizationId, workflowId);
   }
 
   /**

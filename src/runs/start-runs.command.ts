@@ -30,8 +30,8 @@ export interface RunStartRequest {
  * deliveries): the same checks and answers as `StartRunCommand` one by one, in one statement for
  * every idempotency key and one for every run. A start refused on a fresh read of its workflow
  * (not found, not runnable, an input that does not fit) answers its error and records nothing;
- * a refusal by a cached version, or a cached version that moved, throws: the caller rolls back
- * and starts them one by one, each then decided on a fresh read.
+ * a cached version that moved throws at the write: the caller rolls back and starts them one by
+ * one, each then decided on a fresh read.
  */
 export class StartRunsCommand extends Command<(StartedRun | AppError)[]> {
   /**
@@ -53,6 +53,9 @@ function refusal(error: unknown): AppError {
   if (error instanceof AppError) return error;
   throw error;
 }
+
+/** A start's workflow: kept by this process (`cached`) or read. */
+type Pin = { pinned: CurrentWorkflow | PinnedWorkflow; cached: boolean };
 
 /** One start, decided: refused, or ready to record (`cached`: its version came from the cache). */
 type Decision = AppError | (ReturnType<StartRunHandler['prepare']> & { workflow: CurrentWorkflow | PinnedWorkflow; cached: boolean });
@@ -136,26 +139,39 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
     return reserved;
   }
 
-  /** Each start's workflow (one read per workflow, whatever the number of its starts) and its checks. */
+  /**
+   * Each start's workflow (one read per workflow, whatever the number of its starts) and its
+   * checks. A kept version's refusal is not final (a patch in another process may have repaired
+   * the workflow): those starts are decided again on one fresh read of their workflow, so a
+   * refusal never sends the rest of a group one by one.
+   */
   private async decide(starts: readonly RunStartRequest[], client: PoolClient): Promise<Decision[]> {
-    const current = new Map<string, Promise<{ pinned: CurrentWorkflow; cached: boolean } | AppError>>();
-    const workflowOf = (start: RunStartRequest) => {
-      const key = `${start.organizationId}/${start.workflowId}`;
-      const found = current.get(key) ?? this.single.currentPinned(client, start.organizationId, start.workflowId).catch(refusal);
-      current.set(key, found);
+    const reads = new Map<string, Promise<Pin | AppError>>();
+    const read = (start: RunStartRequest, fresh: boolean) => {
+      const key = `${fresh ? 'fresh' : 'kept'}/${start.organizationId}/${start.workflowId}`;
+      const found = reads.get(key) ?? this.single.currentPinned(client, start.organizationId, start.workflowId, { fresh }).catch(refusal);
+      reads.set(key, found);
       return found;
     };
-    const pins = await Promise.all(starts.map((start) => (start.workflow ? { pinned: start.workflow, cached: false } : workflowOf(start))));
-    return starts.map((start, i): Decision => {
-      const pin = pins[i]!;
-      if (pin instanceof AppError) return pin;
-      try {
-        return { ...this.single.prepare(start.organizationId, start.workflowId, pin.pinned, start.input ?? {}), workflow: pin.pinned, cached: pin.cached };
-      } catch (error) {
-        // A cached version's refusal is not final (a fresh read may accept): the caller starts again one by one.
-        if (pin.cached) throw error;
-        return refusal(error);
-      }
-    });
+    return Promise.all(
+      starts.map(async (start): Promise<Decision> => {
+        if (start.workflow) return this.check(start, { pinned: start.workflow, cached: false });
+        const pin = await read(start, false);
+        const decision = this.check(start, pin);
+        if (!(decision instanceof AppError) || pin instanceof AppError || !pin.cached) return decision;
+        this.single.forget(start.organizationId, start.workflowId);
+        return this.check(start, await read(start, true));
+      }),
+    );
+  }
+
+  /** A start's checks against its workflow: ready to record, or refused. */
+  private check(start: RunStartRequest, pin: Pin | AppError): Decision {
+    if (pin instanceof AppError) return pin;
+    try {
+      return { ...this.single.prepare(start.organizationId, start.workflowId, pin.pinned, start.input ?? {}), workflow: pin.pinned, cached: pin.cached };
+    } catch (error) {
+      return refusal(error);
+    }
   }
 }
