@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { classifyDatabaseError } from '../database/pg-errors';
 import { AppError } from '../errors';
 import type { AuthenticatedRequest } from '../http/principal';
+import { WEBHOOK_TOKEN_SHAPE } from '../webhooks/webhook-credentials';
 import type { PgThrottlerRecord, PgThrottlerStorage } from './pg-throttler.storage';
 import { AUTH_RATE_LIMIT, AUTH_ROUTES, NO_RATE_LIMIT, WEBHOOK_RATE_LIMIT } from './rate-limit.decorators';
 
@@ -82,8 +83,13 @@ export function isWebhookRoute(context: ExecutionContext): boolean {
   return reflector.getAllAndOverride<boolean>(WEBHOOK_RATE_LIMIT, [context.getHandler(), context.getClass()]) === true;
 }
 
-/** The delivery budget's key: the webhook's token (its id part), so each webhook has its own. */
+/**
+ * The delivery budget's key: the webhook's token (its id part), so each webhook has its own. A
+ * path that is no token spends its sender's: the key was the path's first 22 characters, and one
+ * with a NUL (`/hooks/%00`) was a key Postgres refuses, so the limiter failed open and logged an
+ * error for every such request.
+ */
 export function webhookTracker(request: AuthenticatedRequest): string {
   const token = (request.params as { token?: string } | undefined)?.token ?? '';
-  return `hook:${token.slice(0, 22)}`;
+  return WEBHOOK_TOKEN_SHAPE.test(token) ? `hook:${token.slice(0, 22)}` : `hook:${clientAddress(request)}`;
 }

@@ -8,6 +8,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 const MAC_BYTES = 18;
 const ID_BYTES = 16;
 
+/** What every token looks like: base64url of its id and MAC, 46 characters. */
+export const WEBHOOK_TOKEN_SHAPE = /^[A-Za-z0-9_-]{46}$/;
+
 function mac(key: Buffer, label: string): Buffer {
   return createHmac('sha256', key).update(label).digest();
 }
@@ -46,7 +49,7 @@ export function webhookIdOfToken(key: Buffer, token: string): string | undefined
 }
 
 function verifyToken(key: Buffer, token: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{46}$/.test(token)) return undefined;
+  if (!WEBHOOK_TOKEN_SHAPE.test(token)) return undefined;
   const bytes = Buffer.from(token, 'base64url');
   if (bytes.length !== ID_BYTES + MAC_BYTES) return undefined;
   const hex = bytes.subarray(0, ID_BYTES).toString('hex');

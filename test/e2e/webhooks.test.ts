@@ -365,6 +365,28 @@ describe('delivery rate limit', () => {
   });
 });
 
+describe('delivery rate limit on paths that are no token', () => {
+  it("spends the sender's budget for a path with a NUL or a stray byte: 404, metered, no limiter failure", async () => {
+    const limited = await startTestApp('webhooks_rate_junk', { THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: '3' });
+    try {
+      const answers = [];
+      for (const path of ['%00', 'a%00b', `${'A'.repeat(45)}%00`, 'not-a-token', '%E2%82%AC']) answers.push(await deliver(`${limited.url}/hooks/${path}`, '{}'));
+      // Before: a NUL made the budget's key one Postgres refuses; the limiter failed open (no
+      // headers, no 429) and logged an error for each such request.
+      expect(answers.map((a) => [a.status, a.headers.get('x-ratelimit-limit')])).toEqual([
+        [404, '3'],
+        [404, '3'],
+        [404, '3'],
+        [429, '3'],
+        [429, '3'],
+      ]);
+      expect(limited.logs.join('')).not.toContain('rate-limit storage failed');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('deliveries beyond the pool size', () => {
   it('24 concurrent deliveries through a pool of 3 connections are all accepted: a delivery holds one connection, never waits for a second', async () => {
     // API only: the worker would take connections of its own. Before the fix each delivery's
