@@ -7,6 +7,7 @@ import type { AuthenticatedRequest } from '../http/principal';
 import { RequireRole } from '../http/require-role.decorator';
 import { agentOf, initializeOf, sessionIdFor } from './agent-label';
 import { buildMcpServer } from './mcp-server';
+import { invalidParamsAnswer } from './request-params';
 import { restCaller } from './rest-call';
 
 const mcpQuery = z.object({ readonly: z.enum(['1', 'true', '0', 'false']).optional().describe('1: refuse the write tools on this connection') });
@@ -26,6 +27,8 @@ export class McpController {
   @RequireRole('viewer')
   @ApiRoute({ summary: 'MCP endpoint (Streamable HTTP, stateless)', description: DESCRIPTION, tags: ['mcp'], query: mcpQuery, responses: { 200: 'a JSON-RPC response (202 for notifications)' } })
   async post(@Req() request: AuthenticatedRequest, @Res() reply: FastifyReply, @Query() query: z.infer<typeof mcpQuery>): Promise<void> {
+    const invalid = invalidParamsAnswer(request.body);
+    if (invalid) return void reply.status(200).send(invalid);
     const readOnly = query.readonly === '1' || query.readonly === 'true' || request.principal?.role === 'viewer';
     const agent = agentOf(request.headers, request.body);
     const server = buildMcpServer(restCaller(request.server, request, agent, readOnly));

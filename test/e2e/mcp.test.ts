@@ -161,6 +161,25 @@ describe('MCP endpoint', () => {
     expect(stale).toMatchObject({ isError: true, value: { error: 'version_mismatch', current: 1 } });
   });
 
+  it('answers a request whose params do not fit its method with -32602 Invalid params naming the field, not an internal error', async () => {
+    const post = (body: unknown) => app.request('POST', '/mcp', { headers: { ...member.headers, accept: 'application/json, text/event-stream' }, body });
+    const cases: [unknown, string][] = [
+      [{ jsonrpc: '2.0', id: 1, method: 'tools/call' }, 'params'],
+      [{ jsonrpc: '2.0', id: 'two', method: 'tools/call', params: { name: 5 } }, 'params.name'],
+      [{ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'run_get', arguments: 'x' } }, 'params.arguments'],
+      [{ jsonrpc: '2.0', id: 4, method: 'initialize', params: { protocolVersion: 1 } }, 'params.protocolVersion'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post(body);
+      // Before: -32603 Internal error, its message zod's issues as JSON.
+      expect({ status: res.status, id: res.body.id, code: res.body.error?.code }).toEqual({ status: 200, id: (body as { id: unknown }).id, code: -32602 });
+      expect(res.body.error.message).toContain(`${field}:`);
+    }
+    // A request that fits still goes to the server.
+    const listed = await post({ jsonrpc: '2.0', id: 5, method: 'tools/list', params: {} });
+    expect(listed.body.result.tools.length).toBeGreaterThan(0);
+  });
+
   it('cuts a huge log short with a cursor that reads the rest', async () => {
     const client = await mcp(member.headers);
     const id = (await call(client, 'workflow_create', { name: 'huge' })).value.id as string;
