@@ -6,7 +6,7 @@ import { z, type ZodType } from 'zod';
 import { MAX_BODY_DEPTH } from '../../src/http/body-depth';
 import { UNREAD_BODY_DROP_BYTES } from '../../src/http/unread-body';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
-import { startTestApp, type TestApp, type TestResponse } from '../support/app';
+import { failOnErrorLogs, startTestApp, type TestApp, type TestResponse } from '../support/app';
 import { signUp, uniqueEmail, type AuthHeaders } from '../support/auth';
 
 /**
@@ -69,9 +69,7 @@ beforeAll(async () => {
 afterAll(() => app.close());
 // None of these requests is the server's fault, so none may log an error: a NUL in a webhook
 // token answered 404 all the same, while the rate limiter failed open and logged one each time.
-let logged = 0;
-beforeEach(() => (logged = app.logs.length));
-afterEach(() => expect(app.logs.slice(logged).filter((line) => /"level":(50|60)/.test(line))).toEqual([]));
+failOnErrorLogs(() => app);
 
 async function buildWorld(userId: string): Promise<World> {
   const ok = (res: TestResponse) => {

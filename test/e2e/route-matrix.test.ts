@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
-import { startTestApp, type TestApp } from '../support/app';
+import { failOnErrorLogs, startTestApp, type TestApp } from '../support/app';
 import { createApiKey, signUp, uniqueEmail, type AuthHeaders } from '../support/auth';
 
 /**
@@ -118,6 +118,8 @@ beforeAll(async () => {
   world = await buildWorld(ownerB);
 });
 afterAll(() => app.close());
+// A request for another organization's resource is the caller's mistake: nothing to log as an error.
+failOnErrorLogs(() => app);
 
 async function buildWorld(b: Awaited<ReturnType<typeof signUp>>): Promise<World> {
   const apiKey = await createApiKey(app, b.headers, { role: 'admin' });

@@ -85,3 +85,16 @@ export async function request(
   }
   return { status: response.status, headers: response.headers, body, text };
 }
+
+/**
+ * Fails each test of the file during which the app logged an error (pino level 50 and up): for
+ * files whose every request is the client's mistake, never the server's. `app` is read when each
+ * test starts (the file's `beforeAll` makes it).
+ */
+export function failOnErrorLogs(app: () => TestApp): void {
+  let logged = 0;
+  beforeEach(() => {
+    logged = app().logs.length;
+  });
+  afterEach(() => expect(app().logs.slice(logged).filter((line) => /"level":(50|60)/.test(line))).toEqual([]));
+}
