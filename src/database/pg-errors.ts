@@ -28,3 +28,13 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return 'unavailable';
   return 'other';
 }
+
+/**
+ * Whether Postgres rolled the statement's transaction back to break a deadlock (40P01) or a
+ * serialization failure (40001): nothing of it was written, and the same work, tried again from a
+ * fresh read, normally succeeds.
+ */
+export function isRolledBackToRetry(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

@@ -42,6 +42,19 @@ describe('handleCommand', () => {
     expect(stream).toEqual([10, 5]);
   });
 
+  it('tries again from a fresh load when Postgres broke a deadlock by failing the append (a 500 before)', async () => {
+    const { stream, log, steps } = counter();
+    const base = steps(5);
+    let deadlocks = 1;
+    const append: typeof base.append = async (loaded, events) => {
+      if (deadlocks-- > 0) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      return base.append(loaded, events);
+    };
+    await expect(handleCommand({ ...base, append }, { attempts: 3 })).resolves.toBe(5);
+    expect(log.loads).toBe(2);
+    expect(stream).toEqual([5]);
+  });
+
   it('throws a domain error from decide at once: one load, nothing appended', async () => {
     const { stream, log, steps } = counter();
     await expect(handleCommand(steps(-1), { attempts: 5 })).rejects.toBeInstanceOf(Overdrawn);

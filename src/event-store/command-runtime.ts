@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { isRolledBackToRetry } from '../database/pg-errors';
 import { inTransaction } from '../database/pool';
 import { StreamVersionConflict } from './errors';
 
@@ -64,14 +65,15 @@ async function attempt<S, D, R>(steps: CommandSteps<S, D, R>): Promise<R> {
 
 /**
  * Between tries, a few random milliseconds: two writers that collided do not collide again in
- * lockstep (and a busy stream, such as a running run, cannot starve an API command).
+ * lockstep (and a busy stream, such as a running run, cannot starve an API command). A deadlock
+ * Postgres broke by failing this attempt is a collision too: nothing of it was written.
  */
 async function retryOnConflict<R>(work: () => Promise<R>, attempts: number): Promise<R> {
   for (let tried = 1; ; tried++) {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof StreamVersionConflict) || tried >= attempts) throw error;
+      if (!(error instanceof StreamVersionConflict || isRolledBackToRetry(error)) || tried >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * tried)));
     }
   }

@@ -24,7 +24,10 @@ const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, 
  * The function costs ~0.23 ms of server time for a step's batch, this ~0.06 ms: it is two nested
  * PL/pgSQL functions that parse their JSON items twice, where this is planned once per connection
  * (named) and reads only by key: the run's `run_state` row, its stream head, its workflow's row.
- * A started run's fence locks its row first; the events land only while the fence holds (when
+ * A started run's row is locked first (`held`), fenced or not, as every writer of a run takes it
+ * before it inserts the run's events: an unfenced append (an API command) that inserted first
+ * and took the row after deadlocked with a writer that held the row and inserted the same
+ * version (run-append-lock-order.test.ts). The events land only while the fence holds (when
  * there is one), the workflow version is still current (when checked), and the stream is at
  * `expected` (the unique key on the stream and version still rejects a concurrent writer that
  * read the same head); the run's row is then inserted (a new run) or updated. Every read of a
@@ -32,10 +35,12 @@ const APPEND = 'SELECT ord, inserted, fenced FROM append_run_batches($1::jsonb, 
  * UPDATE` included, on one shard (docs/scaling.md, point 6); the stream's head is the event
  * store's `streamHeadSql`.
  */
-const APPEND_ONE = `WITH fence AS (
-  SELECT 1 FROM run_state r WHERE r.run_id = $7::text AND r.organization_id = $3::text AND r.lease_owner = $9::text AND r.lease_epoch = $10::integer FOR UPDATE
+const APPEND_ONE = `WITH held AS (
+  SELECT r.lease_owner, r.lease_epoch FROM run_state r WHERE $2::integer <> 0 AND r.run_id = $7::text AND r.organization_id = $3::text FOR UPDATE
+), fence AS (
+  SELECT 1 FROM held h WHERE h.lease_owner = $9::text AND h.lease_epoch = $10::integer
 ), accepted AS (
-  SELECT 1 WHERE ($9::text IS NULL OR EXISTS (SELECT 1 FROM fence))
+  SELECT 1 WHERE (SELECT count(*) FROM held) >= 0 AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM fence))
     AND (NOT $22::boolean OR (
       SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL
     ) IS NOT DISTINCT FROM $20::integer)

@@ -1,0 +1,81 @@
+import { Client } from 'pg';
+import type { RunningThodare } from '../../src/main';
+import type { RunEvent } from '../../src/domain/run/run.events';
+import { cloneRunState } from '../../src/domain/run/run.state';
+import { StreamVersionConflict } from '../../src/event-store/errors';
+import { appendRunBatch, runAppendItem } from '../../src/run-queue/run-append';
+import { RunStore } from '../../src/runs/run-store';
+import type { TestDatabase } from '../support/database';
+import { waitUntilBlocked } from '../support/locks';
+import { block, edge, workflowOf } from '../support/run-workflows';
+import { createRunTestDatabase, startRun, startWorkerApp, testMetadata } from '../support/run-harness';
+
+// Every writer of a run takes its `run_state` row before it inserts the run's events. The worker's
+// fenced append always did (its lease fence is a `FOR UPDATE`), and so do the writers of many runs
+// (`lockRunRows`); an unfenced one-statement append (a signal, a cancel: API commands) inserted
+// first and took the row after. Meeting a writer that held the row and then inserted the same
+// version, each waited for the other: Postgres broke the deadlock after a second by failing one,
+// and a signal or a cancel answered 500 (found by firing signals, cancels, reruns, publications
+// and patches at 60 waiting runs at once: 3 of 720 requests).
+
+let db: TestDatabase;
+let api: RunningThodare & { logs: string[] };
+const ORG = 'org-test';
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  db = await createRunTestDatabase('run_append_lock_order');
+  // No worker: the run stays where this test's own appends leave it.
+  api = await startWorkerApp(db, {}, { api: true, worker: false });
+});
+
+afterAll(async () => {
+  for (const client of clients) await client.end().catch(() => undefined);
+  await api?.close();
+  await db?.drop();
+});
+
+/** A connection of its own, and its backend's pid (to see it wait for a lock). */
+async function session(): Promise<{ client: Client; pid: number }> {
+  const client = new Client({ connectionString: db.url, options: `-c search_path=${db.schema}` });
+  await client.connect();
+  clients.push(client);
+  return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
+}
+
+const at = () => new Date().toISOString();
+
+it("an unfenced append waits for the run's row before it inserts: against a fenced writer of the same version it loses with a conflict, never a deadlock", async () => {
+  const runId = await startRun(api, workflowOf([block('wait', 'wait_for_event', { eventName: 'go' })], [edge('trigger', 'wait')]));
+  await db.pool.query(`UPDATE run_state SET lease_owner = 'worker-w', lease_epoch = 1, lease_until = now() + interval '1 minute' WHERE run_id = $1`, [runId]);
+  const store = api.app.get(RunStore);
+  const loaded = (await store.load(runId, ORG))!;
+  expect(loaded.version).toBe(1);
+  const batch = (events: RunEvent[]) => {
+    const state = cloneRunState(loaded);
+    for (const event of events) store.decider.evolve(state, event);
+    return { state, events };
+  };
+  const worker = batch([{ type: 'StepAttemptStarted', data: { blockId: 'wait', blockType: 'wait_for_event', attempt: 1, input: { eventName: 'go' }, at: at() } }]);
+  const signal = batch([{ type: 'SignalReceived', data: { signalId: 's-1', name: 'go', payload: 1, scope: 'run', receivedAt: at() } }]);
+  for (const { events } of [worker, signal]) expect(store.appendsInOneStatement(events)).toBe(true);
+
+  // A third session holds the row; the worker's append queues for it first, then the signal's.
+  const { client: holder } = await session();
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [runId]);
+  const [workerSession, signalSession] = [await session(), await session()];
+  const workerAppend = appendRunBatch(workerSession.client, runAppendItem(worker.state, 1, worker.events, { metadata: testMetadata, fence: { owner: 'worker-w', epoch: 1 } }), undefined);
+  await waitUntilBlocked(db.pool, workerSession.pid);
+  const signalAppend = appendRunBatch(signalSession.client, runAppendItem(signal.state, 1, signal.events, { metadata: testMetadata, notify: true }), undefined);
+  await waitUntilBlocked(db.pool, signalSession.pid);
+  await holder.query('ROLLBACK');
+
+  const [workerOutcome, signalOutcome] = await Promise.allSettled([workerAppend, signalAppend]);
+  // Before: the signal had inserted version 2 and waited for the row, the worker held the row and
+  // waited for that insert; Postgres failed one of them with 40P01 deadlock_detected.
+  expect(workerOutcome.status).toBe('fulfilled');
+  expect(signalOutcome.status === 'rejected' && signalOutcome.reason).toBeInstanceOf(StreamVersionConflict);
+  const { rows } = await db.pool.query<{ type: string }>('SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version', [`run-${runId}`]);
+  expect(rows.map((row) => row.type)).toEqual(['RunStarted', 'StepAttemptStarted']);
+});
