@@ -3,7 +3,7 @@ import type { RunningThodare } from '../../src/main';
 import type { RunEvent } from '../../src/domain/run/run.events';
 import { cloneRunState } from '../../src/domain/run/run.state';
 import { StreamVersionConflict } from '../../src/event-store/errors';
-import { appendRunBatch, runAppendItem } from '../../src/run-queue/run-append';
+import { appendRunBatch, appendRunBatches, runAppendItem, type Item } from '../../src/run-queue/run-append';
 import { RunStore } from '../../src/runs/run-store';
 import type { TestDatabase } from '../support/database';
 import { waitUntilBlocked } from '../support/locks';
@@ -45,7 +45,8 @@ async function session(): Promise<{ client: Client; pid: number }> {
 
 const at = () => new Date().toISOString();
 
-it("an unfenced append waits for the run's row before it inserts: against a fenced writer of the same version it loses with a conflict, never a deadlock", async () => {
+/** A started run leased to `worker-w` (epoch 1), at version 1, and batches of events decided on it. */
+async function leasedRun() {
   const runId = await startRun(api, workflowOf([block('wait', 'wait_for_event', { eventName: 'go' })], [edge('trigger', 'wait')]));
   await db.pool.query(`UPDATE run_state SET lease_owner = 'worker-w', lease_epoch = 1, lease_until = now() + interval '1 minute' WHERE run_id = $1`, [runId]);
   const store = api.app.get(RunStore);
@@ -54,28 +55,54 @@ it("an unfenced append waits for the run's row before it inserts: against a fenc
   const batch = (events: RunEvent[]) => {
     const state = cloneRunState(loaded);
     for (const event of events) store.decider.evolve(state, event);
+    expect(store.appendsInOneStatement(events)).toBe(true);
     return { state, events };
   };
-  const worker = batch([{ type: 'StepAttemptStarted', data: { blockId: 'wait', blockType: 'wait_for_event', attempt: 1, input: { eventName: 'go' }, at: at() } }]);
-  const signal = batch([{ type: 'SignalReceived', data: { signalId: 's-1', name: 'go', payload: 1, scope: 'run', receivedAt: at() } }]);
-  for (const { events } of [worker, signal]) expect(store.appendsInOneStatement(events)).toBe(true);
+  const step = batch([{ type: 'StepAttemptStarted', data: { blockId: 'wait', blockType: 'wait_for_event', attempt: 1, input: { eventName: 'go' }, at: at() } }]);
+  const signal = batch([{ type: 'SignalReceived', data: { signalId: `s-${runId}`, name: 'go', payload: 1, scope: 'run', receivedAt: at() } }]);
+  return {
+    runId,
+    workerItem: runAppendItem(step.state, 1, step.events, { metadata: testMetadata, fence: { owner: 'worker-w', epoch: 1 } }),
+    signalItem: runAppendItem(signal.state, 1, signal.events, { metadata: testMetadata, notify: true }),
+  };
+}
 
-  // A third session holds the row; the worker's append queues for it first, then the signal's.
+/**
+ * A third session holds `runId`'s row; the worker's fenced append of it queues for the row first,
+ * then `unfenced` (the signals' write); then the holder lets go. How each ended.
+ */
+async function raceForTheRow(runId: string, worker: Item, unfenced: (client: Client) => Promise<void>) {
   const { client: holder } = await session();
   await holder.query('BEGIN');
   await holder.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [runId]);
   const [workerSession, signalSession] = [await session(), await session()];
-  const workerAppend = appendRunBatch(workerSession.client, runAppendItem(worker.state, 1, worker.events, { metadata: testMetadata, fence: { owner: 'worker-w', epoch: 1 } }), undefined);
+  const workerAppend = appendRunBatch(workerSession.client, worker, undefined);
   await waitUntilBlocked(db.pool, workerSession.pid);
-  const signalAppend = appendRunBatch(signalSession.client, runAppendItem(signal.state, 1, signal.events, { metadata: testMetadata, notify: true }), undefined);
+  const signalAppend = unfenced(signalSession.client);
   await waitUntilBlocked(db.pool, signalSession.pid);
   await holder.query('ROLLBACK');
+  return Promise.allSettled([workerAppend, signalAppend]);
+}
 
-  const [workerOutcome, signalOutcome] = await Promise.allSettled([workerAppend, signalAppend]);
+const typesOf = async (runId: string) =>
+  (await db.pool.query<{ type: string }>('SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version', [`run-${runId}`])).rows.map((row) => row.type);
+
+it("an unfenced append waits for the run's row before it inserts: against a fenced writer of the same version it loses with a conflict, never a deadlock", async () => {
+  const run = await leasedRun();
+  const [worker, signal] = await raceForTheRow(run.runId, run.workerItem, (client) => appendRunBatch(client, run.signalItem, undefined));
   // Before: the signal had inserted version 2 and waited for the row, the worker held the row and
   // waited for that insert; Postgres failed one of them with 40P01 deadlock_detected.
-  expect(workerOutcome.status).toBe('fulfilled');
-  expect(signalOutcome.status === 'rejected' && signalOutcome.reason).toBeInstanceOf(StreamVersionConflict);
-  const { rows } = await db.pool.query<{ type: string }>('SELECT type FROM events WHERE stream_id = $1 ORDER BY stream_version', [`run-${runId}`]);
-  expect(rows.map((row) => row.type)).toEqual(['RunStarted', 'StepAttemptStarted']);
+  expect(worker.status).toBe('fulfilled');
+  expect(signal.status === 'rejected' && signal.reason).toBeInstanceOf(StreamVersionConflict);
+  expect(await typesOf(run.runId)).toEqual(['RunStarted', 'StepAttemptStarted']);
+});
+
+it('a group of unfenced batches (`append_run_batches`) locks its runs before it inserts too', async () => {
+  const [first, second] = [await leasedRun(), await leasedRun()];
+  const items = [first.signalItem, second.signalItem].sort((a, b) => (a.run < b.run ? -1 : 1));
+  const [worker, group] = await raceForTheRow(first.runId, first.workerItem, (client) => appendRunBatches(client, items, undefined));
+  // Before (migrations/0032): the group inserted both signals and waited for the first run's row.
+  expect(worker.status).toBe('fulfilled');
+  expect(group.status === 'rejected' && group.reason).toBeInstanceOf(StreamVersionConflict);
+  expect(await typesOf(first.runId)).toEqual(['RunStarted', 'StepAttemptStarted']);
 });
