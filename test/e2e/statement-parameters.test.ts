@@ -31,7 +31,7 @@ afterAll(() => app?.close());
  * The statements of the run path, of the event store's one-stream append (a call of `append_events`
  * before migration 0035: either form counts) and of the read models that write on every run or pass.
  */
-const HOT = /WITH fence AS|(?:INSERT INTO |FROM append_)(events|audit_seals|audit_heads|audit_checkpoints|event_counts|analytics_)/;
+const HOT = /WITH held AS|(?:INSERT INTO |FROM append_)(events|audit_seals|audit_heads|audit_checkpoints|event_counts|analytics_)/;
 
 /** Polls `count` until it gives `expected` (the async read models catch up on their own). */
 async function until(count: () => Promise<number>, expected: () => Promise<number>): Promise<void> {
