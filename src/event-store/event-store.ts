@@ -153,11 +153,16 @@ export class EventStore {
     return inTransaction(this.pool, (client) => this.appendOn(client, streamId, expectedVersion, events, options, projections));
   }
 
-  /** The appends one after another in `client`'s transaction, each with its inline projections. */
+  /**
+   * The appends one after another in `client`'s transaction, each with its inline projections;
+   * the rows those lock first (`Projection.lockFirst`) are all taken before any insert, in the
+   * group's order (by stream), as the writers of many runs take theirs.
+   */
   private async appendEachOn(client: PoolClient, appends: readonly CommittedAppend[]): Promise<AppendResult[]> {
+    for (const { streamId, expectedVersion, options, projections } of appends) await lockFirst(client, projections, streamId, expectedVersion, options.hint);
     const results: AppendResult[] = [];
     for (const { streamId, expectedVersion, events, options, projections } of appends) {
-      results.push(await this.appendOn(client, streamId, expectedVersion, events, options, projections));
+      results.push(await this.appendOn(client, streamId, expectedVersion, events, options, projections, true));
     }
     return results;
   }
@@ -169,7 +174,10 @@ export class EventStore {
     events: NewEvent[],
     options: AppendOptions,
     projections: Projection[],
+    /** The projections' rows are already locked (`appendEachOn`). */
+    locked = false,
   ): Promise<AppendResult> {
+    if (!locked) await lockFirst(db, projections, streamId, expectedVersion, options.hint);
     const sent = JSON.stringify(events.map((e) => ({ type: e.type, data: e.data ?? null })));
     const metadata = JSON.stringify(options.metadata);
     let rows: InsertedRow[];
@@ -354,4 +362,9 @@ export class EventStore {
     });
     return { events: rows.map(toRecordedEvent), more: rows.length > 0 && Number(rows[0]!.read_rows) > rows.length };
   }
+}
+
+/** The rows the append's inline projections lock before its events go in (`Projection.lockFirst`). */
+async function lockFirst(db: Queryable, projections: readonly Projection[], streamId: string, expectedVersion: number, hint: AppendHint | undefined): Promise<void> {
+  for (const projection of projections) await projection.lockFirst?.(db, streamId, expectedVersion, hint);
 }

@@ -56,6 +56,13 @@ export interface Projection {
   /** `hint`: inline only, what the append's writer told (see `AppendHint`); a rebuild gives none. */
   apply(db: Queryable, event: RecordedEvent, hint?: AppendHint): Promise<void>;
   /**
+   * Inline only, optional: locks, in the append's transaction and before its events are inserted,
+   * the rows `apply` will update for an existing stream (`expectedVersion` > 0). A writer that
+   * inserted first and locked the row after deadlocked with one that did the opposite (the run's
+   * one-statement appends lock `run_state` first): every writer of such a row takes it first.
+   */
+  lockFirst?(db: Queryable, streamId: string, expectedVersion: number, hint: AppendHint | undefined): Promise<void>;
+  /**
    * Optional: the same effect as `apply` over each event in order, in fewer statements. Async
    * runners and rebuilds call it with every handled event of a batch when it is defined.
    */

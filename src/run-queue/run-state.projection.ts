@@ -117,4 +117,8 @@ export const runStateProjection: Projection = {
     }
     await write(db, event, await foldRunThrough(db, event), false);
   },
+  async lockFirst(db, streamId, expectedVersion, appendHint) {
+    const run = expectedVersion > 0 ? runAppendHint(appendHint, streamId)?.state.run : undefined;
+    if (run) await db.query('SELECT 1 FROM run_state WHERE run_id = $1 AND organization_id = $2 FOR UPDATE', [run.runId, run.organizationId]);
+  },
 };

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import type { PoolClient } from 'pg';
 import type { RunningThodare } from '../../src/main';
 import type { RunEvent } from '../../src/domain/run/run.events';
 import { cloneRunState } from '../../src/domain/run/run.state';
@@ -12,8 +12,9 @@ import { createRunTestDatabase, startRun, startWorkerApp, testMetadata } from '.
 
 // Every writer of a run takes its `run_state` row before it inserts the run's events. The worker's
 // fenced append always did (its lease fence is a `FOR UPDATE`), and so do the writers of many runs
-// (`lockRunRows`); an unfenced one-statement append (a signal, a cancel: API commands) inserted
-// first and took the row after. Meeting a writer that held the row and then inserted the same
+// (`lockRunRows`); an unfenced one-statement append (a signal, a cancel: API commands), and any
+// batch written through the event store (waits, approvals, cancels, failures), inserted first and
+// took the row after. Meeting a writer that held the row and then inserted the same
 // version, each waited for the other: Postgres broke the deadlock after a second by failing one,
 // and a signal or a cancel answered 500 (found by firing signals, cancels, reruns, publications
 // and patches at 60 waiting runs at once: 3 of 720 requests).
@@ -21,7 +22,7 @@ import { createRunTestDatabase, startRun, startWorkerApp, testMetadata } from '.
 let db: TestDatabase;
 let api: RunningThodare & { logs: string[] };
 const ORG = 'org-test';
-const clients: Client[] = [];
+const clients: PoolClient[] = [];
 
 beforeAll(async () => {
   db = await createRunTestDatabase('run_append_lock_order');
@@ -30,15 +31,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const client of clients) await client.end().catch(() => undefined);
+  for (const client of clients) client.release();
   await api?.close();
   await db?.drop();
 });
 
 /** A connection of its own, and its backend's pid (to see it wait for a lock). */
-async function session(): Promise<{ client: Client; pid: number }> {
-  const client = new Client({ connectionString: db.url, options: `-c search_path=${db.schema}` });
-  await client.connect();
+async function session(): Promise<{ client: PoolClient; pid: number }> {
+  const client = await db.pool.connect();
   clients.push(client);
   return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
 }
@@ -71,7 +71,7 @@ async function leasedRun() {
  * A third session holds `runId`'s row; the worker's fenced append of it queues for the row first,
  * then `unfenced` (the signals' write); then the holder lets go. How each ended.
  */
-async function raceForTheRow(runId: string, worker: Item, unfenced: (client: Client) => Promise<void>) {
+async function raceForTheRow(runId: string, worker: Item, unfenced: (client: PoolClient) => Promise<void>) {
   const { client: holder } = await session();
   await holder.query('BEGIN');
   await holder.query('SELECT 1 FROM run_state WHERE run_id = $1 FOR UPDATE', [runId]);
@@ -105,4 +105,28 @@ it('a group of unfenced batches (`append_run_batches`) locks its runs before it 
   expect(worker.status).toBe('fulfilled');
   expect(group.status === 'rejected' && group.reason).toBeInstanceOf(StreamVersionConflict);
   expect(await typesOf(first.runId)).toEqual(['RunStarted', 'StepAttemptStarted']);
+});
+
+it('a batch written through the event store (a wait: another inline read model) locks the run before its insert too', async () => {
+  const run = await leasedRun();
+  const store = api.app.get(RunStore);
+  const state = (await store.load(run.runId, ORG))!;
+  const waiting: RunEvent[] = [{ type: 'RunWaitingForEvent', data: { blockId: 'wait', eventName: 'go', at: at() } }];
+  for (const event of waiting) store.decider.evolve(state, event);
+  expect(store.appendsInOneStatement(waiting)).toBe(false);
+  const [worker, wait] = await raceForTheRow(run.runId, run.workerItem, async (client) => {
+    await client.query('BEGIN');
+    try {
+      await store.append(state, 1, waiting, { metadata: testMetadata, client });
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    }
+  });
+  // Before: the event store inserted version 2 and its `run_state` projection then waited for
+  // the row the worker held while the worker waited for that insert.
+  expect(worker.status).toBe('fulfilled');
+  expect(wait.status === 'rejected' && wait.reason).toBeInstanceOf(StreamVersionConflict);
+  expect(await typesOf(run.runId)).toEqual(['RunStarted', 'StepAttemptStarted']);
 });
