@@ -146,23 +146,29 @@ export class StartRunsHandler implements ICommandHandler<StartRunsCommand, (Star
    * refusal never sends the rest of a group one by one.
    */
   private async decide(starts: readonly RunStartRequest[], client: PoolClient): Promise<Decision[]> {
-    const reads = new Map<string, Promise<Pin | AppError>>();
-    const read = (start: RunStartRequest, fresh: boolean) => {
+    // One read at a time: a client runs one query at a time, and pg 9 refuses one sent meanwhile
+    // (pg 8 queued it, with a deprecation warning).
+    const reads = new Map<string, Pin | AppError>();
+    const read = async (start: RunStartRequest, fresh: boolean) => {
       const key = `${fresh ? 'fresh' : 'kept'}/${start.organizationId}/${start.workflowId}`;
-      const found = reads.get(key) ?? this.single.currentPinned(client, start.organizationId, start.workflowId, { fresh }).catch(refusal);
-      reads.set(key, found);
+      let found = reads.get(key);
+      if (!found) reads.set(key, (found = await this.single.currentPinned(client, start.organizationId, start.workflowId, { fresh }).catch(refusal)));
       return found;
     };
-    return Promise.all(
-      starts.map(async (start): Promise<Decision> => {
-        if (start.workflow) return this.check(start, { pinned: start.workflow, cached: false });
-        const pin = await read(start, false);
-        const decision = this.check(start, pin);
-        if (!(decision instanceof AppError) || pin instanceof AppError || !pin.cached) return decision;
+    const decisions: Decision[] = [];
+    for (const start of starts) {
+      if (start.workflow) {
+        decisions.push(this.check(start, { pinned: start.workflow, cached: false }));
+        continue;
+      }
+      const pin = await read(start, false);
+      const decision = this.check(start, pin);
+      if (decision instanceof AppError && !(pin instanceof AppError) && pin.cached) {
         this.single.forget(start.organizationId, start.workflowId);
-        return this.check(start, await read(start, true));
-      }),
-    );
+        decisions.push(this.check(start, await read(start, true)));
+      } else decisions.push(decision);
+    }
+    return decisions;
   }
 
   /** A start's checks against its workflow: ready to record, or refused. */
