@@ -40,6 +40,7 @@ const APPEND_ONE = `WITH held AS (
 ), fence AS (
   SELECT 1 FROM held h WHERE h.lease_owner = $9::text AND h.lease_epoch = $10::integer
 ), accepted AS (
+  -- Counting \`held\` takes its lock here, before \`inserted\` reads this, fenced or not.
   SELECT 1 WHERE (SELECT count(*) FROM held) >= 0 AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM fence))
     AND (NOT $22::boolean OR (
       SELECT w.version FROM workflows w WHERE w.id = $19::text AND w.organization_id = $3::text AND w.deleted_at IS NULL

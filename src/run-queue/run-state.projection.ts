@@ -5,6 +5,7 @@ import { waitingFor } from '../domain/run/run.view';
 import type { RecordedEvent } from '../event-store/event';
 import { LeaseLost, runAppendHint } from './run-append-hint';
 import { foldRunThrough } from './run-fold';
+import { lockRunRows } from './run-state.queries';
 import type { Projection, Queryable } from '../event-store/projection';
 
 
@@ -119,6 +120,6 @@ export const runStateProjection: Projection = {
   },
   async lockFirst(db, streamId, expectedVersion, appendHint) {
     const run = expectedVersion > 0 ? runAppendHint(appendHint, streamId)?.state.run : undefined;
-    if (run) await db.query('SELECT 1 FROM run_state WHERE run_id = $1 AND organization_id = $2 FOR UPDATE', [run.runId, run.organizationId]);
+    if (run) await lockRunRows(db, run.organizationId, [run.runId]);
   },
 };

@@ -36,14 +36,14 @@ async function runIdsWhere(db: Queryable, runIds: readonly string[], terminal: '
 }
 
 /**
- * Locks the `run_state` rows of `runIds` that exist (FOR UPDATE, in run id order) for the
- * caller's transaction, and returns their ids: a writer of many runs' streams that holds them
- * first waits for, and is waited for by, the other writers of those runs (the worker's fenced
- * appends lock the row before they write too) instead of racing them to a version conflict.
+ * Locks the `run_state` rows of `runIds` (of `organizationId`) that exist (FOR UPDATE, in run id
+ * order) for the caller's transaction, and returns their ids. Every writer of a run takes its row
+ * before it inserts the run's events (the one-statement appends, `append_run_batches`, and this
+ * for the others), so writers of the same runs wait for each other instead of deadlocking.
  */
-export async function lockRunRows(db: Queryable, runIds: readonly string[]): Promise<string[]> {
+export async function lockRunRows(db: Queryable, organizationId: string, runIds: readonly string[]): Promise<string[]> {
   if (runIds.length === 0) return [];
-  const { rows } = await db.query<{ run_id: string }>('SELECT run_id FROM run_state WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE', [runIds]);
+  const { rows } = await db.query<{ run_id: string }>('SELECT run_id FROM run_state WHERE run_id = ANY($1) AND organization_id = $2 ORDER BY run_id FOR UPDATE', [runIds, organizationId]);
   return rows.map((row) => row.run_id);
 }
 

@@ -73,7 +73,7 @@ export async function deliverOrgEvent(pool: Pool, store: EventStore, runs: RunCo
 /** One transaction: the chunk's rows locked, the runs read together, each one's signal appended; how many it reached. */
 async function deliverChunk(pool: Pool, runs: RunStore, runIds: readonly string[], event: OrgEvent, metadata: EventMetadata): Promise<number> {
   return inTransaction(pool, async (client) => {
-    const held = await lockRunRows(client, runIds);
+    const held = await lockRunRows(client, event.organizationId, runIds);
     const states = await runs.loadMany(held, event.organizationId, client);
     let reached = 0;
     for (const state of states.values()) {
