@@ -26,16 +26,21 @@ export class WorkerLiveness {
 
   /** Takes the lock; on failure keeps trying in the background (the worker runs meanwhile). */
   async start(): Promise<void> {
+    let client: PoolClient | undefined;
     try {
-      const client = await this.pool.connect();
-      client.on('error', () => this.lost(client));
-      client.on('end', () => this.lost(client));
-      await client.query(`SELECT pg_advisory_lock(${WORKER_LOCK_KEY_SQL('$1')})`, [this.owner]);
+      client = await this.pool.connect();
+      const taking = client;
+      taking.on('error', () => this.lost(taking));
+      taking.on('end', () => this.lost(taking));
+      await taking.query(`SELECT pg_advisory_lock(${WORKER_LOCK_KEY_SQL('$1')})`, [this.owner]);
       // Listed only once the lock is held (again, after a reconnect: a peer may have forgotten us).
-      await client.query('INSERT INTO workers (owner) VALUES ($1) ON CONFLICT DO NOTHING', [this.owner]);
-      if (this.stopped) return client.release(true);
-      this.client = client;
+      await taking.query('INSERT INTO workers (owner) VALUES ($1) ON CONFLICT DO NOTHING', [this.owner]);
+      if (this.stopped) return taking.release(true);
+      this.client = taking;
     } catch (error) {
+      // Not ours yet (`lost` ignores it): closed here, or it would stay checked out of the pool
+      // for good and the pool's end, at shutdown, would wait for it forever.
+      client?.release(true);
       if (classifyDatabaseError(error) === 'unavailable') {
         void this.away(error).then(() => (this.stopped ? undefined : this.start()));
         return;
