@@ -15,7 +15,8 @@ export interface ExportRange {
  * The organization's sealed events recorded in [from, to] as an audit bundle (a tar stream, see
  * `bundle-format.ts`), in constant memory: events are read a page at a time and written a file
  * of EVENTS_PER_FILE at a time. The range is contiguous in sequence and runs on to the next
- * checkpoint, so every exported event is covered by a signature when one exists. What it reads
+ * checkpoint, so every exported event is covered by a signature; when no checkpoint signs the
+ * range's end yet, it ends at the last one that does. What it reads
  * grows with the range (and a checkpoint interval before it), not with the organization's history.
  */
 export async function* exportBundle(db: Queryable, organizationId: string, range: ExportRange): AsyncGenerator<Buffer> {
@@ -23,7 +24,9 @@ export async function* exportBundle(db: Queryable, organizationId: string, range
   const mtime = Math.floor(createdAt.getTime() / 1000);
   const head = await sealedThrough(db, organizationId);
   const { after, through } = await sequenceRange(db, organizationId, head, range);
-  const coveredThrough = (await firstCheckpointAtOrAfter(db, organizationId, through))?.sequence ?? through;
+  // Only what a checkpoint signs: an event after the last one (the newest, for up to a checkpoint
+  // interval) would make the bundle fail verification (`unsigned_events`), so it waits for one.
+  const coveredThrough = (await firstCheckpointAtOrAfter(db, organizationId, through))?.sequence ?? Math.max(after, (await lastCheckpointAtOrBefore(db, organizationId, through))?.sequence ?? 0);
   const files: BundleFile[] = [];
   const file = (name: string, contents: Buffer): Buffer[] => {
     files.push({ name, sha256: createHash('sha256').update(contents).digest('hex'), bytes: contents.length });

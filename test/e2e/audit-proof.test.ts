@@ -1,8 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyBundle } from '../../src/audit/bundle/verify-bundle';
+import { BUNDLE_FORMAT, CHECKPOINTS_FILE, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleManifest } from '../../src/audit/bundle/bundle-format';
+import { TarFile, tarEnd, tarEntry } from '../../src/audit/bundle/tar';
+import { CheckpointerService } from '../../src/audit/checkpointer.service';
+import { canonicalJson } from '../../src/audit/proof/canonical';
 import { auditSealerProjection } from '../../src/audit/sealer.projection';
 import { EventStore } from '../../src/event-store/event-store';
 import { SEALABLE_COLUMNS, sealableOf, type SealableRow } from '../../src/audit/sealable-events';
@@ -214,6 +218,70 @@ describe('export and offline verification', () => {
     }
   });
 
+  it('a bundle whose checkpoints are left out does not verify, though its chain and digests hold: unsigned_events', async () => {
+    // The events' hash chain is anyone's to compute: before, such a bundle verified against the
+    // operator's own public key, so a history made up whole would have passed.
+    const path = rebundled(bundle, 'unsigned.tar', (files) => files.set(CHECKPOINTS_FILE, Buffer.alloc(0)));
+    const result = await runCli(['audit', 'verify', path, '--public-key', publicKey], {});
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, problem: { file: CHECKPOINTS_FILE, reason: 'unsigned_events' } });
+    expect(result.stderr).toContain('unsigned_events: no checkpoint signs the events after sequence 0');
+  });
+
+  it('files of another shape, their digests made to agree, are named invalid_structure rather than crash the verifier', () => {
+    const json = (value: unknown) => Buffer.from(canonicalJson(value));
+    const lines = (values: unknown[]) => Buffer.from(values.map((v) => `${canonicalJson(v)}\n`).join(''));
+    const edit = (name: string, change: (value: Record<string, unknown>) => void) => (files: Map<string, Buffer>) => {
+      const value = JSON.parse(files.get(name)!.toString('utf8'));
+      change(value);
+      files.set(name, json(value));
+    };
+    const firstEvent = (change: (line: Record<string, unknown>) => void) => (files: Map<string, Buffer>) => {
+      const [first, ...rest] = files.get('events/000001.jsonl')!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      change(first);
+      files.set('events/000001.jsonl', lines([first, ...rest]));
+    };
+    const cases: Array<[string, string, (files: Map<string, Buffer>) => void, ((manifest: Record<string, unknown>) => void)?]> = [
+      ['manifest files not a list', MANIFEST_FILE, () => undefined, (m) => (m.files = 'all of them')],
+      ['another format', MANIFEST_FILE, () => undefined, (m) => (m.format = 'thodare-audit-bundle/9')],
+      ['start.json null', START_FILE, (files) => files.set(START_FILE, json(null))],
+      ['a frontier of numbers', START_FILE, edit(START_FILE, (v) => (v.merkleFrontier = 5))],
+      ['a start past every safe integer', START_FILE, edit(START_FILE, (v) => (v.afterSequence = 1e300))],
+      ['a start after its end', START_FILE, edit(START_FILE, (v) => (v.throughSequence = -1))],
+      ['keys as an object', KEYS_FILE, (files) => files.set(KEYS_FILE, json({ key: 1 }))],
+      ['a key that is a number', KEYS_FILE, edit(KEYS_FILE, (v) => ((v as unknown as Array<Record<string, unknown>>)[0]!.publicKey = 123))],
+      ['a null checkpoint', CHECKPOINTS_FILE, (files) => files.set(CHECKPOINTS_FILE, lines([null]))],
+      ['a checkpoint with no fields', CHECKPOINTS_FILE, (files) => files.set(CHECKPOINTS_FILE, lines([{}]))],
+      ['an event line with no fields', 'events/000001.jsonl', firstEvent((line) => Object.keys(line).forEach((k) => delete line[k]))],
+      ['a leaf that is a number', 'events/000001.jsonl', firstEvent((line) => (line.leaf = 7))],
+      ['an event that is a string', 'events/000001.jsonl', firstEvent((line) => (line.event = 'x'))],
+    ];
+    for (const [label, file, change, manifest] of cases) {
+      const verdict = verifyBundle(rebundled(bundle, 'shaped.tar', change, manifest));
+      expect({ label, verdict }).toMatchObject({ label, verdict: { ok: false, problem: { file, reason: 'invalid_structure' } } });
+    }
+  });
+
+  it('an export leaves out the events no checkpoint signs yet, and verifies', async () => {
+    const checkpointer = app.running.app.get(CheckpointerService);
+    const owner = await organizationWithHistory('unsigned-tail');
+    const signed = (await waitSealedAndSigned(app, owner)).lastCheckpoint.sequence as number;
+    await checkpointer.onApplicationShutdown();
+    try {
+      await createWorkflow(app, owner.headers, [add('late', 'transform', { value: 'not signed yet' })]);
+      const total = await orgEvents(app, owner.organizationId);
+      while ((await app.request('GET', '/api/audit/verify', { headers: owner.headers })).body.sealedThrough < total) await new Promise((r) => setTimeout(r, 50));
+      const response = await fetch(`${app.url}/api/audit/export`, { headers: owner.headers });
+      const path = join(dir, 'tail.tar');
+      writeFileSync(path, Buffer.from(await response.arrayBuffer()));
+      // Before: it ran on to the last seal, and its newest events had no signature.
+      expect(verifyBundle(path, [{ keyId: keyIdOf(publicKey), algorithm: 'Ed25519', publicKey }])).toMatchObject({ ok: true, events: signed, throughSequence: signed });
+      expect(signed).toBeLessThan(total);
+    } finally {
+      await checkpointer.onApplicationBootstrap();
+    }
+  });
+
   it('a range exported from the middle verifies from its recorded start state', async () => {
     const { rows } = await app.db.pool.query(
       `SELECT e.recorded_at FROM audit_seals s JOIN events e USING (global_position) WHERE s.organization_id = $1 AND s.sequence = 4`,
@@ -245,6 +313,29 @@ describe('export and offline verification', () => {
 });
 
 const keyIdOf = (publicKey: string) => auditKeyId(Buffer.from(publicKey, 'base64'));
+
+/**
+ * The bundle at `path` with its files changed by `change` (and its manifest by `manifest`), the
+ * manifest's digests made to agree again: what a forger who writes bundles by hand can make.
+ */
+function rebundled(path: string, name: string, change: (files: Map<string, Buffer>) => void, manifest?: (value: Record<string, unknown>) => void): string {
+  const tar = TarFile.open(path);
+  const files = new Map(tar.entries.map((entry) => [entry.name, tar.read(entry)]));
+  tar.close();
+  files.delete(MANIFEST_FILE);
+  change(files);
+  const listed: Record<string, unknown> = {
+    format: BUNDLE_FORMAT,
+    organizationId: JSON.parse(files.get(START_FILE)!.toString('utf8'))?.organizationId ?? 'unknown',
+    createdAt: new Date().toISOString(),
+    files: [...files].map(([file, bytes]) => ({ name: file, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length })),
+  };
+  manifest?.(listed);
+  const digest = manifestDigest(listed as unknown as BundleManifest);
+  const out = join(dir, name);
+  writeFileSync(out, Buffer.concat([...[...files].flatMap(([file, bytes]) => tarEntry(file, bytes, 0)), ...tarEntry(MANIFEST_FILE, Buffer.from(canonicalJson({ ...listed, digest })), 0), tarEnd()]));
+  return out;
+}
 
 /** Where each file of a tar archive lies: its header, and its contents. */
 function tarLayout(bytes: Buffer): Array<{ name: string; header: number; start: number; size: number }> {

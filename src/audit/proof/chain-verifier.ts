@@ -59,6 +59,8 @@ export class ChainVerifier {
   private next = 0;
   private last: SealEntry | undefined;
   checked = 0;
+  /** The last sequence a verified checkpoint signs (the start's until one does). */
+  signedThrough: number;
 
   constructor(
     private readonly organizationId: string,
@@ -70,6 +72,7 @@ export class ChainVerifier {
     this.sequence = start.sequence;
     this.chain = start.chain;
     this.previous = start.previousCheckpoint;
+    this.signedThrough = start.sequence;
     while ((this.checkpoints[this.next]?.sequence ?? Infinity) <= start.sequence) this.next += 1;
   }
 
@@ -114,6 +117,7 @@ export class ChainVerifier {
       const broken = this.checkCheckpoint(checkpoint);
       if (broken) return { sequence: entry.sequence, position: entry.position, ...broken };
       this.previous = { number: checkpoint.number, hash: checkpoint.hash };
+      this.signedThrough = entry.sequence;
     }
     return undefined;
   }
