@@ -93,6 +93,19 @@ describe('thodare workflows', () => {
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
     }
   });
+
+  it('refuses JSON nested deeper than the server takes, as a usage error, before sending it', async () => {
+    // 20,000 levels: writing the request overflowed the stack, reported as `unreachable` (exit 3).
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const path = join(dir, 'deep.json');
+    writeFileSync(path, deep);
+    const { id } = await json(['workflows', 'create', '--name', 'deep']);
+    for (const args of [['workflows', 'patch', id, '-f', path], ['runs', 'start', id, '--input', `@${path}`]]) {
+      const result = await cli(args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr).toMatch(/nests objects and arrays deeper than 100 levels/);
+    }
+  });
 });
 
 describe('thodare runs', () => {

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { z, type ZodType } from 'zod';
-import { MAX_BODY_DEPTH } from '../../src/http/body-depth';
+import { MAX_BODY_DEPTH } from '../../src/domain/json-depth';
 import { UNREAD_BODY_DROP_BYTES } from '../../src/http/unread-body';
 import { listRoutes, type RouteInfo } from '../../src/http/route-catalog';
 import { failOnErrorLogs, startTestApp, type TestApp, type TestResponse } from '../support/app';

@@ -5,6 +5,7 @@ import { ApiFailure, EXIT, RunUnsuccessful, UsageError } from './errors';
 import { httpFetch } from './http-fetch';
 import { formatOf, type Format } from './output';
 import { readProfile } from './profiles';
+import { MAX_BODY_DEPTH, nestsDeeperThan } from '../../domain/json-depth';
 
 /** Flags every client command takes. */
 export interface CommonFlags {
@@ -69,11 +70,16 @@ export function readJson(value: string, flag: string): unknown {
 }
 
 export function parseJson(text: string, flag: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new UsageError(`${flag}: not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+  // The server refuses it anyway; far deeper, writing the request overflowed the stack first, and
+  // that was reported as the server being unreachable.
+  if (nestsDeeperThan(value, MAX_BODY_DEPTH)) throw new UsageError(`${flag}: nests objects and arrays deeper than ${MAX_BODY_DEPTH} levels, which the server refuses`);
+  return value;
 }
 
 /** A file's text, or stdin's for `-`. */
