@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../support/app';
@@ -91,6 +91,26 @@ describe('thodare workflows', () => {
     for (const args of [['workflows', 'get'], ['workflows', 'list', '--bogus'], ['workflows', 'list', '--output', 'xml'], ['runs', 'start', id, '--input', '{not json'], ['runs']]) {
       const result = await cli(args);
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+    }
+  });
+
+  it('a profiles file of another shape and a server URL that is not one are usage errors that name them', async () => {
+    // Before: TypeErrors and failed requests, exit 3, as if the server had refused or were away.
+    const config = join(dir, 'broken-config');
+    mkdirSync(join(config, 'thodare'), { recursive: true });
+    const profiles = join(config, 'thodare', 'profiles.json');
+    for (const [content, named] of [
+      ['null', 'the file'],
+      ['{"profiles": {"default": {"url": 5, "apiKey": []}}}', 'profiles.default.url'],
+    ] as const) {
+      writeFileSync(profiles, content);
+      const result = await cli(['workflows', 'list'], { THODARE_URL: undefined, THODARE_API_KEY: undefined, XDG_CONFIG_HOME: config });
+      expect({ content, code: result.code }).toEqual({ content, code: 2 });
+      expect(result.stderr).toContain(`${profiles} is not a profiles file (${named}:`);
+    }
+    for (const url of ['not a url', 'ftp://example.test']) {
+      const result = await cli(['workflows', 'list'], { THODARE_URL: url });
+      expect({ url, code: result.code, stderr: result.stderr }).toEqual({ url, code: 2, stderr: `error: the server URL "${url}" is not an http:// or https:// URL\n` });
     }
   });
 

@@ -34,6 +34,8 @@ export function contextOf(flags: CommonFlags, version: string): Context {
 
 /** The client every command talks through: the CLI's agent label, and `httpFetch` (see there for why). */
 export function cliClient(baseUrl: string, version: string, apiKey?: string): ThodareClient {
+  // Else the first request fails as if the server were unreachable (exit 3), or worse.
+  if (!/^https?:$/.test(URL.canParse(baseUrl) ? new URL(baseUrl).protocol : '')) throw new UsageError(`the server URL "${baseUrl}" is not an http:// or https:// URL`);
   const agent = `thodare-cli/${version}`;
   return apiKey ? createClient({ baseUrl, agent, apiKey, fetch: httpFetch }) : createClient({ baseUrl, agent, fetch: httpFetch });
 }

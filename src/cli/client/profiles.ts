@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './errors';
 
 /** A saved server and key. */
 export interface Profile {
@@ -9,6 +11,9 @@ export interface Profile {
 }
 
 type ProfileFile = { profiles: Record<string, Profile> };
+
+/** What `thodare login` writes: anything else in the file (edited by hand, cut short) is named, not crashed on. */
+const profileFileSchema: z.ZodType<ProfileFile> = z.object({ profiles: z.record(z.string(), z.object({ url: z.string(), apiKey: z.string() })) });
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -21,12 +26,18 @@ export function profilesPath(): string {
 function readFile(): ProfileFile {
   const path = profilesPath();
   if (!existsSync(path)) return { profiles: {} };
+  let value: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ProfileFile>;
-    return { profiles: parsed.profiles ?? {} };
+    value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`${path} is not readable JSON: ${(error as Error).message}`);
+    throw new UsageError(`${path} is not readable JSON: ${(error as Error).message}`);
   }
+  const parsed = profileFileSchema.safeParse(value);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.map(String).join('.') || 'the file';
+    throw new UsageError(`${path} is not a profiles file (${where}: ${parsed.error.issues[0]?.message}); fix it, or remove it and run \`thodare login\` again`);
+  }
+  return parsed.data;
 }
 
 function writeFile(file: ProfileFile): string {
