@@ -45,6 +45,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ THODARE_WORKER_ORGANIZATIONS: 'org-a', THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-b' })).toThrow(/set one or the other/);
   });
 
+  it('refuses a list of organizations that names none, rather than read it as no limit', () => {
+    // Before: `,,,` for a tenant's own worker meant 'all', every organization's runs.
+    for (const variable of ['THODARE_WORKER_ORGANIZATIONS', 'THODARE_WORKER_EXCLUDED_ORGANIZATIONS']) {
+      expect(() => parseConfig({ [variable]: ' , ,,' })).toThrow(new RegExp(`${variable}: names no organization`));
+    }
+    expect(parseConfig({ THODARE_WORKER_ORGANIZATIONS: '' }).workerOrganizations).toBe('all'); // empty is unset, as for every variable
+  });
+
   it('reads whether a worker keeps the read models: yes unless told false, and nothing but true or false', () => {
     expect(parseConfig({}).workerProjections).toBe(true);
     expect(parseConfig({ THODARE_WORKER_PROJECTIONS: 'false' }).workerProjections).toBe(false);

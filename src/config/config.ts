@@ -29,6 +29,11 @@ const positiveInt = z.coerce.number().int().positive();
 
 /** A comma-separated list (`a, b,c`) as a string array; empty entries dropped. */
 const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
+/**
+ * A list of organization ids that must name one: a worker given `,,,` for its only organizations
+ * took it for no limit and ran every organization's runs, a tenant's worker serving everyone.
+ */
+const organizations = list.refine((ids) => ids.length > 0, 'names no organization: a comma-separated list of organization ids');
 
 /** 32 bytes as 64 hex characters or base64. */
 const secretKey = z.string().refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, as 64 hex characters or base64');
@@ -58,9 +63,9 @@ const configSchema = z.object({
   THODARE_SLACK_BASE_URL: z.url().default('https://slack.com/api'),
   THODARE_WORKER_SLOTS: positiveInt.default(64),
   /** The only organizations whose runs this worker takes (a tenant's own workers); see `WorkerOrganizations`. */
-  THODARE_WORKER_ORGANIZATIONS: list.optional(),
+  THODARE_WORKER_ORGANIZATIONS: organizations.optional(),
   /** Organizations whose runs this worker leaves to others (the shared pool, without the tenants that have their own). */
-  THODARE_WORKER_EXCLUDED_ORGANIZATIONS: list.optional(),
+  THODARE_WORKER_EXCLUDED_ORGANIZATIONS: organizations.optional(),
   /** Whether a worker process also keeps the async read models caught up (`false`: runs only; `thodare projector` keeps them). */
   THODARE_WORKER_PROJECTIONS: z.enum(['true', 'false']).default('true'),
   THODARE_LEASE_MS: positiveInt.default(30_000),
