@@ -45,6 +45,17 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ THODARE_WORKER_ORGANIZATIONS: 'org-a', THODARE_WORKER_EXCLUDED_ORGANIZATIONS: 'org-b' })).toThrow(/set one or the other/);
   });
 
+  it('refuses a wait longer than a timer keeps, which Node would fire at once', () => {
+    // Before: THODARE_POLL_INTERVAL_MS=3000000000 was taken, and an idle worker polled ~700 times a second.
+    const waits = ['THODARE_POLL_INTERVAL_MS', 'THODARE_LEASE_MS', 'THODARE_SHUTDOWN_GRACE_MS', 'THODARE_DB_CONNECT_TIMEOUT_MS', 'THODARE_STATEMENT_TIMEOUT_MS', 'THODARE_QUERY_TIMEOUT_MS',
+      'THODARE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'THODARE_HTTP_HEADERS_TIMEOUT_MS', 'THODARE_HTTP_REQUEST_TIMEOUT_MS', 'THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS', 'THODARE_AUDIT_CHECKPOINT_INTERVAL_MS'];
+    for (const variable of waits) {
+      expect(() => parseConfig({ [variable]: String(2 ** 31) })).toThrow(new RegExp(`${variable}: must be at most 2147483647`));
+      expect(() => parseConfig({ [variable]: String(2 ** 31 - 1) })).not.toThrow();
+    }
+    expect(() => parseConfig({ THODARE_SESSION_TTL_HOURS: '1000000000000' })).toThrow(/THODARE_SESSION_TTL_HOURS: must be at most 876000/);
+  });
+
   it('refuses a list of organizations that names none, rather than read it as no limit', () => {
     // Before: `,,,` for a tenant's own worker meant 'all', every organization's runs.
     for (const variable of ['THODARE_WORKER_ORGANIZATIONS', 'THODARE_WORKER_EXCLUDED_ORGANIZATIONS']) {

@@ -26,6 +26,11 @@ const port = z.coerce
   .max(65535, 'must be between 0 and 65535');
 
 const positiveInt = z.coerce.number().int().positive();
+/**
+ * A wait that a timer keeps. Node's timers wait at most 2^31 − 1 ms (24.8 days) and fire a longer
+ * one after 1 ms: a poll interval of 3e9 polled ~700 times a second on an idle worker.
+ */
+const milliseconds = positiveInt.max(2 ** 31 - 1, 'must be at most 2147483647 (24.8 days): a longer wait would fire at once, as Node timers do');
 
 /** A comma-separated list (`a, b,c`) as a string array; empty entries dropped. */
 const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));
@@ -50,9 +55,10 @@ const configSchema = z.object({
   THODARE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   THODARE_BODY_LIMIT: positiveInt.default(1024 * 1024),
   THODARE_POOL_SIZE: positiveInt.default(10),
-  THODARE_POLL_INTERVAL_MS: positiveInt.default(1000),
+  THODARE_POLL_INTERVAL_MS: milliseconds.default(1000),
   THODARE_SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
-  THODARE_SESSION_TTL_HOURS: positiveInt.default(24 * 7),
+  // Past Postgres' interval range every sign-in failed; a hundred years is more than any session needs.
+  THODARE_SESSION_TTL_HOURS: positiveInt.max(24 * 365 * 100, 'must be at most 876000 (a hundred years)').default(24 * 7),
   /** How long a looked-up session or API key is kept (0 = look up every request); see src/auth/credential-cache.ts. */
   THODARE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
   THODARE_RATE_LIMIT_PER_MIN: positiveInt.default(600),
@@ -68,18 +74,18 @@ const configSchema = z.object({
   THODARE_WORKER_EXCLUDED_ORGANIZATIONS: organizations.optional(),
   /** Whether a worker process also keeps the async read models caught up (`false`: runs only; `thodare projector` keeps them). */
   THODARE_WORKER_PROJECTIONS: z.enum(['true', 'false']).default('true'),
-  THODARE_LEASE_MS: positiveInt.default(30_000),
-  THODARE_SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
-  THODARE_DB_CONNECT_TIMEOUT_MS: positiveInt.default(5_000),
-  THODARE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
-  THODARE_QUERY_TIMEOUT_MS: positiveInt.optional(),
-  THODARE_IDLE_IN_TRANSACTION_TIMEOUT_MS: positiveInt.default(30_000),
+  THODARE_LEASE_MS: milliseconds.default(30_000),
+  THODARE_SHUTDOWN_GRACE_MS: milliseconds.default(25_000),
+  THODARE_DB_CONNECT_TIMEOUT_MS: milliseconds.default(5_000),
+  THODARE_STATEMENT_TIMEOUT_MS: milliseconds.default(15_000),
+  THODARE_QUERY_TIMEOUT_MS: milliseconds.optional(),
+  THODARE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds.default(30_000),
   THODARE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   THODARE_METRICS_TOKEN: z.string().min(1).optional(),
   THODARE_WORKER_PORT: port.default(3001),
-  THODARE_HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
-  THODARE_HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
-  THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000),
+  THODARE_HTTP_HEADERS_TIMEOUT_MS: milliseconds.default(10_000),
+  THODARE_HTTP_REQUEST_TIMEOUT_MS: milliseconds.default(30_000),
+  THODARE_HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
   /** Open run streams, NDJSON exports and `?waitMs=` waits one organization may hold on one instance (src/http/held-requests.ts). */
   THODARE_MAX_HELD_REQUESTS_PER_ORG: positiveInt.default(1_000),
   /** The same, for every organization together; keep it well under the process's open-file limit (`ulimit -n`). */
@@ -92,7 +98,7 @@ const configSchema = z.object({
   THODARE_PUBLIC_URL: z.url().optional(),
   THODARE_WEBHOOK_RATE_LIMIT_PER_MIN: positiveInt.default(60_000),
   THODARE_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
-  THODARE_AUDIT_CHECKPOINT_INTERVAL_MS: positiveInt.default(10_000),
+  THODARE_AUDIT_CHECKPOINT_INTERVAL_MS: milliseconds.default(10_000),
   THODARE_AUDIT_TRUSTED_KEYS: z
     .string()
     .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), 'must be comma-separated base64 Ed25519 public keys (32 bytes each)')
