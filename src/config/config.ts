@@ -57,7 +57,7 @@ const configSchema = z.object({
   THODARE_POOL_SIZE: positiveInt.default(10),
   THODARE_POLL_INTERVAL_MS: milliseconds.default(1000),
   THODARE_SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
-  // Past Postgres' interval range every sign-in failed; a hundred years is more than any session needs.
+  // Past 2^31 every sign-in failed (the expiry is `make_interval(hours => $n::int)`); a hundred years is more than any session needs.
   THODARE_SESSION_TTL_HOURS: positiveInt.max(24 * 365 * 100, 'must be at most 876000 (a hundred years)').default(24 * 7),
   /** How long a looked-up session or API key is kept (0 = look up every request); see src/auth/credential-cache.ts. */
   THODARE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(60_000),
