@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
+import type { z } from 'zod';
 import { canonicalJson } from '../proof/canonical';
 import { ChainVerifier, type AuditBreak } from '../proof/chain-verifier';
 import { ed25519PublicKeyFromRaw, type AuditPublicKey } from '../proof/checkpoint';
@@ -7,7 +8,6 @@ import { digestFromHex } from '../proof/hash-chain';
 import { MerkleFrontier } from '../proof/merkle';
 import { digestOfDefinitionStream, type RunDefinition } from '../../domain/run/run-definition';
 import { definitionDigest } from '../../run-queue/run-definitions';
-import type { z } from 'zod';
 import { CHECKPOINTS_FILE, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleEventLine, type BundleStart } from './bundle-format';
 import { checkpointSchema, describeIssues, eventLineSchema, keysSchema, manifestSchema, startSchema } from './bundle-schemas';
 import { TarFile, TarFormatError, type TarEntryInfo } from './tar';
@@ -149,8 +149,8 @@ function parseJson<T>(file: string, text: string, schema: z.ZodType<T>, entry?: 
   }
   if (canonicalJson(value) !== text) fail(file, 'not_canonical', `${file} is not in canonical (JCS) form${entry ? ` at ${entry}` : ''}`, entry);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) fail(file, 'invalid_structure', `${file}${entry ? ` at ${entry}` : ''} is not what a bundle holds there: ${describeIssues(parsed.error.issues)}`, entry);
-  return parsed.data as T;
+  if (!parsed.success) return fail(file, 'invalid_structure', `${file}${entry ? ` at ${entry}` : ''} is not what a bundle holds there: ${describeIssues(parsed.error.issues)}`, entry);
+  return parsed.data;
 }
 
 function parseLines<T>(file: string, text: string, schema: z.ZodType<T>): Array<[number, T]> {
