@@ -157,7 +157,7 @@ export interface paths {
         };
         /**
          * Stream an audit bundle (tar): the sealed events recorded in [from, to] with their hashes, checkpoints, public keys and a manifest
-         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`. The stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG). With THODARE_READ_REPLICA_URL set it is read from the replica, up to what the replica has replayed (`x-thodare-read-from: replica`); 503 read_replica_unavailable while the replica does not answer.
+         * @description Verify it offline with `thodare audit verify <file> --public-key <base64>`. It runs on to the checkpoint that signs the range's last event; events no checkpoint signs yet (the newest, for up to THODARE_AUDIT_CHECKPOINT_INTERVAL_MS) are left out until one does. The stream counts towards the organization's held requests (429 too_many_streams past THODARE_MAX_HELD_REQUESTS_PER_ORG). With THODARE_READ_REPLICA_URL set it is read from the replica, up to what the replica has replayed (`x-thodare-read-from: replica`); 503 read_replica_unavailable while the replica does not answer.
          */
         get: operations["getApiAuditExport"];
         put?: never;
