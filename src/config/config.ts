@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../worker/wake-timer';
 
 /**
  * The one place that reads `process.env`. Parsed once at start-up; a bad configuration fails
@@ -30,7 +31,7 @@ const positiveInt = z.coerce.number().int().positive();
  * A wait that a timer keeps. Node's timers wait at most 2^31 − 1 ms (24.8 days) and fire a longer
  * one after 1 ms: a poll interval of 3e9 polled ~700 times a second on an idle worker.
  */
-const milliseconds = positiveInt.max(2 ** 31 - 1, 'must be at most 2147483647 (24.8 days): a longer wait would fire at once, as Node timers do');
+const milliseconds = positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} (24.8 days): a longer wait would fire at once, as Node timers do`);
 
 /** A comma-separated list (`a, b,c`) as a string array; empty entries dropped. */
 const list = z.string().transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean));

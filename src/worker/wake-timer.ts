@@ -1,5 +1,5 @@
 /** The longest delay a Node timer holds (2^31 - 1 ms, ~24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How long before a timer's moment the machine is readied for it (`ready`). On an idle machine

@@ -71,11 +71,3 @@ export const eventLineSchema: z.ZodType<Omit<BundleEventLine, 'event'> & { event
     })
     .nullable(),
 });
-
-/** A schema's complaints as one line: `files: expected array, received string; …`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : 'the value'}: ${issue.message}`)
-    .join('; ');
-}

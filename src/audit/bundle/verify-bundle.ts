@@ -8,8 +8,9 @@ import { digestFromHex } from '../proof/hash-chain';
 import { MerkleFrontier } from '../proof/merkle';
 import { digestOfDefinitionStream, type RunDefinition } from '../../domain/run/run-definition';
 import { definitionDigest } from '../../run-queue/run-definitions';
+import { issuesText } from '../../domain/zod-issues';
 import { CHECKPOINTS_FILE, KEYS_FILE, MANIFEST_FILE, manifestDigest, START_FILE, type BundleEventLine, type BundleStart } from './bundle-format';
-import { checkpointSchema, describeIssues, eventLineSchema, keysSchema, manifestSchema, startSchema } from './bundle-schemas';
+import { checkpointSchema, eventLineSchema, keysSchema, manifestSchema, startSchema } from './bundle-schemas';
 import { TarFile, TarFormatError, type TarEntryInfo } from './tar';
 
 export interface BundleProblem {
@@ -149,7 +150,7 @@ function parseJson<T>(file: string, text: string, schema: z.ZodType<T>, entry?: 
   }
   if (canonicalJson(value) !== text) fail(file, 'not_canonical', `${file} is not in canonical (JCS) form${entry ? ` at ${entry}` : ''}`, entry);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) return fail(file, 'invalid_structure', `${file}${entry ? ` at ${entry}` : ''} is not what a bundle holds there: ${describeIssues(parsed.error.issues)}`, entry);
+  if (!parsed.success) return fail(file, 'invalid_structure', `${file}${entry ? ` at ${entry}` : ''} is not what a bundle holds there: ${issuesText(parsed.error.issues, 'the value')}`, entry);
   return parsed.data;
 }
 

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { issuesText } from '../../domain/zod-issues';
 import { UsageError } from './errors';
 
 /** A saved server and key. */
@@ -33,10 +34,7 @@ function readFile(): ProfileFile {
     throw new UsageError(`${path} is not readable JSON: ${(error as Error).message}`);
   }
   const parsed = profileFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.map(String).join('.') || 'the file';
-    throw new UsageError(`${path} is not a profiles file (${where}: ${parsed.error.issues[0]?.message}); fix it, or remove it and run \`thodare login\` again`);
-  }
+  if (!parsed.success) throw new UsageError(`${path} is not a profiles file (${issuesText(parsed.error.issues, 'the file')}); fix it, or remove it and run \`thodare login\` again`);
   return parsed.data;
 }
 

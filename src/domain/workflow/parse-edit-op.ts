@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { nearestName } from '../connectors/edit-distance';
 import { findForbiddenKey } from '../resolver/forbidden-keys';
 import {
@@ -9,6 +8,7 @@ import {
   editOpSchemas,
 } from './edit-op.schema';
 import { clip, safeJsonCopy } from './op-record';
+import { issuesText } from '../zod-issues';
 
 /** The outcome of reading one raw op: a typed EditOp, or why it is not one. */
 export type ParsedOp =
@@ -98,7 +98,7 @@ export function parseEditOp(raw: unknown): ParsedOp {
   if (result.success) return { ok: true, op: result.data as EditOp };
   return fail(
     canonical,
-    `The ${canonical} op does not match its schema: ${formatIssues(result.error.issues)}.`,
+    `The ${canonical} op does not match its schema: ${issuesText(result.error.issues, 'op')}.`,
     renamedFields(canonical, candidate),
   );
 }
@@ -106,13 +106,6 @@ export function parseEditOp(raw: unknown): ParsedOp {
 function canonicalType(sent: string): OperationType | undefined {
   if ((OPERATION_TYPES as string[]).includes(sent)) return sent as OperationType;
   return OPERATION_ALIASES[sent];
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'op'}: ${issue.message}`)
-    .join('; ');
 }
 
 /** The op with aliased field names renamed, when that makes it valid. */
